@@ -1,0 +1,59 @@
+"""The ``recsvc`` command: a thin shell over the same service functions as the API.
+
+Each command group lives in its own module and registers itself on :data:`app`:
+
+- :mod:`recsvc.cli.data` — ``db upgrade``, ``import``, ``demo-data``, ``stats``
+- :mod:`recsvc.cli.search` — ``index build``, ``search``, ``similar``
+- :mod:`recsvc.cli.models` — ``train``, ``evaluate``, ``models list|promote|rollback``, ``score``
+- :mod:`recsvc.cli.recommend` — ``recommend``, ``worklist``, ``feedback``
+- :mod:`recsvc.cli.serve` — ``serve``, ``keys create|list|revoke``
+
+Errors derived from :class:`recsvc.errors.RecsvcError` are printed as one line per
+problem and end the process with the error's ``exit_code`` (2 for a rejected import).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from recsvc.cli import data, models, recommend, search, serve
+from recsvc.cli._common import console_err
+from recsvc.errors import RecsvcError
+
+app = typer.Typer(
+    name="recsvc",
+    help="Next-best-service recommendations for research information centres.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Next-best-service recommendations for research information centres."""
+
+
+@app.command()
+def version() -> None:
+    """Print the recsvc version."""
+    from recsvc import __version__
+
+    typer.echo(__version__)
+
+
+for module in (data, search, models, recommend, serve):
+    module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except RecsvcError as exc:
+        console_err.print(f"[bold red]error:[/] {exc.detail}", highlight=False)
+        for problem in exc.problems:
+            console_err.print(f"  {problem}", highlight=False, markup=False)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,35 @@
+"""Shared plumbing for CLI commands: settings, the store, consoles."""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+
+from rich.console import Console
+from rich.logging import RichHandler
+
+from recsvc.config import Settings
+from recsvc.store import Database
+
+console = Console()
+console_err = Console(stderr=True)
+
+
+@cache
+def settings() -> Settings:
+    """Settings from the environment, built once per process."""
+    s = Settings()
+    logging.basicConfig(
+        level=s.log_level,
+        format="%(message)s",
+        handlers=[RichHandler(console=console_err, show_path=False)],
+    )
+    return s
+
+
+@cache
+def database() -> Database:
+    """The store for the configured URL, migrated to the latest schema."""
+    db = Database.from_settings(settings())
+    db.upgrade()
+    return db

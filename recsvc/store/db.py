@@ -1,0 +1,108 @@
+"""Engine, sessions and schema management for the domain store.
+
+The schema is owned by Alembic (``recsvc/store/migrations``); :meth:`Database.upgrade`
+runs it to head and then syncs the product catalogue. The same migrations run on
+SQLite and PostgreSQL.
+
+Example:
+    >>> db = Database.from_url("sqlite://")
+    >>> db.upgrade()
+    >>> with db.session() as s:
+    ...     ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from recsvc.config import Settings
+from recsvc.store.catalogue import sync_catalogue
+from recsvc.store.models import ENTITIES, Product
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with the right pragmas; in-memory SQLite shares one connection."""
+    if url.startswith("sqlite"):
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            engine = create_engine(
+                url, connect_args={"check_same_thread": False}, poolclass=StaticPool
+            )
+        else:
+            path = url.split("///", 1)[-1]
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Database:
+    """The store: one engine and a session factory."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        return cls(make_engine(url))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls.from_url(settings.database_url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on any error."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def alembic_config(self) -> Config:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.attributes["engine"] = self.engine
+        return cfg
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Migrate the schema to ``revision`` and sync the product catalogue."""
+        command.upgrade(self.alembic_config(), revision)
+        with self.session() as s:
+            sync_catalogue(s)
+
+    def counts(self) -> dict[str, int]:
+        """Row counts per importable entity plus products (for ``recsvc stats``)."""
+        out: dict[str, int] = {}
+        with self.session() as s:
+            for name, model in {**ENTITIES, "products": Product}.items():
+                out[name] = s.scalar(select(func.count()).select_from(model)) or 0
+        return out
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,157 @@
+"""The one bulk reader for modelling: the store as pandas DataFrames.
+
+Everything downstream (embeddings, features, models, evaluation) reads the store
+through :func:`load_frames`. It never selects the ``contacts`` table, ``contact_id``,
+or free-text fields that may carry people's names (interaction notes, feedback
+comments, complaint descriptions), so personal data cannot reach a feature, an index
+or a model artifact by accident. ``tests/test_frames.py`` pins that.
+
+Clients are identified by the integer ``client_id`` inside the library; the public
+``external_id`` is carried alongside for the edges (API, CLI) to translate once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import pandas as pd
+from sqlalchemy import Select, select
+
+from recsvc.store.db import Database
+from recsvc.store.models import (
+    Client,
+    Commission,
+    Complaint,
+    Feedback,
+    Interaction,
+    Order,
+    Product,
+    RecommendationEvent,
+)
+
+#: Columns that must never leave the store through a frame.
+PERSONAL_COLUMNS = frozenset(
+    {"contact_id", "name", "registered_name", "email", "phone", "note", "comment", "description"}
+)
+
+
+@dataclass
+class Frames:
+    """A snapshot of the store, one DataFrame per entity (dates as ``datetime64``)."""
+
+    clients: pd.DataFrame
+    commissions: pd.DataFrame
+    products: pd.DataFrame
+    orders: pd.DataFrame
+    interactions: pd.DataFrame
+    feedback: pd.DataFrame
+    complaints: pd.DataFrame
+    events: pd.DataFrame
+
+    def as_of(self, cutoff: pd.Timestamp) -> Frames:
+        """Only what was known strictly before ``cutoff`` (the point-in-time view).
+
+        Clients registered after the cutoff are dropped; a complaint's response and
+        resolution times after the cutoff are masked as not yet happened.
+        """
+        cutoff = pd.Timestamp(cutoff)
+        c = self.clients
+        clients = c[c["registered_on"].isna() | (c["registered_on"] < cutoff)]
+        complaints = self.complaints[self.complaints["opened_at"] < cutoff].copy()
+        for col in ("responded_at", "resolved_at"):
+            complaints.loc[complaints[col] >= cutoff, col] = pd.NaT
+        commissions = self.commissions[self.commissions["commissioned_on"] < cutoff].copy()
+        commissions.loc[commissions["completed_on"] >= cutoff, "completed_on"] = pd.NaT
+        return Frames(
+            clients=clients,
+            commissions=commissions,
+            products=self.products,
+            orders=self.orders[self.orders["ordered_on"] < cutoff],
+            interactions=self.interactions[self.interactions["occurred_on"] < cutoff],
+            feedback=self.feedback[self.feedback["received_on"] < cutoff],
+            complaints=complaints,
+            events=self.events[self.events["occurred_at"] < cutoff],
+        )
+
+    @property
+    def latest_date(self) -> pd.Timestamp:
+        """The newest activity date in the snapshot (the natural 'now' for demo data)."""
+        dates = [
+            self.commissions["commissioned_on"].max(),
+            self.orders["ordered_on"].max(),
+            self.interactions["occurred_on"].max(),
+        ]
+        valid = [d for d in dates if pd.notna(d)]
+        return max(valid) if valid else pd.Timestamp.now().normalize()
+
+
+def _columns(model: type, exclude: set[str] | frozenset[str] = PERSONAL_COLUMNS) -> list:
+    return [c for c in model.__table__.columns if c.name not in exclude]  # type: ignore[attr-defined]
+
+
+def _read(db: Database, stmt: Select, dates: tuple[str, ...] = ()) -> pd.DataFrame:
+    with db.engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    for col in dates:
+        df[col] = (
+            pd.to_datetime(df[col], utc=False).dt.tz_localize(None)
+            if len(df)
+            else (pd.to_datetime(df[col]))
+        )
+    return df
+
+
+def load_frames(db: Database) -> Frames:
+    """Read the whole store (minus personal data) into :class:`Frames`."""
+    skip = PERSONAL_COLUMNS | {"created_at", "updated_at"}
+    clients = _read(
+        db,
+        select(*_columns(Client, skip)).where(True).order_by(Client.id),
+        ("registered_on",),
+    ).rename(columns={"id": "client_id"})
+    commissions = _read(
+        db,
+        select(*_columns(Commission, skip)).order_by(Commission.commissioned_on, Commission.id),
+        ("commissioned_on", "completed_on"),
+    ).rename(columns={"id": "commission_id"})
+    products = _read(db, select(*_columns(Product, skip)).order_by(Product.id)).rename(
+        columns={"id": "product_id"}
+    )
+    orders = _read(
+        db,
+        select(*_columns(Order, skip), Product.code.label("product_code"))
+        .join(Product, Product.id == Order.product_id)
+        .order_by(Order.ordered_on, Order.id),
+        ("ordered_on",),
+    ).rename(columns={"id": "order_id"})
+    interactions = _read(
+        db, select(*_columns(Interaction, skip)).order_by(Interaction.occurred_on), ("occurred_on",)
+    ).rename(columns={"id": "interaction_id"})
+    feedback = _read(
+        db, select(*_columns(Feedback, skip)).order_by(Feedback.received_on), ("received_on",)
+    ).rename(columns={"id": "feedback_id"})
+    complaints = _read(
+        db,
+        select(*_columns(Complaint, skip)).order_by(Complaint.opened_at),
+        ("opened_at", "responded_at", "resolved_at"),
+    ).rename(columns={"id": "complaint_id"})
+    events = _read(
+        db,
+        select(*_columns(RecommendationEvent, skip)).order_by(RecommendationEvent.occurred_at),
+        ("occurred_at",),
+    ).rename(columns={"id": "event_id"})
+    frames = Frames(
+        clients=clients,
+        commissions=commissions,
+        products=products,
+        orders=orders,
+        interactions=interactions,
+        feedback=feedback,
+        complaints=complaints,
+        events=events,
+    )
+    for f in fields(frames):
+        leaked = PERSONAL_COLUMNS & set(getattr(frames, f.name).columns)
+        if leaked:  # a guard against a future column slipping through, not a validation
+            raise RuntimeError(f"personal columns {sorted(leaked)} reached frame {f.name}")
+    return frames

@@ -1,0 +1,1 @@
+"""Demo-data fixtures (filled in with the demo generator)."""
