@@ -2,7 +2,8 @@
 
 Each command group lives in its own module and registers itself on :data:`app`:
 
-- :mod:`recsvc.cli.data` — ``db upgrade``, ``import``, ``demo-data``, ``stats``
+- :mod:`recsvc.cli.data` — ``db upgrade``, ``import``, ``stats``
+- :mod:`recsvc.cli.demo` — ``demo-data``
 - :mod:`recsvc.cli.search` — ``index build``, ``search``, ``similar``
 - :mod:`recsvc.cli.models` — ``train``, ``evaluate``, ``models list|promote|rollback``, ``score``
 - :mod:`recsvc.cli.recommend` — ``recommend``, ``worklist``, ``feedback``
@@ -18,7 +19,7 @@ import sys
 
 import typer
 
-from recsvc.cli import data, models, recommend, search, serve
+from recsvc.cli import data, demo, models, recommend, search, serve
 from recsvc.cli._common import console_err
 from recsvc.errors import RecsvcError
 
@@ -44,7 +45,7 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for module in (data, search, models, recommend, serve):
+for module in (data, demo, search, models, recommend, serve):
     module.register(app)
 
 
