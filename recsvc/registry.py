@@ -1,0 +1,273 @@
+"""Versioned model artifacts: one folder per training run, one active version.
+
+Layout under ``settings.models_dir``::
+
+    models/
+    ├── registry.json          {"active": "v20250101-120000", "history": [...]}  (the pointer)
+    ├── v20250101-120000/
+    │   ├── meta.json          version, created, code version, data summary, params, features
+    │   ├── metrics.json       backtest metrics (value model, baselines, ranker, champion)
+    │   ├── value/  clv/  ranker/  plots/
+    │   └── portal_recs.json
+    └── mlruns/                MLflow tracking (written by training only)
+
+Serving resolves the active folder by reading ``registry.json`` (one small file, no
+training imports). ``promote`` is a champion/challenger gate: a challenger replaces the
+active version only if it beats it on the same evaluation cutoff, unless forced.
+``rollback`` returns to the previously active version.
+
+Example:
+    >>> reg = Registry(tmp_path)                    # doctest: +SKIP
+    >>> version, folder = reg.create()              # doctest: +SKIP
+    >>> reg.promote(version)                        # doctest: +SKIP
+    >>> reg.active_path() == folder                 # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from recsvc.errors import Conflict, NotFound
+
+log = logging.getLogger(__name__)
+
+POINTER = "registry.json"
+SUBFOLDERS = ("value", "clv", "ranker", "plots")
+_VERSION_RE = re.compile(r"^v\d{8}-\d{6}(-\d+)?$")
+
+#: Metrics compared by the champion/challenger gate: (path in metrics.json, higher is better).
+GATE_METRICS: tuple[tuple[tuple[str, ...], bool], ...] = (
+    (("value", "auc"), True),
+    (("ranker", "ndcg@5"), True),
+)
+
+
+@dataclass
+class VersionInfo:
+    """What ``models list`` shows for one version."""
+
+    version: str
+    path: Path
+    created: str | None
+    active: bool
+    eval_cutoff: str | None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (temp file + rename), UTF-8, keeping Chinese readable."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=2, default=str)
+    os.replace(tmp, path)
+
+
+def read_json(path: Path, default: Any = None) -> Any:
+    """Read a JSON file, or return ``default`` when it does not exist."""
+    if not path.exists():
+        return default
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _get(metrics: dict[str, Any], path: tuple[str, ...]) -> float | None:
+    node: Any = metrics
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return float(node) if isinstance(node, int | float) else None
+
+
+class Registry:
+    """The versioned artifact store rooted at ``root`` (usually ``settings.models_dir``)."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    # -- reading (cheap; used by serving) --------------------------------------
+    def _pointer(self) -> dict[str, Any]:
+        return read_json(self.root / POINTER, {"active": None, "history": []})
+
+    def active(self) -> str | None:
+        """The active version name, or None when nothing was promoted yet."""
+        return self._pointer().get("active")
+
+    def active_path(self) -> Path | None:
+        """The active version's folder, or None."""
+        version = self.active()
+        return self.root / version if version else None
+
+    def path(self, version: str) -> Path:
+        """The folder of ``version``; raises :class:`NotFound` if it does not exist."""
+        folder = self.root / version
+        if not _VERSION_RE.match(version) or not (folder / "meta.json").exists():
+            raise NotFound(f"model version {version!r} does not exist")
+        return folder
+
+    def versions(self) -> list[str]:
+        """Every registered version (a folder with ``meta.json``), oldest first."""
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            p.name
+            for p in self.root.iterdir()
+            if _VERSION_RE.match(p.name) and (p / "meta.json").exists()
+        )
+
+    def meta(self, version: str) -> dict[str, Any]:
+        return read_json(self.path(version) / "meta.json", {})
+
+    def metrics(self, version: str) -> dict[str, Any]:
+        return read_json(self.path(version) / "metrics.json", {})
+
+    def list(self) -> list[VersionInfo]:
+        """All versions with their headline metrics, oldest first."""
+        active = self.active()
+        out = []
+        for version in self.versions():
+            meta = self.meta(version)
+            metrics = self.metrics(version)
+            out.append(
+                VersionInfo(
+                    version=version,
+                    path=self.root / version,
+                    created=meta.get("created"),
+                    active=version == active,
+                    eval_cutoff=metrics.get("eval_cutoff"),
+                    metrics=metrics,
+                )
+            )
+        return out
+
+    # -- writing (training) ----------------------------------------------------
+    def create(self, now: dt.datetime | None = None) -> tuple[str, Path]:
+        """Reserve a new version folder (with empty sub-folders) and return it."""
+        now = now or dt.datetime.now(dt.UTC)
+        base = f"v{now:%Y%m%d-%H%M%S}"
+        self.root.mkdir(parents=True, exist_ok=True)
+        version, n = base, 1
+        while True:
+            try:
+                (self.root / version).mkdir()
+                break
+            except FileExistsError:
+                n += 1
+                version = f"{base}-{n}"
+        folder = self.root / version
+        for sub in SUBFOLDERS:
+            (folder / sub).mkdir()
+        return version, folder
+
+    def write_meta(self, version: str, meta: dict[str, Any]) -> None:
+        """Write ``meta.json``; this is what makes a folder a registered version."""
+        write_json(self.root / version / "meta.json", {"version": version, **meta})
+
+    def write_metrics(self, version: str, metrics: dict[str, Any]) -> None:
+        write_json(self.root / version / "metrics.json", metrics)
+
+    # -- champion / challenger ---------------------------------------------------
+    def compare(self, challenger: str, champion: str) -> tuple[bool, str]:
+        """Whether ``challenger`` beats ``champion`` on the same evaluation cutoff.
+
+        The champion's numbers come from the challenger's ``metrics.json`` when the
+        trainer re-scored the champion on the challenger's backtest (key ``champion``),
+        otherwise from the champion's own metrics if both share ``eval_cutoff``.
+        Beating means: no gate metric worse, at least one strictly better.
+
+        Returns:
+            ``(wins, reason)``.
+        """
+        ch = self.metrics(challenger)
+        rescored = ch.get("champion") or {}
+        if rescored.get("version") == champion:
+            cm = rescored
+        else:
+            cm = self.metrics(champion)
+            if cm.get("eval_cutoff") != ch.get("eval_cutoff"):
+                return False, (
+                    f"{challenger} was evaluated at {ch.get('eval_cutoff')} and {champion} at "
+                    f"{cm.get('eval_cutoff')}: not comparable (use --force)"
+                )
+        better, compared = [], []
+        for path, higher in GATE_METRICS:
+            a, b = _get(ch, path), _get(cm, path)
+            if a is None or b is None:
+                continue
+            name = ".".join(path)
+            compared.append(f"{name} {a:.4f} vs {b:.4f}")
+            diff = (a - b) if higher else (b - a)
+            if diff < 0:
+                return False, f"{challenger} is worse on {name} ({a:.4f} < {b:.4f})"
+            better.append(diff > 0)
+        if not compared:
+            return False, "no common metric to compare (use --force)"
+        if not any(better):
+            return False, f"{challenger} does not beat {champion}: " + ", ".join(compared)
+        return True, ", ".join(compared)
+
+    def promote(self, version: str, force: bool = False) -> str:
+        """Make ``version`` active if it beats the active one (or ``force``).
+
+        Raises:
+            NotFound: no such version.
+            Conflict: the challenger does not beat the champion.
+
+        Returns:
+            A one-line reason, for the CLI and logs.
+        """
+        self.path(version)
+        pointer = self._pointer()
+        champion = pointer.get("active")
+        if champion == version:
+            return f"{version} is already active"
+        reason = "no active version" if champion is None else "forced"
+        if champion is not None and not force:
+            wins, reason = self.compare(version, champion)
+            if not wins:
+                raise Conflict(f"not promoted: {reason}")
+        history = (
+            [*pointer.get("history", []), champion] if champion else pointer.get("history", [])
+        )
+        write_json(
+            self.root / POINTER,
+            {
+                "active": version,
+                "history": history,
+                "promoted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            },
+        )
+        log.info("promoted %s (%s)", version, reason)
+        return reason
+
+    def rollback(self) -> str:
+        """Re-activate the previously active version; returns it.
+
+        Raises:
+            Conflict: there is no previous version to return to.
+        """
+        pointer = self._pointer()
+        history = [v for v in pointer.get("history", []) if (self.root / v / "meta.json").exists()]
+        if not history:
+            raise Conflict("nothing to roll back to: no previously active version")
+        previous = history.pop()
+        write_json(
+            self.root / POINTER,
+            {
+                "active": previous,
+                "history": history,
+                "rolled_back_from": pointer.get("active"),
+                "promoted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            },
+        )
+        log.info("rolled back from %s to %s", pointer.get("active"), previous)
+        return previous
