@@ -1,0 +1,46 @@
+"""Relationship stage (Dwyer et al., via seed 003): rules on point-in-time features.
+
+Stages and the rules that assign them, first match wins:
+
+0. ``awareness``   — registered, no commission yet.
+4. ``dissolution`` — has done business, but none (commission or purchase) for
+   ``dormant_months``.
+3. ``commitment``  — two or more value-added purchases, or one purchase and five or
+   more commissions: the client depends on the centre beyond single reports.
+2. ``expansion``   — three or more commissions, or one value-added purchase.
+1. ``exploration`` — one or two commissions and no value-added purchase: trying us out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+STAGES: tuple[str, ...] = ("awareness", "exploration", "expansion", "commitment", "dissolution")
+STAGE_LABELS: dict[str, tuple[str, str]] = {
+    "awareness": ("认知", "awareness"),
+    "exploration": ("探索", "exploration"),
+    "expansion": ("拓展", "expansion"),
+    "commitment": ("承诺", "commitment"),
+    "dissolution": ("解除", "dissolution"),
+}
+
+
+def relationship_stage(features: pd.DataFrame, *, dormant_months: int = 24) -> pd.Series:
+    """The stage code (index into :data:`STAGES`) for each row of ``features``."""
+    n_comm = features["n_commissions"].fillna(0)
+    n_buy = features["n_purchases"].fillna(0)
+    idle = features["months_since_last_activity"]
+    conditions = [
+        n_comm <= 0,
+        idle >= dormant_months,
+        (n_buy >= 2) | ((n_buy >= 1) & (n_comm >= 5)),
+        (n_comm >= 3) | (n_buy >= 1),
+    ]
+    codes = np.select(conditions, [0, 4, 3, 2], default=1)
+    return pd.Series(codes, index=features.index, name="relationship_stage")
+
+
+def stage_names(codes: pd.Series) -> pd.Series:
+    """Stage codes as names."""
+    return codes.astype(int).map(dict(enumerate(STAGES)))
