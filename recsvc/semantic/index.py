@@ -1,0 +1,313 @@
+"""FAISS vector indexes keyed by domain ids. FAISS row numbers never leave this module.
+
+A :class:`VectorIndex` maps caller keys (client ids, commission ids, product codes,
+case ids) to private int64 FAISS labels. Three kinds:
+
+- ``exact``: ``IndexIDMap2(IndexFlatIP)``; supports ``remove_ids``, so updates are
+  remove + add.
+- ``hnsw``: ``IndexIDMap2(IndexHNSWFlat)``; HNSW cannot remove, so a removed or
+  replaced key leaves a *tombstone* (its label is filtered out of results and
+  searches over-fetch by the tombstone count); once tombstones exceed
+  :attr:`VectorIndex.max_tombstone_fraction` of the index it is rebuilt from its live
+  vectors (:meth:`VectorIndex.compact`).
+- ``ivf``: ``IndexIVFFlat`` with a hash-table direct map; removes natively.
+
+Vectors are L2-normalised, so scores are cosine similarities.
+
+Example:
+    >>> import numpy as np
+    >>> idx = VectorIndex.build(["a", "b"], np.eye(2, dtype="float32"))
+    >>> idx.search(np.array([[1, 0]], dtype="float32"), k=1)
+    ([['a']], [[1.0]])
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Hashable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import faiss
+import numpy as np
+
+from recsvc.errors import InvalidInput, NotReady
+
+IndexKind = Literal["exact", "hnsw", "ivf"]
+FORMAT = 1
+
+
+def choose_kind(n: int, kind: str = "auto", exact_max: int = 50_000) -> IndexKind:
+    """``auto`` → exact up to ``exact_max`` vectors, HNSW above; otherwise ``kind``."""
+    if kind == "auto":
+        return "exact" if n <= exact_max else "hnsw"
+    if kind not in ("exact", "hnsw", "ivf"):
+        raise InvalidInput(f"unknown index kind {kind!r}")
+    return kind  # type: ignore[return-value]
+
+
+class VectorIndex:
+    """An updatable inner-product index over unit vectors, keyed by domain ids.
+
+    Args:
+        dim: vector width.
+        kind: ``exact``, ``hnsw`` or ``ivf``.
+        hnsw_m: HNSW graph degree.
+        ef_construction / ef_search: HNSW build and search breadth.
+        nlist / nprobe: IVF cells and cells visited (``nlist`` defaults to 4·√n at build).
+    """
+
+    max_tombstone_fraction = 0.2
+
+    def __init__(
+        self,
+        dim: int,
+        kind: IndexKind = "exact",
+        *,
+        hnsw_m: int = 32,
+        ef_construction: int = 200,
+        ef_search: int = 128,
+        nlist: int | None = None,
+        nprobe: int = 16,
+    ) -> None:
+        self.dim = dim
+        self.kind = kind
+        self.hnsw_m = hnsw_m
+        self.ef_construction = ef_construction
+        self.ef_search = ef_search
+        self.nlist = nlist
+        self.nprobe = nprobe
+        self.key_type = "int"
+        self._key_to_label: dict[Hashable, int] = {}
+        self._label_to_key: dict[int, Hashable] = {}
+        self._tombstones: set[int] = set()
+        self._next_label = 0
+        self._faiss: Any = None
+
+    # -- construction ---------------------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        keys: Sequence[Hashable],
+        vectors: np.ndarray,
+        *,
+        kind: str = "auto",
+        exact_max: int = 50_000,
+        **params: Any,
+    ) -> VectorIndex:
+        """A new index over ``vectors`` (one row per key); ``kind`` as in :func:`choose_kind`."""
+        vectors = _as_matrix(vectors)
+        idx = cls(vectors.shape[1], choose_kind(len(keys), kind, exact_max), **params)
+        idx._init_faiss(vectors)
+        idx.add(keys, vectors)
+        return idx
+
+    def _init_faiss(self, train: np.ndarray | None = None) -> None:
+        ip = faiss.METRIC_INNER_PRODUCT
+        if self.kind == "exact":
+            self._faiss = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
+        elif self.kind == "hnsw":
+            hnsw = faiss.IndexHNSWFlat(self.dim, self.hnsw_m, ip)
+            hnsw.hnsw.efConstruction = self.ef_construction
+            hnsw.hnsw.efSearch = self.ef_search
+            self._faiss = faiss.IndexIDMap2(hnsw)
+        else:
+            n = 0 if train is None else len(train)
+            self.nlist = self.nlist or max(1, min(int(4 * math.sqrt(max(n, 1))), max(n // 39, 1)))
+            ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(self.dim), self.dim, self.nlist, ip)
+            if train is None or len(train) < self.nlist:
+                raise InvalidInput(f"an IVF index needs at least {self.nlist} training vectors")
+            sample = train[np.random.default_rng(0).permutation(len(train))[: self.nlist * 256]]
+            ivf.train(np.ascontiguousarray(sample))
+            ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+            ivf.nprobe = self.nprobe
+            self._faiss = ivf
+
+    # -- introspection --------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._key_to_label)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._key_to_label
+
+    def ids(self) -> list[Hashable]:
+        """Live keys in insertion order."""
+        return list(self._key_to_label)
+
+    @property
+    def tombstones(self) -> int:
+        return len(self._tombstones)
+
+    @property
+    def raw(self) -> Any:
+        """The FAISS object, for benchmarks comparing against raw FAISS only."""
+        return self._faiss
+
+    # -- updates --------------------------------------------------------------------
+    def add(self, keys: Sequence[Hashable], vectors: np.ndarray) -> None:
+        """Insert or replace vectors by key (an existing key's old vector is dropped)."""
+        vectors = _as_matrix(vectors, self.dim)
+        if len(keys) != len(vectors):
+            raise InvalidInput(f"{len(keys)} keys for {len(vectors)} vectors")
+        if len(set(keys)) != len(keys):
+            raise InvalidInput("duplicate keys in one add")
+        if not len(keys):
+            return
+        if self._faiss is None:
+            self._init_faiss(vectors)
+        self.remove([k for k in keys if k in self._key_to_label])
+        labels = np.arange(self._next_label, self._next_label + len(keys), dtype=np.int64)
+        self._next_label += len(keys)
+        self._faiss.add_with_ids(vectors, labels)
+        for key, label in zip(keys, labels.tolist(), strict=True):
+            self._key_to_label[key] = label
+            self._label_to_key[label] = key
+        self.key_type = "str" if isinstance(keys[0], str) else "int"
+        self._maybe_compact()
+
+    def remove(self, keys: Iterable[Hashable]) -> int:
+        """Drop keys (unknown keys are ignored). Returns how many were present."""
+        labels = [self._key_to_label.pop(k) for k in list(keys) if k in self._key_to_label]
+        for label in labels:
+            del self._label_to_key[label]
+        if not labels:
+            return 0
+        if self.kind == "hnsw":
+            self._tombstones.update(labels)
+            self._maybe_compact()
+        else:
+            self._faiss.remove_ids(np.asarray(labels, dtype=np.int64))
+        return len(labels)
+
+    def _maybe_compact(self) -> None:
+        total = len(self._tombstones) + len(self._key_to_label)
+        if self._tombstones and len(self._tombstones) > self.max_tombstone_fraction * total:
+            self.compact()
+
+    def compact(self) -> None:
+        """Rebuild the FAISS structure from live vectors (drops HNSW tombstones)."""
+        keys = self.ids()
+        vectors = self.vectors(keys)
+        self._key_to_label.clear()
+        self._label_to_key.clear()
+        self._tombstones.clear()
+        self._next_label = 0
+        self._faiss = None
+        if keys:
+            self._init_faiss(vectors)
+            self.add(keys, vectors)
+
+    # -- queries --------------------------------------------------------------------
+    def vectors(self, keys: Sequence[Hashable]) -> np.ndarray:
+        """Stored vectors for ``keys``; an unknown key gets a zero row."""
+        out = np.zeros((len(keys), self.dim), dtype=np.float32)
+        for i, key in enumerate(keys):
+            label = self._key_to_label.get(key)
+            if label is not None:
+                out[i] = self._faiss.reconstruct(label)
+        return out
+
+    def search(
+        self,
+        queries: np.ndarray,
+        k: int,
+        *,
+        exclude: Iterable[Hashable] = (),
+    ) -> tuple[list[list[Hashable]], list[list[float]]]:
+        """Top ``k`` keys and cosine scores per query row, best first.
+
+        Args:
+            queries: ``(n, dim)`` unit vectors.
+            k: results per query (fewer when the index is smaller).
+            exclude: keys never returned (e.g. the query's own record).
+        """
+        queries = _as_matrix(queries, self.dim)
+        excluded = {self._key_to_label[e] for e in exclude if e in self._key_to_label}
+        if not len(self) or k <= 0:
+            return [[] for _ in queries], [[] for _ in queries]
+        fetch = min(k + len(excluded) + len(self._tombstones), self._faiss.ntotal)
+        scores, labels = self._faiss.search(queries, fetch)
+        drop = excluded | self._tombstones
+        out_keys: list[list[Hashable]] = []
+        out_scores: list[list[float]] = []
+        l2k = self._label_to_key
+        for row_labels, row_scores in zip(labels.tolist(), scores.tolist(), strict=True):
+            ks: list[Hashable] = []
+            ss: list[float] = []
+            for label, score in zip(row_labels, row_scores, strict=True):
+                if label < 0 or label in drop:
+                    continue
+                ks.append(l2k[label])
+                ss.append(score)
+                if len(ks) == k:
+                    break
+            out_keys.append(ks)
+            out_scores.append(ss)
+        return out_keys, out_scores
+
+    # -- persistence ----------------------------------------------------------------
+    def save(self, folder: str | Path) -> Path:
+        """Write ``config.json``, ``index.faiss`` and ``ids.json`` into ``folder``."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        config = {
+            "format": FORMAT,
+            "dim": self.dim,
+            "kind": self.kind,
+            "count": len(self),
+            "key_type": self.key_type,
+            "params": {
+                "hnsw_m": self.hnsw_m,
+                "ef_construction": self.ef_construction,
+                "ef_search": self.ef_search,
+                "nlist": self.nlist,
+                "nprobe": self.nprobe,
+            },
+            "next_label": self._next_label,
+        }
+        ids = {
+            "labels": list(self._label_to_key),
+            "keys": list(self._label_to_key.values()),
+            "tombstones": sorted(self._tombstones),
+        }
+        (folder / "ids.json").write_text(json.dumps(ids))
+        if self._faiss is not None:
+            faiss.write_index(self._faiss, str(folder / "index.faiss"))
+        (folder / "config.json").write_text(json.dumps(config, indent=2))
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> VectorIndex:
+        """The inverse of :meth:`save`."""
+        folder = Path(folder)
+        if not (folder / "config.json").exists():
+            raise NotReady(f"no vector index in {folder}; run `recsvc index build`")
+        config = json.loads((folder / "config.json").read_text())
+        if config.get("format") != FORMAT:
+            raise NotReady(f"vector index {folder} has format {config.get('format')}; rebuild")
+        idx = cls(config["dim"], config["kind"], **config["params"])
+        idx.key_type = config["key_type"]
+        idx._next_label = config["next_label"]
+        ids = json.loads((folder / "ids.json").read_text())
+        cast = str if idx.key_type == "str" else int
+        for label, key in zip(ids["labels"], ids["keys"], strict=True):
+            idx._key_to_label[cast(key)] = int(label)
+            idx._label_to_key[int(label)] = cast(key)
+        idx._tombstones = set(ids["tombstones"])
+        if (folder / "index.faiss").exists():
+            idx._faiss = faiss.read_index(str(folder / "index.faiss"))
+            if idx.kind == "hnsw":
+                faiss.downcast_index(idx._faiss.index).hnsw.efSearch = idx.ef_search
+            elif idx.kind == "ivf":
+                idx._faiss.nprobe = idx.nprobe
+        return idx
+
+
+def _as_matrix(x: np.ndarray, dim: int | None = None) -> np.ndarray:
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if x.ndim == 1:
+        x = x[None, :]
+    if dim is not None and x.shape[1] != dim:
+        raise InvalidInput(f"vectors of width {x.shape[1]} for an index of width {dim}")
+    return x

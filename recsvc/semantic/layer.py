@@ -1,0 +1,444 @@
+"""The semantic layer: hybrid (dense + BM25) search over commissions, clients,
+products and cases, with scopes, incremental updates and one artifact folder.
+
+Example:
+    >>> from recsvc.semantic import FakeEmbedder, Scope, build_semantic
+    >>> layer = build_semantic(frames, settings, FakeEmbedder())          # doctest: +SKIP
+    >>> layer.search("swine fever vaccine", "commissions", k=5)           # doctest: +SKIP
+    >>> layer.search("趋势", "products", scope=Scope.portal(client_id=7))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recsvc.config import Settings
+from recsvc.errors import Forbidden, InvalidInput, NotFound, NotReady
+from recsvc.semantic.cache import CachedEmbedder
+from recsvc.semantic.documents import KINDS, Doc, build_docs, client_text, commission_doc
+from recsvc.semantic.embedders import Embedder, coverage, load_embedder
+from recsvc.semantic.fusion import rrf
+from recsvc.semantic.hits import PORTAL_CASE_META, Scope, SearchHit
+from recsvc.semantic.index import VectorIndex
+from recsvc.semantic.lexical import LexicalIndex
+from recsvc.store.db import Database
+from recsvc.store.frames import Frames, load_frames
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+PORTAL_KINDS = ("products", "cases")
+
+
+class SemanticLayer:
+    """Per kind: documents, a FAISS :class:`VectorIndex` and a BM25 :class:`LexicalIndex`.
+
+    Build with :func:`build_semantic`, persist with :meth:`save`, reopen with
+    :meth:`load`. Callers see domain ids only.
+
+    Attributes:
+        min_dense_coverage: below this share of known word pieces (e.g. a Chinese query
+            under the English model) the dense channel is skipped, since its vector
+            would be noise; BM25 alone answers.
+        candidate_depth: results taken from each channel before fusion.
+        min_dense_score: dense candidates at or below this cosine are dropped before
+            fusion (an unrelated record should not ride in on the dense channel alone).
+    """
+
+    min_dense_coverage = 0.5
+    candidate_depth = 100
+    min_dense_score = 0.0
+
+    def __init__(
+        self,
+        settings: Settings,
+        docs: dict[str, dict[Hashable, Doc]],
+        dense: dict[str, VectorIndex],
+        lexical: dict[str, LexicalIndex],
+        *,
+        model_id: str,
+        embedder: Embedder | None = None,
+        embedder_factory: Callable[[], Embedder] | None = None,
+        built_at: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.docs = docs
+        self.dense = dense
+        self.lexical = lexical
+        self.model_id = model_id
+        self.built_at = built_at or pd.Timestamp.now("UTC").isoformat()
+        self._embedder = embedder
+        self._factory = embedder_factory or (lambda: load_embedder(settings))
+
+    # -- the embedder ---------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder (loaded on first use); it must match the one that built the index."""
+        if self._embedder is None:
+            self._embedder = self._factory()
+        if self._embedder.model_id != self.model_id:
+            raise NotReady(
+                f"the index was built with {self.model_id}, but the embedder is "
+                f"{self._embedder.model_id}; run `recsvc index build`"
+            )
+        return self._embedder
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors for ``texts`` (through the embedding cache when there is one)."""
+        return self.embedder.encode(list(texts))
+
+    def _query_vector(self, text: str) -> np.ndarray | None:
+        emb = self.embedder
+        if coverage(emb, text) < self.min_dense_coverage:
+            return None
+        inner = emb.inner if isinstance(emb, CachedEmbedder) else emb  # queries aren't cached
+        return inner.encode([text])
+
+    # -- search ---------------------------------------------------------------------
+    def _check(self, kind: str, scope: Scope) -> None:
+        if kind not in KINDS:
+            raise InvalidInput(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+        if scope.is_portal and kind not in PORTAL_KINDS:
+            raise Forbidden(f"portal scope may search only {' and '.join(PORTAL_KINDS)}")
+
+    def _hybrid(
+        self,
+        kind: str,
+        k: int,
+        *,
+        text: str | None,
+        vector: np.ndarray | None,
+        exclude: Iterable[Hashable] = (),
+    ) -> list[tuple[Hashable, float, dict[str, dict[str, float]]]]:
+        exclude = set(exclude)
+        depth = max(self.candidate_depth, 5 * k)
+        found: dict[str, tuple[list[Hashable], list[float]]] = {}
+        if vector is not None:
+            keys, scores = self.dense[kind].search(vector, depth, exclude=exclude)
+            kept = [
+                (k_, s)
+                for k_, s in zip(keys[0], scores[0], strict=True)
+                if s > self.min_dense_score
+            ]
+            found["dense"] = ([k_ for k_, _ in kept], [s for _, s in kept])
+        if text:
+            found["lexical"] = self.lexical[kind].search(text, depth, exclude=exclude)
+        fused = rrf({name: keys for name, (keys, _) in found.items()}, k=self.settings.rrf_k)
+        channel_of: dict[Hashable, dict[str, dict[str, float]]] = {}
+        for name, (keys, scores) in found.items():
+            for rank, (key, score) in enumerate(zip(keys, scores, strict=True), start=1):
+                channel_of.setdefault(key, {})[name] = {"rank": rank, "score": float(score)}
+        return [(key, score, channel_of[key]) for key, score in fused[:k]]
+
+    def _hit(
+        self, kind: str, key: Hashable, score: float, channels: dict, scope: Scope
+    ) -> SearchHit:
+        doc = self.docs[kind][key]
+        meta = dict(doc.meta)
+        if kind in ("commissions", "clients", "cases"):
+            meta["client_id"] = doc.client_id
+        if scope.is_portal:
+            meta = {m: v for m, v in meta.items() if kind == "products" or m in PORTAL_CASE_META}
+        return SearchHit(kind, doc.key, float(score), channels, doc.title, doc.summary, meta)
+
+    def search(
+        self, query: str, kind: str, k: int = 10, scope: Scope | None = None
+    ) -> list[SearchHit]:
+        """Hybrid search: dense and BM25 candidates fused by reciprocal rank.
+
+        Args:
+            query: free text, any language (Chinese is matched lexically).
+            kind: ``commissions``, ``clients``, ``products`` or ``cases``.
+            k: number of hits.
+            scope: :meth:`Scope.librarian` (default) or :meth:`Scope.portal`, which may
+                search only products and anonymised cases.
+
+        Raises:
+            InvalidInput: unknown kind. Forbidden: a kind the scope may not see.
+        """
+        scope = scope or Scope.librarian()
+        self._check(kind, scope)
+        query = " ".join(query.split())
+        if not query:
+            return []
+        fused = self._hybrid(kind, k, text=query, vector=self._query_vector(query))
+        return [self._hit(kind, key, s, ch, scope) for key, s, ch in fused]
+
+    def similar_clients(self, client_id: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """Clients whose research direction is closest (cosine), the client itself excluded.
+
+        Returns:
+            ``(client_ids int64, scores float32)`` arrays, best first.
+        """
+        index = self.dense["clients"]
+        if int(client_id) not in index:
+            raise NotFound(f"client {client_id} is not in the semantic index")
+        vec = index.vectors([int(client_id)])
+        keys, scores = index.search(vec, k, exclude=[int(client_id)])
+        return np.asarray(keys[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
+
+    def similar_cases(
+        self, text_or_commission_id: str | int, k: int = 10, scope: Scope | None = None
+    ) -> list[SearchHit]:
+        """Past value-added cases resembling a text or one of the store's commissions.
+
+        For a commission id, the commission's own cases are excluded, and in portal
+        scope the commission must belong to the scope's client.
+        """
+        scope = scope or Scope.librarian()
+        self._check("cases", scope)
+        if isinstance(text_or_commission_id, str):
+            text = " ".join(text_or_commission_id.split())
+            vector = self._query_vector(text) if text else None
+            exclude: set[Hashable] = set()
+        else:
+            cid = int(text_or_commission_id)
+            doc = self.docs["commissions"].get(cid)
+            if doc is None:
+                raise NotFound(f"commission {cid} is not in the semantic index")
+            if scope.is_portal and doc.client_id != scope.client_id:
+                raise Forbidden("a portal client may only ask about its own commissions")
+            text, vector = doc.text, self.dense["commissions"].vectors([cid])
+            exclude = {d.key for d in self.docs["cases"].values() if d.meta["commission_id"] == cid}
+        fused = self._hybrid("cases", k, text=text, vector=vector, exclude=exclude)
+        return [self._hit("cases", key, s, ch, scope) for key, s, ch in fused]
+
+    def client_vectors(self, client_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Research-direction vectors, one row per id (zeros for a client not indexed)."""
+        return self.dense["clients"].vectors([int(c) for c in client_ids])
+
+    def product_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(codes, vectors)`` of every catalogue entry."""
+        codes = [str(c) for c in self.dense["products"].ids()]
+        return np.asarray(codes, dtype=object), self.dense["products"].vectors(codes)
+
+    def commission_vectors(self, commission_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Commission vectors, one row per id (zeros for one not indexed)."""
+        return self.dense["commissions"].vectors([int(c) for c in commission_ids])
+
+    # -- incremental updates --------------------------------------------------------
+    def _put(self, kind: str, docs: list[Doc]) -> None:
+        if not docs:
+            return
+        vectors = self.embed([d.text for d in docs])
+        self.dense[kind].add([d.key for d in docs], vectors)
+        self.lexical[kind].upsert([d.key for d in docs], [d.text for d in docs])
+        for d in docs:
+            self.docs[kind][d.key] = d
+
+    def _drop(self, kind: str, keys: Iterable[Hashable]) -> int:
+        keys = [k for k in keys if k in self.docs[kind]]
+        self.dense[kind].remove(keys)
+        self.lexical[kind].remove(keys)
+        for key in keys:
+            del self.docs[kind][key]
+        return len(keys)
+
+    def upsert_commissions(self, commissions: pd.DataFrame | Sequence[dict[str, Any]]) -> int:
+        """Make new or changed commissions searchable now, without a rebuild.
+
+        Args:
+            commissions: rows shaped like ``Frames.commissions`` (``commission_id``,
+                ``client_id``, ``title_zh``, ``title_en``, ``keywords``,
+                ``commissioned_on`` …).
+
+        Returns:
+            How many commissions were (re-)embedded; unchanged ones cost nothing. The
+            owning clients' research-direction vectors are refreshed too.
+        """
+        if isinstance(commissions, pd.DataFrame):
+            rows: Sequence[dict[str, Any]] = commissions.to_dict("records")
+        else:
+            rows = commissions
+        changed, touched = [], set()
+        for row in rows:
+            doc = commission_doc(row)
+            old = self.docs["commissions"].get(doc.key)
+            if old is None or old.text != doc.text or old.client_id != doc.client_id:
+                changed.append(doc)
+                touched.add(doc.client_id)
+                if old is not None:
+                    touched.add(old.client_id)
+            elif old.meta != doc.meta:
+                old.meta = doc.meta
+                touched.add(doc.client_id)
+        self._put("commissions", changed)
+        self._refresh_clients({c for c in touched if c is not None})
+        return len(changed)
+
+    def _refresh_clients(self, client_ids: set[int]) -> None:
+        by_client: dict[int, list[Doc]] = {c: [] for c in client_ids}
+        for d in self.docs["commissions"].values():
+            if d.client_id in by_client:
+                by_client[d.client_id].append(d)
+        docs = []
+        for cid in client_ids:
+            old = self.docs["clients"].get(cid)
+            if old is None:
+                continue  # a new client gets its vector at the next `index build`
+            text = client_text(old.meta.get("direction", ""), by_client[cid])
+            if text != old.text:
+                docs.append(Doc(old.key, text, old.title, old.summary, old.client_id, old.meta))
+        self._put("clients", docs)
+
+    def remove_commissions(self, commission_ids: Iterable[int]) -> int:
+        """Forget commissions (and the cases they triggered)."""
+        ids = {int(c) for c in commission_ids}
+        owners = {
+            self.docs["commissions"][c].client_id for c in ids if c in self.docs["commissions"]
+        }
+        n = self._drop("commissions", ids)
+        self._drop(
+            "cases", [d.key for d in self.docs["cases"].values() if d.meta["commission_id"] in ids]
+        )
+        self._refresh_clients({o for o in owners if o is not None})
+        return n
+
+    def remove_client(self, client_id: int) -> int:
+        """Delete a client's vectors: its profile, its commissions and its cases.
+
+        Returns:
+            The number of records removed.
+        """
+        cid = int(client_id)
+        n = self._drop("clients", [cid])
+        for kind in ("commissions", "cases"):
+            n += self._drop(kind, [d.key for d in self.docs[kind].values() if d.client_id == cid])
+        return n
+
+    # -- persistence ----------------------------------------------------------------
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Per kind: documents, index kind, tombstones."""
+        return {
+            kind: {
+                "count": len(self.docs[kind]),
+                "index": self.dense[kind].kind,
+                "tombstones": self.dense[kind].tombstones,
+            }
+            for kind in KINDS
+        }
+
+    def save(self, folder: str | Path | None = None) -> Path:
+        """Write the layer to ``folder`` (default ``settings.index_dir``), replacing it whole."""
+        target = Path(folder or self.settings.index_dir or "indexes")
+        tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
+        for kind in KINDS:
+            self.dense[kind].save(tmp / kind / "dense")
+            self.lexical[kind].save(tmp / kind / "lexical")
+            (tmp / kind / "docs.json").write_text(
+                json.dumps([d.as_dict() for d in self.docs[kind].values()], ensure_ascii=False)
+            )
+        config = {
+            "format": FORMAT,
+            "model_id": self.model_id,
+            "embedding_model": self.settings.embedding_model,
+            "built_at": self.built_at,
+            "saved_at": pd.Timestamp.now("UTC").isoformat(),
+            "kinds": self.stats(),
+        }
+        (tmp / "config.json").write_text(json.dumps(config, indent=2))
+        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+        if target.exists():
+            target.rename(old)
+        tmp.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+        return target
+
+    @classmethod
+    def load(
+        cls,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        *,
+        folder: str | Path | None = None,
+    ) -> SemanticLayer:
+        """Open a saved layer. Without ``embedder`` the configured model loads on first use.
+
+        Raises:
+            NotReady: nothing saved, or it was built with another embedding model.
+        """
+        folder = Path(folder or settings.index_dir or "indexes")
+        if not (folder / "config.json").exists():
+            raise NotReady(f"no semantic index in {folder}; run `recsvc index build`")
+        config = json.loads((folder / "config.json").read_text())
+        if config.get("format") != FORMAT:
+            raise NotReady(f"semantic index {folder} has an old format; run `recsvc index build`")
+        if embedder is None and config["embedding_model"] != settings.embedding_model:
+            raise NotReady(
+                f"the index was built with {config['embedding_model']}, the configured model "
+                f"is {settings.embedding_model}; run `recsvc index build`"
+            )
+        docs: dict[str, dict[Hashable, Doc]] = {}
+        dense: dict[str, VectorIndex] = {}
+        lexical: dict[str, LexicalIndex] = {}
+        for kind in KINDS:
+            records = json.loads((folder / kind / "docs.json").read_text())
+            docs[kind] = {r["key"]: Doc(**r) for r in records}
+            dense[kind] = VectorIndex.load(folder / kind / "dense")
+            lexical[kind] = LexicalIndex.load(folder / kind / "lexical")
+        layer = cls(
+            settings,
+            docs,
+            dense,
+            lexical,
+            model_id=config["model_id"],
+            embedder=embedder,
+            built_at=config["built_at"],
+        )
+        if embedder is not None:
+            _ = layer.embedder  # fail now on a model mismatch
+        return layer
+
+
+def build_semantic(
+    source: Database | Frames,
+    settings: Settings,
+    embedder: Embedder | None = None,
+    *,
+    progress: bool = False,
+    cache: bool = True,
+) -> SemanticLayer:
+    """Embed and index every kind from the store (or a :class:`Frames` snapshot).
+
+    Args:
+        source: a :class:`Database` (read through ``load_frames``) or frames.
+        settings: index kind, thresholds, cache folder.
+        embedder: defaults to the configured real model.
+        progress: show progress bars while embedding.
+        cache: wrap the embedder in the on-disk :class:`CachedEmbedder`.
+    """
+    frames = load_frames(source) if isinstance(source, Database) else source
+    emb = embedder or load_embedder(settings, cached=False)
+    if cache and not isinstance(emb, CachedEmbedder):
+        assert settings.cache_dir is not None
+        emb = CachedEmbedder(emb, settings.cache_dir)
+    started = time.perf_counter()
+    all_docs = build_docs(frames)
+    docs: dict[str, dict[Hashable, Doc]] = {}
+    dense: dict[str, VectorIndex] = {}
+    lexical: dict[str, LexicalIndex] = {}
+    for kind in KINDS:
+        kind_docs = all_docs[kind]
+        keys = [d.key for d in kind_docs]
+        texts = [d.text for d in kind_docs]
+        log.info("embedding %d %s", len(texts), kind)
+        vectors = (
+            emb.encode(texts, progress=progress) if texts else np.zeros((0, emb.dim), "float32")
+        )
+        dense[kind] = VectorIndex.build(
+            keys, vectors, kind=settings.index_kind, exact_max=settings.index_exact_max
+        )
+        lexical[kind] = LexicalIndex.build(keys, texts)
+        docs[kind] = {d.key: d for d in kind_docs}
+    log.info("semantic layer built in %.1fs", time.perf_counter() - started)
+    return SemanticLayer(settings, docs, dense, lexical, model_id=emb.model_id, embedder=emb)
