@@ -1,0 +1,441 @@
+"""Column schemas of the importable entities: one spec renders validation and docs.
+
+Each entity file (``clients``, ``contacts``, ``commissions``, ``orders``,
+``interactions``, ``feedback``, ``complaints``) has one :class:`EntitySchema`, a list of
+:class:`ColumnSpec`. Column names equal the model attribute names; foreign keys carry
+the parent's public key (``client_external_id``, ``contact_external_id``,
+``commission_external_id``, ``product_code``). Types, maximum lengths and whether a
+column is required are read from the SQLAlchemy model, so the schema cannot drift from
+the store; descriptions, ranges and references are declared here.
+
+:mod:`recsvc.ingest.docs` renders ``data/schemas/*.json`` and ``docs/import-format.md``
+from :data:`SCHEMAS`; ``tests/test_ingest_schema.py`` fails when those files drift.
+
+Example:
+    >>> SCHEMAS["clients"].column("kind").enum_values()[:2]
+    ['in_house_institute', 'enterprise']
+    >>> SCHEMAS["clients"].column("kind").parse_enum("企业")
+    'enterprise'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, String, Text
+from sqlalchemy import Enum as SAEnum
+
+from recsvc.store.enums import (
+    ClientKind,
+    FeedbackKind,
+    InteractionKind,
+    OrderStatus,
+    Purpose,
+    SearchScope,
+    Severity,
+)
+from recsvc.store.models import ENTITIES
+
+ColumnType = Literal["string", "integer", "number", "date", "datetime", "boolean", "enum", "json"]
+
+#: Chinese labels (and common synonyms) accepted for each enum code, first = canonical.
+ENUM_LABELS: dict[type[StrEnum], dict[str, tuple[str, ...]]] = {
+    ClientKind: {
+        "in_house_institute": ("所内研究所", "所内", "院内研究所"),
+        "enterprise": ("企业", "公司"),
+        "research_institute": ("科研院所", "研究院所", "研究所"),
+        "university": ("高校", "大学", "高等院校"),
+        "individual": ("个人",),
+        "other": ("其他", "其它"),
+    },
+    SearchScope: {
+        "domestic": ("国内",),
+        "domestic_and_foreign": ("国内外", "国内及国外"),
+    },
+    Purpose: {
+        "project_approval": ("立项", "项目立项"),
+        "achievement_appraisal": ("成果鉴定", "鉴定", "成果评价"),
+        "award_application": ("报奖", "申报奖励", "奖励申报"),
+        "patent_application": ("专利申请", "申请专利"),
+        "product_development": ("产品开发", "新产品开发"),
+        "market_entry": ("市场进入", "市场准入"),
+        "other": ("其他", "其它"),
+    },
+    OrderStatus: {
+        "quoted": ("已报价", "报价"),
+        "paid": ("已付款", "已支付", "付款"),
+        "delivered": ("已交付", "交付"),
+        "cancelled": ("已取消", "取消"),
+    },
+    InteractionKind: {
+        "visit": ("走访", "拜访", "回访"),
+        "call": ("电话",),
+        "email": ("邮件", "电子邮件"),
+        "training": ("培训",),
+        "greeting": ("问候", "节日问候"),
+        "push": ("推送",),
+        "meeting": ("会议", "会面"),
+    },
+    FeedbackKind: {
+        "report": ("报告反馈", "报告"),
+        "quarterly": ("季度调查", "季度"),
+    },
+    Severity: {
+        "general": ("一般",),
+        "serious": ("严重",),
+        "critical": ("紧急", "重大"),
+    },
+}
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One importable column.
+
+    Attributes:
+        name: The header in the import file.
+        type: The value type (see :data:`ColumnType`).
+        required: A required column must be present and never empty.
+        description: One line for the docs.
+        enum: The enum class of an ``enum`` column.
+        max_length: Longest accepted string.
+        minimum: Smallest accepted number (inclusive).
+        maximum: Largest accepted number (inclusive).
+        references: ``entity.key`` a foreign-key column points to.
+        attribute: The model attribute the value is stored in (None for references).
+        default: Stored when the cell is empty and the column has a default.
+        personal: Values are personal data: never echoed in problems or logs.
+    """
+
+    name: str
+    type: ColumnType
+    required: bool
+    description: str
+    enum: type[StrEnum] | None = None
+    max_length: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    references: str | None = None
+    attribute: str | None = None
+    default: object | None = None
+    personal: bool = False
+
+    def enum_values(self) -> list[str]:
+        """The English codes of an enum column."""
+        return [m.value for m in self.enum] if self.enum else []
+
+    def enum_lookup(self) -> dict[str, str]:
+        """Every accepted spelling (lower-cased code or Chinese label) mapped to its code."""
+        if self.enum is None:
+            return {}
+        out: dict[str, str] = {}
+        labels = ENUM_LABELS.get(self.enum, {})
+        for member in self.enum:
+            out[member.value.lower()] = member.value
+            out[member.name.lower()] = member.value
+            for label in labels.get(member.value, ()):
+                out[label] = member.value
+        return out
+
+    def parse_enum(self, raw: str) -> str | None:
+        """The code for ``raw`` (code, member name or Chinese label), or None."""
+        return self.enum_lookup().get(raw.strip().lower())
+
+    def labels(self) -> dict[str, tuple[str, ...]]:
+        """Chinese labels per code (for the docs)."""
+        return ENUM_LABELS.get(self.enum, {}) if self.enum else {}
+
+
+@dataclass(frozen=True)
+class EntitySchema:
+    """The columns of one entity file, in documentation order."""
+
+    entity: str
+    description: str
+    columns: tuple[ColumnSpec, ...]
+    checks: tuple[str, ...] = field(default=())
+    """Cross-column rules, in words (enforced by :mod:`recsvc.ingest.validate`)."""
+
+    def column(self, name: str) -> ColumnSpec:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    @property
+    def references(self) -> list[ColumnSpec]:
+        return [c for c in self.columns if c.references]
+
+    @property
+    def table(self):  # type: ignore[no-untyped-def]
+        """The SQLAlchemy table the entity is stored in."""
+        return ENTITIES[self.entity].__table__  # type: ignore[attr-defined]
+
+
+def _column(
+    entity: str,
+    name: str,
+    description: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    personal: bool = False,
+) -> ColumnSpec:
+    """A spec whose type, length, requiredness and default come from the model column."""
+    col = ENTITIES[entity].__table__.c[name]  # type: ignore[attr-defined]
+    sa_type = col.type
+    enum: type[StrEnum] | None = None
+    max_length: int | None = None
+    kind: ColumnType
+    if isinstance(sa_type, SAEnum):
+        kind, enum = "enum", sa_type.enum_class
+    elif isinstance(sa_type, DateTime):
+        kind = "datetime"
+    elif isinstance(sa_type, Date):
+        kind = "date"
+    elif isinstance(sa_type, Boolean):
+        kind = "boolean"
+    elif isinstance(sa_type, Integer):
+        kind = "integer"
+    elif isinstance(sa_type, Float):
+        kind = "number"
+    elif isinstance(sa_type, JSON):
+        kind = "json"
+    elif isinstance(sa_type, String | Text):
+        kind = "string"
+        max_length = getattr(sa_type, "length", None)
+    else:  # pragma: no cover - a new column type needs a decision here
+        raise TypeError(f"{entity}.{name}: unsupported column type {sa_type!r}")
+    default = col.default.arg if col.default is not None else None
+    if isinstance(default, StrEnum):
+        default = default.value
+    required = not col.nullable and default is None
+    return ColumnSpec(
+        name=name,
+        type=kind,
+        required=required,
+        description=description,
+        enum=enum,
+        max_length=max_length,
+        minimum=minimum,
+        maximum=maximum,
+        attribute=name,
+        default=default,
+        personal=personal,
+    )
+
+
+def _ref(name: str, references: str, description: str, *, required: bool) -> ColumnSpec:
+    return ColumnSpec(
+        name=name,
+        type="string",
+        required=required,
+        description=description,
+        max_length=64,
+        references=references,
+    )
+
+
+def _external_id(entity: str, what: str) -> ColumnSpec:
+    return _column(entity, "external_id", f"The centre's own unique number for the {what}.")
+
+
+_SCORE = {"minimum": 1.0, "maximum": 5.0}
+_COUNT = {"minimum": 0.0}
+
+SCHEMAS: dict[str, EntitySchema] = {
+    "clients": EntitySchema(
+        "clients",
+        "Organisations (or individuals) that commission work: the unit recommendations go to.",
+        (
+            _external_id("clients", "client"),
+            _column("clients", "name_zh", "Organisation name in Chinese."),
+            _column("clients", "name_en", "Organisation name in English."),
+            _column("clients", "kind", "Kind of client."),
+            _column("clients", "enterprise_type", "Enterprise type (state-owned, private, …)."),
+            _column("clients", "park", "Industrial park."),
+            _column("clients", "region", "Region or city."),
+            _column("clients", "industry_field", "Industry field (industry direction)."),
+            _column("clients", "core_technologies", "Core technologies, ';'-separated."),
+            _column("clients", "core_products", "Core products, ';'-separated."),
+            _column("clients", "talent_count", "High-end talent count.", **_COUNT),
+            _column("clients", "patents_invention", "Invention patents held.", **_COUNT),
+            _column("clients", "patents_utility", "Utility-model patents held.", **_COUNT),
+            _column("clients", "patents_design", "Design patents held.", **_COUNT),
+            _column("clients", "patents_in_force", "Patents legally in force.", **_COUNT),
+            _column("clients", "honours", "Honours and titles."),
+            _column("clients", "registered_on", "Date the client was registered."),
+            _column("clients", "account_manager", "Staff member responsible for the client."),
+            _column("clients", "extra", "Any further attributes: a JSON object."),
+        ),
+    ),
+    "contacts": EntitySchema(
+        "contacts",
+        "Contact persons (委托人). Personal data: never echoed in problems or logs.",
+        (
+            _external_id("contacts", "contact"),
+            _ref(
+                "client_external_id", "clients.external_id", "The contact's client.", required=True
+            ),
+            _column("contacts", "name", "Full name.", personal=True),
+            _column("contacts", "registered_name", "Registered (login) name.", personal=True),
+            _column("contacts", "email", "E-mail address.", personal=True),
+            _column("contacts", "phone", "Phone number.", personal=True),
+            _column("contacts", "title", "Job title."),
+            _column("contacts", "active", "Whether the contact is still current."),
+        ),
+    ),
+    "commissions": EntitySchema(
+        "commissions",
+        "Novelty-search commissions (查新委托).",
+        (
+            _external_id("commissions", "commission"),
+            _ref(
+                "client_external_id",
+                "clients.external_id",
+                "The commissioning client.",
+                required=True,
+            ),
+            _ref(
+                "contact_external_id",
+                "contacts.external_id",
+                "The contact person; must belong to the same client.",
+                required=False,
+            ),
+            _column("commissions", "title_zh", "Project title in Chinese."),
+            _column("commissions", "title_en", "Project title in English."),
+            _column(
+                "commissions", "keywords", "Keywords and novelty points, ';' or '；'-separated."
+            ),
+            _column("commissions", "subject_area", "Subject area."),
+            _column("commissions", "search_scope", "Search scope."),
+            _column("commissions", "purpose", "Purpose of the novelty search."),
+            _column("commissions", "fee", "Fee in CNY.", **_COUNT),
+            _column("commissions", "industry_type", "Industry type of the project."),
+            _column("commissions", "commissioned_on", "Date commissioned."),
+            _column("commissions", "completed_on", "Date the report was delivered."),
+            _column("commissions", "searcher", "The searcher (查新员) who handled it."),
+            _column(
+                "commissions",
+                "recognition_score",
+                "Client's recognition of novelty search.",
+                **_SCORE,
+            ),
+            _column(
+                "commissions",
+                "cooperation_score",
+                "Client's cooperation with the searcher.",
+                **_SCORE,
+            ),
+        ),
+        checks=("completed_on is on or after commissioned_on",),
+    ),
+    "orders": EntitySchema(
+        "orders",
+        "Value-added purchases.",
+        (
+            _external_id("orders", "order"),
+            _ref("client_external_id", "clients.external_id", "The buying client.", required=True),
+            _ref("product_code", "products.code", "Catalogue product code.", required=True),
+            _ref(
+                "commission_external_id",
+                "commissions.external_id",
+                "The commission that led to it; must belong to the same client.",
+                required=False,
+            ),
+            _column("orders", "ordered_on", "Order date."),
+            _column("orders", "amount", "Amount in CNY.", **_COUNT),
+            _column("orders", "status", "Order status."),
+        ),
+    ),
+    "interactions": EntitySchema(
+        "interactions",
+        "Touch points: visits, calls, e-mails, training, greetings, pushes, meetings.",
+        (
+            _external_id("interactions", "interaction"),
+            _ref("client_external_id", "clients.external_id", "The client.", required=True),
+            _column("interactions", "kind", "Kind of touch point."),
+            _column("interactions", "occurred_on", "Date."),
+            _column("interactions", "staff", "Staff member."),
+            _column("interactions", "note", "Free-text note (never used for modelling)."),
+        ),
+    ),
+    "feedback": EntitySchema(
+        "feedback",
+        "Satisfaction feedback after a report, or the quarterly survey (scores 1-5).",
+        (
+            _external_id("feedback", "feedback"),
+            _ref("client_external_id", "clients.external_id", "The client.", required=True),
+            _ref(
+                "commission_external_id",
+                "commissions.external_id",
+                "The commission rated; must belong to the same client.",
+                required=False,
+            ),
+            _column("feedback", "kind", "Report feedback or quarterly survey."),
+            _column("feedback", "received_on", "Date received."),
+            _column("feedback", "channel", "Channel (phone, email, platform)."),
+            _column("feedback", "overall", "Overall satisfaction.", **_SCORE),
+            _column("feedback", "experience", "Experience score.", **_SCORE),
+            _column("feedback", "quality", "Quality score.", **_SCORE),
+            _column("feedback", "attitude", "Attitude score.", **_SCORE),
+            _column("feedback", "comment", "Free-text comment (never used for modelling)."),
+        ),
+    ),
+    "complaints": EntitySchema(
+        "complaints",
+        "Complaints, handled by severity against 48h / 24h / 8h response targets.",
+        (
+            _external_id("complaints", "complaint"),
+            _ref("client_external_id", "clients.external_id", "The client.", required=True),
+            _ref(
+                "commission_external_id",
+                "commissions.external_id",
+                "The commission complained about; must belong to the same client.",
+                required=False,
+            ),
+            _column("complaints", "severity", "Severity."),
+            _column("complaints", "opened_at", "When the complaint was received (timestamp)."),
+            _column("complaints", "responded_at", "First response (timestamp)."),
+            _column("complaints", "resolved_at", "Resolution (timestamp)."),
+            _column("complaints", "category", "Category."),
+            _column(
+                "complaints", "description", "Free-text description (never used for modelling)."
+            ),
+        ),
+        checks=(
+            "responded_at is on or after opened_at",
+            "resolved_at is on or after opened_at",
+        ),
+    ),
+}
+
+#: Entities in dependency order (parents before children); equals the store's order.
+ENTITY_ORDER: tuple[str, ...] = tuple(ENTITIES)
+
+#: Foreign-key column of each reference: which model attribute it fills.
+REFERENCE_ATTRIBUTES: dict[str, str] = {
+    "client_external_id": "client_id",
+    "contact_external_id": "contact_id",
+    "commission_external_id": "commission_id",
+    "product_code": "product_id",
+}
+
+__all__ = [
+    "ENTITY_ORDER",
+    "ENUM_LABELS",
+    "REFERENCE_ATTRIBUTES",
+    "SCHEMAS",
+    "ColumnSpec",
+    "EntitySchema",
+]
