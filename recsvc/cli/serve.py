@@ -1,9 +1,217 @@
-"""CLI commands: see :mod:`recsvc.cli` for the group list."""
+"""CLI commands ``serve`` and ``keys create|list|revoke`` (plus the hidden ``train-job``).
+
+``serve --demo`` makes sure one librarian, one analyst, one admin key and one portal
+token exist, prints the secrets of those it created (only hashes are stored) and
+ready-to-paste curl commands.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from recsvc.cli._common import console, database, settings
+from recsvc.store.enums import Role
+
+DEMO_KEYS: tuple[tuple[str, Role], ...] = (
+    ("demo-librarian", Role.LIBRARIAN),
+    ("demo-analyst", Role.ANALYST),
+    ("demo-admin", Role.ADMIN),
+    ("demo-portal", Role.PORTAL),
+)
+
+keys_app = typer.Typer(help="API keys and portal tokens.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     """Attach this module's commands to the ``recsvc`` app."""
+    app.command()(serve)
+    app.add_typer(keys_app, name="keys")
+    app.command("train-job", hidden=True)(train_job)
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default: settings)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: settings)")] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Create demo keys if absent and print curl lines")
+    ] = False,
+    rotate_demo_keys: Annotated[
+        bool, typer.Option("--rotate-demo-keys", help="With --demo: new secrets for demo keys")
+    ] = False,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+) -> None:
+    """Serve the JSON API, its docs (/docs) and the web console (/console)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    s = settings()
+    host = host or s.host
+    port = port or s.port
+    app = create_app(s)
+    if demo:
+        _demo_banner(app.state.services, host, port, rotate=rotate_demo_keys)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+
+
+def _demo_banner(services: object, host: str, port: int, *, rotate: bool) -> None:
+    from sqlalchemy import select
+
+    from recsvc.auth import create_key, list_keys, rotate_key
+    from recsvc.services import Services
+    from recsvc.store.models import Client
+
+    assert isinstance(services, Services)
+    db = services.db
+    existing = {k.name: k for k in list_keys(db)}
+    portal_client = (
+        existing["demo-portal"].client_external_id if "demo-portal" in existing else None
+    )
+    if portal_client is None:
+        with db.session() as sess:
+            portal_client = sess.scalar(select(Client.external_id).order_by(Client.id).limit(1))
+    secrets: dict[str, str] = {}
+    for name, role in DEMO_KEYS:
+        if role is Role.PORTAL and portal_client is None:
+            console.print("[yellow]no clients in the store yet: no portal token[/] (run make demo)")
+            continue
+        if name in existing and not rotate:
+            continue
+        if name in existing:
+            _, secrets[name] = rotate_key(db, name)
+        else:
+            _, secrets[name] = create_key(
+                db, name, role, portal_client if role is Role.PORTAL else None
+            )
+    with db.session() as sess:
+        sample = sess.scalar(select(Client.external_id).order_by(Client.id).offset(1).limit(1))
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    console.rule("[bold]recsvc demo")
+    console.print(f"console  {base}/console/")
+    console.print(f"API docs {base}/docs")
+    bundle = services.bundle
+    console.print(f"model    {bundle.version if bundle else 'none loaded (run recsvc train)'}")
+    if secrets:
+        console.print("\n[bold]New demo keys[/] (shown once; only their hashes are stored):")
+        for name, secret in secrets.items():
+            console.print(f"  {name:16} {secret}", highlight=False)
+    kept = [n for n, _ in DEMO_KEYS if n in existing and n not in secrets]
+    if kept:
+        console.print(
+            f"\nDemo keys {', '.join(kept)} already exist and their secrets are not stored; "
+            "run [bold]recsvc serve --demo --rotate-demo-keys[/] for new ones."
+        )
+    lib = secrets.get("demo-librarian", "$LIBRARIAN_KEY")
+    portal = secrets.get("demo-portal", "$PORTAL_TOKEN")
+    client = sample or portal_client or "C000001"
+    lines = [
+        "# librarian: this week's worklist, then one client's next best services",
+        f'curl -s -H "Authorization: Bearer {lib}" "{base}/api/v1/worklist?limit=5"',
+        f'curl -s -H "Authorization: Bearer {lib}" '
+        f'"{base}/api/v1/clients/{client}/recommendations"',
+        f"# portal token of client {portal_client}: only its own recommendations",
+        f'curl -s -H "Authorization: Bearer {portal}" "{base}/api/v1/me/recommendations"',
+        "# no key: 401 problem document",
+        f'curl -si "{base}/api/v1/worklist" | head -1',
+    ]
+    console.print("\n" + "\n".join(lines), highlight=False, markup=False, soft_wrap=True)
+    console.rule()
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="A unique name for the key")],
+    role: Annotated[Role, typer.Option("--role", "-r", help="librarian|analyst|admin|portal")],
+    client: Annotated[
+        str | None, typer.Option("--client", help="Client external id (portal tokens)")
+    ] = None,
+) -> None:
+    """Create a key and print its secret once (only its SHA-256 hash is stored)."""
+    from recsvc.auth import create_key
+
+    info, secret = create_key(database(), name, role, client)
+    console.print(f"created {info.role.value} key [bold]{info.name}[/] ({info.prefix}…)")
+    console.print("secret (shown once, store it now):")
+    console.print(secret, highlight=False, markup=False, soft_wrap=True)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys: name, role, bound client, prefix, created, revoked."""
+    from recsvc.auth import list_keys
+
+    table = Table("name", "role", "client", "prefix", "created", "revoked")
+    for k in list_keys(database()):
+        table.add_row(
+            k.name,
+            k.role.value,
+            k.client_external_id or "",
+            k.prefix,
+            _fmt(k.created_at),
+            _fmt(k.revoked_at),
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name")]) -> None:
+    """Revoke a key (servers stop accepting it within seconds)."""
+    from recsvc.auth import revoke_key
+
+    info = revoke_key(database(), name)
+    console.print(f"revoked [bold]{info.name}[/] ({info.prefix}…)")
+
+
+def train_job(job_id: Annotated[str, typer.Argument(help="training_jobs.id")]) -> None:
+    """Run a training job recorded by the API (the server launches this in a subprocess,
+    so the serving process never imports :mod:`training`)."""
+    from recsvc.store.enums import JobStatus
+    from recsvc.store.models import TrainingJob
+
+    db = database()
+
+    def update(**values: object) -> None:
+        with db.session() as sess:
+            job = sess.get(TrainingJob, job_id)
+            if job is None:
+                raise typer.Exit(3)
+            for key, value in values.items():
+                setattr(job, key, value)
+
+    def progress(fraction: float, message: str | None = None) -> None:
+        update(progress=max(0.0, min(1.0, float(fraction))), message=message)
+
+    update(status=JobStatus.RUNNING, message="training started", progress=0.0)
+    try:
+        from training.pipeline import train
+
+        version = train(settings(), progress=progress)
+    except BaseException as exc:
+        update(
+            status=JobStatus.FAILED,
+            message=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=dt.datetime.now(dt.UTC),
+        )
+        raise
+    from recsvc.registry import Registry
+
+    registry = Registry(settings().models_dir)
+    update(
+        status=JobStatus.SUCCEEDED,
+        progress=1.0,
+        message=f"trained {version}",
+        finished_at=dt.datetime.now(dt.UTC),
+        result={
+            "version": version,
+            "active": registry.active(),
+            "promoted": registry.active() == version,
+        },
+    )
+
+
+def _fmt(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""

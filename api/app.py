@@ -1,0 +1,71 @@
+"""The application factory: ``create_app(settings)`` builds the whole service.
+
+Example:
+    >>> from recsvc.config import Settings
+    >>> app = create_app(Settings(database_url="sqlite://"))
+    >>> app.title
+    'recsvc'
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import api.web
+from api.errors import install_error_handlers
+from api.metrics import ApiMetrics, MetricsMiddleware
+from api.routes import analyst, librarian, ops, portal
+from recsvc import __version__
+from recsvc.config import Settings
+from recsvc.services import Services
+
+__all__ = ["create_app"]
+
+_DESCRIPTION = """
+Next-best-service recommendations for research information centres.
+
+Authenticate with `Authorization: Bearer <key>` (or `X-API-Key: <key>`).
+Keys are created with `recsvc keys create NAME --role librarian|analyst|admin` and
+portal tokens with `recsvc keys create NAME --role portal --client EXTERNAL_ID`.
+Every error is an RFC 9457 problem document (`application/problem+json`).
+"""
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    """Build the API (and the web console) for ``settings``.
+
+    Args:
+        settings: the configuration; nothing is read from globals.
+        services: an already-built container to serve with (tests, benchmarks);
+            by default one is built from ``settings``.
+    """
+    owned = services is None
+    container = services if services is not None else Services.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            container.close()
+
+    app = FastAPI(
+        title="recsvc",
+        version=__version__,
+        description=_DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.services = container
+    app.state.metrics = ApiMetrics()
+    install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    for module in (ops, librarian, portal, analyst):
+        app.include_router(module.router)
+    api.web.mount(app, settings)
+    return app

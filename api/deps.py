@@ -1,0 +1,122 @@
+"""Dependencies: the services container, the caller, role checks, lookups-or-404.
+
+Every route declares who may call it with :func:`require` (admin may do all staff
+work; ``/me`` routes need a portal token bound to a client). A client in a path is
+resolved once, by :data:`ClientDep`, into a :class:`ClientRef` or a 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from recsvc.auth import Principal
+from recsvc.config import Settings
+from recsvc.errors import Forbidden
+from recsvc.services import Services
+from recsvc.store.enums import Role
+
+__all__ = [
+    "API_PREFIX",
+    "CONTACT_ROLES",
+    "AnalystDep",
+    "ClientDep",
+    "ClientRef",
+    "LibrarianDep",
+    "PortalClientDep",
+    "PrincipalDep",
+    "ServicesDep",
+    "SettingsDep",
+    "StaffReadDep",
+    "require",
+]
+
+#: Where the JSON API lives (every route path carries it, so metrics see full paths).
+API_PREFIX = "/api/v1"
+
+#: Roles that may see contacts (personal data) in a client profile.
+CONTACT_ROLES = frozenset({Role.ADMIN, Role.LIBRARIAN})
+
+_bearer = HTTPBearer(auto_error=False, description="An API key or portal token")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Same key, other header")
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_principal(
+    request: Request,
+    services: ServicesDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    api_key: Annotated[str | None, Security(_api_key)],
+) -> Principal:
+    """The caller, from ``Authorization: Bearer`` or ``X-API-Key`` (401 without one)."""
+    secret = bearer.credentials if bearer is not None else api_key
+    principal = services.authenticate(secret)
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require(*roles: Role):  # type: ignore[no-untyped-def]
+    """A dependency that lets only ``roles`` (and admin, for staff routes) through."""
+    allowed = frozenset(roles)
+
+    def _check(principal: PrincipalDep) -> Principal:
+        if not principal.allowed(*allowed):
+            raise Forbidden(
+                f"role {principal.role.value!r} may not do this "
+                f"(needs {' or '.join(sorted(r.value for r in allowed))})"
+            )
+        return principal
+
+    _check.roles = allowed  # type: ignore[attr-defined]
+    return _check
+
+
+LibrarianDep = Annotated[Principal, Depends(require(Role.LIBRARIAN))]
+StaffReadDep = Annotated[Principal, Depends(require(Role.LIBRARIAN, Role.ANALYST))]
+AnalystDep = Annotated[Principal, Depends(require(Role.ANALYST))]
+
+
+@dataclass(frozen=True)
+class ClientRef:
+    """A client resolved at the edge: internal id plus public id."""
+
+    client_id: int
+    external_id: str
+
+
+def get_client(
+    external_id: Annotated[str, Path(min_length=1, max_length=64)],
+    services: ServicesDep,
+) -> ClientRef:
+    """The client named in the path, or 404."""
+    return ClientRef(services.client_id(external_id), external_id)
+
+
+ClientDep = Annotated[ClientRef, Depends(get_client)]
+
+
+def get_portal_client(principal: Annotated[Principal, Depends(require(Role.PORTAL))]) -> ClientRef:
+    """The client a portal token is bound to (403 for keys not bound to a client)."""
+    if principal.client_id is None or principal.client_external_id is None:
+        raise Forbidden("this key is not bound to a client; /me routes need a portal token")
+    return ClientRef(principal.client_id, principal.client_external_id)
+
+
+PortalClientDep = Annotated[ClientRef, Depends(get_portal_client)]

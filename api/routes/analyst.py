@@ -1,0 +1,157 @@
+"""Analyst work: import files, train in the background, list, promote and roll back
+model versions, read evaluation reports. Open to analyst and admin keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile, status
+from fastapi.responses import FileResponse
+
+from api.deps import API_PREFIX, AnalystDep, ServicesDep
+from api.schemas import (
+    EvaluationReportPublic,
+    ImportReportPublic,
+    ImportReportsPublic,
+    JobPublic,
+    ModelVersionPublic,
+    ModelVersionsPublic,
+)
+from recsvc.services import Services
+
+router = APIRouter(prefix=API_PREFIX, tags=["analyst"])
+
+_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+
+def get_version(
+    version: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")],
+    services: ServicesDep,
+) -> str:
+    """A model version named in the path, or 404."""
+    return services.model_version(version)
+
+
+VersionDep = Annotated[str, Depends(get_version)]
+
+
+def _versions(services: Services) -> ModelVersionsPublic:
+    listing = services.list_models()
+    data = [ModelVersionPublic(**v) for v in listing["versions"]]
+    return ModelVersionsPublic(
+        active=listing["active"], serving=listing["serving"], data=data, count=len(data)
+    )
+
+
+@router.post(
+    "/imports",
+    response_model=ImportReportsPublic,
+    status_code=status.HTTP_201_CREATED,
+    summary="Upload an import file",
+)
+async def upload_import(
+    _: AnalystDep,
+    services: ServicesDep,
+    file: Annotated[
+        UploadFile, File(description="clients|contacts|commissions|… .csv/.xlsx/.json")
+    ],
+    entity: Annotated[str | None, Form(max_length=32)] = None,
+    dry_run: Annotated[bool, Form()] = False,
+) -> ImportReportsPublic:
+    """Validated like ``recsvc import``: a rejected file answers 422 with ``errors`` listing
+    file, row, field and reason, and nothing is written."""
+    payload = await file.read(_MAX_UPLOAD_BYTES + 1)
+    reports = services.import_upload(
+        file.filename or "upload",
+        payload,
+        entity=entity,
+        dry_run=dry_run,
+        max_bytes=_MAX_UPLOAD_BYTES,
+    )
+    data = [ImportReportPublic(**r) for r in reports]
+    return ImportReportsPublic(data=data, count=len(data))
+
+
+@router.post(
+    "/jobs/training",
+    response_model=JobPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Start a training job",
+)
+def start_training(principal: AnalystDep, services: ServicesDep) -> JobPublic:
+    """Trains in a background process; poll ``GET /api/v1/jobs/{id}`` for progress."""
+    return JobPublic.model_validate(services.start_training(requested_by=principal.name))
+
+
+@router.get("/jobs/{job_id}", response_model=JobPublic, summary="A training job")
+def get_job(
+    _: AnalystDep,
+    services: ServicesDep,
+    job_id: Annotated[str, Path(min_length=1, max_length=36)],
+) -> JobPublic:
+    """Status, progress (0-1), message and result (the new version) of a job."""
+    return JobPublic.model_validate(services.job(job_id))
+
+
+@router.get("/models", response_model=ModelVersionsPublic, summary="Model versions")
+def list_models(_: AnalystDep, services: ServicesDep) -> ModelVersionsPublic:
+    """Every registered version with its metrics, the active one and the one serving."""
+    return _versions(services)
+
+
+@router.post(
+    "/models/{version}/promote",
+    response_model=ModelVersionsPublic,
+    summary="Promote a version (hot swap)",
+)
+def promote(
+    _: AnalystDep, version: VersionDep, services: ServicesDep, force: bool = False
+) -> ModelVersionsPublic:
+    """Make ``version`` active and serve it without dropping a request; 409 when it does
+    not beat the champion (unless ``force``)."""
+    services.promote(version, force=force)
+    return _versions(services)
+
+
+@router.post(
+    "/models/rollback",
+    response_model=ModelVersionsPublic,
+    summary="Roll back to the previous version (hot swap)",
+)
+def rollback(_: AnalystDep, services: ServicesDep) -> ModelVersionsPublic:
+    """Return to the previously active version, swapping it in while requests flow."""
+    services.rollback()
+    return _versions(services)
+
+
+@router.get(
+    "/models/{version}/report",
+    response_model=EvaluationReportPublic,
+    summary="Evaluation report of a version",
+)
+def report(
+    _: AnalystDep, version: VersionDep, services: ServicesDep, request: Request
+) -> EvaluationReportPublic:
+    """Metrics, training metadata and links to the report's plots."""
+    rep = services.evaluation_report(version)
+    plots = [str(request.url_for("plot", version=version, name=name).path) for name in rep["plots"]]
+    return EvaluationReportPublic(
+        version=version, metrics=rep["metrics"], meta=rep["meta"], plots=plots
+    )
+
+
+@router.get(
+    "/models/{version}/plots/{name}",
+    name="plot",
+    summary="A plot of an evaluation report",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/png": {}}}},
+)
+def plot(
+    _: AnalystDep,
+    version: VersionDep,
+    services: ServicesDep,
+    name: Annotated[str, Path(max_length=120, pattern=r"^[A-Za-z0-9._-]+\.png$")],
+) -> FileResponse:
+    """One PNG plot of the version's evaluation."""
+    return FileResponse(services.plot_path(version, name), media_type="image/png")

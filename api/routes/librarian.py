@@ -1,0 +1,233 @@
+"""Librarian work: find clients, read their 360° profile, get next best services,
+similar clients, semantic search, the worklist (JSON, CSV, Excel), record outcomes.
+
+Reading clients is open to librarians and analysts; contacts (personal data) appear
+only for librarian and admin keys. Recommendations, worklists and outcomes are
+librarian work.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from api.deps import (
+    API_PREFIX,
+    CONTACT_ROLES,
+    ClientDep,
+    LibrarianDep,
+    ServicesDep,
+    StaffReadDep,
+)
+from api.schemas import (
+    ClientProfilePublic,
+    ClientPublic,
+    ClientsPublic,
+    CommissionPublic,
+    ComplaintPublic,
+    ContactPublic,
+    EventPublic,
+    FeedbackCreate,
+    FeedbackPublic,
+    InteractionPublic,
+    OrderPublic,
+    RecommendationsPublic,
+    ScorePublic,
+    SearchHitPublic,
+    SearchHitsPublic,
+    SimilarClientPublic,
+    SimilarClientsPublic,
+    WorklistPublic,
+    WorklistRowPublic,
+)
+from api.views import recommendations_response
+from recsvc.services import ClientFilters, WorklistFilters
+from recsvc.store.enums import ClientKind, Surface
+
+router = APIRouter(prefix=API_PREFIX, tags=["librarian"])
+
+_EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@router.get("/clients", response_model=ClientsPublic, summary="List and search clients")
+def list_clients(
+    _: StaffReadDep,
+    services: ServicesDep,
+    q: Annotated[str | None, Query(max_length=200, description="Text in id, name, field")] = None,
+    kind: ClientKind | None = None,
+    industry: Annotated[str | None, Query(max_length=120)] = None,
+    account_manager: Annotated[str | None, Query(max_length=80)] = None,
+    region: Annotated[str | None, Query(max_length=120)] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> ClientsPublic:
+    """Clients matching every filter given, a page at a time, with the total count."""
+    filters = ClientFilters(
+        q=q,
+        kind=kind.value if kind else None,
+        industry=industry,
+        account_manager=account_manager,
+        region=region,
+    )
+    rows, count = services.list_clients(filters, offset=offset, limit=limit)
+    return ClientsPublic(data=[ClientPublic.model_validate(r) for r in rows], count=count)
+
+
+@router.get(
+    "/clients/{external_id}",
+    response_model=ClientProfilePublic,
+    summary="Client 360° profile",
+)
+def client_profile(
+    principal: StaffReadDep, client: ClientDep, services: ServicesDep
+) -> ClientProfilePublic:
+    """Profile, commissions, orders, feedback, complaints, score with reasons, segment and
+    actions, CLV, relationship stage. Contacts only for librarian and admin keys."""
+    show_contacts = principal.role in CONTACT_ROLES
+    record = services.client_record(client.client_id)
+    history = services.client_history(client.client_id, include_contacts=show_contacts)
+    score = services.client_score(client.client_id)
+    return ClientProfilePublic(
+        client=ClientPublic.model_validate(record),
+        contacts=[ContactPublic.model_validate(c) for c in history["contacts"]]
+        if show_contacts
+        else None,
+        commissions=[CommissionPublic.model_validate(c) for c in history["commissions"]],
+        orders=[
+            OrderPublic(
+                external_id=o["order"].external_id,
+                product_code=o["product_code"],
+                product_name_zh=o["product_name_zh"],
+                product_name_en=o["product_name_en"],
+                ordered_on=o["order"].ordered_on,
+                amount=o["order"].amount,
+                status=o["order"].status,
+            )
+            for o in history["orders"]
+        ],
+        feedback=[FeedbackPublic.model_validate(f) for f in history["feedback"]],
+        complaints=[ComplaintPublic.model_validate(c) for c in history["complaints"]],
+        interactions=[InteractionPublic.model_validate(i) for i in history["interactions"]],
+        score=ScorePublic.model_validate(score["score"]) if score else None,
+        model_version=score["model_version"] if score else None,
+    )
+
+
+@router.get(
+    "/clients/{external_id}/recommendations",
+    response_model=RecommendationsPublic,
+    summary="Next best services for a client (live, with explanations)",
+)
+def client_recommendations(
+    principal: LibrarianDep,
+    client: ClientDep,
+    services: ServicesDep,
+    request: Request,
+    response: Response,
+    k: Annotated[int, Query(ge=1, le=20)] = 5,
+) -> RecommendationsPublic:
+    """Computed now with the model in service; each item carries an ``impression_id`` to
+    refer to when recording the outcome. The ``X-Model-Version`` header names the model."""
+    result = services.recommend(
+        client.client_id, Surface.LIBRARIAN, k=k, actor=principal.name, record=True
+    )
+    return recommendations_response(result, client.external_id, request, response)
+
+
+@router.get(
+    "/clients/{external_id}/similar",
+    response_model=SimilarClientsPublic,
+    summary="Similar clients",
+)
+def similar_clients(
+    _: StaffReadDep,
+    client: ClientDep,
+    services: ServicesDep,
+    k: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> SimilarClientsPublic:
+    """Clients whose research directions and commissions look most like this one's."""
+    rows = services.similar_clients(client.client_id, k=k)
+    data = [SimilarClientPublic(**r) for r in rows]
+    return SimilarClientsPublic(data=data, count=len(data))
+
+
+@router.get("/search", response_model=SearchHitsPublic, summary="Semantic search")
+def search(
+    _: StaffReadDep,
+    services: ServicesDep,
+    q: Annotated[str, Query(min_length=1, max_length=500, description="Free text, zh or en")],
+    kind: Literal["commissions", "clients", "cases", "products"] = "commissions",
+    k: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> SearchHitsPublic:
+    """Hybrid (dense + lexical) search over commissions, clients, cases or products."""
+    hits = [SearchHitPublic(**h) for h in services.search(q, kind=kind, k=k)]
+    return SearchHitsPublic(query=q, data=hits, count=len(hits))
+
+
+@router.get(
+    "/worklist",
+    response_model=WorklistPublic,
+    summary="This week's worklist (JSON, CSV or Excel)",
+    responses={
+        200: {
+            "content": {
+                _EXPORT_TYPES["csv"]: {"schema": {"type": "string"}},
+                _EXPORT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
+)
+def worklist(
+    _: LibrarianDep,
+    services: ServicesDep,
+    response: Response,
+    segment: Annotated[str | None, Query(max_length=32)] = None,
+    account_manager: Annotated[str | None, Query(max_length=80)] = None,
+    kind: ClientKind | None = None,
+    product: Annotated[str | None, Query(max_length=64, description="Product code")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 50,
+    format: Literal["json", "csv", "xlsx"] = "json",
+) -> WorklistPublic | Response:
+    """Which clients to contact and what to offer each, ranked, with reasons."""
+    filters = WorklistFilters(
+        segment=segment,
+        account_manager=account_manager,
+        kind=kind.value if kind else None,
+        product=product,
+        limit=limit,
+    )
+    version, rows = services.worklist(filters)
+    if format != "json":
+        payload = services.export_worklist(rows, format)
+        return Response(
+            payload,
+            media_type=_EXPORT_TYPES[format],
+            headers={
+                "Content-Disposition": f'attachment; filename="worklist.{format}"',
+                "X-Model-Version": version,
+            },
+        )
+    response.headers["X-Model-Version"] = version
+    data = [WorklistRowPublic(**r) for r in rows]
+    return WorklistPublic(model_version=version, data=data, count=len(data))
+
+
+@router.post(
+    "/feedback",
+    response_model=EventPublic,
+    status_code=status.HTTP_201_CREATED,
+    summary="Record the outcome of a recommendation",
+)
+def record_feedback(
+    principal: LibrarianDep, body: FeedbackCreate, services: ServicesDep, request: Request
+) -> EventPublic:
+    """Accepted, declined (with a reason) or purchased, referring to an impression."""
+    event = services.record_outcome(
+        body.impression_id, body.outcome, reason=body.reason, actor=principal.name
+    )
+    request.app.state.metrics.outcomes.labels(event["event"], event["surface"]).inc()
+    return EventPublic(**event)

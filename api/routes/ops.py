@@ -1,0 +1,50 @@
+"""Operations: liveness, readiness, Prometheus metrics. Open to everyone (no key)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.deps import ServicesDep
+from api.schemas import HealthPublic, ReadyPublic
+
+router = APIRouter(tags=["ops"])
+
+
+@router.get("/healthz", response_model=HealthPublic, summary="Liveness")
+def healthz() -> HealthPublic:
+    """The process is up and answering."""
+    return HealthPublic()
+
+
+@router.get(
+    "/readyz",
+    response_model=ReadyPublic,
+    summary="Readiness",
+    responses={503: {"model": ReadyPublic, "description": "The store is unreachable"}},
+)
+def readyz(services: ServicesDep) -> JSONResponse:
+    """Ready when the store answers; ``model_loaded`` says whether recommendations can be
+    served (the service stays ready without a model: profiles, search and imports work)."""
+    bundle = services.bundle
+    db_ok = services.db_ok()
+    body = ReadyPublic(
+        status=("ready" if bundle is not None else "degraded") if db_ok else "unavailable",
+        database=db_ok,
+        model_loaded=bundle is not None,
+        model_version=bundle.version if bundle is not None else None,
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if db_ok else 503)
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+)
+def metrics(request: Request) -> Response:
+    """Request latency by route, recommendations served, outcomes recorded."""
+    data = generate_latest(request.app.state.metrics.registry)
+    return Response(data, media_type=CONTENT_TYPE_LATEST)

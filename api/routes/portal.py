@@ -1,0 +1,48 @@
+"""The client portal: a portal token sees its own client's recommendations only.
+
+``/me`` routes take no client id at all: the client is the one the token is bound to,
+so a token cannot name another client. Explanations on this surface are anonymised
+(no other client's name, id or commission text).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from api.deps import API_PREFIX, PortalClientDep, ServicesDep
+from api.schemas import EventPublic, EventsPublic, PortalEventsCreate, RecommendationsPublic
+from api.views import recommendations_response
+
+router = APIRouter(prefix=f"{API_PREFIX}/me", tags=["portal"])
+
+
+@router.get(
+    "/recommendations",
+    response_model=RecommendationsPublic,
+    summary="My recommendations (portal)",
+)
+def my_recommendations(
+    client: PortalClientDep, services: ServicesDep, request: Request, response: Response
+) -> RecommendationsPublic:
+    """Personalised recommendations, precomputed after each training run and served from
+    memory (computed live for a client trained after the model)."""
+    result = services.portal_recommendations(client.client_id)
+    return recommendations_response(result, client.external_id, request, response)
+
+
+@router.post(
+    "/events",
+    response_model=EventsPublic,
+    status_code=status.HTTP_201_CREATED,
+    summary="Record impressions and outcomes (portal)",
+)
+def my_events(
+    client: PortalClientDep, body: PortalEventsCreate, services: ServicesDep, request: Request
+) -> EventsPublic:
+    """Impressions of recommended items (returns their ids) and outcomes that refer to an
+    impression of this client."""
+    events = services.record_portal_events(client.client_id, [e.model_dump() for e in body.events])
+    for e in events:
+        request.app.state.metrics.outcomes.labels(e["event"], e["surface"]).inc()
+    data = [EventPublic(**e) for e in events]
+    return EventsPublic(data=data, count=len(data))

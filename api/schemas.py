@@ -1,0 +1,397 @@
+"""Request and response bodies of the JSON API.
+
+Naming follows one pattern: ``ThingBase`` (shared fields), ``ThingCreate`` (a request
+body), ``ThingPublic`` (one item out), ``ThingsPublic`` (``{data, count}``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from recsvc.store.enums import (
+    ClientKind,
+    DeclineReason,
+    EventType,
+    FeedbackKind,
+    InteractionKind,
+    JobStatus,
+    OrderStatus,
+    Purpose,
+    Severity,
+    Surface,
+)
+
+__all__ = [
+    "ActionPublic",
+    "ClientBase",
+    "ClientProfilePublic",
+    "ClientPublic",
+    "ClientsPublic",
+    "ClvPublic",
+    "CommissionPublic",
+    "ComplaintPublic",
+    "ContactPublic",
+    "EvaluationReportPublic",
+    "EventPublic",
+    "EventsPublic",
+    "FeedbackCreate",
+    "FeedbackPublic",
+    "HealthPublic",
+    "ImportReportPublic",
+    "ImportReportsPublic",
+    "InteractionPublic",
+    "JobPublic",
+    "ModelVersionPublic",
+    "ModelVersionsPublic",
+    "OrderPublic",
+    "PortalEventCreate",
+    "PortalEventsCreate",
+    "ReadyPublic",
+    "ReasonPublic",
+    "RecommendationPublic",
+    "RecommendationsPublic",
+    "ScorePublic",
+    "SearchHitPublic",
+    "SearchHitsPublic",
+    "SimilarClientPublic",
+    "SimilarClientsPublic",
+    "WorklistPublic",
+    "WorklistRowPublic",
+]
+
+_ORM = ConfigDict(from_attributes=True)
+
+
+class ClientBase(BaseModel):
+    """What identifies a client and places it (no personal data)."""
+
+    model_config = _ORM
+
+    external_id: str
+    name_zh: str | None = None
+    name_en: str | None = None
+    kind: ClientKind
+    industry_field: str | None = None
+    region: str | None = None
+    park: str | None = None
+    enterprise_type: str | None = None
+    account_manager: str | None = None
+    registered_on: dt.date | None = None
+
+
+class ClientPublic(ClientBase):
+    """A client with its R&D strength and industry direction (seed 000, Table 2)."""
+
+    core_technologies: str | None = None
+    core_products: str | None = None
+    talent_count: int | None = None
+    patents_invention: int | None = None
+    patents_utility: int | None = None
+    patents_design: int | None = None
+    patents_in_force: int | None = None
+    honours: str | None = None
+
+
+class ClientsPublic(BaseModel):
+    data: list[ClientPublic]
+    count: int = Field(description="Total matches (not just this page)")
+
+
+class ContactPublic(BaseModel):
+    """Personal data: only in profiles seen by admin and librarian keys."""
+
+    model_config = _ORM
+
+    external_id: str
+    name: str
+    registered_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    title: str | None = None
+    active: bool = True
+
+
+class CommissionPublic(BaseModel):
+    model_config = _ORM
+
+    external_id: str
+    title_zh: str | None = None
+    title_en: str | None = None
+    keywords: str | None = None
+    subject_area: str | None = None
+    purpose: Purpose | None = None
+    fee: float | None = None
+    industry_type: str | None = None
+    commissioned_on: dt.date
+    completed_on: dt.date | None = None
+    recognition_score: float | None = None
+    cooperation_score: float | None = None
+
+
+class OrderPublic(BaseModel):
+    external_id: str
+    product_code: str
+    product_name_zh: str
+    product_name_en: str
+    ordered_on: dt.date
+    amount: float
+    status: OrderStatus
+
+
+class FeedbackPublic(BaseModel):
+    model_config = _ORM
+
+    external_id: str
+    kind: FeedbackKind
+    received_on: dt.date
+    channel: str | None = None
+    overall: float | None = None
+    experience: float | None = None
+    quality: float | None = None
+    attitude: float | None = None
+
+
+class ComplaintPublic(BaseModel):
+    model_config = _ORM
+
+    external_id: str
+    severity: Severity
+    category: str | None = None
+    opened_at: dt.datetime
+    responded_at: dt.datetime | None = None
+    resolved_at: dt.datetime | None = None
+
+
+class InteractionPublic(BaseModel):
+    model_config = _ORM
+
+    external_id: str
+    kind: InteractionKind
+    occurred_on: dt.date
+    staff: str | None = None
+
+
+class ReasonPublic(BaseModel):
+    """One reason, in Chinese and English."""
+
+    feature: str | None = None
+    contribution: float | None = None
+    text_zh: str
+    text_en: str
+
+
+class ActionPublic(BaseModel):
+    """A relationship action of a segment strategy (training, return visit, …)."""
+
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class ClvPublic(BaseModel):
+    expected_commissions_12m: float
+    expected_value_12m: float
+    p_alive: float
+
+
+class ScorePublic(BaseModel):
+    """The value model's view of a client, with its reasons."""
+
+    value_probability: float
+    reasons: list[ReasonPublic]
+    segment: str | None = None
+    actions: list[ActionPublic] = []
+    clv: ClvPublic | None = None
+    relationship_stage: str | None = None
+
+
+class ClientProfilePublic(BaseModel):
+    """The 360° profile: basic, peripheral and deep layers (seed 000, Tables 1-3)."""
+
+    client: ClientPublic
+    contacts: list[ContactPublic] | None = Field(
+        None, description="Personal data; null unless the key's role may see it"
+    )
+    commissions: list[CommissionPublic]
+    orders: list[OrderPublic]
+    feedback: list[FeedbackPublic]
+    complaints: list[ComplaintPublic]
+    interactions: list[InteractionPublic]
+    score: ScorePublic | None = Field(None, description="Null until a model is trained")
+    model_version: str | None = None
+
+
+class RecommendationPublic(BaseModel):
+    """One next best service (a product, or a relationship action ``action:…``)."""
+
+    code: str
+    kind: Literal["product", "action"] = "product"
+    name_zh: str
+    name_en: str
+    rank: int
+    score: float
+    sources: dict[str, float] = {}
+    reasons_zh: list[str] = []
+    reasons_en: list[str] = []
+    evidence: list[dict[str, Any]] = []
+    impression_id: int | None = Field(
+        None, description="Refer to it when recording an outcome (librarian surface)"
+    )
+
+
+class RecommendationsPublic(BaseModel):
+    client_external_id: str
+    surface: Surface
+    model_version: str
+    served_from: Literal["precomputed", "live"]
+    data: list[RecommendationPublic]
+    count: int
+
+
+class SimilarClientPublic(BaseModel):
+    external_id: str
+    name_zh: str | None = None
+    name_en: str | None = None
+    kind: ClientKind | None = None
+    industry_field: str | None = None
+    score: float
+
+
+class SimilarClientsPublic(BaseModel):
+    data: list[SimilarClientPublic]
+    count: int
+
+
+class SearchHitPublic(BaseModel):
+    kind: str
+    id: str
+    score: float
+    channels: dict[str, float] | list[str] = {}
+    title: str
+    summary: str | None = None
+
+
+class SearchHitsPublic(BaseModel):
+    query: str
+    data: list[SearchHitPublic]
+    count: int
+
+
+class WorklistRowPublic(BaseModel):
+    client_external_id: str
+    client_name: str | None = None
+    segment: str | None = None
+    account_manager: str | None = None
+    score: float | None = None
+    product_code: str | None = None
+    product_name_zh: str | None = None
+    product_name_en: str | None = None
+    reason_zh: str | None = None
+    reason_en: str | None = None
+    extra: dict[str, Any] = {}
+
+
+class WorklistPublic(BaseModel):
+    model_version: str
+    data: list[WorklistRowPublic]
+    count: int
+
+
+class FeedbackCreate(BaseModel):
+    """A librarian's outcome for a recommendation they were shown."""
+
+    impression_id: int = Field(ge=1, le=2**62)
+    outcome: Literal["accepted", "declined", "purchased"]
+    reason: DeclineReason | None = Field(None, description="Why it was declined")
+
+
+class PortalEventCreate(BaseModel):
+    """A portal event: an impression of a recommended item, or an outcome of one."""
+
+    event: Literal["impression", "accepted", "declined", "purchased"]
+    item_code: str | None = Field(None, max_length=64, description="Required for impressions")
+    impression_id: int | None = Field(
+        None, ge=1, le=2**62, description="Required for outcomes: the impression they answer"
+    )
+    rank: int | None = Field(None, ge=1, le=1000)
+    reason: DeclineReason | None = None
+
+
+class PortalEventsCreate(BaseModel):
+    events: list[PortalEventCreate] = Field(min_length=1, max_length=100)
+
+
+class EventPublic(BaseModel):
+    id: int
+    event: EventType
+    item_code: str
+    impression_id: int | None = None
+    surface: Surface
+    model_version: str | None = None
+
+
+class EventsPublic(BaseModel):
+    data: list[EventPublic]
+    count: int
+
+
+class ImportReportPublic(BaseModel):
+    entity: str
+    source: str
+    inserted: int
+    updated: int
+    unchanged: int
+    dry_run: bool = False
+
+
+class ImportReportsPublic(BaseModel):
+    data: list[ImportReportPublic]
+    count: int
+
+
+class JobPublic(BaseModel):
+    model_config = _ORM
+
+    id: str
+    status: JobStatus
+    progress: float
+    message: str | None = None
+    requested_by: str | None = None
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    result: dict[str, Any] | None = None
+
+
+class ModelVersionPublic(BaseModel):
+    version: str
+    active: bool
+    created: str | None = None
+    metrics: dict[str, Any] = {}
+
+
+class ModelVersionsPublic(BaseModel):
+    active: str | None
+    serving: str | None = Field(None, description="The version this process serves now")
+    data: list[ModelVersionPublic]
+    count: int
+
+
+class EvaluationReportPublic(BaseModel):
+    version: str
+    metrics: dict[str, Any]
+    meta: dict[str, Any] = {}
+    plots: list[str] = Field(default_factory=list, description="URLs of the report's plots")
+
+
+class HealthPublic(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class ReadyPublic(BaseModel):
+    status: Literal["ready", "degraded", "unavailable"]
+    database: bool
+    model_loaded: bool
+    model_version: str | None = None

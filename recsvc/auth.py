@@ -1,0 +1,239 @@
+"""API keys and portal tokens: generation, hashing, verification, revocation.
+
+A key is a high-entropy secret shown once at creation; the store keeps only its
+SHA-256 hash and a short ``prefix`` that identifies it in listings and logs. Staff
+keys carry a role (librarian, analyst, admin); a portal token has the ``portal``
+role and is bound to exactly one client.
+
+Used by the API (``Authorization: Bearer`` / ``X-API-Key``), the CLI
+(``recsvc keys create|list|revoke``) and the web console's sign-in.
+
+Example:
+    >>> from recsvc.store import Database
+    >>> db = Database.from_url("sqlite://"); db.upgrade()
+    >>> info, secret = create_key(db, "alice", Role.LIBRARIAN)
+    >>> verify_key(db, secret).role
+    <Role.LIBRARIAN: 'librarian'>
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from recsvc.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from recsvc.store.db import Database
+from recsvc.store.enums import Role
+from recsvc.store.models import ApiKey, Client
+
+__all__ = [
+    "STAFF_ROLES",
+    "KeyInfo",
+    "Principal",
+    "create_key",
+    "generate_secret",
+    "hash_secret",
+    "list_keys",
+    "revoke_key",
+    "rotate_key",
+    "verify_key",
+]
+
+#: Roles that belong to the centre's staff (not bound to a client).
+STAFF_ROLES = frozenset({Role.LIBRARIAN, Role.ANALYST, Role.ADMIN})
+
+_SECRET_TAG = {Role.PORTAL: "rcp"}
+_STAFF_TAG = "rck"
+_PREFIX_LEN = 12
+
+
+def generate_secret(role: Role) -> str:
+    """A new secret: a tag (``rck_`` staff, ``rcp_`` portal) plus 256 random bits."""
+    tag = _SECRET_TAG.get(role, _STAFF_TAG)
+    return f"{tag}_{secrets.token_urlsafe(32)}"
+
+
+def hash_secret(secret: str) -> str:
+    """The stored form of a secret: hex SHA-256 (the secret has 256 bits of entropy)."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's name and role, and the bound client for portal tokens."""
+
+    key_id: int
+    name: str
+    prefix: str
+    role: Role
+    client_id: int | None = None
+    client_external_id: str | None = None
+
+    @property
+    def is_portal(self) -> bool:
+        return self.role is Role.PORTAL
+
+    def allowed(self, *roles: Role) -> bool:
+        """Whether this principal may use something open to ``roles`` (admin may do all
+        staff work; portal work needs a portal token)."""
+        if self.role in roles:
+            return True
+        return self.role is Role.ADMIN and any(r in STAFF_ROLES for r in roles)
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A key as listed: never the secret, never the hash."""
+
+    name: str
+    prefix: str
+    role: Role
+    client_external_id: str | None
+    created_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+def _info(key: ApiKey, client_external_id: str | None) -> KeyInfo:
+    return KeyInfo(
+        name=key.name,
+        prefix=key.prefix,
+        role=Role(key.role),
+        client_external_id=client_external_id,
+        created_at=key.created_at,
+        revoked_at=key.revoked_at,
+    )
+
+
+def create_key(
+    db: Database, name: str, role: Role | str, client_external_id: str | None = None
+) -> tuple[KeyInfo, str]:
+    """Create a key and return its listing and the secret (shown once, never stored).
+
+    Raises:
+        InvalidInput: a portal token without a client, or a staff key with one.
+        NotFound: the client does not exist.
+        Conflict: a key of that name exists.
+    """
+    role = Role(role)
+    name = name.strip()
+    if not name:
+        raise InvalidInput("a key needs a name")
+    if role is Role.PORTAL and not client_external_id:
+        raise InvalidInput("a portal token must be bound to a client (--client)")
+    if role is not Role.PORTAL and client_external_id:
+        raise InvalidInput("only portal tokens are bound to a client")
+    secret = generate_secret(role)
+    with db.session() as s:
+        if s.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
+            raise Conflict(f"a key named {name!r} already exists")
+        client_id = None
+        if client_external_id:
+            client_id = s.scalar(select(Client.id).where(Client.external_id == client_external_id))
+            if client_id is None:
+                raise NotFound(f"no client {client_external_id!r}")
+        key = ApiKey(
+            name=name,
+            prefix=secret[:_PREFIX_LEN],
+            key_hash=hash_secret(secret),
+            role=role,
+            client_id=client_id,
+        )
+        s.add(key)
+        s.flush()
+        s.refresh(key)
+        info = _info(key, client_external_id)
+    return info, secret
+
+
+def verify_key(db: Database, secret: str | None) -> Principal:
+    """The principal for ``secret``.
+
+    Raises:
+        Unauthorized: no secret, an unknown one, or a revoked one.
+    """
+    if not secret:
+        raise Unauthorized("an API key is required (Authorization: Bearer <key>)")
+    digest = hash_secret(secret)
+    with db.session() as s:
+        row = s.execute(
+            select(ApiKey, Client.external_id)
+            .outerjoin(Client, Client.id == ApiKey.client_id)
+            .where(ApiKey.prefix == secret[:_PREFIX_LEN])
+        ).all()
+    for key, client_external_id in row:
+        if hmac.compare_digest(key.key_hash, digest):
+            if key.revoked_at is not None:
+                raise Unauthorized("this API key has been revoked")
+            return Principal(
+                key_id=key.id,
+                name=key.name,
+                prefix=key.prefix,
+                role=Role(key.role),
+                client_id=key.client_id,
+                client_external_id=client_external_id,
+            )
+    raise Unauthorized("unknown API key")
+
+
+def list_keys(db: Database) -> list[KeyInfo]:
+    """Every key, active and revoked, oldest first."""
+    with db.session() as s:
+        rows = s.execute(
+            select(ApiKey, Client.external_id)
+            .outerjoin(Client, Client.id == ApiKey.client_id)
+            .order_by(ApiKey.id)
+        ).all()
+        return [_info(k, ext) for k, ext in rows]
+
+
+def revoke_key(db: Database, name: str) -> KeyInfo:
+    """Revoke a key by name (idempotent).
+
+    Raises:
+        NotFound: no key of that name.
+    """
+    with db.session() as s:
+        row = s.execute(
+            select(ApiKey, Client.external_id)
+            .outerjoin(Client, Client.id == ApiKey.client_id)
+            .where(ApiKey.name == name)
+        ).first()
+        if row is None:
+            raise NotFound(f"no key named {name!r}")
+        key, ext = row
+        if key.revoked_at is None:
+            key.revoked_at = dt.datetime.now(dt.UTC)
+        s.flush()
+        return _info(key, ext)
+
+
+def rotate_key(db: Database, name: str) -> tuple[KeyInfo, str]:
+    """Give an existing key a new secret (same name, role and client; un-revokes it).
+
+    Raises:
+        NotFound: no key of that name.
+    """
+    with db.session() as s:
+        row = s.execute(
+            select(ApiKey, Client.external_id)
+            .outerjoin(Client, Client.id == ApiKey.client_id)
+            .where(ApiKey.name == name)
+        ).first()
+        if row is None:
+            raise NotFound(f"no key named {name!r}")
+        key, ext = row
+        secret = generate_secret(Role(key.role))
+        key.prefix = secret[:_PREFIX_LEN]
+        key.key_hash = hash_secret(secret)
+        key.revoked_at = None
+        s.flush()
+        return _info(key, ext), secret
