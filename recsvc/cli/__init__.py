@@ -54,7 +54,7 @@ def main() -> None:
     try:
         app()
     except RecsvcError as exc:
-        console_err.print(f"[bold red]error:[/] {exc.detail}", highlight=False)
+        console_err.print(f"[bold red]error:[/] {exc.detail}", highlight=False, soft_wrap=True)
         for problem in exc.problems:
-            console_err.print(f"  {problem}", highlight=False, markup=False)
+            console_err.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)

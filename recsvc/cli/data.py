@@ -1,9 +1,86 @@
-"""CLI commands: see :mod:`recsvc.cli` for the group list."""
+"""CLI commands for the store: ``db upgrade``, ``import``, ``stats``.
+
+A rejected import raises :class:`~recsvc.errors.ImportRejected`; the top-level handler
+in :mod:`recsvc.cli` prints one line per problem and exits with code 2.
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from recsvc.cli._common import console, database
+from recsvc.errors import InvalidInput
+from recsvc.ingest import ENTITY_ORDER, ImportReport, import_dir, import_file
+
+db_app = typer.Typer(help="Schema management.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def upgrade() -> None:
+    """Migrate the store to the latest schema and sync the product catalogue."""
+    db = database()  # builds the store and runs the migrations to head
+    console.print(f"schema up to date at {db.engine.url.render_as_string(hide_password=True)}")
+
+
+def import_(
+    path: Annotated[Path, typer.Argument(help="An entity file, or a folder of entity files.")],
+    entity: Annotated[
+        str | None,
+        typer.Option(
+            "--entity", "-e", help=f"Entity of a single file ({', '.join(ENTITY_ORDER)})."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and report; write nothing.")
+    ] = False,
+    progress: Annotated[
+        bool | None,
+        typer.Option("--progress/--no-progress", help="Progress bars (default: on a terminal)."),
+    ] = None,
+) -> None:
+    """Validate and import a file or a folder (all or nothing)."""
+    show = sys.stderr.isatty() if progress is None else progress
+    db = database()
+    if path.is_dir():
+        if entity:
+            raise InvalidInput("--entity applies to a single file, not a folder")
+        reports = import_dir(db, path, dry_run=dry_run, progress=show)
+    else:
+        reports = [import_file(db, path, entity, dry_run=dry_run, progress=show)]
+    console.print(report_table(reports, dry_run=dry_run))
+
+
+def stats() -> None:
+    """Row counts per entity."""
+    table = Table("entity", "rows", title="store")
+    for name, count in database().counts().items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+
+
+def report_table(reports: list[ImportReport], *, dry_run: bool = False) -> Table:
+    """A rich table of import reports."""
+    title = "import (dry run: nothing written)" if dry_run else "import"
+    table = Table("entity", "source", "rows", "inserted", "updated", "unchanged", title=title)
+    for r in reports:
+        table.add_row(
+            r.entity,
+            Path(r.source).name,
+            f"{r.rows:,}",
+            f"{r.inserted:,}",
+            f"{r.updated:,}",
+            f"{r.unchanged:,}",
+        )
+    return table
 
 
 def register(app: typer.Typer) -> None:
     """Attach this module's commands to the ``recsvc`` app."""
+    app.add_typer(db_app, name="db")
+    app.command("import")(import_)
+    app.command("stats")(stats)
