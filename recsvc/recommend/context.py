@@ -1,0 +1,183 @@
+"""The point-in-time world a recommender is fitted on and serves from.
+
+A :class:`RecContext` bundles the full history, the business "now" (``cutoff``), the
+snapshot known before it, the shared :class:`~recsvc.recommend.text.TextSpace`, and
+optional inputs from the other modules (client features, value probabilities,
+segments). Training builds one per historical cutoff; serving builds one for today.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recsvc.recommend.text import TextSpace
+from recsvc.store.frames import Frames
+
+log = logging.getLogger(__name__)
+
+#: Order statuses that count as a purchase.
+BOUGHT_STATUSES = ("paid", "delivered")
+
+
+@dataclass
+class RecContext:
+    """Everything a candidate source or the ranker may look at.
+
+    Attributes:
+        history: all frames (training may look past ``cutoff`` only for labels).
+        cutoff: the business "now"; ``frames`` holds only what was known before it.
+        text: shared text vectors (fitted on all commission texts; vectors are
+            per commission, so no future commission leaks into a client vector).
+        semantic: the semantic layer, or ``None``.
+        settings: :class:`recsvc.config.Settings`, or ``None`` for defaults.
+        features: client features at ``cutoff`` (``recsvc.features``), or ``None``.
+        value_proba: calibrated value-model probability per client, or ``None``.
+        segments: value segment per client (``recsvc.value``), or ``None``.
+        live: ``True`` when ``cutoff`` is today (serving may use the live FAISS index).
+    """
+
+    history: Frames
+    cutoff: pd.Timestamp
+    text: TextSpace
+    semantic: Any | None = None
+    settings: Any | None = None
+    features: pd.DataFrame | None = None
+    value_proba: pd.Series | None = None
+    segments: pd.Series | None = None
+    live: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def frames(self) -> Frames:
+        """The snapshot strictly before :attr:`cutoff`."""
+        return self.history.as_of(self.cutoff)
+
+    @cached_property
+    def products(self) -> pd.DataFrame:
+        """Active catalogue rows, in a stable order (``product_id``)."""
+        p = self.history.products
+        if "active" in p:
+            p = p[p["active"].fillna(True).astype(bool)]
+        return p.sort_values("product_id").reset_index(drop=True)
+
+    @property
+    def codes(self) -> np.ndarray:
+        """Product codes in :attr:`products` order."""
+        return self.products["code"].astype(str).to_numpy()
+
+    @cached_property
+    def orders(self) -> pd.DataFrame:
+        """Purchases (paid or delivered) known before the cutoff."""
+        o = self.frames.orders
+        if "status" in o:
+            o = o[o["status"].astype(str).isin(BOUGHT_STATUSES)]
+        return o
+
+    @cached_property
+    def clients(self) -> pd.DataFrame:
+        """Clients known before the cutoff, indexed by ``client_id``."""
+        return self.frames.clients.set_index("client_id", drop=False)
+
+    def at(self, cutoff: pd.Timestamp, **changes: Any) -> RecContext:
+        """The same world at another cutoff (features and segments are dropped)."""
+        values: dict[str, Any] = {
+            "features": None,
+            "value_proba": None,
+            "segments": None,
+            "live": False,
+            "extras": {},
+        }
+        values.update(changes)
+        return replace(self, cutoff=pd.Timestamp(cutoff), **values)
+
+
+def default_cutoff(history: Frames, settings: Any | None = None) -> pd.Timestamp:
+    """``settings.as_of_date`` or the day after the newest activity."""
+    as_of = getattr(settings, "as_of_date", None)
+    if as_of is not None:
+        return pd.Timestamp(as_of)
+    return pd.Timestamp(history.latest_date).normalize() + pd.Timedelta(days=1)
+
+
+def build_context(
+    history: Frames,
+    cutoff: pd.Timestamp | None = None,
+    *,
+    semantic: Any | None = None,
+    settings: Any | None = None,
+    text: TextSpace | None = None,
+    value_dir: Any | None = None,
+    with_features: bool = True,
+    live: bool = False,
+) -> RecContext:
+    """A context at ``cutoff`` with features, value probabilities and segments when available.
+
+    Args:
+        history: the full frames.
+        cutoff: the business "now"; default :func:`default_cutoff`.
+        semantic: the semantic layer (dense text channel, look-alike index, cases).
+        settings: settings (business rules, horizons, segments).
+        text: a fitted text space to share between cutoffs; fitted here if ``None``.
+        value_dir: a value-model folder (``version_dir / "value"``) to score clients with.
+        with_features: compute ``recsvc.features.client_features`` when importable.
+        live: the context serves today's requests.
+    """
+    cutoff = pd.Timestamp(cutoff) if cutoff is not None else default_cutoff(history, settings)
+    if text is None:
+        text = TextSpace(semantic).fit(history.commissions, history.products)
+    ctx = RecContext(
+        history=history, cutoff=cutoff, text=text, semantic=semantic, settings=settings, live=live
+    )
+    if with_features:
+        enrich(ctx, value_dir=value_dir)
+    return ctx
+
+
+def enrich(ctx: RecContext, *, value_dir: Any | None = None) -> RecContext:
+    """Attach client features, value probability and segments where the modules exist."""
+    try:
+        from recsvc.features import client_features
+    except ImportError:
+        log.info("recsvc.features unavailable; the ranker uses its own basic features")
+        return ctx
+    try:
+        feats = client_features(ctx.history, ctx.cutoff, ctx.semantic)
+    except Exception:
+        log.warning("client_features failed at %s; basic features only", ctx.cutoff, exc_info=True)
+        return ctx
+    ctx.features = feats.select_dtypes("number")
+    if value_dir is not None:
+        ctx.value_proba = value_probability(value_dir, feats)
+    ctx.segments = segments_for(feats, ctx.settings)
+    return ctx
+
+
+def value_probability(value_dir: Any, features: pd.DataFrame) -> pd.Series | None:
+    """The value model's calibrated probability per client, or ``None``."""
+    try:
+        from recsvc.value import ValueModel
+
+        model = ValueModel.load(value_dir)
+        return pd.Series(np.asarray(model.predict(features), dtype=float), index=features.index)
+    except Exception:
+        log.info("no usable value model at %s", value_dir, exc_info=True)
+        return None
+
+
+def segments_for(features: pd.DataFrame, settings: Any | None) -> pd.Series | None:
+    """``recsvc.value.assign_segments`` when importable, else ``None``."""
+    try:
+        from recsvc.value import assign_segments
+
+        from recsvc.config import Settings
+
+        return assign_segments(features, settings or Settings())
+    except Exception:
+        log.info("segments unavailable", exc_info=True)
+        return None

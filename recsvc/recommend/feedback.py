@@ -1,0 +1,257 @@
+"""The feedback loop: impressions, outcomes, rates, and ranker features from them.
+
+Every recommendation shown is an ``impression`` event (surface, model version, rank,
+score); outcomes (``accepted``, ``declined`` with a :class:`DeclineReason`,
+``purchased``) refer back to it. The next retrain reads the same events through
+``Frames.events`` (:func:`feedback_features`) and the business rules turn recent
+declines into cool-downs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+
+from recsvc.errors import InvalidInput, NotFound
+from recsvc.store.db import Database
+from recsvc.store.enums import DeclineReason, EventType, Surface
+from recsvc.store.models import RecommendationEvent
+
+OUTCOMES = (EventType.ACCEPTED, EventType.DECLINED, EventType.PURCHASED, EventType.IGNORED)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One item shown to a client (what an impression records)."""
+
+    item_code: str
+    rank: int
+    score: float | None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def record_impressions(
+    db: Database,
+    client_id: int,
+    shown: Sequence[Shown],
+    *,
+    surface: Surface | str,
+    model_version: str | None,
+    actor: str | None = None,
+    at: dt.datetime | None = None,
+) -> list[int]:
+    """Record one impression per shown item; returns the impression ids in order."""
+    surface = Surface(surface)
+    with db.session() as s:
+        rows = [
+            RecommendationEvent(
+                event=EventType.IMPRESSION,
+                client_id=int(client_id),
+                item_code=item.item_code,
+                surface=surface,
+                model_version=model_version,
+                rank=int(item.rank),
+                score=None if item.score is None else float(item.score),
+                actor=actor,
+                occurred_at=at or _now(),
+            )
+            for item in shown
+        ]
+        s.add_all(rows)
+        s.flush()
+        return [r.id for r in rows]
+
+
+def record_outcome(
+    db: Database,
+    outcome: EventType | str,
+    *,
+    impression_id: int | None = None,
+    client_id: int | None = None,
+    item_code: str | None = None,
+    reason: DeclineReason | str | None = None,
+    actor: str | None = None,
+    surface: Surface | str = Surface.LIBRARIAN,
+    at: dt.datetime | None = None,
+) -> int:
+    """Record an outcome referring to an impression.
+
+    Give ``impression_id``, or ``client_id`` and ``item_code`` (then the client's latest
+    impression of that item is used; without one the outcome is recorded unattached).
+
+    Raises:
+        InvalidInput: an unknown outcome, or a reason on a non-decline.
+        NotFound: the impression does not exist.
+    """
+    try:
+        outcome = EventType(outcome)
+    except ValueError as exc:
+        raise InvalidInput(f"unknown outcome {outcome!r}; use one of {list(OUTCOMES)}") from exc
+    if outcome not in OUTCOMES:
+        raise InvalidInput(f"{outcome} is not an outcome")
+    if reason is not None:
+        if outcome is not EventType.DECLINED:
+            raise InvalidInput("a reason is only recorded with 'declined'")
+        try:
+            reason = DeclineReason(reason)
+        except ValueError as exc:
+            raise InvalidInput(f"unknown decline reason {reason!r}") from exc
+    with db.session() as s:
+        imp: RecommendationEvent | None = None
+        if impression_id is not None:
+            imp = s.get(RecommendationEvent, impression_id)
+            if imp is None or imp.event != EventType.IMPRESSION:
+                raise NotFound(f"no impression {impression_id}")
+        elif client_id is not None and item_code is not None:
+            imp = s.scalars(
+                select(RecommendationEvent)
+                .where(
+                    RecommendationEvent.client_id == client_id,
+                    RecommendationEvent.item_code == item_code,
+                    RecommendationEvent.event == EventType.IMPRESSION,
+                )
+                .order_by(RecommendationEvent.occurred_at.desc(), RecommendationEvent.id.desc())
+            ).first()
+        else:
+            raise InvalidInput("give impression_id, or client_id and item_code")
+        row = RecommendationEvent(
+            event=outcome,
+            client_id=imp.client_id if imp else int(client_id),  # type: ignore[arg-type]
+            item_code=imp.item_code if imp else str(item_code),
+            impression_id=imp.id if imp else None,
+            surface=imp.surface if imp else Surface(surface),
+            model_version=imp.model_version if imp else None,
+            rank=imp.rank if imp else None,
+            score=imp.score if imp else None,
+            reason=reason,
+            actor=actor,
+            occurred_at=at or _now(),
+        )
+        s.add(row)
+        s.flush()
+        return row.id
+
+
+def client_events(db: Database, client_id: int) -> pd.DataFrame:
+    """One client's recommendation events (fresh from the store; for live cool-downs)."""
+    cols = ["event", "client_id", "item_code", "occurred_at", "impression_id", "reason"]
+    with db.session() as s:
+        rows = s.execute(
+            select(
+                RecommendationEvent.event,
+                RecommendationEvent.client_id,
+                RecommendationEvent.item_code,
+                RecommendationEvent.occurred_at,
+                RecommendationEvent.impression_id,
+                RecommendationEvent.reason,
+            ).where(RecommendationEvent.client_id == client_id)
+        ).all()
+    df = pd.DataFrame(rows, columns=cols)
+    df["event"] = df["event"].astype(str)
+    df["occurred_at"] = pd.to_datetime(df["occurred_at"], utc=True).dt.tz_localize(None)
+    return df
+
+
+def rates_from_events(
+    events: pd.DataFrame, by: Literal["product", "model_version"] = "product"
+) -> pd.DataFrame:
+    """Acceptance and conversion rates per product or per model version.
+
+    An impression counts as accepted (or purchased) when an outcome event refers to
+    it; ``acceptance_rate`` = (accepted or purchased) / impressions,
+    ``conversion_rate`` = purchased / impressions, ``decline_rate`` likewise.
+    """
+    key = {"product": "item_code", "model_version": "model_version"}.get(by)
+    if key is None:
+        raise InvalidInput("by must be 'product' or 'model_version'")
+    cols = ["impressions", "accepted", "declined", "purchased"]
+    if events.empty:
+        return pd.DataFrame(
+            columns=[*cols, "acceptance_rate", "conversion_rate", "decline_rate"]
+        ).rename_axis(by)
+    ev = events.copy()
+    ev["event"] = ev["event"].astype(str)
+    imp = ev[ev["event"] == "impression"].set_index("event_id")
+    out = ev[ev["event"] != "impression"].dropna(subset=["impression_id"])
+    flags = pd.DataFrame(index=imp.index)
+    for kind in ("accepted", "declined", "purchased"):
+        ids = set(out.loc[out["event"] == kind, "impression_id"].astype(int))
+        flags[kind] = imp.index.isin(ids)
+    flags["accepted"] |= flags["purchased"]
+    flags["impressions"] = True
+    flags[by] = imp[key].fillna("(none)").astype(str)
+    table = flags.groupby(by)[cols].sum().astype(int)
+    n = table["impressions"].where(table["impressions"] > 0)
+    table["acceptance_rate"] = table["accepted"] / n
+    table["conversion_rate"] = table["purchased"] / n
+    table["decline_rate"] = table["declined"] / n
+    return table
+
+
+def rates(db: Database, by: Literal["product", "model_version"] = "product") -> pd.DataFrame:
+    """:func:`rates_from_events` over every event in the store."""
+    with db.session() as s:
+        rows = s.execute(
+            select(
+                RecommendationEvent.id,
+                RecommendationEvent.event,
+                RecommendationEvent.item_code,
+                RecommendationEvent.model_version,
+                RecommendationEvent.impression_id,
+            )
+        ).all()
+    df = pd.DataFrame(
+        rows, columns=["event_id", "event", "item_code", "model_version", "impression_id"]
+    )
+    return rates_from_events(df, by)
+
+
+FEEDBACK_FEATURES = ("fb_impressions", "fb_accepts", "fb_declines", "fb_days_since_decline")
+
+
+def feedback_features(
+    events: pd.DataFrame, client_ids: np.ndarray, codes: np.ndarray, as_of: pd.Timestamp
+) -> dict[str, np.ndarray]:
+    """Per (client, product) counts of past impressions, accepts, declines before ``as_of``.
+
+    Returns:
+        Feature name → matrix ``(n_clients, n_products)``.
+    """
+    n, m = len(client_ids), len(codes)
+    out = {name: np.zeros((n, m)) for name in FEEDBACK_FEATURES}
+    out["fb_days_since_decline"][:] = np.nan
+    if events is None or events.empty:
+        return out
+    ev = events[pd.to_datetime(events["occurred_at"]) < pd.Timestamp(as_of)]
+    row = pd.Series(np.arange(n), index=pd.Index(np.asarray(client_ids, dtype=np.int64)))
+    col = pd.Series(np.arange(m), index=pd.Index(codes))
+    ev = ev[ev["client_id"].isin(row.index) & ev["item_code"].isin(col.index)]
+    kinds = ev["event"].astype(str)
+    for name, kind in (
+        ("fb_impressions", {"impression"}),
+        ("fb_accepts", {"accepted", "purchased"}),
+        ("fb_declines", {"declined"}),
+    ):
+        sub = ev[kinds.isin(kind)]
+        np.add.at(
+            out[name],
+            (row.loc[sub["client_id"]].to_numpy(), col.loc[sub["item_code"]].to_numpy()),
+            1.0,
+        )
+    dec = ev[kinds == "declined"]
+    if len(dec):
+        last = dec.groupby(["client_id", "item_code"])["occurred_at"].max()
+        days = (pd.Timestamp(as_of) - pd.to_datetime(last)).dt.days
+        r = row.loc[last.index.get_level_values(0)].to_numpy()
+        c = col.loc[last.index.get_level_values(1)].to_numpy()
+        out["fb_days_since_decline"][r, c] = days.to_numpy()
+    return out

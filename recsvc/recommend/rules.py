@@ -1,0 +1,194 @@
+"""Business rules as data (``rules.json`` beside this module, overridable by Settings).
+
+- a one-off product bought within ``one_off_rebuy_days`` is not re-offered;
+- a product the client declined is not re-offered within ``decline_cooldown_days``;
+- a product is offered only to the client kinds in ``Product.eligible_kinds``;
+- at most ``max_per_category`` offers per category (diversity);
+- relationship actions come from the client's segment strategy, in their own slots.
+
+Example:
+    >>> rules = BusinessRules.load(settings=None)
+    >>> rules.max_per_category
+    2
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+RULES_FILE = Path(__file__).with_name("rules.json")
+_DEFAULTS = {"one_off_rebuy_days": 365, "decline_cooldown_days": 90, "max_per_category": 2}
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """A relationship action (never a product): return visit, free training, greeting …"""
+
+    code: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass
+class BusinessRules:
+    """The rules the recommender applies after ranking."""
+
+    one_off_rebuy_days: int = 365
+    decline_cooldown_days: int = 90
+    max_per_category: int = 2
+    enforce_eligible_kinds: bool = True
+    cooldown_events: tuple[str, ...] = ("declined",)
+    action_slots: int = 2
+    actions_by_segment: dict[str, list[ActionSpec]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None = None, settings: Any | None = None) -> BusinessRules:
+        """Read the JSON rules; ``null`` values come from ``settings`` (or defaults)."""
+        raw = json.loads(Path(path or RULES_FILE).read_text(encoding="utf-8"))
+        values: dict[str, Any] = {}
+        for key, default in _DEFAULTS.items():
+            v = raw.get(key)
+            if v is None:
+                v = getattr(settings, key, default) if settings is not None else default
+            values[key] = int(v)
+        actions = {
+            seg: [ActionSpec(**a) for a in items]
+            for seg, items in raw.get("actions_by_segment", {}).items()
+        }
+        return cls(
+            **values,
+            enforce_eligible_kinds=bool(raw.get("enforce_eligible_kinds", True)),
+            cooldown_events=tuple(raw.get("cooldown_events", ["declined"])),
+            action_slots=int(raw.get("action_slots", 2)),
+            actions_by_segment=actions,
+        )
+
+    # -- exclusions ------------------------------------------------------------
+    def exclusions(
+        self,
+        client_ids: Sequence[int] | np.ndarray,
+        *,
+        as_of: pd.Timestamp,
+        clients: pd.DataFrame,
+        products: pd.DataFrame,
+        orders: pd.DataFrame,
+        events: pd.DataFrame,
+    ) -> dict[int, set[str]]:
+        """Products not to offer now, per client.
+
+        Args:
+            client_ids: whom to check.
+            as_of: the business "now".
+            clients: at least ``client_id, kind``.
+            products: at least ``code, one_off, eligible_kinds``.
+            orders: ``client_id, product_code, ordered_on`` (purchases).
+            events: recommendation events ``client_id, item_code, event, occurred_at``.
+        """
+        as_of = pd.Timestamp(as_of)
+        ids = [int(c) for c in client_ids]
+        out: dict[int, set[str]] = {c: set() for c in ids}
+        one_off = set(products.loc[products["one_off"].fillna(True).astype(bool), "code"])
+        if len(orders):
+            since = as_of - pd.Timedelta(days=self.one_off_rebuy_days)
+            o = orders[
+                orders["client_id"].isin(ids)
+                & orders["product_code"].isin(one_off)
+                & (orders["ordered_on"] >= since)
+                & (orders["ordered_on"] < as_of)
+            ]
+            for cid, code in zip(o["client_id"], o["product_code"], strict=True):
+                out[int(cid)].add(str(code))
+        if len(events):
+            since = as_of - pd.Timedelta(days=self.decline_cooldown_days)
+            ev = events[
+                events["client_id"].isin(ids)
+                & events["event"].astype(str).isin(self.cooldown_events)
+                & (pd.to_datetime(events["occurred_at"]) >= since)
+            ]
+            for cid, code in zip(ev["client_id"], ev["item_code"], strict=True):
+                out[int(cid)].add(str(code))
+        if self.enforce_eligible_kinds:
+            kinds = clients.set_index("client_id")["kind"].astype(str).to_dict()
+            for code, elig in zip(products["code"], products["eligible_kinds"], strict=True):
+                allowed = _as_list(elig)
+                if not allowed:
+                    continue
+                for cid in ids:
+                    kind = kinds.get(cid)
+                    if kind is not None and kind not in allowed:
+                        out[cid].add(str(code))
+        return out
+
+    def diversify(
+        self, codes: np.ndarray, scores: np.ndarray, categories: dict[str, str], k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Keep at most :attr:`max_per_category` per category, in score order, per row.
+
+        Args:
+            codes: ``(n, m)`` ranked codes (``""`` pads), ``m >= k`` to allow skipping.
+            scores: matching scores.
+            categories: product code → category.
+            k: output width.
+        """
+        n = codes.shape[0]
+        out_c = np.full((n, k), "", dtype=object)
+        out_s = np.full((n, k), -np.inf)
+        for i in range(n):
+            used: dict[str, int] = {}
+            j = 0
+            for c, s in zip(codes[i], scores[i], strict=True):
+                if not c or j >= k:
+                    continue
+                cat = categories.get(c, c)
+                if used.get(cat, 0) >= self.max_per_category:
+                    continue
+                used[cat] = used.get(cat, 0) + 1
+                out_c[i, j], out_s[i, j] = c, s
+                j += 1
+        return out_c, out_s
+
+    def actions_for(self, segment: str | None) -> list[ActionSpec]:
+        """Relationship actions of a segment's strategy (``recsvc.value.STRATEGIES`` first)."""
+        if segment is None:
+            return []
+        try:
+            from recsvc.value import STRATEGIES
+
+            found = [_action_from(a) for a in STRATEGIES.get(segment, [])]
+            found = [a for a in found if a is not None]
+            if found:
+                return found[: self.action_slots]
+        except Exception:  # the value module is optional at serving time
+            pass
+        return self.actions_by_segment.get(segment, [])[: self.action_slots]
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return [value]
+    return [str(v) for v in value] if value is not None else []
+
+
+def _action_from(obj: Any) -> ActionSpec | None:
+    """Adapt a ``recsvc.value`` Action (any object or mapping with a code and names)."""
+    get = obj.get if isinstance(obj, dict) else lambda k, d=None: getattr(obj, k, d)
+    code = get("code") or get("key") or get("id")
+    if not code:
+        return None
+    code = str(code)
+    code = code if code.startswith("action:") else f"action:{code}"
+    zh = get("name_zh") or get("label_zh") or get("zh") or code
+    en = get("name_en") or get("label_en") or get("en") or code
+    return ActionSpec(code, str(zh), str(en))

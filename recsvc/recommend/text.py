@@ -1,0 +1,165 @@
+"""The recommender's view of text: commission and product vectors, point in time.
+
+:class:`TextSpace` embeds every commission once (dense vectors from the semantic
+layer's embedder when one is given, plus a character n-gram TF-IDF lexical channel
+that works for Chinese and English alike) and then builds *point-in-time* client
+vectors from whichever commissions a :class:`~recsvc.store.Frames` snapshot holds.
+Row positions never leave this module: callers pass commission ids and texts.
+
+Example:
+    >>> space = TextSpace().fit(frames.commissions, frames.products)  # doctest: +SKIP
+    >>> space.similarity(space.encode(["猪瘟疫苗"]), space.products())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+log = logging.getLogger(__name__)
+
+#: Weight of the dense (embedding) channel; the lexical channel gets the rest.
+DENSE_WEIGHT = 0.5
+#: Half-life (days) of a commission's weight in its client's vector.
+HALF_LIFE_DAYS = 730.0
+
+
+def commission_text(df: pd.DataFrame) -> list[str]:
+    """Title (zh and en) plus keywords of each commission row, as one string."""
+    parts = [
+        df[c].fillna("").astype(str) if c in df else pd.Series([""] * len(df), index=df.index)
+        for c in ("title_zh", "title_en", "keywords")
+    ]
+    return [" ".join(p for p in row if p).strip() for row in zip(*parts, strict=True)]
+
+
+def product_text(df: pd.DataFrame) -> list[str]:
+    """Names and descriptions (zh and en) of each product row."""
+    cols = ("name_zh", "name_en", "description_zh", "description_en")
+    return [
+        " ".join(str(r[c]) for c in cols if c in r and pd.notna(r[c])) for _, r in df.iterrows()
+    ]
+
+
+@dataclass
+class Vectors:
+    """A block of text vectors: dense (or ``None``) and sparse lexical, both L2-normalised."""
+
+    dense: np.ndarray | None
+    lexical: sparse.csr_matrix
+
+    def __len__(self) -> int:
+        return int(self.lexical.shape[0])
+
+    def take(self, rows: np.ndarray) -> Vectors:
+        """The sub-block of the given row positions."""
+        dense = None if self.dense is None else self.dense[rows]
+        return Vectors(dense, self.lexical[rows])
+
+
+class TextSpace:
+    """Commission and product vectors in one space (dense + lexical).
+
+    Args:
+        semantic: the :class:`recsvc.semantic.SemanticLayer` (or any object with
+            ``embed(texts) -> np.ndarray``); ``None`` gives a lexical-only space.
+        dense_weight: weight of the dense channel in :meth:`similarity`.
+    """
+
+    def __init__(self, semantic: Any | None = None, dense_weight: float = DENSE_WEIGHT) -> None:
+        self.semantic = semantic
+        self.dense_weight = dense_weight
+
+    # -- fitting ---------------------------------------------------------------
+    def fit(self, commissions: pd.DataFrame, products: pd.DataFrame) -> TextSpace:
+        """Embed every commission and product once."""
+        texts = commission_text(commissions)
+        ptexts = product_text(products)
+        self.vectorizer_ = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True, min_df=1, max_features=60000
+        )
+        self.vectorizer_.fit([*texts, *ptexts] or ["empty"])
+        self.commission_ids_ = commissions["commission_id"].to_numpy(dtype=np.int64)
+        self.commission_row_ = {int(c): i for i, c in enumerate(self.commission_ids_)}
+        self.commission_texts_ = texts
+        self.commissions_ = self.encode(texts)
+        self.product_codes_ = products["code"].astype(str).to_numpy()
+        self.products_ = self.encode(ptexts)
+        return self
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """Vectors for free texts (a new client's single title, a search query)."""
+        texts = [t or "" for t in texts]
+        lexical = normalize(self.vectorizer_.transform(texts)).tocsr()
+        dense = None
+        if self.semantic is not None and len(texts):
+            try:
+                dense = np.asarray(self.semantic.embed(list(texts)), dtype=np.float32)
+                dense = normalize(dense)
+            except Exception:  # a broken embedder must not take recommendations down
+                log.warning("semantic embed failed; using the lexical channel only", exc_info=True)
+                self.semantic = None
+        return Vectors(dense, lexical)
+
+    # -- lookups ---------------------------------------------------------------
+    def commissions(self, commission_ids: Sequence[int] | np.ndarray) -> Vectors:
+        """Vectors of known commissions (unknown ids get zero vectors)."""
+        rows = np.array([self.commission_row_.get(int(c), -1) for c in commission_ids], dtype=int)
+        known = rows >= 0
+        if known.all():
+            return self.commissions_.take(rows)
+        block = self.commissions_.take(np.where(known, rows, 0))
+        lex = block.lexical.multiply(known[:, None].astype(float)).tocsr()
+        dense = None if block.dense is None else block.dense * known[:, None]
+        return Vectors(dense, lex)
+
+    def products(self) -> Vectors:
+        """Vectors of the catalogue, in :attr:`product_codes_` order."""
+        return self.products_
+
+    def client_vectors(
+        self, commissions: pd.DataFrame, client_ids: np.ndarray, as_of: pd.Timestamp
+    ) -> tuple[Vectors, np.ndarray]:
+        """Recency-weighted mean of each client's commissions in ``commissions``.
+
+        Returns:
+            The vectors (one row per client id) and a boolean mask of clients that
+            had at least one commission.
+        """
+        n = len(client_ids)
+        pos = pd.Series(np.arange(n), index=pd.Index(client_ids))
+        sub = commissions[commissions["client_id"].isin(client_ids)]
+        has = np.zeros(n, dtype=bool)
+        if sub.empty:
+            return self._zeros(n), has
+        age = (pd.Timestamp(as_of) - sub["commissioned_on"]).dt.days.clip(lower=0).to_numpy()
+        w = np.power(0.5, age / HALF_LIFE_DAYS)
+        rows = pos.loc[sub["client_id"].to_numpy()].to_numpy()
+        has[rows] = True
+        weights = sparse.csr_matrix((w, (rows, np.arange(len(sub)))), shape=(n, len(sub)))
+        block = self.commissions(sub["commission_id"].to_numpy())
+        lex = normalize(weights @ block.lexical).tocsr()
+        dense = None if block.dense is None else normalize(np.asarray(weights @ block.dense))
+        return Vectors(dense, lex), has
+
+    def _zeros(self, n: int) -> Vectors:
+        dim = len(self.vectorizer_.vocabulary_)
+        dense_dim = None if self.commissions_.dense is None else self.commissions_.dense.shape[1]
+        dense = None if dense_dim is None else np.zeros((n, dense_dim), dtype=np.float32)
+        return Vectors(dense, sparse.csr_matrix((n, dim)))
+
+    def similarity(self, a: Vectors, b: Vectors) -> np.ndarray:
+        """Cosine similarity matrix ``(len(a), len(b))`` fused over both channels."""
+        lex = np.asarray((a.lexical @ b.lexical.T).todense(), dtype=np.float32)
+        if a.dense is None or b.dense is None:
+            return lex
+        dense = np.clip(a.dense @ b.dense.T, 0.0, None).astype(np.float32)
+        return self.dense_weight * dense + (1.0 - self.dense_weight) * lex
