@@ -28,7 +28,7 @@ PG_URL = os.environ.get("RECSVC_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5
 TEST_OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 REALDATA = Path(__file__).resolve().parent.parent.parent / "shared" / "realdata"
 
-pytest_plugins = ["tests.fixtures_demo"]
+pytest_plugins = ["tests.fixtures_demo", "tests.fixtures_web", "tests.fixtures_api"]
 
 
 def make_settings(tmp: Path, **overrides: object) -> Settings:

@@ -1,0 +1,135 @@
+"""The client page: profile, timeline, score with reasons, segment with strategy
+actions, CLV, relationship stage, next best services with evidence and the outcome
+buttons, similar clients.
+
+Recommendations shown here are recorded as impressions (``record=True``) by the same
+``Services.recommend`` call the JSON API makes, so each accept / decline / purchased
+button refers to the impression of the page it was pressed on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from api.web.deps import CsrfDep, ServicesDep, SessionUser, Staff, prefix, render
+from recsvc.errors import Forbidden, NotReady
+from recsvc.services import Services
+from recsvc.store.enums import DeclineReason, Surface
+
+__all__ = ["router", "timeline"]
+
+router = APIRouter()
+
+ExternalId = Annotated[str, Path(min_length=1, max_length=64)]
+OUTCOMES = ("accepted", "declined", "purchased")
+
+
+def client_id_of(external_id: ExternalId, services: ServicesDep) -> int:
+    """The internal id of the client in the path (404 page when unknown)."""
+    return services.client_id(external_id)
+
+
+ClientIdDep = Annotated[int, Depends(client_id_of)]
+
+
+def _day(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
+
+
+def timeline(history: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Commissions, orders, feedback, complaints and interactions as one list, newest
+    first (each entry: ``kind``, ``on``, and the row)."""
+    entries: list[dict[str, Any]] = []
+    for c in history.get("commissions", []):
+        entries.append({"kind": "commission", "on": _day(c.commissioned_on), "row": c})
+    for o in history.get("orders", []):
+        entries.append({"kind": "order", "on": _day(o["order"].ordered_on), "row": o})
+    for f in history.get("feedback", []):
+        entries.append({"kind": "feedback", "on": _day(f.received_on), "row": f})
+    for c in history.get("complaints", []):
+        entries.append({"kind": "complaint", "on": _day(c.opened_at), "row": c})
+    for i in history.get("interactions", []):
+        entries.append({"kind": "interaction", "on": _day(i.occurred_on), "row": i})
+    entries.sort(key=lambda e: e["on"] or dt.date.min, reverse=True)
+    return entries
+
+
+def _optional(call: Any) -> tuple[Any, bool]:
+    """Run ``call``; ``(None, False)`` when no model is in service yet."""
+    try:
+        return call(), True
+    except NotReady:
+        return None, False
+
+
+def _client_context(services: Services, user: SessionUser, client_id: int) -> dict[str, Any]:
+    record = services.client_record(client_id)
+    history = services.client_history(client_id, include_contacts=user.sees_personal_data)
+    score, ready = _optional(lambda: services.client_score(client_id))
+    recs, _ = _optional(
+        lambda: services.recommend(
+            client_id, Surface.LIBRARIAN, k=5, actor=user.name, record=user.records_outcomes
+        )
+    )
+    similar, _ = _optional(lambda: services.similar_clients(client_id, k=6))
+    return {
+        "client": record,
+        "history": history,
+        "timeline": timeline(history)[:60],
+        "timeline_total": sum(len(v) for k, v in history.items() if k != "contacts"),
+        "score": (score or {}).get("score") if isinstance(score, dict) else None,
+        "model_version": (score or {}).get("model_version") if isinstance(score, dict) else None,
+        "model_ready": ready,
+        "recs": recs,
+        "similar": similar or [],
+        "decline_reasons": [r.value for r in DeclineReason],
+        "outcomes": OUTCOMES,
+    }
+
+
+@router.get("/clients/{external_id}", name="client")
+def client_page(
+    request: Request,
+    user: Staff,
+    services: ServicesDep,
+    client_id: ClientIdDep,
+    external_id: ExternalId,
+    recorded: Annotated[Literal["", "accepted", "declined", "purchased"], Query()] = "",
+) -> Response:
+    """Everything a librarian needs before calling the client."""
+    ctx = _client_context(services, user, client_id)
+    ctx.update({"active": "worklist", "external_id": external_id, "recorded": recorded})
+    return render(request, "client.html", ctx)
+
+
+@router.post("/clients/{external_id}/outcome", dependencies=[CsrfDep])
+def record_outcome(
+    request: Request,
+    user: Staff,
+    services: ServicesDep,
+    client_id: ClientIdDep,
+    external_id: ExternalId,
+    impression_id: Annotated[int, Form(ge=1, le=2**62)],
+    outcome: Annotated[Literal["accepted", "declined", "purchased"], Form()],
+    reason: Annotated[DeclineReason | Literal[""], Form()] = "",
+) -> Response:
+    """Store accepted / declined (with its reason) / purchased for the impression shown;
+    an htmx request gets the confirmation fragment, a plain form a redirect."""
+    if not user.records_outcomes:
+        raise Forbidden(f"the {user.role} role does not record outcomes")
+    event = services.record_outcome(
+        impression_id,
+        outcome,
+        reason=(reason or None) if outcome == "declined" else None,
+        actor=user.name,
+        client_id=client_id,
+    )
+    if request.headers.get("hx-request"):
+        return render(request, "_outcome.html", {"event": event})
+    return RedirectResponse(f"{prefix(request)}/clients/{external_id}?recorded={outcome}", 303)

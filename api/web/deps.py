@@ -1,0 +1,219 @@
+"""Plumbing shared by every console page: the service container, the signed-in user,
+CSRF tokens, role checks and rendering.
+
+The session (a cookie signed with ``settings.secret_key`` by Starlette's
+``SessionMiddleware``) holds who signed in (the key's id, name, role and, for portal
+tokens, the bound client), the interface language and the per-session CSRF token;
+never the key itself.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Form, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from api.web.i18n import DEFAULT_LANG, LANGS, Translator
+from api.web.queries import key_is_active
+from recsvc.errors import Forbidden, RecsvcError
+from recsvc.services import Services
+from recsvc.store.enums import Role
+
+__all__ = [
+    "CSRF_FIELD",
+    "CsrfDep",
+    "CsrfRejected",
+    "LoginRequired",
+    "ServicesDep",
+    "SessionUser",
+    "Staff",
+    "UserDep",
+    "csrf_token",
+    "get_services",
+    "render",
+    "require",
+    "safe_next",
+]
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+CSRF_FIELD = "csrf_token"
+STAFF = (Role.LIBRARIAN, Role.ANALYST, Role.ADMIN)
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+class LoginRequired(RecsvcError):
+    """No one is signed in: console pages redirect to the sign-in form."""
+
+    status = 401
+    title = "Sign-in required"
+
+
+class CsrfRejected(Forbidden):
+    """A POST without the session's CSRF token."""
+
+    title = "CSRF token missing or wrong"
+
+
+@dataclass(frozen=True)
+class SessionUser:
+    """Who is signed in to the console (what the session cookie remembers)."""
+
+    key_id: int
+    name: str
+    role: str
+    client_id: int | None = None
+    client_external_id: str | None = None
+
+    @property
+    def is_portal(self) -> bool:
+        return self.role == Role.PORTAL
+
+    def can(self, *roles: Role) -> bool:
+        """Whether the user holds one of ``roles`` (admin may do any staff work)."""
+        if self.role in roles:
+            return True
+        return self.role == Role.ADMIN and any(r in STAFF for r in roles)
+
+    @property
+    def sees_personal_data(self) -> bool:
+        """Contacts are shown to admins and librarians only (docs/architecture.md)."""
+        return self.role in (Role.ADMIN, Role.LIBRARIAN)
+
+    @property
+    def records_outcomes(self) -> bool:
+        """Librarians (and admins) record accepted / declined / purchased outcomes."""
+        return self.role in (Role.ADMIN, Role.LIBRARIAN)
+
+
+def get_services(request: Request) -> Services:
+    """The app's one :class:`Services` (built by ``create_app``; built here if absent)."""
+    state = request.app.state
+    parent = getattr(state, "parent", None)
+    services = getattr(parent.state, "services", None) if parent is not None else None
+    if services is None:
+        services = getattr(state, "services", None)
+    if services is None:
+        services = Services.build(state.settings)
+        state.services = services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def session_user(request: Request) -> SessionUser | None:
+    """The signed-in user, or None."""
+    raw = request.session.get("user")
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return SessionUser(**raw)
+    except TypeError:
+        request.session.pop("user", None)
+        return None
+
+
+def sign_in(request: Request, user: SessionUser) -> None:
+    """Start a fresh session for ``user`` (new CSRF token; the language is kept)."""
+    lang = request.session.get("lang")
+    request.session.clear()
+    request.session["user"] = asdict(user)
+    request.session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    if lang:
+        request.session["lang"] = lang
+
+
+def current_user(request: Request, services: ServicesDep) -> SessionUser:
+    """The signed-in user; :class:`LoginRequired` (a redirect) when there is none or
+    when the key the session was opened with has since been revoked."""
+    user = session_user(request)
+    if user is None:
+        raise LoginRequired("please sign in")
+    if not key_is_active(services.db, user.key_id):
+        request.session.pop("user", None)
+        raise LoginRequired("the key of this session was revoked")
+    return user
+
+
+UserDep = Annotated[SessionUser, Depends(current_user)]
+
+
+def require(*roles: Role) -> Any:
+    """A dependency that admits only ``roles`` (403 page otherwise)."""
+
+    def _check(user: UserDep) -> SessionUser:
+        if not user.can(*roles):
+            raise Forbidden(f"the {user.role} role may not open this page")
+        return user
+
+    return Depends(_check)
+
+
+#: Any staff member (librarian, analyst, admin); portal tokens get a 403 page.
+Staff = Annotated[SessionUser, require(*STAFF)]
+
+
+def csrf_token(request: Request) -> str:
+    """This session's CSRF token (created on first use)."""
+    token = request.session.get(CSRF_FIELD)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session[CSRF_FIELD] = token
+    return str(token)
+
+
+def check_csrf(request: Request, csrf_token_: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> None:
+    """Refuse a POST whose form (or ``X-CSRF-Token`` header) lacks this session's token."""
+    expected = request.session.get(CSRF_FIELD)
+    given = csrf_token_ or request.headers.get("x-csrf-token", "")
+    if not expected or not given or not hmac.compare_digest(str(expected), given):
+        raise CsrfRejected("the form was stale or forged; reload the page and try again")
+
+
+CsrfDep = Depends(check_csrf)
+
+
+def language(request: Request) -> str:
+    """The interface language of this session."""
+    lang = request.session.get("lang")
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """``target`` if it is a path inside the console, else ``default`` (no open redirects)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def prefix(request: Request) -> str:
+    """Where the console is mounted (``/console``)."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    """Render ``template`` with the labels, user, CSRF token and URLs every page needs."""
+    lang = language(request)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    ctx: dict[str, Any] = {
+        "t": Translator(lang),
+        "lang": lang,
+        "user": session_user(request),
+        "csrf_field": CSRF_FIELD,
+        "csrf": csrf_token(request),
+        "P": prefix(request),
+        "here": here,
+        "here_q": quote(here, safe=""),
+    }
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, template, ctx, status_code=status)

@@ -1,0 +1,154 @@
+"""The models page (analysts and admins): versions with their metrics, the active one
+marked, promote / roll back, a retraining with live progress, and the evaluation plots
+served from the version folders. Same ``Services`` calls as ``/api/v1/models``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from api.web.deps import CsrfDep, ServicesDep, SessionUser, prefix, render, require
+from recsvc.errors import Conflict, NotFound
+from recsvc.services import Services
+from recsvc.store.enums import JobStatus, Role
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+Analyst = Annotated[SessionUser, require(Role.ANALYST, Role.ADMIN)]
+VersionPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+JobQ = Annotated[str, Query(max_length=36, pattern=r"^[A-Za-z0-9-]*$")]
+
+#: Headline metrics shown in the versions table: (label key, path in metrics.json).
+HEADLINE = (
+    ("models.m.auc", ("value", "auc")),
+    ("models.m.lift", ("value", "lift@10")),
+    ("models.m.ndcg", ("ranker", "ndcg@5")),
+    ("models.m.recall", ("ranker", "recall@5")),
+)
+FINISHED = {JobStatus.SUCCEEDED.value, JobStatus.FAILED.value}
+
+
+def metric(metrics: dict[str, Any], path: tuple[str, ...]) -> float | None:
+    """A number nested in ``metrics`` (None when absent)."""
+    node: Any = metrics
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return float(node) if isinstance(node, int | float) else None
+
+
+def checked_version(version: VersionPath, services: ServicesDep) -> str:
+    """A version that exists (404 page otherwise)."""
+    return services.model_version(version)
+
+
+VersionDep = Annotated[str, Depends(checked_version)]
+
+
+def _page(
+    request: Request,
+    services: Services,
+    show: str | None,
+    job_id: str,
+    message: str | None = None,
+    status: int = 200,
+) -> Response:
+    listing = services.list_models()
+    versions = listing["versions"]
+    names = [v["version"] for v in versions]
+    show = show if show in names else (listing["active"] or (names[-1] if names else None))
+    report = services.evaluation_report(show) if show else None
+    job = services.job(job_id) if job_id else None
+    rows = [
+        dict(v, headline=[metric(v.get("metrics") or {}, p) for _, p in HEADLINE])
+        for v in reversed(versions)
+    ]
+    return render(
+        request,
+        "models.html",
+        {
+            "active": "models",
+            "versions": rows,
+            "headline": [k for k, _ in HEADLINE],
+            "active_version": listing["active"],
+            "serving": listing.get("serving"),
+            "show": show,
+            "report": report,
+            "job": job,
+            "finished": FINISHED,
+            "message": message,
+        },
+        status=status,
+    )
+
+
+@router.get("/models", name="models")
+def models_page(
+    request: Request,
+    user: Analyst,
+    services: ServicesDep,
+    version: Annotated[str, Query(max_length=64)] = "",
+    job: JobQ = "",
+) -> Response:
+    """Versions, the active one, plots of the one shown, and a running job if any."""
+    return _page(request, services, version or None, job)
+
+
+@router.post("/models/{version}/promote", dependencies=[CsrfDep])
+def promote(
+    request: Request,
+    user: Analyst,
+    services: ServicesDep,
+    version: VersionDep,
+    force: Annotated[bool, Form()] = False,
+) -> Response:
+    """Make ``version`` active (hot swap); a challenger that loses shows the reason."""
+    try:
+        services.promote(version, force=force)
+    except Conflict as exc:
+        return _page(request, services, version, "", message=exc.detail, status=409)
+    return RedirectResponse(f"{prefix(request)}/models?version={version}", 303)
+
+
+@router.post("/models/rollback", dependencies=[CsrfDep])
+def rollback(request: Request, user: Analyst, services: ServicesDep) -> Response:
+    """Return to the previously active version."""
+    try:
+        services.rollback()
+    except (Conflict, NotFound) as exc:
+        return _page(request, services, None, "", message=exc.detail, status=409)
+    return RedirectResponse(f"{prefix(request)}/models", 303)
+
+
+@router.post("/models/train", dependencies=[CsrfDep])
+def train(request: Request, user: Analyst, services: ServicesDep) -> Response:
+    """Start a background training run and show its progress."""
+    job = services.start_training(requested_by=user.name)
+    return RedirectResponse(f"{prefix(request)}/models?job={job.id}", 303)
+
+
+@router.get("/models/jobs/{job_id}", name="job")
+def job_fragment(
+    request: Request,
+    user: Analyst,
+    services: ServicesDep,
+    job_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")],
+) -> Response:
+    """The progress fragment htmx polls every second until the job finishes."""
+    return render(request, "_job.html", {"job": services.job(job_id), "finished": FINISHED})
+
+
+@router.get("/models/{version}/plots/{name}", name="plot")
+def plot(
+    user: Analyst,
+    services: ServicesDep,
+    version: VersionDep,
+    name: Annotated[str, Path(max_length=120, pattern=r"^[A-Za-z0-9._-]+\.png$")],
+) -> Response:
+    """One PNG plot from the version folder."""
+    return FileResponse(services.plot_path(version, name), media_type="image/png")
