@@ -266,12 +266,17 @@ class SimilarClientsPublic(BaseModel):
 
 
 class SearchHitPublic(BaseModel):
+    """A search result, with public ids (client / commission external id, product code)."""
+
     kind: str
     id: str
     score: float
-    channels: dict[str, float] | list[str] = {}
+    channels: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="Which channel found it (dense, lexical): rank, score"
+    )
     title: str
     summary: str | None = None
+    meta: dict[str, str | None] = {}
 
 
 class SearchHitsPublic(BaseModel):

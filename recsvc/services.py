@@ -22,24 +22,32 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import func, or_, select
 
 from recsvc.auth import Principal, verify_key
 from recsvc.config import Settings
 from recsvc.errors import Conflict, InvalidInput, NotFound, NotReady, Problem
+from recsvc.ingest import import_file
+from recsvc.recommend import feedback
+from recsvc.recommend.feedback import Shown
 from recsvc.registry import Registry
+from recsvc.semantic import Embedder, SearchHit, SemanticLayer
 from recsvc.store.db import Database
 from recsvc.store.enums import DeclineReason, EventType, JobStatus, Surface
+from recsvc.store.frames import load_frames
 from recsvc.store.models import (
     Client,
     Commission,
@@ -52,25 +60,44 @@ from recsvc.store.models import (
     RecommendationEvent,
     TrainingJob,
 )
+from recsvc.value import STRATEGIES, ValueService
+from recsvc.value.clv import CLV_COLUMNS
 
 __all__ = ["ClientFilters", "ModelBundle", "RecResult", "Services", "WorklistFilters"]
 
 log = logging.getLogger(__name__)
 
 _KEY_CACHE_SECONDS = 5.0
+#: How the server runs a training job: the hidden CLI command in a fresh interpreter,
+#: so :mod:`training` is never imported by the serving process.
+_TRAIN_JOB_ARGV = (sys.executable, "-c", "from recsvc.cli import main; main()", "train-job")
+_IMPORT_SUFFIXES = frozenset({".csv", ".xlsx", ".json", ".jsonl"})
+#: Search-hit metadata that may leave the service (internal ids never do).
+_PUBLIC_HIT_META = ("external_id", "product_code", "summary_zh", "category", "ordered_on")
 
 
 @dataclass(frozen=True)
 class ModelBundle:
-    """Everything one model version serves with, loaded completely before use."""
+    """Everything one model version serves with, loaded completely before use.
+
+    Attributes:
+        version: the registry version.
+        path: its folder.
+        recommender: the serving recommender bound to today's snapshot.
+        portal_recs: precomputed portal lists by internal client id (response items).
+        value: the value service (value model, CLV, segment thresholds).
+        features: client features as of today (index ``client_id``).
+        scores: probability, segment, stage and CLV per client as of today.
+        loaded_at: when the bundle was loaded (epoch seconds).
+    """
 
     version: str
     path: Path
-    recommender: Any
+    recommender: Any = None
     portal_recs: Mapping[int, list[dict[str, Any]]] = field(default_factory=dict)
-    value_model: Any = None
-    clv_model: Any = None
-    metrics: dict[str, Any] = field(default_factory=dict)
+    value: ValueService | None = None
+    features: pd.DataFrame | None = None
+    scores: pd.DataFrame | None = None
     loaded_at: float = field(default_factory=time.time)
 
 
@@ -109,7 +136,14 @@ class ClientFilters:
 class Services:
     """The service container. Build it once per process with :meth:`build`."""
 
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        embedder: Embedder | None = None,
+        job_argv: Sequence[str] | None = None,
+    ) -> None:
         self.settings = settings
         self.db = db
         self._bundle: ModelBundle | None = None
@@ -118,13 +152,32 @@ class Services:
         self._key_cache: dict[str, tuple[float, Principal]] = {}
         self._jobs: dict[str, subprocess.Popen[bytes]] = {}
         self._bundle_loader: Callable[[Services, str], ModelBundle] | None = None
+        self._semantic: SemanticLayer | None = None
+        self._embedder = embedder
+        self._job_argv = list(job_argv or _TRAIN_JOB_ARGV)
 
     @classmethod
-    def build(cls, settings: Settings, *, load_model: bool = True) -> Services:
-        """Open (and migrate) the store and load the active model version if any."""
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        load_model: bool = True,
+        job_argv: Sequence[str] | None = None,
+    ) -> Services:
+        """Open (and migrate) the store and load the active model version if any.
+
+        Args:
+            settings: the configuration.
+            embedder: the text embedder for queries (default: the configured model,
+                loaded on first use); tests pass a ``FakeEmbedder``.
+            load_model: load the registry's active version now.
+            job_argv: the command a training job runs (its id is appended); tests use
+                a stand-in to exercise the job plumbing without training.
+        """
         db = Database.from_settings(settings)
         db.upgrade()
-        services = cls(settings, db)
+        services = cls(settings, db, embedder=embedder, job_argv=job_argv)
         if load_model:
             services.reload_model()
         return services
@@ -433,16 +486,90 @@ class Services:
         raise NotReady("the recommender is not available in this build")
 
     def client_score(self, client_id: int) -> dict[str, Any] | None:
-        """Value score with reasons, segment and actions, CLV and relationship stage."""
-        return None
+        """Value probability with reasons, segment and its actions, CLV and relationship
+        stage from the model in service; ``None`` until a model is loaded.
+
+        Scores were computed for every client when the bundle loaded; a client imported
+        since is scored now from a fresh snapshot.
+        """
+        bundle = self._bundle
+        if bundle is None or bundle.value is None:
+            return None
+        value = bundle.value
+        if bundle.features is not None and client_id in bundle.features.index:
+            row = bundle.features.loc[[client_id]]
+            scored = bundle.scores.loc[client_id]
+            reasons = value.model.explain(row, k=3)
+            segment = str(scored["segment"])
+            probability, stage = float(scored["probability"]), str(scored["stage"])
+            clv = {c: scored.get(c) for c in CLV_COLUMNS}
+        else:
+            try:
+                cs = value.explain_client(load_frames(self.db), client_id)
+            except NotFound:
+                return None
+            reasons, segment, probability, stage = cs.reasons, cs.segment, cs.probability, cs.stage
+            clv = dict(cs.clv)
+        return {
+            "value_probability": probability,
+            "reasons": [
+                {
+                    "feature": r.feature,
+                    "contribution": float(r.contribution),
+                    "text_zh": r.text_zh,
+                    "text_en": r.text_en,
+                }
+                for r in reasons
+            ],
+            "segment": segment,
+            "actions": [
+                {"code": a.item_code, "name_zh": a.name_zh, "name_en": a.name_en}
+                for a in STRATEGIES.get(segment, [])
+            ],
+            "clv": _clv(clv),
+            "relationship_stage": stage,
+            "model_version": bundle.version,
+        }
+
+    # -- semantic ----------------------------------------------------------------------
+    @property
+    def semantic(self) -> SemanticLayer:
+        """The semantic layer, opened on first use.
+
+        Raises:
+            NotReady: no index has been built (``recsvc index build``).
+        """
+        layer = self._semantic
+        if layer is None:
+            with self._admin_lock:
+                layer = self._semantic
+                if layer is None:
+                    layer = SemanticLayer.load(self.settings, self._embedder)
+                    self._semantic = layer
+        return layer
 
     def similar_clients(self, client_id: int, *, k: int = 10) -> list[dict[str, Any]]:
-        """Clients most like ``client_id`` (semantic layer)."""
-        raise NotReady("the semantic index is not available in this build")
+        """Clients most like ``client_id`` by research direction, best first."""
+        ids, scores = self.semantic.similar_clients(client_id, k=k)
+        wanted = [int(i) for i in ids]
+        with self.db.session() as s:
+            rows = {c.id: c for c in s.scalars(select(Client).where(Client.id.in_(wanted)))}
+        return [
+            {
+                "external_id": rows[i].external_id,
+                "name_zh": rows[i].name_zh,
+                "name_en": rows[i].name_en,
+                "kind": rows[i].kind,
+                "industry_field": rows[i].industry_field,
+                "score": float(sc),
+            }
+            for i, sc in zip(wanted, scores, strict=True)
+            if i in rows
+        ]
 
     def search(self, query: str, *, kind: str = "commissions", k: int = 10) -> list[dict[str, Any]]:
-        """Hybrid semantic search (librarian scope)."""
-        raise NotReady("the semantic index is not available in this build")
+        """Hybrid semantic search in librarian scope; hits carry public ids only."""
+        return [_public_hit(h) for h in self.semantic.search(query, kind, k=k)]
 
     def worklist(self, filters: WorklistFilters) -> tuple[str, list[dict[str, Any]]]:
         """The ranked worklist of the model in service."""
@@ -461,8 +588,50 @@ class Services:
         dry_run: bool = False,
         max_bytes: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Import an uploaded file with the same validation as ``recsvc import``."""
-        raise NotReady("the importer is not available in this build")
+        """Import an uploaded file with the same validation as ``recsvc import``.
+
+        The upload is written under its own (sanitised) name in a private temporary
+        folder, so problems name the file the analyst sent.
+
+        Raises:
+            InvalidInput: empty, too large, or an unsupported file type.
+            ImportRejected: the file failed validation; nothing was written.
+        """
+        name = _safe_filename(filename)
+        suffix = Path(name).suffix.lower()
+        if suffix not in _IMPORT_SUFFIXES:
+            raise InvalidInput(
+                f"{name}: unsupported file type",
+                problems=[
+                    Problem(
+                        f"use one of {', '.join(sorted(_IMPORT_SUFFIXES))}", field="file", file=name
+                    )
+                ],
+            )
+        if not payload:
+            raise InvalidInput(
+                f"{name}: the file is empty",
+                problems=[Problem("empty file", field="file", file=name)],
+            )
+        if max_bytes is not None and len(payload) > max_bytes:
+            raise InvalidInput(
+                f"{name}: larger than {max_bytes} bytes",
+                problems=[Problem("file too large", field="file", file=name)],
+            )
+        with tempfile.TemporaryDirectory(prefix="recsvc-upload-") as tmp:
+            path = Path(tmp) / name
+            path.write_bytes(payload)
+            report = import_file(self.db, path, entity, dry_run=dry_run)
+        return [
+            {
+                "entity": report.entity,
+                "source": name,
+                "inserted": report.inserted,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "dry_run": report.dry_run,
+            }
+        ]
 
     # -- recommendation events -------------------------------------------------------------
     def _record_impressions(
@@ -473,23 +642,15 @@ class Services:
         version: str | None,
         actor: str | None,
     ) -> list[int]:
-        with self.db.session() as s:
-            events = [
-                RecommendationEvent(
-                    event=EventType.IMPRESSION,
-                    client_id=client_id,
-                    item_code=item["code"],
-                    surface=surface,
-                    model_version=version,
-                    rank=item.get("rank"),
-                    score=item.get("score"),
-                    actor=actor,
-                )
-                for item in items
-            ]
-            s.add_all(events)
-            s.flush()
-            return [e.id for e in events]
+        shown = [
+            Shown(
+                item_code=item["code"], rank=int(item.get("rank") or i + 1), score=item.get("score")
+            )
+            for i, item in enumerate(items)
+        ]
+        return feedback.record_impressions(
+            self.db, client_id, shown, surface=surface, model_version=version, actor=actor
+        )
 
     def record_outcome(
         self,
@@ -503,18 +664,14 @@ class Services:
         """Record accepted / declined (with a reason) / purchased for an impression.
 
         Args:
-            client_id: when given (portal), the impression must belong to this client.
+            client_id: when given (portal), the impression must belong to this client;
+                another client's impression is reported as not found.
 
         Raises:
             NotFound: no such impression (or not this client's).
-            Conflict: the impression already has an outcome.
+            Conflict: the impression already has this outcome.
             InvalidInput: a reason on anything but a decline.
         """
-        event_type = EventType(outcome)
-        if event_type is EventType.IMPRESSION:
-            raise InvalidInput("an outcome cannot be an impression")
-        if reason is not None and event_type is not EventType.DECLINED:
-            raise InvalidInput("only a declined outcome takes a reason")
         with self.db.session() as s:
             imp = s.get(RecommendationEvent, impression_id)
             if (
@@ -523,25 +680,20 @@ class Services:
                 or (client_id is not None and imp.client_id != client_id)
             ):
                 raise NotFound(f"no impression {impression_id}")
-            taken = s.scalar(
+            same = s.scalar(
                 select(RecommendationEvent.id).where(
-                    RecommendationEvent.impression_id == impression_id
+                    RecommendationEvent.impression_id == impression_id,
+                    RecommendationEvent.event == outcome,
                 )
             )
-            if taken is not None:
-                raise Conflict(f"impression {impression_id} already has an outcome")
-            event = RecommendationEvent(
-                event=event_type,
-                client_id=imp.client_id,
-                item_code=imp.item_code,
-                impression_id=imp.id,
-                surface=imp.surface,
-                model_version=imp.model_version,
-                reason=DeclineReason(reason) if reason else None,
-                actor=actor,
-            )
-            s.add(event)
-            s.flush()
+        if same is not None:
+            raise Conflict(f"impression {impression_id} already has outcome {outcome!r}")
+        event_id = feedback.record_outcome(
+            self.db, outcome, impression_id=impression_id, reason=reason, actor=actor
+        )
+        with self.db.session() as s:
+            event = s.get(RecommendationEvent, event_id)
+            assert event is not None
             return _event_dict(event)
 
     def record_portal_events(
@@ -611,7 +763,7 @@ class Services:
                 message="queued",
             )
             s.add(job)
-        cmd = [sys.executable, "-c", "from recsvc.cli import main; main()", "train-job", job_id]
+        cmd = [*self._job_argv, job_id]
         proc = subprocess.Popen(
             cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=self._job_env()
         )
@@ -690,3 +842,37 @@ def _event_dict(event: RecommendationEvent) -> dict[str, Any]:
         "surface": Surface(event.surface),
         "model_version": event.model_version,
     }
+
+
+def _safe_filename(filename: str) -> str:
+    name = Path(filename.replace("\\", "/")).name
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "upload"
+    return name[:120]
+
+
+def _public_hit(hit: SearchHit) -> dict[str, Any]:
+    """A search hit with public ids: external ids for clients and commissions."""
+    meta = {k: v for k, v in hit.meta.items() if k in _PUBLIC_HIT_META}
+    public_id = meta.get("external_id") if hit.kind in ("clients", "commissions") else hit.id
+    return {
+        "kind": hit.kind,
+        "id": str(public_id if public_id is not None else hit.id),
+        "score": float(hit.score),
+        "channels": {
+            ch: {k: float(v) for k, v in vals.items()} for ch, vals in hit.channels.items()
+        },
+        "title": hit.title,
+        "summary": hit.summary,
+        "meta": {k: (str(v) if v is not None else None) for k, v in meta.items()},
+    }
+
+
+def _clv(values: Mapping[str, Any]) -> dict[str, float] | None:
+    """CLV numbers, or ``None`` when the CLV model gave none for this client."""
+    out = {}
+    for key in ("expected_commissions_12m", "expected_value_12m", "p_alive"):
+        v = values.get(key)
+        if v is None or pd.isna(v):
+            return None
+        out[key] = float(v)
+    return out
