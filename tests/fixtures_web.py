@@ -8,11 +8,18 @@ per session by the real training pipeline (``training.pipeline.train``).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from recsvc.auth import create_key
@@ -21,6 +28,10 @@ from recsvc.store import Database
 from recsvc.store.enums import ClientKind, Role
 from recsvc.store.models import Client, Commission, Contact
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -65,9 +76,8 @@ def sign_in(client: TestClient, secret: str) -> TestClient:
     return client
 
 
-@pytest.fixture
-def small_store(db: Database) -> Database:
-    """A migrated store with two clients, a contact and two commissions (no model)."""
+def populate_small_store(db: Database) -> Database:
+    """Two clients, a contact and two commissions (no model)."""
     with db.session() as s:
         a = Client(
             external_id="C001",
@@ -110,6 +120,12 @@ def small_store(db: Database) -> Database:
 
 
 @pytest.fixture
+def small_store(db: Database) -> Database:
+    """A migrated store with two clients, a contact and two commissions (no model)."""
+    return populate_small_store(db)
+
+
+@pytest.fixture
 def web_keys(small_store: Database) -> Keys:
     return make_keys(small_store, "C001")
 
@@ -121,3 +137,119 @@ def web_app(settings: Settings, small_store: Database) -> Iterator[TestClient]:
 
     with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
         yield client
+
+
+# -- a live server and a real browser -------------------------------------------------
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class LiveServer:
+    """The real app served by uvicorn on a loopback port, in a background thread."""
+
+    base_url: str
+    settings: Settings
+    db: Database
+    keys: Keys
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+def start_live_server(settings: Settings, db: Database, keys: Keys) -> LiveServer:
+    """Serve ``create_app(settings)`` on a free loopback port (the socket is bound first,
+    so there is no race for the port)."""
+    from api.app import create_app
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.05)
+    return LiveServer(f"http://127.0.0.1:{port}", settings, db, keys, server, thread)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium; in CI its absence fails the browser tests, locally it skips."""
+    path = Settings().chromium_path
+    if not Path(path).is_file():
+        message = (
+            f"Debian's chromium is not installed at {path}: run `make chromium` "
+            "(apt-get install chromium fonts-noto-cjk)"
+        )
+        if IN_CI:
+            pytest.fail(f"browser tests must run in CI. {message}")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[Browser]:
+    """One headless Chromium for the session (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context (no cookies) and page per test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    yield pg
+    context.close()
+
+
+def browser_sign_in(page: Page, live: LiveServer, secret: str) -> None:
+    """Sign in through the form, as a person would."""
+    page.goto(live.url("/console/login"))
+    page.get_by_label(re.compile("API")).fill(secret)
+    page.locator("form[action$='/login'] button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+@pytest.fixture(scope="session")
+def live_small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A live server over the small store, no model trained (fast UI checks)."""
+    from tests.conftest import make_settings
+
+    tmp = tmp_path_factory.mktemp("web-live-small")
+    settings = make_settings(tmp)
+    database = Database.from_settings(settings)
+    database.upgrade()
+    populate_small_store(database)
+    live = start_live_server(settings, database, make_keys(database, "C001"))
+    yield live
+    live.stop()
+    database.dispose()

@@ -145,7 +145,7 @@ def test_bad_parameters_get_friendly_4xx_pages(web_app: TestClient, web_keys: Ke
         ("/console/models/v20250101-000000/plots/..%2Fmeta.json", 404),
         ("/console/no-such-page", 404),
         ("/console/worklist.pdf", 400),
-        ("/console/", 503),
+        ("/console/worklist.csv", 503),
     ):
         resp = web_app.get(path)
         assert resp.status_code == status, (path, resp.status_code)

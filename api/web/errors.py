@@ -39,7 +39,10 @@ _TITLE_KEYS = {
 
 
 def error_page(request: Request, status: int, detail: str = "") -> HTMLResponse:
-    """The one error page, in the session's language."""
+    """The one error page, in the session's language. Service messages are English, so
+    only those that help the user act (bad fields, a refused promotion) are shown."""
+    if status not in (400, 409):
+        detail = ""
     return render(
         request,
         "error.html",

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from api.web.deps import ServicesDep, Staff, render
 from api.web.queries import client_fields, filter_options
+from recsvc.errors import NotReady
 from recsvc.services import Services, WorklistFilters
 
 __all__ = ["PAGE_SIZE", "router"]
@@ -64,7 +65,10 @@ def worklist_page(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     """Clients to contact now, best offer first, a page at a time."""
-    version, rows = _rows(services, segment, field, staff, product)
+    try:
+        version, rows = _rows(services, segment, field, staff, product)
+    except NotReady:
+        version, rows = None, []
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(page, pages)
     start = (page - 1) * PAGE_SIZE
