@@ -56,8 +56,8 @@ class Known:
         )
         return cls(
             clients=set(conn.scalars(select(Client.external_id))),
-            contacts={a: b for a, b in conn.execute(contacts).tuples()},
-            commissions={a: b for a, b in conn.execute(commissions).tuples()},
+            contacts={a: b for a, b in conn.execute(contacts)},
+            commissions={a: b for a, b in conn.execute(commissions)},
             products=set(conn.scalars(select(Product.code))),
         )
 
@@ -217,15 +217,19 @@ def _conv_string(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: 
     return values, pd.Series(False, index=raw.index), ""
 
 
-def _numeric(raw: pd.Series, missing: pd.Series) -> tuple[pd.Series, pd.Series]:
-    source = raw.map(lambda v: None if isinstance(v, bool) else v, na_action="ignore")
+def _numeric(raw: pd.Series, missing: pd.Series, textual: bool) -> tuple[pd.Series, pd.Series]:
+    source = raw
+    if not textual:  # True is not the number 1 here
+        source = raw.map(
+            lambda v: None if isinstance(v, bool | dict | list) else v, na_action="ignore"
+        )
     num = pd.to_numeric(source, errors="coerce").astype(float)
     bad = ~missing & (num.isna() | ~num.map(math.isfinite))
     return num, bad
 
 
 def _conv_number(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool):  # type: ignore[no-untyped-def]
-    num, bad = _numeric(raw, missing)
+    num, bad = _numeric(raw, missing, textual)
     ok = (~(missing | bad)).tolist()
     values = _objects(
         [float(x) if k else None for x, k in zip(num.tolist(), ok, strict=True)], raw.index
@@ -234,7 +238,7 @@ def _conv_number(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: 
 
 
 def _conv_integer(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool):  # type: ignore[no-untyped-def]
-    num, bad = _numeric(raw, missing)
+    num, bad = _numeric(raw, missing, textual)
     bad = bad | (~missing & ~bad & (num % 1 != 0))
     ok = (~(missing | bad)).tolist()
     values = _objects(
@@ -243,47 +247,37 @@ def _conv_integer(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual:
     return values, bad, "not a whole number"
 
 
+def parse_date(value: object) -> dt.date | None:
+    """A calendar date from ``YYYY-MM-DD`` (also ``/``, ``.`` or 年月日 separators, an
+    optional ``0:00`` time as Excel exports it) or a date cell; None when it is not one."""
+    if isinstance(value, dt.datetime):
+        return value.date() if value.time() == dt.time() else None
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        return None
+    match = _DATE.match(value)
+    if match is None:
+        return None
+    try:
+        return dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
+def _by_unique(raw: pd.Series, parse: Callable[[object], object]) -> pd.Series:
+    """Apply ``parse`` once per distinct value (dates and labels repeat a lot)."""
+    try:
+        lookup = {v: parse(v) for v in pd.unique(raw.dropna())}
+        return raw.map(lookup, na_action="ignore").astype(object)
+    except TypeError:  # unhashable cells (JSON lists or objects): parse one by one
+        return raw.map(parse, na_action="ignore").astype(object)
+
+
 def _conv_date(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool):  # type: ignore[no-untyped-def]
-    native = pd.Series(False, index=raw.index)
-    if not textual:
-        native = (
-            raw.map(lambda v: isinstance(v, dt.date), na_action="ignore").fillna(False).astype(bool)
-        )
-    text = raw.map(lambda v: v if isinstance(v, str) else "").astype(object)
-    parts = text.str.extract(_DATE)
-    parsed = pd.to_datetime(
-        pd.DataFrame(
-            {
-                "year": pd.to_numeric(parts[0]),
-                "month": pd.to_numeric(parts[1]),
-                "day": pd.to_numeric(parts[2]),
-            },
-            index=raw.index,
-        ),
-        errors="coerce",
-    )
-    out: list[object] = []
-    bad: list[bool] = []
-    for v, is_native, p, m in zip(
-        raw.tolist(), native.tolist(), parsed.tolist(), missing.tolist(), strict=True
-    ):
-        if m:
-            out.append(None)
-            bad.append(False)
-        elif is_native:
-            out.append(v.date() if isinstance(v, dt.datetime) else v)
-            bad.append(isinstance(v, dt.datetime) and v.time() != dt.time())
-        elif pd.isna(p):
-            out.append(None)
-            bad.append(True)
-        else:
-            out.append(p.date())
-            bad.append(False)
-    return (
-        _objects(out, raw.index),
-        pd.Series(bad, index=raw.index),
-        "not a valid date (YYYY-MM-DD)",
-    )
+    values = _by_unique(raw, parse_date)
+    bad = ~missing & values.isna()
+    return values.where(~missing & ~bad, None), bad, "not a valid date (YYYY-MM-DD)"
 
 
 def parse_datetime(value: object) -> dt.datetime | None:
@@ -316,7 +310,7 @@ def parse_datetime(value: object) -> dt.datetime | None:
 
 
 def _conv_datetime(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool):  # type: ignore[no-untyped-def]
-    values = raw.map(parse_datetime, na_action="ignore").astype(object)
+    values = _by_unique(raw, parse_datetime)
     bad = ~missing & values.isna()
     return values.where(~missing & ~bad, None), bad, "not a valid timestamp (ISO 8601)"
 

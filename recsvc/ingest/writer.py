@@ -117,7 +117,7 @@ def write(
 
 def _key_map(conn: Connection, column: str) -> dict[str, int]:
     key, pk = _PARENTS[column]
-    return {k: i for k, i in conn.execute(select(key, pk)).tuples()}
+    return {k: i for k, i in conn.execute(select(key, pk))}
 
 
 def _existing(
