@@ -1,0 +1,88 @@
+"""Next best service: candidate sources, ranker, business rules, explanations,
+feedback loop and worklist (``docs/recommender.md``).
+
+Example:
+    >>> from recsvc.recommend import Recommender
+    >>> rec = Recommender(settings, db, semantic, bundle=version_dir)   # doctest: +SKIP
+    >>> rec.recommend(client_id, "portal", k=5)[0].reasons_en            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from recsvc.recommend.context import RecContext, build_context, default_cutoff
+from recsvc.recommend.explain import Evidence, Explainer, Explanation
+from recsvc.recommend.feedback import (
+    Shown,
+    feedback_features,
+    rates,
+    rates_from_events,
+    record_impressions,
+    record_outcome,
+)
+from recsvc.recommend.metrics import catalogue_coverage, map_at_k, ndcg_at_k, recall_at_k
+from recsvc.recommend.ranker import Ranker
+from recsvc.recommend.rules import ActionSpec, BusinessRules
+from recsvc.recommend.service import (
+    ActionItem,
+    NextBest,
+    Recommendation,
+    Recommender,
+    load_portal_recs,
+    precompute_portal,
+)
+from recsvc.recommend.sources import (
+    CandidateSource,
+    ContentSource,
+    LadderSource,
+    LookAlikeSource,
+    PopularInSegmentSource,
+    PopularSource,
+    PurposeSource,
+    RandomSource,
+    SourceChain,
+    default_sources,
+)
+from recsvc.recommend.text import TextSpace
+from recsvc.recommend.worklist import WorklistRow, export_worklist, worklist
+
+__all__ = [
+    "ActionItem",
+    "ActionSpec",
+    "BusinessRules",
+    "CandidateSource",
+    "ContentSource",
+    "Evidence",
+    "Explainer",
+    "Explanation",
+    "LadderSource",
+    "LookAlikeSource",
+    "NextBest",
+    "PopularInSegmentSource",
+    "PopularSource",
+    "PurposeSource",
+    "RandomSource",
+    "Ranker",
+    "RecContext",
+    "Recommendation",
+    "Recommender",
+    "Shown",
+    "SourceChain",
+    "TextSpace",
+    "WorklistRow",
+    "build_context",
+    "catalogue_coverage",
+    "default_cutoff",
+    "default_sources",
+    "export_worklist",
+    "feedback_features",
+    "load_portal_recs",
+    "map_at_k",
+    "ndcg_at_k",
+    "precompute_portal",
+    "rates",
+    "rates_from_events",
+    "recall_at_k",
+    "record_impressions",
+    "record_outcome",
+    "worklist",
+]

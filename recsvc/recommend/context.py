@@ -173,9 +173,8 @@ def value_probability(value_dir: Any, features: pd.DataFrame) -> pd.Series | Non
 def segments_for(features: pd.DataFrame, settings: Any | None) -> pd.Series | None:
     """``recsvc.value.assign_segments`` when importable, else ``None``."""
     try:
-        from recsvc.value import assign_segments
-
         from recsvc.config import Settings
+        from recsvc.value import assign_segments
 
         return assign_segments(features, settings or Settings())
     except Exception:

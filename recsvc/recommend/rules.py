@@ -80,6 +80,7 @@ class BusinessRules:
         products: pd.DataFrame,
         orders: pd.DataFrame,
         events: pd.DataFrame,
+        events_as_of: pd.Timestamp | None = None,
     ) -> dict[int, set[str]]:
         """Products not to offer now, per client.
 
@@ -90,6 +91,8 @@ class BusinessRules:
             products: at least ``code, one_off, eligible_kinds``.
             orders: ``client_id, product_code, ordered_on`` (purchases).
             events: recommendation events ``client_id, item_code, event, occurred_at``.
+            events_as_of: "now" for cool-downs (events carry wall-clock time, which
+                may run ahead of the business date of demo data); default ``as_of``.
         """
         as_of = pd.Timestamp(as_of)
         ids = [int(c) for c in client_ids]
@@ -106,7 +109,8 @@ class BusinessRules:
             for cid, code in zip(o["client_id"], o["product_code"], strict=True):
                 out[int(cid)].add(str(code))
         if len(events):
-            since = as_of - pd.Timedelta(days=self.decline_cooldown_days)
+            now = pd.Timestamp(events_as_of) if events_as_of is not None else as_of
+            since = now - pd.Timedelta(days=self.decline_cooldown_days)
             ev = events[
                 events["client_id"].isin(ids)
                 & events["event"].astype(str).isin(self.cooldown_events)

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 #: Weight of the dense (embedding) channel; the lexical channel gets the rest.
 DENSE_WEIGHT = 0.5
+#: Below this share of readable word pieces a text's dense vector is noise (zeroed).
+MIN_COVERAGE = 0.5
 #: Half-life (days) of a commission's weight in its client's vector.
 HALF_LIFE_DAYS = 730.0
 
@@ -89,25 +91,70 @@ class TextSpace:
         self.vectorizer_.fit([*texts, *ptexts] or ["empty"])
         self.commission_ids_ = commissions["commission_id"].to_numpy(dtype=np.int64)
         self.commission_row_ = {int(c): i for i, c in enumerate(self.commission_ids_)}
-        self.commission_texts_ = texts
-        self.commissions_ = self.encode(texts)
+        self.commissions_ = self._encode_commissions(self.commission_ids_, texts)
         self.product_codes_ = products["code"].astype(str).to_numpy()
         self.products_ = self.encode(ptexts)
         return self
 
-    def encode(self, texts: Sequence[str]) -> Vectors:
+    def add_commissions(self, commissions: pd.DataFrame) -> TextSpace:
+        """Embed commissions that arrived after :meth:`fit` (a new client's first title)."""
+        new = commissions[~commissions["commission_id"].isin(list(self.commission_row_))]
+        if new.empty:
+            return self
+        ids = new["commission_id"].to_numpy(dtype=np.int64)
+        block = self._encode_commissions(ids, commission_text(new), use_index=False)
+        start = len(self.commission_ids_)
+        self.commission_ids_ = np.concatenate([self.commission_ids_, ids])
+        self.commission_row_.update({int(c): start + i for i, c in enumerate(ids)})
+        dense = None
+        if self.commissions_.dense is not None and block.dense is not None:
+            dense = np.vstack([self.commissions_.dense, block.dense])
+        lex = sparse.vstack([self.commissions_.lexical, block.lexical]).tocsr()
+        self.commissions_ = Vectors(dense, lex)
+        return self
+
+    def _encode_commissions(
+        self, ids: np.ndarray, texts: list[str], *, use_index: bool = True
+    ) -> Vectors:
+        """Commission vectors: the semantic index's stored vectors where it has them."""
+        block = self.encode(texts, dense=not (use_index and self._indexed()))
+        if use_index and self._indexed() and len(ids):
+            try:
+                dense = np.asarray(self.semantic.commission_vectors(ids), dtype=np.float32)
+                missing = ~np.any(dense != 0, axis=1)
+                if missing.any():
+                    dense[missing] = self._dense([texts[i] for i in np.flatnonzero(missing)])
+                block = Vectors(normalize(dense), block.lexical)
+            except Exception:
+                log.warning("commission vectors unavailable; lexical channel only", exc_info=True)
+                self.semantic = None
+        return block
+
+    def _indexed(self) -> bool:
+        return self.semantic is not None and hasattr(self.semantic, "commission_vectors")
+
+    def _dense(self, texts: list[str]) -> np.ndarray | None:
+        """Dense vectors; rows the embedder cannot read (low coverage) are zeros."""
+        if self.semantic is None or not texts:
+            return None
+        try:
+            dense = normalize(np.asarray(self.semantic.embed(list(texts)), dtype=np.float32))
+        except Exception:  # a broken embedder must not take recommendations down
+            log.warning("semantic embed failed; using the lexical channel only", exc_info=True)
+            self.semantic = None
+            return None
+        emb = getattr(self.semantic, "embedder", None)
+        cover = getattr(getattr(emb, "inner", emb), "coverage", None)
+        if callable(cover):
+            low = np.array([float(cover(t)) < MIN_COVERAGE for t in texts])
+            dense[low] = 0.0
+        return dense
+
+    def encode(self, texts: Sequence[str], *, dense: bool = True) -> Vectors:
         """Vectors for free texts (a new client's single title, a search query)."""
         texts = [t or "" for t in texts]
         lexical = normalize(self.vectorizer_.transform(texts)).tocsr()
-        dense = None
-        if self.semantic is not None and len(texts):
-            try:
-                dense = np.asarray(self.semantic.embed(list(texts)), dtype=np.float32)
-                dense = normalize(dense)
-            except Exception:  # a broken embedder must not take recommendations down
-                log.warning("semantic embed failed; using the lexical channel only", exc_info=True)
-                self.semantic = None
-        return Vectors(dense, lexical)
+        return Vectors(self._dense(texts) if dense else None, lexical)
 
     # -- lookups ---------------------------------------------------------------
     def commissions(self, commission_ids: Sequence[int] | np.ndarray) -> Vectors:
@@ -157,9 +204,15 @@ class TextSpace:
         return Vectors(dense, sparse.csr_matrix((n, dim)))
 
     def similarity(self, a: Vectors, b: Vectors) -> np.ndarray:
-        """Cosine similarity matrix ``(len(a), len(b))`` fused over both channels."""
+        """Cosine similarity matrix ``(len(a), len(b))`` fused over both channels.
+
+        Where either side has no dense vector (no embedder, or an unreadable text) the
+        lexical channel alone answers for that pair.
+        """
         lex = np.asarray((a.lexical @ b.lexical.T).todense(), dtype=np.float32)
         if a.dense is None or b.dense is None:
             return lex
         dense = np.clip(a.dense @ b.dense.T, 0.0, None).astype(np.float32)
-        return self.dense_weight * dense + (1.0 - self.dense_weight) * lex
+        both = np.any(a.dense != 0, axis=1)[:, None] & np.any(b.dense != 0, axis=1)[None, :]
+        fused = self.dense_weight * dense + (1.0 - self.dense_weight) * lex
+        return np.where(both, fused, lex)

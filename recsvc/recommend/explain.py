@@ -1,0 +1,420 @@
+"""Explanations grounded in evidence, as short sentences in Chinese and English.
+
+Three kinds of evidence back each offer:
+
+1. the client's **own projects** that triggered it (its commissions most similar to
+   the product's past cases and description);
+2. **similar past cases**, anonymised ("an agricultural enterprise … bought field trend
+   analysis"), from the semantic layer's case summaries or, without one, from the
+   kind and field of the buyer only;
+3. the **top model factors** (LightGBM contributions, or the strongest sources).
+
+The portal variant never names another client nor quotes another client's commission
+text: :func:`leaks` checks every sentence against other clients' names and titles and
+drops a sentence that would.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recsvc.recommend.context import RecContext
+from recsvc.recommend.sources import (
+    CandidateSource,
+    ContentSource,
+    LadderSource,
+    PurposeSource,
+)
+from recsvc.store.enums import Surface
+
+log = logging.getLogger(__name__)
+
+KIND_LABELS = {
+    "in_house_institute": ("所内研究所", "an in-house institute"),
+    "enterprise": ("企业", "an enterprise"),
+    "research_institute": ("科研院所", "a research institute"),
+    "university": ("高校", "a university"),
+    "individual": ("个人用户", "an individual client"),
+    "other": ("机构", "an organisation"),
+}
+PURPOSE_LABELS = {
+    "project_approval": ("立项", "project approval"),
+    "achievement_appraisal": ("成果鉴定", "achievement appraisal"),
+    "award_application": ("报奖", "award application"),
+    "patent_application": ("专利申请", "patent application"),
+    "product_development": ("产品开发", "product development"),
+    "market_entry": ("市场进入", "market entry"),
+    "other": ("其他", "other purposes"),
+}
+#: Minimum text similarity for an own commission to count as a trigger.
+MIN_TRIGGER_SIM = 0.05
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One piece of evidence: ``own_project``, ``similar_case`` or ``factor``."""
+
+    kind: str
+    text_zh: str
+    text_en: str
+    ref: str | None = None
+    score: float | None = None
+
+
+@dataclass
+class Explanation:
+    """Evidence and the reasons (sentences) built from it."""
+
+    evidence: list[Evidence] = field(default_factory=list)
+
+    @property
+    def reasons_zh(self) -> list[str]:
+        return [e.text_zh for e in self.evidence]
+
+    @property
+    def reasons_en(self) -> list[str]:
+        return [e.text_en for e in self.evidence]
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [asdict(e) for e in self.evidence]
+
+
+def leaks(text: str, forbidden: Iterable[str]) -> bool:
+    """Whether ``text`` contains any forbidden string (names, other clients' titles)."""
+    low = text.lower()
+    return any(f and len(f) >= 4 and f.lower() in low for f in forbidden)
+
+
+class Explainer:
+    """Builds :class:`Explanation` objects from fitted sources and a context.
+
+    Args:
+        context: the serving context.
+        sources: the fitted candidate sources (by name).
+        semantic: the semantic layer for anonymised case summaries (optional).
+    """
+
+    def __init__(
+        self, context: RecContext, sources: Sequence[CandidateSource], semantic: Any | None = None
+    ) -> None:
+        self.context = context
+        self.sources = {s.name: s for s in sources}
+        self.semantic = semantic
+        products = context.products.set_index("code")
+        self.names = {c: (str(r["name_zh"]), str(r["name_en"])) for c, r in products.iterrows()}
+
+    # -- forbidden strings ---------------------------------------------------------
+    def forbidden_for(self, client_id: int) -> list[str]:
+        """Other clients' names, external ids and commission titles."""
+        h = self.context.history
+        others = h.clients[h.clients["client_id"] != client_id]
+        out: list[str] = []
+        for col in ("name_zh", "name_en", "external_id"):
+            if col in others:
+                out += others[col].dropna().astype(str).tolist()
+        comm = h.commissions[h.commissions["client_id"] != client_id]
+        for col in ("title_zh", "title_en"):
+            if col in comm:
+                out += comm[col].dropna().astype(str).tolist()
+        return out
+
+    # -- evidence ------------------------------------------------------------------
+    def own_projects(self, client_id: int, code: str, k: int = 2) -> list[Evidence]:
+        """The client's own commissions most similar to the product's cases/description."""
+        ctx = self.context
+        comm = ctx.frames.commissions
+        comm = comm[comm["client_id"] == client_id].sort_values("commissioned_on").tail(30)
+        if comm.empty:
+            return []
+        vecs = ctx.text.commissions(comm["commission_id"].to_numpy())
+        content = self.sources.get("content")
+        targets = []
+        if isinstance(content, ContentSource):
+            rows = np.flatnonzero(content.case_products_ == code)
+            if len(rows):
+                targets.append(content.case_vectors_.take(rows))
+        codes = list(ctx.text.product_codes_)
+        if code in codes:
+            targets.append(ctx.text.products().take(np.array([codes.index(code)])))
+        if not targets:
+            return []
+        sim = np.max(np.hstack([ctx.text.similarity(vecs, t) for t in targets]), axis=1)
+        age = (ctx.cutoff - comm["commissioned_on"]).dt.days.clip(lower=0).to_numpy()
+        sim = sim * (0.5 + 0.5 * np.power(0.5, age / 730.0))  # prefer recent projects
+        order = np.argsort(-sim)[:k]
+        out = []
+        for i in order:
+            if sim[i] < MIN_TRIGGER_SIM:
+                continue
+            r = comm.iloc[i]
+            zh_t = str(r.get("title_zh") or r.get("title_en") or "")
+            en_t = str(r.get("title_en") or r.get("title_zh") or "")
+            when = pd.Timestamp(r["commissioned_on"]).strftime("%Y-%m")
+            out.append(
+                Evidence(
+                    "own_project",
+                    f"与查新项目“{zh_t}”（{when}）方向一致",
+                    f"Matches the novelty-search project “{en_t}” ({when})",
+                    ref=str(r.get("external_id") or ""),
+                    score=float(sim[i]),
+                )
+            )
+        return out
+
+    def similar_cases(
+        self, client_id: int, code: str, surface: Surface, trigger: str | None, k: int = 1
+    ) -> list[Evidence]:
+        """Anonymised past cases of the same product resembling the client's projects."""
+        forbidden = self.forbidden_for(client_id) if surface == Surface.PORTAL else []
+        out: list[Evidence] = []
+        if self.semantic is not None and trigger:
+            try:
+                from recsvc.semantic import Scope
+
+                scope = Scope.portal(client_id) if surface == Surface.PORTAL else Scope.librarian()
+                ref = int(trigger) if trigger.isdigit() else trigger
+                for hit in self.semantic.similar_cases(ref, 30, scope):
+                    meta = hit.meta or {}
+                    if meta.get("product_code") != code or meta.get("client_id") == client_id:
+                        continue
+                    en = str(hit.summary or "")
+                    zh = str(meta.get("summary_zh") or en)
+                    if not en or leaks(en, forbidden) or leaks(zh, forbidden):
+                        continue
+                    out.append(
+                        Evidence(
+                            "similar_case",
+                            f"相似案例：{zh}",
+                            f"Similar case: {en}",
+                            ref=str(hit.id) if surface != Surface.PORTAL else None,
+                            score=float(hit.score),
+                        )
+                    )
+                    if len(out) >= k:
+                        return out
+            except Exception:
+                log.info("semantic similar_cases unavailable for %s", client_id, exc_info=True)
+        return out or self._own_case(client_id, code, k)
+
+    def _own_case(self, client_id: int, code: str, k: int) -> list[Evidence]:
+        """Fallback case sentence from the buyer's kind and field only (no text quoted)."""
+        content = self.sources.get("content")
+        if not isinstance(content, ContentSource) or content.cases_.empty:
+            return []
+        cases = content.cases_
+        rows = np.flatnonzero(
+            (content.case_products_ == code) & (cases["client_id"] != client_id).to_numpy()
+        )
+        if not len(rows):
+            return []
+        ctx = self.context
+        vec, has = ctx.text.client_vectors(
+            ctx.frames.commissions, np.array([client_id]), ctx.cutoff
+        )
+        sim = (
+            ctx.text.similarity(vec, content.case_vectors_.take(rows))[0]
+            if has[0]
+            else np.zeros(len(rows))
+        )
+        best = rows[int(np.argmax(sim))]
+        buyer = ctx.clients.loc[int(cases.iloc[best]["client_id"])]
+        kind_zh, kind_en = KIND_LABELS.get(str(buyer["kind"]), KIND_LABELS["other"])
+        field = buyer.get("industry_field")
+        field = str(field) if isinstance(field, str) and field else ""
+        zh_name, en_name = self.names.get(code, (code, code))
+        where_zh = f"{field}领域的" if field else ""
+        where_en = f" in {field}" if field else ""
+        return [
+            Evidence(
+                "similar_case",
+                f"相似案例：一家{where_zh}{kind_zh}在相近的查新项目之后购买了{zh_name}",
+                f"Similar case: {kind_en}{where_en} bought {en_name.lower()} after a similar "
+                "novelty-search project",
+                score=float(sim.max()) if len(sim) else None,
+            )
+        ][:k]
+
+    def factors(
+        self,
+        client_id: int,
+        code: str,
+        source_scores: dict[str, float],
+        contributions: Sequence[tuple[str, float]] = (),
+        k: int = 2,
+    ) -> list[Evidence]:
+        """Top model factors as sentences (sources first, then other features)."""
+        names: list[str] = []
+        for feat, _ in contributions:
+            name = feat.removeprefix("src_").removeprefix("rank_")
+            if name in self.sources and name not in names:
+                names.append(name)
+            elif (
+                not feat.startswith(("src_", "rank_", "product_idx", "category_idx"))
+                and feat not in names
+            ):
+                names.append(feat)
+        if not contributions:
+            ranked = sorted(
+                ((n, v) for n, v in source_scores.items() if v is not None and np.isfinite(v)),
+                key=lambda t: -t[1],
+            )
+            names = [n for n, _ in ranked]
+        out: list[Evidence] = []
+        for name in names:
+            ev = self._factor_sentence(client_id, code, name, source_scores.get(name))
+            if ev is not None:
+                out.append(ev)
+            if len(out) >= k:
+                break
+        return out
+
+    def _factor_sentence(
+        self, client_id: int, code: str, name: str, value: float | None
+    ) -> Evidence | None:
+        zh_p, en_p = self.names.get(code, (code, code))
+        if name == "look-alike" and value is not None and np.isfinite(value) and value > 0:
+            return Evidence(
+                "factor",
+                f"研究方向相近的客户中约{value:.0%}购买过{zh_p}",
+                f"About {value:.0%} of clients with similar research directions "
+                f"bought {en_p.lower()}",
+                score=value,
+            )
+        if name == "ladder":
+            prev = self._ladder_prev(client_id, code)
+            if prev is None:
+                return None
+            zh_a, en_a = self.names.get(prev, (prev, prev))
+            return Evidence(
+                "factor",
+                f"常见的服务升级路径：{zh_a} → {zh_p}",
+                f"A common service path: {en_a.lower()} → {en_p.lower()}",
+            )
+        if name == "purpose":
+            found = self._purpose_lift(client_id, code)
+            if found is None:
+                return None
+            purpose, lift = found
+            zh_u, en_u = PURPOSE_LABELS.get(purpose, (purpose, purpose))
+            return Evidence(
+                "factor",
+                f"以“{zh_u}”为目的的查新之后，{zh_p}的购买率是平均的{lift:.1f}倍",
+                f"After commissions for {en_u}, {en_p.lower()} is bought "
+                f"{lift:.1f}x as often as average",
+                score=lift,
+            )
+        if name == "content" and value is not None and np.isfinite(value) and value > 0:
+            return Evidence(
+                "factor",
+                f"研究方向与{zh_p}的以往案例相近",
+                f"The research direction resembles past cases of {en_p.lower()}",
+                score=value,
+            )
+        if name == "popular-in-segment":
+            return Evidence(
+                "factor",
+                "在同类、同领域客户中较受欢迎",
+                "Popular among clients of the same kind and field",
+            )
+        if name in ("owned", "days_since_owned") and self._owned(client_id, code):
+            return Evidence(
+                "factor",
+                f"曾购买过{zh_p}，适合续购",
+                f"Bought {en_p.lower()} before; due for renewal",
+            )
+        if name == "value_proba" or name.startswith(("cf_", "basic_")):
+            return self._feature_sentence(name)
+        return None
+
+    def _owned(self, client_id: int, code: str) -> bool:
+        o = self.context.orders
+        return bool(((o["client_id"] == client_id) & (o["product_code"] == code)).any())
+
+    def _feature_sentence(self, name: str) -> Evidence | None:
+        try:
+            from recsvc.features import FEATURES
+        except ImportError:
+            FEATURES = {}
+        if name == "value_proba":
+            return Evidence(
+                "factor",
+                "价值模型判断该客户近期购买可能性高",
+                "The value model rates this client likely to buy soon",
+            )
+        key = name.removeprefix("cf_")
+        doc = FEATURES.get(key)
+        if doc is not None:
+            return Evidence("factor", f"客户特征：{doc.zh}", f"Client profile: {doc.en}")
+        if name.startswith("basic_n_comm"):
+            return Evidence(
+                "factor", "近期查新委托较多", "Several recent novelty-search commissions"
+            )
+        return None
+
+    def _ladder_prev(self, client_id: int, code: str) -> str | None:
+        ladder = self.sources.get("ladder")
+        if not isinstance(ladder, LadderSource):
+            return None
+        o = self.context.orders
+        bought = [
+            c for c in o.loc[o["client_id"] == client_id, "product_code"].unique() if c != code
+        ]
+        if not bought:
+            return None
+        j = list(ladder.codes_).index(code)
+        best = max(
+            bought,
+            key=lambda a: (
+                ladder.transitions_[ladder.states_.index(a), j] if a in ladder.states_ else 0.0
+            ),
+        )
+        return str(best)
+
+    def _purpose_lift(self, client_id: int, code: str) -> tuple[str, float] | None:
+        src = self.sources.get("purpose")
+        if not isinstance(src, PurposeSource):
+            return None
+        comm = self.context.frames.commissions
+        since = self.context.cutoff - pd.Timedelta(days=src.lookback_days)
+        mine = comm[(comm["client_id"] == client_id) & (comm["commissioned_on"] >= since)]
+        purposes = mine["purpose"].fillna("other").astype(str).unique()
+        lifts = [(u, float(src.lift_.loc[u, code])) for u in purposes if u in src.lift_.index]
+        if not lifts:
+            return None
+        u, lift = max(lifts, key=lambda t: t[1])
+        return (u, lift) if lift > 1.2 else None
+
+    # -- the whole explanation -------------------------------------------------------
+    def explain(
+        self,
+        client_id: int,
+        code: str,
+        *,
+        surface: Surface,
+        source_scores: dict[str, float],
+        contributions: Sequence[tuple[str, float]] = (),
+    ) -> Explanation:
+        """Own projects, one similar case and up to two factors, in that order."""
+        own = self.own_projects(client_id, code, k=1)
+        trigger = None
+        if own and own[0].ref:
+            comm = self.context.history.commissions
+            hit = comm.loc[comm["external_id"] == own[0].ref, "commission_id"]
+            trigger = str(int(hit.iloc[0])) if len(hit) else None
+        cases = self.similar_cases(client_id, code, surface, trigger, k=1)
+        facts = self.factors(client_id, code, source_scores, contributions, k=2)
+        evidence = [*own, *cases, *facts]
+        if surface == Surface.PORTAL:
+            forbidden = self.forbidden_for(client_id)
+            evidence = [
+                e
+                for e in evidence
+                if not leaks(e.text_zh, forbidden) and not leaks(e.text_en, forbidden)
+            ]
+        return Explanation(evidence)

@@ -1,0 +1,443 @@
+"""The recommender facade: one object the API, web console, CLI and training share.
+
+:class:`Recommender` is built from a loaded version folder (its ``ranker/`` and
+``value/``), the store and the semantic layer. It ranks with the learned ranker when
+the version has one, else with the chained candidate sources, applies the business
+rules, explains each offer, and lists relationship actions in their own slots.
+
+Example:
+    >>> rec = Recommender(settings, db, semantic, bundle=version_dir)       # doctest: +SKIP
+    >>> [r.code for r in rec.recommend(client_id, "librarian", k=5)]       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+
+from recsvc.errors import NotFound
+from recsvc.recommend.context import RecContext, build_context, default_cutoff
+from recsvc.recommend.explain import Evidence, Explainer
+from recsvc.recommend.feedback import client_events
+from recsvc.recommend.ranker import Ranker
+from recsvc.recommend.rules import BusinessRules
+from recsvc.recommend.sources import CandidateSource, SourceChain
+from recsvc.store.db import Database
+from recsvc.store.enums import Surface
+from recsvc.store.frames import Frames, load_frames
+
+log = logging.getLogger(__name__)
+
+PORTAL_RECS = "portal_recs.json"
+
+
+@dataclass
+class Recommendation:
+    """One offered product, with its evidence and reasons."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    category: str
+    rank: int
+    score: float
+    source_scores: dict[str, float | None] = field(default_factory=dict)
+    evidence: list[Evidence] = field(default_factory=list)
+    reasons_zh: list[str] = field(default_factory=list)
+    reasons_en: list[str] = field(default_factory=list)
+    model_version: str | None = None
+
+    @property
+    def reason_zh(self) -> str:
+        """The one-line reason (worklist)."""
+        return self.reasons_zh[0] if self.reasons_zh else ""
+
+    @property
+    def reason_en(self) -> str:
+        return self.reasons_en[0] if self.reasons_en else ""
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["kind"] = "product"
+        return d
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    """A relationship action beside the products (never instead of them)."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    segment: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "kind": "action"}
+
+
+@dataclass
+class NextBest:
+    """Products and relationship actions in separate, fixed slots."""
+
+    products: list[Recommendation]
+    actions: list[ActionItem]
+
+
+def _clean(v: Any) -> float | None:
+    return float(v) if v is not None and np.isfinite(v) else None
+
+
+def bundle_path(bundle: Any) -> Path | None:
+    """The version folder of whatever the caller holds (a path or a bundle object)."""
+    if bundle is None:
+        return None
+    if isinstance(bundle, str | Path):
+        return Path(bundle)
+    for attr in ("path", "folder", "version_dir"):
+        p = getattr(bundle, attr, None)
+        if p is not None:
+            return Path(p)
+    return None
+
+
+class Recommender:
+    """Next best services for one client or a batch.
+
+    Args:
+        settings: :class:`recsvc.config.Settings`.
+        db: the store (live cool-downs read it); may be ``None`` with ``frames``.
+        semantic: the semantic layer (dense text, look-alike index, case summaries).
+        bundle: a version folder (or an object with ``.path``): ``ranker/`` and
+            ``value/`` are used when present; ``None`` serves the source chain.
+        frames: a snapshot to serve from (default ``load_frames(db)``).
+        rules: business rules (default :meth:`BusinessRules.load`).
+    """
+
+    def __init__(
+        self,
+        settings: Any,
+        db: Database | None = None,
+        semantic: Any | None = None,
+        bundle: Any | None = None,
+        *,
+        frames: Frames | None = None,
+        rules: BusinessRules | None = None,
+        context: RecContext | None = None,
+    ) -> None:
+        if frames is None and context is None:
+            if db is None:
+                raise ValueError("give a db or frames")
+            frames = load_frames(db)
+        self.settings = settings
+        self.db = db
+        self.semantic = semantic
+        self.rules = rules or BusinessRules.load(settings=settings)
+        folder = bundle_path(bundle)
+        self.version = getattr(bundle, "version", None) or (folder.name if folder else None)
+        if context is None:
+            assert frames is not None
+            value_dir = folder / "value" if folder and (folder / "value").exists() else None
+            context = build_context(
+                frames,
+                default_cutoff(frames, settings),
+                semantic=semantic,
+                settings=settings,
+                value_dir=value_dir,
+                live=True,
+            )
+        self.context = context
+        self.ranker: Ranker | None = None
+        if folder is not None and (folder / "ranker" / "config.json").exists():
+            self.ranker = Ranker.load(folder / "ranker").bind(context)
+            self.sources: list[CandidateSource] = self.ranker.sources_
+            self.model: CandidateSource = self.ranker
+        else:
+            chain = SourceChain().fit(context)
+            self.sources = chain.sources
+            self.model = chain
+        self.explainer = Explainer(context, self.sources, semantic)
+        products = context.products.set_index("code")
+        self.products = products
+
+    @classmethod
+    def from_context(
+        cls, settings: Any, context: RecContext, ranker: Ranker | None = None, **kw: Any
+    ) -> Recommender:
+        """A recommender over an existing context (evaluation, tests)."""
+        self = cls.__new__(cls)
+        self.settings = settings
+        self.db = kw.get("db")
+        self.semantic = context.semantic
+        self.rules = kw.get("rules") or BusinessRules.load(settings=settings)
+        self.version = kw.get("version")
+        self.context = context
+        self.ranker = ranker
+        if ranker is not None:
+            self.sources, self.model = ranker.sources_, ranker
+        else:
+            chain = SourceChain().fit(context)
+            self.sources, self.model = chain.sources, chain
+        self.explainer = Explainer(context, self.sources, context.semantic)
+        self.products = context.products.set_index("code")
+        return self
+
+    # -- clients not in the snapshot (cold start) ---------------------------------
+    def ensure_client(self, client_id: int) -> None:
+        """Load a client added after the snapshot (and its commissions) from the store."""
+        if client_id in self.context.clients.index:
+            return
+        if self.db is None:
+            raise NotFound(f"no client {client_id}")
+        from recsvc.store.frames import PERSONAL_COLUMNS
+        from recsvc.store.models import Client, Commission, Order, Product
+
+        with self.db.engine.connect() as conn:
+            cl = pd.read_sql(
+                select(
+                    *[c for c in Client.__table__.columns if c.name not in PERSONAL_COLUMNS]
+                ).where(Client.id == client_id),
+                conn,
+            ).rename(columns={"id": "client_id"})
+            if cl.empty:
+                raise NotFound(f"no client {client_id}")
+            cm = pd.read_sql(
+                select(
+                    *[c for c in Commission.__table__.columns if c.name not in PERSONAL_COLUMNS]
+                ).where(Commission.client_id == client_id),
+                conn,
+            ).rename(columns={"id": "commission_id"})
+            od = pd.read_sql(
+                select(*Order.__table__.columns, Product.code.label("product_code"))
+                .join(Product, Product.id == Order.product_id)
+                .where(Order.client_id == client_id),
+                conn,
+            ).rename(columns={"id": "order_id"})
+        for df, cols in (
+            (cl, ("registered_on",)),
+            (cm, ("commissioned_on", "completed_on")),
+            (od, ("ordered_on",)),
+        ):
+            for c in cols:
+                df[c] = pd.to_datetime(df[c])
+        cl["registered_on"] = cl["registered_on"].where(cl["registered_on"] < self.context.cutoff)
+        h = self.context.history
+        history = replace(
+            h,
+            clients=pd.concat(
+                [h.clients, cl[[c for c in h.clients.columns if c in cl]]], ignore_index=True
+            ),
+            commissions=pd.concat(
+                [h.commissions, cm[[c for c in h.commissions.columns if c in cm]]],
+                ignore_index=True,
+            ),
+            orders=pd.concat(
+                [h.orders, od[[c for c in h.orders.columns if c in od]]], ignore_index=True
+            ),
+        )
+        self.context.text.add_commissions(cm)
+        ctx = replace(self.context, history=history)
+        ctx.features = self.context.features
+        self._rebind(ctx)
+
+    def _rebind(self, ctx: RecContext) -> None:
+        """Point fitted sources at a context that only gained clients (no refit)."""
+        for s in self.sources:
+            s.context_ = ctx
+        if self.ranker is not None:
+            self.ranker.context_ = ctx
+        self.context = ctx
+        self.explainer.context = ctx
+
+    # -- ranking ------------------------------------------------------------------
+    def exclusions(self, client_ids: Sequence[int], *, live: bool = True) -> dict[int, set[str]]:
+        """Business-rule exclusions; ``live`` reads the latest events from the store."""
+        ctx = self.context
+        events = ctx.history.events
+        if live and self.db is not None and len(client_ids) <= 50:
+            events = pd.concat(
+                [client_events(self.db, int(c)) for c in client_ids], ignore_index=True
+            )
+        return self.rules.exclusions(
+            client_ids,
+            as_of=ctx.cutoff,
+            events_as_of=max(ctx.cutoff, pd.Timestamp.now()) if ctx.live else ctx.cutoff,
+            clients=ctx.history.clients,
+            products=ctx.products,
+            orders=ctx.orders,
+            events=events,
+        )
+
+    def rank(
+        self, client_ids: Sequence[int] | np.ndarray, k: int | None = None, *, live: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | None]:
+        """Rule-filtered, diversified ``(codes, scores)`` ``(n, k)`` and the pair frame."""
+        k = k or int(getattr(self.settings, "recommend_k", 5))
+        ids = np.asarray(client_ids, dtype=np.int64)
+        for cid in ids:
+            self.ensure_client(int(cid))
+        exclude = self.exclusions(ids, live=live)
+        width = len(self.context.codes)
+        frame = None
+        if self.ranker is not None:
+            frame = self.ranker.predict_frame(ids)
+            from recsvc.recommend.sources import top_k
+
+            scores = frame["proba"].to_numpy().reshape(len(ids), -1)
+            codes, sc = top_k(self.ranker.codes_, scores, width, ids, exclude)
+        else:
+            codes, sc = self.model.recommend(ids, width, exclude)
+        cats = self.products["category"].astype(str).to_dict()
+        codes, sc = self.rules.diversify(codes, sc, cats, k)
+        return codes, sc, frame
+
+    def recommend(
+        self, client_id: int, surface: Surface | str = Surface.LIBRARIAN, k: int | None = None
+    ) -> list[Recommendation]:
+        """The next best products for one client, explained for ``surface``."""
+        return self.recommend_many([client_id], surface, k)[int(client_id)]
+
+    def recommend_many(
+        self,
+        client_ids: Sequence[int],
+        surface: Surface | str = Surface.LIBRARIAN,
+        k: int | None = None,
+        *,
+        explain: bool = True,
+        live: bool = True,
+    ) -> dict[int, list[Recommendation]]:
+        """Batch form of :meth:`recommend` (one code path for one or many clients)."""
+        surface = Surface(surface)
+        ids = np.asarray(client_ids, dtype=np.int64)
+        codes, scores, frame = self.rank(ids, k, live=live)
+        src = self._source_scores(ids, frame)
+        contrib = self._contributions(ids, codes) if explain else {}
+        out: dict[int, list[Recommendation]] = {}
+        for i, cid in enumerate(ids):
+            recs = []
+            for j, (code, score) in enumerate(zip(codes[i], scores[i], strict=True)):
+                if not code:
+                    continue
+                p = self.products.loc[code]
+                ss = {n: _clean(v) for n, v in src[i][code].items()}
+                rec = Recommendation(
+                    code=str(code),
+                    name_zh=str(p["name_zh"]),
+                    name_en=str(p["name_en"]),
+                    category=str(p["category"]),
+                    rank=j + 1,
+                    score=float(score),
+                    source_scores=ss,
+                    model_version=self.version,
+                )
+                if explain:
+                    ex = self.explainer.explain(
+                        int(cid),
+                        str(code),
+                        surface=surface,
+                        source_scores=ss,
+                        contributions=contrib.get((int(cid), str(code)), ()),
+                    )
+                    rec.evidence = ex.evidence
+                    rec.reasons_zh, rec.reasons_en = ex.reasons_zh, ex.reasons_en
+                recs.append(rec)
+            out[int(cid)] = recs
+        return out
+
+    def _source_scores(
+        self, ids: np.ndarray, frame: pd.DataFrame | None
+    ) -> list[dict[str, dict[str, float]]]:
+        codes = list(self.context.codes) if frame is None else list(self.ranker.codes_)  # type: ignore[union-attr]
+        m = len(codes)
+        if frame is not None:
+            mats = {
+                s.name: frame[f"src_{s.name}"].to_numpy().reshape(len(ids), m) for s in self.sources
+            }
+        else:
+            mats = {s.name: s.scores(ids) for s in self.sources}
+        return [
+            {c: {n: float(mat[i, j]) for n, mat in mats.items()} for j, c in enumerate(codes)}
+            for i in range(len(ids))
+        ]
+
+    def _contributions(
+        self, ids: np.ndarray, codes: np.ndarray
+    ) -> dict[tuple[int, str], list[tuple[str, float]]]:
+        if self.ranker is None or not hasattr(self.ranker, "_last_X"):
+            return {}
+        X = self.ranker._last_X.reindex(columns=self.ranker.feature_names_)
+        all_codes = list(self.ranker.codes_)
+        m = len(all_codes)
+        rows, keys = [], []
+        for i, cid in enumerate(ids):
+            for c in codes[i]:
+                if c:
+                    rows.append(i * m + all_codes.index(c))
+                    keys.append((int(cid), str(c)))
+        if not rows:
+            return {}
+        contrib = self.ranker.model_.predict(X.iloc[rows], pred_contrib=True)[:, :-1]
+        names = self.ranker.feature_names_
+        out = {}
+        for key, row in zip(keys, contrib, strict=True):
+            top = np.argsort(-row)[:4]
+            out[key] = [(names[t], float(row[t])) for t in top if row[t] > 0]
+        return out
+
+    # -- relationship actions -------------------------------------------------------
+    def segment_of(self, client_id: int) -> str | None:
+        seg = self.context.segments
+        if seg is None or client_id not in seg.index:
+            return None
+        return str(seg.loc[client_id])
+
+    def actions(self, client_id: int) -> list[ActionItem]:
+        """Relationship actions from the client's segment strategy (fixed slots)."""
+        seg = self.segment_of(int(client_id))
+        return [
+            ActionItem(a.code, a.name_zh, a.name_en, seg or "") for a in self.rules.actions_for(seg)
+        ]
+
+    def next_best(
+        self, client_id: int, surface: Surface | str = Surface.LIBRARIAN, k: int | None = None
+    ) -> NextBest:
+        """Products (``k`` slots) and actions (``rules.action_slots``), kept apart."""
+        return NextBest(self.recommend(client_id, surface, k), self.actions(client_id))
+
+
+def precompute_portal(settings: Any, frames: Frames, semantic: Any, version_dir: Path) -> int:
+    """Write ``version_dir / "portal_recs.json"``: portal-safe offers for every client.
+
+    Returns:
+        The number of clients written.
+    """
+    version_dir = Path(version_dir)
+    rec = Recommender(settings, None, semantic, bundle=version_dir, frames=frames)
+    ids = rec.context.clients.index.to_numpy(dtype=np.int64)
+    ids = ids[np.isin(ids, rec.context.frames.commissions["client_id"].unique())]
+    out: dict[str, list[dict[str, Any]]] = {}
+    k = getattr(settings, "recommend_k", 5)
+    for start in range(0, len(ids), 500):
+        batch = rec.recommend_many(ids[start : start + 500], Surface.PORTAL, k, live=False)
+        for cid, recs in batch.items():
+            out[str(cid)] = [r.as_dict() for r in recs]
+    path = version_dir / PORTAL_RECS
+    path.write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
+    log.info("portal recommendations for %d clients written to %s", len(out), path)
+    return len(out)
+
+
+def load_portal_recs(version_dir: Path) -> dict[int, list[dict[str, Any]]]:
+    """Read ``portal_recs.json`` keyed by integer client id (empty when absent)."""
+    path = Path(version_dir) / PORTAL_RECS
+    if not path.exists():
+        return {}
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return {int(k): v for k, v in raw.items()}
