@@ -9,7 +9,11 @@
   the client's latest commission before it). Each case carries an *anonymised*
   summary in English and Chinese built from the client kind, industry field, the
   commission's keywords or subject and the product name; never the client's name nor
-  the commission's title. Case ids are opaque hashes.
+  the commission's title. A keyword enters a summary only when at least
+  :data:`CASE_KEYWORD_MIN_CLIENTS` different clients have used it (k-anonymity: a
+  keyword only one client uses would point at that client); otherwise the summary
+  falls back to the commission's subject area or the industry field. Case ids are
+  opaque hashes.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from recsvc.store.frames import Frames
 KINDS = ("commissions", "clients", "products", "cases")
 RECENT_TITLES = 10
 CASE_WINDOW = pd.DateOffset(months=12)
+CASE_KEYWORD_MIN_CLIENTS = 3
 
 CLIENT_KIND_LABELS: dict[str, tuple[str, str]] = {
     "in_house_institute": ("an in-house institute", "所内研究所"),
@@ -166,22 +171,52 @@ def _scrub(text: str, names: list[str]) -> str:
     return " ".join(text.split()).strip(" ;,")
 
 
+def shared_keywords(
+    commissions: pd.DataFrame, min_clients: int = CASE_KEYWORD_MIN_CLIENTS
+) -> set[str]:
+    """Lowercased keywords used by at least ``min_clients`` different clients."""
+    users: dict[str, set[int]] = {}
+    for r in commissions[["client_id", "keywords"]].to_dict("records"):
+        for kw in _keywords(r.get("keywords")):
+            users.setdefault(kw.lower(), set()).add(int(r["client_id"]))
+    return {kw for kw, who in users.items() if len(who) >= min_clients}
+
+
 def case_summary(
-    client: dict[str, Any], commission: dict[str, Any], product: dict[str, Any]
+    client: dict[str, Any],
+    commission: dict[str, Any],
+    product: dict[str, Any],
+    allowed_keywords: set[str] | None = None,
 ) -> tuple[str, str]:
-    """The anonymised (en, zh) summary of one case."""
+    """The anonymised (en, zh) summary of one case.
+
+    Args:
+        allowed_keywords: lowercased keywords safe to show (see :func:`shared_keywords`);
+            ``None`` allows all.
+    """
     kind_en, kind_zh = CLIENT_KIND_LABELS.get(_s(client.get("kind")), CLIENT_KIND_LABELS["other"])
     names = [_s(client.get(c)) for c in ("name_zh", "name_en", "external_id")]
-    topic = _scrub("; ".join(_keywords(commission.get("keywords"))[:5]), names)
-    topic = topic or _scrub(_s(commission.get("subject_area")), names) or "a research project"
+    keywords = [
+        k
+        for k in _keywords(commission.get("keywords"))
+        if allowed_keywords is None or k.lower() in allowed_keywords
+    ]
     industry = _scrub(_s(client.get("industry_field")), names)
+    subject = _scrub(_s(commission.get("subject_area")), names)
+    topic_en = _scrub("; ".join(keywords[:5]), names) or subject
+    topic_zh = topic_en
+    if topic_en:
+        en_tail, zh_head = (
+            f" with a novelty-search project on {topic_en}",
+            f"在“{topic_zh}”查新项目之后",
+        )
+    else:
+        en_tail, zh_head = " after a novelty-search project", "在一项查新项目之后"
     where_en = f" in {industry}" if industry else ""
     where_zh = f"{industry}领域的" if industry else ""
-    en = (
-        f"{kind_en[0].upper()}{kind_en[1:]}{where_en} with a novelty-search project on "
-        f"{topic} bought {_s(product.get('name_en')).lower() or product.get('code')}."
-    )
-    zh = f"一家{where_zh}{kind_zh}在“{topic}”查新项目之后购买了{_s(product.get('name_zh'))}。"
+    product_en = _s(product.get("name_en")).lower() or str(product.get("code"))
+    en = f"{kind_en[0].upper()}{kind_en[1:]}{where_en}{en_tail} bought {product_en}."
+    zh = f"一家{where_zh}{kind_zh}{zh_head}购买了{_s(product.get('name_zh'))}。"
     return en, zh
 
 
@@ -197,6 +232,7 @@ def case_docs(frames: Frames) -> list[Doc]:
     products = {str(r["code"]): r for r in frames.products.to_dict("records")}
     by_client = {int(c): g.sort_values("commissioned_on") for c, g in comms.groupby("client_id")}
     by_id = {int(r["commission_id"]): r for r in comms.to_dict("records")}
+    allowed = shared_keywords(comms)
     docs: dict[str, Doc] = {}
     for o in orders.sort_values("ordered_on").to_dict("records"):
         cid, code, when = int(o["client_id"]), str(o["product_code"]), o["ordered_on"]
@@ -218,7 +254,7 @@ def case_docs(frames: Frames) -> list[Doc]:
         key = case_id(int(trigger["commission_id"]), code)
         if key in docs:
             continue
-        en, zh = case_summary(clients[cid], trigger, products[code])
+        en, zh = case_summary(clients[cid], trigger, products[code], allowed)
         docs[key] = Doc(
             key=key,
             text=f"{en}\n{zh}",

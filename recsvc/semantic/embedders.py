@@ -72,7 +72,7 @@ class FakeEmbedder:
     """
 
     def __init__(
-        self, dim: int = 64, seed: int = 0, synonyms: Mapping[str, str] | None = None
+        self, dim: int = 256, seed: int = 0, synonyms: Mapping[str, str] | None = None
     ) -> None:
         self.dim = dim
         self.seed = seed
@@ -171,7 +171,11 @@ class SentenceTransformerEmbedder:
         label = Path(name).name if Path(name).is_dir() else name.replace("/", "--")
         suffix = "" if backend == "torch" else f"-{backend}"
         self.model_id = f"{label}@{fingerprint(folder)}{suffix}"
-        dim = self.model.get_sentence_embedding_dimension()
+        get_dim = (
+            getattr(self.model, "get_embedding_dimension", None)
+            or self.model.get_sentence_embedding_dimension
+        )
+        dim = get_dim()
         self.dim = int(dim) if dim else int(self.model.encode(["x"]).shape[1])
         self._unk = getattr(self.model.tokenizer, "unk_token_id", None)
         log.info("loaded embedding model %s (dim %d) from %s", self.model_id, self.dim, folder)

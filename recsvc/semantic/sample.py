@@ -1,4 +1,4 @@
-"""A tiny hand-made store snapshot (5 clients, 12 commissions, 4 orders).
+"""A tiny hand-made store snapshot (5 clients, 14 commissions, 4 orders).
 
 Used by the semantic tests and the search benchmark's smoke run; it mirrors the real
 cases of DOMAIN.md (swine vaccines, village sewage, cigarette filters) and includes
@@ -153,6 +153,15 @@ _COMMISSIONS = [
         "2023-06-01",
     ),
     (
+        403,
+        4,
+        "N-403",
+        "mRNA疫苗脂质纳米颗粒递送",
+        "Lipid nanoparticle delivery of mRNA vaccines",
+        "vaccine; lipid nanoparticle; mRNA; 疫苗",
+        "2023-09-01",
+    ),
+    (
         501,
         5,
         "N-501",
@@ -169,6 +178,15 @@ _COMMISSIONS = [
         "Non-destructive testing of aerospace composites",
         "NDT; composites; ultrasonic; 无损检测",
         "2019-10-01",
+    ),
+    (
+        503,
+        5,
+        "N-503",
+        "疫苗冷链运输复合材料保温箱",
+        "Composite insulated containers for vaccine cold-chain transport",
+        "vaccine; cold chain; composites; 疫苗",
+        "2020-03-01",
     ),
 ]
 
