@@ -1,0 +1,200 @@
+"""``load_frames`` never lets personal data out; ``Frames.as_of`` is a strict cutoff."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import fields
+
+import pandas as pd
+from sqlalchemy import select
+
+from recsvc.store import Database, load_frames
+from recsvc.store.enums import (
+    ClientKind,
+    EventType,
+    FeedbackKind,
+    InteractionKind,
+    Severity,
+    Surface,
+)
+from recsvc.store.frames import PERSONAL_COLUMNS, Frames
+from recsvc.store.models import (
+    Client,
+    Commission,
+    Complaint,
+    Contact,
+    Feedback,
+    Interaction,
+    Order,
+    Product,
+    RecommendationEvent,
+)
+
+NAME, REG_NAME, EMAIL, PHONE = "王秘密", "wangmimi", "secret.wang@example.cn", "13900001111"
+SECRETS = (NAME, REG_NAME, EMAIL, PHONE)
+
+
+def _utc(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=dt.UTC)
+
+
+def _fill(db: Database) -> None:
+    """One client with activity on both sides of 2022-01-01, a contact full of secrets,
+    and free text (note, comment, description) that names the contact."""
+    with db.session() as s:
+        product_id = s.scalar(select(Product.id).where(Product.code == "patent_analysis"))
+        old = Client(
+            external_id="C1", kind=ClientKind.ENTERPRISE, registered_on=dt.date(2020, 1, 1)
+        )
+        late = Client(
+            external_id="C2", kind=ClientKind.UNIVERSITY, registered_on=dt.date(2022, 1, 1)
+        )
+        s.add_all([old, late])
+        s.flush()
+        contact = Contact(
+            external_id="P1",
+            client_id=old.id,
+            name=NAME,
+            registered_name=REG_NAME,
+            email=EMAIL,
+            phone=PHONE,
+        )
+        s.add(contact)
+        s.flush()
+        before = Commission(
+            external_id="K1",
+            client_id=old.id,
+            contact_id=contact.id,
+            title_zh="一种疫苗佐剂",
+            commissioned_on=dt.date(2021, 12, 1),
+            completed_on=dt.date(2022, 1, 10),
+        )
+        on_cutoff = Commission(
+            external_id="K2",
+            client_id=old.id,
+            contact_id=contact.id,
+            commissioned_on=dt.date(2022, 1, 1),
+        )
+        s.add_all([before, on_cutoff])
+        s.flush()
+        s.add_all(
+            [
+                Order(
+                    external_id="O1",
+                    client_id=old.id,
+                    product_id=product_id,
+                    ordered_on=dt.date(2021, 12, 31),
+                    amount=25000.0,
+                ),
+                Order(
+                    external_id="O2",
+                    client_id=old.id,
+                    product_id=product_id,
+                    ordered_on=dt.date(2022, 1, 1),
+                    amount=25000.0,
+                ),
+                Interaction(
+                    external_id="I1",
+                    client_id=old.id,
+                    kind=InteractionKind.CALL,
+                    occurred_on=dt.date(2021, 6, 1),
+                    note=f"called {NAME} on {PHONE}",
+                ),
+                Interaction(
+                    external_id="I2",
+                    client_id=old.id,
+                    kind=InteractionKind.VISIT,
+                    occurred_on=dt.date(2022, 3, 1),
+                ),
+                Feedback(
+                    external_id="F1",
+                    client_id=old.id,
+                    commission_id=before.id,
+                    kind=FeedbackKind.REPORT,
+                    received_on=dt.date(2021, 12, 20),
+                    overall=5,
+                    comment=f"{NAME} ({EMAIL}) was pleased",
+                ),
+                Feedback(
+                    external_id="F2",
+                    client_id=old.id,
+                    kind=FeedbackKind.QUARTERLY,
+                    received_on=dt.date(2022, 1, 1),
+                    overall=4,
+                ),
+                Complaint(
+                    external_id="X1",
+                    client_id=old.id,
+                    severity=Severity.GENERAL,
+                    opened_at=_utc(2021, 12, 30, 9),
+                    responded_at=_utc(2021, 12, 31, 9),
+                    resolved_at=_utc(2022, 1, 2, 9),
+                    description=f"{REG_NAME} complained",
+                ),
+                Complaint(
+                    external_id="X2",
+                    client_id=old.id,
+                    severity=Severity.CRITICAL,
+                    opened_at=_utc(2022, 1, 1, 0),
+                ),
+                RecommendationEvent(
+                    event=EventType.IMPRESSION,
+                    client_id=old.id,
+                    item_code="patent_analysis",
+                    surface=Surface.LIBRARIAN,
+                    occurred_at=_utc(2021, 11, 1, 10),
+                    actor="librarian-key",
+                ),
+                RecommendationEvent(
+                    event=EventType.IMPRESSION,
+                    client_id=old.id,
+                    item_code="trend_analysis",
+                    surface=Surface.PORTAL,
+                    occurred_at=_utc(2022, 2, 1, 10),
+                ),
+            ]
+        )
+
+
+def _frames(frames: Frames) -> dict[str, pd.DataFrame]:
+    return {f.name: getattr(frames, f.name) for f in fields(frames)}
+
+
+def test_frames_never_carry_personal_data(any_db: Database) -> None:
+    _fill(any_db)
+    frames = load_frames(any_db)
+    assert len(frames.commissions) == 2 and len(frames.feedback) == 2  # the data is there
+    for name, frame in _frames(frames).items():
+        assert not PERSONAL_COLUMNS & set(frame.columns), name
+        cells = [str(v) for v in frame.to_numpy().ravel()] + [str(c) for c in frame.columns]
+        blob = "\n".join(cells)
+        for secret in SECRETS:
+            assert secret not in blob, f"{secret!r} leaked into frame {name}"
+        if name == "commissions":
+            assert "一种疫苗佐剂" in blob  # the search does see cell text
+
+
+def test_as_of_drops_everything_on_or_after_the_cutoff(db: Database) -> None:
+    _fill(db)
+    cutoff = pd.Timestamp("2022-01-01")
+    full = load_frames(db)
+    past = full.as_of(cutoff)
+    assert list(past.clients["external_id"]) == ["C1"]
+    assert list(past.commissions["external_id"]) == ["K1"]
+    assert past.commissions["completed_on"].isna().all()  # delivered after the cutoff
+    assert list(past.orders["external_id"]) == ["O1"]
+    assert list(past.interactions["external_id"]) == ["I1"]
+    assert list(past.feedback["external_id"]) == ["F1"]
+    assert list(past.complaints["external_id"]) == ["X1"]
+    complaint = past.complaints.iloc[0]
+    assert complaint["responded_at"] == pd.Timestamp("2021-12-31 09:00")
+    assert pd.isna(complaint["resolved_at"])  # resolved after the cutoff: not yet known
+    assert list(past.events["item_code"]) == ["patent_analysis"]
+    for name, frame in _frames(past).items():
+        for col in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[col]):
+                assert (frame[col].dropna() < cutoff).all(), f"{name}.{col}"
+    # the full snapshot is untouched
+    assert len(full.commissions) == 2
+    assert full.commissions["completed_on"].iloc[0] == pd.Timestamp("2022-01-10")
+    assert len(past.products) == len(full.products) == 16
