@@ -19,6 +19,7 @@ from __future__ import annotations
 import codecs
 import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -226,9 +227,16 @@ class Table:
 
     def _unreadable(self, exc: Exception) -> ImportRejected:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        line = re.search(r"\bline (\d+)", reason)
         return ImportRejected(
             f"{self.name}: the file cannot be read",
-            problems=[Problem(f"unreadable {self.kind} file: {reason}", file=self.name)],
+            problems=[
+                Problem(
+                    f"unreadable {self.kind} file: {reason}",
+                    row=int(line[1]) if line else None,
+                    file=self.name,
+                )
+            ],
         )
 
 
