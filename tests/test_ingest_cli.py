@@ -76,7 +76,7 @@ Run = Callable[..., tuple[int, str, str]]
 @pytest.fixture
 def recsvc(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Run:
+) -> Iterator[Run]:
     """Run ``recsvc ARGS`` in-process; returns (exit code, stdout, stderr)."""
     for key, value in _env(tmp_path).items():
         monkeypatch.setenv(key, value)
