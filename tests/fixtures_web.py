@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 import socket
 import threading
 import time
@@ -21,9 +22,12 @@ from typing import TYPE_CHECKING
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from recsvc.auth import create_key
 from recsvc.config import Settings
+from recsvc.registry import Registry
+from recsvc.services import Services
 from recsvc.store import Database
 from recsvc.store.enums import ClientKind, Role
 from recsvc.store.models import Client, Commission, Contact
@@ -32,6 +36,8 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+#: Clients in the browser tests' demo store (small: the model is trained once per session).
+WEB_DEMO_CLIENTS = 120
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -172,9 +178,11 @@ class LiveServer:
         self.thread.join(timeout=15)
 
 
-def start_live_server(settings: Settings, db: Database, keys: Keys) -> LiveServer:
-    """Serve ``create_app(settings)`` on a free loopback port (the socket is bound first,
-    so there is no race for the port)."""
+def start_live_server(
+    settings: Settings, db: Database, keys: Keys, services: Services | None = None
+) -> LiveServer:
+    """Serve ``create_app(settings, services)`` on a free loopback port (the socket is
+    bound first, so there is no race for the port)."""
     from api.app import create_app
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -182,7 +190,11 @@ def start_live_server(settings: Settings, db: Database, keys: Keys) -> LiveServe
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        create_app(settings, services),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -252,4 +264,57 @@ def live_small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]
     live = start_live_server(settings, database, make_keys(database, "C001"))
     yield live
     live.stop()
+    database.dispose()
+
+
+@dataclass
+class DemoLive:
+    """The live server over the demo store with a trained model, and what tests need."""
+
+    live: LiveServer
+    services: Services
+    champion: str
+    challenger: str
+
+
+def _copy_version(settings: Settings, source: str) -> str:
+    """A second registered version with the same artifacts (a challenger to promote)."""
+    registry = Registry(settings.models_dir)
+    version, folder = registry.create(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1))
+    shutil.copytree(registry.path(source), folder, dirs_exist_ok=True)
+    meta = registry.meta(source)
+    meta.pop("version", None)
+    registry.write_meta(version, meta)
+    return version
+
+
+@pytest.fixture(scope="session")
+def web_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoLive]:
+    """The small demo dataset, its semantic index (``FakeEmbedder``) and a model trained
+    once by ``training.pipeline.train``, served live; plus a copy of that version as a
+    challenger for the promote test."""
+    from recsvc.demo import generate
+    from recsvc.ingest import import_dir
+    from recsvc.semantic import FakeEmbedder, build_semantic
+    from tests.conftest import make_settings
+    from training.pipeline import train
+
+    tmp = tmp_path_factory.mktemp("web-demo")
+    settings = make_settings(tmp)
+    generate(tmp / "demo", n_clients=WEB_DEMO_CLIENTS)
+    database = Database.from_settings(settings)
+    database.upgrade()
+    import_dir(database, tmp / "demo")
+    layer = build_semantic(database, settings, FakeEmbedder())
+    layer.save()
+    champion = train(settings, semantic=layer)
+    challenger = _copy_version(settings, champion)
+    services = Services.build(settings, embedder=FakeEmbedder())
+    with database.session() as s:
+        portal_client = s.scalar(select(Client.external_id).order_by(Client.id).limit(1))
+    keys = make_keys(database, str(portal_client))
+    live = start_live_server(settings, database, keys, services=services)
+    yield DemoLive(live, services, champion, challenger)
+    live.stop()
+    services.close()
     database.dispose()

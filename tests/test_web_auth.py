@@ -133,6 +133,7 @@ def test_bad_parameters_get_friendly_4xx_pages(web_app: TestClient, web_keys: Ke
     for path, status in (
         ("/console/?page=abc", 400),
         ("/console/?page=0", 400),
+        ("/console/?page=51", 400),
         ("/console/?segment=bogus", 400),
         ("/console/search?kind=nope", 400),
         ("/console/search?q=" + "x" * 600, 400),

@@ -7,9 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
 
-from tests.fixtures_web import LiveServer, browser_sign_in
+from recsvc.registry import Registry
+from recsvc.store.enums import DeclineReason, EventType
+from recsvc.store.models import Client, Contact, RecommendationEvent
+from tests.fixtures_web import DemoLive, LiveServer, browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -57,3 +61,216 @@ def test_sign_in_page_screenshot(page: Page, live_small: LiveServer, test_output
     expect(page).to_have_url(re.compile(r"/console/login\?next="))
     expect(page.get_by_label("API 密钥")).to_be_visible()
     page.screenshot(path=str(test_output / "console-login-zh.png"), full_page=True)
+
+
+# -- the demo store with a trained model ------------------------------------------------
+
+
+def _first_client(page: Page) -> str:
+    href = page.locator("table a[href*='/console/clients/']").first.get_attribute("href")
+    assert href
+    return href.rsplit("/", 1)[-1]
+
+
+def _events(demo: DemoLive, client_external_id: str) -> list[RecommendationEvent]:
+    with demo.live.db.session() as s:
+        cid = s.scalar(select(Client.id).where(Client.external_id == client_external_id))
+        return list(
+            s.scalars(
+                select(RecommendationEvent)
+                .where(RecommendationEvent.client_id == cid)
+                .order_by(RecommendationEvent.id)
+            )
+        )
+
+
+def test_librarian_worklist_client_accept_is_stored(
+    page: Page, web_demo: DemoLive, test_output: Path
+) -> None:
+    live = web_demo.live
+    browser_sign_in(page, live, live.keys.librarian)
+    expect(page).to_have_url(re.compile(r"/console/$"))
+    expect(page.locator("h1")).to_have_text("本周联系清单")
+    expect(page.locator("tbody tr")).to_have_count(20)
+    expect(page.locator("tbody .badge").first).to_be_visible()
+    page.screenshot(path=str(test_output / "console-worklist-zh.png"), full_page=True)
+
+    external_id = _first_client(page)
+    page.locator("table a[href*='/console/clients/']").first.click()
+    expect(page).to_have_url(re.compile(rf"/console/clients/{external_id}$"))
+    expect(page.locator("#h-recs")).to_have_text("下一步最佳服务")
+    expect(page.locator("article.rec").first).to_be_visible()
+    expect(page.locator(".score.big")).to_be_visible()
+    page.screenshot(path=str(test_output / "console-client-zh.png"), full_page=True)
+
+    shown = [e for e in _events(web_demo, external_id) if e.event == EventType.IMPRESSION]
+    assert shown, "showing the page records impressions"
+    first = page.locator("article.rec").first
+    impression_id = int(first.locator("input[name=impression_id]").first.input_value())
+    first.get_by_role("button", name="客户接受").click()
+    expect(first.get_by_role("status")).to_have_text("已记录：客户接受。")
+
+    events = _events(web_demo, external_id)
+    accepted = [e for e in events if e.event == EventType.ACCEPTED]
+    assert len(accepted) == 1
+    assert accepted[0].impression_id == impression_id
+    assert accepted[0].actor == "lib-wang"
+    assert impression_id in {e.id for e in shown}
+
+
+def test_decline_with_reason_works_without_javascript(browser: Browser, web_demo: DemoLive) -> None:
+    live = web_demo.live
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        browser_sign_in(page, live, live.keys.admin)
+        external_id = _first_client(page)
+        page.goto(live.url(f"/console/clients/{external_id}"))
+        rec = page.locator("article.rec").nth(1)
+        impression_id = int(rec.locator("input[name=impression_id]").first.input_value())
+        rec.get_by_label("拒绝原因").select_option("no_budget")
+        rec.get_by_role("button", name="客户拒绝").click()
+        expect(page).to_have_url(re.compile(r"recorded=declined$"))
+        expect(page.get_by_role("status").first).to_have_text("已记录：客户拒绝。")
+    finally:
+        context.close()
+    declined = [e for e in _events(web_demo, external_id) if e.event == EventType.DECLINED]
+    assert [(e.impression_id, e.reason) for e in declined] == [
+        (impression_id, DeclineReason.NO_BUDGET)
+    ]
+
+
+def test_worklist_in_both_languages(page: Page, web_demo: DemoLive, test_output: Path) -> None:
+    live = web_demo.live
+    browser_sign_in(page, live, live.keys.librarian)
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("h1")).to_have_text("Whom to contact this week")
+    expect(page.get_by_label("Segment")).to_be_visible()
+    expect(page.get_by_role("columnheader", name="Best offer")).to_be_visible()
+    page.screenshot(path=str(test_output / "console-worklist-en.png"), full_page=True)
+    page.get_by_label("Segment").select_option("key")
+    page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(r"segment=key"))
+    for badge in page.locator("tbody .badge.seg-key").all():
+        expect(badge).to_have_text("Key")
+    page.get_by_role("button", name="中文").click()
+    expect(page.locator("h1")).to_have_text("本周联系清单")
+    expect(page).to_have_url(re.compile(r"segment=key"))
+
+
+def test_worklist_exports_download(page: Page, web_demo: DemoLive) -> None:
+    live = web_demo.live
+    browser_sign_in(page, live, live.keys.librarian)
+    with page.expect_download() as info:
+        page.get_by_role("link", name="导出 CSV").click()
+    path = info.value.path()
+    head = Path(path).read_text(encoding="utf-8-sig").splitlines()[0]
+    assert "client_external_id" in head
+    with page.expect_download() as info:
+        page.get_by_role("link", name="导出 Excel").click()
+    assert Path(info.value.path()).read_bytes()[:2] == b"PK"
+
+
+def test_search_in_chinese_and_english(page: Page, web_demo: DemoLive, test_output: Path) -> None:
+    live = web_demo.live
+    browser_sign_in(page, live, live.keys.librarian)
+    page.get_by_role("link", name="语义检索").click()
+    page.get_by_label("检索词（中文或英文）").fill("疫苗 佐剂")
+    page.get_by_role("button", name="检索").click()
+    for heading in ("查新委托", "客户", "成功案例"):
+        expect(page.get_by_role("heading", name=re.compile(heading))).to_be_visible()
+    expect(page.locator("td .badge").first).to_be_visible()
+    page.screenshot(path=str(test_output / "console-search-zh.png"), full_page=True)
+    page.get_by_label("检索词（中文或英文）").fill("vaccine")
+    page.get_by_label("范围").select_option("commissions")
+    page.get_by_role("button", name="检索").click()
+    expect(page.get_by_role("heading", name=re.compile("查新委托"))).to_be_visible()
+
+
+def test_analyst_promotes_and_rolls_back(page: Page, web_demo: DemoLive, test_output: Path) -> None:
+    live = web_demo.live
+    browser_sign_in(page, live, live.keys.analyst)
+    page.get_by_role("link", name="模型").click()
+    active = page.locator("#active-version")
+    expect(active).to_have_text(web_demo.champion)
+    expect(page.locator("tr.active-row")).to_have_attribute("data-version", web_demo.champion)
+    expect(page.locator("figure img").first).to_be_visible()
+    page.screenshot(path=str(test_output / "console-models-zh.png"), full_page=True)
+
+    row = page.locator(f"tr[data-version='{web_demo.challenger}']")
+    row.get_by_role("button", name="发布").click()
+    expect(page.get_by_role("alert")).to_contain_text("not promoted")
+    expect(page.locator("#active-version")).to_have_text(web_demo.champion)
+
+    row = page.locator(f"tr[data-version='{web_demo.challenger}']")
+    row.get_by_label("强制").check()
+    row.get_by_role("button", name="发布").click()
+    expect(page.locator("#active-version")).to_have_text(web_demo.challenger)
+    expect(page.locator("tr.active-row")).to_have_attribute("data-version", web_demo.challenger)
+    assert Registry(live.settings.models_dir).active() == web_demo.challenger
+
+    page.get_by_role("button", name="回滚到上一版本").click()
+    expect(page.locator("#active-version")).to_have_text(web_demo.champion)
+    assert Registry(live.settings.models_dir).active() == web_demo.champion
+
+
+def test_portal_preview_is_anonymised(page: Page, web_demo: DemoLive, test_output: Path) -> None:
+    live = web_demo.live
+    browser_sign_in(page, live, live.keys.librarian)
+    external_id = _first_client(page)
+    page.goto(live.url(f"/console/portal/{external_id}"))
+    expect(page.locator("article.rec").first).to_be_visible()
+    page.screenshot(path=str(test_output / "console-portal-zh.png"), full_page=True)
+    text = page.locator("main").inner_text()
+    with live.db.session() as s:
+        cid = s.scalar(select(Client.id).where(Client.external_id == external_id))
+        contacts = list(s.scalars(select(Contact.name).where(Contact.client_id == cid)))
+        others = list(
+            s.scalars(select(Client.name_zh).where(Client.id != cid, Client.name_zh.is_not(None)))
+        )
+    assert not [n for n in contacts if n and n in text]
+    assert not [n for n in others if n and n in text]
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("h1")).to_contain_text("Welcome")
+    page.screenshot(path=str(test_output / "console-portal-en.png"), full_page=True)
+
+
+def test_portal_token_signs_in_to_its_own_page(browser: Browser, web_demo: DemoLive) -> None:
+    live = web_demo.live
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        browser_sign_in(page, live, live.keys.portal)
+        expect(page).to_have_url(re.compile(rf"/console/portal/{live.keys.portal_client}$"))
+        expect(page.locator("article.rec").first).to_be_visible()
+        response = page.goto(live.url("/console/"))
+        assert response is not None and response.status == 403
+    finally:
+        context.close()
+
+
+def test_no_page_returns_500(page: Page, web_demo: DemoLive) -> None:
+    live = web_demo.live
+    browser_sign_in(page, live, live.keys.admin)
+    v = web_demo.champion
+    for path in (
+        "/console/",
+        "/console/?page=2&segment=potential",
+        "/console/?field=%E6%97%A0&staff=nobody&product=trend_analysis",
+        "/console/?product=no-such-product",
+        "/console/?page=-1",
+        "/console/clients/%00",
+        "/console/clients/" + "x" * 70,
+        "/console/search?q=%F0%9F%98%80",
+        "/console/search?q=%27%3B%20drop%20table%20clients",
+        "/console/models?version=nope",
+        f"/console/models?version={v}",
+        f"/console/models/{v}/plots/lift.png",
+        f"/console/models/{v}/plots/nope.png",
+        "/console/models/jobs/nope",
+        "/console/portal/%20",
+        "/console/worklist.csv?segment=dormant",
+    ):
+        response = page.request.get(live.url(path))
+        assert response.status < 500, (path, response.status)

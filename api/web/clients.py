@@ -26,6 +26,7 @@ router = APIRouter()
 
 ExternalId = Annotated[str, Path(min_length=1, max_length=64)]
 OUTCOMES = ("accepted", "declined", "purchased")
+TIMELINE_ROWS = 40
 
 
 def client_id_of(external_id: ExternalId, services: ServicesDep) -> int:
@@ -71,7 +72,8 @@ def _optional(call: Any) -> tuple[Any, bool]:
 def _client_context(services: Services, user: SessionUser, client_id: int) -> dict[str, Any]:
     record = services.client_record(client_id)
     history = services.client_history(client_id, include_contacts=user.sees_personal_data)
-    score, ready = _optional(lambda: services.client_score(client_id))
+    raw, ready = _optional(lambda: services.client_score(client_id))
+    score = raw.get("score", raw) if isinstance(raw, dict) else None
     recs, _ = _optional(
         lambda: services.recommend(
             client_id, Surface.LIBRARIAN, k=5, actor=user.name, record=user.records_outcomes
@@ -81,15 +83,15 @@ def _client_context(services: Services, user: SessionUser, client_id: int) -> di
     return {
         "client": record,
         "history": history,
-        "timeline": timeline(history)[:60],
+        "timeline": timeline(history)[:TIMELINE_ROWS],
         "timeline_total": sum(len(v) for k, v in history.items() if k != "contacts"),
-        "score": (score or {}).get("score") if isinstance(score, dict) else None,
-        "model_version": (score or {}).get("model_version") if isinstance(score, dict) else None,
-        "model_ready": ready,
+        "score": score,
+        "model_ready": ready and raw is not None,
         "recs": recs,
         "similar": similar or [],
         "decline_reasons": [r.value for r in DeclineReason],
         "outcomes": OUTCOMES,
+        "timeline_rows": TIMELINE_ROWS,
     }
 
 

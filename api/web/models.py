@@ -22,24 +22,31 @@ Analyst = Annotated[SessionUser, require(Role.ANALYST, Role.ADMIN)]
 VersionPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 JobQ = Annotated[str, Query(max_length=36, pattern=r"^[A-Za-z0-9-]*$")]
 
-#: Headline metrics shown in the versions table: (label key, path in metrics.json).
-HEADLINE = (
-    ("models.m.auc", ("value", "auc")),
-    ("models.m.lift", ("value", "lift@10")),
-    ("models.m.ndcg", ("ranker", "ndcg@5")),
-    ("models.m.recall", ("ranker", "recall@5")),
+#: Headline metrics shown in the versions table: (label key, candidate paths in
+#: metrics.json, first found wins).
+HEADLINE: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
+    ("models.m.auc", (("value", "auc"),)),
+    ("models.m.auc_rfm", (("baselines", "rfm", "auc"),)),
+    ("models.m.lift", (("value", "lift@10%"), ("value", "lift@10"))),
+    ("models.m.ndcg", (("ranker", "ndcg@5"), ("ranker", "eval_full_ndcg5"))),
+    ("models.m.ndcg_pop", (("ranker", "eval_popularity_ndcg5"),)),
+    ("models.m.recall", (("ranker", "recall@5"), ("ranker", "eval_full_recall5"))),
 )
 FINISHED = {JobStatus.SUCCEEDED.value, JobStatus.FAILED.value}
 
 
-def metric(metrics: dict[str, Any], path: tuple[str, ...]) -> float | None:
-    """A number nested in ``metrics`` (None when absent)."""
-    node: Any = metrics
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    return float(node) if isinstance(node, int | float) else None
+def metric(metrics: dict[str, Any], paths: tuple[tuple[str, ...], ...]) -> float | None:
+    """The first number found in ``metrics`` along one of ``paths`` (None if none is)."""
+    for path in paths:
+        node: Any = metrics
+        for key in path:
+            if not isinstance(node, dict) or key not in node:
+                node = None
+                break
+            node = node[key]
+        if isinstance(node, int | float) and not isinstance(node, bool):
+            return float(node)
+    return None
 
 
 def checked_version(version: VersionPath, services: ServicesDep) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from recsvc.store.db import Database
 from recsvc.store.models import ApiKey, Client, Product
 
-__all__ = ["client_fields", "filter_options", "key_is_active"]
+__all__ = ["filter_options", "key_is_active"]
 
 
 def key_is_active(db: Database, key_id: int) -> bool:
@@ -47,16 +47,3 @@ def filter_options(db: Database) -> dict[str, list[Any]]:
             )
         ]
     return {"staff": staff, "fields": fields, "products": products}
-
-
-def client_fields(db: Database, external_ids: list[str]) -> dict[str, str | None]:
-    """The industry field of each client in ``external_ids`` (worklist 'field' column)."""
-    if not external_ids:
-        return {}
-    with db.session() as s:
-        rows = s.execute(
-            select(Client.external_id, Client.industry_field).where(
-                Client.external_id.in_(external_ids)
-            )
-        ).all()
-    return {e: f for e, f in rows}

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.web.deps import ServicesDep, Staff, render
+from api.web.queries import filter_options
 from recsvc.errors import NotReady
 
 __all__ = ["KINDS", "router"]
@@ -26,6 +27,21 @@ def channel_names(channels: Any) -> list[str]:
     return [str(c) for c in channels or []]
 
 
+def present(hit: dict[str, Any], products: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A hit ready to show: its channels as names, and for a case the product's names
+    and the Chinese summary next to the English one."""
+    meta = hit.get("meta") or {}
+    product = products.get(str(meta.get("product_code") or ""))
+    return dict(
+        hit,
+        channel_list=channel_names(hit.get("channels")),
+        title_zh=product["name_zh"] if product else hit.get("title"),
+        title_en=product["name_en"] if product else hit.get("title"),
+        summary_zh=meta.get("summary_zh") or hit.get("summary"),
+        summary_en=hit.get("summary"),
+    )
+
+
 @router.get("/search", name="search")
 def search_page(
     request: Request,
@@ -37,12 +53,13 @@ def search_page(
     """The search form and, for a query, the hits of each kind asked for."""
     query = q.strip()
     results: dict[str, list[dict[str, Any]]] = {}
+    products = {p["code"]: p for p in filter_options(services.db)["products"]}
     ready = True
     if query:
         try:
             for k in KINDS if kind == "all" else (kind,):
                 hits = services.search(query, kind=k, k=10)
-                results[k] = [dict(h, channel_list=channel_names(h.get("channels"))) for h in hits]
+                results[k] = [present(h, products) for h in hits]
         except NotReady:
             ready = False
     return render(

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.web.deps import ServicesDep, Staff, render
-from api.web.queries import client_fields, filter_options
+from api.web.queries import filter_options
 from recsvc.errors import NotReady
 from recsvc.services import Services, WorklistFilters
 
@@ -23,8 +23,11 @@ __all__ = ["PAGE_SIZE", "router"]
 router = APIRouter()
 
 PAGE_SIZE = 20
-#: How many rows one worklist request ranks before filtering by field and paging.
-WORKLIST_MAX = 1000
+MAX_PAGE = 50
+#: Rows in an export: this week's calls, not the whole client base.
+EXPORT_ROWS = 100
+#: At most this many ranked rows are scanned for an industry-field filter.
+FIELD_SCAN = 400
 SEGMENTS = ("key", "potential", "general", "new", "dormant")
 _EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -36,21 +39,26 @@ TextQ = Annotated[str, Query(max_length=120)]
 
 
 def _rows(
-    services: Services, segment: str, field: str, staff: str, product: str
+    services: Services, segment: str, field: str, staff: str, product: str, want: int
 ) -> tuple[str, list[dict[str, Any]]]:
-    """The worklist rows for the filters (field is matched on the client's industry)."""
+    """The first ``want`` worklist rows for the filters.
+
+    ``Services.worklist`` explains every row it returns (the costly part), so only as
+    many rows as the page needs are asked for. It has no industry-field filter, so the
+    field is matched here on the rows' own ``industry_field``, scanning at most
+    :data:`FIELD_SCAN` rows.
+    """
+    limit = min(max(want * 4, 100), FIELD_SCAN) if field else want
     filters = WorklistFilters(
         segment=segment or None,
         account_manager=staff or None,
         product=product or None,
-        limit=WORKLIST_MAX,
+        limit=limit,
     )
     version, rows = services.worklist(filters)
-    fields = client_fields(services.db, [r["client_external_id"] for r in rows])
-    rows = [dict(r, industry_field=fields.get(r["client_external_id"])) for r in rows]
     if field:
-        rows = [r for r in rows if r["industry_field"] == field]
-    return version, rows
+        rows = [r for r in rows if r.get("industry_field") == field]
+    return version, rows[:want]
 
 
 @router.get("/", name="worklist")
@@ -62,30 +70,26 @@ def worklist_page(
     field: TextQ = "",
     staff: TextQ = "",
     product: TextQ = "",
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
     """Clients to contact now, best offer first, a page at a time."""
+    start = (page - 1) * PAGE_SIZE
     try:
-        version, rows = _rows(services, segment, field, staff, product)
+        version, rows = _rows(services, segment, field, staff, product, start + PAGE_SIZE + 1)
     except NotReady:
         version, rows = None, []
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    page = min(page, pages)
-    start = (page - 1) * PAGE_SIZE
     filters = {"segment": segment, "field": field, "staff": staff, "product": product}
-    query = urlencode({k: v for k, v in filters.items() if v})
     return render(
         request,
         "worklist.html",
         {
             "active": "worklist",
             "rows": rows[start : start + PAGE_SIZE],
-            "total": len(rows),
             "start": start,
             "page": page,
-            "pages": pages,
+            "has_next": len(rows) > start + PAGE_SIZE,
             "filters": filters,
-            "query": query,
+            "query": urlencode({k: v for k, v in filters.items() if v}),
             "options": filter_options(services.db),
             "segments": SEGMENTS,
             "model_version": version,
@@ -103,11 +107,9 @@ def worklist_export(
     staff: TextQ = "",
     product: TextQ = "",
 ) -> Response:
-    """The filtered worklist (all pages) as a CSV or Excel download."""
-    version, rows = _rows(services, segment, field, staff, product)
-    payload = services.export_worklist(
-        [{k: v for k, v in r.items() if k != "industry_field"} for r in rows], fmt
-    )
+    """The filtered worklist (its first :data:`EXPORT_ROWS` rows) as CSV or Excel."""
+    version, rows = _rows(services, segment, field, staff, product, EXPORT_ROWS)
+    payload = services.export_worklist(rows, fmt)
     return Response(
         payload,
         media_type=_EXPORT_TYPES[fmt],
