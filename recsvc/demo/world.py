@@ -1,0 +1,296 @@
+"""The static demo world: clients with latent traits, their profiles and contacts.
+
+:func:`make_world` draws every client at once (numpy arrays, one row per client); the
+monthly simulation (:mod:`recsvc.demo.simulate`) then plays their behaviour out.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from recsvc.demo import names as nm
+from recsvc.demo import rules as R
+from recsvc.demo.fields import FIELDS
+
+KINDS: tuple[str, ...] = tuple(R.KIND_MIX)
+_MONTH0 = np.datetime64(R.START.isoformat()[:7], "M")
+
+
+def choice_rows(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """One categorical draw per row of ``probs`` (rows need not be normalised)."""
+    cdf = np.cumsum(probs, axis=1)
+    cdf /= cdf[:, -1:]
+    return np.minimum((cdf < u[:, None]).sum(axis=1), probs.shape[1] - 1)
+
+
+def month_dates(month: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random day inside each simulation month (0 = 2011-01) as ``datetime64[D]``."""
+    start = (_MONTH0 + month.astype("timedelta64[M]")).astype("datetime64[D]")
+    return start + rng.integers(0, 28, len(month)).astype("timedelta64[D]")
+
+
+@dataclass
+class World:
+    """Clients as aligned arrays (latent traits) plus their import-file tables."""
+
+    n: int
+    external_id: np.ndarray
+    kind: np.ndarray
+    home: np.ndarray
+    second: np.ndarray
+    rd: np.ndarray
+    loyalty: np.ndarray
+    demand: np.ndarray
+    sat_latent: np.ndarray
+    arrival: np.ndarray
+    """Arrival month (negative: registered before 2011)."""
+    purpose_mix: np.ndarray
+    clients: pd.DataFrame
+    contacts: pd.DataFrame
+    contact_start: np.ndarray
+    contact_count: np.ndarray
+
+    @property
+    def academic(self) -> np.ndarray:
+        ids = [KINDS.index(k) for k in R.ACADEMIC_KINDS]
+        return np.isin(self.kind, ids)
+
+
+def _field_probs(years: np.ndarray) -> np.ndarray:
+    """Popularity of each field in each (fractional) year: weight · growth since 2011."""
+    w = np.array([f.weight for f in FIELDS])
+    g = np.array([f.growth for f in FIELDS])
+    since = np.array([max(f.since, 2011) for f in FIELDS])
+    span = np.clip(years[:, None] - since[None, :], 0, None)
+    return w[None, :] * np.exp(g[None, :] * span)
+
+
+def make_world(n: int, rng: np.random.Generator) -> World:
+    """Draw ``n`` clients with latent traits, observable profiles and contacts."""
+    width = max(6, len(str(n)))
+    ext = np.array([f"C{i + 1:0{width}d}" for i in range(n)], dtype=object)
+    kind = rng.choice(len(KINDS), size=n, p=np.array(list(R.KIND_MIX.values())))
+    # arrival: some already registered (2006-2010), the rest arrive month by month
+    before = rng.random(n) < R.SHARE_BEFORE_2011
+    mw = np.exp(R.ARRIVAL_GROWTH * np.arange(R.N_MONTHS) / 12.0)
+    arrival = rng.choice(R.N_MONTHS, size=n, p=mw / mw.sum())
+    arrival = np.where(before, -rng.integers(1, 60, n), arrival)
+    # latent traits
+    z = rng.standard_normal((n, 4))
+    rd = z[:, 0] + np.array([R.RD_SHIFT[k] for k in KINDS])[kind]
+    c = R.RD_LOYALTY_CORR
+    loyalty = c * z[:, 0] + np.sqrt(1 - c * c) * z[:, 1]
+    demand, sat_latent = z[:, 2], z[:, 3]
+    # fields: popular (and growing) fields at arrival; academic kinds prefer academic fields
+    fp = _field_probs(2011 + np.maximum(arrival, 0) / 12.0)
+    acad = np.array([f.academic for f in FIELDS])
+    is_acad = np.isin(kind, [KINDS.index(k) for k in R.ACADEMIC_KINDS])
+    fp = fp * np.where(is_acad[:, None], acad[None, :], 1.0 - acad[None, :]) * 2.0
+    home = choice_rows(fp, rng.random(n))
+    fp2 = fp.copy()
+    fp2[np.arange(n), home] = 0.0
+    second = choice_rows(fp2, rng.random(n))
+    # each client's own purpose mix around its kind's
+    base = np.array([R.PURPOSE_MIX[k] for k in KINDS])[kind] + 1e-3
+    base[:, 3] *= np.exp(R.PATENT_RD_COEF * rd)
+    base /= base.sum(axis=1, keepdims=True)
+    purpose_mix = rng.gamma(base * R.PURPOSE_CONCENTRATION)
+    purpose_mix /= purpose_mix.sum(axis=1, keepdims=True)
+
+    registered = month_dates(arrival, rng)
+    clients = _profiles(ext, kind, home, second, rd, registered, rng)
+    contacts, cstart, ccount = _contacts(ext, kind, rd, rng)
+    return World(
+        n,
+        ext,
+        kind,
+        home,
+        second,
+        rd,
+        loyalty,
+        demand,
+        sat_latent,
+        arrival,
+        purpose_mix,
+        clients,
+        contacts,
+        cstart,
+        ccount,
+    )
+
+
+def _pick(rng: np.random.Generator, seq: tuple, n: int, p: tuple | None = None) -> np.ndarray:
+    w = None if p is None else np.asarray(p, dtype=float) / np.sum(p)
+    return rng.choice(len(seq), size=n, p=w)
+
+
+def _profiles(
+    ext: np.ndarray,
+    kind: np.ndarray,
+    home: np.ndarray,
+    second: np.ndarray,
+    rd: np.ndarray,
+    registered: np.ndarray,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    n = len(ext)
+    region = _pick(rng, nm.REGIONS, n, nm.REGION_WEIGHTS)
+    ba, bb = _pick(rng, nm.BRAND_A, n), _pick(rng, nm.BRAND_B, n)
+    inst, univ, other = (
+        _pick(rng, nm.ACADEMY_INSTITUTES, n),
+        _pick(rng, nm.UNIVERSITIES, n),
+        _pick(rng, nm.OTHER_ORGS, n),
+    )
+    ri_suffix = _pick(
+        rng, (("研究院", "Academy of"), ("工程技术研究中心", "Engineering Center of")), n
+    )
+    plc = rng.random(n) < 0.15
+    names_zh, names_en = [], []
+    for i in range(n):
+        k, f = KINDS[kind[i]], FIELDS[home[i]]
+        rz, re_, _ = nm.REGIONS[region[i]]
+        if k == "enterprise":
+            iz, ie = nm.INDUSTRY_WORDS[f.code]
+            brand_zh = nm.BRAND_A[ba[i]][0] + nm.BRAND_B[bb[i]][0]
+            brand_en = nm.BRAND_A[ba[i]][1] + nm.BRAND_B[bb[i]][1]
+            names_zh.append(f"{rz}{brand_zh}{iz}{'股份' if plc[i] else ''}有限公司")
+            names_en.append(f"{re_} {brand_en} {ie} Co., Ltd.")
+        elif k == "in_house_institute":
+            iz, ie = nm.ACADEMY_INSTITUTES[inst[i]]
+            names_zh.append(f"{iz}{f.name_zh}研究组")
+            names_en.append(f"{f.name_en} Group, {ie}")
+        elif k == "research_institute":
+            sz, se = (("研究院", "Academy of"), ("工程技术研究中心", "Engineering Center of"))[
+                ri_suffix[i]
+            ]
+            names_zh.append(f"{rz}{f.name_zh}{sz}")
+            names_en.append(f"{re_} {se} {f.name_en}")
+        elif k == "university":
+            uz, ue = nm.UNIVERSITIES[univ[i]]
+            names_zh.append(f"{uz}{f.subject_zh}研究团队")
+            names_en.append(f"{f.name_en} Research Team, {ue}")
+        elif k == "other":
+            oz, oe = nm.OTHER_ORGS[other[i]]
+            names_zh.append(f"{rz}{oz}")
+            names_en.append(f"{re_} {oe}")
+        else:
+            names_zh.append(f"个人委托（{ext[i]}）")
+            names_en.append(f"Individual client {ext[i]}")
+    is_ent = kind == KINDS.index("enterprise")
+    is_ind = kind == KINDS.index("individual")
+    etype = _pick(rng, nm.ENTERPRISE_TYPES, n, nm.ENTERPRISE_TYPE_WEIGHTS)
+    park = _pick(rng, nm.PARKS, n)
+    has_park = is_ent & (rng.random(n) < 0.7)
+    noise = rng.normal(0, 0.35, (n, 5))
+    scale = np.where(is_ind, 0.1, np.where(is_ent, 1.0, 1.6))
+    talent = np.round(scale * np.exp(1.3 + 0.8 * rd + noise[:, 0])).astype(int)
+    inv = rng.poisson(scale * np.exp(1.4 + 0.9 * rd + noise[:, 1]))
+    util = rng.poisson(np.where(is_ent, 1.0, 0.3) * np.exp(1.6 + 0.6 * rd + noise[:, 2]))
+    design = rng.poisson(np.where(is_ent, 1.0, 0.05) * np.exp(0.2 + 0.3 * rd + noise[:, 3]))
+    in_force = rng.binomial(inv + util + design, 0.7)
+    n_hon = np.minimum(rng.poisson(np.exp(-0.6 + 0.8 * rd)), 4)
+    hon_pick = rng.random((n, len(nm.HONOURS))).argsort(axis=1)
+    tech_pick = rng.random((n, 3))
+    prod_pick = rng.random((n, 2))
+    staff = _pick(rng, nm.STAFF, n)
+    employees = np.round(np.where(is_ind, 1, np.exp(4.0 + 0.7 * rd + noise[:, 4]))).astype(int)
+    rows_tech, rows_prod, rows_hon, extras = [], [], [], []
+    for i in range(n):
+        f, f2 = FIELDS[home[i]], FIELDS[second[i]]
+        techs = {
+            f.tech[int(tech_pick[i, 0] * len(f.tech))][0],
+            f.tech[int(tech_pick[i, 1] * len(f.tech))][0],
+            f2.tech[int(tech_pick[i, 2] * len(f2.tech))][0],
+        }
+        prods = {
+            f.obj[int(prod_pick[i, 0] * len(f.obj))][0],
+            f.obj[int(prod_pick[i, 1] * len(f.obj))][0],
+        }
+        rows_tech.append(";".join(sorted(techs)))
+        rows_prod.append(";".join(sorted(prods)))
+        rows_hon.append(";".join(nm.HONOURS[j] for j in sorted(hon_pick[i, : n_hon[i]])))
+        pc = nm.REGIONS[region[i]][2] + f"{(i * 7919) % 10000:04d}"
+        extras.append(
+            json.dumps(
+                {"postcode": pc, "employees": int(employees[i]), "source": "demo"},
+                ensure_ascii=False,
+                sort_keys=True,
+            )
+        )
+    return pd.DataFrame(
+        {
+            "external_id": ext,
+            "name_zh": names_zh,
+            "name_en": names_en,
+            "kind": [KINDS[k] for k in kind],
+            "enterprise_type": [
+                nm.ENTERPRISE_TYPES[etype[i]] if is_ent[i] else "" for i in range(n)
+            ],
+            "park": [nm.PARKS[park[i]] if has_park[i] else "" for i in range(n)],
+            "region": [nm.REGIONS[r][0] for r in region],
+            "industry_field": [FIELDS[h].name_zh for h in home],
+            "core_technologies": rows_tech,
+            "core_products": rows_prod,
+            "talent_count": talent,
+            "patents_invention": inv,
+            "patents_utility": util,
+            "patents_design": design,
+            "patents_in_force": in_force,
+            "honours": ["" if is_ind[i] else h for i, h in enumerate(rows_hon)],
+            "registered_on": pd.to_datetime(registered).strftime("%Y-%m-%d"),
+            "account_manager": [nm.STAFF[s] for s in staff],
+            "extra": extras,
+        }
+    )
+
+
+def _contacts(
+    ext: np.ndarray, kind: np.ndarray, rd: np.ndarray, rng: np.random.Generator
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    n = len(ext)
+    count = np.clip(1 + rng.poisson(np.exp(-0.5 + 0.3 * rd)), 1, 4)
+    count[kind == KINDS.index("individual")] = 1
+    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    m = int(count.sum())
+    owner = np.repeat(np.arange(n), count)
+    sur = _pick(rng, nm.SURNAMES, m)
+    g1, g2 = _pick(rng, nm.GIVEN, m), _pick(rng, nm.GIVEN, m)
+    two = rng.random(m) < 0.6
+    title = _pick(rng, nm.TITLES, m)
+    dom = _pick(rng, nm.MAIL_DOMAINS, m)
+    num = rng.integers(10, 999, m)
+    phone = rng.integers(0, 10**9, m)
+    prefix = rng.choice(np.array([3, 5, 7, 8, 9]), m)
+    active = rng.random(m) < 0.85
+    active[start] = True
+    staff = set(nm.STAFF) | set(nm.SEARCHERS)
+    names, logins, emails, phones = [], [], [], []
+    for j in range(m):
+        sz, sp = nm.SURNAMES[sur[j]]
+        gz = nm.GIVEN[g1[j]][0] + (nm.GIVEN[g2[j]][0] if two[j] else "")
+        gp = nm.GIVEN[g1[j]][1] + (nm.GIVEN[g2[j]][1] if two[j] else "")
+        name = sz + gz
+        if name in staff:
+            name, gp = name + "然", gp + "ran"
+        names.append(name)
+        logins.append(f"{sp}{gp}{num[j]}")
+        emails.append(f"{gp}.{sp}{num[j]}@{nm.MAIL_DOMAINS[dom[j]]}")
+        phones.append(f"1{prefix[j]}{phone[j]:09d}")
+    width = max(7, len(str(m)))
+    df = pd.DataFrame(
+        {
+            "external_id": [f"P{j + 1:0{width}d}" for j in range(m)],
+            "client_external_id": ext[owner],
+            "name": names,
+            "registered_name": logins,
+            "email": emails,
+            "phone": phones,
+            "title": [nm.TITLES[t] for t in title],
+            "active": np.where(active, "true", "false"),
+        }
+    )
+    return df, start, count
