@@ -1,9 +1,170 @@
-"""CLI commands: see :mod:`recsvc.cli` for the group list."""
+"""CLI commands of the semantic layer: ``index build``, ``search``, ``similar``.
+
+The commands speak public ids (client and commission external ids, product codes,
+case ids) and translate them once, here, through :class:`recsvc.services.Services`.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+import time
+from contextlib import nullcontext
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from recsvc.cli._common import console, console_err, settings
+from recsvc.errors import InvalidInput, NotFound
+from recsvc.semantic import KINDS
+
+index_app = typer.Typer(help="The semantic index (embeddings, FAISS, BM25).", no_args_is_help=True)
+
+
+def _services() -> Any:
+    from recsvc.services import Services
+
+    return Services.build(settings(), load_model=False)
+
+
+@index_app.command("build")
+def build(
+    progress: Annotated[
+        bool | None,
+        typer.Option("--progress/--no-progress", help="Progress bars (default: on a terminal)."),
+    ] = None,
+) -> None:
+    """Embed commissions, clients, products and cases from the store and save the indexes."""
+    from recsvc.semantic import build_semantic
+
+    s = settings()
+    services = _services()
+    show = sys.stderr.isatty() if progress is None else progress
+    started = time.perf_counter()
+    quiet = console_err.status("embedding and indexing …") if not show else nullcontext()
+    with quiet:
+        layer = build_semantic(services.db, s, progress=show)
+    folder = layer.save()
+    table = Table("kind", "records", "index", title=f"semantic index · {layer.model_id}")
+    for kind, info in layer.stats().items():
+        table.add_row(kind, str(info["count"]), info["index"])
+    console.print(table)
+    misses = getattr(layer.embedder, "total_misses", None)
+    console.print(
+        f"saved to {folder} in {time.perf_counter() - started:.1f}s"
+        + (f" ({misses} texts embedded, the rest from the cache)" if misses is not None else "")
+    )
+
+
+def _channels(channels: dict[str, dict[str, float]]) -> str:
+    return " ".join(f"{name}#{int(v['rank'])}" for name, v in channels.items())
+
+
+def _print_hits(hits: list[dict[str, Any]], title: str, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(hits, ensure_ascii=False, indent=2))
+        return
+    table = Table("#", "id", "score", "channels", "title", title=title)
+    for i, hit in enumerate(hits, start=1):
+        table.add_row(
+            str(i), hit["id"], f"{hit['score']:.4f}", _channels(hit["channels"]), hit["title"]
+        )
+    console.print(table)
+
+
+def search(
+    text: Annotated[str, typer.Argument(help="Query text, English or Chinese.")],
+    kind: Annotated[
+        str, typer.Option("--kind", help=f"What to search: {' | '.join(KINDS)}.")
+    ] = "commissions",
+    k: Annotated[int, typer.Option("-k", help="Number of hits.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """Hybrid (dense + BM25) search in librarian scope."""
+    if kind not in KINDS:
+        raise InvalidInput(f"--kind must be one of {', '.join(KINDS)}")
+    hits = _services().search(text, kind=kind, k=k)
+    _print_hits(hits, f"{kind} · {text}", as_json)
+
+
+def similar(
+    client: Annotated[
+        str | None, typer.Option("--client", help="A client's external id: similar clients.")
+    ] = None,
+    commission: Annotated[
+        str | None,
+        typer.Option(
+            "--commission", help="A commission's external id: similar commissions and past cases."
+        ),
+    ] = None,
+    k: Annotated[int, typer.Option("-k", help="Number of results.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """Clients like a client, or commissions and value-added cases like a commission."""
+    if (client is None) == (commission is None):
+        raise InvalidInput("give exactly one of --client or --commission")
+    services = _services()
+    if client is not None:
+        rows = services.similar_clients(services.client_id(client), k=k)
+        if as_json:
+            typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+            return
+        table = Table("#", "client", "score", "name", "industry", title=f"clients like {client}")
+        for i, r in enumerate(rows, start=1):
+            table.add_row(
+                str(i),
+                r["external_id"],
+                f"{r['score']:.3f}",
+                r.get("name_zh") or r.get("name_en") or "",
+                r.get("industry_field") or "",
+            )
+        console.print(table)
+        return
+    from recsvc.store.models import Commission
+
+    with services.db.session() as s:
+        cid = s.scalar(select(Commission.id).where(Commission.external_id == commission))
+    if cid is None:
+        raise NotFound(f"no commission {commission!r}")
+    layer = services.semantic
+    ids, scores = layer.similar_commissions(cid, k=k)
+    docs = layer.docs["commissions"]
+    comm_hits = [
+        {
+            "kind": "commissions",
+            "id": docs[int(i)].meta.get("external_id", str(i)),
+            "score": float(sc),
+            "channels": {"dense": {"rank": r, "score": float(sc)}},
+            "title": docs[int(i)].title,
+        }
+        for r, (i, sc) in enumerate(zip(ids, scores, strict=True), start=1)
+    ]
+    case_hits = [
+        {
+            "kind": "cases",
+            "id": str(h.id),
+            "score": h.score,
+            "channels": h.channels,
+            "title": h.title,
+            "summary": h.summary,
+            "product_code": h.meta.get("product_code"),
+        }
+        for h in layer.similar_cases(cid, k=k)
+    ]
+    if as_json:
+        typer.echo(json.dumps({"commissions": comm_hits, "cases": case_hits}, ensure_ascii=False))
+        return
+    _print_hits(comm_hits, f"commissions like {commission}", False)
+    table = Table("#", "case", "score", "product", "summary", title="past value-added cases")
+    for i, h in enumerate(case_hits, start=1):
+        table.add_row(str(i), h["id"], f"{h['score']:.4f}", h["product_code"], h["summary"])
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:
     """Attach this module's commands to the ``recsvc`` app."""
+    app.add_typer(index_app, name="index")
+    app.command("search")(search)
+    app.command("similar")(similar)

@@ -187,6 +187,19 @@ class SemanticLayer:
         keys, scores = index.search(vec, k, exclude=[int(client_id)])
         return np.asarray(keys[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
 
+    def similar_commissions(self, commission_id: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """Commissions closest to one commission (cosine, dense channel), itself excluded.
+
+        Returns:
+            ``(commission_ids int64, scores float32)`` arrays, best first.
+        """
+        index = self.dense["commissions"]
+        if int(commission_id) not in index:
+            raise NotFound(f"commission {commission_id} is not in the semantic index")
+        vec = index.vectors([int(commission_id)])
+        keys, scores = index.search(vec, k, exclude=[int(commission_id)])
+        return np.asarray(keys[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
+
     def similar_cases(
         self, text_or_commission_id: str | int, k: int = 10, scope: Scope | None = None
     ) -> list[SearchHit]:

@@ -6,13 +6,14 @@ token lists are kept so that costs no tokenising and no database read.
 
 Example:
     >>> lex = LexicalIndex.build(["a", "b"], ["污水处理 MBR", "swine fever vaccine"])
-    >>> lex.search("污水", k=5)
+    >>> lex.search("污水", k=5)  # doctest: +ELLIPSIS
     (['a'], [...])
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from recsvc.errors import NotReady
 from recsvc.semantic.text import tokenize
 
 FORMAT = 1
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every re-index at DEBUG
 
 
 class LexicalIndex:
