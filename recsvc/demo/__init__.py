@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import time
@@ -64,7 +65,18 @@ class DemoManifest:
 
 
 def _write(df: pd.DataFrame, path: Path) -> None:
-    df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    """CSV with minimal quoting; numbers via numpy's shortest repr (stable across pandas)."""
+    cols = []
+    for name in df.columns:
+        values = df[name].to_numpy()
+        if values.dtype.kind in "iufb":
+            cols.append(values.astype(str).tolist())
+        else:
+            cols.append(["" if v is None else str(v) for v in values.tolist()])
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(list(df.columns))
+        writer.writerows(zip(*cols, strict=True))
 
 
 def generate(out_dir: Path, n_clients: int = 2000, seed: int = DEFAULT_SEED) -> DemoManifest:

@@ -151,7 +151,7 @@ FIELDS: tuple[Field, ...] = (
         obj="磷酸铁锂正极材料=lithium iron phosphate cathode|高镍三元正极=high-nickel ternary "
         "cathode|硅碳负极=silicon-carbon anode|固态电解质=solid-state electrolyte|锂离子电池隔膜"
         "=lithium-ion battery separator|动力电池包=power battery pack",
-        proc="*制备工艺=preparation process|循环性能研究=cycling performance study|热失控防护"
+        proc="*制备工艺=preparation process|循环性能=cycling performance|热失控防护"
         "=thermal runaway protection|*回收工艺=recycling process|界面改性=interface "
         "modification",
         tech="原子层沉积=atomic layer deposition|喷雾干燥=spray drying|预锂化=prelithiation"
@@ -208,7 +208,7 @@ FIELDS: tuple[Field, ...] = (
         academic=0.55,
         obj="黄芪多糖=astragalus polysaccharide|丹参酮=tanshinone|中药配方颗粒=TCM dispensing "
         "granules|连翘提取物=forsythia extract|经典名方=classical formula",
-        proc="*提取工艺=extraction process|质量标准研究=quality standard study|药效学评价"
+        proc="*提取工艺=extraction process|质量标准=quality standards|药效学评价"
         "=pharmacodynamic evaluation|指纹图谱=fingerprint analysis",
         tech="超临界萃取=supercritical extraction|网络药理学=network pharmacology|大孔树脂纯化"
         "=macroporous resin purification",
@@ -264,7 +264,7 @@ FIELDS: tuple[Field, ...] = (
         obj="质子交换膜燃料电池=proton exchange membrane fuel cell|碱性电解槽=alkaline "
         "electrolyser|储氢合金=hydrogen storage alloy|加氢站=hydrogen refuelling station"
         "|PEM电解水制氢=PEM water electrolysis",
-        proc="催化剂研究=catalyst study|*系统集成=system integration|耐久性评价=durability "
+        proc="催化剂开发=catalyst development|*系统集成=system integration|耐久性评价=durability "
         "evaluation|*储运装备=storage and transport equipment",
         tech="低铂催化=low-platinum catalysis|膜电极=membrane electrode assembly|高压气态储氢"
         "=high-pressure gaseous storage",
@@ -435,8 +435,8 @@ FIELDS: tuple[Field, ...] = (
         academic=0.55,
         obj="单克隆抗体=monoclonal antibody|抗体偶联药物=antibody-drug conjugate|CAR-T细胞"
         "=CAR-T cells|重组蛋白药物=recombinant protein drug|多肽药物=peptide drug",
-        proc="*表达纯化工艺=expression and purification process|药代动力学研究=pharmacokinetic "
-        "study|质量控制=quality control|靶点筛选=target screening",
+        proc="*表达纯化工艺=expression and purification process|药代动力学=pharmacokinetics"
+        "|质量控制=quality control|靶点筛选=target screening",
         tech="杂交瘤技术=hybridoma technology|噬菌体展示=phage display|连续流生产=continuous "
         "manufacturing",
         app="实体瘤治疗=solid tumour therapy|自身免疫病=autoimmune diseases|罕见病=rare diseases",
@@ -572,7 +572,7 @@ FIELDS: tuple[Field, ...] = (
         obj="超高性能混凝土=ultra-high-performance concrete|装配式墙板=prefabricated wall panel"
         "|保温砂浆=thermal insulation mortar|防水卷材=waterproof membrane|低碳水泥=low-carbon "
         "cement",
-        proc="*生产工艺=production process|耐久性研究=durability study|配合比设计=mix design"
+        proc="*生产工艺=production process|耐久性=durability|配合比设计=mix design"
         "|*施工装备=construction equipment",
         tech="固废掺合料=solid-waste admixtures|碳化养护=carbonation curing|纳米改性"
         "=nano-modification",

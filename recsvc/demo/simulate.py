@@ -52,7 +52,7 @@ class History:
     """Everything that happened, as column arrays per entity (see tables.py)."""
 
     commissions: dict[str, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
-    titles: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    titles: dict[str, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
     orders: dict[str, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
     feedback: dict[str, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
     complaints: dict[str, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
@@ -251,7 +251,7 @@ def _commissions(
         ("kw_zh", t.keywords_zh),
         ("kw_en", t.keywords_en),
     ):
-        h.titles[key].extend(vals)
+        h.titles[key].append(vals)
     fb = h.feedback
     nfb = int(has_fb.sum())
     fb["client"].append(idx[has_fb])

@@ -68,10 +68,10 @@ def commissions_table(
     fee = np.round(fee / 100) * 100
     contact = w.contact_start[client] + (u[:, 1] * w.contact_count[client]).astype(np.int64)
     searcher = (u[:, 2] * len(nm.SEARCHERS)).astype(np.int64)
-    tz = np.array(h.titles["title_zh"], dtype=object)
-    te = np.array(h.titles["title_en"], dtype=object)
-    kz = np.array(h.titles["kw_zh"], dtype=object)
-    ke = np.array(h.titles["kw_en"], dtype=object)
+    tz = _cat(h.titles["title_zh"], object)
+    te = _cat(h.titles["title_en"], object)
+    kz = _cat(h.titles["kw_zh"], object)
+    ke = _cat(h.titles["kw_en"], object)
     keywords = np.where(zh_only, kz, np.where(en_only, ke, kz + ";" + ke))
     year = month // 12 + 2011
     ext = np.array([f"CX{y}-{g + 1:07d}" for y, g in zip(year, c["gid"], strict=True)])

@@ -4,6 +4,9 @@ A title picks an object, a process, a technique, an application and a property f
 its field (:mod:`recsvc.demo.fields`) and fills one of several sentence patterns, so
 the Chinese and English titles stay aligned in meaning while varying in form.
 
+Composition is vectorised: terms are looked up with array indexing and concatenated
+as numpy object arrays, one pattern at a time, so a million titles take seconds.
+
 Example:
     >>> import numpy as np
     >>> t = compose_titles(np.array([0]), np.random.default_rng(1))
@@ -20,13 +23,14 @@ import numpy as np
 from recsvc.demo.fields import FIELDS
 
 #: Sentence patterns ``(zh, en)``; slots: o object, o2 second object, p process,
-#: m technique, a application, q property. ``{P}``/``{Q}`` capitalise the term.
+#: m technique, a application, q property; ``P``/``Q`` are capitalised, ``Aq`` is the
+#: English article that fits ``q``.
 PATTERNS: tuple[tuple[str, str], ...] = (
     ("{o}{p}研究", "Research on {p} of {o}"),
     ("{q}{o}的研制", "Development of {q} {o}"),
     ("面向{a}的{o}{p}", "{P} of {o} for {a}"),
     ("{o}在{a}中的应用研究", "Application of {o} in {a}"),
-    ("一种{q}{o}及其{p}", "A {q} {o} and its {p}"),
+    ("一种{q}{o}及其{p}", "{Aq} {q} {o} and its {p}"),
     ("基于{m}的{q}{o}开发", "{Q} {o} based on {m}"),
     ("{a}用{q}{o}关键技术研究", "Key technologies of {q} {o} for {a}"),
     ("{o}{p}关键技术及产业化", "Key technologies and industrialisation of {p} for {o}"),
@@ -35,65 +39,116 @@ PATTERNS: tuple[tuple[str, str], ...] = (
     ("基于{m}的{o}{p}", "{P} of {o} based on {m}"),
     ("{o}{p}及其在{a}中的应用", "{P} of {o} and its application in {a}"),
 )
-
-
-#: Patterns that do not use the process slot.
-_NO_PROCESS_SLOT = frozenset({1, 3, 5, 6})
+#: Slots whose terms make a pattern's keywords (novelty points).
+_KEYWORD_SLOTS: tuple[tuple[str, ...], ...] = tuple(
+    ("o", "q", "m", "a") if "{p}" not in zh else ("o", "p", "a") for zh, _ in PATTERNS
+)
+_SLOTS = ("obj", "proc", "tech", "app", "prop")
 
 
 @dataclass
 class Titles:
-    """Composed titles and the facts behind them (aligned with the input rows)."""
+    """Composed titles and the facts behind them (object arrays aligned with the rows)."""
 
-    title_zh: list[str]
-    title_en: list[str]
-    keywords_zh: list[str]
-    keywords_en: list[str]
+    title_zh: np.ndarray
+    title_en: np.ndarray
+    keywords_zh: np.ndarray
+    keywords_en: np.ndarray
     is_process: np.ndarray
-    """True where the chosen process is process/equipment development."""
-
-
-_VOWELS = frozenset("aeiou")
+    """True where the title's process is process/equipment development."""
 
 
 def _cap(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
-def compose_titles(field_idx: np.ndarray, rng: np.random.Generator) -> Titles:
-    """Compose one bilingual title per row of ``field_idx`` (indices into FIELDS).
+class _Vocab:
+    """All fields' terms of one slot as flat arrays plus per-field offsets and counts."""
 
-    Random choices are drawn as whole arrays first, so the result depends only on the
-    generator's state and the input, and per-row work is plain string formatting.
-    """
+    def __init__(self, slot: str) -> None:
+        terms = [getattr(f, slot) for f in FIELDS]
+        self.count = np.array([len(t) for t in terms])
+        self.offset = np.concatenate([[0], np.cumsum(self.count)[:-1]])
+        flat = [t for ts in terms for t in ts]
+        self.flag = np.array([zh.startswith("*") for zh, _ in flat])
+        self.zh = np.array([zh.lstrip("*") for zh, _ in flat], dtype=object)
+        self.en = np.array([en for _, en in flat], dtype=object)
+        self.en_cap = np.array([_cap(en) for _, en in flat], dtype=object)
+        self.article = np.array(
+            ["An" if en[:1] in "aeiou" else "A" for _, en in flat], dtype=object
+        )
+
+    def pick(self, field_idx: np.ndarray, u: np.ndarray) -> np.ndarray:
+        return self.offset[field_idx] + (u * self.count[field_idx]).astype(np.int64)
+
+
+_VOCAB = {slot: _Vocab(slot) for slot in _SLOTS}
+
+
+def _tokens(template: str) -> list[tuple[bool, str]]:
+    """Split ``"{o}{p}研究"`` into ``[(True,"o"), (True,"p"), (False,"研究")]``."""
+    out: list[tuple[bool, str]] = []
+    rest = template
+    while rest:
+        i = rest.find("{")
+        if i == 0:
+            j = rest.index("}")
+            out.append((True, rest[1:j]))
+            rest = rest[j + 1 :]
+        else:
+            lit = rest if i < 0 else rest[:i]
+            out.append((False, lit))
+            rest = "" if i < 0 else rest[i:]
+    return out
+
+
+_TOKENS = [(_tokens(zh), _tokens(en)) for zh, en in PATTERNS]
+
+
+def compose_titles(field_idx: np.ndarray, rng: np.random.Generator) -> Titles:
+    """Compose one bilingual title per row of ``field_idx`` (indices into FIELDS)."""
+    field_idx = np.asarray(field_idx, dtype=np.int64)
     n = len(field_idx)
     u = rng.random((n, 7))
     pat = (u[:, 0] * len(PATTERNS)).astype(np.int64)
-    zh_out: list[str] = []
-    en_out: list[str] = []
-    kz_out: list[str] = []
-    ke_out: list[str] = []
-    proc_flag = np.zeros(n, dtype=bool)
-    for i in range(n):
-        f = FIELDS[int(field_idx[i])]
-        row = u[i]
-        oi = int(row[1] * len(f.obj))
-        o = f.obj[oi]
-        o2 = f.obj[(oi + 1 + int(row[2] * (len(f.obj) - 1))) % len(f.obj)]
-        p = f.proc[int(row[3] * len(f.proc))]
-        m = f.tech[int(row[4] * len(f.tech))]
-        a = f.app[int(row[5] * len(f.app))]
-        q = f.prop[int(row[6] * len(f.prop))]
-        pz, pe = p[0].lstrip("*"), p[1]
-        k = int(pat[i])
-        proc_flag[i] = p[0].startswith("*") and k not in _NO_PROCESS_SLOT
-        tz, te = PATTERNS[k]
-        zh_out.append(tz.format(o=o[0], o2=o2[0], p=pz, m=m[0], a=a[0], q=q[0], P=pz, Q=q[0]))
-        en = te.format(o=o[1], o2=o2[1], p=pe, m=m[1], a=a[1], q=q[1], P=_cap(pe), Q=_cap(q[1]))
-        if en.startswith("A ") and en[2:3].lower() in _VOWELS:
-            en = "An " + en[2:]
-        en_out.append(_cap(en))
-        used = [o, p, a] if k not in _NO_PROCESS_SLOT else [o, q, m, a]
-        kz_out.append(";".join(t[0].lstrip("*") for t in used))
-        ke_out.append(";".join(t[1] for t in used))
-    return Titles(zh_out, en_out, kz_out, ke_out, proc_flag)
+    v = _VOCAB
+    oi = v["obj"].pick(field_idx, u[:, 1])
+    cnt = v["obj"].count[field_idx]
+    off = v["obj"].offset[field_idx]
+    o2 = off + (oi - off + 1 + (u[:, 2] * (cnt - 1)).astype(np.int64)) % cnt
+    idx = {
+        "o": ("obj", oi),
+        "o2": ("obj", o2),
+        "p": ("proc", v["proc"].pick(field_idx, u[:, 3])),
+        "m": ("tech", v["tech"].pick(field_idx, u[:, 4])),
+        "a": ("app", v["app"].pick(field_idx, u[:, 5])),
+        "q": ("prop", v["prop"].pick(field_idx, u[:, 6])),
+    }
+    out = {k: np.empty(n, dtype=object) for k in ("zh", "en", "kz", "ke")}
+    is_process = np.zeros(n, dtype=bool)
+    for k, (tzh, ten) in enumerate(_TOKENS):
+        rows = np.flatnonzero(pat == k)
+        if not len(rows):
+            continue
+
+        def term(slot: str, lang: str, rows: np.ndarray = rows) -> np.ndarray:
+            if slot in ("P", "Q", "Aq"):
+                vocab, ix = idx[slot[-1].lower()]
+                table = v[vocab].article if slot == "Aq" else v[vocab].en_cap
+                return table[ix[rows]]
+            vocab, ix = idx[slot]
+            return getattr(v[vocab], lang)[ix[rows]]
+
+        for key, tokens, lang in (("zh", tzh, "zh"), ("en", ten, "en")):
+            acc = np.full(len(rows), "", dtype=object)
+            for is_slot, tok in tokens:
+                acc = acc + (term(tok, lang) if is_slot else tok)
+            out[key][rows] = acc
+        for key, lang in (("kz", "zh"), ("ke", "en")):
+            acc = term(_KEYWORD_SLOTS[k][0], lang)
+            for slot in _KEYWORD_SLOTS[k][1:]:
+                acc = acc + ";" + term(slot, lang)
+            out[key][rows] = acc
+        if "{p}" in PATTERNS[k][0]:
+            is_process[rows] = v["proc"].flag[idx["p"][1][rows]]
+    return Titles(out["zh"], out["en"], out["kz"], out["ke"], is_process)
