@@ -66,8 +66,8 @@ class VectorIndex:
         kind: IndexKind = "exact",
         *,
         hnsw_m: int = 32,
-        ef_construction: int = 200,
-        ef_search: int = 128,
+        ef_construction: int = 128,
+        ef_search: int = 192,
         nlist: int | None = None,
         nprobe: int = 16,
     ) -> None:

@@ -1,0 +1,132 @@
+"""Embedding throughput: recsvc's pipeline vs raw ``SentenceTransformer.encode``.
+
+The pipeline is :class:`CachedEmbedder` over :class:`SentenceTransformerEmbedder`
+with an empty cache (so it hashes, encodes, normalises and writes every text); raw is
+``model.encode(..., normalize_embeddings=True)`` on the same model object, texts and
+batch size. Runs alternate (raw, pipeline, raw, pipeline …) so both share the
+machine's noise; the best run of each counts. A warm-cache re-run is shown too.
+
+Optionally (``--onnx``) the same model through sentence-transformers' ONNX backend
+(exported locally from the packaged weights, never downloaded), if ``optimum`` and
+``onnxruntime`` are installed: speed ratio and top-10 neighbour overlap.
+
+Usage:
+    .venv/bin/python benchmarks/bench_embed.py --n 512 --repeats 2 --onnx
+
+Texts: NIH grant titles + project terms from ../shared/realdata when present (short,
+technical, like commission titles + keywords), otherwise synthetic ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from recsvc.semantic import CachedEmbedder, SentenceTransformerEmbedder
+from recsvc.semantic.embedders import resolve_model_path
+
+NIH = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "realdata"
+    / "nih_sample_2014"
+    / "nih_sample.csv"
+)
+
+
+def texts(n: int) -> list[str]:
+    """``n`` distinct short technical texts."""
+    base: list[str] = []
+    if NIH.exists():
+        import pandas as pd
+
+        df = pd.read_csv(NIH)
+        for title, terms in zip(
+            df["PROJECT_TITLE"].fillna(""), df["PROJECT_TERMS"].fillna(""), strict=True
+        ):
+            words = [t.strip() for t in str(terms).split(";") if t.strip()]
+            for i in range(0, max(len(words), 1), 6):
+                base.append(f"{title}. {'; '.join(words[i : i + 6])}")
+    else:
+        base = [
+            f"novelty search project {i} on topic {i % 37} with method {i % 11}" for i in range(n)
+        ]
+    return [f"{base[i % len(base)]} ({i})" for i in range(n)]
+
+
+def timed(fn) -> tuple[float, np.ndarray]:
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--n", type=int, default=512, help="number of texts")
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--onnx", action="store_true", help="also try the ONNX backend")
+    args = ap.parse_args()
+
+    data = texts(args.n)
+    emb = SentenceTransformerEmbedder(batch_size=args.batch_size)
+    model = emb.model
+    print(f"model {emb.model_id}, {len(data)} texts, batch {args.batch_size}")
+    emb.encode(data[:32])  # warm up
+    raw_times, pipe_times = [], []
+    for _ in range(args.repeats):
+        t_raw, raw = timed(
+            lambda: model.encode(data, batch_size=args.batch_size, normalize_embeddings=True)
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            cached = CachedEmbedder(emb, tmp)
+            t_pipe, ours = timed(lambda c=cached: c.encode(data))
+            t_warm, _ = timed(lambda c=cached: c.encode(data))
+        raw_times.append(t_raw)
+        pipe_times.append(t_pipe)
+        print(
+            f"  raw {t_raw:.1f}s   pipeline (cold cache) {t_pipe:.1f}s   "
+            f"warm cache {t_warm * 1000:.0f}ms"
+        )
+    np.testing.assert_allclose(ours, raw, atol=1e-5)
+    best_raw, best_pipe = min(raw_times), min(pipe_times)
+    print(f"raw SentenceTransformer.encode: {len(data) / best_raw:.1f} texts/s")
+    print(f"recsvc pipeline (cold cache):   {len(data) / best_pipe:.1f} texts/s")
+    print(f"throughput ratio pipeline/raw:  {best_raw / best_pipe:.3f}  (target >= 0.9)")
+    if args.onnx:
+        onnx(emb, data, raw, args.batch_size, best_raw)
+
+
+def onnx(
+    emb: SentenceTransformerEmbedder, data: list[str], ref: np.ndarray, bs: int, t_ref: float
+) -> None:
+    """The ONNX backend, exported locally from the packaged weights, if it can run offline."""
+    folder = resolve_model_path(emb.name)
+    try:
+        from sentence_transformers import SentenceTransformer
+
+        model = SentenceTransformer(str(folder), backend="onnx", local_files_only=True)
+    except Exception as exc:  # optimum / onnxruntime missing or export impossible offline
+        print(f"ONNX backend unavailable offline: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+        return
+    model.encode(data[:32])
+    t, vecs = timed(lambda: model.encode(data, batch_size=bs, normalize_embeddings=True))
+    sims_ref, sims = ref @ ref.T, vecs @ vecs.T
+    top_ref, top = np.argsort(-sims_ref, 1)[:, 1:11], np.argsort(-sims, 1)[:, 1:11]
+    overlap = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(top_ref, top, strict=True)])
+    print(
+        f"ONNX backend: {len(data) / t:.1f} texts/s, speed ratio vs torch {t_ref / t:.2f}x, "
+        f"top-10 overlap {overlap:.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
