@@ -44,10 +44,11 @@ POINTER = "registry.json"
 SUBFOLDERS = ("value", "clv", "ranker", "plots")
 _VERSION_RE = re.compile(r"^v\d{8}-\d{6}(-\d+)?$")
 
-#: Metrics compared by the champion/challenger gate: (path in metrics.json, higher is better).
-GATE_METRICS: tuple[tuple[tuple[str, ...], bool], ...] = (
-    (("value", "auc"), True),
-    (("ranker", "ndcg@5"), True),
+#: Metrics compared by the champion/challenger gate: (alternative paths in metrics.json,
+#: higher is better). The first path found in both versions is compared.
+GATE_METRICS: tuple[tuple[tuple[tuple[str, ...], ...], bool], ...] = (
+    ((("value", "auc"),), True),
+    ((("ranker", "ndcg@5"), ("ranker", "ranker_holdout_ndcg5"), ("ranker", "ndcg5")), True),
 )
 
 
@@ -199,10 +200,12 @@ class Registry:
                     f"{cm.get('eval_cutoff')}: not comparable (use --force)"
                 )
         better, compared = [], []
-        for path, higher in GATE_METRICS:
-            a, b = _get(ch, path), _get(cm, path)
-            if a is None or b is None:
+        for paths, higher in GATE_METRICS:
+            found = [(p, _get(ch, p), _get(cm, p)) for p in paths]
+            found = [(p, a, b) for p, a, b in found if a is not None and b is not None]
+            if not found:
                 continue
+            path, a, b = found[0]
             name = ".".join(path)
             compared.append(f"{name} {a:.4f} vs {b:.4f}")
             diff = (a - b) if higher else (b - a)

@@ -20,6 +20,61 @@ from recsvc.store.frames import Frames
 
 DAYS_PER_MONTH = 30.4375
 PURCHASED = ("paid", "delivered")
+HALF_LIFE_MONTHS = 12.0
+"""Half-life of the decayed (exponentially weighted) counts."""
+SEVERITY_BURDEN = {"general": 0.5, "serious": 1.0, "critical": 1.5}
+PERSONAL_TOUCH = ("visit", "training", "meeting")
+"""Interaction kinds that count fully in the decayed contact intensity (others 0.3)."""
+
+
+def _decay(months: pd.Series) -> pd.Series:
+    return 0.5 ** (months / HALF_LIFE_MONTHS)
+
+
+def _decayed_activity(cl: pd.DataFrame, f: Frames, cutoff: pd.Timestamp) -> dict[str, pd.Series]:
+    """Exponentially decayed counts (half-life 12 months): recent bursts weigh most."""
+    cm = f.commissions
+    w = _decay(_months(cutoff, cm["commissioned_on"]))
+    cid = cm["client_id"]
+    field = cm["industry_type"].fillna("unknown").astype(str)
+    home = cid.map(cl["industry_field"].fillna("unknown").astype(str))
+    purpose = cm["purpose"].astype(str)
+    dev = purpose.isin(["product_development", "market_entry"])
+    per_field = w.groupby([cid, field]).sum()
+    out: dict[str, pd.Series] = {
+        "decayed_commissions": w.groupby(cid).sum(),
+        "field_intensity_max": per_field.groupby(level=0).max(),
+        "home_field_intensity": w[field == home].groupby(cid[field == home]).sum(),
+        "decayed_patent": w[purpose == "patent_application"].groupby(cid).sum(),
+        "decayed_development": w[dev].groupby(cid[dev]).sum(),
+        "decayed_entry": w[dev & (field != home)].groupby(cid[dev & (field != home)]).sum(),
+        "decayed_award": w[purpose == "award_application"].groupby(cid).sum(),
+    }
+    od = f.orders[f.orders["status"].isin(PURCHASED)]
+    out["decayed_purchases"] = (
+        _decay(_months(cutoff, od["ordered_on"])).groupby(od["client_id"]).sum()
+    )
+    it = f.interactions
+    touch = np.where(it["kind"].astype(str).isin(PERSONAL_TOUCH), 1.0, 0.3)
+    out["decayed_contact"] = (
+        (touch * _decay(_months(cutoff, it["occurred_on"]))).groupby(it["client_id"]).sum()
+    )
+    cp = f.complaints
+    burden = cp["severity"].astype(str).map(SEVERITY_BURDEN).fillna(0.5)
+    out["decayed_complaints"] = (
+        (burden * _decay(_months(cutoff, cp["opened_at"]))).groupby(cp["client_id"]).sum()
+    )
+    fb = f.feedback[f.feedback["overall"].notna()].sort_values("received_on", kind="stable")
+    if len(fb):
+        # EMA with weight 0.3 on each new score, starting from a neutral 4.0
+        back = fb.groupby("client_id").cumcount(ascending=False)
+        n = fb.groupby("client_id")["overall"].transform("size")
+        part = 0.3 * 0.7**back * fb["overall"]
+        ema = (
+            part.groupby(fb["client_id"]).sum() + (0.7 ** n.groupby(fb["client_id"]).first()) * 4.0
+        )
+        out["satisfaction_ema"] = ema
+    return out
 
 
 def _months(cutoff: pd.Timestamp, dates: pd.Series) -> pd.Series:
@@ -183,6 +238,12 @@ def _field_features(
     field = cm["industry_type"].fillna("unknown").astype(str)
     n12 = field[m < 12].value_counts()
     nprev = field[(m >= 12) & (m < 24)].value_counts()
+    n_old = field[(m >= 24) & (m < 36)].value_counts()
+    fields_all = n12.index.union(n_old.index)
+    growth = (
+        np.log(n12.reindex(fields_all, fill_value=0) + 1)
+        - np.log(n_old.reindex(fields_all, fill_value=0) + 1)
+    ) / 2
     momentum = np.log(
         (n12.reindex(n12.index.union(nprev.index), fill_value=0) + 1)
         / (nprev.reindex(n12.index.union(nprev.index), fill_value=0) + 1)
@@ -197,8 +258,25 @@ def _field_features(
     per_field = buyer.groupby(client_field).agg(["sum", "count"])
     s = client_field.map(per_field["sum"]) - buyer
     c = client_field.map(per_field["count"]) - 1
+    # five-year log-linear trend of commission volume per field (slope per year)
+    year_back = np.floor(m / 12)
+    last5 = year_back < 5
+    counts = pd.crosstab(field[last5], year_back[last5]).reindex(columns=range(5), fill_value=0)
+    t = -np.arange(5, dtype=float)
+    logc = np.log(counts.to_numpy(dtype=float) + 1)
+    slope = ((logc - logc.mean(axis=1, keepdims=True)) @ (t - t.mean())) / np.sum(
+        (t - t.mean()) ** 2
+    )
+    trend = pd.Series(slope, index=counts.index)
+    peer_od = od[od["status"].isin(PURCHASED) & (_months(cutoff, od["ordered_on"]) < 36)]
+    own = peer_od.groupby("client_id").size().reindex(cl.index, fill_value=0).astype(float)
+    per_field_buys = own.groupby(client_field).sum()
+    peer_rate = (client_field.map(per_field_buys) - own) / c.where(c > 0)
     return {
+        "field_growth_5y": client_field.map(trend).astype(float).fillna(0.0),
+        "field_peer_purchases": peer_rate,
         "field_momentum": client_field.map(momentum).astype(float).fillna(0.0),
+        "field_growth_3y": client_field.map(growth).astype(float).fillna(0.0),
         "client_fields_momentum": weights.groupby(recent["client_id"]).mean(),
         "field_buyer_rate": (s / c).where(c > 0),
     }
@@ -268,6 +346,7 @@ def client_features(
     parts.update(_feedback(f.feedback, cutoff))
     parts.update(_complaints(f.complaints, cutoff))
     parts.update(_field_features(cl, f.commissions, f.orders, cutoff))
+    parts.update(_decayed_activity(cl, f, cutoff))
     if semantic is not None:
         parts.update(_semantic_features(semantic, f.commissions, f.orders, cutoff))
     out = pd.DataFrame({k: v.reindex(cl.index) for k, v in parts.items()}, index=cl.index).astype(
@@ -277,6 +356,7 @@ def client_features(
         c
         for c in out.columns
         if (c.startswith(("n_", "purpose_")) and not c.startswith("n_subject"))
+        or c.startswith(("decayed_", "field_intensity", "home_field"))
         or c in ("fee_total", "fee_12m", "spend_value_added", "purchases_24m", "commission_trend")
     ]
     out[zero_fill] = out[zero_fill].fillna(0.0)

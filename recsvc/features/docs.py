@@ -131,6 +131,35 @@ FEATURES: dict[str, FeatureDoc] = {
     "semantic_sim_buyers": _D(
         "研究方向与近期购买客户的相似度", "similarity of research directions to recent buyers", 1
     ),
+    "field_growth_5y": _D(
+        "所在行业五年委托增长趋势", "five-year growth trend of the client's industry", 1
+    ),
+    "field_peer_purchases": _D(
+        "同行业客户人均增值服务购买", "value-added purchases per industry peer (3 years)", 1
+    ),
+    "field_growth_3y": _D(
+        "所在行业三年委托增长率", "yearly growth of the client's industry (3 years)", 1
+    ),
+    # -- decayed activity (half-life 12 months) ------------------------------------------
+    "decayed_commissions": _D("近期委托强度", "recent commission intensity", 1),
+    "field_intensity_max": _D(
+        "同一领域近期委托强度", "recent commissions concentrated in one field", 1
+    ),
+    "home_field_intensity": _D(
+        "主营行业近期委托强度", "recent commissions in the client's own industry", 1
+    ),
+    "decayed_patent": _D("近期专利申请类委托", "recent commissions for patent applications", 1),
+    "decayed_development": _D(
+        "近期产品开发/市场进入类委托", "recent product-development or market-entry commissions", 1
+    ),
+    "decayed_entry": _D(
+        "近期跨行业开发类委托", "recent development commissions outside the home industry", 1
+    ),
+    "decayed_award": _D("近期报奖类委托", "recent commissions for award applications", 1),
+    "decayed_purchases": _D("近期增值服务购买强度", "recent value-added purchases", 0),
+    "decayed_contact": _D("近期走访与联系强度", "recent visits and contacts", 1),
+    "decayed_complaints": _D("近期投诉负担", "recent complaint burden", -1),
+    "satisfaction_ema": _D("满意度（指数平滑）", "satisfaction (smoothed)", 1, "score"),
     # -- relationship --------------------------------------------------------------------------
     "months_since_registration": _D("建档时长", "time since registration", 0, "months"),
     "months_since_last_activity": _D(

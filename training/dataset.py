@@ -1,0 +1,77 @@
+"""Labels, backtest cutoffs and the point-in-time training table.
+
+Label: a client is *high-value at T* if it buys a value-added service (an order with
+status ``paid`` or ``delivered``) in ``[T, T + horizon_months)``; when
+``settings.high_value_spend_threshold`` is above 0, its value-added spend in that window
+must exceed the threshold instead.
+
+Cutoffs: ``C_0 = today - horizon`` (the latest cutoff whose label window is complete),
+then one per year back: ``C_k = C_0 - k years``, ``k = 0 … backtest_cutoffs``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from recsvc.features import client_features
+from recsvc.store.frames import Frames
+from recsvc.value.service import scoring_cutoff
+
+PURCHASED = ("paid", "delivered")
+
+
+def labels(frames: Frames, cutoff: Any, settings: Any, index: pd.Index | None = None) -> pd.Series:
+    """1 if the client is high-value at ``cutoff`` (see module docstring), else 0."""
+    t0 = pd.Timestamp(cutoff)
+    t1 = t0 + pd.DateOffset(months=settings.horizon_months)
+    od = frames.orders
+    window = od[(od["ordered_on"] >= t0) & (od["ordered_on"] < t1) & od["status"].isin(PURCHASED)]
+    spend = (
+        pd.to_numeric(window["amount"], errors="coerce")
+        .fillna(0)
+        .groupby(window["client_id"])
+        .sum()
+    )
+    threshold = float(settings.high_value_spend_threshold)
+    positive = spend[spend > threshold] if threshold > 0 else spend
+    idx = index if index is not None else frames.clients["client_id"]
+    return pd.Series(
+        pd.Index(idx).isin(positive.index).astype(int),
+        index=pd.Index(idx, name="client_id"),
+        name="y",
+    )
+
+
+def backtest_cutoffs(frames: Frames, settings: Any) -> list[pd.Timestamp]:
+    """``[C_0, C_1, …]`` newest first, on month starts (see module docstring)."""
+    today = scoring_cutoff(frames, settings)
+    c0 = (today - pd.DateOffset(months=settings.horizon_months)).to_period("M").to_timestamp()
+    return [c0 - pd.DateOffset(years=k) for k in range(settings.backtest_cutoffs + 1)]
+
+
+@dataclass
+class Snapshot:
+    """Features and labels of every client known at one cutoff."""
+
+    cutoff: pd.Timestamp
+    X: pd.DataFrame
+    y: pd.Series
+
+
+def snapshot(frames: Frames, cutoff: pd.Timestamp, settings: Any, semantic: Any = None) -> Snapshot:
+    X = client_features(frames, cutoff, semantic, dormant_months=settings.dormant_months)
+    return Snapshot(cutoff, X, labels(frames, cutoff, settings, X.index))
+
+
+def stack(snapshots: list[Snapshot]) -> tuple[pd.DataFrame, pd.Series]:
+    """Concatenate snapshots into one training table (rows = client x cutoff)."""
+    X = pd.concat(
+        [s.X for s in snapshots], keys=[s.cutoff for s in snapshots], names=["cutoff", "client_id"]
+    )
+    y = pd.concat(
+        [s.y for s in snapshots], keys=[s.cutoff for s in snapshots], names=["cutoff", "client_id"]
+    )
+    return X, y

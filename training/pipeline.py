@@ -1,0 +1,308 @@
+"""The training pipeline: frames → features → value model + CLV → ranker → portal → registry.
+
+``train(settings)`` is what ``recsvc train`` and the API's training job run. Optional
+steps (semantic layer, ranker, portal precomputation) are skipped only when their
+module is absent; once present, their errors propagate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import importlib.util
+import json
+import logging
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from recsvc.errors import Conflict, NotReady
+from recsvc.features import client_features, stage_names
+from recsvc.registry import Registry, write_json
+from recsvc.store.frames import Frames
+from recsvc.value.clv import WEEKS_PER_YEAR
+from recsvc.value.segments import assign_segments, segment_thresholds
+from recsvc.value.service import scoring_cutoff
+from training.clv import clv_backtest, fit_clv
+from training.dataset import backtest_cutoffs, snapshot
+from training.plots import write_plots
+from training.value import DEFAULT_PARAMS, rescore_champion, train_value
+
+log = logging.getLogger(__name__)
+
+STEPS = (
+    "load data",
+    "features",
+    "value model",
+    "CLV",
+    "write artifacts",
+    "ranker",
+    "portal",
+    "register",
+)
+
+
+def code_version() -> str | None:
+    """The git commit of the checkout, if there is one."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def data_summary(frames: Frames, today: pd.Timestamp) -> dict[str, Any]:
+    """Row counts and date range of the snapshot the version was trained on."""
+    return {
+        "as_of": str(today.date()),
+        "clients": len(frames.clients),
+        "commissions": len(frames.commissions),
+        "orders": len(frames.orders),
+        "interactions": len(frames.interactions),
+        "feedback": len(frames.feedback),
+        "complaints": len(frames.complaints),
+        "first_commission": str(frames.commissions["commissioned_on"].min())[:10]
+        if len(frames.commissions)
+        else None,
+        "last_activity": str(frames.latest_date.date()),
+    }
+
+
+def load_semantic(settings: Any) -> Any:
+    """The saved semantic layer, or None when the module or the index is missing."""
+    if importlib.util.find_spec("recsvc.semantic") is None:
+        return None
+    from recsvc.semantic import SemanticLayer
+
+    try:
+        return SemanticLayer.load(settings)
+    except NotReady as exc:
+        log.info("semantic layer not used: %s", exc.detail)
+        return None
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str], None]]:
+    if not enabled:
+        yield lambda msg: log.info("train: %s", msg)
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=False
+    ) as bar:
+        task = bar.add_task("training", total=len(STEPS))
+        seen: set[str] = set()
+
+        def step(msg: str) -> None:
+            head = msg.split(":")[0]
+            if head in STEPS and head not in seen:
+                seen.add(head)
+                bar.update(task, completed=len(seen) - 1)
+            bar.update(task, description=msg)
+
+        yield step
+        bar.update(task, completed=len(STEPS), description="done")
+
+
+def _segment_summary(features: pd.DataFrame, segments: pd.Series) -> dict[str, Any]:
+    counts = segments.value_counts()
+    enterprise = features["kind_enterprise"] > 0
+    active = ~segments.isin(["new", "dormant"])
+    ent = segments[enterprise & active].value_counts(normalize=True)
+    return {
+        "counts": {k: int(v) for k, v in counts.items()},
+        "active_enterprise_share": {k: round(float(v), 4) for k, v in ent.items()},
+    }
+
+
+def _optional_ranker(
+    settings: Any, frames: Frames, semantic: Any, folder: Path, progress: bool
+) -> dict[str, float] | None:
+    if importlib.util.find_spec("training.ranker") is None:
+        log.info("training.ranker not present; ranker step skipped")
+        return None
+    ranker = importlib.import_module("training.ranker")
+    return ranker.train(settings, frames, semantic, folder, progress=progress)
+
+
+def _optional_portal(settings: Any, frames: Frames, semantic: Any, folder: Path) -> int | None:
+    try:
+        recommend = importlib.import_module("recsvc.recommend")
+    except ImportError:
+        log.info("recsvc.recommend not importable; portal precomputation skipped")
+        return None
+    precompute = getattr(recommend, "precompute_portal", None)
+    if precompute is None:
+        log.info("recsvc.recommend.precompute_portal not present; skipped")
+        return None
+    return int(precompute(settings, frames, semantic, folder))
+
+
+def _track(
+    settings: Any, version: str, meta: dict[str, Any], metrics: dict[str, Any], folder: Path
+) -> None:
+    """Log the run to MLflow (local sqlite store under models_dir)."""
+    try:
+        import mlflow
+    except ImportError:
+        log.info("mlflow not installed; run not tracked")
+        return
+    root = Path(settings.models_dir).resolve()
+    mlflow.set_tracking_uri(f"sqlite:///{root / 'mlflow.db'}")
+    name = "recsvc-value"
+    if mlflow.get_experiment_by_name(name) is None:
+        mlflow.create_experiment(name, artifact_location=(root / "mlruns").as_uri())
+    mlflow.set_experiment(name)
+    flat = pd.json_normalize(
+        {k: v for k, v in metrics.items() if k in ("value", "baselines", "clv", "ranker")}, sep="."
+    ).iloc[0]
+    numeric = {
+        k.replace("@", "_at_").replace("%", "pct"): float(v)
+        for k, v in flat.items()
+        if isinstance(v, int | float)
+    }
+    with mlflow.start_run(run_name=version):
+        mlflow.set_tags({"version": version, "code_version": str(meta.get("code_version"))})
+        mlflow.log_params({f"value.{k}": v for k, v in meta["params"]["value"].items()})
+        mlflow.log_params(
+            {"eval_cutoff": metrics.get("eval_cutoff"), "as_of": meta["data"]["as_of"]}
+        )
+        mlflow.log_metrics(numeric)
+        mlflow.log_artifact(str(folder / "meta.json"))
+        mlflow.log_artifact(str(folder / "metrics.json"))
+        mlflow.log_artifacts(str(folder / "plots"), artifact_path="plots")
+
+
+def train(
+    settings: Any,
+    *,
+    progress: bool = False,
+    force: bool = False,
+    frames: Frames | None = None,
+    semantic: Any = None,
+    params: dict[str, Any] | None = None,
+    track: bool | None = None,
+    optional_steps: bool = True,
+) -> str:
+    """Train value model, CLV and (when present) the ranker; register; promote if it wins.
+
+    Args:
+        settings: :class:`recsvc.config.Settings`.
+        progress: show a rich progress bar.
+        force: promote even if the challenger does not beat the active version.
+        frames: a snapshot to train on (default: ``load_frames`` of the store).
+        semantic: a semantic layer (default: the saved one, if any).
+        params: value-model hyperparameters overriding :data:`DEFAULT_PARAMS`.
+        track: log the run to MLflow (default: yes, except in the test environment).
+        optional_steps: run the ranker and portal steps when their modules exist
+            (tests of the value side turn them off).
+
+    Returns:
+        The new version name (active or not, see ``metrics.json["promotion"]``).
+    """
+    track = settings.environment != "test" if track is None else track
+    params = {**DEFAULT_PARAMS, **(params or {})}
+    with _progress(progress) as step:
+        step("load data")
+        if frames is None:
+            from recsvc.store import Database, load_frames
+
+            db = Database.from_settings(settings)
+            db.upgrade()
+            frames = load_frames(db)
+            db.dispose()
+            if semantic is None:
+                semantic = load_semantic(settings)
+        today = scoring_cutoff(frames, settings)
+        cutoffs = backtest_cutoffs(frames, settings)
+        snaps = []
+        for c in cutoffs:
+            step(f"features: cutoff {c.date()}")
+            snaps.append(snapshot(frames, c, settings, semantic))
+        today_X = client_features(frames, today, semantic, dormant_months=settings.dormant_months)
+
+        step("value model: backtest and final fit")
+        result = train_value(snaps, params, step)
+        metrics = result.metrics
+
+        step("CLV: BG/NBD + Gamma-Gamma")
+        clv = fit_clv(frames, today, WEEKS_PER_YEAR)
+        metrics["clv"] = {
+            "params": {**clv.bgnbd, **(clv.gamma_gamma or {})},
+            "backtest": clv_backtest(frames, cutoffs[0], WEEKS_PER_YEAR),
+        }
+
+        step("write artifacts")
+        registry = Registry(settings.models_dir)
+        version, folder = registry.create()
+        result.model.save(folder / "value")
+        thresholds = segment_thresholds(today_X, settings)
+        write_json(folder / "value" / "segments.json", thresholds)
+        segments = assign_segments(today_X, settings, thresholds)
+        metrics["segments"] = _segment_summary(today_X, segments)
+        metrics["stages"] = {
+            k: int(v) for k, v in stage_names(today_X["relationship_stage"]).value_counts().items()
+        }
+        result.backtest.to_csv(folder / "value" / "backtest.csv", float_format="%.6g")
+        clv.save(folder / "clv")
+        reports = Path(settings.reports_dir) / version
+        write_plots(result.backtest, result.model.importance(), [folder / "plots", reports])
+        active = registry.active()
+        if (
+            active is not None
+            and registry.metrics(active).get("eval_cutoff") != metrics["eval_cutoff"]
+        ):
+            step("value model: re-scoring the champion on this backtest")
+            metrics["champion"] = rescore_champion(snaps, registry.meta(active))
+        meta = {
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "code_version": code_version(),
+            "data": data_summary(frames, today),
+            "params": {
+                "value": params,
+                "horizon_months": settings.horizon_months,
+                "backtest_cutoffs": settings.backtest_cutoffs,
+            },
+            "features": result.model.feature_names,
+            "cutoffs": [str(c.date()) for c in cutoffs],
+            "semantic": semantic is not None,
+        }
+        registry.write_meta(version, meta)
+        registry.write_metrics(version, metrics)
+
+        step("ranker")
+        ranker_metrics = None
+        if optional_steps:
+            ranker_metrics = _optional_ranker(settings, frames, semantic, folder, progress)
+        if ranker_metrics is not None:
+            metrics["ranker"] = ranker_metrics
+        step("portal")
+        n_portal = _optional_portal(settings, frames, semantic, folder) if optional_steps else None
+        if n_portal is not None:
+            metrics["portal_recs"] = n_portal
+
+        step("register")
+        registry.write_metrics(version, metrics)
+        try:
+            reason = registry.promote(version, force=force)
+            metrics["promotion"] = {"promoted": True, "reason": reason}
+        except Conflict as exc:
+            metrics["promotion"] = {"promoted": False, "reason": exc.detail}
+            log.warning("version %s registered but not promoted: %s", version, exc.detail)
+        registry.write_metrics(version, metrics)
+        if track:
+            _track(settings, version, meta, metrics, folder)
+    log.info("trained %s: %s", version, json.dumps(metrics["value"], default=str))
+    return version
