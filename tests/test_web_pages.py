@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from recsvc.store import Database
@@ -93,3 +94,19 @@ def test_every_post_form_carries_the_csrf_token(web_app: TestClient, web_keys: K
         forms = html.count('method="post"')
         assert forms >= 2, path
         assert html.count('name="csrf_token"') >= forms, path
+
+
+def test_an_unexpected_error_is_a_calm_html_page(
+    web_app: TestClient, web_keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = web_app.app.state.services  # type: ignore[attr-defined]
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services, "search", broken)
+    sign_in(web_app, web_keys.librarian)
+    resp = web_app.get("/console/search?q=x")
+    assert resp.status_code == 500
+    assert resp.headers["content-type"].startswith("text/html")
+    assert "出错了" in resp.text and "boom" not in resp.text

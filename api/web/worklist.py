@@ -25,7 +25,7 @@ router = APIRouter()
 PAGE_SIZE = 20
 MAX_PAGE = 50
 #: Rows in an export: this week's calls, not the whole client base.
-EXPORT_ROWS = 100
+EXPORT_ROWS = 50
 #: At most this many ranked rows are scanned for an industry-field filter.
 FIELD_SCAN = 400
 SEGMENTS = ("key", "potential", "general", "new", "dormant")
