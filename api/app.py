@@ -47,9 +47,13 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owned:
-            container.close()
+        stop = container.watch_registry()
+        try:
+            yield
+        finally:
+            stop.set()
+            if owned:
+                container.close()
 
     app = FastAPI(
         title="recsvc",

@@ -249,6 +249,9 @@ class RecommendationsPublic(BaseModel):
     served_from: Literal["precomputed", "live"]
     data: list[RecommendationPublic]
     count: int
+    actions: list[ActionPublic] = Field(
+        default_factory=list, description="Relationship actions beside the products (staff)"
+    )
 
 
 class SimilarClientPublic(BaseModel):
@@ -286,17 +289,23 @@ class SearchHitsPublic(BaseModel):
 
 
 class WorklistRowPublic(BaseModel):
+    """One client to contact: its best offer, the probability it buys, and why."""
+
+    rank: int
     client_external_id: str
     client_name: str | None = None
     segment: str | None = None
+    industry_field: str | None = None
     account_manager: str | None = None
     score: float | None = None
+    expected_value: float | None = None
     product_code: str | None = None
     product_name_zh: str | None = None
     product_name_en: str | None = None
     reason_zh: str | None = None
     reason_en: str | None = None
-    extra: dict[str, Any] = {}
+    action_zh: str | None = None
+    action_en: str | None = None
 
 
 class WorklistPublic(BaseModel):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi import Request, Response
 
-from api.schemas import RecommendationPublic, RecommendationsPublic
+from api.schemas import ActionPublic, RecommendationPublic, RecommendationsPublic
 from recsvc.services import RecResult
 
-__all__ = ["MODEL_VERSION_HEADER", "recommendations_response"]
+__all__ = ["MODEL_VERSION_HEADER", "encoded_recommendations_response", "recommendations_response"]
 
 MODEL_VERSION_HEADER = "X-Model-Version"
 
@@ -17,11 +19,7 @@ def recommendations_response(
 ) -> RecommendationsPublic:
     """The body for a recommendation list; sets ``X-Model-Version`` and counts it."""
     response.headers[MODEL_VERSION_HEADER] = result.version
-    metrics = request.app.state.metrics
-    if result.items:
-        metrics.recommendations.labels(
-            result.surface.value, result.version, result.served_from
-        ).inc(len(result.items))
+    _count(result, request)
     data = [RecommendationPublic(**item) for item in result.items]
     return RecommendationsPublic(
         client_external_id=client_external_id,
@@ -30,4 +28,37 @@ def recommendations_response(
         served_from=result.served_from,
         data=data,
         count=len(data),
+        actions=[ActionPublic(**a) for a in result.actions],
+    )
+
+
+def _count(result: RecResult, request: Request) -> None:
+    if result.n:
+        request.app.state.metrics.recommendations.labels(
+            result.surface.value, result.version, result.served_from
+        ).inc(result.n)
+
+
+def encoded_recommendations_response(
+    result: RecResult, client_external_id: str, request: Request
+) -> Response:
+    """The same body as :func:`recommendations_response` for a list stored as JSON,
+    assembled from bytes (the portal's precomputed fast path; no re-encoding)."""
+    assert result.encoded is not None
+    _count(result, request)
+    head = json.dumps(
+        {
+            "client_external_id": client_external_id,
+            "surface": result.surface.value,
+            "model_version": result.version,
+            "served_from": result.served_from,
+            "count": result.n,
+            "actions": [],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode("utf-8")
+    body = head[:-1] + b',"data":' + result.encoded + b"}"
+    return Response(
+        body, media_type="application/json", headers={MODEL_VERSION_HEADER: result.version}
     )

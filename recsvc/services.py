@@ -21,6 +21,8 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import logging
 import re
 import subprocess
@@ -41,8 +43,10 @@ from recsvc.auth import Principal, verify_key
 from recsvc.config import Settings
 from recsvc.errors import Conflict, InvalidInput, NotFound, NotReady, Problem
 from recsvc.ingest import import_file
-from recsvc.recommend import feedback
+from recsvc.recommend import Recommender, feedback, load_portal_recs
+from recsvc.recommend import worklist as recommend_worklist
 from recsvc.recommend.feedback import Shown
+from recsvc.recommend.worklist import WorklistRow
 from recsvc.registry import Registry
 from recsvc.semantic import Embedder, SearchHit, SemanticLayer
 from recsvc.store.db import Database
@@ -61,17 +65,37 @@ from recsvc.store.models import (
     TrainingJob,
 )
 from recsvc.value import STRATEGIES, ValueService
-from recsvc.value.clv import CLV_COLUMNS
+from recsvc.value.clv import CLV_COLUMNS, clv_summary
+from recsvc.value.service import scoring_cutoff
 
 __all__ = ["ClientFilters", "ModelBundle", "RecResult", "Services", "WorklistFilters"]
 
 log = logging.getLogger(__name__)
 
 _KEY_CACHE_SECONDS = 5.0
+_KEEP_BUNDLES = 2
 #: How the server runs a training job: the hidden CLI command in a fresh interpreter,
 #: so :mod:`training` is never imported by the serving process.
 _TRAIN_JOB_ARGV = (sys.executable, "-c", "from recsvc.cli import main; main()", "train-job")
 _IMPORT_SUFFIXES = frozenset({".csv", ".xlsx", ".json", ".jsonl"})
+#: Worklist columns as exported: public name → Chinese heading.
+WORKLIST_COLUMNS: dict[str, str] = {
+    "rank": "序号",
+    "client_external_id": "客户编号",
+    "client_name": "客户名称",
+    "segment": "客户分类",
+    "industry_field": "行业领域",
+    "account_manager": "负责人",
+    "product_code": "产品代码",
+    "product_name_zh": "推荐产品",
+    "product_name_en": "产品(英文)",
+    "score": "购买概率",
+    "expected_value": "期望价值",
+    "reason_zh": "推荐理由",
+    "reason_en": "理由(英文)",
+    "action_zh": "关系维护动作",
+    "action_en": "动作(英文)",
+}
 #: Search-hit metadata that may leave the service (internal ids never do).
 _PUBLIC_HIT_META = ("external_id", "product_code", "summary_zh", "category", "ordered_on")
 
@@ -84,7 +108,9 @@ class ModelBundle:
         version: the registry version.
         path: its folder.
         recommender: the serving recommender bound to today's snapshot.
-        portal_recs: precomputed portal lists by internal client id (response items).
+        portal_recs: precomputed portal lists by internal client id, each kept as
+            ``(count, JSON array of response items)``: compact in memory, and served
+            without re-encoding.
         value: the value service (value model, CLV, segment thresholds).
         features: client features as of today (index ``client_id``).
         scores: probability, segment, stage and CLV per client as of today.
@@ -94,21 +120,38 @@ class ModelBundle:
     version: str
     path: Path
     recommender: Any = None
-    portal_recs: Mapping[int, list[dict[str, Any]]] = field(default_factory=dict)
+    portal_recs: Mapping[int, tuple[int, bytes]] = field(default_factory=dict)
     value: ValueService | None = None
     features: pd.DataFrame | None = None
     scores: pd.DataFrame | None = None
     loaded_at: float = field(default_factory=time.time)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    """Serialises live recommender calls (the recommender keeps per-call state)."""
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Per-bundle memo (worklists are deterministic for one bundle)."""
 
 
 @dataclass(frozen=True)
 class RecResult:
-    """Recommendations as served: which model, which surface, precomputed or live."""
+    """Recommendations as served: which model, which surface, precomputed or live.
+
+    ``items`` are products; ``actions`` the relationship actions of the client's segment
+    strategy, kept in their own slots beside the products.
+    """
 
     version: str
     surface: Surface
     served_from: str
     items: list[dict[str, Any]]
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    encoded: bytes | None = None
+    """The items as a JSON array, when served precomputed with ``raw=True``."""
+    count: int | None = None
+
+    @property
+    def n(self) -> int:
+        """How many items (also when only ``encoded`` is set)."""
+        return self.count if self.count is not None else len(self.items)
 
 
 @dataclass(frozen=True)
@@ -151,8 +194,9 @@ class Services:
         self._admin_lock = threading.RLock()
         self._key_cache: dict[str, tuple[float, Principal]] = {}
         self._jobs: dict[str, subprocess.Popen[bytes]] = {}
-        self._bundle_loader: Callable[[Services, str], ModelBundle] | None = None
+        self._bundle_loader: Callable[[Services, str], ModelBundle] = load_bundle
         self._semantic: SemanticLayer | None = None
+        self._recent: dict[str, ModelBundle] = {}
         self._embedder = embedder
         self._job_argv = list(job_argv or _TRAIN_JOB_ARGV)
 
@@ -215,25 +259,51 @@ class Services:
 
     def reload_model(self, version: str | None = None) -> ModelBundle | None:
         """Load ``version`` (default: the registry's active one) and swap it in atomically."""
-        if self._bundle_loader is None:
-            return self._bundle
-        if version is None:
-            version = self._active_version()
+        with self._admin_lock:
             if version is None:
-                return self._bundle
-        current = self._bundle
-        if current is not None and current.version == version:
-            return current
-        bundle = self._load(version)
-        self._swap(bundle)
-        return bundle
+                version = self._active_version()
+                if version is None:
+                    return self._bundle
+            current = self._bundle
+            if current is not None and current.version == version:
+                return current
+            bundle = self._load(version)
+            self._swap(bundle)
+            return bundle
 
     def _load(self, version: str) -> ModelBundle:
-        """Load a bundle completely (nobody sees it before it is whole)."""
-        loader = self._bundle_loader
-        if loader is None:
-            raise NotReady("the recommender is not available in this build")
-        return loader(self, version)
+        """Load a bundle completely (nobody sees it before it is whole).
+
+        The last few bundles stay in memory, so swapping back (rollback, alternating
+        promotes) is instant; an import into the store forgets them.
+        """
+        bundle = self._recent.get(version)
+        if bundle is None:
+            bundle = self._bundle_loader(self, version)
+            self._recent[version] = bundle
+            while len(self._recent) > _KEEP_BUNDLES:
+                self._recent.pop(next(iter(self._recent)))
+        return bundle
+
+    def data_changed(self) -> None:
+        """The store changed (an import): reload the serving version on fresh data, in
+        the background; requests keep using the current bundle until the swap."""
+        self._recent.clear()
+        bundle = self._bundle
+        if bundle is None:
+            return
+
+        def reload() -> None:
+            with self._admin_lock:
+                current = self._bundle
+                if current is None:
+                    return
+                try:
+                    self._swap(self._bundle_loader(self, current.version))
+                except Exception:  # the old bundle keeps serving
+                    log.exception("reloading %s after an import failed", current.version)
+
+        threading.Thread(target=reload, name="reload-after-import", daemon=True).start()
 
     def _swap(self, bundle: ModelBundle) -> None:
         with self._swap_lock:
@@ -252,8 +322,22 @@ class Services:
         active = self._active_version()
         bundle = self._bundle
         if active is not None and (bundle is None or bundle.version != active):
-            with self._admin_lock:
-                self.reload_model(active)
+            self.reload_model(active)
+
+    def watch_registry(self, interval: float = 5.0) -> threading.Event:
+        """Follow promotions made by other processes (``recsvc models promote``): poll the
+        registry pointer every ``interval`` seconds. Set the returned event to stop."""
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(interval):
+                try:
+                    self.refresh_if_changed()
+                except Exception:  # keep serving the current bundle
+                    log.exception("following the registry failed")
+
+        threading.Thread(target=loop, name="registry-watch", daemon=True).start()
+        return stop
 
     def model_version(self, version: str) -> str:
         """``version`` if it is registered.
@@ -466,24 +550,45 @@ class Services:
         """
         bundle = self.require_bundle()
         items = self._live(bundle, client_id, surface, k or self.settings.recommend_k)
+        actions = self._actions(bundle, client_id) if surface is not Surface.PORTAL else []
         if record and items:
             ids = self._record_impressions(client_id, items, surface, bundle.version, actor)
             items = [{**item, "impression_id": i} for item, i in zip(items, ids, strict=True)]
-        return RecResult(bundle.version, surface, "live", items)
+        return RecResult(bundle.version, surface, "live", items, actions)
 
-    def portal_recommendations(self, client_id: int) -> RecResult:
-        """The portal list: precomputed at training time, live for clients it missed."""
+    def portal_recommendations(self, client_id: int, *, raw: bool = False) -> RecResult:
+        """The portal list: precomputed at training time, live for clients it missed.
+
+        Args:
+            raw: for a precomputed list, return the stored JSON (``encoded``) instead of
+                decoded ``items`` (the API's fast path).
+        """
         bundle = self.require_bundle()
-        items = bundle.portal_recs.get(client_id)
-        if items is not None:
-            return RecResult(bundle.version, Surface.PORTAL, "precomputed", items)
+        stored = bundle.portal_recs.get(client_id)
+        if stored is not None:
+            count, encoded = stored
+            if raw:
+                return RecResult(
+                    bundle.version, Surface.PORTAL, "precomputed", [], encoded=encoded, count=count
+                )
+            return RecResult(bundle.version, Surface.PORTAL, "precomputed", json.loads(encoded))
         live = self._live(bundle, client_id, Surface.PORTAL, self.settings.recommend_k)
         return RecResult(bundle.version, Surface.PORTAL, "live", live)
 
     def _live(
         self, bundle: ModelBundle, client_id: int, surface: Surface, k: int
     ) -> list[dict[str, Any]]:
-        raise NotReady("the recommender is not available in this build")
+        with bundle.lock:
+            recs = bundle.recommender.recommend(client_id, surface, k)
+        return [rec_item(r.as_dict()) for r in recs]
+
+    def _actions(self, bundle: ModelBundle, client_id: int) -> list[dict[str, Any]]:
+        with bundle.lock:
+            actions = bundle.recommender.actions(client_id)
+        return [
+            {"code": f"action:{a.code}", "name_zh": a.name_zh, "name_en": a.name_en}
+            for a in actions
+        ]
 
     def client_score(self, client_id: int) -> dict[str, Any] | None:
         """Value probability with reasons, segment and its actions, CLV and relationship
@@ -548,6 +653,14 @@ class Services:
                     self._semantic = layer
         return layer
 
+    def semantic_or_none(self) -> SemanticLayer | None:
+        """The semantic layer, or ``None`` when no index has been built."""
+        try:
+            return self.semantic
+        except NotReady as exc:
+            log.info("serving without the semantic layer: %s", exc.detail)
+            return None
+
     def similar_clients(self, client_id: int, *, k: int = 10) -> list[dict[str, Any]]:
         """Clients most like ``client_id`` by research direction, best first."""
         ids, scores = self.semantic.similar_clients(client_id, k=k)
@@ -572,12 +685,49 @@ class Services:
         return [_public_hit(h) for h in self.semantic.search(query, kind, k=k)]
 
     def worklist(self, filters: WorklistFilters) -> tuple[str, list[dict[str, Any]]]:
-        """The ranked worklist of the model in service."""
-        raise NotReady("the worklist is not available in this build")
+        """Clients to contact now with their best offer and reason, best first.
+
+        Deterministic for one bundle (it ranks on the bundle's snapshot), so it is
+        memoised per bundle and filter set.
+        """
+        bundle = self.require_bundle()
+        key = ("worklist", filters)
+        rows = bundle.cache.get(key)
+        if rows is None:
+            with bundle.lock:
+                found = recommend_worklist(
+                    bundle.recommender,
+                    segment=filters.segment,
+                    staff=filters.account_manager,
+                    product=filters.product,
+                    kind=filters.kind,
+                    limit=filters.limit,
+                )
+            rows = [_worklist_row(r) for r in found]
+            if len(bundle.cache) > 256:
+                bundle.cache.clear()
+            bundle.cache[key] = rows
+        return bundle.version, [dict(r) for r in rows]
 
     def export_worklist(self, rows: list[dict[str, Any]], fmt: str) -> bytes:
-        """The worklist as CSV or Excel bytes."""
-        raise NotReady("the worklist is not available in this build")
+        """The worklist rows as CSV (UTF-8 with BOM, opens in Excel) or ``.xlsx`` bytes.
+
+        Columns are the public ones (no internal ids), headed in Chinese and English.
+        """
+        if fmt not in ("csv", "xlsx"):
+            raise InvalidInput(f"export to csv or xlsx, not {fmt!r}")
+        df = pd.DataFrame(rows, columns=list(WORKLIST_COLUMNS))
+        df.columns = [f"{zh} {en}" for en, zh in WORKLIST_COLUMNS.items()]
+        buf = io.BytesIO()
+        if fmt == "csv":
+            buf.write(df.to_csv(index=False).encode("utf-8-sig"))
+        else:
+            with pd.ExcelWriter(buf, engine="xlsxwriter") as xw:
+                df.to_excel(xw, sheet_name="worklist", index=False)
+                sheet = xw.sheets["worklist"]
+                sheet.freeze_panes(1, 0)
+                sheet.set_column(0, len(df.columns) - 1, 18)
+        return buf.getvalue()
 
     def import_upload(
         self,
@@ -622,6 +772,8 @@ class Services:
             path = Path(tmp) / name
             path.write_bytes(payload)
             report = import_file(self.db, path, entity, dry_run=dry_run)
+        if not dry_run and (report.inserted or report.updated):
+            self.data_changed()
         return [
             {
                 "entity": report.entity,
@@ -800,10 +952,10 @@ class Services:
             job = s.get(TrainingJob, job_id)
             if job is None:
                 return
-            if proc.returncode != 0 and job.status != JobStatus.FAILED:
+            if job.status not in (JobStatus.FAILED, JobStatus.SUCCEEDED):
                 tail = (stderr or b"").decode("utf-8", "replace").strip().splitlines()[-5:]
                 job.status = JobStatus.FAILED
-                job.message = " | ".join(tail) or f"exit code {proc.returncode}"
+                job.message = " | ".join(tail) or f"the job exited ({proc.returncode}) unfinished"
                 job.finished_at = dt.datetime.now(dt.UTC)
             succeeded = job.status == JobStatus.SUCCEEDED
         if succeeded:
@@ -876,3 +1028,84 @@ def _clv(values: Mapping[str, Any]) -> dict[str, float] | None:
             return None
         out[key] = float(v)
     return out
+
+
+def rec_item(rec: Mapping[str, Any]) -> dict[str, Any]:
+    """A recommender ``Recommendation.as_dict()`` as a response item (shape of
+    ``RecommendationPublic``): source scores without gaps, evidence as dicts."""
+    sources = rec.get("source_scores") or {}
+    return {
+        "code": str(rec["code"]),
+        "kind": rec.get("kind", "product"),
+        "name_zh": rec.get("name_zh") or "",
+        "name_en": rec.get("name_en") or "",
+        "rank": int(rec.get("rank") or 0),
+        "score": float(rec.get("score") or 0.0),
+        "sources": {k: float(v) for k, v in sources.items() if v is not None},
+        "reasons_zh": list(rec.get("reasons_zh") or []),
+        "reasons_en": list(rec.get("reasons_en") or []),
+        "evidence": [dict(e) for e in rec.get("evidence") or []],
+        "impression_id": None,
+    }
+
+
+def _encode(items: list[dict[str, Any]]) -> bytes:
+    return json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _worklist_row(row: WorklistRow) -> dict[str, Any]:
+    """A worklist row with public ids only."""
+    return {
+        "rank": row.rank,
+        "client_external_id": row.external_id,
+        "client_name": row.name_zh or row.name_en or None,
+        "segment": row.segment or None,
+        "industry_field": row.industry_field or None,
+        "account_manager": row.account_manager or None,
+        "score": float(row.score),
+        "expected_value": float(row.expected_value),
+        "product_code": row.product_code,
+        "product_name_zh": row.product_zh,
+        "product_name_en": row.product_en,
+        "reason_zh": row.reason_zh,
+        "reason_en": row.reason_en,
+        "action_zh": row.action_zh or None,
+        "action_en": row.action_en or None,
+    }
+
+
+def load_bundle(services: Services, version: str) -> ModelBundle:
+    """Load everything ``version`` serves with, from its folder and today's snapshot.
+
+    Nothing here is visible to requests until :meth:`Services._swap` publishes it.
+    """
+    settings = services.settings
+    folder = services.registry.path(version)
+    started = time.perf_counter()
+    frames = load_frames(services.db)
+    semantic = services.semantic_or_none()
+    value = ValueService.load(folder, settings)
+    cutoff = scoring_cutoff(frames, settings)
+    features = value.features(frames, cutoff, semantic)
+    scores = value.score(features, clv_summary(frames, cutoff))
+    recommender = Recommender(settings, services.db, semantic, bundle=folder, frames=frames)
+    portal = {
+        cid: (len(recs), _encode([rec_item(r) for r in recs]))
+        for cid, recs in load_portal_recs(folder).items()
+    }
+    log.info(
+        "loaded %s in %.1fs (%d clients scored, %d portal lists)",
+        version,
+        time.perf_counter() - started,
+        len(scores),
+        len(portal),
+    )
+    return ModelBundle(
+        version=version,
+        path=folder,
+        recommender=recommender,
+        portal_recs=portal,
+        value=value,
+        features=features,
+        scores=scores,
+    )

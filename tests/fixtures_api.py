@@ -10,22 +10,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import os
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from api.app import create_app
 from recsvc.auth import create_key
 from recsvc.config import Settings
+from recsvc.recommend.feedback import Shown, record_impressions
+from recsvc.registry import Registry
 from recsvc.semantic import FakeEmbedder
 from recsvc.services import Services
-from recsvc.store.enums import ClientKind, Purpose, Role
-from recsvc.store.models import Client, Commission, Contact
-from tests.conftest import make_settings
+from recsvc.store.enums import ClientKind, JobStatus, Purpose, Role, Surface
+from recsvc.store.models import Client, Commission, Contact, Product, TrainingJob
+from tests.conftest import copy_tree, make_settings
 
 #: The principals every matrix test uses; ``None`` means no key at all.
 PRINCIPALS: tuple[str | None, ...] = ("librarian", "analyst", "admin", "portal", None)
@@ -52,6 +57,54 @@ class ApiEnv:
     def post(self, path: str, who: str | None = None, **kw: Any) -> Any:
         headers = {**self.headers(who), **kw.pop("headers", {})}
         return self.client.post(path, headers=headers, **kw)
+
+    def impression(self, outcome: str = "accepted", client: str = "A") -> dict[str, Any]:
+        """A feedback body answering a fresh librarian impression of ``client``."""
+        cid = self.services.client_id(self.clients[client])
+        code = self.product_codes()[0]
+        (imp,) = record_impressions(
+            self.services.db,
+            cid,
+            [Shown(code, 1, 0.5)],
+            surface=Surface.LIBRARIAN,
+            model_version=None,
+            actor="test",
+        )
+        return {"impression_id": imp, "outcome": outcome}
+
+    def portal_event(self) -> dict[str, Any]:
+        """A portal events body: one impression of a catalogue product."""
+        return {
+            "events": [{"event": "impression", "item_code": self.product_codes()[0], "rank": 1}]
+        }
+
+    def product_codes(self) -> list[str]:
+        with self.services.db.session() as s:
+            return list(s.scalars(select(Product.code).order_by(Product.id)))
+
+    def path_params(self) -> dict[str, str]:
+        """Values for every path parameter the API has (client A, a job, a version, a plot)."""
+        with self.services.db.session() as s:
+            job_id = s.scalar(select(TrainingJob.id).limit(1))
+            if job_id is None:
+                job_id = "job-for-tests"
+                s.add(
+                    TrainingJob(
+                        id=job_id,
+                        status=JobStatus.SUCCEEDED,
+                        progress=1.0,
+                        requested_by="test",
+                        message="recorded by the fixture",
+                    )
+                )
+        version = Registry(self.settings.models_dir).active() or "v00000000-000000"
+        plots = sorted((self.settings.models_dir / version / "plots").glob("*.png"))
+        return {
+            "external_id": self.clients["A"],
+            "job_id": job_id,
+            "version": version,
+            "name": plots[0].name if plots else "none.png",
+        }
 
 
 def make_keys(services: Services, client_a: str, client_b: str) -> dict[str, str]:
@@ -111,3 +164,78 @@ def api_env(tmp_path: Path) -> Iterator[ApiEnv]:
     with TestClient(create_app(settings, services), raise_server_exceptions=False) as client:
         yield ApiEnv(settings, services, client, keys, {"A": "CA-001", "B": "CB-002"})
     services.close()
+
+
+#: Clients in the API tests' demo dataset (small: the bundle is trained once per session).
+API_DEMO_CLIENTS = 240
+#: A training job that exercises the job plumbing without training (matrix, schemathesis).
+NO_TRAINING = (sys.executable, "-c", "import sys; sys.exit(0)")
+
+
+def _demo_settings(base: Path) -> Settings:
+    return make_settings(base, backtest_cutoffs=2)
+
+
+@pytest.fixture(scope="session")
+def api_demo_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo store, its FakeEmbedder index and ONE trained, promoted version.
+
+    Set ``RECSVC_TEST_API_BUNDLE`` to a folder prepared the same way (``data/``,
+    ``models/``) to reuse it across runs while developing.
+    """
+    prepared = os.environ.get("RECSVC_TEST_API_BUNDLE")
+    if prepared and Registry(Path(prepared) / "models").active():
+        return Path(prepared)
+    from recsvc.demo import generate
+    from recsvc.ingest import import_dir
+    from recsvc.semantic import build_semantic
+    from recsvc.store import Database
+    from training.pipeline import train
+
+    base = tmp_path_factory.mktemp("api-demo")
+    settings = _demo_settings(base)
+    generate(base / "import", n_clients=API_DEMO_CLIENTS)
+    db = Database.from_settings(settings)
+    db.upgrade()
+    import_dir(db, base / "import")
+    layer = build_semantic(db, settings, FakeEmbedder())
+    layer.save()
+    db.dispose()
+    train(settings, semantic=layer, track=False)
+    return base
+
+
+def open_demo(
+    bundle: Path, where: Path, job_argv: Sequence[str] | None = NO_TRAINING
+) -> tuple[Settings, Services]:
+    """A private copy of the demo bundle at ``where`` and services over it."""
+    for sub in ("data", "models"):
+        copy_tree(bundle / sub, where / sub)
+    settings = _demo_settings(where)
+    services = Services.build(settings, embedder=FakeEmbedder(), job_argv=job_argv)
+    assert services.bundle is not None, "the demo bundle should load"
+    return settings, services
+
+
+def demo_env(settings: Settings, services: Services) -> Iterator[ApiEnv]:
+    """An :class:`ApiEnv` over demo services; portal tokens for two clients with history."""
+    a, b = _two_portal_clients(services)
+    keys = make_keys(services, a, b)
+    with TestClient(create_app(settings, services), raise_server_exceptions=False) as client:
+        yield ApiEnv(settings, services, client, keys, {"A": a, "B": b})
+    services.close()
+
+
+def _two_portal_clients(services: Services) -> tuple[str, str]:
+    bundle = services.bundle
+    assert bundle is not None
+    ids = sorted(bundle.portal_recs)[:2]
+    found = services.client_external_ids(ids)
+    return found[ids[0]], found[ids[1]]
+
+
+@pytest.fixture(scope="module")
+def api_demo(api_demo_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiEnv]:
+    """The demo app with a trained model, shared by one test module (a private copy)."""
+    settings, services = open_demo(api_demo_bundle, tmp_path_factory.mktemp("api-demo-copy"))
+    yield from demo_env(settings, services)

@@ -112,7 +112,7 @@ def client_profile(
         feedback=[FeedbackPublic.model_validate(f) for f in history["feedback"]],
         complaints=[ComplaintPublic.model_validate(c) for c in history["complaints"]],
         interactions=[InteractionPublic.model_validate(i) for i in history["interactions"]],
-        score=ScorePublic.model_validate(score["score"]) if score else None,
+        score=ScorePublic.model_validate(score) if score else None,
         model_version=score["model_version"] if score else None,
     )
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from api.deps import API_PREFIX, PortalClientDep, ServicesDep
 from api.schemas import EventPublic, EventsPublic, PortalEventsCreate, RecommendationsPublic
-from api.views import recommendations_response
+from api.views import encoded_recommendations_response, recommendations_response
 
 router = APIRouter(prefix=f"{API_PREFIX}/me", tags=["portal"])
 
@@ -23,10 +23,12 @@ router = APIRouter(prefix=f"{API_PREFIX}/me", tags=["portal"])
 )
 def my_recommendations(
     client: PortalClientDep, services: ServicesDep, request: Request, response: Response
-) -> RecommendationsPublic:
+) -> RecommendationsPublic | Response:
     """Personalised recommendations, precomputed after each training run and served from
     memory (computed live for a client trained after the model)."""
-    result = services.portal_recommendations(client.client_id)
+    result = services.portal_recommendations(client.client_id, raw=True)
+    if result.encoded is not None:
+        return encoded_recommendations_response(result, client.external_id, request)
     return recommendations_response(result, client.external_id, request, response)
 
 

@@ -8,6 +8,8 @@ ready-to-paste curl commands.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -182,14 +184,14 @@ def train_job(job_id: Annotated[str, typer.Argument(help="training_jobs.id")]) -
             for key, value in values.items():
                 setattr(job, key, value)
 
-    def progress(fraction: float, message: str | None = None) -> None:
-        update(progress=max(0.0, min(1.0, float(fraction))), message=message)
-
     update(status=JobStatus.RUNNING, message="training started", progress=0.0)
     try:
-        from training.pipeline import train
+        from training import pipeline
 
-        version = train(settings(), progress=progress)
+        handler = _JobProgress(pipeline.STEPS, update)
+        logging.getLogger(pipeline.__name__).addHandler(handler)
+        logging.getLogger(pipeline.__name__).setLevel(logging.INFO)
+        version = pipeline.train(settings(), progress=False)
     except BaseException as exc:
         update(
             status=JobStatus.FAILED,
@@ -209,8 +211,26 @@ def train_job(job_id: Annotated[str, typer.Argument(help="training_jobs.id")]) -
             "version": version,
             "active": registry.active(),
             "promoted": registry.active() == version,
+            "promotion": registry.metrics(version).get("promotion"),
         },
     )
+
+
+class _JobProgress(logging.Handler):
+    """Turns the pipeline's ``train: <step>`` log lines into job progress in the store."""
+
+    def __init__(self, steps: tuple[str, ...], update: Callable[..., None]) -> None:
+        super().__init__(logging.INFO)
+        self.steps = steps
+        self.update = update
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg != "train: %s" or not record.args:
+            return
+        message = str(record.args[0] if isinstance(record.args, tuple) else record.args)
+        head = message.split(":")[0]
+        if head in self.steps:
+            self.update(progress=self.steps.index(head) / len(self.steps), message=message)
 
 
 def _fmt(value: dt.datetime | None) -> str:

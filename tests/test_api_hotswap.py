@@ -1,0 +1,91 @@
+"""Hot model swap under load: promote and roll back while portal and librarian
+recommendation requests flow; no request fails, every response names one whole model.
+
+The second version is a copy of the trained one registered under a new version name
+(training twice would only make the test slower; what is tested is the swap).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from recsvc.registry import Registry
+from tests.fixtures_api import ApiEnv, demo_env, open_demo
+
+SWAPS = 8
+PORTAL_THREADS = 3
+LIBRARIAN_THREADS = 2
+
+
+@pytest.fixture
+def swap_env(api_demo_bundle: Path, tmp_path: Path) -> Iterator[ApiEnv]:
+    settings, services = open_demo(api_demo_bundle, tmp_path)
+    registry = Registry(settings.models_dir)
+    v1 = registry.active()
+    assert v1 is not None
+    v2 = f"{v1}-2"
+    shutil.copytree(registry.path(v1), settings.models_dir / v2)
+    meta = json.loads((settings.models_dir / v2 / "meta.json").read_text())
+    (settings.models_dir / v2 / "meta.json").write_text(json.dumps({**meta, "version": v2}))
+    yield from demo_env(settings, services)
+
+
+def test_hot_swap_under_load(swap_env: ApiEnv) -> None:
+    env = swap_env
+    v1 = env.services.bundle.version  # type: ignore[union-attr]
+    v2 = f"{v1}-2"
+    stop = threading.Event()
+    seen: list[tuple[str, int, str | None, str | None]] = []
+    lock = threading.Lock()
+    urls = {
+        "portal": "/api/v1/me/recommendations",
+        "librarian": f"/api/v1/clients/{env.clients['B']}/recommendations?k=3",
+    }
+
+    def hammer(who: str) -> None:
+        while not stop.is_set():
+            resp = env.get(urls[who], who)
+            body_version = resp.json().get("model_version") if resp.status_code == 200 else None
+            with lock:
+                seen.append(
+                    (who, resp.status_code, resp.headers.get("x-model-version"), body_version)
+                )
+
+    threads = [threading.Thread(target=hammer, args=("portal",)) for _ in range(PORTAL_THREADS)]
+    threads += [
+        threading.Thread(target=hammer, args=("librarian",)) for _ in range(LIBRARIAN_THREADS)
+    ]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(SWAPS):
+            time.sleep(0.3)
+            if i % 2 == 0:
+                r = env.post(f"/api/v1/models/{v2}/promote?force=true", "admin")
+                assert r.status_code == 200, r.text
+                assert r.json()["serving"] == v2
+            else:
+                r = env.post("/api/v1/models/rollback", "analyst")
+                assert r.status_code == 200, r.text
+                assert r.json()["serving"] == v1 == r.json()["active"]
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+    failures = [s for s in seen if s[1] != 200]
+    assert not failures, failures[:5]
+    assert all(header == body for _, _, header, body in seen)
+    versions = {header for _, _, header, _ in seen}
+    assert versions <= {v1, v2}
+    assert versions == {v1, v2}, "both models should have served during the run"
+    by_who = {who for who, *_ in seen}
+    assert by_who == {"portal", "librarian"}
+    assert len(seen) >= 50
