@@ -20,11 +20,12 @@ Example:
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, cast
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, String, Table, Text
 from sqlalchemy import Enum as SAEnum
 
 from recsvc.store.enums import (
@@ -113,7 +114,7 @@ class ColumnSpec:
     type: ColumnType
     required: bool
     description: str
-    enum: type[StrEnum] | None = None
+    enum: builtins.type[StrEnum] | None = None
     max_length: int | None = None
     minimum: float | None = None
     maximum: float | None = None
@@ -177,9 +178,9 @@ class EntitySchema:
         return [c for c in self.columns if c.references]
 
     @property
-    def table(self):  # type: ignore[no-untyped-def]
+    def table(self) -> Table:
         """The SQLAlchemy table the entity is stored in."""
-        return ENTITIES[self.entity].__table__  # type: ignore[attr-defined]
+        return cast(Table, ENTITIES[self.entity].__table__)
 
 
 def _column(
@@ -192,13 +193,13 @@ def _column(
     personal: bool = False,
 ) -> ColumnSpec:
     """A spec whose type, length, requiredness and default come from the model column."""
-    col = ENTITIES[entity].__table__.c[name]  # type: ignore[attr-defined]
+    col = cast(Table, ENTITIES[entity].__table__).c[name]
     sa_type = col.type
-    enum: type[StrEnum] | None = None
+    enum: builtins.type[StrEnum] | None = None
     max_length: int | None = None
     kind: ColumnType
     if isinstance(sa_type, SAEnum):
-        kind, enum = "enum", sa_type.enum_class
+        kind, enum = "enum", cast("type[StrEnum] | None", sa_type.enum_class)
     elif isinstance(sa_type, DateTime):
         kind = "datetime"
     elif isinstance(sa_type, Date):
@@ -216,7 +217,7 @@ def _column(
         max_length = getattr(sa_type, "length", None)
     else:  # pragma: no cover - a new column type needs a decision here
         raise TypeError(f"{entity}.{name}: unsupported column type {sa_type!r}")
-    default = col.default.arg if col.default is not None else None
+    default = getattr(col.default, "arg", None)
     if isinstance(default, StrEnum):
         default = default.value
     required = not col.nullable and default is None
@@ -250,9 +251,6 @@ def _external_id(entity: str, what: str) -> ColumnSpec:
     return _column(entity, "external_id", f"The centre's own unique number for the {what}.")
 
 
-_SCORE = {"minimum": 1.0, "maximum": 5.0}
-_COUNT = {"minimum": 0.0}
-
 SCHEMAS: dict[str, EntitySchema] = {
     "clients": EntitySchema(
         "clients",
@@ -268,11 +266,11 @@ SCHEMAS: dict[str, EntitySchema] = {
             _column("clients", "industry_field", "Industry field (industry direction)."),
             _column("clients", "core_technologies", "Core technologies, ';'-separated."),
             _column("clients", "core_products", "Core products, ';'-separated."),
-            _column("clients", "talent_count", "High-end talent count.", **_COUNT),
-            _column("clients", "patents_invention", "Invention patents held.", **_COUNT),
-            _column("clients", "patents_utility", "Utility-model patents held.", **_COUNT),
-            _column("clients", "patents_design", "Design patents held.", **_COUNT),
-            _column("clients", "patents_in_force", "Patents legally in force.", **_COUNT),
+            _column("clients", "talent_count", "High-end talent count.", minimum=0),
+            _column("clients", "patents_invention", "Invention patents held.", minimum=0),
+            _column("clients", "patents_utility", "Utility-model patents held.", minimum=0),
+            _column("clients", "patents_design", "Design patents held.", minimum=0),
+            _column("clients", "patents_in_force", "Patents legally in force.", minimum=0),
             _column("clients", "honours", "Honours and titles."),
             _column("clients", "registered_on", "Date the client was registered."),
             _column("clients", "account_manager", "Staff member responsible for the client."),
@@ -320,7 +318,7 @@ SCHEMAS: dict[str, EntitySchema] = {
             _column("commissions", "subject_area", "Subject area."),
             _column("commissions", "search_scope", "Search scope."),
             _column("commissions", "purpose", "Purpose of the novelty search."),
-            _column("commissions", "fee", "Fee in CNY.", **_COUNT),
+            _column("commissions", "fee", "Fee in CNY.", minimum=0),
             _column("commissions", "industry_type", "Industry type of the project."),
             _column("commissions", "commissioned_on", "Date commissioned."),
             _column("commissions", "completed_on", "Date the report was delivered."),
@@ -329,13 +327,15 @@ SCHEMAS: dict[str, EntitySchema] = {
                 "commissions",
                 "recognition_score",
                 "Client's recognition of novelty search.",
-                **_SCORE,
+                minimum=1,
+                maximum=5,
             ),
             _column(
                 "commissions",
                 "cooperation_score",
                 "Client's cooperation with the searcher.",
-                **_SCORE,
+                minimum=1,
+                maximum=5,
             ),
         ),
         checks=("completed_on is on or after commissioned_on",),
@@ -354,7 +354,7 @@ SCHEMAS: dict[str, EntitySchema] = {
                 required=False,
             ),
             _column("orders", "ordered_on", "Order date."),
-            _column("orders", "amount", "Amount in CNY.", **_COUNT),
+            _column("orders", "amount", "Amount in CNY.", minimum=0),
             _column("orders", "status", "Order status."),
         ),
     ),
@@ -385,10 +385,10 @@ SCHEMAS: dict[str, EntitySchema] = {
             _column("feedback", "kind", "Report feedback or quarterly survey."),
             _column("feedback", "received_on", "Date received."),
             _column("feedback", "channel", "Channel (phone, email, platform)."),
-            _column("feedback", "overall", "Overall satisfaction.", **_SCORE),
-            _column("feedback", "experience", "Experience score.", **_SCORE),
-            _column("feedback", "quality", "Quality score.", **_SCORE),
-            _column("feedback", "attitude", "Attitude score.", **_SCORE),
+            _column("feedback", "overall", "Overall satisfaction.", minimum=1, maximum=5),
+            _column("feedback", "experience", "Experience score.", minimum=1, maximum=5),
+            _column("feedback", "quality", "Quality score.", minimum=1, maximum=5),
+            _column("feedback", "attitude", "Attitude score.", minimum=1, maximum=5),
             _column("feedback", "comment", "Free-text comment (never used for modelling)."),
         ),
     ),

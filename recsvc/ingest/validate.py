@@ -27,6 +27,9 @@ from recsvc.ingest.readers import Table
 from recsvc.ingest.schema import ColumnSpec, EntitySchema
 from recsvc.store.models import Client, Commission, Contact, Product
 
+Converted = tuple[pd.Series, pd.Series, str]
+"""Typed values, the mask of bad cells, and the reason for a bad cell."""
+
 _DATE = re.compile(r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]0{1,2}:00(?::00)?)?\s*$")
 _TRUE = {"true", "t", "yes", "y", "1", "是", "有效", "在职"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "无效", "离职"}
@@ -175,7 +178,8 @@ def _convert(
     ]
     problems.extend(_range_problems(spec, values, bad, file, raw))
     if spec.max_length is not None and spec.type == "string":
-        too_long = values.map(lambda v: v is not None and len(v) > spec.max_length)  # type: ignore[arg-type]
+        limit = spec.max_length
+        too_long = values.map(lambda v: v is not None and len(v) > limit)
         problems.extend(
             Problem(
                 f"longer than {spec.max_length} characters", field=spec.name, row=int(r), file=file
@@ -211,7 +215,7 @@ def _text(v: object) -> str:
     return str(v)
 
 
-def _conv_string(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool):  # type: ignore[no-untyped-def]
+def _conv_string(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool) -> Converted:
     values = raw if textual else raw.map(_text, na_action="ignore")
     values = values.astype(object).where(~missing, None)
     return values, pd.Series(False, index=raw.index), ""
@@ -228,7 +232,7 @@ def _numeric(raw: pd.Series, missing: pd.Series, textual: bool) -> tuple[pd.Seri
     return num, bad
 
 
-def _conv_number(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool):  # type: ignore[no-untyped-def]
+def _conv_number(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool) -> Converted:
     num, bad = _numeric(raw, missing, textual)
     ok = (~(missing | bad)).tolist()
     values = _objects(
@@ -237,7 +241,7 @@ def _conv_number(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: 
     return values, bad, "not a number"
 
 
-def _conv_integer(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool):  # type: ignore[no-untyped-def]
+def _conv_integer(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool) -> Converted:
     num, bad = _numeric(raw, missing, textual)
     bad = bad | (~missing & ~bad & (num % 1 != 0))
     ok = (~(missing | bad)).tolist()
@@ -274,7 +278,7 @@ def _by_unique(raw: pd.Series, parse: Callable[[object], object]) -> pd.Series:
         return raw.map(parse, na_action="ignore").astype(object)
 
 
-def _conv_date(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool):  # type: ignore[no-untyped-def]
+def _conv_date(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool) -> Converted:
     values = _by_unique(raw, parse_date)
     bad = ~missing & values.isna()
     return values.where(~missing & ~bad, None), bad, "not a valid date (YYYY-MM-DD)"
@@ -309,7 +313,9 @@ def parse_datetime(value: object) -> dt.datetime | None:
     return parsed.astimezone(dt.UTC)
 
 
-def _conv_datetime(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool):  # type: ignore[no-untyped-def]
+def _conv_datetime(
+    spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool
+) -> Converted:
     values = _by_unique(raw, parse_datetime)
     bad = ~missing & values.isna()
     return values.where(~missing & ~bad, None), bad, "not a valid timestamp (ISO 8601)"
@@ -324,13 +330,13 @@ def _to_bool(v: object) -> bool | None:
     return True if text in _TRUE else False if text in _FALSE else None
 
 
-def _conv_boolean(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool):  # type: ignore[no-untyped-def]
+def _conv_boolean(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool) -> Converted:
     values = raw.map(_to_bool, na_action="ignore").astype(object)
     bad = ~missing & values.isna()
     return values.where(~missing & ~bad, None), bad, "not a yes/no value (true/false, 1/0, 是/否)"
 
 
-def _conv_enum(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool):  # type: ignore[no-untyped-def]
+def _conv_enum(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool) -> Converted:
     lookup = spec.enum_lookup()
     keys = raw.map(lambda v: str(v).strip().lower(), na_action="ignore")
     values = keys.map(lookup).astype(object)
@@ -351,13 +357,13 @@ def _to_object(v: object) -> object:
     return None
 
 
-def _conv_json(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool):  # type: ignore[no-untyped-def]
+def _conv_json(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool) -> Converted:
     values = raw.map(_to_object, na_action="ignore").astype(object)
     bad = ~missing & values.isna()
     return values.where(~missing & ~bad, None), bad, "not a JSON object"
 
 
-_CONVERTERS: dict[str, Callable] = {  # type: ignore[type-arg]
+_CONVERTERS: dict[str, Callable[[ColumnSpec, pd.Series, pd.Series, bool], Converted]] = {
     "string": _conv_string,
     "integer": _conv_integer,
     "number": _conv_number,

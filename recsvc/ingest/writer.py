@@ -80,17 +80,18 @@ def write(
         columns.append(values)
     rows = [dict(zip(keys, vals, strict=True)) for vals in zip(*columns, strict=True)]
 
-    existing = _existing(conn, table, [r["external_id"] for r in rows], keys)
-    datetimes = [c for c in data.columns if schema.column(c).type == "datetime"]
     set_keys = [k for k in keys if k != "external_id"]
+    existing = _existing(conn, table, [r["external_id"] for r in rows], set_keys)
+    datetimes = {c for c in data.columns if schema.column(c).type == "datetime"}
+    compared = [(pos, key, key in datetimes) for pos, key in enumerate(set_keys, start=1)]
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     for row in rows:
         stored = existing.get(row["external_id"])
         if stored is None:
             new.append(row)
-        elif _differs(row, stored, datetimes):
-            changed.append({"_pk": stored["id"], **{f"_v_{k}": row[k] for k in set_keys}})
+        elif _differs(row, stored, compared):
+            changed.append({"_pk": stored[0], **{f"_v_{k}": row[k] for k in set_keys}})
     if not dry_run:
         bar = tqdm(
             total=len(new) + len(changed),
@@ -122,19 +123,20 @@ def _key_map(conn: Connection, column: str) -> dict[str, int]:
 
 def _existing(
     conn: Connection, table: Table, ids: list[str], keys: list[str]
-) -> dict[str, dict[str, Any]]:
-    cols = [table.c.id, *(table.c[k] for k in keys if k != "external_id"), table.c.external_id]
-    out: dict[str, dict[str, Any]] = {}
-    if len(ids) > 5 * _IN_CHUNK:
+) -> dict[str, Sequence[Any]]:
+    """Stored rows ``(id, *keys, external_id)`` for the given external ids."""
+    cols = [table.c.id, *(table.c[k] for k in keys), table.c.external_id]
+    out: dict[str, Sequence[Any]] = {}
+    if len(ids) > 5 * _IN_CHUNK:  # a large file: one scan beats many IN lists
         wanted = set(ids)
-        for row in conn.execute(select(*cols)).mappings():
-            if row["external_id"] in wanted:
-                out[row["external_id"]] = dict(row)
+        for row in conn.execute(select(*cols)):
+            if row[-1] in wanted:
+                out[row[-1]] = row
         return out
     for part in chunks(ids, _IN_CHUNK):
         stmt = select(*cols).where(table.c.external_id.in_(list(part)))
-        for row in conn.execute(stmt).mappings():
-            out[row["external_id"]] = dict(row)
+        for row in conn.execute(stmt):
+            out[row[-1]] = row
     return out
 
 
@@ -144,10 +146,13 @@ def _utc_naive(value: Any) -> Any:
     return value
 
 
-def _differs(row: dict[str, Any], stored: dict[str, Any], datetimes: list[str]) -> bool:
-    for key, value in row.items():
-        old = stored[key]
-        if key in datetimes:
+def _differs(
+    row: dict[str, Any], stored: Sequence[Any], compared: list[tuple[int, str, bool]]
+) -> bool:
+    """Whether ``row`` differs from ``stored`` (``(id, *set_keys, external_id)``)."""
+    for pos, key, is_datetime in compared:
+        value, old = row[key], stored[pos]
+        if is_datetime:
             value, old = _utc_naive(value), _utc_naive(old)
         if value != old:
             return True
