@@ -413,3 +413,36 @@ def test_folder_import_on_both_databases(any_db: Database, good_dir: Path) -> No
         order = s.scalars(select(Order).where(Order.external_id == "O1")).one()
         assert order.amount == 60000 and order.ordered_on == dt.date(2021, 8, 1)
     assert any_db.counts()["orders"] == 2
+
+
+def test_empty_files_import_nothing(db: Database, tmp_path: Path) -> None:
+    (tmp_path / "clients.json").write_text("[]")
+    assert import_file(db, tmp_path / "clients.json").rows == 0
+    header_only = write_csv(tmp_path / "c" / "clients.csv", CLIENTS[:1])
+    assert import_file(db, header_only).inserted == 0
+    empty = tmp_path / "d" / "clients.csv"
+    empty.parent.mkdir()
+    empty.write_text("")
+    with pytest.raises(ImportRejected) as info:  # no header: the required columns are missing
+        import_file(db, empty)
+    assert {p.field for p in info.value.problems} == {"external_id", "kind"}
+
+
+def test_problem_list_is_capped(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("recsvc.ingest.importer.MAX_PROBLEMS_PER_FILE", 3)
+    rows = [["external_id", "kind"], *([f"C{i}", "bogus"] for i in range(10))]
+    with pytest.raises(ImportRejected) as info:
+        import_file(db, write_csv(tmp_path / "clients.csv", rows))
+    problems = info.value.problems
+    assert len(problems) == 4
+    assert problems[-1].reason == "… and 7 more problems"
+
+
+def test_progress_bars_do_not_change_the_result(
+    db: Database, good_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reports = import_dir(db, good_dir, progress=True)
+    assert [r.inserted for r in reports] == [3, 2, 3, 2]
+    assert "clients.csv" in capsys.readouterr().err  # tqdm writes to stderr

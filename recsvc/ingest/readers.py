@@ -128,6 +128,8 @@ class Table:
                     chunk = chunk.iloc[1:]
                 chunk.columns = header
                 yield _drop_blank(chunk.fillna("").apply(_strip_column))
+        except pd.errors.EmptyDataError:
+            return  # no header at all: the validator reports the missing columns
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
             raise self._unreadable(exc) from exc
 
