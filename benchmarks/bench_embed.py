@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -110,11 +111,13 @@ def onnx(
 ) -> None:
     """The ONNX backend, exported locally from the packaged weights, if it can run offline."""
     folder = resolve_model_path(emb.name)
+    work = Path(tempfile.mkdtemp()) / "model"  # the export writes onnx/: never into the package
+    shutil.copytree(folder, work)
     try:
         from sentence_transformers import SentenceTransformer
 
-        model = SentenceTransformer(str(folder), backend="onnx", local_files_only=True)
-    except Exception as exc:  # optimum / onnxruntime missing or export impossible offline
+        model = SentenceTransformer(str(work), backend="onnx", local_files_only=True)
+    except Exception as exc:  # optimum / onnxruntime missing or incompatible, or no export
         print(f"ONNX backend unavailable offline: {type(exc).__name__}: {str(exc).splitlines()[0]}")
         return
     model.encode(data[:32])
