@@ -155,7 +155,7 @@ def _import(
     with db.engine.connect() as conn:
         transaction = conn.begin()
         try:
-            known = Known.load(conn)
+            known = Known.load(conn, [entity for entity, _ in plan])
             batches: list[Validated] = []
             problems: list[Problem] = []
             for entity, path in plan:

@@ -16,7 +16,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -24,7 +24,7 @@ from sqlalchemy import Connection, select
 
 from recsvc.errors import Problem
 from recsvc.ingest.readers import Table
-from recsvc.ingest.schema import ColumnSpec, EntitySchema
+from recsvc.ingest.schema import SCHEMAS, ColumnSpec, EntitySchema
 from recsvc.store.models import Client, Commission, Contact, Product
 
 Converted = tuple[pd.Series, pd.Series, str]
@@ -49,20 +49,30 @@ class Known:
     products: set[str] = field(default_factory=set)
 
     @classmethod
-    def load(cls, conn: Connection) -> Known:
-        """Read every referencable key from the store (one query per table)."""
-        contacts = select(Contact.external_id, Client.external_id).join(
-            Client, Client.id == Contact.client_id
-        )
-        commissions = select(Commission.external_id, Client.external_id).join(
-            Client, Client.id == Commission.client_id
-        )
-        return cls(
-            clients=set(conn.scalars(select(Client.external_id))),
-            contacts={a: b for a, b in conn.execute(contacts)},
-            commissions={a: b for a, b in conn.execute(commissions)},
-            products=set(conn.scalars(select(Product.code))),
-        )
+    def load(cls, conn: Connection, entities: Iterable[str]) -> Known:
+        """Read the keys that files of ``entities`` may refer to (one query per table)."""
+        targets = {
+            spec.references.split(".")[0]
+            for entity in entities
+            for spec in SCHEMAS[entity].references
+            if spec.references
+        }
+        known = cls()
+        if "clients" in targets:
+            known.clients = set(conn.scalars(select(Client.external_id)))
+        if "contacts" in targets:
+            stmt = select(Contact.external_id, Client.external_id).join(
+                Client, Client.id == Contact.client_id
+            )
+            known.contacts = {a: b for a, b in conn.execute(stmt)}
+        if "commissions" in targets:
+            stmt = select(Commission.external_id, Client.external_id).join(
+                Client, Client.id == Commission.client_id
+            )
+            known.commissions = {a: b for a, b in conn.execute(stmt)}
+        if "products" in targets:
+            known.products = set(conn.scalars(select(Product.code)))
+        return known
 
     def add(self, entity: str, data: pd.DataFrame) -> None:
         """Make the keys of a validated batch file referencable by later files."""
