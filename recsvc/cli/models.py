@@ -1,9 +1,164 @@
-"""CLI commands: see :mod:`recsvc.cli` for the group list."""
+"""CLI commands: ``train``, ``evaluate``, ``models list|promote|rollback``, ``score``.
+
+Training code is imported inside the commands that need it, so importing the CLI (and
+serving) never pulls in ``training``.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from recsvc.cli._common import console, database, settings
+from recsvc.errors import NotFound, NotReady
+from recsvc.registry import Registry
+
+models_app = typer.Typer(help="Model versions: list, promote, roll back.", no_args_is_help=True)
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else ("" if value is None else str(value))
+
+
+def _metrics_table(metrics: dict[str, Any], title: str) -> Table:
+    table = Table("model", "AUC", "PR-AUC", "Brier", "lift@10%", title=title)
+    rows = [("value model (LightGBM)", metrics.get("value", {}))]
+    for name, m in metrics.get("baselines", {}).items():
+        rows.append((f"baseline: {name}", m))
+    for name, m in rows:
+        table.add_row(name, *(_fmt(m.get(k)) for k in ("auc", "pr_auc", "brier", "lift@10%")))
+    return table
+
+
+def train(
+    force: Annotated[
+        bool, typer.Option("--force", help="Promote even if it does not beat the active version.")
+    ] = False,
+) -> None:
+    """Train value model, CLV and ranker on the store; register; promote if it wins."""
+    from training.pipeline import train as run_training
+
+    s = settings()
+    version = run_training(s, progress=True, force=force)
+    metrics = Registry(s.models_dir).metrics(version)
+    console.print(_metrics_table(metrics, f"{version} — backtest at {metrics.get('eval_cutoff')}"))
+    promotion = metrics.get("promotion", {})
+    state = "[green]promoted[/]" if promotion.get("promoted") else "[yellow]not promoted[/]"
+    console.print(f"{version}: {state} ({promotion.get('reason', '')})")
+
+
+def evaluate(
+    version: Annotated[
+        str | None, typer.Argument(help="Version (default: the active one).")
+    ] = None,
+) -> None:
+    """Recompute backtest metrics and write lift, calibration and importance plots."""
+    from training.evaluate import evaluate as run_evaluation
+
+    with console.status("evaluating"):
+        report = run_evaluation(settings(), version)
+    table = Table(
+        "model",
+        "AUC",
+        "PR-AUC",
+        "Brier",
+        "lift@10%",
+        title=f"{report['version']} at {report['eval_cutoff']}",
+    )
+    for name, m in report["scores"].items():
+        table.add_row(name, *(_fmt(m.get(k)) for k in ("auc", "pr_auc", "brier", "lift@10%")))
+    console.print(table)
+    for path in report["plots"]:
+        console.print(f"plot: {path}")
+
+
+@models_app.command("list")
+def list_() -> None:
+    """Every version, its backtest AUC, and which one is active."""
+    registry = Registry(settings().models_dir)
+    table = Table(
+        "", "version", "created", "eval cutoff", "AUC", "RFM AUC", "ranker NDCG@5", title="models"
+    )
+    for info in registry.list():
+        m = info.metrics
+        ranker = m.get("ranker", {})
+        ndcg = ranker.get("ndcg@5", ranker.get("ranker_holdout_ndcg5"))
+        table.add_row(
+            "*" if info.active else "",
+            info.version,
+            (info.created or "")[:19],
+            info.eval_cutoff or "",
+            _fmt(m.get("value", {}).get("auc")),
+            _fmt(m.get("baselines", {}).get("rfm", {}).get("auc")),
+            _fmt(ndcg),
+        )
+    console.print(table)
+
+
+@models_app.command("promote")
+def promote(
+    version: Annotated[str, typer.Argument(help="The version to make active.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Skip the champion/challenger check.")
+    ] = False,
+) -> None:
+    """Make VERSION active if it beats the active one on the same backtest (or --force)."""
+    reason = Registry(settings().models_dir).promote(version, force=force)
+    console.print(f"{version} is active ({reason})")
+
+
+@models_app.command("rollback")
+def rollback() -> None:
+    """Return to the previously active version."""
+    previous = Registry(settings().models_dir).rollback()
+    console.print(f"rolled back; {previous} is active")
+
+
+def score(
+    client: Annotated[str, typer.Argument(help="The client's external id.")],
+    k: Annotated[int, typer.Option(help="Reasons of each sign.")] = 3,
+) -> None:
+    """Value probability, segment and actions, CLV, stage and reasons (zh/en) of a client."""
+    from sqlalchemy import select
+
+    from recsvc.store.frames import load_frames
+    from recsvc.store.models import Client
+    from recsvc.value import ValueService
+
+    s = settings()
+    folder = Registry(s.models_dir).active_path()
+    if folder is None:
+        raise NotReady("no active model version; run `recsvc train`")
+    db = database()
+    with db.engine.connect() as conn:
+        client_id = conn.execute(select(Client.id).where(Client.external_id == client)).scalar()
+    if client_id is None:
+        raise NotFound(f"no client with external id {client!r}")
+    with console.status("scoring"):
+        result = ValueService.load(folder, s).explain_client(load_frames(db), int(client_id), k=k)
+    seg_zh, seg_en = result.segment_label
+    st_zh, st_en = result.stage_label
+    console.print(f"[bold]{client}[/] (model {result.version})")
+    console.print(f"value probability 价值概率: [bold]{result.probability:.1%}[/]")
+    console.print(f"segment 客户分类: {seg_zh} / {seg_en}   stage 关系阶段: {st_zh} / {st_en}")
+    for action in result.actions:
+        console.print(f"  action 行动: {action.name_zh} / {action.name_en}")
+    clv = result.clv
+    console.print(
+        f"CLV (12 months): {clv['expected_commissions_12m']:.2f} commissions, "
+        f"CNY {clv['expected_value_12m']:,.0f}, P(active) {clv['p_alive']:.0%}"
+    )
+    for r in result.reasons:
+        sign = "[green]+[/]" if r.contribution > 0 else "[red]−[/]"
+        console.print(f"  {sign} {r.text_zh}", highlight=False)
+        console.print(f"    {r.text_en}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     """Attach this module's commands to the ``recsvc`` app."""
+    app.command()(train)
+    app.command()(evaluate)
+    app.command()(score)
+    app.add_typer(models_app, name="models")
