@@ -228,22 +228,21 @@ class VectorIndex:
             return [[] for _ in queries], [[] for _ in queries]
         fetch = min(k + len(excluded) + len(self._tombstones), self._faiss.ntotal)
         scores, labels = self._faiss.search(queries, fetch)
-        drop = excluded | self._tombstones
+        drop = excluded | self._tombstones if excluded else self._tombstones
         out_keys: list[list[Hashable]] = []
         out_scores: list[list[float]] = []
         l2k = self._label_to_key
         for row_labels, row_scores in zip(labels.tolist(), scores.tolist(), strict=True):
-            ks: list[Hashable] = []
-            ss: list[float] = []
-            for label, score in zip(row_labels, row_scores, strict=True):
-                if label < 0 or label in drop:
-                    continue
-                ks.append(l2k[label])
-                ss.append(score)
-                if len(ks) == k:
-                    break
-            out_keys.append(ks)
-            out_scores.append(ss)
+            if drop:
+                kept = [
+                    (lb, sc)
+                    for lb, sc in zip(row_labels, row_scores, strict=True)
+                    if lb >= 0 and lb not in drop
+                ][:k]
+            else:  # the common case: no filtering beyond FAISS's -1 padding
+                kept = [(lb, sc) for lb, sc in zip(row_labels, row_scores, strict=True) if lb >= 0]
+            out_keys.append([l2k[lb] for lb, _ in kept])
+            out_scores.append([sc for _, sc in kept])
         return out_keys, out_scores
 
     # -- persistence ----------------------------------------------------------------
