@@ -110,3 +110,26 @@ def test_an_unexpected_error_is_a_calm_html_page(
     assert resp.status_code == 500
     assert resp.headers["content-type"].startswith("text/html")
     assert "出错了" in resp.text and "boom" not in resp.text
+
+
+def test_start_retraining_redirects_to_its_progress(
+    web_app: TestClient, web_keys: Keys, small_store: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = web_app.app.state.services  # type: ignore[attr-defined]
+    started: list[str] = []
+
+    def start_training(requested_by: str) -> TrainingJob:
+        started.append(requested_by)
+        return services.job(_job(small_store, JobStatus.QUEUED, 0.0))
+
+    monkeypatch.setattr(services, "start_training", start_training)
+    sign_in(web_app, web_keys.analyst)
+    page = web_app.get("/console/models")
+    resp = web_app.post(
+        "/console/models/train", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False
+    )
+    assert resp.status_code == 303
+    assert resp.headers["location"] == "/console/models?job=job-queued"
+    assert started == ["ana-li"]
+    progress = web_app.get(resp.headers["location"])
+    assert "排队中" in progress.text and 'hx-get="/console/models/jobs/job-queued"' in progress.text
