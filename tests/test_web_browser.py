@@ -17,6 +17,9 @@ from tests.fixtures_web import DemoLive, LiveServer, browser_sign_in
 
 pytestmark = pytest.mark.browser
 
+#: An export explains every row it holds; generous on a busy CI machine.
+EXPORT_TIMEOUT_MS = 180_000
+
 
 def test_librarian_gets_a_403_page_for_models(
     page: Page, live_small: LiveServer, test_output: Path
@@ -162,12 +165,12 @@ def test_worklist_in_both_languages(page: Page, web_demo: DemoLive, test_output:
 def test_worklist_exports_download(page: Page, web_demo: DemoLive) -> None:
     live = web_demo.live
     browser_sign_in(page, live, live.keys.librarian)
-    with page.expect_download() as info:
+    with page.expect_download(timeout=EXPORT_TIMEOUT_MS) as info:
         page.get_by_role("link", name="导出 CSV").click()
     path = info.value.path()
     head = Path(path).read_text(encoding="utf-8-sig").splitlines()[0]
     assert "client_external_id" in head
-    with page.expect_download() as info:
+    with page.expect_download(timeout=EXPORT_TIMEOUT_MS) as info:
         page.get_by_role("link", name="导出 Excel").click()
     assert Path(info.value.path()).read_bytes()[:2] == b"PK"
 
