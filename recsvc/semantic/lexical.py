@@ -1,19 +1,27 @@
 """The lexical channel: BM25 (bm25s) over CJK unigrams + bigrams and Latin words.
 
-It sees what the English embedding model cannot: Chinese-only titles. ``bm25s`` has no
-incremental add, so an update re-indexes the (small) corpus of one kind; the keys and
-token lists are kept so that costs no tokenising and no database read.
+It sees what the English embedding model cannot: Chinese-only titles.
+
+``bm25s`` has no incremental add, and re-indexing a large kind takes seconds, so
+updates go to a small *delta segment*: new or changed documents are scored there with
+the same Lucene BM25 formula and the main index's corpus statistics, and the main
+index's copies of replaced or removed documents are masked. When the delta and the
+masked documents together pass :attr:`LexicalIndex.max_delta` (or 10 % of the main
+index), the next search re-indexes everything; :meth:`LexicalIndex.save` writes only
+live documents.
 
 Example:
     >>> lex = LexicalIndex.build(["a", "b"], ["污水处理 MBR", "swine fever vaccine"])
-    >>> lex.search("污水", k=5)  # doctest: +ELLIPSIS
-    (['a'], [...])
+    >>> lex.search("污水", k=5)[0]
+    ['a']
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
+from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
 
@@ -31,97 +39,137 @@ class LexicalIndex:
     """BM25 over one kind's documents, keyed by domain ids.
 
     Args:
-        k1, b: BM25 parameters.
+        k1, b: BM25 parameters (Lucene variant, as bm25s's default).
     """
+
+    max_delta = 2000
 
     def __init__(self, *, k1: float = 1.2, b: float = 0.75) -> None:
         self.k1 = k1
         self.b = b
-        self._keys: list[Hashable] = []
+        self._keys: list[Hashable] = []  # the main segment, by position
         self._tokens: list[list[str]] = []
         self._pos: dict[Hashable, int] = {}
+        self._dead: set[int] = set()  # main positions removed or replaced since indexing
+        self._delta: dict[Hashable, list[str]] = {}
+        self._df: Counter[str] = Counter()
+        self._avgdl = 1.0
         self._bm25: bm25s.BM25 | None = None
-        self._dirty = False
 
     @classmethod
     def build(cls, keys: Sequence[Hashable], texts: Sequence[str], **params: float) -> LexicalIndex:
         """Index ``texts`` (one per key)."""
         idx = cls(**params)
-        idx._keys = list(keys)
-        idx._tokens = [tokenize(t) for t in texts]
-        idx._reindex()
+        idx._reindex(list(keys), [tokenize(t) for t in texts])
         return idx
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._pos) - len(self._dead) + len(self._delta)
 
-    def _reindex(self) -> None:
-        self._pos = {k: i for i, k in enumerate(self._keys)}
+    def live(self) -> tuple[list[Hashable], list[list[str]]]:
+        """Keys and token lists of every live document (main segment, then delta)."""
+        keys = [k for i, k in enumerate(self._keys) if i not in self._dead]
+        tokens = [t for i, t in enumerate(self._tokens) if i not in self._dead]
+        return keys + list(self._delta), tokens + list(self._delta.values())
+
+    def _reindex(self, keys: list[Hashable], tokens: list[list[str]]) -> None:
+        self._keys, self._tokens = keys, tokens
+        self._pos = {k: i for i, k in enumerate(keys)}
+        self._dead, self._delta = set(), {}
+        self._df = Counter(t for doc in tokens for t in set(doc))
+        self._avgdl = max(float(np.mean([len(t) for t in tokens])) if tokens else 1.0, 1.0)
         self._bm25 = None
-        if self._keys:
+        if keys:
             bm = bm25s.BM25(k1=self.k1, b=self.b)
-            bm.index([t or [""] for t in self._tokens], show_progress=False)
+            bm.index([t or [""] for t in tokens], show_progress=False)
             self._bm25 = bm
-        self._dirty = False
+
+    def compact(self) -> None:
+        """Fold the delta segment into a fresh main index."""
+        self._reindex(*self.live())
 
     def upsert(self, keys: Sequence[Hashable], texts: Sequence[str]) -> None:
-        """Insert or replace documents; the BM25 matrix is rebuilt on the next search."""
+        """Insert or replace documents (into the delta segment)."""
         for key, text in zip(keys, texts, strict=True):
-            tokens = tokenize(text)
             if key in self._pos:
-                self._tokens[self._pos[key]] = tokens
-            else:
-                self._pos[key] = len(self._keys)
-                self._keys.append(key)
-                self._tokens.append(tokens)
-        self._dirty = True
+                self._dead.add(self._pos[key])
+            tokens = tokenize(text)
+            self._delta[key] = tokens
+            self._df.update(set(tokens))
 
     def remove(self, keys: Iterable[Hashable]) -> int:
         """Drop documents by key; returns how many were present."""
-        drop = {k for k in keys if k in self._pos}
-        if drop:
-            kept = [(k, t) for k, t in zip(self._keys, self._tokens, strict=True) if k not in drop]
-            self._keys = [k for k, _ in kept]
-            self._tokens = [t for _, t in kept]
-            self._pos = {k: i for i, k in enumerate(self._keys)}
-            self._dirty = True
-        return len(drop)
+        n = 0
+        for key in keys:
+            found = self._delta.pop(key, None) is not None
+            pos = self._pos.get(key)
+            if pos is not None and pos not in self._dead:
+                self._dead.add(pos)
+                found = True
+            n += found
+        return n
+
+    def _delta_scores(self, query: list[str]) -> list[tuple[float, Hashable]]:
+        n_docs = max(len(self), 1)
+        q = Counter(query)
+        out = []
+        for key, tokens in self._delta.items():
+            tf = Counter(tokens)
+            norm = self.k1 * (1 - self.b + self.b * len(tokens) / self._avgdl)
+            score = 0.0
+            for term, q_count in q.items():
+                f = tf.get(term, 0)
+                if f:
+                    df = self._df.get(term, 1)
+                    idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+                    score += q_count * idf * f / (f + norm)  # Lucene: no (k1 + 1)
+            if score > 0:
+                out.append((score, key))
+        return out
 
     def search(
         self, query: str, k: int, *, exclude: Iterable[Hashable] = ()
     ) -> tuple[list[Hashable], list[float]]:
         """Top ``k`` keys with a positive BM25 score for ``query``, best first."""
-        if self._dirty:
-            self._reindex()
+        if len(self._delta) + len(self._dead) > max(self.max_delta, len(self._keys) // 10):
+            self.compact()
         tokens = tokenize(query)
-        if self._bm25 is None or not tokens or k <= 0:
+        if not tokens or k <= 0:
             return [], []
-        scores = self._bm25.get_scores(tokens)
-        for key in exclude:
-            if key in self._pos:
-                scores[self._pos[key]] = 0.0
-        n_pos = int((scores > 0).sum())
-        if not n_pos:
-            return [], []
-        top = min(k, n_pos)
-        idx = np.argpartition(-scores, top - 1)[:top]
-        idx = idx[np.argsort(-scores[idx], kind="stable")]
-        return [self._keys[i] for i in idx], [float(scores[i]) for i in idx]
+        excluded = set(exclude)
+        found: list[tuple[float, Hashable]] = []
+        if self._bm25 is not None:
+            scores = self._bm25.get_scores(tokens)
+            for pos in self._dead:
+                scores[pos] = 0.0
+            for key in excluded:
+                if key in self._pos:
+                    scores[self._pos[key]] = 0.0
+            n_pos = int((scores > 0).sum())
+            if n_pos:
+                top = min(k, n_pos)
+                idx = np.argpartition(-scores, top - 1)[:top]
+                found = [(float(scores[i]), self._keys[i]) for i in idx]
+        found += [(s, key) for s, key in self._delta_scores(tokens) if key not in excluded]
+        found.sort(key=lambda sk: -sk[0])
+        found = found[:k]
+        return [key for _, key in found], [s for s, _ in found]
 
     def save(self, folder: str | Path) -> Path:
-        """Write ``config.json`` and ``docs.json`` (keys + tokens) into ``folder``.
+        """Write ``config.json`` and ``docs.json`` (keys + tokens of live documents).
 
-        The BM25 matrix is rebuilt on load: it is fast, and it keeps the artifact
-        independent of bm25s's file format.
+        The BM25 matrix is rebuilt on load: it keeps the artifact independent of bm25s's
+        file format.
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        key_type = "str" if self._keys and isinstance(self._keys[0], str) else "int"
+        keys, tokens = self.live()
+        key_type = "str" if keys and isinstance(keys[0], str) else "int"
         (folder / "docs.json").write_text(
-            json.dumps({"keys": self._keys, "tokens": self._tokens}, ensure_ascii=False)
+            json.dumps({"keys": keys, "tokens": tokens}, ensure_ascii=False)
         )
         config = {"format": FORMAT, "k1": self.k1, "b": self.b, "key_type": key_type}
-        config["count"] = len(self)
+        config["count"] = len(keys)
         (folder / "config.json").write_text(json.dumps(config, indent=2))
         return folder
 
@@ -135,7 +183,5 @@ class LexicalIndex:
         idx = cls(k1=config["k1"], b=config["b"])
         docs = json.loads((folder / "docs.json").read_text())
         cast = str if config["key_type"] == "str" else int
-        idx._keys = [cast(k) for k in docs["keys"]]
-        idx._tokens = docs["tokens"]
-        idx._reindex()
+        idx._reindex([cast(k) for k in docs["keys"]], docs["tokens"])
         return idx
