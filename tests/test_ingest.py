@@ -446,3 +446,17 @@ def test_progress_bars_do_not_change_the_result(
     reports = import_dir(db, good_dir, progress=True)
     assert [r.inserted for r in reports] == [3, 2, 3, 2]
     assert "clients.csv" in capsys.readouterr().err  # tqdm writes to stderr
+
+
+def test_xlsx_reads_the_sheet_named_after_the_entity(db: Database, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["notes"])
+    wb.active.append(["this sheet is not data"])
+    sheet = wb.create_sheet("Clients")
+    sheet.append(["external_id", "kind"])
+    sheet.append(["C1", "科研院所"])
+    wb.save(tmp_path / "clients.xlsx")
+    assert import_file(db, tmp_path / "clients.xlsx").inserted == 1
+    assert load_frames(db).clients["kind"].tolist() == ["research_institute"]

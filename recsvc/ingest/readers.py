@@ -145,6 +145,7 @@ class Table:
             stem = self.path.stem.lower()
             sheets = {ws.title.lower(): ws for ws in workbook.worksheets}
             sheet = sheets.get(stem, workbook.worksheets[0])
+            sheet.reset_dimensions()  # some exporters write a wrong or no dimension
             rows = sheet.iter_rows(values_only=True)
             header_row = next(rows, None)
             if header_row is None:
