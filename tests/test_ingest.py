@@ -407,8 +407,24 @@ def test_two_files_for_one_entity_are_refused(db: Database, good_dir: Path) -> N
 
 
 def test_folder_import_on_both_databases(any_db: Database, good_dir: Path) -> None:
-    assert [r.inserted for r in import_dir(any_db, good_dir)] == [3, 2, 3, 2]
-    assert [r.unchanged for r in import_dir(any_db, good_dir)] == [3, 2, 3, 2]
+    write_csv(
+        good_dir / "complaints.csv",
+        [
+            [
+                "external_id",
+                "client_external_id",
+                "commission_external_id",
+                "severity",
+                "opened_at",
+                "resolved_at",
+            ],
+            ["X1", "C1", "K1", "严重", "2021-06-01T09:00:00+08:00", "2021-06-02 10:00"],
+            ["X2", "C2", "", "general", "2022-03-01 08:00", ""],
+        ],
+    )
+    assert [r.inserted for r in import_dir(any_db, good_dir)] == [3, 2, 3, 2, 2]
+    # timestamps come back tz-aware from PostgreSQL and naive from SQLite: still unchanged
+    assert [r.unchanged for r in import_dir(any_db, good_dir)] == [3, 2, 3, 2, 2]
     with any_db.session() as s:
         order = s.scalars(select(Order).where(Order.external_id == "O1")).one()
         assert order.amount == 60000 and order.ordered_on == dt.date(2021, 8, 1)
