@@ -139,3 +139,32 @@ def test_docs_mention_every_column() -> None:
         assert f"### {schema.entity}" in text
         for col in schema.columns:
             assert f"`{col.name}`" in text
+
+
+def test_public_surface() -> None:
+    import recsvc.ingest as ingest
+
+    assert set(ingest.__all__) == {
+        "ENTITY_ORDER",
+        "SCHEMAS",
+        "ColumnSpec",
+        "EntitySchema",
+        "ImportReport",
+        "detect_encoding",
+        "entity_of",
+        "import_dir",
+        "import_file",
+        "open_table",
+    }
+    for name in ingest.__all__:
+        assert getattr(ingest, name) is not None
+    fields = ingest.ImportReport.__dataclass_fields__
+    assert list(fields) == [
+        "entity",
+        "source",
+        "rows",
+        "inserted",
+        "updated",
+        "unchanged",
+        "dry_run",
+    ]
