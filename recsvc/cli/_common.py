@@ -24,6 +24,8 @@ def settings() -> Settings:
         format="%(message)s",
         handlers=[RichHandler(console=console_err, show_path=False)],
     )
+    # Alembic announces every migration context at INFO; the CLI only wants real news.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     return s
 
 
