@@ -75,12 +75,18 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--onnx", action="store_true", help="also try the ONNX backend")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: default)")
     args = ap.parse_args()
 
     data = texts(args.n)
-    emb = SentenceTransformerEmbedder(batch_size=args.batch_size)
+    emb = SentenceTransformerEmbedder(batch_size=args.batch_size, threads=args.threads)
     model = emb.model
-    print(f"model {emb.model_id}, {len(data)} texts, batch {args.batch_size}")
+    import torch
+
+    print(
+        f"model {emb.model_id}, {len(data)} texts, batch {args.batch_size}, "
+        f"torch threads {torch.get_num_threads()}"
+    )
     emb.encode(data[:32])  # warm up
     raw_times, pipe_times = [], []
     for _ in range(args.repeats):

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     """Model name or local path for sentence-transformers; set a multilingual model here."""
     embedding_batch_size: int = 64
     embedding_device: str = "cpu"
+    embedding_threads: int = 1
+    """torch CPU threads for encoding (0 = torch's default, one per core). One is safe on
+    a shared or busy machine, where spinning OpenMP threads made a single query ~50x
+    slower; raise it for bulk builds on an idle many-core machine."""
     index_kind: Literal["auto", "exact", "hnsw", "ivf"] = "auto"
     """``auto`` uses exact search below ``index_exact_max`` vectors, HNSW above."""
     index_exact_max: int = 50_000

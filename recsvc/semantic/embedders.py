@@ -143,6 +143,8 @@ class SentenceTransformerEmbedder:
         backend: sentence-transformers backend (``torch``; ``onnx`` when optimum is
             installed — used by the benchmark only).
         model_kwargs: passed to ``SentenceTransformer`` (e.g. an ONNX file name).
+        threads: torch CPU threads (process-wide; 0 leaves torch's default). See
+            ``Settings.embedding_threads``.
     """
 
     def __init__(
@@ -153,8 +155,13 @@ class SentenceTransformerEmbedder:
         device: str = "cpu",
         backend: str = "torch",
         model_kwargs: dict | None = None,
+        threads: int = 0,
     ) -> None:
+        import torch
         from sentence_transformers import SentenceTransformer
+
+        if threads > 0:
+            torch.set_num_threads(threads)
 
         folder = resolve_model_path(name)
         if folder is None:
@@ -210,6 +217,7 @@ def load_embedder(settings: Settings, *, cached: bool = True) -> Embedder:
         settings.embedding_model,
         batch_size=settings.embedding_batch_size,
         device=settings.embedding_device,
+        threads=settings.embedding_threads,
     )
     if cached:
         assert settings.cache_dir is not None
