@@ -78,9 +78,9 @@ def evaluate(
 def list_() -> None:
     """Every version, its backtest AUC, and which one is active."""
     registry = Registry(settings().models_dir)
-    table = Table(
-        "", "version", "created", "eval cutoff", "AUC", "RFM AUC", "ranker NDCG@5", title="models"
-    )
+    table = Table(title="models")
+    for name in ("", "version", "created", "eval cutoff", "AUC", "RFM AUC", "NDCG@5"):
+        table.add_column(name, no_wrap=True, min_width=18 if name == "version" else None)
     for info in registry.list():
         m = info.metrics
         ranker = m.get("ranker", {})
@@ -88,7 +88,7 @@ def list_() -> None:
         table.add_row(
             "*" if info.active else "",
             info.version,
-            (info.created or "")[:19],
+            (info.created or "")[:10],
             info.eval_cutoff or "",
             _fmt(m.get("value", {}).get("auc")),
             _fmt(m.get("baselines", {}).get("rfm", {}).get("auc")),
