@@ -82,6 +82,13 @@ def main() -> None:
     ap.add_argument("--ef-search", type=int, default=192, help="HNSW search breadth")
     ap.add_argument("--nprobe", type=int, default=32, help="IVF cells visited")
     ap.add_argument("--threads", type=int, default=1, help="FAISS threads while searching")
+    ap.add_argument(
+        "--build-threads",
+        type=int,
+        default=1,
+        help="FAISS threads while building (1 on busy boxes)",
+    )
+    ap.add_argument("--nlist", type=int, default=None, help="IVF cells (default 4·√n)")
     args = ap.parse_args()
 
     rng = np.random.default_rng(0)
@@ -96,7 +103,7 @@ def main() -> None:
         base = synthetic(n, args.dim, 1, centres)
         queries = synthetic(args.queries, args.dim, 2, centres)
         keys = list(range(n))
-        faiss.omp_set_num_threads(max(2, args.threads))
+        faiss.omp_set_num_threads(args.build_threads)
         t = time.perf_counter()
         exact = VectorIndex.build(keys, base, kind="exact")
         build_exact = time.perf_counter() - t
@@ -105,10 +112,15 @@ def main() -> None:
         rows = [("exact", build_exact, compare(exact, queries, args.k), 1.0)]
         del exact
         if args.approx != "none":
-            faiss.omp_set_num_threads(2)
+            faiss.omp_set_num_threads(args.build_threads)
             t = time.perf_counter()
             approx = VectorIndex.build(
-                keys, base, kind=args.approx, ef_search=args.ef_search, nprobe=args.nprobe
+                keys,
+                base,
+                kind=args.approx,
+                ef_search=args.ef_search,
+                nprobe=args.nprobe,
+                nlist=args.nlist,
             )
             build_approx = time.perf_counter() - t
             faiss.omp_set_num_threads(args.threads)

@@ -465,3 +465,28 @@ def test_lexical_delta_segment_scores_like_a_full_rebuild() -> None:
     grown.upsert(range(300, 330), texts[:30])
     grown.search("w1", 3)
     assert not grown._delta and len(grown) == 330
+
+
+def test_docs_name_every_command_and_setting_of_the_layer() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "semantic.md").read_text()
+    for command in (
+        "recsvc index build",
+        "recsvc search",
+        "recsvc similar --client",
+        "recsvc similar --commission",
+        "--kind",
+        "--json",
+    ):
+        assert command in doc, command
+    for setting in (
+        "embedding_model",
+        "embedding_batch_size",
+        "embedding_device",
+        "embedding_threads",
+        "index_kind",
+        "index_exact_max",
+        "rrf_k",
+        "index_dir",
+        "cache_dir",
+    ):
+        assert f"`{setting}`" in doc and setting in Settings.model_fields, setting
