@@ -1,0 +1,42 @@
+"""The value side on the (small) demo dataset: segments follow Table 4, the model beats RFM."""
+
+from __future__ import annotations
+
+import pytest
+
+from recsvc.config import Settings
+from recsvc.features import client_features
+from recsvc.store.frames import Frames
+from recsvc.value import STRATEGIES, assign_segments, scoring_cutoff, segment_thresholds
+from training.dataset import backtest_cutoffs, snapshot
+from training.value import train_value
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return Settings(environment="test")
+
+
+def test_segments_follow_table_4(demo_frames: Frames, settings: Settings) -> None:
+    X = client_features(demo_frames, scoring_cutoff(demo_frames, settings))
+    seg = assign_segments(X, settings, segment_thresholds(X, settings))
+    enterprise = X["kind_enterprise"] > 0
+    active = seg[enterprise & ~seg.isin(["new", "dormant"])].value_counts(normalize=True)
+    # seed 000 Table 4: key 40/315 ≈ 13%, potential 78/315 ≈ 25%, general > 60%
+    assert 0.07 <= active.get("key", 0) <= 0.22
+    assert 0.15 <= active.get("potential", 0) <= 0.35
+    assert 0.45 <= active.get("general", 0) <= 0.75
+    assert {"new", "dormant"} <= set(seg)
+    for s in set(seg):
+        assert STRATEGIES[s], s
+
+
+def test_model_beats_rfm_on_demo_backtest(demo_frames: Frames, settings: Settings) -> None:
+    snaps = [snapshot(demo_frames, c, settings) for c in backtest_cutoffs(demo_frames, settings)]
+    result = train_value(snaps)
+    m = result.metrics
+    assert m["eval_cutoff"] == str(snaps[0].cutoff.date())
+    # 600 clients here (2000 in the reported run, where the margin is +0.05 and lift ≥ 5)
+    assert m["value"]["auc"] >= m["baselines"]["rfm"]["auc"] + 0.02
+    assert m["value"]["lift@10%"] >= 3.0
+    assert m["value"]["brier"] < m["baselines"]["rfm"]["brier"]
