@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -79,6 +80,7 @@ class SemanticLayer:
         self.built_at = built_at or pd.Timestamp.now("UTC").isoformat()
         self._embedder = embedder
         self._factory = embedder_factory or (lambda: load_embedder(settings))
+        self._lock = threading.RLock()  # index reads vs updates (queries embed outside it)
 
     # -- the embedder ---------------------------------------------------------------
     @property
@@ -123,16 +125,17 @@ class SemanticLayer:
         exclude = set(exclude)
         depth = max(self.candidate_depth, 5 * k)
         found: dict[str, tuple[list[Hashable], list[float]]] = {}
-        if vector is not None:
-            keys, scores = self.dense[kind].search(vector, depth, exclude=exclude)
-            kept = [
-                (k_, s)
-                for k_, s in zip(keys[0], scores[0], strict=True)
-                if s > self.min_dense_score
-            ]
-            found["dense"] = ([k_ for k_, _ in kept], [s for _, s in kept])
-        if text:
-            found["lexical"] = self.lexical[kind].search(text, depth, exclude=exclude)
+        with self._lock:
+            if vector is not None:
+                keys, scores = self.dense[kind].search(vector, depth, exclude=exclude)
+                kept = [
+                    (k_, s)
+                    for k_, s in zip(keys[0], scores[0], strict=True)
+                    if s > self.min_dense_score
+                ]
+                found["dense"] = ([k_ for k_, _ in kept], [s for _, s in kept])
+            if text:
+                found["lexical"] = self.lexical[kind].search(text, depth, exclude=exclude)
         fused = rrf({name: keys for name, (keys, _) in found.items()}, k=self.settings.rrf_k)
         channel_of: dict[Hashable, dict[str, dict[str, float]]] = {}
         for name, (keys, scores) in found.items():
@@ -171,8 +174,10 @@ class SemanticLayer:
         query = " ".join(query.split())
         if not query:
             return []
-        fused = self._hybrid(kind, k, text=query, vector=self._query_vector(query))
-        return [self._hit(kind, key, s, ch, scope) for key, s, ch in fused]
+        vector = self._query_vector(query)
+        with self._lock:
+            fused = self._hybrid(kind, k, text=query, vector=vector)
+            return [self._hit(kind, key, s, ch, scope) for key, s, ch in fused]
 
     def similar_clients(self, client_id: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Clients whose research direction is closest (cosine), the client itself excluded.
@@ -181,10 +186,11 @@ class SemanticLayer:
             ``(client_ids int64, scores float32)`` arrays, best first.
         """
         index = self.dense["clients"]
-        if int(client_id) not in index:
-            raise NotFound(f"client {client_id} is not in the semantic index")
-        vec = index.vectors([int(client_id)])
-        keys, scores = index.search(vec, k, exclude=[int(client_id)])
+        with self._lock:
+            if int(client_id) not in index:
+                raise NotFound(f"client {client_id} is not in the semantic index")
+            vec = index.vectors([int(client_id)])
+            keys, scores = index.search(vec, k, exclude=[int(client_id)])
         return np.asarray(keys[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
 
     def similar_commissions(self, commission_id: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -194,10 +200,11 @@ class SemanticLayer:
             ``(commission_ids int64, scores float32)`` arrays, best first.
         """
         index = self.dense["commissions"]
-        if int(commission_id) not in index:
-            raise NotFound(f"commission {commission_id} is not in the semantic index")
-        vec = index.vectors([int(commission_id)])
-        keys, scores = index.search(vec, k, exclude=[int(commission_id)])
+        with self._lock:
+            if int(commission_id) not in index:
+                raise NotFound(f"commission {commission_id} is not in the semantic index")
+            vec = index.vectors([int(commission_id)])
+            keys, scores = index.search(vec, k, exclude=[int(commission_id)])
         return np.asarray(keys[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
 
     def similar_cases(
@@ -223,8 +230,9 @@ class SemanticLayer:
                 raise Forbidden("a portal client may only ask about its own commissions")
             text, vector = doc.text, self.dense["commissions"].vectors([cid])
             exclude = {d.key for d in self.docs["cases"].values() if d.meta["commission_id"] == cid}
-        fused = self._hybrid("cases", k, text=text, vector=vector, exclude=exclude)
-        return [self._hit("cases", key, s, ch, scope) for key, s, ch in fused]
+        with self._lock:
+            fused = self._hybrid("cases", k, text=text, vector=vector, exclude=exclude)
+            return [self._hit("cases", key, s, ch, scope) for key, s, ch in fused]
 
     def client_vectors(self, client_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Research-direction vectors, one row per id (zeros for a client not indexed)."""
@@ -244,17 +252,19 @@ class SemanticLayer:
         if not docs:
             return
         vectors = self.embed([d.text for d in docs])
-        self.dense[kind].add([d.key for d in docs], vectors)
-        self.lexical[kind].upsert([d.key for d in docs], [d.text for d in docs])
-        for d in docs:
-            self.docs[kind][d.key] = d
+        with self._lock:
+            self.dense[kind].add([d.key for d in docs], vectors)
+            self.lexical[kind].upsert([d.key for d in docs], [d.text for d in docs])
+            for d in docs:
+                self.docs[kind][d.key] = d
 
     def _drop(self, kind: str, keys: Iterable[Hashable]) -> int:
-        keys = [k for k in keys if k in self.docs[kind]]
-        self.dense[kind].remove(keys)
-        self.lexical[kind].remove(keys)
-        for key in keys:
-            del self.docs[kind][key]
+        with self._lock:
+            keys = [k for k in keys if k in self.docs[kind]]
+            self.dense[kind].remove(keys)
+            self.lexical[kind].remove(keys)
+            for key in keys:
+                del self.docs[kind][key]
         return len(keys)
 
     def upsert_commissions(self, commissions: pd.DataFrame | Sequence[dict[str, Any]]) -> int:
