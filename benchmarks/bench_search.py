@@ -36,28 +36,26 @@ def synthetic(n: int, dim: int, seed: int, centres: np.ndarray) -> np.ndarray:
     return out
 
 
-def latencies(fn, queries: np.ndarray) -> np.ndarray:
-    """Per-query wall time in milliseconds."""
-    times = np.empty(len(queries))
-    for i in range(len(queries)):
-        q = queries[i : i + 1]
-        t = time.perf_counter()
-        fn(q)
-        times[i] = (time.perf_counter() - t) * 1000
-    return times
-
-
 def compare(index: VectorIndex, queries: np.ndarray, k: int) -> dict[str, float]:
-    """Interleaved timing of raw FAISS and the wrapper on the same FAISS object."""
+    """Per-query wall times (ms) of raw FAISS and the wrapper on the same FAISS object.
+
+    Each query runs through both, in alternating order, so both share the machine's
+    noise.
+    """
     raw = index.raw
     raw.search(queries[:5], k)  # warm up
     index.search(queries[:5], k)
-    raw_ms, ours_ms = [], []
-    half = len(queries) // 2
-    for part in (queries[:half], queries[half:]):  # alternate to share the machine's noise
-        raw_ms.append(latencies(lambda q: raw.search(q, k), part))
-        ours_ms.append(latencies(lambda q: index.search(q, k), part))
-    r, o = np.concatenate(raw_ms), np.concatenate(ours_ms)
+    r, o = np.empty(len(queries)), np.empty(len(queries))
+    for i in range(len(queries)):
+        q = queries[i : i + 1]
+        for which in (0, 1) if i % 2 else (1, 0):
+            t = time.perf_counter()
+            if which == 0:
+                raw.search(q, k)
+                r[i] = (time.perf_counter() - t) * 1000
+            else:
+                index.search(q, k)
+                o[i] = (time.perf_counter() - t) * 1000
     return {
         "raw_p50": float(np.percentile(r, 50)),
         "raw_p99": float(np.percentile(r, 99)),

@@ -87,7 +87,9 @@ class SemanticLayer:
     def embedder(self) -> Embedder:
         """The embedder (loaded on first use); it must match the one that built the index."""
         if self._embedder is None:
-            self._embedder = self._factory()
+            with self._lock:  # one model load even when several threads ask at once
+                if self._embedder is None:
+                    self._embedder = self._factory()
         if self._embedder.model_id != self.model_id:
             raise NotReady(
                 f"the index was built with {self.model_id}, but the embedder is "
