@@ -32,14 +32,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, or_, select
 
-from recsvc.auth import Principal, verify_key
+from recsvc.auth import Principal, hash_secret, verify_key
 from recsvc.config import Settings
 from recsvc.errors import Conflict, InvalidInput, NotFound, NotReady, Problem
 from recsvc.ingest import import_file
@@ -186,6 +186,7 @@ class Services:
         *,
         embedder: Embedder | None = None,
         job_argv: Sequence[str] | None = None,
+        warm_worklist: bool = True,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -199,6 +200,7 @@ class Services:
         self._recent: dict[str, ModelBundle] = {}
         self._embedder = embedder
         self._job_argv = list(job_argv or _TRAIN_JOB_ARGV)
+        self.warm_worklist = warm_worklist
 
     @classmethod
     def build(
@@ -208,6 +210,7 @@ class Services:
         embedder: Embedder | None = None,
         load_model: bool = True,
         job_argv: Sequence[str] | None = None,
+        warm_worklist: bool = True,
     ) -> Services:
         """Open (and migrate) the store and load the active model version if any.
 
@@ -218,10 +221,14 @@ class Services:
             load_model: load the registry's active version now.
             job_argv: the command a training job runs (its id is appended); tests use
                 a stand-in to exercise the job plumbing without training.
+            warm_worklist: rank the default worklist while loading a bundle (before it
+                serves), so the first worklist request is fast.
         """
         db = Database.from_settings(settings)
         db.upgrade()
-        services = cls(settings, db, embedder=embedder, job_argv=job_argv)
+        services = cls(
+            settings, db, embedder=embedder, job_argv=job_argv, warm_worklist=warm_worklist
+        )
         if load_model:
             services.reload_model()
         return services
@@ -232,16 +239,21 @@ class Services:
 
     # -- auth ------------------------------------------------------------------
     def authenticate(self, secret: str | None) -> Principal:
-        """The principal for a key, cached for a few seconds (revocation lags by that)."""
+        """The principal for a key, cached for a few seconds (revocation lags by that).
+
+        The cache is keyed by the key's hash; plaintext secrets are not kept.
+        """
+        if not secret:
+            return verify_key(self.db, secret)
+        digest = hash_secret(secret)
         now = time.monotonic()
-        if secret:
-            hit = self._key_cache.get(secret)
-            if hit is not None and now - hit[0] < _KEY_CACHE_SECONDS:
-                return hit[1]
+        hit = self._key_cache.get(digest)
+        if hit is not None and now - hit[0] < _KEY_CACHE_SECONDS:
+            return hit[1]
         principal = verify_key(self.db, secret)
         if len(self._key_cache) > 10_000:
             self._key_cache.clear()
-        self._key_cache[secret or ""] = (now, principal)
+        self._key_cache[digest] = (now, principal)
         return principal
 
     # -- the model bundle ----------------------------------------------------------
@@ -601,9 +613,10 @@ class Services:
         if bundle is None or bundle.value is None:
             return None
         value = bundle.value
-        if bundle.features is not None and client_id in bundle.features.index:
-            row = bundle.features.loc[[client_id]]
-            scored = bundle.scores.loc[client_id]
+        features, scores = bundle.features, bundle.scores
+        if features is not None and scores is not None and client_id in features.index:
+            row = features.loc[[client_id]]
+            scored = scores.loc[client_id]
             reasons = value.model.explain(row, k=3)
             segment = str(scored["segment"])
             probability, stage = float(scored["probability"]), str(scored["stage"])
@@ -688,26 +701,11 @@ class Services:
         """Clients to contact now with their best offer and reason, best first.
 
         Deterministic for one bundle (it ranks on the bundle's snapshot), so it is
-        memoised per bundle and filter set.
+        memoised per bundle and filter set; a shorter page of a list already computed
+        is a slice of it.
         """
         bundle = self.require_bundle()
-        key = ("worklist", filters)
-        rows = bundle.cache.get(key)
-        if rows is None:
-            with bundle.lock:
-                found = recommend_worklist(
-                    bundle.recommender,
-                    segment=filters.segment,
-                    staff=filters.account_manager,
-                    product=filters.product,
-                    kind=filters.kind,
-                    limit=filters.limit,
-                )
-            rows = [_worklist_row(r) for r in found]
-            if len(bundle.cache) > 256:
-                bundle.cache.clear()
-            bundle.cache[key] = rows
-        return bundle.version, [dict(r) for r in rows]
+        return bundle.version, [dict(r) for r in _worklist_rows(bundle, filters)]
 
     def export_worklist(self, rows: list[dict[str, Any]], fmt: str) -> bytes:
         """The worklist rows as CSV (UTF-8 with BOM, opens in Excel) or ``.xlsx`` bytes.
@@ -1053,6 +1051,27 @@ def _encode(items: list[dict[str, Any]]) -> bytes:
     return json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def _worklist_rows(bundle: ModelBundle, filters: WorklistFilters) -> list[dict[str, Any]]:
+    key = ("worklist", replace(filters, limit=0))
+    done: tuple[int, list[dict[str, Any]]] | None = bundle.cache.get(key)
+    if done is not None and (filters.limit <= done[0] or len(done[1]) < done[0]):
+        return done[1][: filters.limit]
+    with bundle.lock:
+        found = recommend_worklist(
+            bundle.recommender,
+            segment=filters.segment,
+            staff=filters.account_manager,
+            product=filters.product,
+            kind=filters.kind,
+            limit=filters.limit,
+        )
+    rows = [_worklist_row(r) for r in found]
+    if len(bundle.cache) > 256:
+        bundle.cache.clear()
+    bundle.cache[key] = (filters.limit, rows)
+    return rows
+
+
 def _worklist_row(row: WorklistRow) -> dict[str, Any]:
     """A worklist row with public ids only."""
     return {
@@ -1093,14 +1112,7 @@ def load_bundle(services: Services, version: str) -> ModelBundle:
         cid: (len(recs), _encode([rec_item(r) for r in recs]))
         for cid, recs in load_portal_recs(folder).items()
     }
-    log.info(
-        "loaded %s in %.1fs (%d clients scored, %d portal lists)",
-        version,
-        time.perf_counter() - started,
-        len(scores),
-        len(portal),
-    )
-    return ModelBundle(
+    bundle = ModelBundle(
         version=version,
         path=folder,
         recommender=recommender,
@@ -1109,3 +1121,13 @@ def load_bundle(services: Services, version: str) -> ModelBundle:
         features=features,
         scores=scores,
     )
+    if services.warm_worklist:  # rank the default worklist before anyone waits for it
+        _worklist_rows(bundle, WorklistFilters())
+    log.info(
+        "loaded %s in %.1fs (%d clients scored, %d portal lists)",
+        version,
+        time.perf_counter() - started,
+        len(scores),
+        len(portal),
+    )
+    return bundle

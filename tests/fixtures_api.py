@@ -212,7 +212,9 @@ def open_demo(
     for sub in ("data", "models"):
         copy_tree(bundle / sub, where / sub)
     settings = _demo_settings(where)
-    services = Services.build(settings, embedder=FakeEmbedder(), job_argv=job_argv)
+    services = Services.build(
+        settings, embedder=FakeEmbedder(), job_argv=job_argv, warm_worklist=False
+    )
     assert services.bundle is not None, "the demo bundle should load"
     return settings, services
 
