@@ -2,9 +2,11 @@
 
 ``lifetimes`` (the usual library) has been unmaintained since 2020 and does not
 support current pandas/numpy, so the likelihoods of Fader, Hardie & Lee (2005) are
-implemented here and checked two ways (``tests/test_clv.py``): fitting recovers the
-parameters of data simulated from the BG/NBD process, and the closed-form
-expectations in :mod:`recsvc.value.clv` agree with Monte-Carlo simulation.
+implemented here and checked three ways (``tests/test_clv.py``): on the CDNOW sample
+they reproduce the published estimates (r=0.243, alpha=4.414, a=0.793, b=2.426;
+p=6.25, q=3.74, v=15.44), fitting recovers the parameters of data simulated from the
+BG/NBD process, and the closed-form expectations in :mod:`recsvc.value.clv` agree with
+Monte-Carlo simulation.
 """
 
 from __future__ import annotations
