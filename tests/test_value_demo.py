@@ -40,3 +40,40 @@ def test_model_beats_rfm_on_demo_backtest(demo_frames: Frames, settings: Setting
     assert m["value"]["auc"] >= m["baselines"]["rfm"]["auc"] + 0.02
     assert m["value"]["lift@10%"] >= 3.0
     assert m["value"]["brier"] < m["baselines"]["rfm"]["brier"]
+
+
+def test_train_and_score_cli_on_demo_store(demo_settings: Settings, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from recsvc.cli import _common, app
+    from recsvc.registry import Registry
+    from training.pipeline import train
+
+    version = train(demo_settings, track=False, optional_steps=False, params={"n_estimators": 150})
+    assert Registry(demo_settings.models_dir).active() == version
+    for key, value in {
+        "RECSVC_DATABASE_URL": demo_settings.database_url,
+        "RECSVC_MODELS_DIR": str(demo_settings.models_dir),
+        "RECSVC_DATA_DIR": str(demo_settings.data_dir),
+    }.items():
+        monkeypatch.setenv(key, value)
+    _common.settings.cache_clear()
+    _common.database.cache_clear()
+    try:
+        from recsvc.store import Database, load_frames
+
+        db = Database.from_settings(demo_settings)
+        external = str(load_frames(db).clients["external_id"].iloc[0])
+        db.dispose()
+        runner = CliRunner()
+        scored = runner.invoke(app, ["score", external])
+        assert scored.exit_code == 0, scored.output
+        assert "价值概率" in scored.output and "segment" in scored.output
+        evaluated = runner.invoke(app, ["evaluate"])
+        assert evaluated.exit_code == 0, evaluated.output
+        assert "lift.png" in evaluated.output
+        missing = runner.invoke(app, ["score", "NO-SUCH-CLIENT"])
+        assert missing.exit_code != 0
+    finally:
+        _common.settings.cache_clear()
+        _common.database.cache_clear()
