@@ -1,8 +1,9 @@
 """Fixtures for the web console: keys of every role, a signed-in test client, and a
 live server (uvicorn in a thread) driving Debian's Chromium through Playwright.
 
-The live server runs against a copy of the small demo store with a model trained once
-per session by the real training pipeline (``training.pipeline.train``).
+The live server runs against a private copy of the API tests' demo bundle
+(``tests.fixtures_api.api_demo_bundle``: the small demo store, its index and a model
+trained once per session by the real ``training.pipeline.train``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import re
 import shutil
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -36,8 +38,9 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-#: Clients in the browser tests' demo store (small: the model is trained once per session).
-WEB_DEMO_CLIENTS = 120
+#: A "training job" that runs a few seconds and exits without finishing, so the page can
+#: watch it go from queued to failed.
+SLOW_NO_TRAINING = (sys.executable, "-c", "import time; time.sleep(4)")
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -289,32 +292,23 @@ def _copy_version(settings: Settings, source: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def web_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoLive]:
-    """The small demo dataset, its semantic index (``FakeEmbedder``) and a model trained
-    once by ``training.pipeline.train``, served live; plus a copy of that version as a
-    challenger for the promote test."""
-    from recsvc.demo import generate
-    from recsvc.ingest import import_dir
-    from recsvc.semantic import FakeEmbedder, build_semantic
-    from tests.conftest import make_settings
-    from training.pipeline import train
+def web_demo(api_demo_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoLive]:
+    """A private copy of the API tests' demo bundle (the small demo store, its
+    ``FakeEmbedder`` index and the version ``training.pipeline.train`` produced once per
+    session), served live; plus a copy of that version as a challenger to promote.
+    Training jobs started from the page run :data:`SLOW_NO_TRAINING`, never a training."""
+    from tests.fixtures_api import open_demo
 
-    tmp = tmp_path_factory.mktemp("web-demo")
-    settings = make_settings(tmp)
-    generate(tmp / "demo", n_clients=WEB_DEMO_CLIENTS)
-    database = Database.from_settings(settings)
-    database.upgrade()
-    import_dir(database, tmp / "demo")
-    layer = build_semantic(database, settings, FakeEmbedder())
-    layer.save()
-    champion = train(settings, semantic=layer)
+    settings, services = open_demo(
+        api_demo_bundle, tmp_path_factory.mktemp("web-demo"), job_argv=SLOW_NO_TRAINING
+    )
+    champion = Registry(settings.models_dir).active()
+    assert champion is not None
     challenger = _copy_version(settings, champion)
-    services = Services.build(settings, embedder=FakeEmbedder())
-    with database.session() as s:
+    with services.db.session() as s:
         portal_client = s.scalar(select(Client.external_id).order_by(Client.id).limit(1))
-    keys = make_keys(database, str(portal_client))
-    live = start_live_server(settings, database, keys, services=services)
+    keys = make_keys(services.db, str(portal_client))
+    live = start_live_server(settings, services.db, keys, services=services)
     yield DemoLive(live, services, champion, challenger)
     live.stop()
     services.close()
-    database.dispose()

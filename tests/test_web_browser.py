@@ -19,6 +19,8 @@ pytestmark = pytest.mark.browser
 
 #: An export explains every row it holds; generous on a busy CI machine.
 EXPORT_TIMEOUT_MS = 180_000
+#: Promote and roll back load a whole model bundle before answering.
+SWAP_TIMEOUT_MS = 180_000
 
 
 def test_librarian_gets_a_403_page_for_models(
@@ -193,6 +195,7 @@ def test_search_in_chinese_and_english(page: Page, web_demo: DemoLive, test_outp
 
 def test_analyst_promotes_and_rolls_back(page: Page, web_demo: DemoLive, test_output: Path) -> None:
     live = web_demo.live
+    page.set_default_timeout(SWAP_TIMEOUT_MS)
     browser_sign_in(page, live, live.keys.analyst)
     page.get_by_role("link", name="模型").click()
     active = page.locator("#active-version")
@@ -277,3 +280,19 @@ def test_no_page_returns_500(page: Page, web_demo: DemoLive) -> None:
     ):
         response = page.request.get(live.url(path))
         assert response.status < 500, (path, response.status)
+
+
+def test_retraining_progress_updates_live(page: Page, web_demo: DemoLive) -> None:
+    """The job process here is a no-op that exits without finishing, so the fragment,
+    polled by htmx, turns from queued/running to failed without a page reload."""
+    live = web_demo.live
+    browser_sign_in(page, live, live.keys.analyst)
+    page.goto(live.url("/console/models"))
+    page.get_by_role("button", name="重新训练").click()
+    expect(page).to_have_url(re.compile(r"/console/models\?job="))
+    job = page.locator("#job")
+    expect(job.locator("progress")).to_be_visible()
+    page.evaluate("window.__same_document = true")
+    expect(job.locator(".badge")).to_have_text("失败", timeout=30_000)
+    expect(page.locator("#job")).not_to_have_attribute("hx-get", re.compile("."))
+    assert page.evaluate("window.__same_document === true"), "updated in place, no reload"
