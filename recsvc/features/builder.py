@@ -81,6 +81,13 @@ def _months(cutoff: pd.Timestamp, dates: pd.Series) -> pd.Series:
     return (cutoff - dates).dt.days / DAYS_PER_MONTH
 
 
+def _counts(rows: pd.Series, cols: pd.Series) -> pd.DataFrame:
+    """A cross-tabulation of counts (``pd.crosstab`` runs a Python function per cell group)."""
+    if len(rows) == 0:
+        return pd.DataFrame()
+    return rows.groupby([rows, cols]).size().unstack(fill_value=0)
+
+
 def _count_split(text: pd.Series) -> pd.Series:
     """Number of items in a ';'/'；'/','/'、' separated text (0 for empty)."""
     s = text.fillna("").astype(str).str.strip()
@@ -155,9 +162,7 @@ def _commissions(cm: pd.DataFrame, cutoff: pd.Timestamp) -> dict[str, pd.Series]
     out["max_same_subject_24m"] = (
         recent.groupby(["client_id", "subject_area"]).size().groupby(level=0).max()
     )
-    purposes = (
-        pd.crosstab(recent["client_id"], recent["purpose"]) if len(recent) else pd.DataFrame()
-    )
+    purposes = _counts(recent["client_id"], recent["purpose"])
     for p in Purpose:
         col = purposes[p.value] if p.value in purposes.columns else pd.Series(dtype=float)
         out[f"purpose_{p.value}_24m"] = col
@@ -183,7 +188,7 @@ def _orders(od: pd.DataFrame, cutoff: pd.Timestamp) -> dict[str, pd.Series]:
 def _interactions(it: pd.DataFrame, cutoff: pd.Timestamp) -> dict[str, pd.Series]:
     it = it.assign(m=_months(cutoff, it["occurred_on"]))
     recent = it[it["m"] < 24]
-    kinds = pd.crosstab(recent["client_id"], recent["kind"]) if len(recent) else pd.DataFrame()
+    kinds = _counts(recent["client_id"], recent["kind"])
     out: dict[str, pd.Series] = {
         "n_interactions_12m": it[it["m"] < 12].groupby("client_id").size(),
         "months_since_last_interaction": it.groupby("client_id")["m"].min(),
@@ -261,7 +266,9 @@ def _field_features(
     # five-year log-linear trend of commission volume per field (slope per year)
     year_back = np.floor(m / 12)
     last5 = year_back < 5
-    counts = pd.crosstab(field[last5], year_back[last5]).reindex(columns=range(5), fill_value=0)
+    counts = _counts(field[last5], year_back[last5].astype(int)).reindex(
+        columns=range(5), fill_value=0
+    )
     t = -np.arange(5, dtype=float)
     logc = np.log(counts.to_numpy(dtype=float) + 1)
     slope = ((logc - logc.mean(axis=1, keepdims=True)) @ (t - t.mean())) / np.sum(
