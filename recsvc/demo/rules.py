@@ -37,7 +37,7 @@ SHARE_BEFORE_2011 = 0.30
 """Clients already registered (2006-2010) when the data start; the rest arrive monthly."""
 ARRIVAL_GROWTH = 0.04
 """Yearly log growth of the number of new clients."""
-RD_LOYALTY_CORR = 0.40
+RD_LOYALTY_CORR = 0.30
 """Correlation of the latent R&D strength and loyalty (both standard normal)."""
 RD_SHIFT: dict[str, float] = {
     "in_house_institute": 0.3,
@@ -85,6 +85,9 @@ PURPOSE_CONCENTRATION = 6.0
 """Dirichlet concentration of each client's own purpose mix around its kind's mix."""
 PATENT_RD_COEF = 0.5
 """Patent-application share grows by exp(coef * rd) with R&D strength."""
+PROCESS_PURPOSES = ("product_development", "project_approval")
+"""A process/equipment title (工艺, 设备 …) counts as process development only with
+these purposes."""
 FEE_RANGE = (800.0, 5000.0)
 SHARE_ZH_ONLY = 0.10
 SHARE_EN_ONLY = 0.015
@@ -108,15 +111,15 @@ BAD_HANDLING_FACTOR = 2.0
 """A late or unresolved complaint weighs this much more on the complaint burden."""
 
 # -- R5 purchases (value-added orders) ------------------------------------------------
-PURCHASE_INTERCEPT = -7.0
+PURCHASE_INTERCEPT = -7.2
 PURCHASE_COEF: dict[str, float] = {
     "rd": 1.1,
     "demand": 0.45,
-    "loyalty": 0.2,
-    "field_intensity": 0.7,
-    "patent": 0.7,
-    "development": 0.6,
-    "process": 0.6,
+    "loyalty": 0.0,
+    "field_intensity": 0.5,
+    "patent": 0.5,
+    "development": 0.4,
+    "process": 0.4,
     "entry": 1.2,
     "award": 0.4,
     "satisfaction": 1.5,
@@ -125,7 +128,7 @@ PURCHASE_COEF: dict[str, float] = {
     "field_growth": 5.0,
     "recent_commissions": 0.0,
     "contact": 0.35,
-    "dormant": -1.0,
+    "dormant": -0.5,
     "just_bought": -2.5,
 }
 """Monthly purchase logit = intercept + kind effect + Σ coef · state (see the docs)."""
@@ -151,30 +154,35 @@ PRODUCT_BASE: dict[str, float] = {
     "market_research": -0.1,
     "patent_navigation": -0.9,
     "patent_pre_assessment": -0.3,
-    "tech_matching": 0.0,
+    "tech_matching": 0.2,
     "citation_certification": -0.4,
     "discipline_report": -0.3,
-    "embedded_service": -0.6,
-    "literacy_training": -0.3,
-    "literature_alerts": -0.7,
+    "embedded_service": -0.3,
+    "literacy_training": 0.0,
+    "literature_alerts": -0.2,
 }
 PRIOR_PURCHASES_CAP = 4
 """Prior purchases count as ``log1p(min(n, cap))``."""
 JUST_BOUGHT_HALF_LIFE = 4.0
 """A purchase suppresses the next one (``just_bought`` decays with this half-life)."""
-CHOICE_SHARPNESS = 2.2
+CHOICE_SHARPNESS = 3.0
 """Multiplies base + trigger scores before the softmax: higher = more deterministic."""
 TRIGGER_WEIGHTS: dict[str, dict[str, float]] = {
     "field_intensity": {
         "trend_analysis": 2.4,
         "thematic_database": 2.1,
         "key_tech_screening": 1.9,
-        "literature_alerts": 1.0,
+        "literature_alerts": 1.4,
     },
     "patent": {"patent_analysis": 2.6, "patent_pre_assessment": 1.7, "patent_navigation": 0.6},
-    "development": {"market_research": 2.3, "competitor_intelligence": 2.3, "tech_matching": 1.6},
+    "development": {"market_research": 2.3, "competitor_intelligence": 2.3, "tech_matching": 2.0},
     "process": {"literature_patent_analysis": 3.0, "patent_analysis": 0.5},
-    "entry": {"industry_analysis": 4.0, "market_research": 1.0, "competitor_intelligence": 0.8},
+    "entry": {
+        "industry_analysis": 4.0,
+        "market_research": 1.0,
+        "competitor_intelligence": 0.8,
+        "tech_matching": 1.0,
+    },
     "award": {"citation_certification": 2.0},
     "academic": {
         "discipline_report": 2.8,
@@ -182,7 +190,7 @@ TRIGGER_WEIGHTS: dict[str, dict[str, float]] = {
         "embedded_service": 0.9,
         "patent_navigation": 0.5,
     },
-    "strong_loyal": {"literacy_training": 1.6, "embedded_service": 1.0, "literature_alerts": 0.6},
+    "strong_loyal": {"literacy_training": 2.2, "embedded_service": 1.6, "literature_alerts": 0.8},
     "had_patent_analysis": {
         "patent_navigation": 2.6,
         "patent_pre_assessment": 1.4,

@@ -33,6 +33,7 @@ _PURPOSE = {p: i for i, p in enumerate(R.PURPOSES)}
 _DEV = (_PURPOSE["product_development"], _PURPOSE["market_entry"])
 _AWARD = (_PURPOSE["award_application"], _PURPOSE["achievement_appraisal"])
 _PATENT = _PURPOSE["patent_application"]
+_PROCESS_PURPOSES = tuple(_PURPOSE[p] for p in R.PROCESS_PURPOSES)
 #: Which commission an order links to, by the trigger that chose its product.
 _LINK = {
     "field_intensity": "field",
@@ -127,7 +128,7 @@ def simulate(w: World, rng: np.random.Generator) -> History:
     kind_eff = np.array([R.KIND_EFFECT[k] for k in KINDS])[w.kind]
     is_ind = w.kind == KINDS.index("individual")
     academic = w.academic.astype(float)
-    strong_loyal = np.clip(w.rd, 0, None) * np.clip(w.loyalty, 0, None)
+    strong_loyal = np.minimum(np.clip(w.rd, 0, None) * np.clip(w.loyalty, 0, None), 1.5)
     n_comm = 0
     for m in range(R.N_MONTHS):
         y = m // 12
@@ -209,7 +210,7 @@ def _commissions(
     for name, mask in (
         ("patent", is_pat),
         ("development", is_dev),
-        ("process", t.is_process),
+        ("process", t.is_process & np.isin(purpose, _PROCESS_PURPOSES)),
         ("entry", is_entry),
         ("award", is_award),
     ):
