@@ -409,3 +409,4 @@ class ReadyPublic(BaseModel):
     database: bool
     model_loaded: bool
     model_version: str | None = None
+    model_error: str | None = Field(None, description="Why the active model failed to load")

@@ -41,7 +41,7 @@ from sqlalchemy import func, or_, select
 
 from recsvc.auth import Principal, hash_secret, verify_key
 from recsvc.config import Settings
-from recsvc.errors import Conflict, InvalidInput, NotFound, NotReady, Problem
+from recsvc.errors import Conflict, InvalidInput, NotFound, NotReady, Problem, RecsvcError
 from recsvc.ingest import import_file
 from recsvc.recommend import Recommender, feedback, load_portal_recs
 from recsvc.recommend import worklist as recommend_worklist
@@ -201,6 +201,8 @@ class Services:
         self._embedder = embedder
         self._job_argv = list(job_argv or _TRAIN_JOB_ARGV)
         self.warm_worklist = warm_worklist
+        self.load_error: str | None = None
+        """Why the active version failed to load at start, if it did."""
 
     @classmethod
     def build(
@@ -230,7 +232,13 @@ class Services:
             settings, db, embedder=embedder, job_argv=job_argv, warm_worklist=warm_worklist
         )
         if load_model:
-            services.reload_model()
+            try:
+                services.reload_model()
+            except Exception as exc:  # serve what works; /readyz and 503s say why
+                services.load_error = (
+                    exc.detail if isinstance(exc, RecsvcError) else f"{type(exc).__name__}: {exc}"
+                )
+                log.exception("no model in service: %s", services.load_error)
         return services
 
     def close(self) -> None:
@@ -266,6 +274,8 @@ class Services:
         """The bundle in service, or :class:`NotReady` when nothing is trained yet."""
         bundle = self._bundle
         if bundle is None:
+            if self.load_error:
+                raise NotReady(f"the active model could not be loaded: {self.load_error}")
             raise NotReady("no model is loaded yet: train one (recsvc train) and promote it")
         return bundle
 
@@ -320,6 +330,7 @@ class Services:
     def _swap(self, bundle: ModelBundle) -> None:
         with self._swap_lock:
             self._bundle = bundle  # one reference assignment: atomic for readers
+            self.load_error = None
         log.info("model version %s in service", bundle.version)
 
     @property

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
+from recsvc.registry import Registry
+from recsvc.services import Services
+from tests.conftest import make_settings
 from tests.fixtures_api import ApiEnv
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
@@ -84,3 +90,19 @@ def test_conflict_and_not_found_outcomes(api_env: ApiEnv, who: str) -> None:
             "/api/v1/feedback", who, json={"impression_id": 999, "outcome": "accepted"}
         )
     assert_problem(r, 404)
+
+
+def test_a_model_that_fails_to_load_leaves_the_service_up(tmp_path: Path) -> None:
+    """A broken active version: the app still starts; readiness and 503s say why."""
+    settings = make_settings(tmp_path)
+    registry = Registry(settings.models_dir)
+    version, _ = registry.create()
+    registry.write_meta(version, {"created": "now"})  # no value/ model inside
+    registry.promote(version)
+    services = Services.build(settings)
+    assert services.bundle is None and services.load_error
+    with TestClient(create_app(settings, services)) as client:
+        ready = client.get("/readyz").json()
+        assert ready["status"] == "degraded" and ready["model_error"]
+        assert client.get("/healthz").status_code == 200
+    services.close()

@@ -174,6 +174,7 @@ def test_models_report_and_plots(api_demo: ApiEnv) -> None:
         "database": True,
         "model_loaded": True,
         "model_version": active,
+        "model_error": None,
     }
 
 

@@ -34,6 +34,7 @@ def readyz(services: ServicesDep) -> JSONResponse:
         database=db_ok,
         model_loaded=bundle is not None,
         model_version=bundle.version if bundle is not None else None,
+        model_error=services.load_error if bundle is None else None,
     )
     return JSONResponse(body.model_dump(), status_code=200 if db_ok else 503)
 
