@@ -201,8 +201,11 @@ class Registry:
                 )
         better, compared = [], []
         for paths, higher in GATE_METRICS:
-            found = [(p, _get(ch, p), _get(cm, p)) for p in paths]
-            found = [(p, a, b) for p, a, b in found if a is not None and b is not None]
+            found: list[tuple[tuple[str, ...], float, float]] = []
+            for p in paths:
+                va, vb = _get(ch, p), _get(cm, p)
+                if va is not None and vb is not None:
+                    found.append((p, va, vb))
             if not found:
                 continue
             path, a, b = found[0]
