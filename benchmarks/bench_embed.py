@@ -101,7 +101,7 @@ def main() -> None:
         pipe_times.append(t_pipe)
         print(
             f"  raw {t_raw:.1f}s   pipeline (cold cache) {t_pipe:.1f}s   "
-            f"warm cache {t_warm * 1000:.0f}ms"
+            f"warm cache {t_warm * 1000:.1f}ms"
         )
     np.testing.assert_allclose(ours, raw, atol=1e-5)
     best_raw, best_pipe = min(raw_times), min(pipe_times)
