@@ -279,7 +279,6 @@ def train(
             "cutoffs": [str(c.date()) for c in cutoffs],
             "semantic": semantic is not None,
         }
-        registry.write_meta(version, meta)
         registry.write_metrics(version, metrics)
 
         step("ranker")
@@ -295,6 +294,7 @@ def train(
 
         step("register")
         registry.write_metrics(version, metrics)
+        registry.write_meta(version, meta)  # from here on the folder is a registered version
         try:
             reason = registry.promote(version, force=force)
             metrics["promotion"] = {"promoted": True, "reason": reason}
