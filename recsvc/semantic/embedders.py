@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -153,7 +153,7 @@ class SentenceTransformerEmbedder:
         *,
         batch_size: int = 64,
         device: str = "cpu",
-        backend: str = "torch",
+        backend: Literal["torch", "onnx", "openvino"] = "torch",
         model_kwargs: dict | None = None,
         threads: int = 0,
     ) -> None:
@@ -169,9 +169,12 @@ class SentenceTransformerEmbedder:
                 f"embedding model {name!r} is neither packaged, a local folder, nor in the "
                 "local Hugging Face cache; recsvc never downloads models at run time"
             )
-        kwargs = {"model_kwargs": model_kwargs} if model_kwargs else {}
         self.model = SentenceTransformer(
-            str(folder), device=device, backend=backend, local_files_only=True, **kwargs
+            str(folder),
+            device=device,
+            backend=backend,
+            local_files_only=True,
+            model_kwargs=model_kwargs,
         )
         self.name = name
         self.batch_size = batch_size

@@ -120,7 +120,7 @@ class VectorIndex:
                 raise InvalidInput(f"an IVF index needs at least {self.nlist} training vectors")
             sample = train[np.random.default_rng(0).permutation(len(train))[: self.nlist * 256]]
             ivf.train(np.ascontiguousarray(sample))
-            ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+            ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
             ivf.nprobe = self.nprobe
             self._faiss = ivf
 
@@ -297,7 +297,7 @@ class VectorIndex:
         if (folder / "index.faiss").exists():
             idx._faiss = faiss.read_index(str(folder / "index.faiss"))
             if idx.kind == "hnsw":
-                faiss.downcast_index(idx._faiss.index).hnsw.efSearch = idx.ef_search
+                faiss.downcast_index(idx._faiss.index).hnsw.efSearch = idx.ef_search  # type: ignore[attr-defined]
             elif idx.kind == "ivf":
                 idx._faiss.nprobe = idx.nprobe
         return idx

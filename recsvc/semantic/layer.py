@@ -129,10 +129,10 @@ class SemanticLayer:
         found: dict[str, tuple[list[Hashable], list[float]]] = {}
         with self._lock:
             if vector is not None:
-                keys, scores = self.dense[kind].search(vector, depth, exclude=exclude)
+                dense_keys, dense_scores = self.dense[kind].search(vector, depth, exclude=exclude)
                 kept = [
                     (k_, s)
-                    for k_, s in zip(keys[0], scores[0], strict=True)
+                    for k_, s in zip(dense_keys[0], dense_scores[0], strict=True)
                     if s > self.min_dense_score
                 ]
                 found["dense"] = ([k_ for k_, _ in kept], [s for _, s in kept])
