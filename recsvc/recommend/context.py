@@ -8,9 +8,11 @@ segments). Training builds one per historical cutoff; serving builds one for tod
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -149,12 +151,13 @@ def enrich(ctx: RecContext, *, value_dir: Any | None = None) -> RecContext:
     try:
         feats = client_features(ctx.history, ctx.cutoff, ctx.semantic)
     except Exception:
-        log.warning("client_features failed at %s; basic features only", ctx.cutoff, exc_info=True)
+        log.warning("client_features failed at %s; basic features only", ctx.cutoff)
+        log.debug("client_features failure", exc_info=True)
         return ctx
     ctx.features = feats.select_dtypes("number")
     if value_dir is not None:
         ctx.value_proba = value_probability(value_dir, feats)
-    ctx.segments = segments_for(feats, ctx.settings)
+    ctx.segments = segments_for(feats, ctx.settings, value_dir)
     return ctx
 
 
@@ -170,13 +173,19 @@ def value_probability(value_dir: Any, features: pd.DataFrame) -> pd.Series | Non
         return None
 
 
-def segments_for(features: pd.DataFrame, settings: Any | None) -> pd.Series | None:
-    """``recsvc.value.assign_segments`` when importable, else ``None``."""
+def segments_for(
+    features: pd.DataFrame, settings: Any | None, value_dir: Any | None = None
+) -> pd.Series | None:
+    """``recsvc.value.assign_segments`` (with the version's stored thresholds) or ``None``."""
     try:
         from recsvc.config import Settings
         from recsvc.value import assign_segments
 
-        return assign_segments(features, settings or Settings())
+        thresholds = None
+        path = Path(value_dir) / "segments.json" if value_dir is not None else None
+        if path is not None and path.exists():
+            thresholds = json.loads(path.read_text())
+        return assign_segments(features, settings or Settings(), thresholds)
     except Exception:
         log.info("segments unavailable", exc_info=True)
         return None

@@ -412,9 +412,14 @@ class Explainer:
         evidence = [*own, *cases, *facts]
         if surface == Surface.PORTAL:
             forbidden = self.forbidden_for(client_id)
+            # the client's own titles are its own text; everything else must not leak
             evidence = [
                 e
                 for e in evidence
-                if not leaks(e.text_zh, forbidden) and not leaks(e.text_en, forbidden)
+                if e.kind == "own_project"
+                or not (leaks(e.text_zh, forbidden) or leaks(e.text_en, forbidden))
             ]
+        if not evidence:  # always say something true: the segment-popularity factor
+            fallback = self._factor_sentence(client_id, code, "popular-in-segment", None)
+            evidence = [fallback] if fallback is not None else []
         return Explanation(evidence)

@@ -38,6 +38,7 @@ from recsvc.recommend.metrics import ndcg_at_k
 from recsvc.recommend.rules import _as_list
 from recsvc.recommend.sources import (
     CandidateSource,
+    ContentSource,
     PopularInSegmentSource,
     _purchase_matrix,
     default_sources,
@@ -48,7 +49,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA = 1
 CATEGORICAL = ("product_idx", "category_idx", "kind_idx")
-CLIENT_COLUMNS_PREFIX = ("basic_", "cf_", "value_proba", "kind_idx")
+CLIENT_COLUMNS_PREFIX = ("basic_", "hist_", "cf_", "value_proba", "kind_idx")
 
 
 def _softmax_rows(raw: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -70,12 +71,80 @@ def _apply_table(table: dict[str, list[float]] | None, x: np.ndarray) -> np.ndar
     return np.interp(x, table["x"], table["y"])
 
 
+PURPOSES = (
+    "project_approval",
+    "achievement_appraisal",
+    "award_application",
+    "patent_application",
+    "product_development",
+    "market_entry",
+    "other",
+)
+#: Half-life (days) of the decayed history counts.
+HIST_HALF_LIFE = 365.0
+
+
+def history_block(ctx: RecContext, ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Decayed (half-life one year) counts describing *what kind* of work a client does.
+
+    Commissions per purpose, the busiest field's intensity, commissions outside the
+    client's own industry field (a move into a new industry), and purchases per
+    product (the ladder's state). Generic history, no product rule is written here:
+    the ranker learns which of these matter for which product.
+    """
+    cut = ctx.cutoff
+    n = len(ids)
+    pos = pd.Series(np.arange(n), index=pd.Index(ids))
+    out: dict[str, np.ndarray] = {}
+    comm = ctx.frames.commissions
+    comm = comm[comm["client_id"].isin(ids)]
+    w = np.power(0.5, (cut - comm["commissioned_on"]).dt.days.to_numpy() / HIST_HALF_LIFE)
+    rows = pos.loc[comm["client_id"].to_numpy()].to_numpy()
+    purpose = comm["purpose"].fillna("other").astype(str).to_numpy()
+    for p in PURPOSES:
+        v = np.zeros(n)
+        np.add.at(v, rows, w * (purpose == p))
+        out[f"hist_purpose_{p}"] = v
+    total = np.zeros(n)
+    np.add.at(total, rows, w)
+    out["hist_commissions"] = total
+    field = (
+        comm["industry_type"].fillna("").astype(str).to_numpy()
+        if "industry_type" in comm
+        else np.full(len(comm), "")
+    )
+    if len(comm):
+        df = pd.DataFrame({"r": rows, "f": field, "w": w})
+        per = df[df["f"] != ""].groupby(["r", "f"])["w"].sum()
+        top = per.groupby(level=0).max()
+        v = np.zeros(n)
+        v[top.index.to_numpy()] = top.to_numpy()
+        out["hist_field_max"] = v
+        home = ctx.clients["industry_field"].reindex(comm["client_id"].to_numpy())
+        off = (field != home.fillna("").astype(str).to_numpy()) & (field != "")
+        v = np.zeros(n)
+        np.add.at(v, rows, w * off)
+        out["hist_off_field"] = v
+    else:
+        out["hist_field_max"] = np.zeros(n)
+        out["hist_off_field"] = np.zeros(n)
+    o = ctx.orders[ctx.orders["client_id"].isin(ids)]
+    wo = np.power(0.5, (cut - o["ordered_on"]).dt.days.to_numpy() / HIST_HALF_LIFE)
+    ro = pos.loc[o["client_id"].to_numpy()].to_numpy()
+    codes = o["product_code"].astype(str).to_numpy()
+    for code in ctx.codes:
+        v = np.zeros(n)
+        np.add.at(v, ro, wo * (codes == code))
+        out[f"hist_bought_{code}"] = v
+    return out
+
+
 def client_matrix(ctx: RecContext, client_ids: np.ndarray, kinds: Sequence[str]) -> pd.DataFrame:
     """Client-level columns: basic activity, ``cf_*`` features, value probability, kind."""
     ids = np.asarray(client_ids, dtype=np.int64)
     f = ctx.frames
     cut = ctx.cutoff
-    out = pd.DataFrame(index=pd.Index(ids, name="client_id"))
+    out: dict[str, Any] = {}
     comm = f.commissions[f.commissions["client_id"].isin(ids)]
     g = comm.groupby("client_id")["commissioned_on"]
     out["basic_n_comm"] = g.size().reindex(ids).fillna(0).to_numpy()
@@ -90,6 +159,8 @@ def client_matrix(ctx: RecContext, client_ids: np.ndarray, kinds: Sequence[str])
     o3 = o[o["ordered_on"] >= cut - pd.Timedelta(days=1095)]
     spend = o3.groupby("client_id")["amount"].sum() if "amount" in o3 else pd.Series(dtype=float)
     out["basic_spend_3y"] = spend.reindex(ids).fillna(0).to_numpy()
+    for name, col in history_block(ctx, ids).items():
+        out[name] = col
     kind = ctx.clients["kind"].astype(str).reindex(ids)
     kidx = {k: i for i, k in enumerate(kinds)}
     out["kind_idx"] = kind.map(lambda k: kidx.get(k, -1)).fillna(-1).astype(int).to_numpy()
@@ -100,9 +171,9 @@ def client_matrix(ctx: RecContext, client_ids: np.ndarray, kinds: Sequence[str])
     out["value_proba"] = (
         ctx.value_proba.reindex(ids).to_numpy(dtype=float)
         if ctx.value_proba is not None
-        else np.nan
+        else np.full(len(ids), np.nan)
     )
-    return out
+    return pd.DataFrame(out, index=pd.Index(ids, name="client_id"))
 
 
 def _align(scores: np.ndarray, have: Sequence[str], want: Sequence[str]) -> np.ndarray:
@@ -121,9 +192,12 @@ class Ranker(CandidateSource):
     """LightGBM lambdarank with calibrated, cross-client comparable scores.
 
     Args:
-        n_cutoffs: historical cutoffs to build training pairs from (the most recent
-            one is held out for calibration when there are two or more).
+        n_cutoffs: historical cutoffs to build training pairs from: ``T - horizon``,
+            then every ``cutoff_step_months`` further back. The most recent is held
+            out for calibration (calibration models see only cutoffs whose label
+            window ends before it).
         horizon_months: label horizon after each cutoff.
+        cutoff_step_months: spacing of the cutoffs (label windows may overlap).
         n_estimators, learning_rate, num_leaves, min_child_samples: LightGBM.
         n_jobs: LightGBM threads.
         seed: random seed.
@@ -136,6 +210,7 @@ class Ranker(CandidateSource):
         self,
         n_cutoffs: int = 3,
         horizon_months: int = 12,
+        cutoff_step_months: int | None = None,
         n_estimators: int = 200,
         learning_rate: float = 0.05,
         num_leaves: int = 15,
@@ -145,6 +220,7 @@ class Ranker(CandidateSource):
         sources: Sequence[CandidateSource] | None = None,
     ) -> None:
         self.n_cutoffs = n_cutoffs
+        self.cutoff_step_months = cutoff_step_months
         self.horizon_months = horizon_months
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -177,6 +253,9 @@ class Ranker(CandidateSource):
             cols[f"rank_{src.name}"] = ranks.ravel()
             if isinstance(src, PopularInSegmentSource):
                 pop = src.global_
+            if isinstance(src, ContentSource):
+                recent = _align(src.recent_scores(client_ids), src.codes_, codes)
+                cols["src_content_recent"] = recent.ravel()
         prod = ctx.products.set_index("code").reindex(codes)
         cat_idx = {c: i for i, c in enumerate(self.categories_)}
         cols["product_idx"] = np.tile(np.arange(m), n)
@@ -243,9 +322,10 @@ class Ranker(CandidateSource):
         self.codes_ = context.codes
         self.categories_ = sorted(context.products["category"].astype(str).unique())
         self.kinds_ = sorted(context.history.clients["kind"].astype(str).unique())
+        step = self.cutoff_step_months or self.horizon_months
         cutoffs = [
-            context.cutoff - pd.DateOffset(months=self.horizon_months * i)
-            for i in range(1, self.n_cutoffs + 1)
+            context.cutoff - pd.DateOffset(months=self.horizon_months + step * i)
+            for i in range(self.n_cutoffs)
         ]
         value_dir = context.extras.get("value_dir")
         blocks = []
@@ -268,7 +348,11 @@ class Ranker(CandidateSource):
         self.client_feature_names_ = [
             c for c in self.feature_names_ if c.startswith(CLIENT_COLUMNS_PREFIX)
         ]
-        held, train = (blocks[0], blocks[1:]) if len(blocks) >= 2 else (None, blocks)
+        held, train = None, blocks
+        if len(blocks) >= 2:
+            limit = blocks[0][0] - pd.DateOffset(months=self.horizon_months)
+            older = [b for b in blocks[1:] if b[0] <= limit]
+            held, train = (blocks[0], older) if older else (None, blocks)
         self.metrics_: dict[str, float] = {}
         self.calibration_: dict[str, Any] = {"any": None, "cond": None}
         if held is not None:
@@ -440,6 +524,7 @@ class Ranker(CandidateSource):
                 k: getattr(self, k)
                 for k in (
                     "n_cutoffs",
+                    "cutoff_step_months",
                     "horizon_months",
                     "n_estimators",
                     "learning_rate",

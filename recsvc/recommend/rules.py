@@ -35,6 +35,11 @@ class ActionSpec:
     name_zh: str
     name_en: str
 
+    @property
+    def item_code(self) -> str:
+        """The code used in recommendation events (``action:…``)."""
+        return f"action:{self.code}"
+
 
 @dataclass
 class BusinessRules:
@@ -191,8 +196,7 @@ def _action_from(obj: Any) -> ActionSpec | None:
     code = get("code") or get("key") or get("id")
     if not code:
         return None
-    code = str(code)
-    code = code if code.startswith("action:") else f"action:{code}"
+    code = str(code).removeprefix("action:")
     zh = get("name_zh") or get("label_zh") or get("zh") or code
     en = get("name_en") or get("label_en") or get("en") or code
     return ActionSpec(code, str(zh), str(en))

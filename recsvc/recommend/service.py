@@ -79,8 +79,13 @@ class ActionItem:
     name_en: str
     segment: str
 
+    @property
+    def item_code(self) -> str:
+        """The code used in recommendation events (``action:…``)."""
+        return f"action:{self.code}"
+
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "kind": "action"}
+        return {**asdict(self), "item_code": self.item_code, "kind": "action"}
 
 
 @dataclass

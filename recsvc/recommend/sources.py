@@ -153,6 +153,30 @@ class ContentSource(CandidateSource):
         out[~has] = np.nan
         return out
 
+    def recent_scores(self, client_ids: np.ndarray, days: int = 365) -> np.ndarray:
+        """Per product, the best score of any single commission in the last ``days``.
+
+        A client's averaged direction can hide one new project that triggers a need;
+        this scores each recent commission alone and keeps the maximum.
+        """
+        ctx = self.context_
+        ids = np.asarray(client_ids, dtype=np.int64)
+        out = np.full((len(ids), len(self.codes_)), np.nan)
+        comm = ctx.frames.commissions
+        comm = comm[
+            comm["client_id"].isin(ids)
+            & (comm["commissioned_on"] >= ctx.cutoff - pd.Timedelta(days=days))
+        ]
+        if comm.empty:
+            return out
+        per = self.score_vectors(ctx.text.commissions(comm["commission_id"].to_numpy()))
+        df = pd.DataFrame(per)
+        df["client_id"] = comm["client_id"].to_numpy()
+        best = df.groupby("client_id").max()
+        pos = pd.Series(np.arange(len(ids)), index=pd.Index(ids))
+        out[pos.loc[best.index].to_numpy()] = best.to_numpy()
+        return out
+
     def score_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Scores for free texts (one row per text): the cold-start path."""
         return self.score_vectors(self.context_.text.encode(list(texts)))

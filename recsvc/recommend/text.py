@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 
 #: Weight of the dense (embedding) channel; the lexical channel gets the rest.
 DENSE_WEIGHT = 0.5
+#: Dimensions of the lexical (LSA) channel.
+LSA_DIM = 128
 #: Below this share of readable word pieces a text's dense vector is noise (zeroed).
 MIN_COVERAGE = 0.5
 #: Half-life (days) of a commission's weight in its client's vector.
@@ -53,10 +56,10 @@ def product_text(df: pd.DataFrame) -> list[str]:
 
 @dataclass
 class Vectors:
-    """A block of text vectors: dense (or ``None``) and sparse lexical, both L2-normalised."""
+    """A block of text vectors: dense (or ``None``) and lexical (LSA), both L2-normalised."""
 
     dense: np.ndarray | None
-    lexical: sparse.csr_matrix
+    lexical: np.ndarray
 
     def __len__(self) -> int:
         return int(self.lexical.shape[0])
@@ -86,9 +89,12 @@ class TextSpace:
         texts = commission_text(commissions)
         ptexts = product_text(products)
         self.vectorizer_ = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True, min_df=1, max_features=60000
+            analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True, min_df=1, max_features=20000
         )
-        self.vectorizer_.fit([*texts, *ptexts] or ["empty"])
+        corpus = sorted(set(texts) | set(ptexts)) or ["empty"]
+        tfidf = self.vectorizer_.fit_transform(corpus)
+        n_comp = max(1, min(LSA_DIM, tfidf.shape[1] - 1, tfidf.shape[0] - 1))
+        self.svd_ = TruncatedSVD(n_components=n_comp, n_iter=3, random_state=0).fit(tfidf)
         self.commission_ids_ = commissions["commission_id"].to_numpy(dtype=np.int64)
         self.commission_row_ = {int(c): i for i, c in enumerate(self.commission_ids_)}
         self.commissions_ = self._encode_commissions(self.commission_ids_, texts)
@@ -109,7 +115,7 @@ class TextSpace:
         dense = None
         if self.commissions_.dense is not None and block.dense is not None:
             dense = np.vstack([self.commissions_.dense, block.dense])
-        lex = sparse.vstack([self.commissions_.lexical, block.lexical]).tocsr()
+        lex = np.vstack([self.commissions_.lexical, block.lexical])
         self.commissions_ = Vectors(dense, lex)
         return self
 
@@ -153,8 +159,16 @@ class TextSpace:
     def encode(self, texts: Sequence[str], *, dense: bool = True) -> Vectors:
         """Vectors for free texts (a new client's single title, a search query)."""
         texts = [t or "" for t in texts]
-        lexical = normalize(self.vectorizer_.transform(texts)).tocsr()
+        lexical = self._lsa(texts)
         return Vectors(self._dense(texts) if dense else None, lexical)
+
+    def _lsa(self, texts: list[str]) -> np.ndarray:
+        """Character n-gram TF-IDF reduced by LSA (dense, fast to compare)."""
+        if not texts:
+            return np.zeros((0, self.svd_.n_components), dtype=np.float32)
+        uniq, inverse = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
+        tfidf = self.vectorizer_.transform(list(uniq))
+        return normalize(self.svd_.transform(tfidf)).astype(np.float32)[inverse.ravel()]
 
     # -- lookups ---------------------------------------------------------------
     def commissions(self, commission_ids: Sequence[int] | np.ndarray) -> Vectors:
@@ -164,7 +178,7 @@ class TextSpace:
         if known.all():
             return self.commissions_.take(rows)
         block = self.commissions_.take(np.where(known, rows, 0))
-        lex = block.lexical.multiply(known[:, None].astype(float)).tocsr()
+        lex = block.lexical * known[:, None]
         dense = None if block.dense is None else block.dense * known[:, None]
         return Vectors(dense, lex)
 
@@ -193,15 +207,15 @@ class TextSpace:
         has[rows] = True
         weights = sparse.csr_matrix((w, (rows, np.arange(len(sub)))), shape=(n, len(sub)))
         block = self.commissions(sub["commission_id"].to_numpy())
-        lex = normalize(weights @ block.lexical).tocsr()
+        lex = normalize(np.asarray(weights @ block.lexical)).astype(np.float32)
         dense = None if block.dense is None else normalize(np.asarray(weights @ block.dense))
         return Vectors(dense, lex), has
 
     def _zeros(self, n: int) -> Vectors:
-        dim = len(self.vectorizer_.vocabulary_)
+        dim = self.svd_.n_components
         dense_dim = None if self.commissions_.dense is None else self.commissions_.dense.shape[1]
         dense = None if dense_dim is None else np.zeros((n, dense_dim), dtype=np.float32)
-        return Vectors(dense, sparse.csr_matrix((n, dim)))
+        return Vectors(dense, np.zeros((n, dim), dtype=np.float32))
 
     def similarity(self, a: Vectors, b: Vectors) -> np.ndarray:
         """Cosine similarity matrix ``(len(a), len(b))`` fused over both channels.
@@ -209,7 +223,7 @@ class TextSpace:
         Where either side has no dense vector (no embedder, or an unreadable text) the
         lexical channel alone answers for that pair.
         """
-        lex = np.asarray((a.lexical @ b.lexical.T).todense(), dtype=np.float32)
+        lex = np.clip(a.lexical @ b.lexical.T, 0.0, None).astype(np.float32)
         if a.dense is None or b.dense is None:
             return lex
         dense = np.clip(a.dense @ b.dense.T, 0.0, None).astype(np.float32)

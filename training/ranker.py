@@ -1,0 +1,82 @@
+"""Train the next-best-service ranker for a model version (called by ``training.pipeline``).
+
+Example:
+    >>> metrics = train(settings, frames, semantic, version_dir)   # doctest: +SKIP
+    >>> sorted(metrics)[:2]                                         # doctest: +SKIP
+    ['eval_full_ndcg5', 'eval_popularity_ndcg5']
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from recsvc.recommend.context import build_context, default_cutoff
+from recsvc.recommend.ranker import Ranker
+from recsvc.store.frames import Frames
+
+log = logging.getLogger(__name__)
+
+
+def make_ranker(settings: Any) -> Ranker:
+    """The ranker with the project's settings (cutoffs, horizon; at most 2 threads)."""
+    return Ranker(
+        n_cutoffs=2 * max(2, int(getattr(settings, "backtest_cutoffs", 4))),
+        horizon_months=int(getattr(settings, "horizon_months", 12)),
+        cutoff_step_months=6,
+        n_jobs=2,
+    )
+
+
+def train(
+    settings: Any,
+    frames: Frames,
+    semantic: Any,
+    version_dir: Path,
+    progress: bool = False,
+    *,
+    evaluate: bool = True,
+) -> dict[str, float]:
+    """Fit the ranker on the full history, save it to ``version_dir / "ranker"``.
+
+    With ``evaluate`` the temporal-holdout evaluation (``training.recommend_eval``)
+    runs too; its table and plot go to the version folder and ``settings.reports_dir``.
+
+    Returns:
+        Flat metrics: the ranker's held-out calibration metrics and, with
+        ``evaluate``, NDCG@5 / recall@5 / MAP@5 / coverage per method.
+    """
+    version_dir = Path(version_dir)
+    value_dir = version_dir / "value"
+    value_dir = value_dir if value_dir.exists() else None
+    cutoff = default_cutoff(frames, settings)
+    ctx = build_context(frames, cutoff, semantic=semantic, settings=settings, value_dir=value_dir)
+    ctx.extras["value_dir"] = value_dir
+    ranker = make_ranker(settings).fit(ctx)
+    summary = {
+        "as_of": str(cutoff.date()),
+        "clients": len(frames.clients),
+        "orders": len(frames.orders),
+        "events": len(frames.events),
+        "semantic": semantic is not None,
+        "value_probability": ctx.value_proba is not None,
+    }
+    ranker.save(version_dir / "ranker", data=summary, version=version_dir.name)
+    metrics = {k: round(float(v), 6) for k, v in ranker.metrics_.items()}
+    log.info("ranker trained on cutoffs %s: %s", ranker.cutoffs_, metrics)
+    if evaluate:
+        from training.recommend_eval import evaluate as run_eval
+
+        table = run_eval(
+            settings,
+            frames,
+            semantic,
+            out_dirs=[version_dir / "plots"],
+            version=version_dir.name,
+            value_dir=value_dir,
+        )
+        for method, row in table.iterrows():
+            for col in ("ndcg5", "recall5", "map5", "coverage"):
+                metrics[f"eval_{method}_{col}"] = round(float(row[col]), 6)
+    return metrics
