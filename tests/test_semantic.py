@@ -490,3 +490,25 @@ def test_docs_name_every_command_and_setting_of_the_layer() -> None:
         "cache_dir",
     ):
         assert f"`{setting}`" in doc and setting in Settings.model_fields, setting
+
+
+def test_layer_on_hnsw_updates_through_tombstones_and_reloads(
+    frames: Frames, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, index_kind="hnsw")
+    layer = build_semantic(frames, settings, FakeEmbedder())
+    assert {v["index"] for v in layer.stats().values()} == {"hnsw"}
+    changed = {
+        "commission_id": 101,
+        "client_id": 1,
+        "title_en": "Ceramic membranes",
+        "keywords": "ceramic",
+    }
+    layer.upsert_commissions([changed])
+    assert layer.stats()["commissions"]["tombstones"] == 1
+    assert ids(layer.search("ceramic membranes", "commissions", k=1)) == [101]
+    assert 101 not in ids(layer.search("African swine fever subunit", "commissions", k=20))
+    layer.save()
+    again = SemanticLayer.load(settings, FakeEmbedder())
+    assert again.stats() == layer.stats()
+    assert 101 not in ids(again.search("African swine fever subunit", "commissions", k=20))
