@@ -99,6 +99,25 @@ class RecContext:
         return replace(self, cutoff=pd.Timestamp(cutoff), **values)
 
 
+_TEXT_CACHE: list[tuple[int, int, int, TextSpace]] = []
+
+
+def shared_text_space(history: Frames, semantic: Any | None) -> TextSpace:
+    """One fitted :class:`TextSpace` per (commissions frame, semantic layer) in a process.
+
+    Training, evaluation and portal precomputation of one run share the same frames;
+    the text space (TF-IDF + LSA + dense vectors) is fitted once for all of them.
+    """
+    key = (id(history.commissions), len(history.commissions), id(semantic))
+    for k0, k1, k2, space in _TEXT_CACHE:
+        if (k0, k1, k2) == key:
+            return space
+    space = TextSpace(semantic).fit(history.commissions, history.products)
+    _TEXT_CACHE.append((*key, space))
+    del _TEXT_CACHE[:-2]
+    return space
+
+
 def default_cutoff(history: Frames, settings: Any | None = None) -> pd.Timestamp:
     """``settings.as_of_date`` or the day after the newest activity."""
     as_of = getattr(settings, "as_of_date", None)
@@ -132,7 +151,7 @@ def build_context(
     """
     cutoff = pd.Timestamp(cutoff) if cutoff is not None else default_cutoff(history, settings)
     if text is None:
-        text = TextSpace(semantic).fit(history.commissions, history.products)
+        text = shared_text_space(history, semantic)
     ctx = RecContext(
         history=history, cutoff=cutoff, text=text, semantic=semantic, settings=settings, live=live
     )
