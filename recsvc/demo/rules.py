@@ -47,6 +47,8 @@ RD_SHIFT: dict[str, float] = {
     "individual": -1.5,
     "other": -0.8,
 }
+MAX_FIELD_LOG_GROWTH = 1.5
+"""A field's popularity grows at most exp(1.5) ≈ 4.5-fold over its 2011 (or take-off) level."""
 HOME_FIELD_SHARE = 0.72
 SECOND_FIELD_SHARE = 0.18
 """A commission is in the home field, the client's second field, or (the rest) any field."""
@@ -88,7 +90,9 @@ PATENT_RD_COEF = 0.5
 PROCESS_PURPOSES = ("product_development", "project_approval")
 """A process/equipment title (工艺, 设备 …) counts as process development only with
 these purposes."""
-FEE_RANGE = (800.0, 5000.0)
+FEE_DOMESTIC = (800.0, 2500.0)
+FEE_DOMESTIC_AND_FOREIGN = (1500.0, 5000.0)
+"""Fee ranges in CNY by search scope (rounded to 100)."""
 SHARE_ZH_ONLY = 0.10
 SHARE_EN_ONLY = 0.015
 DOMESTIC_SCOPE_SHARE = 0.55
@@ -113,8 +117,8 @@ BAD_HANDLING_FACTOR = 2.0
 # -- R5 purchases (value-added orders) ------------------------------------------------
 PURCHASE_INTERCEPT = -7.2
 PURCHASE_COEF: dict[str, float] = {
-    "rd": 1.1,
-    "demand": 0.45,
+    "rd": 1.3,
+    "demand": 0.3,
     "loyalty": 0.0,
     "field_intensity": 0.5,
     "patent": 0.5,
@@ -122,13 +126,12 @@ PURCHASE_COEF: dict[str, float] = {
     "process": 0.4,
     "entry": 1.2,
     "award": 0.4,
-    "satisfaction": 1.5,
-    "complaints": -1.5,
+    "satisfaction": 2.0,
+    "complaints": -2.0,
     "prior_purchases": 0.8,
     "field_growth": 5.0,
-    "recent_commissions": 0.0,
     "contact": 0.35,
-    "dormant": -0.5,
+    "dormant": -0.3,
     "just_bought": -2.5,
 }
 """Monthly purchase logit = intercept + kind effect + Σ coef · state (see the docs)."""
@@ -207,7 +210,10 @@ RECENT_RENEWABLE_PENALTY = -1.0
 ORDER_LINK_MONTHS = 12
 """An order links to the triggering commission when it is at most this old."""
 CANCELLED_SHARE = 0.06
-QUOTED_SHARE = 0.03
+RECENT_QUOTED_SHARE = 0.3
+"""Share of orders of the last three months still quoted (not yet paid)."""
+OLD_PAID_SHARE = 0.15
+"""Share of older orders paid but not yet marked delivered."""
 AMOUNT_SIGMA = 0.15
 
 # -- R6 interactions ------------------------------------------------------------------

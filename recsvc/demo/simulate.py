@@ -190,7 +190,10 @@ def _commissions(
     y = 2011 + m // 12
     u = rng.random((b, 8))
     pop = np.array([f.weight for f in FIELDS]) * np.exp(
-        [R.field_growth(f.code, y) * max(0, y - max(f.since, 2011)) for f in FIELDS]
+        [
+            min(R.field_growth(f.code, y) * max(0, y - max(f.since, 2011)), R.MAX_FIELD_LOG_GROWTH)
+            for f in FIELDS
+        ]
     )
     anyf = choice_rows(np.broadcast_to(pop, (b, len(pop))).copy(), u[:, 0])
     fld = np.where(
@@ -371,7 +374,6 @@ def _purchases(
         + c["complaints"] * np.minimum(d["complaints"], 2)
         + c["prior_purchases"] * np.log1p(np.minimum(st.n_bought, R.PRIOR_PURCHASES_CAP))
         + c["field_growth"] * growth_year[w.home]
-        + c["recent_commissions"] * np.minimum(d["recent"], 3)
         + c["contact"] * np.minimum(d["contact"], 2)
         + c["dormant"] * (st.arrived & ~st.active)
         + c["just_bought"] * np.minimum(st.just_bought, 1.5)

@@ -64,7 +64,9 @@ def commissions_table(
     en_only = (c["u_lang"] >= R.SHARE_ZH_ONLY) & (c["u_lang"] < R.SHARE_ZH_ONLY + R.SHARE_EN_ONLY)
     domestic = c["u_scope"] < np.where(zh_only, 0.9, R.DOMESTIC_SCOPE_SHARE)
     u = rng.random((n, 3))
-    fee = np.where(domestic, 800 + 1700 * u[:, 0], 1500 + 3500 * u[:, 0])
+    lo = np.where(domestic, R.FEE_DOMESTIC[0], R.FEE_DOMESTIC_AND_FOREIGN[0])
+    hi = np.where(domestic, R.FEE_DOMESTIC[1], R.FEE_DOMESTIC_AND_FOREIGN[1])
+    fee = lo + (hi - lo) * u[:, 0]
     fee = np.round(fee / 100) * 100
     contact = w.contact_start[client] + (u[:, 1] * w.contact_count[client]).astype(np.int64)
     searcher = (u[:, 2] * len(nm.SEARCHERS)).astype(np.int64)
@@ -116,8 +118,8 @@ def orders_table(
         "cancelled",
         np.where(
             recent,
-            np.where(u[:, 1] < 0.3, "quoted", "paid"),
-            np.where(u[:, 1] < 0.85, "delivered", "paid"),
+            np.where(u[:, 1] < R.RECENT_QUOTED_SHARE, "quoted", "paid"),
+            np.where(u[:, 1] < R.OLD_PAID_SHARE, "paid", "delivered"),
         ),
     )
     year = month // 12 + 2011

@@ -26,10 +26,10 @@ from recsvc.demo.fields import FIELDS
 #: m technique, a application, q property; ``P``/``Q`` are capitalised, ``Aq`` is the
 #: English article that fits ``q``.
 PATTERNS: tuple[tuple[str, str], ...] = (
-    ("{o}{p}研究", "Research on {p} of {o}"),
-    ("{q}{o}的研制", "Development of {q} {o}"),
+    ("{q}{o}{p}研究", "Research on {p} of {q} {o}"),
+    ("基于{m}的{q}{o}研制", "Development of {q} {o} using {m}"),
     ("面向{a}的{o}{p}", "{P} of {o} for {a}"),
-    ("{o}在{a}中的应用研究", "Application of {o} in {a}"),
+    ("{q}{o}在{a}中的应用研究", "Application of {q} {o} in {a}"),
     ("一种{q}{o}及其{p}", "{Aq} {q} {o} and its {p}"),
     ("基于{m}的{q}{o}开发", "{Q} {o} based on {m}"),
     ("{a}用{q}{o}关键技术研究", "Key technologies of {q} {o} for {a}"),

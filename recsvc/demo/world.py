@@ -66,7 +66,7 @@ def _field_probs(years: np.ndarray) -> np.ndarray:
     g = np.array([f.growth for f in FIELDS])
     since = np.array([max(f.since, 2011) for f in FIELDS])
     span = np.clip(years[:, None] - since[None, :], 0, None)
-    return w[None, :] * np.exp(g[None, :] * span)
+    return w[None, :] * np.exp(np.clip(g[None, :] * span, None, R.MAX_FIELD_LOG_GROWTH))
 
 
 def make_world(n: int, rng: np.random.Generator) -> World:
