@@ -44,11 +44,11 @@ _bearer = HTTPBearer(auto_error=False, description="An API key or portal token")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Same key, other header")
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
@@ -56,13 +56,17 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     services: ServicesDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     api_key: Annotated[str | None, Security(_api_key)],
 ) -> Principal:
-    """The caller, from ``Authorization: Bearer`` or ``X-API-Key`` (401 without one)."""
+    """The caller, from ``Authorization: Bearer`` or ``X-API-Key`` (401 without one).
+
+    Dependencies that touch only memory are ``async`` so the hot path never hops to the
+    thread pool; a key-cache miss costs one indexed lookup in the store.
+    """
     secret = bearer.credentials if bearer is not None else api_key
     principal = services.authenticate(secret)
     request.state.principal = principal
@@ -76,7 +80,7 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
     """A dependency that lets only ``roles`` (and admin, for staff routes) through."""
     allowed = frozenset(roles)
 
-    def _check(principal: PrincipalDep) -> Principal:
+    async def _check(principal: PrincipalDep) -> Principal:
         if not principal.allowed(*allowed):
             raise Forbidden(
                 f"role {principal.role.value!r} may not do this "
@@ -112,7 +116,9 @@ def get_client(
 ClientDep = Annotated[ClientRef, Depends(get_client)]
 
 
-def get_portal_client(principal: Annotated[Principal, Depends(require(Role.PORTAL))]) -> ClientRef:
+async def get_portal_client(
+    principal: Annotated[Principal, Depends(require(Role.PORTAL))],
+) -> ClientRef:
     """The client a portal token is bound to (403 for keys not bound to a client)."""
     if principal.client_id is None or principal.client_external_id is None:
         raise Forbidden("this key is not bound to a client; /me routes need a portal token")

@@ -579,6 +579,18 @@ class Services:
             items = [{**item, "impression_id": i} for item, i in zip(items, ids, strict=True)]
         return RecResult(bundle.version, surface, "live", items, actions)
 
+    def portal_precomputed(self, client_id: int) -> RecResult | None:
+        """The stored portal list as JSON (``encoded``), or ``None`` if the model has none
+        for this client; memory only, never computes."""
+        bundle = self.require_bundle()
+        stored = bundle.portal_recs.get(client_id)
+        if stored is None:
+            return None
+        count, encoded = stored
+        return RecResult(
+            bundle.version, Surface.PORTAL, "precomputed", [], encoded=encoded, count=count
+        )
+
     def portal_recommendations(self, client_id: int, *, raw: bool = False) -> RecResult:
         """The portal list: precomputed at training time, live for clients it missed.
 

@@ -8,6 +8,7 @@ so a token cannot name another client. Explanations on this surface are anonymis
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import API_PREFIX, PortalClientDep, ServicesDep
 from api.schemas import EventPublic, EventsPublic, PortalEventsCreate, RecommendationsPublic
@@ -21,14 +22,15 @@ router = APIRouter(prefix=f"{API_PREFIX}/me", tags=["portal"])
     response_model=RecommendationsPublic,
     summary="My recommendations (portal)",
 )
-def my_recommendations(
+async def my_recommendations(
     client: PortalClientDep, services: ServicesDep, request: Request, response: Response
 ) -> RecommendationsPublic | Response:
     """Personalised recommendations, precomputed after each training run and served from
-    memory (computed live for a client trained after the model)."""
-    result = services.portal_recommendations(client.client_id, raw=True)
-    if result.encoded is not None:
-        return encoded_recommendations_response(result, client.external_id, request)
+    memory (computed live for a client the model has not seen)."""
+    stored = services.portal_precomputed(client.client_id)
+    if stored is not None:
+        return encoded_recommendations_response(stored, client.external_id, request)
+    result = await run_in_threadpool(services.portal_recommendations, client.client_id)
     return recommendations_response(result, client.external_id, request, response)
 
 
