@@ -279,3 +279,15 @@ def test_latent_traits_drive_observable_profiles(demo_dir: Path) -> None:
     merged = truth.merge(cl, on="external_id")
     corr = np.corrcoef(merged["rd_strength"], np.log1p(merged["patents_invention"]))[0, 1]
     assert corr > 0.5
+
+
+@pytest.mark.parametrize("seed", [3, 17])
+def test_tiny_worlds_write_complete_files(tmp_path: Path, seed: int) -> None:
+    manifest = generate(tmp_path, n_clients=1, seed=seed)
+    for name in IMPORT_FILES:
+        header = manifest.path(name).read_text(encoding="utf-8").splitlines()[0]
+        assert header.startswith("external_id,"), name
+    db = Database.from_url("sqlite://")
+    db.upgrade()
+    import_dir(db, tmp_path)
+    assert db.counts()["clients"] == 1

@@ -179,7 +179,39 @@ def simulate(w: World, rng: np.random.Generator) -> History:
             _quarterly(w, st, h, rng, m)
     st.dormant_month[~st.active & (st.dormant_month < 0)] = R.N_MONTHS
     h.dormant_month = st.dormant_month
+    _ensure_columns(h)
     return h
+
+
+#: Every column of every History table with its dtype and trailing shape, so tiny
+#: worlds (a handful of clients, maybe no orders at all) still give complete tables.
+_COLUMNS: dict[str, dict[str, tuple[type, tuple[int, ...]]]] = {
+    "commissions": {
+        **{k: (np.int64, ()) for k in ("gid", "client", "month", "field", "purpose")},
+        **{k: (float, ()) for k in ("u_lang", "u_scope", "recognition", "cooperation")},
+    },
+    "titles": {k: (object, ()) for k in ("title_zh", "title_en", "kw_zh", "kw_en")},
+    "orders": {
+        **{k: (np.int64, ()) for k in ("client", "month", "product", "link", "reason")},
+        "cancelled": (bool, ()),
+        "u": (float, (3,)),
+        "p": (float, ()),
+    },
+    "feedback": {
+        **{k: (np.int64, ()) for k in ("client", "commission", "month")},
+        "quarterly": (bool, ()),
+        **{k: (float, ()) for k in ("overall", "experience", "quality", "attitude")},
+    },
+    "interactions": {k: (np.int64, ()) for k in ("client", "month", "kind")},
+}
+
+
+def _ensure_columns(h: History) -> None:
+    for table, cols in _COLUMNS.items():
+        parts = getattr(h, table)
+        for key, (dtype, shape) in cols.items():
+            if not parts[key]:
+                parts[key].append(np.empty((0, *shape), dtype=dtype))
 
 
 def _commissions(

@@ -42,8 +42,8 @@ _MID = ("总体满意，希望缩短周期", "报告基本满足需求", "希望
 _BAD = ("对比分析不够深入", "交付延期，影响申报", "沟通不畅，体验较差")
 
 
-def _cat(parts: list[np.ndarray], dtype: object = None) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.array([], dtype=dtype)
+def _cat(parts: list[np.ndarray], dtype: type | None = None) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
 
 
 def _iso(d: np.ndarray) -> np.ndarray:
