@@ -125,7 +125,7 @@ def test_one_client_or_a_batch_give_the_same_answer(fitted) -> None:  # type: ig
     one = model.recommend(np.array([cid]), 5)
     batch = model.recommend(np.array([3, cid, 40]), 5)
     assert list(one[0][0]) == list(batch[0][1])
-    np.testing.assert_allclose(one[1][0], batch[1][1])
+    np.testing.assert_allclose(one[1][0], batch[1][1], rtol=1e-5)
 
 
 def test_chain_falls_back_for_a_client_with_no_evidence() -> None:

@@ -244,7 +244,7 @@ class Explainer:
         self,
         client_id: int,
         code: str,
-        source_scores: dict[str, float],
+        source_scores: dict[str, float | None],
         contributions: Sequence[tuple[str, float]] = (),
         k: int = 2,
     ) -> list[Evidence]:
@@ -397,7 +397,7 @@ class Explainer:
         code: str,
         *,
         surface: Surface,
-        source_scores: dict[str, float],
+        source_scores: dict[str, float | None],
         contributions: Sequence[tuple[str, float]] = (),
     ) -> Explanation:
         """Own projects, one similar case and up to two factors, in that order."""

@@ -19,6 +19,7 @@ metrics) plus ``model.txt`` and ``client_model.txt`` (LightGBM boosters).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import logging
@@ -176,7 +177,7 @@ def client_matrix(ctx: RecContext, client_ids: np.ndarray, kinds: Sequence[str])
     return pd.DataFrame(out, index=pd.Index(ids, name="client_id"))
 
 
-def _align(scores: np.ndarray, have: Sequence[str], want: Sequence[str]) -> np.ndarray:
+def _align(scores: np.ndarray, have: Any, want: Any) -> np.ndarray:
     """Reorder score columns from ``have`` codes to ``want`` codes (missing = ``nan``)."""
     if list(have) == list(want):
         return scores
@@ -205,6 +206,7 @@ class Ranker(CandidateSource):
     """
 
     name = "ranker"
+    config_: dict[str, Any]
 
     def __init__(
         self,
@@ -234,8 +236,6 @@ class Ranker(CandidateSource):
     def _new_sources(self) -> list[CandidateSource]:
         if self.sources is None:
             return default_sources()
-        import copy
-
         return [copy.deepcopy(s) for s in self.sources]
 
     def _pairs(
@@ -387,7 +387,7 @@ class Ranker(CandidateSource):
     def _train(self, blocks: list[tuple[pd.Timestamp, dict[str, Any]]]) -> tuple[Any, Any]:
         X, y, groups, cX, cy = self._stack(blocks)
         cats = [c for c in CATEGORICAL if c in X.columns]
-        params = {
+        params: dict[str, Any] = {
             "n_estimators": self.n_estimators,
             "learning_rate": self.learning_rate,
             "num_leaves": self.num_leaves,

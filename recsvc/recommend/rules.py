@@ -170,8 +170,8 @@ class BusinessRules:
         try:
             from recsvc.value import STRATEGIES
 
-            found = [_action_from(a) for a in STRATEGIES.get(segment, [])]
-            found = [a for a in found if a is not None]
+            adapted = [_action_from(a) for a in STRATEGIES.get(segment, [])]
+            found = [a for a in adapted if a is not None]
             if found:
                 return found[: self.action_slots]
         except Exception:  # the value module is optional at serving time

@@ -29,7 +29,7 @@ from recsvc.recommend.explain import Evidence, Explainer
 from recsvc.recommend.feedback import client_events
 from recsvc.recommend.ranker import Ranker
 from recsvc.recommend.rules import BusinessRules
-from recsvc.recommend.sources import CandidateSource, SourceChain
+from recsvc.recommend.sources import CandidateSource, SourceChain, top_k
 from recsvc.store.db import Database
 from recsvc.store.enums import Surface
 from recsvc.store.frames import Frames, load_frames
@@ -262,7 +262,9 @@ class Recommender:
         self.explainer.context = ctx
 
     # -- ranking ------------------------------------------------------------------
-    def exclusions(self, client_ids: Sequence[int], *, live: bool = True) -> dict[int, set[str]]:
+    def exclusions(
+        self, client_ids: Sequence[int] | np.ndarray, *, live: bool = True
+    ) -> dict[int, set[str]]:
         """Business-rule exclusions; ``live`` reads the latest events from the store."""
         ctx = self.context
         events = ctx.history.events
@@ -293,8 +295,6 @@ class Recommender:
         frame = None
         if self.ranker is not None:
             frame = self.ranker.predict_frame(ids)
-            from recsvc.recommend.sources import top_k
-
             scores = frame["proba"].to_numpy().reshape(len(ids), -1)
             codes, sc = top_k(self.ranker.codes_, scores, width, ids, exclude)
         else:

@@ -124,7 +124,7 @@ class TextSpace:
     ) -> Vectors:
         """Commission vectors: the semantic index's stored vectors where it has them."""
         block = self.encode(texts, dense=not (use_index and self._indexed()))
-        if use_index and self._indexed() and len(ids):
+        if use_index and self._indexed() and len(ids) and self.semantic is not None:
             try:
                 dense = np.asarray(self.semantic.commission_vectors(ids), dtype=np.float32)
                 missing = ~np.any(dense != 0, axis=1)
