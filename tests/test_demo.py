@@ -291,3 +291,15 @@ def test_tiny_worlds_write_complete_files(tmp_path: Path, seed: int) -> None:
     db.upgrade()
     import_dir(db, tmp_path)
     assert db.counts()["clients"] == 1
+
+
+def test_latent_traits_beyond_activity_drive_purchases(demo_dir: Path) -> None:
+    cl = pd.read_csv(demo_dir / "clients.csv")
+    orders = pd.read_csv(demo_dir / "orders.csv")
+    truth = pd.read_csv(demo_dir / "truth" / "clients_truth.csv")
+    bought = orders[orders["status"].isin(["paid", "delivered"]) & (orders["ordered_on"] >= "2020")]
+    truth = truth[truth["external_id"].isin(cl.loc[cl["registered_on"] < "2020", "external_id"])]
+    truth = truth.assign(buy=truth["external_id"].isin(bought["client_external_id"]))
+    for trait in ("rd_strength", "satisfaction"):
+        rate = truth.groupby(pd.qcut(truth[trait], 3, labels=False))["buy"].mean()
+        assert rate.iloc[2] > 2 * rate.iloc[0], (trait, rate.tolist())
