@@ -17,7 +17,9 @@ from recsvc.cli._common import console, database, settings
 
 def demo_data(
     clients: Annotated[int, typer.Option("--clients", "-n", help="Number of clients.")] = 2000,
-    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Random seed (default 20240601).")
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Folder for the import files (default: data_dir/demo)."),
