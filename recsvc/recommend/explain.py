@@ -91,6 +91,55 @@ def leaks(text: str, forbidden: Iterable[str]) -> bool:
     return any(f and len(f) >= 4 and f.lower() in low for f in forbidden)
 
 
+class LeakGuard:
+    """Finds which clients' strings (names, ids, commission titles) a text contains.
+
+    Strings of at least ``min_len`` characters are indexed by length; a text is checked
+    by looking up each of its substrings of those lengths (results cached per text), so
+    the check costs a few thousand set lookups, not one scan per client.
+    """
+
+    def __init__(self, owners: dict[str, set[int]], min_len: int = 4) -> None:
+        self.min_len = min_len
+        self.index = {k.lower(): v for k, v in owners.items() if len(k) >= min_len}
+        self.lengths = sorted({len(k) for k in self.index})
+        self._cache: dict[str, frozenset[int]] = {}
+
+    @classmethod
+    def from_frames(cls, history: Any) -> LeakGuard:
+        owners: dict[str, set[int]] = {}
+        for col in ("name_zh", "name_en", "external_id"):
+            if col in history.clients:
+                for cid, v in zip(history.clients["client_id"], history.clients[col], strict=True):
+                    if isinstance(v, str) and v.strip():
+                        owners.setdefault(v.strip(), set()).add(int(cid))
+        for col in ("title_zh", "title_en"):
+            if col in history.commissions:
+                c = history.commissions
+                for cid, v in zip(c["client_id"], c[col], strict=True):
+                    if isinstance(v, str) and v.strip():
+                        owners.setdefault(v.strip(), set()).add(int(cid))
+        return cls(owners)
+
+    def owners(self, text: str) -> frozenset[int]:
+        """Ids of every client one of whose strings occurs in ``text``."""
+        hit = self._cache.get(text)
+        if hit is not None:
+            return hit
+        low = text.lower()
+        found: set[int] = set()
+        for n in self.lengths:
+            if n > len(low):
+                break
+            for i in range(len(low) - n + 1):
+                ids = self.index.get(low[i : i + n])
+                if ids:
+                    found |= ids
+        result = frozenset(found)
+        self._cache[text] = result
+        return result
+
+
 class Explainer:
     """Builds :class:`Explanation` objects from fitted sources and a context.
 
@@ -106,45 +155,84 @@ class Explainer:
         self.context = context
         self.sources = {s.name: s for s in sources}
         self.semantic = semantic
+        self._guard: LeakGuard | None = None
+        self._case_hits: dict[tuple[int, str, str], list[Any]] = {}
+        self._cache: dict[str, Any] = {}
+        self._by_client: tuple[pd.DataFrame, dict[int, pd.DataFrame]] | None = None
+        self._orders_by_client: dict[int, list[str]] | None = None
         products = context.products.set_index("code")
         self.names = {c: (str(r["name_zh"]), str(r["name_en"])) for c, r in products.iterrows()}
 
     # -- forbidden strings ---------------------------------------------------------
-    def forbidden_for(self, client_id: int) -> list[str]:
-        """Other clients' names, external ids and commission titles."""
-        h = self.context.history
-        others = h.clients[h.clients["client_id"] != client_id]
-        out: list[str] = []
-        for col in ("name_zh", "name_en", "external_id"):
-            if col in others:
-                out += others[col].dropna().astype(str).tolist()
-        comm = h.commissions[h.commissions["client_id"] != client_id]
-        for col in ("title_zh", "title_en"):
-            if col in comm:
-                out += comm[col].dropna().astype(str).tolist()
+    def guard(self) -> LeakGuard:
+        """Every client's name, external id and commission titles (built once)."""
+        if self._guard is None:
+            self._guard = LeakGuard.from_frames(self.context.history)
+        return self._guard
+
+    def leaks_for(self, client_id: int, text: str) -> bool:
+        """Whether ``text`` contains a string of any *other* client."""
+        return bool(self.guard().owners(text) - {client_id})
+
+    # -- per-client similarities (computed once per client, reused for each product) --
+    def _client(self, client_id: int) -> dict[str, Any]:
+        if self._cache.get("client_id") == client_id:
+            return self._cache
+        ctx = self.context
+        if self._by_client is None or self._by_client[0] is not ctx.frames.commissions:
+            comm_all = ctx.frames.commissions
+            self._by_client = (
+                comm_all,
+                {int(c): g for c, g in comm_all.groupby("client_id")},
+            )
+        comm = self._by_client[1].get(int(client_id))
+        comm = (
+            comm.sort_values("commissioned_on").tail(30)
+            if comm is not None
+            else ctx.frames.commissions.iloc[:0]
+        )
+        if self._orders_by_client is None:
+            self._orders_by_client = {
+                int(c): list(dict.fromkeys(g["product_code"].astype(str)))
+                for c, g in ctx.orders.groupby("client_id")
+            }
+        out: dict[str, Any] = {
+            "client_id": client_id,
+            "comm": comm,
+            "bought": self._orders_by_client.get(int(client_id), []),
+        }
+        content = self.sources.get("content")
+        has_cases = isinstance(content, ContentSource) and len(content.case_products_) > 0
+        if len(comm):
+            vecs = ctx.text.commissions(comm["commission_id"].to_numpy())
+            out["comm_products"] = ctx.text.similarity(vecs, ctx.text.products())
+            if has_cases:
+                out["comm_cases"] = ctx.text.similarity(vecs, content.case_vectors_)  # type: ignore[union-attr]
+                vec, _ = ctx.text.client_vectors(comm, np.array([client_id]), ctx.cutoff)
+                out["client_cases"] = ctx.text.similarity(vec, content.case_vectors_)[0]  # type: ignore[union-attr]
+        self._cache = out
         return out
 
     # -- evidence ------------------------------------------------------------------
     def own_projects(self, client_id: int, code: str, k: int = 2) -> list[Evidence]:
         """The client's own commissions most similar to the product's cases/description."""
         ctx = self.context
-        comm = ctx.frames.commissions
-        comm = comm[comm["client_id"] == client_id].sort_values("commissioned_on").tail(30)
+        cached = self._client(client_id)
+        comm = cached["comm"]
         if comm.empty:
             return []
-        vecs = ctx.text.commissions(comm["commission_id"].to_numpy())
         content = self.sources.get("content")
-        targets = []
-        if isinstance(content, ContentSource):
+        parts = []
+        if "comm_cases" in cached and isinstance(content, ContentSource):
             rows = np.flatnonzero(content.case_products_ == code)
             if len(rows):
-                targets.append(content.case_vectors_.take(rows))
+                parts.append(cached["comm_cases"][:, rows])
         codes = list(ctx.text.product_codes_)
         if code in codes:
-            targets.append(ctx.text.products().take(np.array([codes.index(code)])))
-        if not targets:
+            parts.append(cached["comm_products"][:, [codes.index(code)]])
+        if not parts:
             return []
-        sim = np.max(np.hstack([ctx.text.similarity(vecs, t) for t in targets]), axis=1)
+        sim = np.max(np.hstack(parts), axis=1)
         age = (ctx.cutoff - comm["commissioned_on"]).dt.days.clip(lower=0).to_numpy()
         sim = sim * (0.5 + 0.5 * np.power(0.5, age / 730.0))  # prefer recent projects
         order = np.argsort(-sim)[:k]
@@ -171,21 +259,26 @@ class Explainer:
         self, client_id: int, code: str, surface: Surface, trigger: str | None, k: int = 1
     ) -> list[Evidence]:
         """Anonymised past cases of the same product resembling the client's projects."""
-        forbidden = self.forbidden_for(client_id) if surface == Surface.PORTAL else []
+        portal = surface == Surface.PORTAL
         out: list[Evidence] = []
         if self.semantic is not None and trigger:
             try:
                 from recsvc.semantic import Scope
 
-                scope = Scope.portal(client_id) if surface == Surface.PORTAL else Scope.librarian()
-                ref = int(trigger) if trigger.isdigit() else trigger
-                for hit in self.semantic.similar_cases(ref, 30, scope):
+                key = (client_id, trigger, str(surface))
+                if key not in self._case_hits:
+                    scope = Scope.portal(client_id) if portal else Scope.librarian()
+                    ref = int(trigger) if trigger.isdigit() else trigger
+                    self._case_hits[key] = self.semantic.similar_cases(ref, 30, scope)
+                for hit in self._case_hits[key]:
                     meta = hit.meta or {}
                     if meta.get("product_code") != code or meta.get("client_id") == client_id:
                         continue
                     en = str(hit.summary or "")
                     zh = str(meta.get("summary_zh") or en)
-                    if not en or leaks(en, forbidden) or leaks(zh, forbidden):
+                    if not en or (
+                        portal and (self.leaks_for(client_id, en) or self.leaks_for(client_id, zh))
+                    ):
                         continue
                     out.append(
                         Evidence(
@@ -208,22 +301,15 @@ class Explainer:
         if not isinstance(content, ContentSource) or content.cases_.empty:
             return []
         cases = content.cases_
-        rows = np.flatnonzero(
-            (content.case_products_ == code) & (cases["client_id"] != client_id).to_numpy()
-        )
+        case_clients = cases["client_id"].to_numpy()
+        rows = np.flatnonzero((content.case_products_ == code) & (case_clients != client_id))
         if not len(rows):
             return []
         ctx = self.context
-        vec, has = ctx.text.client_vectors(
-            ctx.frames.commissions, np.array([client_id]), ctx.cutoff
-        )
-        sim = (
-            ctx.text.similarity(vec, content.case_vectors_.take(rows))[0]
-            if has[0]
-            else np.zeros(len(rows))
-        )
+        cached = self._client(client_id)
+        sim = cached["client_cases"][rows] if "client_cases" in cached else np.zeros(len(rows))
         best = rows[int(np.argmax(sim))]
-        buyer = ctx.clients.loc[int(cases.iloc[best]["client_id"])]
+        buyer = ctx.clients.loc[int(case_clients[best])]
         kind_zh, kind_en = KIND_LABELS.get(str(buyer["kind"]), KIND_LABELS["other"])
         field = buyer.get("industry_field")
         field = str(field) if isinstance(field, str) and field else ""
@@ -361,10 +447,7 @@ class Explainer:
         ladder = self.sources.get("ladder")
         if not isinstance(ladder, LadderSource):
             return None
-        o = self.context.orders
-        bought = [
-            c for c in o.loc[o["client_id"] == client_id, "product_code"].unique() if c != code
-        ]
+        bought = [c for c in self._client(client_id)["bought"] if c != code]
         if not bought:
             return None
         j = list(ladder.codes_).index(code)
@@ -380,9 +463,9 @@ class Explainer:
         src = self.sources.get("purpose")
         if not isinstance(src, PurposeSource):
             return None
-        comm = self.context.frames.commissions
+        comm = self._client(client_id)["comm"]
         since = self.context.cutoff - pd.Timedelta(days=src.lookback_days)
-        mine = comm[(comm["client_id"] == client_id) & (comm["commissioned_on"] >= since)]
+        mine = comm[comm["commissioned_on"] >= since]
         purposes = mine["purpose"].fillna("other").astype(str).unique()
         lifts = [(u, float(src.lift_.loc[u, code])) for u in purposes if u in src.lift_.index]
         if not lifts:
@@ -411,13 +494,15 @@ class Explainer:
         facts = self.factors(client_id, code, source_scores, contributions, k=2)
         evidence = [*own, *cases, *facts]
         if surface == Surface.PORTAL:
-            forbidden = self.forbidden_for(client_id)
-            # the client's own titles are its own text; everything else must not leak
+            # own projects are the client's own text and factors are our templates; case
+            # sentences carry text from other clients' records and must not leak
             evidence = [
                 e
                 for e in evidence
-                if e.kind == "own_project"
-                or not (leaks(e.text_zh, forbidden) or leaks(e.text_en, forbidden))
+                if e.kind != "similar_case"
+                or not (
+                    self.leaks_for(client_id, e.text_zh) or self.leaks_for(client_id, e.text_en)
+                )
             ]
         if not evidence:  # always say something true: the segment-popularity factor
             fallback = self._factor_sentence(client_id, code, "popular-in-segment", None)
