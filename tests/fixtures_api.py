@@ -170,6 +170,16 @@ def api_env(tmp_path: Path) -> Iterator[ApiEnv]:
 API_DEMO_CLIENTS = 240
 #: A training job that exercises the job plumbing without training (matrix, schemathesis).
 NO_TRAINING = (sys.executable, "-c", "import sys; sys.exit(0)")
+#: The real ``recsvc train-job`` command, in a process whose semantic layer embeds with the
+#: FakeEmbedder the test index was built with (the one seam; training itself is real).
+TRAIN_JOB_WITH_FAKE_EMBEDDER = (
+    sys.executable,
+    "-c",
+    "import recsvc.semantic.layer as layer; from recsvc.semantic import FakeEmbedder; "
+    "layer.load_embedder = lambda *a, **k: FakeEmbedder(); "
+    "from recsvc.cli import main; main()",
+    "train-job",
+)
 
 
 def _demo_settings(base: Path) -> Settings:

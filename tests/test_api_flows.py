@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from recsvc.store.models import Client
-from tests.fixtures_api import ApiEnv, demo_env, open_demo
+from tests.fixtures_api import TRAIN_JOB_WITH_FAKE_EMBEDDER, ApiEnv, demo_env, open_demo
 
 
 def test_client_list_filters_and_pages(api_demo: ApiEnv) -> None:
@@ -182,7 +182,7 @@ def test_models_report_and_plots(api_demo: ApiEnv) -> None:
 def test_training_job_runs_in_the_background(api_demo_bundle: Path, tmp_path: Path) -> None:
     """A real training job: a subprocess trains, the job row reports progress and the
     result, and the new version is swapped in."""
-    settings, services = open_demo(api_demo_bundle, tmp_path, job_argv=None)
+    settings, services = open_demo(api_demo_bundle, tmp_path, job_argv=TRAIN_JOB_WITH_FAKE_EMBEDDER)
     for env in demo_env(settings, services):
         old = services.bundle.version  # type: ignore[union-attr]
         resp = env.post("/api/v1/jobs/training", "analyst")
