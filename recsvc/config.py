@@ -57,9 +57,11 @@ class Settings(BaseSettings):
     embedding_batch_size: int = 64
     embedding_device: str = "cpu"
     embedding_threads: int = 1
-    """torch CPU threads for encoding (0 = torch's default, one per core). One is safe on
-    a shared or busy machine, where spinning OpenMP threads made a single query ~50x
-    slower; raise it for bulk builds on an idle many-core machine."""
+    """torch CPU threads for encoding a few texts (queries). One is safe on a shared or
+    busy machine, where spinning OpenMP threads made a single query ~50x slower."""
+    embedding_bulk_threads: int = 0
+    """torch CPU threads for bulk encoding (index builds; more texts than one batch).
+    0 means one per core: a build on a 2-core box then runs about twice as fast."""
     index_kind: Literal["auto", "exact", "hnsw", "ivf"] = "auto"
     """``auto`` uses exact search below ``index_exact_max`` vectors, HNSW above."""
     index_exact_max: int = 50_000

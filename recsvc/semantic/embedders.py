@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
@@ -143,8 +144,10 @@ class SentenceTransformerEmbedder:
         backend: sentence-transformers backend (``torch``; ``onnx`` when optimum is
             installed — used by the benchmark only).
         model_kwargs: passed to ``SentenceTransformer`` (e.g. an ONNX file name).
-        threads: torch CPU threads (process-wide; 0 leaves torch's default). See
-            ``Settings.embedding_threads``.
+        threads: torch CPU threads for a few texts (process-wide; 0 leaves torch's
+            default). See ``Settings.embedding_threads``.
+        bulk_threads: torch CPU threads while encoding more than one batch (0: one per
+            core). See ``Settings.embedding_bulk_threads``.
     """
 
     def __init__(
@@ -156,12 +159,15 @@ class SentenceTransformerEmbedder:
         backend: Literal["torch", "onnx", "openvino"] = "torch",
         model_kwargs: dict | None = None,
         threads: int = 0,
+        bulk_threads: int = 0,
     ) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        if threads > 0:
-            torch.set_num_threads(threads)
+        self._torch = torch
+        self.threads = threads if threads > 0 else torch.get_num_threads()
+        self.bulk_threads = bulk_threads if bulk_threads > 0 else (os.cpu_count() or 1)
+        torch.set_num_threads(self.threads)
 
         folder = resolve_model_path(name)
         if folder is None:
@@ -193,13 +199,22 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vecs = self.model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            show_progress_bar=progress,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-        )
+        # Queries stay on few threads (latency under contention); bulk builds use every
+        # core. torch's thread count is process-wide, so it is restored afterwards.
+        bulk = len(texts) > self.batch_size
+        if bulk:
+            self._torch.set_num_threads(self.bulk_threads)
+        try:
+            vecs = self.model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                show_progress_bar=progress,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+            )
+        finally:
+            if bulk:
+                self._torch.set_num_threads(self.threads)
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
     def coverage(self, text: str) -> float:
@@ -221,6 +236,7 @@ def load_embedder(settings: Settings, *, cached: bool = True) -> Embedder:
         batch_size=settings.embedding_batch_size,
         device=settings.embedding_device,
         threads=settings.embedding_threads,
+        bulk_threads=settings.embedding_bulk_threads,
     )
     if cached:
         assert settings.cache_dir is not None
