@@ -35,9 +35,10 @@ def test_full_recommender_beats_every_baseline(table) -> None:  # type: ignore[n
 
 
 @pytest.mark.xfail(
-    strict=True,
-    reason="12-month holdout with the business rules for every method: the full recommender "
-    "reaches about 1.2-1.3x popularity on the demo data, not 1.5x (docs/recommender.md)",
+    strict=False,
+    reason="12-month holdout, business rules for every method: the full recommender reaches "
+    "1.49x popularity on this 600-client fixture and 1.22x on the 2000-client demo, so the "
+    "1.5x target is not reliably met (docs/recommender.md)",
 )
 def test_ndcg_is_one_and_a_half_times_popularity(table) -> None:  # type: ignore[no-untyped-def]
     assert table.loc["full", "ndcg5"] >= 1.5 * table.loc["popularity", "ndcg5"]
