@@ -17,6 +17,7 @@ drops a sentence that would.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -140,6 +141,15 @@ class LeakGuard:
         return result
 
 
+def _title(row: pd.Series, columns: Sequence[str]) -> str:
+    """The first readable text among ``columns`` (missing and ``nan`` values skipped)."""
+    for c in columns:
+        v = row.get(c)
+        if isinstance(v, str) and v.strip() and v.strip().lower() != "nan":
+            return v
+    return ""
+
+
 class Explainer:
     """Builds :class:`Explanation` objects from fitted sources and a context.
 
@@ -157,9 +167,8 @@ class Explainer:
         self.semantic = semantic
         self._guard: LeakGuard | None = None
         self._case_hits: dict[tuple[int, str, str], list[Any]] = {}
-        self._cache: dict[str, Any] = {}
-        self._by_client: tuple[pd.DataFrame, dict[int, pd.DataFrame]] | None = None
-        self._orders_by_client: dict[int, list[str]] | None = None
+        self._lock = threading.RLock()
+        self._prepared: dict[str, Any] | None = None
         products = context.products.set_index("code")
         self.names = {c: (str(r["name_zh"]), str(r["name_en"])) for c, r in products.iterrows()}
 
@@ -174,65 +183,196 @@ class Explainer:
         """Whether ``text`` contains a string of any *other* client."""
         return bool(self.guard().owners(text) - {client_id})
 
-    # -- per-client similarities (computed once per client, reused for each product) --
-    def _client(self, client_id: int) -> dict[str, Any]:
-        if self._cache.get("client_id") == client_id:
-            return self._cache
+    # -- per-client similarities (batch-precomputed, looked up per call) -------------
+    def prepare(self) -> Explainer:
+        """Precompute, for every client at once, what explanations look up.
+
+        Each client's latest commissions (sorted), its purchases, and for every such
+        commission its best text similarity to each product (the product's past cases
+        and its description) in chunked matrix products. Called once when a
+        recommender is built; later calls are lookups (safe from several threads).
+        """
+        state = self._state()
+        ids = self.context.clients.index.to_numpy(dtype=np.int64)
+        state.setdefault("best_cases", {}).update(self._best_cases(ids))
+        return self
+
+    def _state(self) -> dict[str, Any]:
         ctx = self.context
-        if self._by_client is None or self._by_client[0] is not ctx.frames.commissions:
+        state = self._prepared
+        if state is not None:
+            return state
+        with self._lock:
+            state = self._prepared
+            if state is not None:
+                return state
             comm_all = ctx.frames.commissions
-            self._by_client = (
-                comm_all,
-                {int(c): g for c, g in comm_all.groupby("client_id")},
-            )
-        comm = self._by_client[1].get(int(client_id))
-        comm = (
-            comm.sort_values("commissioned_on").tail(30)
-            if comm is not None
-            else ctx.frames.commissions.iloc[:0]
-        )
-        if self._orders_by_client is None:
-            self._orders_by_client = {
+            by_client = {
+                int(c): g.sort_values("commissioned_on").tail(30)
+                for c, g in comm_all.groupby("client_id")
+            }
+            bought = {
                 int(c): list(dict.fromkeys(g["product_code"].astype(str)))
                 for c, g in ctx.orders.groupby("client_id")
             }
-        out: dict[str, Any] = {
-            "client_id": client_id,
-            "comm": comm,
-            "bought": self._orders_by_client.get(int(client_id), []),
-        }
+            one_off = {}
+            if "one_off" in ctx.products:
+                one_off = {
+                    str(c): bool(v) if pd.notna(v) else False
+                    for c, v in zip(ctx.products["code"], ctx.products["one_off"], strict=True)
+                }
+            state = {
+                "by_client": by_client,
+                "bought": bought,
+                "one_off": one_off,
+                "codes": {},
+                "rows": {},
+                "sims": np.zeros((0, 0), dtype=np.float32),
+            }
+            recent = [g["commission_id"].to_numpy() for g in by_client.values()]
+            ids = np.concatenate(recent) if recent else np.zeros(0, dtype=np.int64)
+            self._add_sims(state, ids)
+            self._prepared = state
+            return state
+
+    def _code_columns(self) -> dict[str, int]:
+        ctx = self.context
+        codes = list(dict.fromkeys([*map(str, ctx.codes), *map(str, ctx.text.product_codes_)]))
+        return {c: j for j, c in enumerate(codes)}
+
+    def _add_sims(
+        self, state: dict[str, Any], commission_ids: np.ndarray, chunk: int = 2048
+    ) -> None:
+        """Append the best similarity of each commission to each product (``-inf``: none)."""
+        ctx = self.context
+        if not state["codes"]:
+            state["codes"] = self._code_columns()
+        cols = state["codes"]
+        new = [
+            int(c) for c in dict.fromkeys(commission_ids.tolist()) if int(c) not in state["rows"]
+        ]
+        if not new:
+            return
         content = self.sources.get("content")
         has_cases = isinstance(content, ContentSource) and len(content.case_products_) > 0
-        if len(comm):
-            vecs = ctx.text.commissions(comm["commission_id"].to_numpy())
-            out["comm_products"] = ctx.text.similarity(vecs, ctx.text.products())
+        text_cols = [(cols[str(c)], j) for j, c in enumerate(ctx.text.product_codes_)]
+        case_cols: list[tuple[int, np.ndarray]] = []
+        if has_cases:
+            for code, j in cols.items():
+                rows = np.flatnonzero(content.case_products_ == code)  # type: ignore[union-attr]
+                if len(rows):
+                    case_cols.append((j, rows))
+        out = np.full((len(new), len(cols)), -np.inf, dtype=np.float32)
+        new_arr = np.asarray(new, dtype=np.int64)
+        for start in range(0, len(new), chunk):
+            vecs = ctx.text.commissions(new_arr[start : start + chunk])
+            block = out[start : start + chunk]
             if has_cases:
-                out["comm_cases"] = ctx.text.similarity(vecs, content.case_vectors_)  # type: ignore[union-attr]
-                vec, _ = ctx.text.client_vectors(comm, np.array([client_id]), ctx.cutoff)
-                out["client_cases"] = ctx.text.similarity(vec, content.case_vectors_)[0]  # type: ignore[union-attr]
-        self._cache = out
+                cs = ctx.text.similarity(vecs, content.case_vectors_)  # type: ignore[union-attr]
+                for j, rows in case_cols:
+                    block[:, j] = cs[:, rows].max(axis=1)
+            ps = ctx.text.similarity(vecs, ctx.text.products())
+            for j, t in text_cols:
+                block[:, j] = np.maximum(block[:, j], ps[:, t])
+        base = len(state["sims"])
+        sims = out if base == 0 else np.vstack([state["sims"], out])
+        rows_map = dict(state["rows"])
+        rows_map.update({c: base + i for i, c in enumerate(new)})
+        state["sims"], state["rows"] = sims, rows_map
+
+    def _client(self, client_id: int) -> dict[str, Any]:
+        """The client's latest commissions and purchases (lookups in the prepared state)."""
+        state = self._state()
+        cid = int(client_id)
+        comm = state["by_client"].get(cid)
+        if comm is None:  # a client added after the snapshot (or without commissions)
+            ctx = self.context
+            all_comm = ctx.frames.commissions
+            comm = all_comm[all_comm["client_id"] == cid].sort_values("commissioned_on").tail(30)
+            o = ctx.orders[ctx.orders["client_id"] == cid]
+            state["bought"][cid] = list(dict.fromkeys(o["product_code"].astype(str)))
+            state["by_client"][cid] = comm
+        return {"client_id": client_id, "comm": comm, "bought": state["bought"].get(cid, [])}
+
+    def _comm_sims(self, comm: pd.DataFrame, code: str) -> np.ndarray | None:
+        """Best similarity of each of ``comm``'s commissions to ``code`` (``None``: no text)."""
+        state = self._state()
+        ids = comm["commission_id"].to_numpy()
+        if not len(ids):
+            return None
+        if any(int(c) not in state["rows"] for c in ids):
+            with self._lock:
+                self._add_sims(state, ids)
+        j = state["codes"].get(code)
+        if j is None:
+            return None
+        rows = state["rows"]
+        sim = state["sims"][[rows[int(c)] for c in ids], j]
+        return None if not len(sim) or np.isneginf(sim).all() else sim
+
+    def _best_cases(self, client_ids: np.ndarray, chunk: int = 1024) -> dict[int, np.ndarray]:
+        """Per client: ``(best case row, similarity)`` per product code column.
+
+        The best case of a product is its past case most similar to the client's
+        recency-weighted commission vector, the client's own cases excluded
+        (row ``-1``: none). One matrix product per chunk of clients.
+        """
+        ctx = self.context
+        content = self.sources.get("content")
+        state = self._state()
+        if not isinstance(content, ContentSource) or content.cases_.empty:
+            return {}
+        case_clients = content.cases_["client_id"].to_numpy()
+        cols = state["codes"] or self._code_columns()
+        per_code = [(j, np.flatnonzero(content.case_products_ == code)) for code, j in cols.items()]
+        ids = np.asarray(client_ids, dtype=np.int64)
+        out: dict[int, np.ndarray] = {}
+        for start in range(0, len(ids), chunk):
+            part = ids[start : start + chunk]
+            comms = [self._client(int(c))["comm"] for c in part]
+            comm = pd.concat(comms) if comms else ctx.frames.commissions.iloc[:0]
+            best = np.full((len(part), len(cols), 2), np.nan)
+            best[:, :, 0] = -1
+            if not comm.empty:
+                vec, _ = ctx.text.client_vectors(comm, part, ctx.cutoff)
+                sims = ctx.text.similarity(vec, content.case_vectors_)
+            else:
+                sims = np.zeros((len(part), len(case_clients)), dtype=np.float32)
+            for j, rows in per_code:
+                if not len(rows):
+                    continue
+                sub = np.where(case_clients[rows][None, :] == part[:, None], -np.inf, sims[:, rows])
+                arg = np.argmax(sub, axis=1)
+                val = sub[np.arange(len(part)), arg]
+                ok = np.isfinite(val)
+                best[:, j, 0] = np.where(ok, rows[arg], -1)
+                best[:, j, 1] = np.where(ok, val, np.nan)
+            for i, c in enumerate(part):
+                out[int(c)] = best[i]
         return out
+
+    def _best_case(self, client_id: int, code: str) -> tuple[int, float] | None:
+        state = self._state()
+        memo = state.setdefault("best_cases", {})
+        cid = int(client_id)
+        if cid not in memo:
+            memo.update(self._best_cases(np.array([cid], dtype=np.int64)))
+        j = state["codes"].get(code)
+        row = memo.get(cid)
+        if row is None or j is None or row[j, 0] < 0:
+            return None
+        return int(row[j, 0]), float(row[j, 1])
 
     # -- evidence ------------------------------------------------------------------
     def own_projects(self, client_id: int, code: str, k: int = 2) -> list[Evidence]:
         """The client's own commissions most similar to the product's cases/description."""
         ctx = self.context
-        cached = self._client(client_id)
-        comm = cached["comm"]
+        comm = self._client(client_id)["comm"]
         if comm.empty:
             return []
-        content = self.sources.get("content")
-        parts = []
-        if "comm_cases" in cached and isinstance(content, ContentSource):
-            rows = np.flatnonzero(content.case_products_ == code)
-            if len(rows):
-                parts.append(cached["comm_cases"][:, rows])
-        codes = list(ctx.text.product_codes_)
-        if code in codes:
-            parts.append(cached["comm_products"][:, [codes.index(code)]])
-        if not parts:
+        sim = self._comm_sims(comm, code)
+        if sim is None:
             return []
-        sim = np.max(np.hstack(parts), axis=1)
         age = (ctx.cutoff - comm["commissioned_on"]).dt.days.clip(lower=0).to_numpy()
         sim = sim * (0.5 + 0.5 * np.power(0.5, age / 730.0))  # prefer recent projects
         order = np.argsort(-sim)[:k]
@@ -241,8 +381,8 @@ class Explainer:
             if sim[i] < MIN_TRIGGER_SIM:
                 continue
             r = comm.iloc[i]
-            zh_t = str(r.get("title_zh") or r.get("title_en") or "")
-            en_t = str(r.get("title_en") or r.get("title_zh") or "")
+            zh_t = _title(r, ("title_zh", "title_en", "keywords"))
+            en_t = _title(r, ("title_en", "title_zh", "keywords"))
             when = pd.Timestamp(r["commissioned_on"]).strftime("%Y-%m")
             out.append(
                 Evidence(
@@ -302,13 +442,11 @@ class Explainer:
             return []
         cases = content.cases_
         case_clients = cases["client_id"].to_numpy()
-        rows = np.flatnonzero((content.case_products_ == code) & (case_clients != client_id))
-        if not len(rows):
+        found = self._best_case(client_id, code)
+        if found is None:
             return []
+        best, best_sim = found
         ctx = self.context
-        cached = self._client(client_id)
-        sim = cached["client_cases"][rows] if "client_cases" in cached else np.zeros(len(rows))
-        best = rows[int(np.argmax(sim))]
         buyer = ctx.clients.loc[int(case_clients[best])]
         kind_zh, kind_en = KIND_LABELS.get(str(buyer["kind"]), KIND_LABELS["other"])
         field = buyer.get("industry_field")
@@ -322,7 +460,7 @@ class Explainer:
                 f"相似案例：一家{where_zh}{kind_zh}在相近的查新项目之后购买了{zh_name}",
                 f"Similar case: {kind_en}{where_en} bought {en_name.lower()} after a similar "
                 "novelty-search project",
-                score=float(sim.max()) if len(sim) else None,
+                score=best_sim,
             )
         ][:k]
 
@@ -409,6 +547,8 @@ class Explainer:
                 "Popular among clients of the same kind and field",
             )
         if name in ("owned", "days_since_owned") and self._owned(client_id, code):
+            if self._state()["one_off"].get(code, False):
+                return Evidence("factor", f"曾购买过{zh_p}", f"Bought {en_p.lower()} before")
             return Evidence(
                 "factor",
                 f"曾购买过{zh_p}，适合续购",
@@ -419,8 +559,7 @@ class Explainer:
         return None
 
     def _owned(self, client_id: int, code: str) -> bool:
-        o = self.context.orders
-        return bool(((o["client_id"] == client_id) & (o["product_code"] == code)).any())
+        return code in self._client(client_id)["bought"]
 
     def _feature_sentence(self, name: str) -> Evidence | None:
         try:
@@ -473,6 +612,19 @@ class Explainer:
         u, lift = max(lifts, key=lambda t: t[1])
         return (u, lift) if lift > 1.2 else None
 
+    def _triggers(self) -> dict[str, int]:
+        """``external_id -> commission_id`` over the history (rebuilt when it grows)."""
+        hist = self.context.history.commissions
+        state = self._state()
+        if state.get("triggers_of") is not hist:
+            ext = hist[["external_id", "commission_id"]].dropna().drop_duplicates("external_id")
+            state["triggers"] = {
+                str(e): int(c)
+                for e, c in zip(ext["external_id"], ext["commission_id"], strict=True)
+            }
+            state["triggers_of"] = hist
+        return state["triggers"]
+
     # -- the whole explanation -------------------------------------------------------
     def explain(
         self,
@@ -487,9 +639,8 @@ class Explainer:
         own = self.own_projects(client_id, code, k=1)
         trigger = None
         if own and own[0].ref:
-            comm = self.context.history.commissions
-            hit = comm.loc[comm["external_id"] == own[0].ref, "commission_id"]
-            trigger = str(int(hit.iloc[0])) if len(hit) else None
+            hit = self._triggers().get(own[0].ref)
+            trigger = str(hit) if hit is not None else None
         cases = self.similar_cases(client_id, code, surface, trigger, k=1)
         facts = self.factors(client_id, code, source_scores, contributions, k=2)
         evidence = [*own, *cases, *facts]

@@ -23,6 +23,7 @@ import copy
 import datetime as dt
 import json
 import logging
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -61,15 +62,43 @@ def _softmax_rows(raw: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return np.divide(e, s, out=np.zeros_like(e), where=s > 0)
 
 
-def _iso_table(x: np.ndarray, y: np.ndarray) -> dict[str, list[float]]:
+def _logit(x: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(x, dtype=float), 1e-6, 1.0 - 1e-6)
+    return np.log(p / (1.0 - p))
+
+
+def _platt(x: np.ndarray, y: np.ndarray) -> list[float]:
+    """Logistic (Platt) map ``[a, b]`` of ``logit(x)`` to ``y`` (strictly monotone)."""
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(C=1e4).fit(_logit(x).reshape(-1, 1), y.astype(int))
+    return [float(lr.coef_[0, 0]), float(lr.intercept_[0])]
+
+
+def _iso_table(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """Isotonic steps plus a Platt map; :func:`_apply_table` blends the two.
+
+    Isotonic regression alone is a step function: its top step is fitted on few pairs
+    (often reaching 1.0) and every step is a tie. Averaging it with the smooth,
+    strictly increasing Platt map keeps the observed frequencies on average and keeps
+    scores ordered and below 1.
+    """
     iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(x, y)
-    return {"x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()}
+    table: dict[str, Any] = {"x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()}
+    if len(np.unique(y)) == 2:
+        table["platt"] = _platt(x, y)
+    return table
 
 
-def _apply_table(table: dict[str, list[float]] | None, x: np.ndarray) -> np.ndarray:
+def _apply_table(table: dict[str, Any] | None, x: np.ndarray) -> np.ndarray:
     if not table or not table["x"]:
         return np.clip(x, 0.0, 1.0)
-    return np.interp(x, table["x"], table["y"])
+    iso = np.interp(x, table["x"], table["y"])
+    platt = table.get("platt")
+    if not platt:
+        return iso
+    a, b = platt
+    return 0.5 * iso + 0.5 / (1.0 + np.exp(-(a * _logit(x) + b)))
 
 
 PURPOSES = (
@@ -448,19 +477,34 @@ class Ranker(CandidateSource):
         }
 
     # -- serving ---------------------------------------------------------------
-    def bind(self, context: RecContext) -> Ranker:
-        """Fit the candidate sources on ``context`` (the serving snapshot)."""
+    def bind(self, context: RecContext, *, precompute: bool = False) -> Ranker:
+        """Fit the candidate sources on ``context`` (the serving snapshot).
+
+        Args:
+            context: the serving snapshot.
+            precompute: score every client of ``context`` now, in one batch, so that
+                :meth:`predict_frame` is a row lookup (serving); otherwise clients are
+                scored on demand and memoised.
+        """
         self.context_ = context
         self.sources_ = [s.fit(context) for s in self._new_sources()]
+        self._memo_lock = threading.Lock()
+        self._memo: dict[int, int] = {}
+        self._memo_frames: list[pd.DataFrame] = []
+        self._memo_X: list[np.ndarray] = []
+        self._memo_frame: pd.DataFrame | None = None
+        self._memo_feats: np.ndarray | None = None
+        if precompute:
+            ids = context.clients.index.to_numpy(dtype=np.int64)
+            if len(ids):
+                self.predict_frame(ids)
         return self
 
-    def predict_frame(self, client_ids: np.ndarray) -> pd.DataFrame:
-        """One row per (client, product): source scores, raw score, calibrated probability."""
-        if not hasattr(self, "model_"):
-            raise NotReady("the ranker is not fitted")
-        ids = np.asarray(client_ids, dtype=np.int64)
+    def _compute(self, ids: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+        """Scores and the model's feature matrix for ``ids`` (no memo)."""
         n, m = len(ids), len(self.codes_)
         X, elig = self._pairs(self.context_, self.sources_, ids)
+        X = X.reindex(columns=self.feature_names_)
         raw, p_any = self._raw(self.model_, self.client_model_, X, n)
         share = _softmax_rows(raw, elig)
         if self.client_model_ is not None and self.calibration_.get("any"):
@@ -481,8 +525,59 @@ class Ranker(CandidateSource):
         )
         for s in self.sources_:
             out[f"src_{s.name}"] = X[f"src_{s.name}"].to_numpy()
-        self._last_X = X
-        return out
+        return out, X.to_numpy(dtype=np.float64)
+
+    def _rows(self, ids: np.ndarray) -> np.ndarray:
+        """Row positions of ``ids``' blocks in the memo, scoring the missing clients first."""
+        missing = [int(c) for c in dict.fromkeys(ids.tolist()) if int(c) not in self._memo]
+        if missing:
+            with self._memo_lock:
+                missing = [c for c in missing if c not in self._memo]
+                if missing:
+                    new = np.asarray(missing, dtype=np.int64)
+                    frame, X = self._compute(new)
+                    start = (
+                        0 if self._memo_frame is None else len(self._memo_frame) // len(self.codes_)
+                    )
+                    frames = [f for f in (self._memo_frame, frame) if f is not None]
+                    feats = [f for f in (self._memo_feats, X) if f is not None]
+                    merged = pd.concat(frames, ignore_index=True)
+                    merged_X = np.vstack(feats)
+                    # publish the arrays before the ids that point into them
+                    self._memo_frame, self._memo_feats = merged, merged_X
+                    for i, c in enumerate(missing):
+                        self._memo[c] = start + i
+        memo = self._memo
+        return np.asarray([memo[int(c)] for c in ids], dtype=np.int64)
+
+    def _row_index(self, ids: np.ndarray) -> np.ndarray:
+        m = len(self.codes_)
+        blocks = self._rows(ids)
+        return (blocks[:, None] * m + np.arange(m)[None, :]).ravel()
+
+    def predict_frame(self, client_ids: np.ndarray) -> pd.DataFrame:
+        """One row per (client, product): source scores, raw score, calibrated probability.
+
+        Rows come from a memo of every client scored so far (all clients when bound
+        with ``precompute``); stateless per call, safe from several threads.
+        """
+        if not hasattr(self, "model_"):
+            raise NotReady("the ranker is not fitted")
+        if not hasattr(self, "_memo"):
+            self.bind(self.context_)
+        ids = np.asarray(client_ids, dtype=np.int64)
+        rows = self._row_index(ids)
+        frame = self._memo_frame
+        assert frame is not None
+        return frame.iloc[rows].reset_index(drop=True)
+
+    def features(self, client_ids: np.ndarray) -> pd.DataFrame:
+        """The model's input rows (``feature_names_`` columns) for ``client_ids``, client-major."""
+        ids = np.asarray(client_ids, dtype=np.int64)
+        rows = self._row_index(ids)
+        X = self._memo_feats
+        assert X is not None
+        return pd.DataFrame(X[rows], columns=self.feature_names_)
 
     def scores(self, client_ids: np.ndarray) -> np.ndarray:
         """Calibrated purchase probabilities ``(n, n_products)``; ineligible = ``nan``."""
@@ -497,8 +592,7 @@ class Ranker(CandidateSource):
 
     def contributions(self, client_id: int, codes: Sequence[str], k: int = 3) -> dict[str, list]:
         """Top positive SHAP-style contributions (LightGBM ``pred_contrib``) per product."""
-        X, _ = self._pairs(self.context_, self.sources_, np.array([client_id], dtype=np.int64))
-        X = X.reindex(columns=self.feature_names_)
+        X = self.features(np.array([client_id], dtype=np.int64))
         contrib = self.model_.predict(X, pred_contrib=True)[:, :-1]
         out: dict[str, list] = {}
         for code in codes:

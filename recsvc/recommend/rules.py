@@ -124,7 +124,8 @@ class BusinessRules:
             for cid, code in zip(ev["client_id"], ev["item_code"], strict=True):
                 out[int(cid)].add(str(code))
         if self.enforce_eligible_kinds:
-            kinds = clients.set_index("client_id")["kind"].astype(str).to_dict()
+            mine = clients[clients["client_id"].isin(ids)]
+            kinds = dict(zip(mine["client_id"].astype(int), mine["kind"].astype(str), strict=True))
             for code, elig in zip(products["code"], products["eligible_kinds"], strict=True):
                 allowed = _as_list(elig)
                 if not allowed:

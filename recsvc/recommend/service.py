@@ -100,6 +100,14 @@ def _clean(v: Any) -> float | None:
     return float(v) if v is not None and np.isfinite(v) else None
 
 
+def _product_info(products: pd.DataFrame) -> dict[str, tuple[str, str, str]]:
+    """``code -> (name_zh, name_en, category)`` (a dict lookup per offer)."""
+    return {
+        str(c): (str(r["name_zh"]), str(r["name_en"]), str(r["category"]))
+        for c, r in products.iterrows()
+    }
+
+
 def bundle_path(bundle: Any) -> Path | None:
     """The version folder of whatever the caller holds (a path or a bundle object)."""
     if bundle is None:
@@ -161,16 +169,16 @@ class Recommender:
         self.context = context
         self.ranker: Ranker | None = None
         if folder is not None and (folder / "ranker" / "config.json").exists():
-            self.ranker = Ranker.load(folder / "ranker").bind(context)
+            self.ranker = Ranker.load(folder / "ranker").bind(context, precompute=True)
             self.sources: list[CandidateSource] = self.ranker.sources_
             self.model: CandidateSource = self.ranker
         else:
             chain = SourceChain().fit(context)
             self.sources = chain.sources
             self.model = chain
-        self.explainer = Explainer(context, self.sources, semantic)
-        products = context.products.set_index("code")
-        self.products = products
+        self.explainer = Explainer(context, self.sources, semantic).prepare()
+        self.products = context.products.set_index("code")
+        self._product_info = _product_info(self.products)
 
     @classmethod
     def from_context(
@@ -192,6 +200,7 @@ class Recommender:
             self.sources, self.model = chain.sources, chain
         self.explainer = Explainer(context, self.sources, context.semantic)
         self.products = context.products.set_index("code")
+        self._product_info = _product_info(self.products)
         return self
 
     # -- clients not in the snapshot (cold start) ---------------------------------
@@ -299,7 +308,7 @@ class Recommender:
             codes, sc = top_k(self.ranker.codes_, scores, width, ids, exclude)
         else:
             codes, sc = self.model.recommend(ids, width, exclude)
-        cats = self.products["category"].astype(str).to_dict()
+        cats = {c: info[2] for c, info in self._product_info.items()}
         codes, sc = self.rules.diversify(codes, sc, cats, k)
         return codes, sc, frame
 
@@ -322,7 +331,7 @@ class Recommender:
         surface = Surface(surface)
         ids = np.asarray(client_ids, dtype=np.int64)
         codes, scores, frame = self.rank(ids, k, live=live)
-        src = self._source_scores(ids, frame)
+        src = self._source_scores(ids, frame, codes)
         contrib = self._contributions(ids, codes) if explain else {}
         out: dict[int, list[Recommendation]] = {}
         for i, cid in enumerate(ids):
@@ -330,13 +339,13 @@ class Recommender:
             for j, (code, score) in enumerate(zip(codes[i], scores[i], strict=True)):
                 if not code:
                     continue
-                p = self.products.loc[code]
+                name_zh, name_en, category = self._product_info[str(code)]
                 ss = {n: _clean(v) for n, v in src[i][code].items()}
                 rec = Recommendation(
                     code=str(code),
-                    name_zh=str(p["name_zh"]),
-                    name_en=str(p["name_en"]),
-                    category=str(p["category"]),
+                    name_zh=name_zh,
+                    name_en=name_en,
+                    category=category,
                     rank=j + 1,
                     score=float(score),
                     source_scores=ss,
@@ -357,37 +366,43 @@ class Recommender:
         return out
 
     def _source_scores(
-        self, ids: np.ndarray, frame: pd.DataFrame | None
+        self, ids: np.ndarray, frame: pd.DataFrame | None, codes: np.ndarray
     ) -> list[dict[str, dict[str, float]]]:
-        codes = list(self.context.codes) if frame is None else list(self.ranker.codes_)  # type: ignore[union-attr]
-        m = len(codes)
+        """Each source's score of each offered product, per client (row lookups)."""
+        all_codes = list(self.context.codes) if frame is None else list(self.ranker.codes_)  # type: ignore[union-attr]
+        m = len(all_codes)
         if frame is not None:
             mats = {
                 s.name: frame[f"src_{s.name}"].to_numpy().reshape(len(ids), m) for s in self.sources
             }
         else:
             mats = {s.name: s.scores(ids) for s in self.sources}
+        col = {c: j for j, c in enumerate(all_codes)}
         return [
-            {c: {n: float(mat[i, j]) for n, mat in mats.items()} for j, c in enumerate(codes)}
+            {
+                str(c): {n: float(mat[i, col[c]]) for n, mat in mats.items()}
+                for c in codes[i]
+                if c and c in col
+            }
             for i in range(len(ids))
         ]
 
     def _contributions(
         self, ids: np.ndarray, codes: np.ndarray
     ) -> dict[tuple[int, str], list[tuple[str, float]]]:
-        if self.ranker is None or not hasattr(self.ranker, "_last_X"):
+        if self.ranker is None:
             return {}
-        X = self.ranker._last_X.reindex(columns=self.ranker.feature_names_)
-        all_codes = list(self.ranker.codes_)
+        all_codes = {c: j for j, c in enumerate(self.ranker.codes_)}
         m = len(all_codes)
         rows, keys = [], []
         for i, cid in enumerate(ids):
             for c in codes[i]:
                 if c:
-                    rows.append(i * m + all_codes.index(c))
+                    rows.append(i * m + all_codes[c])
                     keys.append((int(cid), str(c)))
         if not rows:
             return {}
+        X = self.ranker.features(ids)
         contrib = self.ranker.model_.predict(X.iloc[rows], pred_contrib=True)[:, :-1]
         names = self.ranker.feature_names_
         out = {}

@@ -223,10 +223,15 @@ class TextSpace:
         Where either side has no dense vector (no embedder, or an unreadable text) the
         lexical channel alone answers for that pair.
         """
-        lex = np.clip(a.lexical @ b.lexical.T, 0.0, None).astype(np.float32)
+        # in place: these are (commissions x cases) blocks, temporaries cost more than math
+        lex = np.asarray(a.lexical @ b.lexical.T, dtype=np.float32)
+        np.maximum(lex, 0.0, out=lex)
         if a.dense is None or b.dense is None:
             return lex
-        dense = np.clip(a.dense @ b.dense.T, 0.0, None).astype(np.float32)
+        dense = np.asarray(a.dense @ b.dense.T, dtype=np.float32)
+        np.maximum(dense, 0.0, out=dense)
         both = np.any(a.dense != 0, axis=1)[:, None] & np.any(b.dense != 0, axis=1)[None, :]
-        fused = self.dense_weight * dense + (1.0 - self.dense_weight) * lex
-        return np.where(both, fused, lex)
+        dense *= np.float32(self.dense_weight)
+        dense += np.float32(1.0 - self.dense_weight) * lex
+        np.copyto(lex, dense, where=both)
+        return lex
