@@ -115,7 +115,7 @@ BAD_HANDLING_FACTOR = 2.0
 """A late or unresolved complaint weighs this much more on the complaint burden."""
 
 # -- R5 purchases (value-added orders) ------------------------------------------------
-PURCHASE_INTERCEPT = -7.2
+PURCHASE_INTERCEPT = -6.3
 PURCHASE_COEF: dict[str, float] = {
     "rd": 1.3,
     "demand": 0.3,
@@ -133,8 +133,9 @@ PURCHASE_COEF: dict[str, float] = {
     "contact": 0.35,
     "dormant": -0.3,
     "just_bought": -2.5,
+    "pending": -2.5,
 }
-"""Monthly purchase logit = intercept + kind effect + Σ coef · state (see the docs)."""
+"""Monthly *need* logit = intercept + kind effect + Σ coef · state (see the docs)."""
 KIND_EFFECT: dict[str, float] = {
     "in_house_institute": 0.2,
     "enterprise": 0.0,
@@ -207,7 +208,20 @@ RECENT_ONE_OFF_PENALTY = -3.0
 """A one-off product bought in the last 12 months is rarely bought again."""
 RECENT_RENEWABLE_PENALTY = -1.0
 """A renewable product (database, alerts, training …) bought in the last 12 months."""
-ORDER_LINK_MONTHS = 12
+NEED_BUDGET = 2
+"""A client opens a new need only while it has fewer than this many needs pending plus
+orders in the last 12 months (budget: one or two different products a year)."""
+LAG_MIN_MONTHS = 2
+LAG_SPAN = 8
+LAG_P = 0.4
+"""Sales cycle: a need converts ``LAG_MIN_MONTHS + Binomial(LAG_SPAN, LAG_P)`` months
+after the trigger (2-10 months, mean 5.2)."""
+CONVERT_BASE = 0.7
+"""Probability that a due need becomes an order (at average satisfaction, no
+complaints); the rest lapse."""
+CONVERT_COEF: dict[str, float] = {"satisfaction": 1.0, "complaints": -1.0, "dormant": -1.0}
+"""Conversion logit = logit(base) + Σ coef · state at the due month."""
+ORDER_LINK_MONTHS = 18
 """An order links to the triggering commission when it is at most this old."""
 CANCELLED_SHARE = 0.06
 RECENT_QUOTED_SHARE = 0.3

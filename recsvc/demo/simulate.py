@@ -4,8 +4,10 @@ Every month (2011-01 … 2025-12) is one vectorised step over all clients:
 
 1. arrivals and dormancy (R2, R3);
 2. decayed states fade (half-life ``rules.HALF_LIFE_MONTHS``);
-3. purchases, from the state *before* this month (R5), so whatever a model can see
-   before a cutoff is what drove the purchases after it;
+3. value-added purchases (R5): needs due this month convert into orders or lapse; then
+   new needs open from the state *before* this month, each for one product, due after
+   a sales cycle of 2-10 months, so whatever a model can see before a cutoff is what
+   drives most purchases after it;
 4. interactions (R6);
 5. commissions with titles, feedback and complaints (R3, R4), which update the state.
 
@@ -106,6 +108,10 @@ class _State:
         self.n_bought = np.zeros(n, dtype=np.int64)
         self.just_bought = np.zeros(n)
         self.bought_month = np.full((n, len(PRODUCTS)), -999, dtype=np.int64)
+        self.n_pending = np.zeros(n, dtype=np.int64)
+        self.pending_prod = np.zeros((n, len(PRODUCTS)), dtype=bool)
+        self.pending: dict[int, list[dict[str, np.ndarray]]] = defaultdict(list)
+        """Open needs by due month: client, product, link, reason, need month, p."""
 
     def decay(self) -> None:
         self.intensity *= np.float32(R.DECAY)
@@ -141,6 +147,7 @@ def simulate(w: World, rng: np.random.Generator) -> History:
         st.active &= ~gone
         st.dormant_month[gone] = m
         st.decay()
+        _convert(w, st, h, rng, m)
         _purchases(
             w,
             st,
@@ -192,7 +199,10 @@ _COLUMNS: dict[str, dict[str, tuple[type, tuple[int, ...]]]] = {
     },
     "titles": {k: (object, ()) for k in ("title_zh", "title_en", "kw_zh", "kw_en")},
     "orders": {
-        **{k: (np.int64, ()) for k in ("client", "month", "product", "link", "reason")},
+        **{
+            k: (np.int64, ())
+            for k in ("client", "month", "product", "link", "reason", "need_month")
+        },
         "cancelled": (bool, ()),
         "u": (float, (3,)),
         "p": (float, ()),
@@ -410,7 +420,9 @@ def _purchases(
         + c["dormant"] * (st.arrived & ~st.active)
         + c["just_bought"] * np.minimum(st.just_bought, 1.5)
     )
-    buy = st.arrived & (rng.random(w.n) < 1 / (1 + np.exp(-logit)))
+    logit = logit + c["pending"] * st.n_pending
+    room = st.n_pending + ((m - st.bought_month) <= 12).sum(axis=1) < R.NEED_BUDGET
+    buy = st.arrived & room & (rng.random(w.n) < 1 / (1 + np.exp(-logit)))
     idx = np.flatnonzero(buy)
     if not len(idx):
         return
@@ -432,7 +444,7 @@ def _purchases(
         axis=1,
     ).astype(float)
     score = R.CHOICE_SHARPNESS * (pbase + tv @ wmat)
-    recent = (m - st.bought_month[idx]) <= 12
+    recent = ((m - st.bought_month[idx]) <= 12) | st.pending_prod[idx]
     score = score + np.where(
         recent, np.where(one_off, R.RECENT_ONE_OFF_PENALTY, R.RECENT_RENEWABLE_PENALTY), 0.0
     )
@@ -447,6 +459,44 @@ def _purchases(
             link[j] = st.last_field[i, int(st.intensity[i].argmax())]
         elif kind is not None:
             link[j] = st.last[kind][i]
+    lag = R.LAG_MIN_MONTHS + rng.binomial(R.LAG_SPAN, R.LAG_P, len(idx))
+    st.n_pending[idx] += 1
+    st.pending_prod[idx, choice] = True
+    for d in np.unique(lag):
+        sel = lag == d
+        st.pending[m + int(d)].append(
+            {
+                "client": idx[sel],
+                "product": choice[sel],
+                "link": link[sel],
+                "reason": reason[sel],
+                "need_month": np.full(int(sel.sum()), m),
+                "p": 1 / (1 + np.exp(-logit[idx[sel]])),
+            }
+        )
+
+
+def _convert(w: World, st: _State, h: History, rng: np.random.Generator, m: int) -> None:
+    """Needs due this month become orders (R5) with a probability, or lapse."""
+    parts = st.pending.pop(m, [])
+    if not parts:
+        return
+    need = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    idx, choice = need["client"], need["product"]
+    np.subtract.at(st.n_pending, idx, 1)
+    st.pending_prod[idx, choice] = False
+    cc = R.CONVERT_COEF
+    base = np.log(R.CONVERT_BASE / (1 - R.CONVERT_BASE))
+    clogit = (
+        base
+        + cc["satisfaction"] * (st.sat[idx] - R.SAT_MEAN)
+        + cc["complaints"] * np.minimum(st.dec["complaints"][idx], 2)
+        + cc["dormant"] * (st.arrived[idx] & ~st.active[idx])
+    )
+    conv = rng.random(len(idx)) < 1 / (1 + np.exp(-clogit))
+    if not conv.any():
+        return
+    idx, choice = idx[conv], choice[conv]
     u = rng.random((len(idx), 3))
     cancelled = u[:, 0] < R.CANCELLED_SHARE
     ok = ~cancelled
@@ -457,8 +507,7 @@ def _purchases(
     o["client"].append(idx)
     o["month"].append(np.full(len(idx), m))
     o["product"].append(choice)
-    o["link"].append(link)
-    o["reason"].append(reason)
+    for key in ("link", "reason", "need_month", "p"):
+        o[key].append(need[key][conv])
     o["cancelled"].append(cancelled)
     o["u"].append(u)
-    o["p"].append(1 / (1 + np.exp(-logit[idx])))

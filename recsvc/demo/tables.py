@@ -103,7 +103,8 @@ def commissions_table(
 def orders_table(
     w: World, h: History, comm: pd.DataFrame, comm_month: np.ndarray, rng: np.random.Generator
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Orders and their truth (which trigger chose the product, the monthly hazard)."""
+    """Orders and their truth (the trigger that chose the product, when the need opened,
+    its monthly probability)."""
     o = {k: _cat(v) for k, v in h.orders.items()}
     n = len(o["client"])
     month, link = o["month"], o["link"]
@@ -142,6 +143,7 @@ def orders_table(
             "client_external_id": df["client_external_id"],
             "product_code": df["product_code"],
             "trigger": [TRIGGERS[r] if r >= 0 else "base" for r in o["reason"]],
+            "need_month": [f"{2011 + k // 12}-{k % 12 + 1:02d}" for k in o["need_month"]],
             "monthly_purchase_probability": np.round(o["p"], 5),
         }
     )
