@@ -126,7 +126,7 @@ class ModelBundle:
     scores: pd.DataFrame | None = None
     loaded_at: float = field(default_factory=time.time)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-    """Serialises live recommender calls (the recommender keeps per-call state)."""
+    """Serialises filling the worklist memo (live recommender calls need no lock)."""
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     """Per-bundle memo (worklists are deterministic for one bundle)."""
 
@@ -613,13 +613,11 @@ class Services:
     def _live(
         self, bundle: ModelBundle, client_id: int, surface: Surface, k: int
     ) -> list[dict[str, Any]]:
-        with bundle.lock:
-            recs = bundle.recommender.recommend(client_id, surface, k)
+        recs = bundle.recommender.recommend(client_id, surface, k)  # thread-safe, no lock
         return [rec_item(r.as_dict()) for r in recs]
 
     def _actions(self, bundle: ModelBundle, client_id: int) -> list[dict[str, Any]]:
-        with bundle.lock:
-            actions = bundle.recommender.actions(client_id)
+        actions = bundle.recommender.actions(client_id)
         return [
             {"code": f"action:{a.code}", "name_zh": a.name_zh, "name_en": a.name_en}
             for a in actions

@@ -243,3 +243,45 @@ def test_precompute_portal_writes_every_active_client(tmp_path: Path, trained: P
     assert set(loaded) == set(frames.clients["client_id"])
     assert all(item["code"] and item["reasons_en"] for items in loaded.values() for item in items)
     assert dt.date  # keep the import meaningful for readers: dates are ISO in the file
+
+
+@pytest.mark.parametrize("surface", [Surface.LIBRARIAN, Surface.PORTAL])
+def test_batch_and_single_client_paths_agree(
+    tmp_path: Path, trained: Path, surface: Surface
+) -> None:
+    """One code path: a batch of clients gets exactly what each client gets alone."""
+    settings = _settings(tmp_path)
+    frames = make_history()
+    batch = Recommender(settings, None, None, trained, frames=frames)
+    ids = [int(c) for c in batch.context.clients.index[:12]]
+    many = batch.recommend_many(ids, surface, 5, live=False)
+    single = Recommender(settings, None, None, trained, frames=frames)
+    for cid in reversed(ids):  # a different order, one client at a time
+        alone = single.recommend_many([cid], surface, 5, live=False)[cid]
+        assert [r.as_dict() for r in alone] == [r.as_dict() for r in many[cid]]
+
+
+def test_live_calls_are_safe_from_several_threads(tmp_path: Path, trained: Path) -> None:
+    """No per-call state: concurrent calls return what sequential calls return."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rec = Recommender(_settings(tmp_path), None, None, trained, frames=make_history())
+    ids = [int(c) for c in rec.context.clients.index[:16]]
+    want = {c: [r.as_dict() for r in rec.recommend(c, Surface.LIBRARIAN, 5)] for c in ids}
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda c: rec.recommend(c, Surface.LIBRARIAN, 5), ids * 3))
+    for c, recs in zip(ids * 3, got, strict=True):
+        assert [r.as_dict() for r in recs] == want[c]
+
+
+def test_calibrated_scores_stay_below_one_and_untied(trained: Path) -> None:
+    ctx = build_context(make_history(), CUTOFF, with_features=False)
+    frame = (
+        Ranker.load(trained / "ranker")
+        .bind(ctx, precompute=True)
+        .predict_frame(ctx.clients.index.to_numpy())
+    )
+    proba = frame["proba"].dropna().to_numpy()
+    assert proba.max() < 1.0
+    top = np.sort(proba)[-20:]
+    assert len(np.unique(top)) == len(top)

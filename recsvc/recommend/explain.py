@@ -310,6 +310,29 @@ class Explainer:
         sim = state["sims"][[rows[int(c)] for c in ids], j]
         return None if not len(sim) or np.isneginf(sim).all() else sim
 
+    def _recency(self, client_id: int, comm: pd.DataFrame) -> np.ndarray:
+        """``0.5 + 0.5 * 2^(-age / 730 days)`` per commission of ``comm`` (memoised per client)."""
+        memo = self._state().setdefault("recency", {})
+        w = memo.get(int(client_id))
+        if w is None or len(w) != len(comm):
+            age = (self.context.cutoff - comm["commissioned_on"]).dt.days.clip(lower=0).to_numpy()
+            w = 0.5 + 0.5 * np.power(0.5, age / 730.0)
+            memo[int(client_id)] = w
+        return w
+
+    def _recent_purposes(self, client_id: int, lookback_days: int) -> np.ndarray:
+        """Distinct purposes of the client's commissions within ``lookback_days``."""
+        memo = self._state().setdefault("purposes", {})
+        key = (int(client_id), int(lookback_days))
+        found = memo.get(key)
+        if found is None:
+            comm = self._client(client_id)["comm"]
+            since = self.context.cutoff - pd.Timedelta(days=lookback_days)
+            mine = comm[comm["commissioned_on"] >= since]
+            found = mine["purpose"].fillna("other").astype(str).unique()
+            memo[key] = found
+        return found
+
     def _best_cases(self, client_ids: np.ndarray, chunk: int = 1024) -> dict[int, np.ndarray]:
         """Per client: ``(best case row, similarity)`` per product code column.
 
@@ -366,15 +389,13 @@ class Explainer:
     # -- evidence ------------------------------------------------------------------
     def own_projects(self, client_id: int, code: str, k: int = 2) -> list[Evidence]:
         """The client's own commissions most similar to the product's cases/description."""
-        ctx = self.context
         comm = self._client(client_id)["comm"]
         if comm.empty:
             return []
         sim = self._comm_sims(comm, code)
         if sim is None:
             return []
-        age = (ctx.cutoff - comm["commissioned_on"]).dt.days.clip(lower=0).to_numpy()
-        sim = sim * (0.5 + 0.5 * np.power(0.5, age / 730.0))  # prefer recent projects
+        sim = sim * self._recency(client_id, comm)  # prefer recent projects
         order = np.argsort(-sim)[:k]
         out = []
         for i in order:
@@ -602,10 +623,7 @@ class Explainer:
         src = self.sources.get("purpose")
         if not isinstance(src, PurposeSource):
             return None
-        comm = self._client(client_id)["comm"]
-        since = self.context.cutoff - pd.Timedelta(days=src.lookback_days)
-        mine = comm[comm["commissioned_on"] >= since]
-        purposes = mine["purpose"].fillna("other").astype(str).unique()
+        purposes = self._recent_purposes(client_id, src.lookback_days)
         lifts = [(u, float(src.lift_.loc[u, code])) for u in purposes if u in src.lift_.index]
         if not lifts:
             return None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -108,6 +109,22 @@ def _product_info(products: pd.DataFrame) -> dict[str, tuple[str, str, str]]:
     }
 
 
+_POSITIONS: dict[int, tuple[pd.DataFrame, dict[Any, np.ndarray]]] = {}
+
+
+def _rows_of(df: pd.DataFrame, client_ids: Sequence[int] | np.ndarray) -> pd.DataFrame:
+    """Rows of ``df`` whose ``client_id`` is in ``client_ids`` (a memoised group index)."""
+    memo = _POSITIONS.get(id(df))
+    if memo is None or memo[0] is not df:
+        if len(_POSITIONS) > 16:
+            _POSITIONS.clear()
+        memo = (df, df.groupby("client_id", sort=False).indices)
+        _POSITIONS[id(df)] = memo
+    parts = [memo[1][c] for c in (int(c) for c in client_ids) if c in memo[1]]
+    pos = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+    return df.iloc[pos]
+
+
 def bundle_path(bundle: Any) -> Path | None:
     """The version folder of whatever the caller holds (a path or a bundle object)."""
     if bundle is None:
@@ -150,6 +167,7 @@ class Recommender:
                 raise ValueError("give a db or frames")
             frames = load_frames(db)
         self.settings = settings
+        self._lock = threading.RLock()
         self.db = db
         self.semantic = semantic
         self.rules = rules or BusinessRules.load(settings=settings)
@@ -187,6 +205,7 @@ class Recommender:
         """A recommender over an existing context (evaluation, tests)."""
         self = cls.__new__(cls)
         self.settings = settings
+        self._lock = threading.RLock()
         self.db = kw.get("db")
         self.semantic = context.semantic
         self.rules = kw.get("rules") or BusinessRules.load(settings=settings)
@@ -208,6 +227,11 @@ class Recommender:
         """Load a client added after the snapshot (and its commissions) from the store."""
         if client_id in self.context.clients.index:
             return
+        with self._lock:  # growing the context is the one write a live call may do
+            if client_id not in self.context.clients.index:
+                self._load_client(client_id)
+
+    def _load_client(self, client_id: int) -> None:
         if self.db is None:
             raise NotFound(f"no client {client_id}")
         from recsvc.store.frames import PERSONAL_COLUMNS
@@ -281,13 +305,17 @@ class Recommender:
             events = pd.concat(
                 [client_events(self.db, int(c)) for c in client_ids], ignore_index=True
             )
+        clients, orders = ctx.history.clients, ctx.orders
+        if len(client_ids) <= 50:  # a few clients: their rows by index, not full scans
+            clients = _rows_of(clients, client_ids)
+            orders = _rows_of(orders, client_ids)
         return self.rules.exclusions(
             client_ids,
             as_of=ctx.cutoff,
             events_as_of=max(ctx.cutoff, pd.Timestamp.now()) if ctx.live else ctx.cutoff,
-            clients=ctx.history.clients,
+            clients=clients,
             products=ctx.products,
-            orders=ctx.orders,
+            orders=orders,
             events=events,
         )
 
@@ -403,7 +431,9 @@ class Recommender:
         if not rows:
             return {}
         X = self.ranker.features(ids)
-        contrib = self.ranker.model_.predict(X.iloc[rows], pred_contrib=True)[:, :-1]
+        with self._lock:  # one booster call at a time (LightGBM predict is not reentrant)
+            contrib = self.ranker.model_.predict(X.iloc[rows], pred_contrib=True, num_threads=1)
+        contrib = contrib[:, :-1]
         names = self.ranker.feature_names_
         out = {}
         for key, row in zip(keys, contrib, strict=True):
