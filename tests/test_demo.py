@@ -169,6 +169,25 @@ def test_purchases_spread_over_products_and_respect_eligibility(
     assert (o["status"] == "cancelled").mean() < 0.15
 
 
+def test_purchases_follow_a_sales_cycle_within_a_budget(
+    demo_dir: Path, files: dict[str, pd.DataFrame]
+) -> None:
+    o = files["orders"]
+    truth = pd.read_csv(demo_dir / "truth" / "orders_truth.csv", keep_default_na=False)
+    assert truth["order_external_id"].tolist() == o["external_id"].tolist()
+    ordered = pd.PeriodIndex(o["ordered_on"].str[:7], freq="M")
+    opened = pd.PeriodIndex(truth["need_month"], freq="M")
+    lag = np.array([(a - b).n for a, b in zip(ordered, opened, strict=True)])
+    low = rules.LAG_MIN_MONTHS
+    assert lag.min() >= low and lag.max() <= low + rules.LAG_SPAN
+    assert 4 < lag.mean() < 7
+    ok = o[o["status"].isin(["paid", "delivered"])]
+    per_year = ok.groupby([ok["ordered_on"].str[:4], "client_external_id"])["product_code"]
+    distinct = per_year.nunique()
+    assert distinct.mean() < 1.4, distinct.mean()
+    assert (distinct <= 2).mean() > 0.95
+
+
 def test_yearly_base_rate_is_in_the_modelling_range(files: dict[str, pd.DataFrame]) -> None:
     cl, o = files["clients"], files["orders"]
     for year in (2024, 2025):

@@ -147,7 +147,7 @@ def simulate(w: World, rng: np.random.Generator) -> History:
         st.active &= ~gone
         st.dormant_month[gone] = m
         st.decay()
-        _convert(w, st, h, rng, m)
+        _convert(st, h, rng, m)
         _purchases(
             w,
             st,
@@ -394,6 +394,7 @@ def _purchases(
     academic: np.ndarray,
     strong_loyal: np.ndarray,
 ) -> None:
+    """Open new needs (R5): who, which product, and the month each falls due."""
     c = R.PURCHASE_COEF
     d = st.dec
     fi = np.minimum(np.maximum(st.intensity.max(axis=1) - R.FIELD_INTENSITY_OFFSET, 0), 2)
@@ -476,7 +477,7 @@ def _purchases(
         )
 
 
-def _convert(w: World, st: _State, h: History, rng: np.random.Generator, m: int) -> None:
+def _convert(st: _State, h: History, rng: np.random.Generator, m: int) -> None:
     """Needs due this month become orders (R5) with a probability, or lapse."""
     parts = st.pending.pop(m, [])
     if not parts:
