@@ -95,15 +95,19 @@ def leaks(text: str, forbidden: Iterable[str]) -> bool:
 class LeakGuard:
     """Finds which clients' strings (names, ids, commission titles) a text contains.
 
-    Strings of at least ``min_len`` characters are indexed by length; a text is checked
-    by looking up each of its substrings of those lengths (results cached per text), so
-    the check costs a few thousand set lookups, not one scan per client.
+    Strings of at least ``min_len`` characters are indexed by their first ``min_len``
+    characters; a text is checked by looking up each of its ``min_len``-grams and
+    comparing the few strings that start there (results cached per text), so the check
+    costs about one lookup per character, not one scan per client or per length.
     """
 
     def __init__(self, owners: dict[str, set[int]], min_len: int = 4) -> None:
         self.min_len = min_len
         self.index = {k.lower(): v for k, v in owners.items() if len(k) >= min_len}
         self.lengths = sorted({len(k) for k in self.index})
+        self.by_prefix: dict[str, list[tuple[str, set[int]]]] = {}
+        for k, v in self.index.items():
+            self.by_prefix.setdefault(k[:min_len], []).append((k, v))
         self._cache: dict[str, frozenset[int]] = {}
 
     @classmethod
@@ -129,13 +133,14 @@ class LeakGuard:
             return hit
         low = text.lower()
         found: set[int] = set()
-        for n in self.lengths:
-            if n > len(low):
-                break
-            for i in range(len(low) - n + 1):
-                ids = self.index.get(low[i : i + n])
-                if ids:
-                    found |= ids
+        n = self.min_len
+        by_prefix = self.by_prefix
+        for i in range(len(low) - n + 1):
+            candidates = by_prefix.get(low[i : i + n])
+            if candidates:
+                for key, ids in candidates:
+                    if low.startswith(key, i):
+                        found |= ids
         result = frozenset(found)
         self._cache[text] = result
         return result
