@@ -285,3 +285,12 @@ def test_calibrated_scores_stay_below_one_and_untied(trained: Path) -> None:
     assert proba.max() < 1.0
     top = np.sort(proba)[-20:]
     assert len(np.unique(top)) == len(top)
+
+
+def test_project_title_falls_back_instead_of_nan() -> None:
+    from recsvc.recommend.explain import _title
+
+    row = pd.Series({"title_zh": "猪瘟疫苗评价", "title_en": np.nan, "keywords": "疫苗"})
+    assert _title(row, ("title_en", "title_zh", "keywords")) == "猪瘟疫苗评价"
+    row = pd.Series({"title_zh": None, "title_en": "nan", "keywords": "vaccine; swine"})
+    assert _title(row, ("title_en", "title_zh", "keywords")) == "vaccine; swine"
