@@ -1,10 +1,9 @@
 """BG/NBD + Gamma-Gamma: published CDNOW estimates, simulated recovery, Monte Carlo.
 
-The CDNOW summary is not part of the repository; the test that reproduces the
-published estimates of Fader, Hardie & Lee (2005) runs when a copy is available
-(``$CDNOW_SUMMARY_CSV`` or the data folder of the ``lifetimes`` wheel) and skips
-otherwise. The other tests always run: fitting recovers known parameters from data
-simulated from the BG/NBD story, and the closed forms agree with simulation.
+The CDNOW summary (``tests/data/cdnow_summary.csv``, see ``tests/data/README.md``) lets
+one test reproduce the published estimates of Fader, Hardie & Lee (2005). The others
+check that fitting recovers known parameters from data simulated from the BG/NBD story,
+and that the closed forms agree with simulation.
 """
 
 from __future__ import annotations
@@ -112,30 +111,13 @@ def test_clv_model_on_frames_roundtrip(tmp_path) -> None:
     assert loaded.predict([10**9]).isna().all(axis=None)
 
 
-def _cdnow_summary() -> pd.DataFrame | None:
-    """The CDNOW summary (2357 customers) from $CDNOW_SUMMARY_CSV or an installed
-    ``lifetimes`` package's data folder (its code is not imported: it fails on current
-    Python without ``pkg_resources``)."""
-    import importlib.util
-    import os
-
-    path = os.environ.get("CDNOW_SUMMARY_CSV")
-    if not path:
-        spec = importlib.util.find_spec("lifetimes")
-        if spec is None or not spec.submodule_search_locations:
-            return None
-        folder = Path(next(iter(spec.submodule_search_locations))) / "datasets"
-        path = str(folder / "cdnow_customers_summary_with_transactions.csv")
-    return pd.read_csv(path) if Path(path).exists() else None
+CDNOW_SUMMARY = Path(__file__).parent / "data" / "cdnow_summary.csv"
 
 
-@pytest.mark.realdata
 def test_reproduces_published_cdnow_estimates() -> None:
     """Fader, Hardie & Lee (2005): r=0.243, alpha=4.414, a=0.793, b=2.426 (LL -9582.4);
     Gamma-Gamma on the 946 repeat buyers: p=6.25, q=3.74, v=15.44."""
-    d = _cdnow_summary()
-    if d is None:
-        pytest.skip("CDNOW summary not available (set CDNOW_SUMMARY_CSV)")
+    d = pd.read_csv(CDNOW_SUMMARY)
     bg = fit_bgnbd(d["x"], d["t_x"], d["T"])
     for name, value in {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}.items():
         assert bg[name] == pytest.approx(value, rel=0.005), name
