@@ -525,7 +525,7 @@ class Ranker(CandidateSource):
         )
         for s in self.sources_:
             out[f"src_{s.name}"] = X[f"src_{s.name}"].to_numpy()
-        return out, X.to_numpy(dtype=np.float64)
+        return out, X.to_numpy(dtype=np.float32)  # explanation input only; halves the memo
 
     def _rows(self, ids: np.ndarray) -> np.ndarray:
         """Row positions of ``ids``' blocks in the memo, scoring the missing clients first."""
