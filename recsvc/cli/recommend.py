@@ -114,29 +114,24 @@ def worklist(
                 model_version=bundle.version,
                 actor="cli",
             )
-    table = Table(
-        "#",
-        "client",
-        "segment",
-        "staff",
-        "offer",
-        "p",
-        "reason",
-        "action",
-        title=f"worklist · {bundle.version}",
+    console.print(
+        f"[bold]worklist[/] · model {bundle.version} · "
+        "p = probability the client buys this offer within 12 months",
+        highlight=False,
     )
     for r in rows:
-        table.add_row(
-            str(r.rank),
-            f"{r.external_id} {r.name_zh}",
-            r.segment,
-            r.account_manager,
-            r.product_zh,
-            f"{r.score:.2f}",
-            r.reason_zh or r.reason_en,
-            r.action_zh,
+        # One card per client: Chinese names and reasons stay readable in any width.
+        console.print(
+            f"[bold]{r.rank:>3}[/]  {r.external_id}  {r.name_zh or r.name_en}  "
+            f"[cyan]{r.segment}[/] · {r.account_manager or '—'} · [bold]p {r.score:.2f}[/]",
+            highlight=False,
         )
-    console.print(table)
+        console.print(f"       offer   {r.product_zh} / {r.product_en}", highlight=False)
+        reason = r.reason_zh or r.reason_en
+        if reason:
+            console.print(f"       why     {reason}", highlight=False, markup=False)
+        if r.action_zh:
+            console.print(f"       action  {r.action_zh} / {r.action_en}", highlight=False)
     if export is not None:
         console.print(f"exported {len(rows)} rows to {export_worklist(rows, export)}")
 
