@@ -9,9 +9,33 @@ from fastapi import Request, Response
 from api.schemas import ActionPublic, RecommendationPublic, RecommendationsPublic
 from recsvc.services import RecResult
 
-__all__ = ["MODEL_VERSION_HEADER", "encoded_recommendations_response", "recommendations_response"]
+__all__ = [
+    "EXPORT_TYPES",
+    "MODEL_VERSION_HEADER",
+    "encoded_recommendations_response",
+    "export_response",
+    "recommendations_response",
+]
 
 MODEL_VERSION_HEADER = "X-Model-Version"
+
+#: Media types of the worklist export formats (API and console).
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def export_response(payload: bytes, fmt: str, version: str, filename: str) -> Response:
+    """A worklist export as a download, stamped with the model version that ranked it."""
+    return Response(
+        payload,
+        media_type=EXPORT_TYPES[fmt],
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}.{fmt}"',
+            MODEL_VERSION_HEADER: version,
+        },
+    )
 
 
 def recommendations_response(

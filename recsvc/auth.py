@@ -25,6 +25,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from recsvc.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from recsvc.store.db import Database
@@ -195,6 +196,18 @@ def list_keys(db: Database) -> list[KeyInfo]:
         return [_info(k, ext) for k, ext in rows]
 
 
+def _key_named(s: Session, name: str) -> tuple[ApiKey, str | None]:
+    """The key called ``name`` and its bound client's external id, or NotFound."""
+    row = s.execute(
+        select(ApiKey, Client.external_id)
+        .outerjoin(Client, Client.id == ApiKey.client_id)
+        .where(ApiKey.name == name)
+    ).first()
+    if row is None:
+        raise NotFound(f"no key named {name!r}")
+    return row[0], row[1]
+
+
 def revoke_key(db: Database, name: str) -> KeyInfo:
     """Revoke a key by name (idempotent).
 
@@ -202,14 +215,7 @@ def revoke_key(db: Database, name: str) -> KeyInfo:
         NotFound: no key of that name.
     """
     with db.session() as s:
-        row = s.execute(
-            select(ApiKey, Client.external_id)
-            .outerjoin(Client, Client.id == ApiKey.client_id)
-            .where(ApiKey.name == name)
-        ).first()
-        if row is None:
-            raise NotFound(f"no key named {name!r}")
-        key, ext = row
+        key, ext = _key_named(s, name)
         if key.revoked_at is None:
             key.revoked_at = dt.datetime.now(dt.UTC)
         s.flush()
@@ -223,14 +229,7 @@ def rotate_key(db: Database, name: str) -> tuple[KeyInfo, str]:
         NotFound: no key of that name.
     """
     with db.session() as s:
-        row = s.execute(
-            select(ApiKey, Client.external_id)
-            .outerjoin(Client, Client.id == ApiKey.client_id)
-            .where(ApiKey.name == name)
-        ).first()
-        if row is None:
-            raise NotFound(f"no key named {name!r}")
-        key, ext = row
+        key, ext = _key_named(s, name)
         secret = generate_secret(Role(key.role))
         key.prefix = secret[:_PREFIX_LEN]
         key.key_hash = hash_secret(secret)

@@ -41,16 +41,11 @@ from api.schemas import (
     WorklistPublic,
     WorklistRowPublic,
 )
-from api.views import recommendations_response
+from api.views import EXPORT_TYPES, export_response, recommendations_response
 from recsvc.services import ClientFilters, WorklistFilters
 from recsvc.store.enums import ClientKind, Surface
 
 router = APIRouter(prefix=API_PREFIX, tags=["librarian"])
-
-_EXPORT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 @router.get("/clients", response_model=ClientsPublic, summary="List and search clients")
@@ -175,8 +170,8 @@ def search(
     responses={
         200: {
             "content": {
-                _EXPORT_TYPES["csv"]: {"schema": {"type": "string"}},
-                _EXPORT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+                EXPORT_TYPES["csv"]: {"schema": {"type": "string"}},
+                EXPORT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
             }
         }
     },
@@ -202,15 +197,7 @@ def worklist(
     )
     version, rows = services.worklist(filters)
     if format != "json":
-        payload = services.export_worklist(rows, format)
-        return Response(
-            payload,
-            media_type=_EXPORT_TYPES[format],
-            headers={
-                "Content-Disposition": f'attachment; filename="worklist.{format}"',
-                "X-Model-Version": version,
-            },
-        )
+        return export_response(services.export_worklist(rows, format), format, version, "worklist")
     response.headers["X-Model-Version"] = version
     data = [WorklistRowPublic(**r) for r in rows]
     return WorklistPublic(model_version=version, data=data, count=len(data))

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from api.views import export_response
 from api.web.deps import ServicesDep, Staff, render
 from api.web.queries import filter_options
 from recsvc.errors import NotReady
@@ -29,10 +30,6 @@ EXPORT_ROWS = 50
 #: At most this many ranked rows are scanned for an industry-field filter.
 FIELD_SCAN = 400
 SEGMENTS = ("key", "potential", "general", "new", "dormant")
-_EXPORT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 SegmentQ = Annotated[Literal["", "key", "potential", "general", "new", "dormant"], Query()]
 TextQ = Annotated[str, Query(max_length=120)]
@@ -109,12 +106,4 @@ def worklist_export(
 ) -> Response:
     """The filtered worklist (its first :data:`EXPORT_ROWS` rows) as CSV or Excel."""
     version, rows = _rows(services, segment, field, staff, product, EXPORT_ROWS)
-    payload = services.export_worklist(rows, fmt)
-    return Response(
-        payload,
-        media_type=_EXPORT_TYPES[fmt],
-        headers={
-            "Content-Disposition": f'attachment; filename="worklist-{version}.{fmt}"',
-            "X-Model-Version": version,
-        },
-    )
+    return export_response(services.export_worklist(rows, fmt), fmt, version, f"worklist-{version}")
