@@ -129,7 +129,7 @@ def worklist(
         console.print(f"       offer   {r.product_zh} / {r.product_en}", highlight=False)
         reason = r.reason_zh or r.reason_en
         if reason:
-            console.print(f"       why     {reason}", highlight=False, markup=False)
+            console.print(f"       why     {reason}", highlight=False, markup=False, soft_wrap=True)
         if r.action_zh:
             console.print(f"       action  {r.action_zh} / {r.action_en}", highlight=False)
     if export is not None:
