@@ -7,6 +7,7 @@ resolved once, by :data:`ClientDep`, into a :class:`ClientRef` or a 404.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -45,11 +46,13 @@ _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Same ke
 
 
 async def get_services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    services: Services = request.app.state.services
+    return services
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
@@ -76,7 +79,7 @@ async def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require(*roles: Role):  # type: ignore[no-untyped-def]
+def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency that lets only ``roles`` (and admin, for staff routes) through."""
     allowed = frozenset(roles)
 

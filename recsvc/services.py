@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from sqlalchemy import func, or_, select
@@ -141,7 +141,7 @@ class RecResult:
 
     version: str
     surface: Surface
-    served_from: str
+    served_from: Literal["precomputed", "live"]
     items: list[dict[str, Any]]
     actions: list[dict[str, Any]] = field(default_factory=list)
     encoded: bytes | None = None

@@ -137,7 +137,7 @@ class ValueTrainer:
         X_cal = pd.DataFrame(X_cal).reindex(columns=X.columns).astype(float)
         y_cal = np.asarray(y_cal, dtype=int)
         train_set = lgb.Dataset(X, label=y, free_raw_data=False)
-        callbacks = []
+        callbacks: list[Any] = []
         valid = []
         if self.early_stopping_rounds and 0 < y_cal.sum() < len(y_cal):
             valid = [lgb.Dataset(X_cal, label=y_cal, reference=train_set)]

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -25,12 +26,12 @@ from sqlalchemy.pool import StaticPool
 
 from recsvc.config import Settings
 from recsvc.store.catalogue import sync_catalogue
-from recsvc.store.models import ENTITIES, Product
+from recsvc.store.models import ENTITIES, Base, Product
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -100,7 +101,8 @@ class Database:
         """Row counts per importable entity plus products (for ``recsvc stats``)."""
         out: dict[str, int] = {}
         with self.session() as s:
-            for name, model in {**ENTITIES, "products": Product}.items():
+            models: dict[str, type[Base]] = {**ENTITIES, "products": Product}
+            for name, model in models.items():
                 out[name] = s.scalar(select(func.count()).select_from(model)) or 0
         return out
 

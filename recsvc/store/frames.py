@@ -106,7 +106,7 @@ def load_frames(db: Database) -> Frames:
     skip = PERSONAL_COLUMNS | {"created_at", "updated_at"}
     clients = _read(
         db,
-        select(*_columns(Client, skip)).where(True).order_by(Client.id),
+        select(*_columns(Client, skip)).order_by(Client.id),
         ("registered_on",),
     ).rename(columns={"id": "client_id"})
     commissions = _read(
