@@ -22,22 +22,28 @@ STAFF_URLS = (
 )
 
 
-def _other_clients_strings(env: ApiEnv, own: str) -> dict[str, set[str]]:
-    """Per other client: its external id, names, commission ids and titles."""
+def _client_strings(env: ApiEnv) -> dict[str, set[str]]:
+    """Per client: its external id, names, commission ids and titles."""
     out: dict[str, set[str]] = {}
     with env.services.db.session() as s:
-        for c in s.scalars(select(Client).where(Client.external_id != own)):
+        for c in s.scalars(select(Client)):
             out[c.external_id] = {c.external_id, *(n for n in (c.name_zh, c.name_en) if n)}
         rows = s.execute(
             select(
                 Client.external_id, Commission.external_id, Commission.title_zh, Commission.title_en
-            )
-            .join(Commission, Commission.client_id == Client.id)
-            .where(Client.external_id != own)
+            ).join(Commission, Commission.client_id == Client.id)
         ).all()
     for ext, cext, tzh, ten in rows:
         out[ext] |= {v for v in (cext, tzh, ten) if v and len(v) >= 6}
     return out
+
+
+def _other_clients_strings(env: ApiEnv, own: str) -> dict[str, set[str]]:
+    """What identifies every other client, less what the client shares with it: two
+    clients can file identically titled projects, and quoting one's own is no leak."""
+    strings = _client_strings(env)
+    mine = strings.pop(own)
+    return {ext: values - mine for ext, values in strings.items()}
 
 
 def test_own_recommendations_only(api_demo: ApiEnv) -> None:
