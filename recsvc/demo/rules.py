@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 
 from recsvc.demo.fields import FIELDS
+from recsvc.store.enums import Purpose
 
 # -- R1 time span ---------------------------------------------------------------
 START = dt.date(2011, 1, 1)
@@ -66,15 +67,7 @@ COMMISSION_RATE: dict[str, float] = {
 RATE_COEF: dict[str, float] = {"loyalty": 0.45, "rd": 0.20, "demand": 0.15, "complaints": -0.35}
 SEASON: tuple[float, ...] = (0.7, 0.6, 1.3, 1.3, 1.1, 1.0, 0.9, 0.8, 1.1, 1.2, 1.1, 0.9)
 """Monthly seasonality (project-approval rush in spring, year-end appraisal)."""
-PURPOSES = (
-    "project_approval",
-    "achievement_appraisal",
-    "award_application",
-    "patent_application",
-    "product_development",
-    "market_entry",
-    "other",
-)
+PURPOSES: tuple[str, ...] = tuple(p.value for p in Purpose)
 PURPOSE_MIX: dict[str, tuple[float, ...]] = {
     "in_house_institute": (0.40, 0.20, 0.15, 0.15, 0.03, 0.02, 0.05),
     "enterprise": (0.18, 0.12, 0.08, 0.22, 0.25, 0.10, 0.05),

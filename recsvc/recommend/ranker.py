@@ -46,6 +46,7 @@ from recsvc.recommend.sources import (
     default_sources,
     top_k,
 )
+from recsvc.store.enums import Purpose
 
 log = logging.getLogger(__name__)
 
@@ -101,15 +102,7 @@ def _apply_table(table: dict[str, Any] | None, x: np.ndarray) -> np.ndarray:
     return 0.5 * iso + 0.5 / (1.0 + np.exp(-(a * _logit(x) + b)))
 
 
-PURPOSES = (
-    "project_approval",
-    "achievement_appraisal",
-    "award_application",
-    "patent_application",
-    "product_development",
-    "market_entry",
-    "other",
-)
+PURPOSES: tuple[str, ...] = tuple(p.value for p in Purpose)
 #: Half-life (days) of the decayed history counts.
 HIST_HALF_LIFE = 365.0
 
