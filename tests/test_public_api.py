@@ -65,7 +65,6 @@ PINNED: dict[str, set[str]] = {
     },
     "recsvc.recommend": {
         "ActionItem",
-        "ActionSpec",
         "BusinessRules",
         "CandidateSource",
         "ContentSource",

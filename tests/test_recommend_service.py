@@ -27,6 +27,7 @@ from recsvc.recommend.context import build_context
 from recsvc.store import Database
 from recsvc.store.enums import EventType, Surface
 from recsvc.store.models import Client
+from recsvc.value.segments import STRATEGIES
 from tests.test_recommend_synth import CUTOFF, add_client, make_history
 
 VACCINE_ZH = [("猪瘟疫苗免疫效果评价研究", None)]
@@ -162,8 +163,10 @@ def test_actions_come_from_segment_in_their_own_slots(tmp_path: Path) -> None:
     rec.context.segments = pd.Series({cid: "key"})
     nb = rec.next_best(cid, k=5)
     assert len(nb.products) == 5 and all(not p.code.startswith("action") for p in nb.products)
-    assert 1 <= len(nb.actions) <= rec.rules.action_slots
-    assert all(a.item_code.startswith("action:") for a in nb.actions)
+    expected = STRATEGIES["key"][: rec.rules.action_slots]
+    assert [a.code for a in nb.actions] == [a.code for a in expected]
+    assert [a.name_zh for a in nb.actions] == [a.name_zh for a in expected]
+    assert all(a.item_code == f"action:{a.code}" and a.segment == "key" for a in nb.actions)
 
 
 def test_feedback_rates_per_product_and_version(db: Database) -> None:

@@ -21,7 +21,7 @@ from recsvc.recommend.feedback import (
 )
 from recsvc.recommend.metrics import catalogue_coverage, map_at_k, ndcg_at_k, recall_at_k
 from recsvc.recommend.ranker import Ranker
-from recsvc.recommend.rules import ActionSpec, BusinessRules
+from recsvc.recommend.rules import BusinessRules
 from recsvc.recommend.service import (
     ActionItem,
     NextBest,
@@ -47,7 +47,6 @@ from recsvc.recommend.worklist import WorklistRow, export_worklist, worklist
 
 __all__ = [
     "ActionItem",
-    "ActionSpec",
     "BusinessRules",
     "CandidateSource",
     "ContentSource",

@@ -16,29 +16,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from recsvc.value.segments import STRATEGIES, Action
+
 RULES_FILE = Path(__file__).with_name("rules.json")
 _DEFAULTS = {"one_off_rebuy_days": 365, "decline_cooldown_days": 90, "max_per_category": 2}
-
-
-@dataclass(frozen=True)
-class ActionSpec:
-    """A relationship action (never a product): return visit, free training, greeting …"""
-
-    code: str
-    name_zh: str
-    name_en: str
-
-    @property
-    def item_code(self) -> str:
-        """The code used in recommendation events (``action:…``)."""
-        return f"action:{self.code}"
 
 
 @dataclass
@@ -51,7 +39,6 @@ class BusinessRules:
     enforce_eligible_kinds: bool = True
     cooldown_events: tuple[str, ...] = ("declined",)
     action_slots: int = 2
-    actions_by_segment: dict[str, list[ActionSpec]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path | None = None, settings: Any | None = None) -> BusinessRules:
@@ -63,16 +50,11 @@ class BusinessRules:
             if v is None:
                 v = getattr(settings, key, default) if settings is not None else default
             values[key] = int(v)
-        actions = {
-            seg: [ActionSpec(**a) for a in items]
-            for seg, items in raw.get("actions_by_segment", {}).items()
-        }
         return cls(
             **values,
             enforce_eligible_kinds=bool(raw.get("enforce_eligible_kinds", True)),
             cooldown_events=tuple(raw.get("cooldown_events", ["declined"])),
             action_slots=int(raw.get("action_slots", 2)),
-            actions_by_segment=actions,
         )
 
     # -- exclusions ------------------------------------------------------------
@@ -164,20 +146,9 @@ class BusinessRules:
                 j += 1
         return out_c, out_s
 
-    def actions_for(self, segment: str | None) -> list[ActionSpec]:
-        """Relationship actions of a segment's strategy (``recsvc.value.STRATEGIES`` first)."""
-        if segment is None:
-            return []
-        try:
-            from recsvc.value import STRATEGIES
-
-            adapted = [_action_from(a) for a in STRATEGIES.get(segment, [])]
-            found = [a for a in adapted if a is not None]
-            if found:
-                return found[: self.action_slots]
-        except Exception:  # the value module is optional at serving time
-            pass
-        return self.actions_by_segment.get(segment, [])[: self.action_slots]
+    def actions_for(self, segment: str | None) -> list[Action]:
+        """The first ``action_slots`` relationship actions of a segment's strategy."""
+        return STRATEGIES.get(segment, [])[: self.action_slots] if segment else []
 
 
 def _as_list(value: Any) -> list[str]:
@@ -189,15 +160,3 @@ def _as_list(value: Any) -> list[str]:
         except ValueError:
             return [value]
     return [str(v) for v in value] if value is not None else []
-
-
-def _action_from(obj: Any) -> ActionSpec | None:
-    """Adapt a ``recsvc.value`` Action (any object or mapping with a code and names)."""
-    get = obj.get if isinstance(obj, dict) else lambda k, d=None: getattr(obj, k, d)
-    code = get("code") or get("key") or get("id")
-    if not code:
-        return None
-    code = str(code).removeprefix("action:")
-    zh = get("name_zh") or get("label_zh") or get("zh") or code
-    en = get("name_en") or get("label_en") or get("en") or code
-    return ActionSpec(code, str(zh), str(en))
