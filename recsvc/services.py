@@ -1128,7 +1128,9 @@ def load_bundle(services: Services, version: str) -> ModelBundle:
     cutoff = scoring_cutoff(frames, settings)
     features = value.features(frames, cutoff, semantic)
     scores = value.score(features, clv_summary(frames, cutoff))
-    recommender = Recommender(settings, services.db, semantic, bundle=folder, frames=frames)
+    recommender = Recommender(
+        settings, services.db, semantic, bundle=folder, frames=frames, features=features
+    )
     portal = {
         cid: (len(recs), _encode([rec_item(r) for r in recs]))
         for cid, recs in load_portal_recs(folder).items()

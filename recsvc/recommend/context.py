@@ -136,6 +136,7 @@ def build_context(
     value_dir: Any | None = None,
     with_features: bool = True,
     live: bool = False,
+    features: pd.DataFrame | None = None,
 ) -> RecContext:
     """A context at ``cutoff`` with features, value probabilities and segments when available.
 
@@ -148,6 +149,8 @@ def build_context(
         value_dir: a value-model folder (``version_dir / "value"``) to score clients with.
         with_features: compute ``recsvc.features.client_features`` when importable.
         live: the context serves today's requests.
+        features: ``client_features`` at ``cutoff`` when the caller has them already
+            (serving computes them for the value scores); computed here otherwise.
     """
     cutoff = pd.Timestamp(cutoff) if cutoff is not None else default_cutoff(history, settings)
     if text is None:
@@ -156,19 +159,26 @@ def build_context(
         history=history, cutoff=cutoff, text=text, semantic=semantic, settings=settings, live=live
     )
     if with_features:
-        enrich(ctx, value_dir=value_dir)
+        enrich(ctx, value_dir=value_dir, features=features)
     return ctx
 
 
-def enrich(ctx: RecContext, *, value_dir: Any | None = None) -> RecContext:
-    """Attach client features, value probability and segments where the modules exist."""
+def enrich(
+    ctx: RecContext, *, value_dir: Any | None = None, features: pd.DataFrame | None = None
+) -> RecContext:
+    """Attach client features (``features``, or computed at ``ctx.cutoff``), value
+    probability and segments where the modules exist."""
     try:
         from recsvc.features import client_features
     except ImportError:
         log.info("recsvc.features unavailable; the ranker uses its own basic features")
         return ctx
     try:
-        feats = client_features(ctx.history, ctx.cutoff, ctx.semantic)
+        feats = (
+            features
+            if features is not None
+            else client_features(ctx.history, ctx.cutoff, ctx.semantic)
+        )
     except Exception:
         log.warning("client_features failed at %s; basic features only", ctx.cutoff)
         log.debug("client_features failure", exc_info=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -67,6 +67,15 @@ class Evidence:
     ref: str | None = None
     score: float | None = None
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "text_zh": self.text_zh,
+            "text_en": self.text_en,
+            "ref": self.ref,
+            "score": self.score,
+        }
+
 
 @dataclass
 class Explanation:
@@ -83,7 +92,7 @@ class Explanation:
         return [e.text_en for e in self.evidence]
 
     def as_dicts(self) -> list[dict[str, Any]]:
-        return [asdict(e) for e in self.evidence]
+        return [e.as_dict() for e in self.evidence]
 
 
 def leaks(text: str, forbidden: Iterable[str]) -> bool:
@@ -211,10 +220,16 @@ class Explainer:
             state = self._prepared
             if state is not None:
                 return state
-            comm_all = ctx.frames.commissions
+            latest = (
+                ctx.frames.commissions.sort_values(
+                    ["client_id", "commissioned_on"], kind="stable"
+                )
+                .groupby("client_id", sort=False)
+                .tail(30)
+            )
             by_client = {
-                int(c): g.sort_values("commissioned_on").tail(30)
-                for c, g in comm_all.groupby("client_id")
+                int(c): latest.iloc[rows]
+                for c, rows in latest.groupby("client_id", sort=False).indices.items()
             }
             bought = {
                 int(c): list(dict.fromkeys(g["product_code"].astype(str)))

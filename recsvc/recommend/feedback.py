@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from recsvc.errors import InvalidInput, NotFound
 from recsvc.store.db import Database
@@ -49,26 +49,34 @@ def record_impressions(
     actor: str | None = None,
     at: dt.datetime | None = None,
 ) -> list[int]:
-    """Record one impression per shown item; returns the impression ids in order."""
+    """Record one impression per shown item; returns the impression ids in order.
+
+    One multi-row ``INSERT … RETURNING`` (the live recommendation path pays for it on
+    every call, so no ORM objects are built).
+    """
+    if not shown:
+        return []
     surface = Surface(surface)
+    occurred = at or _now()
+    rows = [
+        {
+            "event": EventType.IMPRESSION,
+            "client_id": int(client_id),
+            "item_code": item.item_code,
+            "surface": surface,
+            "model_version": model_version,
+            "rank": int(item.rank),
+            "score": None if item.score is None else float(item.score),
+            "actor": actor,
+            "occurred_at": occurred,
+        }
+        for item in shown
+    ]
+    stmt = insert(RecommendationEvent).returning(
+        RecommendationEvent.id, sort_by_parameter_order=True
+    )
     with db.session() as s:
-        rows = [
-            RecommendationEvent(
-                event=EventType.IMPRESSION,
-                client_id=int(client_id),
-                item_code=item.item_code,
-                surface=surface,
-                model_version=model_version,
-                rank=int(item.rank),
-                score=None if item.score is None else float(item.score),
-                actor=actor,
-                occurred_at=at or _now(),
-            )
-            for item in shown
-        ]
-        s.add_all(rows)
-        s.flush()
-        return [r.id for r in rows]
+        return [int(i) for i in s.scalars(stmt, rows)]
 
 
 def record_outcome(
@@ -141,21 +149,31 @@ def record_outcome(
         return row.id
 
 
-def client_events(db: Database, client_id: int) -> pd.DataFrame:
-    """One client's recommendation events (fresh from the store; for live cool-downs)."""
-    cols = ["event", "client_id", "item_code", "occurred_at", "impression_id", "reason"]
-    with db.session() as s:
-        rows = s.execute(
-            select(
-                RecommendationEvent.event,
-                RecommendationEvent.client_id,
-                RecommendationEvent.item_code,
-                RecommendationEvent.occurred_at,
-                RecommendationEvent.impression_id,
-                RecommendationEvent.reason,
-            ).where(RecommendationEvent.client_id == client_id)
-        ).all()
-    df = pd.DataFrame(rows, columns=cols)
+_EVENT_COLUMNS = ["event", "client_id", "item_code", "occurred_at", "impression_id", "reason"]
+
+
+def client_events(
+    db: Database, client_id: int, events: Sequence[EventType | str] | None = None
+) -> pd.DataFrame:
+    """One client's recommendation events, fresh from the store (live cool-downs).
+
+    Args:
+        events: only these event types (a cool-down needs declines, not the client's
+            ever-growing impressions); default all.
+    """
+    query = select(
+        RecommendationEvent.event,
+        RecommendationEvent.client_id,
+        RecommendationEvent.item_code,
+        RecommendationEvent.occurred_at,
+        RecommendationEvent.impression_id,
+        RecommendationEvent.reason,
+    ).where(RecommendationEvent.client_id == client_id)
+    if events is not None:
+        query = query.where(RecommendationEvent.event.in_([EventType(e) for e in events]))
+    with db.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    df = pd.DataFrame(rows, columns=_EVENT_COLUMNS)
     df["event"] = df["event"].astype(str)
     df["occurred_at"] = pd.to_datetime(df["occurred_at"], utc=True).dt.tz_localize(None)
     return df

@@ -564,13 +564,16 @@ class Ranker(CandidateSource):
         assert frame is not None
         return frame.iloc[rows].reset_index(drop=True)
 
-    def features(self, client_ids: np.ndarray) -> pd.DataFrame:
-        """The model's input rows (``feature_names_`` columns) for ``client_ids``, client-major."""
-        ids = np.asarray(client_ids, dtype=np.int64)
-        rows = self._row_index(ids)
+    def feature_matrix(self, client_ids: np.ndarray) -> np.ndarray:
+        """The model's input rows for ``client_ids``, client-major (``feature_names_`` order)."""
+        rows = self._row_index(np.asarray(client_ids, dtype=np.int64))
         X = self._memo_feats
         assert X is not None
-        return pd.DataFrame(X[rows], columns=self.feature_names_)
+        return X[rows]
+
+    def features(self, client_ids: np.ndarray) -> pd.DataFrame:
+        """:meth:`feature_matrix` as a frame with the feature names as columns."""
+        return pd.DataFrame(self.feature_matrix(client_ids), columns=self.feature_names_)
 
     def scores(self, client_ids: np.ndarray) -> np.ndarray:
         """Calibrated purchase probabilities ``(n, n_products)``; ineligible = ``nan``."""

@@ -84,38 +84,47 @@ class BusinessRules:
         as_of = pd.Timestamp(as_of)
         ids = [int(c) for c in client_ids]
         out: dict[int, set[str]] = {c: set() for c in ids}
-        one_off = set(products.loc[products["one_off"].fillna(True).astype(bool), "code"])
+        one_off, allowed_kinds = _catalogue_rules(products)
+        # numpy masks, not pandas boolean indexing: a live call passes one client's
+        # few rows, where pandas' per-operation overhead would dominate
         if len(orders):
             since = as_of - pd.Timedelta(days=self.one_off_rebuy_days)
-            o = orders[
-                orders["client_id"].isin(ids)
-                & orders["product_code"].isin(one_off)
-                & (orders["ordered_on"] >= since)
-                & (orders["ordered_on"] < as_of)
-            ]
-            for cid, code in zip(o["client_id"], o["product_code"], strict=True):
-                out[int(cid)].add(str(code))
+            on = orders["ordered_on"].to_numpy()
+            code = orders["product_code"].to_numpy()
+            keep = (
+                np.isin(orders["client_id"].to_numpy(), ids)
+                & np.isin(code, list(one_off))
+                & (on >= since.to_datetime64())
+                & (on < as_of.to_datetime64())
+            )
+            for cid, c in zip(orders["client_id"].to_numpy()[keep], code[keep], strict=True):
+                out[int(cid)].add(str(c))
         if len(events):
             now = pd.Timestamp(events_as_of) if events_as_of is not None else as_of
             since = now - pd.Timedelta(days=self.decline_cooldown_days)
-            ev = events[
-                events["client_id"].isin(ids)
-                & events["event"].astype(str).isin(self.cooldown_events)
-                & (pd.to_datetime(events["occurred_at"]) >= since)
-            ]
-            for cid, code in zip(ev["client_id"], ev["item_code"], strict=True):
-                out[int(cid)].add(str(code))
-        if self.enforce_eligible_kinds:
-            mine = clients[clients["client_id"].isin(ids)]
-            kinds = dict(zip(mine["client_id"].astype(int), mine["kind"].astype(str), strict=True))
-            for code, elig in zip(products["code"], products["eligible_kinds"], strict=True):
-                allowed = _as_list(elig)
-                if not allowed:
+            at = pd.to_datetime(events["occurred_at"]).to_numpy()
+            keep = (
+                np.isin(events["client_id"].to_numpy(), ids)
+                & np.isin(events["event"].astype(str).to_numpy(), self.cooldown_events)
+                & (at >= since.to_datetime64())
+            )
+            for cid, c in zip(
+                events["client_id"].to_numpy()[keep],
+                events["item_code"].to_numpy()[keep],
+                strict=True,
+            ):
+                out[int(cid)].add(str(c))
+        if self.enforce_eligible_kinds and allowed_kinds:
+            cids = clients["client_id"].to_numpy()
+            keep = np.isin(cids, ids)
+            kinds = dict(zip(cids[keep].astype(int), clients["kind"].to_numpy()[keep], strict=True))
+            for cid in ids:
+                kind = kinds.get(cid)
+                if kind is None:
                     continue
-                for cid in ids:
-                    kind = kinds.get(cid)
-                    if kind is not None and kind not in allowed:
-                        out[cid].add(str(code))
+                for code, allowed in allowed_kinds.items():
+                    if str(kind) not in allowed:
+                        out[cid].add(code)
         return out
 
     def diversify(
@@ -149,6 +158,28 @@ class BusinessRules:
     def actions_for(self, segment: str | None) -> list[Action]:
         """The first ``action_slots`` relationship actions of a segment's strategy."""
         return STRATEGIES.get(segment, [])[: self.action_slots] if segment else []
+
+
+_CATALOGUE_RULES: dict[int, tuple[pd.DataFrame, frozenset[str], dict[str, frozenset[str]]]] = {}
+
+
+def _catalogue_rules(products: pd.DataFrame) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """One-off codes and each restricted product's eligible kinds (memoised per frame)."""
+    memo = _CATALOGUE_RULES.get(id(products))
+    if memo is None or memo[0] is not products:
+        one_off = frozenset(
+            map(str, products.loc[products["one_off"].fillna(True).astype(bool), "code"])
+        )
+        allowed = {
+            str(code): frozenset(kinds)
+            for code, e in zip(products["code"], products["eligible_kinds"], strict=True)
+            if (kinds := _as_list(e))
+        }
+        if len(_CATALOGUE_RULES) > 16:
+            _CATALOGUE_RULES.clear()
+        memo = (products, one_off, allowed)
+        _CATALOGUE_RULES[id(products)] = memo
+    return memo[1], memo[2]
 
 
 def _as_list(value: Any) -> list[str]:

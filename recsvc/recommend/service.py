@@ -16,7 +16,7 @@ import json
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +66,10 @@ class Recommendation:
         return self.reasons_en[0] if self.reasons_en else ""
 
     def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        """A plain dict (shallow, but evidence as dicts): built on every live call, so
+        not ``dataclasses.asdict``, whose deep copy costs more than the lookups."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["evidence"] = [e.as_dict() for e in self.evidence]
         d["kind"] = "product"
         return d
 
@@ -149,6 +152,8 @@ class Recommender:
             ``value/`` are used when present; ``None`` serves the source chain.
         frames: a snapshot to serve from (default ``load_frames(db)``).
         rules: business rules (default :meth:`BusinessRules.load`).
+        context: a built context to serve from (instead of ``frames``).
+        features: client features at the serving cutoff, when the caller has them.
     """
 
     def __init__(
@@ -161,6 +166,7 @@ class Recommender:
         frames: Frames | None = None,
         rules: BusinessRules | None = None,
         context: RecContext | None = None,
+        features: pd.DataFrame | None = None,
     ) -> None:
         if frames is None and context is None:
             if db is None:
@@ -183,6 +189,7 @@ class Recommender:
                 settings=settings,
                 value_dir=value_dir,
                 live=True,
+                features=features,
             )
         self.context = context
         self.ranker: Ranker | None = None
@@ -302,8 +309,9 @@ class Recommender:
         ctx = self.context
         events = ctx.history.events
         if live and self.db is not None and len(client_ids) <= 50:
+            cooling = self.rules.cooldown_events
             events = pd.concat(
-                [client_events(self.db, int(c)) for c in client_ids], ignore_index=True
+                [client_events(self.db, int(c), cooling) for c in client_ids], ignore_index=True
             )
         clients, orders = ctx.history.clients, ctx.orders
         if len(client_ids) <= 50:  # a few clients: their rows by index, not full scans
@@ -430,9 +438,9 @@ class Recommender:
                     keys.append((int(cid), str(c)))
         if not rows:
             return {}
-        X = self.ranker.features(ids)
+        X = self.ranker.feature_matrix(ids)[rows]
         with self._lock:  # one booster call at a time (LightGBM predict is not reentrant)
-            contrib = self.ranker.model_.predict(X.iloc[rows], pred_contrib=True, num_threads=1)
+            contrib = self.ranker.model_.predict(X, pred_contrib=True, num_threads=1)
         contrib = contrib[:, :-1]
         names = self.ranker.feature_names_
         out = {}

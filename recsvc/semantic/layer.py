@@ -81,6 +81,7 @@ class SemanticLayer:
         self._embedder = embedder
         self._factory = embedder_factory or (lambda: load_embedder(settings))
         self._lock = threading.RLock()  # index reads vs updates (queries embed outside it)
+        self._cases_of: dict[int, set[Hashable]] | None = None
 
     # -- the embedder ---------------------------------------------------------------
     @property
@@ -231,10 +232,21 @@ class SemanticLayer:
             if scope.is_portal and doc.client_id != scope.client_id:
                 raise Forbidden("a portal client may only ask about its own commissions")
             text, vector = doc.text, self.dense["commissions"].vectors([cid])
-            exclude = {d.key for d in self.docs["cases"].values() if d.meta["commission_id"] == cid}
+            exclude = set(self._cases_of_commission(cid))
         with self._lock:
             fused = self._hybrid("cases", k, text=text, vector=vector, exclude=exclude)
             return [self._hit("cases", key, s, ch, scope) for key, s, ch in fused]
+
+    def _cases_of_commission(self, commission_id: int) -> set[Hashable]:
+        """Keys of the cases that came from one commission (an index kept beside the docs)."""
+        by_commission = self._cases_of
+        if by_commission is None:
+            with self._lock:
+                by_commission = {}
+                for d in self.docs["cases"].values():
+                    by_commission.setdefault(int(d.meta["commission_id"]), set()).add(d.key)
+                self._cases_of = by_commission
+        return by_commission.get(int(commission_id), set())
 
     def client_vectors(self, client_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Research-direction vectors, one row per id (zeros for a client not indexed)."""
@@ -259,6 +271,8 @@ class SemanticLayer:
             self.lexical[kind].upsert([d.key for d in docs], [d.text for d in docs])
             for d in docs:
                 self.docs[kind][d.key] = d
+            if kind == "cases":
+                self._cases_of = None
 
     def _drop(self, kind: str, keys: Iterable[Hashable]) -> int:
         with self._lock:
@@ -267,6 +281,8 @@ class SemanticLayer:
             self.lexical[kind].remove(keys)
             for key in keys:
                 del self.docs[kind][key]
+            if kind == "cases":
+                self._cases_of = None
         return len(keys)
 
     def upsert_commissions(self, commissions: pd.DataFrame | Sequence[dict[str, Any]]) -> int:
