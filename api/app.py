@@ -22,7 +22,7 @@ from recsvc import __version__
 from recsvc.config import Settings
 from recsvc.services import Services
 
-__all__ = ["create_app"]
+__all__ = ["app_from_env", "create_app"]
 
 _DESCRIPTION = """
 Next-best-service recommendations for research information centres.
@@ -47,7 +47,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        stop = container.watch_registry()
+        stop = container.watch_registry(settings.registry_poll_seconds)
         try:
             yield
         finally:
@@ -73,3 +73,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         app.include_router(module.router)
     api.web.mount(app, settings)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """``create_app(Settings())``: the factory each uvicorn worker process calls
+    (``recsvc serve --workers N``); settings come from the environment."""
+    return create_app(Settings())

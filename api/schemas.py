@@ -410,3 +410,4 @@ class ReadyPublic(BaseModel):
     model_loaded: bool
     model_version: str | None = None
     model_error: str | None = Field(None, description="Why the active model failed to load")
+    worker: int = Field(description="Process id of the server worker that answered")

@@ -101,6 +101,14 @@ class Settings(BaseSettings):
     # -- service ----------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = 1
+    """Processes ``recsvc serve`` runs (uvicorn workers). Each loads the model in
+    service; a promotion made through one is followed by the others within
+    ``registry_poll_seconds``. Live recommendations are CPU-bound Python, so one
+    worker per core is what scales them."""
+    registry_poll_seconds: float = 2.0
+    """How often a server re-reads the registry pointer to follow promotions and
+    rollbacks made by another process (a CLI command, another worker)."""
     secret_key: str = "dev-insecure-secret-change-me"
     """Signs console session cookies and CSRF tokens."""
     chromium_path: str = "/usr/bin/chromium"

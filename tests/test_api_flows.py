@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import time
 from pathlib import Path
 
@@ -175,6 +176,7 @@ def test_models_report_and_plots(api_demo: ApiEnv) -> None:
         "model_loaded": True,
         "model_version": active,
         "model_error": None,
+        "worker": os.getpid(),  # the test client serves in this process
     }
 
 

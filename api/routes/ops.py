@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -35,6 +37,7 @@ def readyz(services: ServicesDep) -> JSONResponse:
         model_loaded=bundle is not None,
         model_version=bundle.version if bundle is not None else None,
         model_error=services.load_error if bundle is None else None,
+        worker=os.getpid(),
     )
     return JSONResponse(body.model_dump(), status_code=200 if db_ok else 503)
 

@@ -45,19 +45,42 @@ def serve(
         bool, typer.Option("--rotate-demo-keys", help="With --demo: new secrets for demo keys")
     ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: RECSVC_WORKERS)")
+    ] = None,
 ) -> None:
     """Serve the JSON API, its docs (/docs) and the web console (/console)."""
     import uvicorn
 
     from api.app import create_app
+    from recsvc.services import Services
 
     s = settings()
     host = host or s.host
     port = port or s.port
-    app = create_app(s)
+    workers = workers or s.workers
+    if workers == 1:
+        app = create_app(s)
+        if demo:
+            _demo_banner(app.state.services, host, port, rotate=rotate_demo_keys)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+        return
+    # several processes: each worker builds its own app (and loads the model) from the
+    # environment; this parent only supervises them, so it loads no model
     if demo:
-        _demo_banner(app.state.services, host, port, rotate=rotate_demo_keys)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+        services = Services.build(s, load_model=False)
+        _demo_banner(services, host, port, rotate=rotate_demo_keys)
+        services.close()
+    console.print(f"starting {workers} worker processes; each loads the model in service")
+    uvicorn.run(
+        "api.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=False,
+    )
 
 
 def _demo_banner(services: object, host: str, port: int, *, rotate: bool) -> None:
@@ -95,8 +118,8 @@ def _demo_banner(services: object, host: str, port: int, *, rotate: bool) -> Non
     console.rule("[bold]recsvc demo")
     console.print(f"console  {base}/console/")
     console.print(f"API docs {base}/docs")
-    bundle = services.bundle
-    console.print(f"model    {bundle.version if bundle else 'none loaded (run recsvc train)'}")
+    active = services.registry.active()
+    console.print(f"model    {active or 'none trained yet (run recsvc train)'}")
     if secrets:
         console.print("\n[bold]New demo keys[/] (shown once; only their hashes are stored):")
         for name, secret in secrets.items():

@@ -33,6 +33,8 @@ Exclude = Mapping[int, set[str] | frozenset[str]] | None
 FOLLOW_DAYS = 365
 #: Purchases older than this many days do not make a client a recent buyer.
 RECENT_DAYS = 3 * 365
+#: Clients per block in client x case and client x buyer similarity products.
+CHUNK = 2048
 
 
 def top_k(
@@ -116,6 +118,19 @@ def value_added_cases(commissions: pd.DataFrame, orders: pd.DataFrame) -> pd.Dat
     return m.drop_duplicates(["commission_id", "product_code"]).reset_index(drop=True)
 
 
+def _top_stable(s: np.ndarray, m: int) -> np.ndarray:
+    """Column positions of each row's ``m`` largest values, best first, ties by position:
+    what ``np.argsort(-s, kind="stable")[:, :m]`` gives, without sorting whole rows."""
+    if m >= s.shape[1]:
+        return np.argsort(-s, axis=1, kind="stable")[:, :m]
+    kth = np.partition(s, s.shape[1] - m, axis=1)[:, s.shape[1] - m]
+    out = np.empty((s.shape[0], m), dtype=np.int64)
+    for i, row in enumerate(s):
+        cand = np.flatnonzero(row >= kth[i])  # the m best and any ties with the m-th
+        out[i] = cand[np.argsort(-row[cand], kind="stable")[:m]]
+    return out
+
+
 class ContentSource(CandidateSource):
     """The client's research direction against past value-added cases and product texts.
 
@@ -126,18 +141,32 @@ class ContentSource(CandidateSource):
     Args:
         top: how many best-matching cases of a product are averaged.
         case_weight: weight of the case channel against the description channel.
+        max_cases_per_product: keep each product's most recent cases only. Every
+            client is compared with every kept case (here and in explanations), so
+            this bounds that cost as the history grows; the newest cases also say
+            best what leads to a purchase now.
     """
 
     name = "content"
 
-    def __init__(self, top: int = 3, case_weight: float = 0.8) -> None:
+    def __init__(
+        self, top: int = 3, case_weight: float = 0.8, max_cases_per_product: int = 1000
+    ) -> None:
         self.top = top
         self.case_weight = case_weight
+        self.max_cases_per_product = max_cases_per_product
 
     def fit(self, context: RecContext) -> ContentSource:
         super().fit(context)
         f = context.frames
         cases = value_added_cases(f.commissions, context.orders)
+        cases = (
+            cases.sort_values(["ordered_on", "commissioned_on", "commission_id"])
+            .groupby("product_code", sort=False)
+            .tail(self.max_cases_per_product)
+            .sort_index()
+            .reset_index(drop=True)
+        )
         self.cases_ = cases
         self.case_vectors_ = context.text.commissions(cases["commission_id"].to_numpy())
         self.case_products_ = cases["product_code"].astype(str).to_numpy()
@@ -182,7 +211,16 @@ class ContentSource(CandidateSource):
         return self.score_vectors(self.context_.text.encode(list(texts)))
 
     def score_vectors(self, vecs: Any) -> np.ndarray:
-        """Scores for arbitrary client vectors."""
+        """Scores for arbitrary client vectors (in row chunks: memory stays bounded)."""
+        return np.vstack(
+            [
+                self._score_chunk(vecs.take(np.arange(start, min(start + CHUNK, len(vecs)))))
+                for start in range(0, len(vecs), CHUNK)
+            ]
+            or [np.zeros((0, len(self.codes_)))]
+        )
+
+    def _score_chunk(self, vecs: Any) -> np.ndarray:
         text = self.context_.text
         n = len(vecs)
         desc_sim = text.similarity(vecs, text.products())
@@ -264,19 +302,22 @@ class LookAlikeSource(CandidateSource):
         if len(self.buyers_) == 0 or n == 0:
             return ids, sims
         vecs, has = ctx.text.client_vectors(ctx.frames.commissions, client_ids, ctx.cutoff)
-        s = ctx.text.similarity(vecs, self.buyer_vectors_)
-        s[:, ~self.buyer_has_] = 0.0
-        s[~has] = 0.0
         kind, field = self._profile(client_ids)
-        s += self.profile_weight * (kind[:, None] == self.buyer_kind_[None, :])
-        s += self.profile_weight * (
-            (field[:, None] == self.buyer_field_[None, :]) & (field[:, None] != "")
-        )
-        s[client_ids[:, None] == self.buyers_[None, :]] = -np.inf  # never your own neighbour
         m = min(kk, len(self.buyers_))
-        order = np.argsort(-s, axis=1, kind="stable")[:, :m]
-        ids[:, :m] = self.buyers_[order]
-        sims[:, :m] = np.take_along_axis(s, order, axis=1)
+        for start in range(0, n, CHUNK):  # blocks of clients: memory stays bounded
+            part = slice(start, min(start + CHUNK, n))
+            rows = np.arange(part.start, part.stop)
+            s = ctx.text.similarity(vecs.take(rows), self.buyer_vectors_)
+            s[:, ~self.buyer_has_] = 0.0
+            s[~has[part]] = 0.0
+            s += self.profile_weight * (kind[part, None] == self.buyer_kind_[None, :])
+            s += self.profile_weight * (
+                (field[part, None] == self.buyer_field_[None, :]) & (field[part, None] != "")
+            )
+            s[client_ids[part, None] == self.buyers_[None, :]] = -np.inf  # never your own
+            order = _top_stable(s, m)
+            ids[part, :m] = self.buyers_[order]
+            sims[part, :m] = np.take_along_axis(s, order, axis=1)
         sims[~np.isfinite(sims)] = 0.0
         ids[sims <= 0] = -1
         return ids, np.clip(sims, 0.0, None)
