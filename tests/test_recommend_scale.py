@@ -1,0 +1,52 @@
+"""What keeps the recommender's all-clients products bounded as the history grows:
+blockwise scoring, partial top-k, and the cap on cases per product. Each must give
+exactly what the whole-matrix version gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import recsvc.recommend.sources as sources
+from recsvc.recommend.sources import ContentSource, LookAlikeSource, _top_stable
+from tests.test_recommend_synth import make_context, make_history
+
+
+def test_top_stable_matches_a_stable_full_sort() -> None:
+    rng = np.random.default_rng(0)
+    for trial in range(300):
+        n, c = int(rng.integers(1, 20)), int(rng.integers(1, 50))
+        m = int(rng.integers(1, c + 1))
+        # few distinct values: many ties, also at the m-th place
+        s = rng.integers(0, 3, (n, c)).astype(float) if trial % 2 else rng.random((n, c))
+        s[rng.random((n, c)) < 0.1] = -np.inf
+        expected = np.argsort(-s, axis=1, kind="stable")[:, :m]
+        assert (_top_stable(s, m) == expected).all()
+
+
+@pytest.fixture(scope="module")
+def context():  # type: ignore[no-untyped-def]
+    return make_context(make_history(n_per_group=20))
+
+
+def test_blockwise_scores_equal_one_block(context, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ids = context.clients.index.to_numpy(dtype=np.int64)
+    content = ContentSource().fit(context)
+    look = LookAlikeSource(use_index=False).fit(context)
+    whole = content.scores(ids), look.neighbours(ids)
+    monkeypatch.setattr(sources, "CHUNK", 7)  # many small blocks
+    assert len(ids) > 3 * sources.CHUNK
+    np.testing.assert_allclose(content.scores(ids), whole[0], equal_nan=True)
+    ids_b, sims_b = look.neighbours(ids)
+    assert (ids_b == whole[1][0]).all()
+    np.testing.assert_allclose(sims_b, whole[1][1])
+
+
+def test_cases_per_product_keep_the_newest(context) -> None:  # type: ignore[no-untyped-def]
+    full = ContentSource().fit(context).cases_
+    capped = ContentSource(max_cases_per_product=2).fit(context).cases_
+    assert capped.groupby("product_code").size().max() == 2
+    for code, kept in capped.groupby("product_code"):
+        newest = full[full["product_code"] == code]["ordered_on"].nlargest(2)
+        assert sorted(kept["ordered_on"]) == sorted(newest)
+    assert len(full) > len(capped)
