@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 import json
 import logging
@@ -331,6 +332,7 @@ class Services:
         with self._swap_lock:
             self._bundle = bundle  # one reference assignment: atomic for readers
             self.load_error = None
+        _freeze_heap()
         log.info("model version %s in service", bundle.version)
 
     @property
@@ -1002,6 +1004,19 @@ class Services:
             log.exception("database check failed")
             return False
         return True
+
+
+def _freeze_heap() -> None:
+    """Move everything alive now (the loaded bundles: frames, memos, indexes, hundreds of
+    thousands of objects) out of the cyclic GC's sight.
+
+    Otherwise every full collection walks the whole model, a pause of hundreds of
+    milliseconds in whichever request triggered it (measured: 0.3 s at 2,000 clients).
+    Unfreezing and collecting first frees the cycles of bundles no longer kept.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _event_dict(event: RecommendationEvent) -> dict[str, Any]:

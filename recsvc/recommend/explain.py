@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from cachetools import LRUCache
 
 from recsvc.recommend.context import RecContext
 from recsvc.recommend.sources import (
@@ -53,6 +54,30 @@ PURPOSE_LABELS = {
     "market_entry": ("市场进入", "market entry"),
     "other": ("其他", "other purposes"),
 }
+#: Similar-case searches remembered per explainer (least recently used go first).
+CASE_HITS_CACHED = 20_000
+
+
+#: One similar-case hit as explanations keep it: ``(id, score, product code, owner
+#: client id, summary in English, summary in Chinese)``. A plain tuple of plain values,
+#: which the cyclic GC stops tracking (a named tuple it would walk on every collection).
+_CaseHit = tuple[str, float, str | None, int | None, str, str]
+
+
+def _case_hit(hit: Any) -> _CaseHit:
+    meta = hit.meta or {}
+    en = str(hit.summary or "")
+    owner = meta.get("client_id")
+    return (
+        str(hit.id),
+        float(hit.score),
+        meta.get("product_code"),
+        None if owner is None else int(owner),
+        en,
+        str(meta.get("summary_zh") or en),
+    )
+
+
 #: Minimum text similarity for an own commission to count as a trigger.
 MIN_TRIGGER_SIM = 0.05
 
@@ -180,7 +205,11 @@ class Explainer:
         self.sources = {s.name: s for s in sources}
         self.semantic = semantic
         self._guard: LeakGuard | None = None
-        self._case_hits: dict[tuple[int, str, str], list[Any]] = {}
+        # (client, trigger, surface) -> compact hits; bounded, and tuples of plain values
+        # so a long-running server neither grows nor hands the GC objects to traverse
+        self._case_hits: LRUCache[tuple[int, str, str], tuple[_CaseHit, ...]] = LRUCache(
+            CASE_HITS_CACHED
+        )
         self._lock = threading.RLock()
         self._prepared: dict[str, Any] | None = None
         products = context.products.set_index("code")
@@ -221,9 +250,7 @@ class Explainer:
             if state is not None:
                 return state
             latest = (
-                ctx.frames.commissions.sort_values(
-                    ["client_id", "commissioned_on"], kind="stable"
-                )
+                ctx.frames.commissions.sort_values(["client_id", "commissioned_on"], kind="stable")
                 .groupby("client_id", sort=False)
                 .tail(30)
             )
@@ -447,16 +474,17 @@ class Explainer:
                 from recsvc.semantic import Scope
 
                 key = (client_id, trigger, str(surface))
-                if key not in self._case_hits:
+                with self._lock:
+                    hits = self._case_hits.get(key)
+                if hits is None:
                     scope = Scope.portal(client_id) if portal else Scope.librarian()
                     ref = int(trigger) if trigger.isdigit() else trigger
-                    self._case_hits[key] = self.semantic.similar_cases(ref, 30, scope)
-                for hit in self._case_hits[key]:
-                    meta = hit.meta or {}
-                    if meta.get("product_code") != code or meta.get("client_id") == client_id:
+                    hits = tuple(_case_hit(h) for h in self.semantic.similar_cases(ref, 30, scope))
+                    with self._lock:
+                        self._case_hits[key] = hits
+                for hit_id, score, product, owner, en, zh in hits:
+                    if product != code or owner == client_id:
                         continue
-                    en = str(hit.summary or "")
-                    zh = str(meta.get("summary_zh") or en)
                     if not en or (
                         portal and (self.leaks_for(client_id, en) or self.leaks_for(client_id, zh))
                     ):
@@ -466,8 +494,8 @@ class Explainer:
                             "similar_case",
                             f"相似案例：{zh}",
                             f"Similar case: {en}",
-                            ref=str(hit.id) if surface != Surface.PORTAL else None,
-                            score=float(hit.score),
+                            ref=hit_id if surface != Surface.PORTAL else None,
+                            score=score,
                         )
                     )
                     if len(out) >= k:
