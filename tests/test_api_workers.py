@@ -146,7 +146,20 @@ def test_every_worker_follows_a_promotion(two_workers: tuple[httpx.Client, dict]
     lib = {"Authorization": f"Bearer {ctx['librarian']}", "Connection": "close"}
     clients = client.get("/api/v1/clients?limit=1", headers=lib).json()["data"]
     ext = clients[0]["external_id"]
+    served = 0
     for _ in range(6):
         r = client.get(f"/api/v1/clients/{ext}/recommendations?k=3", headers=lib)
         assert r.status_code == 200, r.text
         assert r.headers["x-model-version"] == ctx["v2"]
+        served += len(r.json()["data"])
+    assert served > 0
+    # /metrics sums every worker's samples, whichever worker answers (ten new
+    # connections: both workers answer some, as the readiness polls above showed)
+    for _ in range(10):
+        text = client.get("/metrics", headers={"Connection": "close"}).text
+        counted = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("recsvc_recommendations_total{") and 'surface="librarian"' in line
+        )
+        assert counted == served

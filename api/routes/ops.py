@@ -6,7 +6,8 @@ import os
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from api.deps import ServicesDep
 from api.schemas import HealthPublic, ReadyPublic
@@ -49,6 +50,14 @@ def readyz(services: ServicesDep) -> JSONResponse:
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
 )
 def metrics(request: Request) -> Response:
-    """Request latency by route, recommendations served, outcomes recorded."""
-    data = generate_latest(request.app.state.metrics.registry)
+    """Request latency by route, recommendations served, outcomes recorded.
+
+    Under ``recsvc serve --workers N`` every worker writes its samples to
+    ``PROMETHEUS_MULTIPROC_DIR`` and whichever worker answers reports the sum of all."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        data = generate_latest(registry)
+    else:
+        data = generate_latest(request.app.state.metrics.registry)
     return Response(data, media_type=CONTENT_TYPE_LATEST)

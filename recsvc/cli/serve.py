@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from typing import Annotated
 
@@ -72,15 +75,22 @@ def serve(
         _demo_banner(services, host, port, rotate=rotate_demo_keys)
         services.close()
     console.print(f"starting {workers} worker processes; each loads the model in service")
-    uvicorn.run(
-        "api.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        access_log=False,
-    )
+    # metrics of all workers: each writes its samples here, /metrics sums them (a fresh
+    # folder per run, or old counts would be added in)
+    metrics_dir = tempfile.mkdtemp(prefix="recsvc-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run(
+            "api.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+            access_log=False,
+        )
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _demo_banner(services: object, host: str, port: int, *, rotate: bool) -> None:
