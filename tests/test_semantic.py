@@ -25,6 +25,7 @@ from recsvc.semantic import (
     tokenize,
 )
 from recsvc.semantic.documents import build_docs
+from recsvc.semantic.lexical import LazyIndexes
 from recsvc.semantic.sample import sample_frames
 from recsvc.store.frames import Frames
 from tests.conftest import make_settings
@@ -322,7 +323,11 @@ def test_save_load_symmetry(layer: SemanticLayer, settings: Settings) -> None:
         folder / "commissions" / "dense" / "index.faiss"
     ).exists()
     loaded = SemanticLayer.load(settings, FakeEmbedder())
+    # BM25 is rebuilt per kind on first use only (serving searches cases alone)
+    assert isinstance(loaded.lexical, LazyIndexes) and loaded.lexical.loaded() == set()
     assert loaded.stats() == layer.stats() and loaded.model_id == layer.model_id
+    loaded.similar_cases("swine fever vaccine", k=3)
+    assert loaded.lexical.loaded() == {"cases"}
     for query, kind in [
         ("swine vaccine", "commissions"),
         ("污水", "cases"),

@@ -16,7 +16,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from recsvc.semantic.embedders import Embedder, coverage, load_embedder
 from recsvc.semantic.fusion import rrf
 from recsvc.semantic.hits import PORTAL_CASE_META, Scope, SearchHit
 from recsvc.semantic.index import VectorIndex
-from recsvc.semantic.lexical import LexicalIndex
+from recsvc.semantic.lexical import LazyIndexes, LexicalIndex
 from recsvc.store.db import Database
 from recsvc.store.frames import Frames, load_frames
 
@@ -65,7 +65,7 @@ class SemanticLayer:
         settings: Settings,
         docs: dict[str, dict[Hashable, Doc]],
         dense: dict[str, VectorIndex],
-        lexical: dict[str, LexicalIndex],
+        lexical: Mapping[str, LexicalIndex],
         *,
         model_id: str,
         embedder: Embedder | None = None,
@@ -421,12 +421,13 @@ class SemanticLayer:
             )
         docs: dict[str, dict[Hashable, Doc]] = {}
         dense: dict[str, VectorIndex] = {}
-        lexical: dict[str, LexicalIndex] = {}
         for kind in KINDS:
             records = json.loads((folder / kind / "docs.json").read_text())
             docs[kind] = {r["key"]: Doc(**r) for r in records}
             dense[kind] = VectorIndex.load(folder / kind / "dense")
-            lexical[kind] = LexicalIndex.load(folder / kind / "lexical")
+            if not (folder / kind / "lexical" / "config.json").exists():
+                raise NotReady(f"no lexical index in {folder / kind}; run `recsvc index build`")
+        lexical = LazyIndexes({kind: folder / kind / "lexical" for kind in KINDS})
         layer = cls(
             settings,
             docs,

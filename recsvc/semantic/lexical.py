@@ -21,8 +21,9 @@ from __future__ import annotations
 import json
 import logging
 import math
+import threading
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import bm25s
@@ -185,3 +186,38 @@ class LexicalIndex:
         cast = str if config["key_type"] == "str" else int
         idx._reindex([cast(k) for k in docs["keys"]], docs["tokens"])
         return idx
+
+
+class LazyIndexes(Mapping[str, LexicalIndex]):
+    """Lexical indexes by kind, each read and indexed on first use.
+
+    Loading rebuilds the BM25 matrix from the saved tokens: minutes and gigabytes for a
+    million commissions, while a serving process's live recommendations only ever
+    search past cases. Thread-safe; ``loaded()`` says which kinds are in memory.
+    """
+
+    def __init__(self, folders: Mapping[str, Path]) -> None:
+        self._folders = dict(folders)
+        self._loaded: dict[str, LexicalIndex] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, kind: str) -> LexicalIndex:
+        index = self._loaded.get(kind)
+        if index is None:
+            if kind not in self._folders:
+                raise KeyError(kind)
+            with self._lock:
+                index = self._loaded.get(kind)
+                if index is None:
+                    index = LexicalIndex.load(self._folders[kind])
+                    self._loaded[kind] = index
+        return index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._folders)
+
+    def __len__(self) -> int:
+        return len(self._folders)
+
+    def loaded(self) -> set[str]:
+        return set(self._loaded)
