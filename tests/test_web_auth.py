@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import json
+from base64 import b64decode, b64encode
+from typing import Any
+
+import itsdangerous
 import pytest
 from fastapi.testclient import TestClient
 
+from api.web import SESSION_COOKIE
 from recsvc.auth import revoke_key
+from recsvc.config import Settings
 from recsvc.store import Database
 from tests.fixtures_web import Keys, csrf_of, sign_in
+
+
+def read_session(client: TestClient, settings: Settings) -> dict[str, Any]:
+    """The console session ``client`` holds, unsigned and decoded."""
+    signer = itsdangerous.TimestampSigner(settings.secret_key)
+    raw = signer.unsign(client.cookies[SESSION_COOKIE].encode("utf-8"))
+    data: dict[str, Any] = json.loads(b64decode(raw))
+    return data
+
+
+def write_session(client: TestClient, settings: Settings, data: dict[str, Any]) -> None:
+    """Replace ``client``'s console session with ``data``, signed as the app signs it."""
+    signer = itsdangerous.TimestampSigner(settings.secret_key)
+    value = signer.sign(b64encode(json.dumps(data).encode("utf-8"))).decode("utf-8")
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, value)
 
 
 def test_unauthenticated_pages_redirect_to_sign_in(web_app: TestClient) -> None:
@@ -167,3 +190,58 @@ def test_language_switch_changes_labels(web_app: TestClient, web_keys: Keys) -> 
     page = web_app.get("/console/search")
     assert '<html lang="en">' in page.text and "Semantic search" in page.text
     assert "语义检索" not in page.text
+
+
+def test_session_keeps_the_principal_never_the_key(
+    web_app: TestClient, web_keys: Keys, settings: Settings
+) -> None:
+    sign_in(web_app, web_keys.portal)
+    user = read_session(web_app, settings)["user"]
+    assert user["name"] == "portal-c" and user["role"] == "portal"
+    assert user["client_external_id"] == "C001" and isinstance(user["client_id"], int)
+    assert web_keys.portal.startswith(user["prefix"]) and user["prefix"] != web_keys.portal
+    assert web_keys.portal not in web_app.cookies[SESSION_COOKIE]
+    assert web_keys.portal not in json.dumps(read_session(web_app, settings))
+
+
+@pytest.mark.parametrize(
+    "stale",
+    [
+        {"drop": "prefix"},
+        {"drop": "role"},
+        {"set": {"role": "superuser"}},
+        {"set": {"legacy": True}},
+    ],
+    ids=["no-prefix", "no-role", "unknown-role", "extra-field"],
+)
+def test_stale_session_counts_as_signed_out(
+    web_app: TestClient, web_keys: Keys, settings: Settings, stale: dict[str, Any]
+) -> None:
+    sign_in(web_app, web_keys.admin)
+    session = read_session(web_app, settings)
+    write_session(web_app, settings, session)
+    assert web_app.get("/console/models", follow_redirects=False).status_code == 200
+    session["user"].pop(stale.get("drop", ""), None)
+    session["user"].update(stale.get("set", {}))
+    write_session(web_app, settings, session)
+    for path in ("/console/", "/console/models", "/console/portal/C001"):
+        resp = web_app.get(path, follow_redirects=False)
+        assert resp.status_code == 303, path
+        assert resp.headers["location"].startswith("/console/login?next=")
+    assert web_app.get("/console/login").status_code == 200
+
+
+def test_rebuilt_session_still_enforces_roles(
+    web_app: TestClient, web_keys: Keys, settings: Settings
+) -> None:
+    sign_in(web_app, web_keys.librarian)
+    assert web_app.get("/console/models").status_code == 403
+    assert 'href="/console/models"' not in web_app.get("/console/search").text
+    web_app.cookies.clear()
+    sign_in(web_app, web_keys.analyst)
+    assert 'href="/console/models"' in web_app.get("/console/search").text
+    session = read_session(web_app, settings)
+    session["user"]["role"] = "librarian"  # a signed session is trusted as written
+    write_session(web_app, settings, session)
+    assert web_app.get("/console/models").status_code == 403
+    assert web_app.get("/console/search").status_code == 200

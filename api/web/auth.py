@@ -15,7 +15,6 @@ from fastapi.responses import RedirectResponse, Response
 from api.web.deps import (
     CsrfDep,
     ServicesDep,
-    SessionUser,
     language,
     prefix,
     render,
@@ -24,6 +23,7 @@ from api.web.deps import (
     sign_in,
 )
 from api.web.i18n import LANGS
+from recsvc.auth import Principal
 from recsvc.errors import Unauthorized
 
 __all__ = ["router"]
@@ -31,7 +31,7 @@ __all__ = ["router"]
 router = APIRouter()
 
 
-def home(request: Request, user: SessionUser) -> str:
+def home(request: Request, user: Principal) -> str:
     """Where a user lands after signing in."""
     if user.is_portal:
         return f"{prefix(request)}/portal/{user.client_external_id}"
@@ -59,15 +59,9 @@ def login(
         principal = services.authenticate(key.strip() or None)
     except Unauthorized:
         return render(request, "login.html", {"next": next, "error": "login.error"}, status=401)
-    user = SessionUser(
-        key_id=principal.key_id,
-        name=principal.name,
-        role=str(principal.role),
-        client_id=principal.client_id,
-        client_external_id=principal.client_external_id,
-    )
-    sign_in(request, user)
-    target = home(request, user) if user.is_portal else safe_next(next, home(request, user))
+    sign_in(request, principal)
+    landing = home(request, principal)
+    target = landing if principal.is_portal else safe_next(next, landing)
     return RedirectResponse(target, 303)
 
 

@@ -15,7 +15,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.web.deps import CsrfDep, ServicesDep, SessionUser, Staff, prefix, render
+from api.web.deps import (
+    CsrfDep,
+    ServicesDep,
+    Staff,
+    prefix,
+    records_outcomes,
+    render,
+    sees_personal_data,
+)
+from recsvc.auth import Principal
 from recsvc.errors import Forbidden, NotReady
 from recsvc.services import Services
 from recsvc.store.enums import DeclineReason, Surface
@@ -69,14 +78,14 @@ def _optional(call: Any) -> tuple[Any, bool]:
         return None, False
 
 
-def _client_context(services: Services, user: SessionUser, client_id: int) -> dict[str, Any]:
+def _client_context(services: Services, user: Principal, client_id: int) -> dict[str, Any]:
     record = services.client_record(client_id)
-    history = services.client_history(client_id, include_contacts=user.sees_personal_data)
+    history = services.client_history(client_id, include_contacts=sees_personal_data(user))
     raw, ready = _optional(lambda: services.client_score(client_id))
     score = raw.get("score", raw) if isinstance(raw, dict) else None
     recs, _ = _optional(
         lambda: services.recommend(
-            client_id, Surface.LIBRARIAN, k=5, actor=user.name, record=user.records_outcomes
+            client_id, Surface.LIBRARIAN, k=5, actor=user.name, record=records_outcomes(user)
         )
     )
     similar, _ = _optional(lambda: services.similar_clients(client_id, k=6))
@@ -123,7 +132,7 @@ def record_outcome(
 ) -> Response:
     """Store accepted / declined (with its reason) / purchased for the impression shown;
     an htmx request gets the confirmation fragment, a plain form a redirect."""
-    if not user.records_outcomes:
+    if not records_outcomes(user):
         raise Forbidden(f"the {user.role} role does not record outcomes")
     event = services.record_outcome(
         impression_id,

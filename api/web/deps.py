@@ -2,16 +2,17 @@
 CSRF tokens, role checks and rendering.
 
 The session (a cookie signed with ``settings.secret_key`` by Starlette's
-``SessionMiddleware``) holds who signed in (the key's id, name, role and, for portal
-tokens, the bound client), the interface language and the per-session CSRF token;
-never the key itself.
+``SessionMiddleware``) holds who signed in (the fields of the API's
+:class:`~recsvc.auth.Principal`: the key's id, name, listing prefix, role and, for
+portal tokens, the bound client), the interface language and the per-session CSRF
+token; never the key itself. Role checks are ``Principal.allowed``, as in the API.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -22,6 +23,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.web.i18n import DEFAULT_LANG, LANGS, Translator
 from api.web.queries import key_is_active
+from recsvc.auth import STAFF_ROLES, Principal
 from recsvc.errors import Forbidden, RecsvcError
 from recsvc.services import Services
 from recsvc.store.enums import Role
@@ -32,19 +34,19 @@ __all__ = [
     "CsrfRejected",
     "LoginRequired",
     "ServicesDep",
-    "SessionUser",
     "Staff",
     "UserDep",
     "csrf_token",
     "get_services",
+    "records_outcomes",
     "render",
     "require",
     "safe_next",
+    "sees_personal_data",
 ]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 CSRF_FIELD = "csrf_token"
-STAFF = (Role.LIBRARIAN, Role.ANALYST, Role.ADMIN)
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
@@ -62,35 +64,19 @@ class CsrfRejected(Forbidden):
     title = "CSRF token missing or wrong"
 
 
-@dataclass(frozen=True)
-class SessionUser:
-    """Who is signed in to the console (what the session cookie remembers)."""
+def sees_personal_data(user: Principal) -> bool:
+    """Contacts are shown to librarians (and so admins) only (docs/architecture.md)."""
+    return user.allowed(Role.LIBRARIAN)
 
-    key_id: int
-    name: str
-    role: str
-    client_id: int | None = None
-    client_external_id: str | None = None
 
-    @property
-    def is_portal(self) -> bool:
-        return self.role == Role.PORTAL
+def records_outcomes(user: Principal) -> bool:
+    """Librarians (and so admins) record accepted / declined / purchased outcomes."""
+    return user.allowed(Role.LIBRARIAN)
 
-    def can(self, *roles: Role) -> bool:
-        """Whether the user holds one of ``roles`` (admin may do any staff work)."""
-        if self.role in roles:
-            return True
-        return self.role == Role.ADMIN and any(r in STAFF for r in roles)
 
-    @property
-    def sees_personal_data(self) -> bool:
-        """Contacts are shown to admins and librarians only (docs/architecture.md)."""
-        return self.role in (Role.ADMIN, Role.LIBRARIAN)
-
-    @property
-    def records_outcomes(self) -> bool:
-        """Librarians (and admins) record accepted / declined / purchased outcomes."""
-        return self.role in (Role.ADMIN, Role.LIBRARIAN)
+templates.env.globals.update(
+    Role=Role, sees_personal_data=sees_personal_data, records_outcomes=records_outcomes
+)
 
 
 def get_services(request: Request) -> Services:
@@ -109,29 +95,40 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def session_user(request: Request) -> SessionUser | None:
-    """The signed-in user, or None."""
-    raw = request.session.get("user")
+def principal_from(raw: Any) -> Principal | None:
+    """The :class:`Principal` a session remembers, or None when ``raw`` is not one (a
+    cookie from an older release, with a field missing or a role unknown)."""
     if not isinstance(raw, dict):
         return None
     try:
-        return SessionUser(**raw)
-    except TypeError:
-        request.session.pop("user", None)
+        return Principal(**{**raw, "role": Role(raw["role"])})
+    except (KeyError, TypeError, ValueError):
         return None
 
 
-def sign_in(request: Request, user: SessionUser) -> None:
-    """Start a fresh session for ``user`` (new CSRF token; the language is kept)."""
+def session_user(request: Request) -> Principal | None:
+    """The signed-in user, or None (a stale session entry is dropped)."""
+    user = principal_from(request.session.get("user"))
+    if user is None:
+        request.session.pop("user", None)
+    return user
+
+
+def sign_in(request: Request, user: Principal) -> None:
+    """Start a fresh session for ``user`` (new CSRF token; the language is kept).
+
+    The session keeps the principal's fields (who, which role, which client), never
+    the key itself.
+    """
     lang = request.session.get("lang")
     request.session.clear()
-    request.session["user"] = asdict(user)
+    request.session["user"] = {**asdict(user), "role": user.role.value}
     request.session[CSRF_FIELD] = secrets.token_urlsafe(32)
     if lang:
         request.session["lang"] = lang
 
 
-def current_user(request: Request, services: ServicesDep) -> SessionUser:
+def current_user(request: Request, services: ServicesDep) -> Principal:
     """The signed-in user; :class:`LoginRequired` (a redirect) when there is none or
     when the key the session was opened with has since been revoked."""
     user = session_user(request)
@@ -143,14 +140,14 @@ def current_user(request: Request, services: ServicesDep) -> SessionUser:
     return user
 
 
-UserDep = Annotated[SessionUser, Depends(current_user)]
+UserDep = Annotated[Principal, Depends(current_user)]
 
 
 def require(*roles: Role) -> Any:
     """A dependency that admits only ``roles`` (403 page otherwise)."""
 
-    def _check(user: UserDep) -> SessionUser:
-        if not user.can(*roles):
+    def _check(user: UserDep) -> Principal:
+        if not user.allowed(*roles):
             raise Forbidden(f"the {user.role} role may not open this page")
         return user
 
@@ -158,7 +155,7 @@ def require(*roles: Role) -> Any:
 
 
 #: Any staff member (librarian, analyst, admin); portal tokens get a 403 page.
-Staff = Annotated[SessionUser, require(*STAFF)]
+Staff = Annotated[Principal, require(*STAFF_ROLES)]
 
 
 def csrf_token(request: Request) -> str:

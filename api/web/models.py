@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from api.web.deps import CsrfDep, ServicesDep, SessionUser, prefix, render, require
+from api.web.deps import CsrfDep, ServicesDep, prefix, render, require
+from recsvc.auth import Principal
 from recsvc.errors import Conflict, NotFound
 from recsvc.services import Services
 from recsvc.store.enums import JobStatus, Role
@@ -18,7 +19,7 @@ __all__ = ["router"]
 
 router = APIRouter()
 
-Analyst = Annotated[SessionUser, require(Role.ANALYST, Role.ADMIN)]
+Analyst = Annotated[Principal, require(Role.ANALYST, Role.ADMIN)]
 VersionPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 JobQ = Annotated[str, Query(max_length=36, pattern=r"^[A-Za-z0-9-]*$")]
 
