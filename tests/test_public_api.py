@@ -35,7 +35,7 @@ PINNED: dict[str, set[str]] = {
         "Services",
         "WorklistFilters",
     },
-    "api.app": {"create_app"},
+    "api.app": {"app_from_env", "create_app"},
     "recsvc.demo": {
         "DEFAULT_SEED",
         "DemoManifest",
