@@ -138,9 +138,12 @@ def prepare(base: Path, n_clients: int) -> None:
     )
 
 
-def make_keys(base: Path, n_portal: int) -> tuple[str, list[tuple[str, str]], list[str]]:
+def make_keys(
+    base: Path, n_portal: int, n_live: int
+) -> tuple[str, list[tuple[str, str]], list[str]]:
     """A librarian key, portal tokens for up to ``n_portal`` clients with precomputed
-    lists, and client ids for live calls (keys are stored hashed; secrets stay here)."""
+    lists, and up to ``n_live`` client ids for live calls, spread over all clients with
+    history (keys are stored hashed; secrets stay here)."""
     from sqlalchemy import delete
 
     from recsvc.auth import create_key
@@ -157,16 +160,17 @@ def make_keys(base: Path, n_portal: int) -> tuple[str, list[tuple[str, str]], li
         s.execute(delete(ApiKey).where(ApiKey.name.like("bench-%")))
     registry = Registry(settings.models_dir)
     ids = sorted(load_portal_recs(registry.path(registry.active() or "")))
-    with db.session() as s:
-        ext = dict(s.query(Client.id, Client.external_id).filter(Client.id.in_(ids)).all())
+    with db.session() as s:  # all of them: an IN list of 100k ids is over SQLite's limit
+        ext = dict(s.query(Client.id, Client.external_id).all())
     chosen = [ext[i] for i in ids[:: max(1, len(ids) // n_portal)][:n_portal]]
+    live = [ext[i] for i in ids[:: max(1, len(ids) // n_live)][:n_live]]
     librarian = create_key(db, "bench-librarian", Role.LIBRARIAN)[1]
     portal = [
         ("/api/v1/me/recommendations", create_key(db, f"bench-portal-{e}", Role.PORTAL, e)[1])
         for e in chosen
     ]
     db.dispose()
-    return librarian, portal, chosen
+    return librarian, portal, live
 
 
 def start(
@@ -258,6 +262,13 @@ def main() -> int:
     ap.add_argument("--live-connections", type=int, default=4)
     ap.add_argument("--portal-clients", type=int, default=500)
     ap.add_argument(
+        "--live-clients",
+        type=int,
+        default=5000,
+        help="distinct clients the live calls cycle through, so that calls rarely repeat "
+        "a client (a repeat would find its similar-case search cached)",
+    )
+    ap.add_argument(
         "--workers", type=int, default=2, help="server processes (recsvc serve --workers)"
     )
     ap.add_argument("--json", type=Path, help="also write the results here")
@@ -267,8 +278,8 @@ def main() -> int:
         return 2
     base = args.workdir / f"c{args.clients}"
     prepare(base, args.clients)
-    librarian, portal, chosen = make_keys(base, args.portal_clients)
-    live = [(f"/api/v1/clients/{e}/recommendations", librarian) for e in chosen]
+    librarian, portal, live_ids = make_keys(base, args.portal_clients, args.live_clients)
+    live = [(f"/api/v1/clients/{e}/recommendations", librarian) for e in live_ids]
 
     port, tport = _free_port(), _free_port()
     t0 = time.perf_counter()

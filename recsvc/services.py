@@ -1136,20 +1136,32 @@ def load_bundle(services: Services, version: str) -> ModelBundle:
     """
     settings = services.settings
     folder = services.registry.path(version)
-    started = time.perf_counter()
+    steps: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        steps[name] = now - clock
+        clock = now
+
     frames = load_frames(services.db)
     semantic = services.semantic_or_none()
+    step("data")
     value = ValueService.load(folder, settings)
     cutoff = scoring_cutoff(frames, settings)
     features = value.features(frames, cutoff, semantic)
     scores = value.score(features, clv_summary(frames, cutoff))
+    step("scores")
     recommender = Recommender(
         settings, services.db, semantic, bundle=folder, frames=frames, features=features
     )
+    step("recommender")
     portal = {
         cid: (len(recs), _encode([rec_item(r) for r in recs]))
         for cid, recs in load_portal_recs(folder).items()
     }
+    step("portal lists")
     bundle = ModelBundle(
         version=version,
         path=folder,
@@ -1161,10 +1173,12 @@ def load_bundle(services: Services, version: str) -> ModelBundle:
     )
     if services.warm_worklist:  # rank the default worklist before anyone waits for it
         _worklist_rows(bundle, WorklistFilters())
+        step("worklist")
     log.info(
-        "loaded %s in %.1fs (%d clients scored, %d portal lists)",
+        "loaded %s in %.1fs (%s; %d clients scored, %d portal lists)",
         version,
-        time.perf_counter() - started,
+        sum(steps.values()),
+        ", ".join(f"{name} {seconds:.1f}s" for name, seconds in steps.items()),
         len(scores),
         len(portal),
     )

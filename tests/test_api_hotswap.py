@@ -103,3 +103,17 @@ def test_a_swapped_in_model_is_out_of_the_collectors_sight(swap_env: ApiEnv) -> 
     tracked = {id(o) for o in gc.get_objects()}
     assert id(bundle.recommender) not in tracked
     assert id(bundle.recommender.context) not in tracked
+
+
+def test_loading_a_model_reports_where_the_time_went(
+    swap_env: ApiEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Operators see each load step's seconds (at 100k clients a load takes minutes)."""
+    import logging
+
+    version = swap_env.services.bundle.version  # type: ignore[union-attr]
+    with caplog.at_level(logging.INFO, logger="recsvc.services"):
+        swap_env.services._bundle_loader(swap_env.services, version)
+    line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("loaded "))
+    for step in ("data", "scores", "recommender", "portal lists"):
+        assert f"{step} " in line and "s," in line, line
