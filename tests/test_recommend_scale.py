@@ -50,3 +50,29 @@ def test_cases_per_product_keep_the_newest(context) -> None:  # type: ignore[no-
         newest = full[full["product_code"] == code]["ordered_on"].nlargest(2)
         assert sorted(kept["ordered_on"]) == sorted(newest)
     assert len(full) > len(capped)
+
+
+def test_neighbours_match_the_string_comparison_they_replace(context) -> None:  # type: ignore[no-untyped-def]
+    """Profiles are compared as integer codes; the result must be what comparing the
+    kind and field strings gives (an empty field matches nothing)."""
+    ids = context.clients.index.to_numpy(dtype=np.int64)
+    look = LookAlikeSource(use_index=False).fit(context)
+    got_ids, got_sims = look.neighbours(ids)
+    vecs, has = context.text.client_vectors(context.frames.commissions, ids, context.cutoff)
+    s = context.text.similarity(vecs, look.buyer_vectors_)
+    s[:, ~look.buyer_has_] = 0.0
+    s[~has] = 0.0
+    kind, field = look._profile(ids)
+    s += look.profile_weight * (kind[:, None] == look.buyer_kind_[None, :])
+    s += look.profile_weight * (
+        (field[:, None] == look.buyer_field_[None, :]) & (field[:, None] != "")
+    )
+    s[ids[:, None] == look.buyers_[None, :]] = -np.inf
+    m = min(look.n_neighbours, len(look.buyers_))
+    order = np.argsort(-s, axis=1, kind="stable")[:, :m]
+    sims = np.take_along_axis(s, order, axis=1)
+    sims[~np.isfinite(sims)] = 0.0
+    want_ids = look.buyers_[order].copy()
+    want_ids[sims <= 0] = -1
+    assert (got_ids[:, :m] == want_ids).all()
+    np.testing.assert_allclose(got_sims[:, :m], np.clip(sims, 0.0, None), rtol=1e-6)

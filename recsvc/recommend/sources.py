@@ -275,6 +275,11 @@ class LookAlikeSource(CandidateSource):
         self.buyer_kind_ = prof["kind"].astype(str).to_numpy() if len(prof) else np.array([])
         field = prof.get("industry_field", pd.Series(index=prof.index, dtype=object))
         self.buyer_field_ = field.fillna("").astype(str).to_numpy()
+        self.kinds_ = pd.Index(np.unique(self.buyer_kind_))
+        self.fields_ = pd.Index(np.unique(self.buyer_field_[self.buyer_field_ != ""]))
+        self.buyer_kind_code_ = self.kinds_.get_indexer(self.buyer_kind_)
+        field_code = self.fields_.get_indexer(self.buyer_field_)
+        self.buyer_field_code_ = np.where(self.buyer_field_ == "", -2, field_code)
         return self
 
     def _profile(self, client_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -282,6 +287,13 @@ class LookAlikeSource(CandidateSource):
         kind = prof["kind"].astype(str).to_numpy()
         field = prof.get("industry_field", pd.Series(index=prof.index, dtype=object))
         return kind, field.fillna("").astype(str).to_numpy()
+
+    def _profile_codes(self, client_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Kind and field as integers comparable with the buyers' (a clients x buyers
+        comparison of strings cost more than the similarity itself). A kind or field
+        no buyer has is -1; an empty field matches nothing (-1 here, -2 for buyers)."""
+        kind, field = self._profile(client_ids)
+        return self.kinds_.get_indexer(kind), self.fields_.get_indexer(field)
 
     def neighbours(self, client_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Neighbour client ids and similarities, ``(n, n_neighbours)``; ``-1`` pads."""
@@ -302,7 +314,7 @@ class LookAlikeSource(CandidateSource):
         if len(self.buyers_) == 0 or n == 0:
             return ids, sims
         vecs, has = ctx.text.client_vectors(ctx.frames.commissions, client_ids, ctx.cutoff)
-        kind, field = self._profile(client_ids)
+        kind, field = self._profile_codes(client_ids)
         m = min(kk, len(self.buyers_))
         for start in range(0, n, CHUNK):  # blocks of clients: memory stays bounded
             part = slice(start, min(start + CHUNK, n))
@@ -310,10 +322,8 @@ class LookAlikeSource(CandidateSource):
             s = ctx.text.similarity(vecs.take(rows), self.buyer_vectors_)
             s[:, ~self.buyer_has_] = 0.0
             s[~has[part]] = 0.0
-            s += self.profile_weight * (kind[part, None] == self.buyer_kind_[None, :])
-            s += self.profile_weight * (
-                (field[part, None] == self.buyer_field_[None, :]) & (field[part, None] != "")
-            )
+            s += self.profile_weight * (kind[part, None] == self.buyer_kind_code_[None, :])
+            s += self.profile_weight * (field[part, None] == self.buyer_field_code_[None, :])
             s[client_ids[part, None] == self.buyers_[None, :]] = -np.inf  # never your own
             order = _top_stable(s, m)
             ids[part, :m] = self.buyers_[order]
