@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -227,6 +229,22 @@ def open_demo(
     )
     assert services.bundle is not None, "the demo bundle should load"
     return settings, services
+
+
+def second_version(settings: Settings) -> tuple[str, str]:
+    """Register a copy of the active version under a new name: ``(active, copy)``.
+
+    Hot-swap tests need two versions; training twice would only make them slower, and
+    what they test is the swap.
+    """
+    registry = Registry(settings.models_dir)
+    v1 = registry.active()
+    assert v1 is not None
+    v2 = f"{v1}-2"
+    shutil.copytree(registry.path(v1), settings.models_dir / v2)
+    meta = json.loads((settings.models_dir / v2 / "meta.json").read_text())
+    (settings.models_dir / v2 / "meta.json").write_text(json.dumps({**meta, "version": v2}))
+    return v1, v2
 
 
 def demo_env(settings: Settings, services: Services) -> Iterator[ApiEnv]:

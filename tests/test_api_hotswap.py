@@ -1,14 +1,9 @@
 """Hot model swap under load: promote and roll back while portal and librarian
 recommendation requests flow; no request fails, every response names one whole model.
-
-The second version is a copy of the trained one registered under a new version name
-(training twice would only make the test slower; what is tested is the swap).
-"""
+The second version is a registered copy of the trained one (``second_version``)."""
 
 from __future__ import annotations
 
-import json
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -16,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from recsvc.registry import Registry
-from tests.fixtures_api import ApiEnv, demo_env, open_demo
+from tests.fixtures_api import ApiEnv, demo_env, open_demo, second_version
 
 SWAPS = 8
 PORTAL_THREADS = 3
@@ -27,13 +21,7 @@ LIBRARIAN_THREADS = 2
 @pytest.fixture
 def swap_env(api_demo_bundle: Path, tmp_path: Path) -> Iterator[ApiEnv]:
     settings, services = open_demo(api_demo_bundle, tmp_path)
-    registry = Registry(settings.models_dir)
-    v1 = registry.active()
-    assert v1 is not None
-    v2 = f"{v1}-2"
-    shutil.copytree(registry.path(v1), settings.models_dir / v2)
-    meta = json.loads((settings.models_dir / v2 / "meta.json").read_text())
-    (settings.models_dir / v2 / "meta.json").write_text(json.dumps({**meta, "version": v2}))
+    second_version(settings)  # services loaded v1 already; v2 is there to promote
     yield from demo_env(settings, services)
 
 

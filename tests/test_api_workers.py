@@ -8,9 +8,7 @@ a ``sitecustomize`` module on their ``PYTHONPATH``.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,11 +21,10 @@ import httpx
 import pytest
 
 from recsvc.auth import create_key
-from recsvc.registry import Registry
 from recsvc.store import Database
 from recsvc.store.enums import Role
 from tests.conftest import copy_tree
-from tests.fixtures_api import _demo_settings
+from tests.fixtures_api import _demo_settings, second_version
 
 POLL_SECONDS = 0.5
 SEAM = """
@@ -55,13 +52,7 @@ def two_workers(api_demo_bundle: Path, tmp_path: Path) -> Iterator[tuple[httpx.C
     for sub in ("data", "models"):
         copy_tree(api_demo_bundle / sub, tmp_path / sub)
     settings = _demo_settings(tmp_path)
-    registry = Registry(settings.models_dir)
-    v1 = registry.active()
-    assert v1 is not None
-    v2 = f"{v1}-2"
-    shutil.copytree(registry.path(v1), settings.models_dir / v2)
-    meta = json.loads((settings.models_dir / v2 / "meta.json").read_text())
-    (settings.models_dir / v2 / "meta.json").write_text(json.dumps({**meta, "version": v2}))
+    v1, v2 = second_version(settings)
     db = Database.from_settings(settings)
     _, admin = create_key(db, "w-admin", Role.ADMIN)
     _, librarian = create_key(db, "w-librarian", Role.LIBRARIAN)
