@@ -76,3 +76,23 @@ def test_neighbours_match_the_string_comparison_they_replace(context) -> None:  
     want_ids[sims <= 0] = -1
     assert (got_ids[:, :m] == want_ids).all()
     np.testing.assert_allclose(got_sims[:, :m], np.clip(sims, 0.0, None), rtol=1e-6)
+
+
+def test_content_scores_are_the_mean_of_each_products_best_cases(context) -> None:  # type: ignore[no-untyped-def]
+    """Cases are grouped by product and partitioned in place; the score must still be
+    case_weight x mean(top similarities to that product's cases) + the description part."""
+    ids = context.clients.index.to_numpy(dtype=np.int64)[:25]
+    content = ContentSource().fit(context)
+    vecs, has = context.text.client_vectors(context.frames.commissions, ids, context.cutoff)
+    sim = context.text.similarity(vecs, content.case_vectors_)
+    desc = context.text.similarity(vecs, context.text.products())
+    want = np.zeros((len(ids), len(content.codes_)))
+    for j, code in enumerate(content.codes_):
+        cols = np.flatnonzero(content.case_products_ == code)
+        top = np.sort(sim[:, cols], axis=1)[:, -content.top :] if len(cols) else None
+        case = top.mean(axis=1) if top is not None else 0.0
+        row = content.product_rows_[j]
+        text = desc[:, row] if row >= 0 else 0.0
+        want[:, j] = content.case_weight * case + (1 - content.case_weight) * text
+    want[~has] = np.nan
+    np.testing.assert_allclose(content.scores(ids), want, rtol=1e-5, equal_nan=True)

@@ -165,11 +165,21 @@ class ContentSource(CandidateSource):
             .groupby("product_code", sort=False)
             .tail(self.max_cases_per_product)
             .sort_index()
+            # each product's cases side by side (in their original order): scoring
+            # takes a product's best cases from a column slice, in place, not a copy
+            .sort_values("product_code", kind="stable")
             .reset_index(drop=True)
         )
         self.cases_ = cases
         self.case_vectors_ = context.text.commissions(cases["commission_id"].to_numpy())
         self.case_products_ = cases["product_code"].astype(str).to_numpy()
+        starts = np.flatnonzero(np.r_[True, self.case_products_[1:] != self.case_products_[:-1]])
+        ends = np.r_[starts[1:], len(cases)]
+        self.case_spans_ = {
+            str(self.case_products_[a]): (int(a), int(b))
+            for a, b in zip(starts, ends, strict=True)
+            if len(cases)
+        }
         text_codes = list(context.text.product_codes_)
         rows = np.array([text_codes.index(c) if c in text_codes else -1 for c in self.codes_])
         self.product_rows_ = rows
@@ -231,12 +241,13 @@ class ContentSource(CandidateSource):
         if len(self.case_products_):
             sim = text.similarity(vecs, self.case_vectors_)
             for j, code in enumerate(self.codes_):
-                cols = np.flatnonzero(self.case_products_ == code)
-                if len(cols) == 0:
+                span = self.case_spans_.get(str(code))
+                if span is None:
                     continue
-                t = min(self.top, len(cols))
-                part = np.partition(sim[:, cols], len(cols) - t, axis=1)[:, -t:]
-                case[:, j] = part.mean(axis=1)
+                block = sim[:, span[0] : span[1]]  # a view: ``sim`` is ours to reorder
+                t = min(self.top, block.shape[1])
+                block.partition(block.shape[1] - t, axis=1)
+                case[:, j] = block[:, -t:].mean(axis=1)
         return self.case_weight * case + (1.0 - self.case_weight) * desc
 
 
