@@ -303,12 +303,10 @@ class Explainer:
         content = self.sources.get("content")
         has_cases = isinstance(content, ContentSource) and len(content.case_products_) > 0
         text_cols = [(cols[str(c)], j) for j, c in enumerate(ctx.text.product_codes_)]
-        case_cols: list[tuple[int, np.ndarray]] = []
-        if has_cases:
-            for code, j in cols.items():
-                rows = np.flatnonzero(content.case_products_ == code)  # type: ignore[union-attr]
-                if len(rows):
-                    case_cols.append((j, rows))
+        case_cols: list[tuple[int, slice]] = []
+        if has_cases:  # each product's cases are a contiguous column range
+            spans = content.case_spans_  # type: ignore[union-attr]
+            case_cols = [(j, slice(*spans[c])) for c, j in cols.items() if c in spans]
         out = np.full((len(new), len(cols)), -np.inf, dtype=np.float32)
         new_arr = np.asarray(new, dtype=np.int64)
         for start in range(0, len(new), chunk):
@@ -316,8 +314,8 @@ class Explainer:
             block = out[start : start + chunk]
             if has_cases:
                 cs = ctx.text.similarity(vecs, content.case_vectors_)  # type: ignore[union-attr]
-                for j, rows in case_cols:
-                    block[:, j] = cs[:, rows].max(axis=1)
+                for j, span in case_cols:
+                    block[:, j] = cs[:, span].max(axis=1)
             ps = ctx.text.similarity(vecs, ctx.text.products())
             for j, t in text_cols:
                 block[:, j] = np.maximum(block[:, j], ps[:, t])
@@ -394,7 +392,8 @@ class Explainer:
             return {}
         case_clients = content.cases_["client_id"].to_numpy()
         cols = state["codes"] or self._code_columns()
-        per_code = [(j, np.flatnonzero(content.case_products_ == code)) for code, j in cols.items()]
+        spans = content.case_spans_  # each product's cases are a contiguous column range
+        per_code = [(j, spans[code]) for code, j in cols.items() if code in spans]
         ids = np.asarray(client_ids, dtype=np.int64)
         out: dict[int, np.ndarray] = {}
         for start in range(0, len(ids), chunk):
@@ -408,14 +407,13 @@ class Explainer:
                 sims = ctx.text.similarity(vec, content.case_vectors_)
             else:
                 sims = np.zeros((len(part), len(case_clients)), dtype=np.float32)
-            for j, rows in per_code:
-                if not len(rows):
-                    continue
-                sub = np.where(case_clients[rows][None, :] == part[:, None], -np.inf, sims[:, rows])
+            for j, (a, b) in per_code:
+                own = case_clients[a:b][None, :] == part[:, None]
+                sub = np.where(own, -np.inf, sims[:, a:b])
                 arg = np.argmax(sub, axis=1)
                 val = sub[np.arange(len(part)), arg]
                 ok = np.isfinite(val)
-                best[:, j, 0] = np.where(ok, rows[arg], -1)
+                best[:, j, 0] = np.where(ok, a + arg, -1)
                 best[:, j, 1] = np.where(ok, val, np.nan)
             for i, c in enumerate(part):
                 out[int(c)] = best[i]
