@@ -146,10 +146,10 @@ class LexicalIndex:
             for key in excluded:
                 if key in self._pos:
                     scores[self._pos[key]] = 0.0
-            n_pos = int((scores > 0).sum())
-            if n_pos:
-                top = min(k, n_pos)
-                idx = np.argpartition(-scores, top - 1)[:top]
+            hits = np.flatnonzero(scores > 0)  # select among the matches, not every doc
+            if len(hits):
+                top = min(k, len(hits))
+                idx = hits[np.argpartition(-scores[hits], top - 1)[:top]]
                 found = [(float(scores[i]), self._keys[i]) for i in idx]
         found += [(s, key) for s, key in self._delta_scores(tokens) if key not in excluded]
         found.sort(key=lambda sk: -sk[0])
