@@ -47,8 +47,10 @@ LIVE_TARGET_RPS = 150.0
 
 _SERVER = """
 import uvicorn
+from recsvc.config import Settings
 uvicorn.run("_bench_server:app", factory=True, host="127.0.0.1", port={port},
-            workers={workers}, log_level="warning", access_log=False)
+            workers={workers}, timeout_worker_healthcheck=Settings().worker_healthcheck_seconds,
+            log_level="warning", access_log=False)
 """
 
 _TRIVIAL = """

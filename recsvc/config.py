@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     service; a promotion made through one is followed by the others within
     ``registry_poll_seconds``. Live recommendations are CPU-bound Python, so one
     worker per core is what scales them."""
+    worker_healthcheck_seconds: int = 120
+    """With several workers, how long a worker may leave the supervisor's ping unanswered
+    before it is killed and restarted. Loading a model holds the interpreter for
+    seconds at a time (tens at 100k clients), past uvicorn's default of 5 s."""
     registry_poll_seconds: float = 2.0
     """How often a server re-reads the registry pointer to follow promotions and
     rollbacks made by another process (a CLI command, another worker)."""

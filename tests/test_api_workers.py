@@ -154,3 +154,36 @@ def test_every_worker_follows_a_promotion(two_workers: tuple[httpx.Client, dict]
             if line.startswith("recsvc_recommendations_total{") and 'surface="librarian"' in line
         )
         assert counted == served
+
+
+def test_serve_gives_a_loading_worker_time_and_shared_metrics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn kills a worker that misses its 5 s ping; loading a 100k-client model holds
+    a worker longer than that, so serve passes RECSVC_WORKER_HEALTHCHECK_SECONDS on."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from recsvc.cli import _common, app
+
+    calls: list[dict] = []
+    monkeypatch.setattr(
+        uvicorn,
+        "run",
+        lambda *a, **k: calls.append(
+            {"args": a, **k, "metrics": os.environ["PROMETHEUS_MULTIPROC_DIR"]}
+        ),
+    )
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")  # restored after the test
+    monkeypatch.setenv("RECSVC_WORKER_HEALTHCHECK_SECONDS", "300")
+    monkeypatch.setenv("RECSVC_DATA_DIR", str(tmp_path))
+    _common.settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["serve", "--workers", "3"])
+    finally:
+        _common.settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    (call,) = calls
+    assert call["args"] == ("api.app:app_from_env",) and call["factory"] is True
+    assert call["workers"] == 3 and call["timeout_worker_healthcheck"] == 300
+    assert call["metrics"] and not Path(call["metrics"]).exists()  # a fresh folder, removed

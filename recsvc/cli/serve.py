@@ -86,6 +86,7 @@ def serve(
             host=host,
             port=port,
             workers=workers,
+            timeout_worker_healthcheck=s.worker_healthcheck_seconds,
             log_level=log_level,
             access_log=False,
         )
