@@ -8,7 +8,7 @@ Layout under ``settings.models_dir``::
     │   ├── meta.json          version, created, code version, data summary, params, features
     │   ├── metrics.json       backtest metrics (value model, baselines, ranker, champion)
     │   ├── value/  clv/  ranker/  plots/
-    │   └── portal_recs.json
+    │   └── portal_recs.jsonl
     └── mlruns/                MLflow tracking (written by training only)
 
 Serving resolves the active folder by reading ``registry.json`` (one small file, no

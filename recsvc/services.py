@@ -44,7 +44,7 @@ from recsvc.auth import Principal, hash_secret, verify_key
 from recsvc.config import Settings
 from recsvc.errors import Conflict, InvalidInput, NotFound, NotReady, Problem, RecsvcError
 from recsvc.ingest import import_file
-from recsvc.recommend import Recommender, feedback, load_portal_recs
+from recsvc.recommend import Recommender, feedback, iter_portal_recs
 from recsvc.recommend import worklist as recommend_worklist
 from recsvc.recommend.feedback import Shown
 from recsvc.recommend.worklist import WorklistRow
@@ -1159,7 +1159,7 @@ def load_bundle(services: Services, version: str) -> ModelBundle:
     step("recommender")
     portal = {
         cid: (len(recs), _encode([rec_item(r) for r in recs]))
-        for cid, recs in load_portal_recs(folder).items()
+        for cid, recs in iter_portal_recs(folder)
     }
     step("portal lists")
     bundle = ModelBundle(

@@ -92,6 +92,7 @@ PINNED: dict[str, set[str]] = {
         "default_sources",
         "export_worklist",
         "feedback_features",
+        "iter_portal_recs",
         "load_portal_recs",
         "map_at_k",
         "ndcg_at_k",

@@ -3,7 +3,6 @@ portal privacy, feedback rates, worklist and its export, artifact round trip."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -240,12 +239,15 @@ def test_precompute_portal_writes_every_active_client(tmp_path: Path, trained: P
     shutil.copytree(trained, folder)
     frames = make_history(n_per_group=10)
     n = precompute_portal(_settings(tmp_path), frames, None, folder)
-    data = json.loads((folder / "portal_recs.json").read_text())
-    assert n == len(data) == 30
+    lines = (folder / "portal_recs.jsonl").read_text().splitlines()
+    assert n == len(lines) == 30 and all(json.loads(line)["items"] for line in lines)
     loaded = load_portal_recs(folder)
     assert set(loaded) == set(frames.clients["client_id"])
     assert all(item["code"] and item["reasons_en"] for items in loaded.values() for item in items)
-    assert dt.date  # keep the import meaningful for readers: dates are ISO in the file
+    # a version trained before the lines (one JSON document) still serves its lists
+    (folder / "portal_recs.jsonl").unlink()
+    (folder / "portal_recs.json").write_text(json.dumps({str(c): v for c, v in loaded.items()}))
+    assert load_portal_recs(folder) == loaded
 
 
 @pytest.mark.parametrize("surface", [Surface.LIBRARIAN, Surface.PORTAL])

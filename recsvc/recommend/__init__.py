@@ -27,6 +27,7 @@ from recsvc.recommend.service import (
     NextBest,
     Recommendation,
     Recommender,
+    iter_portal_recs,
     load_portal_recs,
     precompute_portal,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "default_sources",
     "export_worklist",
     "feedback_features",
+    "iter_portal_recs",
     "load_portal_recs",
     "map_at_k",
     "ndcg_at_k",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,9 @@ from recsvc.store.frames import Frames, load_frames
 
 log = logging.getLogger(__name__)
 
-PORTAL_RECS = "portal_recs.json"
+PORTAL_RECS = "portal_recs.jsonl"
+#: The one-document form written before the lines (still read).
+LEGACY_PORTAL_RECS = "portal_recs.json"
 
 
 @dataclass
@@ -471,7 +473,11 @@ class Recommender:
 
 
 def precompute_portal(settings: Any, frames: Frames, semantic: Any, version_dir: Path) -> int:
-    """Write ``version_dir / "portal_recs.json"``: portal-safe offers for every client.
+    """Write ``version_dir / "portal_recs.jsonl"``: portal-safe offers for every client.
+
+    One line per client, ``{"client_id": …, "items": […]}``, written batch by batch: at
+    100k clients the lists are about a gigabyte of JSON, which neither this step nor a
+    server loading it should hold as one document.
 
     Returns:
         The number of clients written.
@@ -480,22 +486,37 @@ def precompute_portal(settings: Any, frames: Frames, semantic: Any, version_dir:
     rec = Recommender(settings, None, semantic, bundle=version_dir, frames=frames)
     ids = rec.context.clients.index.to_numpy(dtype=np.int64)
     ids = ids[np.isin(ids, rec.context.frames.commissions["client_id"].unique())]
-    out: dict[str, list[dict[str, Any]]] = {}
     k = getattr(settings, "recommend_k", 5)
-    for start in range(0, len(ids), 500):
-        batch = rec.recommend_many(ids[start : start + 500], Surface.PORTAL, k, live=False)
-        for cid, recs in batch.items():
-            out[str(cid)] = [r.as_dict() for r in recs]
     path = version_dir / PORTAL_RECS
-    path.write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
-    log.info("portal recommendations for %d clients written to %s", len(out), path)
-    return len(out)
+    n = 0
+    with path.open("w", encoding="utf-8") as fh:
+        for start in range(0, len(ids), 500):
+            batch = rec.recommend_many(ids[start : start + 500], Surface.PORTAL, k, live=False)
+            for cid, recs in batch.items():
+                line = {"client_id": int(cid), "items": [r.as_dict() for r in recs]}
+                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+                n += 1
+    log.info("portal recommendations for %d clients written to %s", n, path)
+    return n
+
+
+def iter_portal_recs(version_dir: Path) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """``(client id, items)`` of a version's portal lists, one client at a time (nothing
+    when absent). Reads ``portal_recs.json`` of versions trained before the lines."""
+    folder = Path(version_dir)
+    path = folder / PORTAL_RECS
+    if path.exists():
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    row = json.loads(line)
+                    yield int(row["client_id"]), row["items"]
+    elif (folder / LEGACY_PORTAL_RECS).exists():
+        raw = json.loads((folder / LEGACY_PORTAL_RECS).read_text(encoding="utf-8"))
+        for cid, items in raw.items():
+            yield int(cid), items
 
 
 def load_portal_recs(version_dir: Path) -> dict[int, list[dict[str, Any]]]:
-    """Read ``portal_recs.json`` keyed by integer client id (empty when absent)."""
-    path = Path(version_dir) / PORTAL_RECS
-    if not path.exists():
-        return {}
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    return {int(k): v for k, v in raw.items()}
+    """All of :func:`iter_portal_recs` keyed by integer client id (empty when absent)."""
+    return dict(iter_portal_recs(version_dir))
