@@ -227,6 +227,10 @@ class Services:
             warm_worklist: rank the default worklist while loading a bundle (before it
                 serves), so the first worklist request is fast.
         """
+        if settings.search_threads > 0:
+            import faiss
+
+            faiss.omp_set_num_threads(settings.search_threads)
         db = Database.from_settings(settings)
         db.upgrade()
         services = cls(

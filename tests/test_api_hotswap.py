@@ -105,3 +105,11 @@ def test_loading_a_model_reports_where_the_time_went(
     line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("loaded "))
     for step in ("data", "scores", "recommender", "portal lists"):
         assert f"{step} " in line and "s," in line, line
+
+
+def test_a_serving_process_searches_with_one_faiss_thread(swap_env: ApiEnv) -> None:
+    """Live searches are one query at a time; OpenMP threads only spin (15x slower)."""
+    import faiss
+
+    assert swap_env.settings.search_threads == 1
+    assert faiss.omp_get_max_threads() == 1
