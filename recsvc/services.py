@@ -49,7 +49,7 @@ from recsvc.recommend import worklist as recommend_worklist
 from recsvc.recommend.feedback import Shown
 from recsvc.recommend.worklist import WorklistRow
 from recsvc.registry import Registry
-from recsvc.semantic import Embedder, SearchHit, SemanticLayer
+from recsvc.semantic import Embedder, SearchHit, SemanticLayer, set_search_threads
 from recsvc.store.db import Database
 from recsvc.store.enums import DeclineReason, EventType, JobStatus, Surface
 from recsvc.store.frames import load_frames
@@ -227,10 +227,7 @@ class Services:
             warm_worklist: rank the default worklist while loading a bundle (before it
                 serves), so the first worklist request is fast.
         """
-        if settings.search_threads > 0:
-            import faiss
-
-            faiss.omp_set_num_threads(settings.search_threads)
+        set_search_threads(settings.search_threads)
         db = Database.from_settings(settings)
         db.upgrade()
         services = cls(

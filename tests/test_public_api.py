@@ -122,6 +122,7 @@ PINNED: dict[str, set[str]] = {
         "choose_kind",
         "load_embedder",
         "rrf",
+        "set_search_threads",
         "tokenize",
     },
     "recsvc.store": {

@@ -589,7 +589,9 @@ class Ranker(CandidateSource):
     def contributions(self, client_id: int, codes: Sequence[str], k: int = 3) -> dict[str, list]:
         """Top positive SHAP-style contributions (LightGBM ``pred_contrib``) per product."""
         X = self.features(np.array([client_id], dtype=np.int64))
-        contrib = self.model_.predict(X, pred_contrib=True)[:, :-1]
+        # one client's few rows: OpenMP threads would only spin (and a server's
+        # other workers need the cores)
+        contrib = self.model_.predict(X, pred_contrib=True, num_threads=1)[:, :-1]
         out: dict[str, list] = {}
         for code in codes:
             j = list(self.codes_).index(code)

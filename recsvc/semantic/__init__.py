@@ -21,7 +21,7 @@ from recsvc.semantic.embedders import (
 )
 from recsvc.semantic.fusion import rrf
 from recsvc.semantic.hits import Scope, SearchHit
-from recsvc.semantic.index import VectorIndex, choose_kind
+from recsvc.semantic.index import VectorIndex, choose_kind, set_search_threads
 from recsvc.semantic.layer import SemanticLayer, build_semantic
 from recsvc.semantic.lexical import LexicalIndex
 from recsvc.semantic.text import tokenize
@@ -44,5 +44,6 @@ __all__ = [
     "choose_kind",
     "load_embedder",
     "rrf",
+    "set_search_threads",
     "tokenize",
 ]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -36,6 +37,28 @@ from recsvc.errors import InvalidInput, NotReady
 
 IndexKind = Literal["exact", "hnsw", "ivf"]
 FORMAT = 1
+
+_search_threads = 0
+_applied = threading.local()
+
+
+def set_search_threads(n: int) -> None:
+    """OpenMP threads for every later :meth:`VectorIndex.search` in this process
+    (0: FAISS's default, one per core).
+
+    OpenMP keeps its thread count per calling thread: ``faiss.omp_set_num_threads`` in
+    the main thread does not reach a server's request threads. So the count is kept
+    here and each searching thread applies it before its first search.
+    """
+    global _search_threads
+    _search_threads = max(0, int(n))
+
+
+def _apply_search_threads() -> None:
+    n = _search_threads
+    if n and getattr(_applied, "n", 0) != n:
+        faiss.omp_set_num_threads(n)
+        _applied.n = n
 
 
 def choose_kind(n: int, kind: str = "auto", exact_max: int = 50_000) -> IndexKind:
@@ -227,6 +250,7 @@ class VectorIndex:
         if not len(self) or k <= 0:
             return [[] for _ in queries], [[] for _ in queries]
         fetch = min(k + len(excluded) + len(self._tombstones), self._faiss.ntotal)
+        _apply_search_threads()
         scores, labels = self._faiss.search(queries, fetch)
         drop = excluded | self._tombstones if excluded else self._tombstones
         out_keys: list[list[Hashable]] = []
