@@ -36,10 +36,12 @@ def test_blockwise_scores_equal_one_block(context, monkeypatch) -> None:  # type
     whole = content.scores(ids), look.neighbours(ids)
     monkeypatch.setattr(sources, "CHUNK", 7)  # many small blocks
     assert len(ids) > 3 * sources.CHUNK
-    np.testing.assert_allclose(content.scores(ids), whole[0], equal_nan=True)
+    # float32 products: BLAS sums a 7-row block in another order than a 120-row one
+    close = {"rtol": 1e-5, "atol": 1e-6}
+    np.testing.assert_allclose(content.scores(ids), whole[0], equal_nan=True, **close)
     ids_b, sims_b = look.neighbours(ids)
     assert (ids_b == whole[1][0]).all()
-    np.testing.assert_allclose(sims_b, whole[1][1])
+    np.testing.assert_allclose(sims_b, whole[1][1], **close)
 
 
 def test_cases_per_product_keep_the_newest(context) -> None:  # type: ignore[no-untyped-def]
