@@ -383,6 +383,33 @@ def test_vector_index_update_remove_save_load(kind: str, tmp_path: Path) -> None
     assert again.key_type == "str" and len(again) == 399
 
 
+@pytest.mark.parametrize("kind", ["exact", "hnsw"])
+def test_a_mapped_index_answers_alike_and_copies_itself_in_before_a_change(
+    kind: str, tmp_path: Path
+) -> None:
+    """Server workers map the stored vectors (one copy in the page cache); FAISS aborts
+    the process on a write to mapped vectors, so the first change copies them in, and a
+    save replaces the file instead of rewriting the one another process maps."""
+    vecs = _unit(300, 16)
+    idx = VectorIndex.build(list(range(300)), vecs, kind=kind)
+    idx.save(tmp_path / "ix")
+    mapped = VectorIndex.load(tmp_path / "ix", mmap=True)
+    assert mapped.mapped and not VectorIndex.load(tmp_path / "ix").mapped
+    assert mapped.search(vecs[:20], k=5) == idx.search(vecs[:20], k=5)
+    inode = (tmp_path / "ix" / "index.faiss").stat().st_ino
+
+    idx.add([999], vecs[[7]])
+    idx.save(tmp_path / "ix")  # what a rebuild does while a server maps the old file
+    assert (tmp_path / "ix" / "index.faiss").stat().st_ino != inode
+    assert mapped.search(vecs[:5], k=1)[0] == [[0], [1], [2], [3], [4]]
+
+    mapped.add([1000], vecs[[9]])  # would abort the test process if still mapped
+    mapped.remove([3])
+    assert not mapped.mapped
+    assert mapped.search(vecs[[9]], k=2)[0][0] in ([9, 1000], [1000, 9])
+    assert 3 not in mapped.search(vecs[[3]], k=5)[0][0]
+
+
 def test_hnsw_tombstones_compact_past_the_threshold() -> None:
     vecs = _unit(100, 8)
     idx = VectorIndex.build(list(range(100)), vecs, kind="hnsw")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
@@ -107,6 +108,8 @@ class VectorIndex:
         self._tombstones: set[int] = set()
         self._next_label = 0
         self._faiss: Any = None
+        self.mapped = False
+        """Whether the vectors are memory-mapped from the saved file (:meth:`load`)."""
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -182,6 +185,7 @@ class VectorIndex:
         self.remove([k for k in keys if k in self._key_to_label])
         labels = np.arange(self._next_label, self._next_label + len(keys), dtype=np.int64)
         self._next_label += len(keys)
+        self._own()
         self._faiss.add_with_ids(vectors, labels)
         for key, label in zip(keys, labels.tolist(), strict=True):
             self._key_to_label[key] = label
@@ -200,8 +204,18 @@ class VectorIndex:
             self._tombstones.update(labels)
             self._maybe_compact()
         else:
+            self._own()
             self._faiss.remove_ids(np.asarray(labels, dtype=np.int64))
         return len(labels)
+
+    def _own(self) -> None:
+        """Copy a memory-mapped index into memory before changing it (FAISS aborts the
+        process on a write to mapped vectors)."""
+        if self.mapped:  # (clone_index would keep the mapped view)
+            self._faiss = faiss.deserialize_index(faiss.serialize_index(self._faiss))
+            if self.kind == "hnsw":
+                faiss.downcast_index(self._faiss.index).hnsw.efSearch = self.ef_search  # type: ignore[attr-defined]
+            self.mapped = False
 
     def _maybe_compact(self) -> None:
         total = len(self._tombstones) + len(self._key_to_label)
@@ -295,14 +309,25 @@ class VectorIndex:
             "tombstones": sorted(self._tombstones),
         }
         (folder / "ids.json").write_text(json.dumps(ids))
-        if self._faiss is not None:
-            faiss.write_index(self._faiss, str(folder / "index.faiss"))
+        if self._faiss is not None:  # a new file: a process may have the old one mapped
+            tmp = folder / f".index.faiss.{os.getpid()}.tmp"
+            faiss.write_index(self._faiss, str(tmp))
+            os.replace(tmp, folder / "index.faiss")
         (folder / "config.json").write_text(json.dumps(config, indent=2))
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path) -> VectorIndex:
-        """The inverse of :meth:`save`."""
+    def load(cls, folder: str | Path, *, mmap: bool = False) -> VectorIndex:
+        """The inverse of :meth:`save`.
+
+        Args:
+            folder: what :meth:`save` wrote.
+            mmap: map the stored vectors of an ``exact`` or ``hnsw`` index from the file
+                instead of reading them into memory: server processes then share one
+                copy through the page cache. The first change copies them in. Saves
+                replace files (never rewrite them in place), so a mapped file stays
+                valid for as long as a process maps it.
+        """
         folder = Path(folder)
         if not (folder / "config.json").exists():
             raise NotReady(f"no vector index in {folder}; run `recsvc index build`")
@@ -319,7 +344,10 @@ class VectorIndex:
             idx._label_to_key[int(label)] = cast(key)
         idx._tombstones = set(ids["tombstones"])
         if (folder / "index.faiss").exists():
-            idx._faiss = faiss.read_index(str(folder / "index.faiss"))
+            mapped = mmap and idx.kind in ("exact", "hnsw")
+            flags = faiss.IO_FLAG_MMAP_IFC if mapped else 0
+            idx._faiss = faiss.read_index(str(folder / "index.faiss"), flags)
+            idx.mapped = mapped
             if idx.kind == "hnsw":
                 faiss.downcast_index(idx._faiss.index).hnsw.efSearch = idx.ef_search  # type: ignore[attr-defined]
             elif idx.kind == "ivf":

@@ -402,8 +402,12 @@ class SemanticLayer:
         embedder: Embedder | None = None,
         *,
         folder: str | Path | None = None,
+        mmap: bool = False,
     ) -> SemanticLayer:
         """Open a saved layer. Without ``embedder`` the configured model loads on first use.
+
+        ``mmap`` maps the stored vectors instead of reading them (a server's workers
+        share them; see :meth:`VectorIndex.load`).
 
         Raises:
             NotReady: nothing saved, or it was built with another embedding model.
@@ -424,7 +428,7 @@ class SemanticLayer:
         for kind in KINDS:
             records = json.loads((folder / kind / "docs.json").read_text())
             docs[kind] = {r["key"]: Doc(**r) for r in records}
-            dense[kind] = VectorIndex.load(folder / kind / "dense")
+            dense[kind] = VectorIndex.load(folder / kind / "dense", mmap=mmap)
             if not (folder / kind / "lexical" / "config.json").exists():
                 raise NotReady(f"no lexical index in {folder / kind}; run `recsvc index build`")
         lexical = LazyIndexes({kind: folder / kind / "lexical" for kind in KINDS})
