@@ -32,19 +32,21 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+from filelock import FileLock
 from sqlalchemy import func, or_, select
 
 from recsvc.auth import Principal, hash_secret, verify_key
 from recsvc.config import Settings
 from recsvc.errors import Conflict, InvalidInput, NotFound, NotReady, Problem, RecsvcError
 from recsvc.ingest import import_file
-from recsvc.recommend import Recommender, feedback, iter_portal_recs
+from recsvc.recommend import PortalLists, Recommender, feedback
 from recsvc.recommend import worklist as recommend_worklist
 from recsvc.recommend.feedback import Shown
 from recsvc.recommend.worklist import WorklistRow
@@ -110,8 +112,8 @@ class ModelBundle:
         path: its folder.
         recommender: the serving recommender bound to today's snapshot.
         portal_recs: precomputed portal lists by internal client id, each kept as
-            ``(count, JSON array of response items)``: compact in memory, and served
-            without re-encoding.
+            ``(count, JSON array of response items)``: served without re-encoding, from
+            a file all workers map (:class:`~recsvc.recommend.PortalLists`).
         value: the value service (value model, CLV, segment thresholds).
         features: client features as of today (index ``client_id``).
         scores: probability, segment, stage and CLV per client as of today.
@@ -686,7 +688,8 @@ class Services:
             with self._admin_lock:
                 layer = self._semantic
                 if layer is None:
-                    layer = SemanticLayer.load(self.settings, self._embedder)
+                    # mapped: every worker of a server shares the stored vectors
+                    layer = SemanticLayer.load(self.settings, self._embedder, mmap=True)
                     self._semantic = layer
         return layer
 
@@ -1088,6 +1091,11 @@ def _encode(items: list[dict[str, Any]]) -> bytes:
     return json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def _encode_stored(recs: list[dict[str, Any]]) -> bytes:
+    """A stored portal list as the response's JSON array."""
+    return _encode([rec_item(r) for r in recs])
+
+
 def _worklist_rows(bundle: ModelBundle, filters: WorklistFilters) -> list[dict[str, Any]]:
     key = ("worklist", replace(filters, limit=0))
     done: tuple[int, list[dict[str, Any]]] | None = bundle.cache.get(key)
@@ -1130,6 +1138,25 @@ def _worklist_row(row: WorklistRow) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _serving_files_lock(folder: Path) -> Iterator[None]:
+    """One process at a time builds a version's serving files (text space, explanation
+    arrays, portal lists); the other workers wait, then map what it wrote instead of
+    each computing them at once (at 100k clients two workers doing so ran out of
+    memory). A folder the process cannot write to is loaded without the lock."""
+    lock = FileLock(folder / ".serving.lock")
+    try:
+        lock.acquire()
+    except OSError as exc:
+        log.info("loading %s without the serving lock: %s", folder.name, exc)
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def load_bundle(services: Services, version: str) -> ModelBundle:
     """Load everything ``version`` serves with, from its folder and today's snapshot.
 
@@ -1154,15 +1181,13 @@ def load_bundle(services: Services, version: str) -> ModelBundle:
     features = value.features(frames, cutoff, semantic)
     scores = value.score(features, clv_summary(frames, cutoff))
     step("scores")
-    recommender = Recommender(
-        settings, services.db, semantic, bundle=folder, frames=frames, features=features
-    )
-    step("recommender")
-    portal = {
-        cid: (len(recs), _encode([rec_item(r) for r in recs]))
-        for cid, recs in iter_portal_recs(folder)
-    }
-    step("portal lists")
+    with _serving_files_lock(folder):
+        recommender = Recommender(
+            settings, services.db, semantic, bundle=folder, frames=frames, features=features
+        )
+        step("recommender")
+        portal = PortalLists.open(folder, _encode_stored)
+        step("portal lists")
     bundle = ModelBundle(
         version=version,
         path=folder,

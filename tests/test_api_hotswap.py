@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.fixtures_api import ApiEnv, demo_env, open_demo, second_version
@@ -115,3 +116,42 @@ def test_a_serving_process_searches_with_one_faiss_thread(swap_env: ApiEnv) -> N
 
     assert swap_env.settings.search_threads == 1
     assert index._search_threads == 1
+
+
+def test_workers_loading_one_version_together_compute_its_serving_files_once(
+    swap_env: ApiEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Server workers start together: one builds the version's text space, explanation
+    arrays and portal lists while the others wait, then they map its files (at 100k
+    clients, two workers computing them at once ran out of memory)."""
+    import shutil
+
+    from recsvc.recommend.explain import Explainer
+
+    services = swap_env.services
+    version = services.bundle.version  # type: ignore[union-attr]
+    folder = services.registry.path(version)
+    shutil.rmtree(folder / "text")
+    shutil.rmtree(folder / "serving")
+    saves: list[int] = []
+    save = Explainer._save_state
+
+    def counted(self: Explainer, *args: object) -> None:
+        saves.append(threading.get_ident())
+        save(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Explainer, "_save_state", counted)
+    loaded = []
+    workers = [
+        threading.Thread(target=lambda: loaded.append(services._bundle_loader(services, version)))
+        for _ in range(2)
+    ]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert len(loaded) == 2 and len(saves) == 1
+    assert (folder / "text" / "lexical.npy").exists()
+    assert (folder / "serving" / "portal" / "lists.bin").exists()
+    mapped = [b.recommender.explainer._state()["sims"] for b in loaded]
+    assert sum(isinstance(m, np.memmap) for m in mapped) == 1

@@ -76,6 +76,7 @@ PINNED: dict[str, set[str]] = {
         "NextBest",
         "PopularInSegmentSource",
         "PopularSource",
+        "PortalLists",
         "PurposeSource",
         "RandomSource",
         "Ranker",

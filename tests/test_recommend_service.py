@@ -299,3 +299,104 @@ def test_project_title_falls_back_instead_of_nan() -> None:
     assert _title(row, ("title_en", "title_zh", "keywords")) == "猪瘟疫苗评价"
     row = pd.Series({"title_zh": None, "title_en": "nan", "keywords": "vaccine; swine"})
     assert _title(row, ("title_en", "title_zh", "keywords")) == "vaccine; swine"
+
+
+def test_a_version_keeps_its_text_space_and_explanation_arrays(
+    tmp_path: Path, trained: Path
+) -> None:
+    """The first load of a version saves its text space and explanation arrays; later
+    loads (each server worker, each restart) map them instead of fitting and computing,
+    and serve exactly what a fresh computation serves. Another snapshot recomputes."""
+    import shutil
+
+    folder = tmp_path / "v"
+    shutil.copytree(trained, folder, ignore=shutil.ignore_patterns("text", "serving"))
+    settings = _settings(tmp_path)
+    frames = make_history()
+    first = Recommender(settings, None, None, folder, frames=frames)
+    assert (folder / "text" / "config.json").exists()
+    meta = folder / "serving" / "explainer" / "meta.json"
+    assert meta.exists()
+    saved = meta.read_text()
+    second = Recommender(settings, None, None, folder, frames=frames)
+    assert isinstance(second.context.text.commissions_.lexical, np.memmap)
+    assert isinstance(second.explainer._state()["sims"], np.memmap)
+    ids = [int(c) for c in first.context.clients.index[::7]]
+    for surface in (Surface.LIBRARIAN, Surface.PORTAL):
+        want = first.recommend_many(ids, surface, 5, live=False)
+        got = second.recommend_many(ids, surface, 5, live=False)
+        for c in ids:
+            assert [r.as_dict() for r in got[c]] == [r.as_dict() for r in want[c]]
+
+    # a client imported since: its title is encoded with the saved vocabulary, and the
+    # explanation arrays (another snapshot's) are computed again and replace the old
+    grown, cid = add_client(make_history(), kind="enterprise", field=None, titles=VACCINE_ZH)
+    third = Recommender(settings, None, None, folder, frames=grown)
+    assert not isinstance(third.explainer._state()["sims"], np.memmap)
+    assert meta.read_text() != saved
+    recs = third.recommend(cid, Surface.LIBRARIAN, k=3)
+    assert recs[0].code in RELEVANT and recs[0].reasons_en
+
+
+def test_a_saved_text_space_re_encodes_changed_titles(tmp_path: Path) -> None:
+    from recsvc.recommend.text import TextSpace, commission_text
+
+    frames = make_history()
+    space = TextSpace().fit(frames.commissions, frames.products)
+    space.save(tmp_path / "text")
+    changed = frames.commissions.copy()
+    changed.loc[changed.index[3], "title_zh"] = "猪瘟疫苗免疫效果评价研究"
+    cid = int(changed["commission_id"].iloc[3])
+    loaded = TextSpace.load(tmp_path / "text", changed, frames.products)
+    fresh = space.encode(commission_text(changed.iloc[[3]]))
+    np.testing.assert_allclose(loaded.commissions([cid]).lexical, fresh.lexical, atol=1e-6)
+    unchanged = int(changed["commission_id"].iloc[4])
+    np.testing.assert_allclose(
+        loaded.commissions([unchanged]).lexical, space.commissions([unchanged]).lexical
+    )
+    # the saved file itself is untouched (the change lives in this process's pages)
+    again = TextSpace.load(tmp_path / "text", frames.commissions, frames.products)
+    np.testing.assert_allclose(again.commissions([cid]).lexical, space.commissions([cid]).lexical)
+
+
+def test_portal_lists_are_served_from_one_mapped_file(tmp_path: Path, trained: Path) -> None:
+    """Built once per version from the stored lists, then mapped by every worker; rebuilt
+    when the lists or the response encoding change; served from a private copy when
+    the version folder is read-only."""
+    import json
+    import shutil
+
+    from recsvc.recommend import PortalLists, load_portal_recs, precompute_portal
+
+    folder = tmp_path / "v"
+    shutil.copytree(trained, folder, ignore=shutil.ignore_patterns("text", "serving"))
+    precompute_portal(_settings(tmp_path), make_history(n_per_group=10), None, folder)
+    stored = load_portal_recs(folder)
+
+    def encode(items: list[dict]) -> bytes:
+        return json.dumps([i["code"] for i in items]).encode()
+
+    lists = PortalLists.open(folder, encode)
+    assert sorted(lists) == sorted(stored) and len(lists) == len(stored)
+    for cid, items in stored.items():
+        assert lists[cid] == (len(items), encode(items))
+    assert 10**9 not in lists and lists.get(10**9) is None
+    built = (folder / "serving" / "portal" / "lists.bin").stat().st_ino
+    assert PortalLists.open(folder, encode)[next(iter(stored))] == lists[next(iter(stored))]
+    assert (folder / "serving" / "portal" / "lists.bin").stat().st_ino == built  # reused
+
+    def reencoded(items: list[dict]) -> bytes:
+        return json.dumps([i["code"].upper() for i in items]).encode()
+
+    cid = next(iter(stored))
+    assert PortalLists.open(folder, reencoded)[cid] == (len(stored[cid]), reencoded(stored[cid]))
+    (folder / "portal_recs.jsonl").write_text(
+        json.dumps({"client_id": cid, "items": stored[cid][:1]}) + "\n"
+    )
+    assert dict(PortalLists.open(folder, encode)) == {cid: (1, encode(stored[cid][:1]))}
+
+    # a folder the server cannot write into (a file where the folder would go: root,
+    # as in CI, ignores permissions)
+    shutil.rmtree(folder / "serving")
+    (folder / "serving").write_text("not a folder")
+    assert dict(PortalLists.open(folder, encode)) == {cid: (1, encode(stored[cid][:1]))}

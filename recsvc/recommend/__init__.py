@@ -25,6 +25,7 @@ from recsvc.recommend.rules import BusinessRules
 from recsvc.recommend.service import (
     ActionItem,
     NextBest,
+    PortalLists,
     Recommendation,
     Recommender,
     iter_portal_recs,
@@ -59,6 +60,7 @@ __all__ = [
     "NextBest",
     "PopularInSegmentSource",
     "PopularSource",
+    "PortalLists",
     "PurposeSource",
     "RandomSource",
     "Ranker",

@@ -16,10 +16,15 @@ drops a sentence that would.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
+import shutil
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -56,6 +61,10 @@ PURPOSE_LABELS = {
 }
 #: Similar-case searches remembered per explainer (least recently used go first).
 CASE_HITS_CACHED = 20_000
+#: Clients whose latest-commission frames an explainer keeps sliced.
+COMM_FRAMES_CACHED = 4096
+#: Layout of the arrays :meth:`Explainer.prepare` saves (part of their fingerprint).
+STATE_FORMAT = 1
 
 
 #: One similar-case hit as explanations keep it: ``(id, score, product code, owner
@@ -212,6 +221,9 @@ class Explainer:
         )
         self._lock = threading.RLock()
         self._prepared: dict[str, Any] | None = None
+        # each client's latest commissions, sliced on first use (a live call looks
+        # them up several times)
+        self._comm_frames: LRUCache[int, pd.DataFrame] = LRUCache(COMM_FRAMES_CACHED)
         products = context.products.set_index("code")
         self.names = {c: (str(r["name_zh"]), str(r["name_en"])) for c, r in products.iterrows()}
 
@@ -227,21 +239,99 @@ class Explainer:
         return bool(self.guard().owners(text) - {client_id})
 
     # -- per-client similarities (batch-precomputed, looked up per call) -------------
-    def prepare(self) -> Explainer:
+    def prepare(self, cache: str | Path | None = None) -> Explainer:
         """Precompute, for every client at once, what explanations look up.
 
         Each client's latest commissions (sorted), its purchases, and for every such
         commission its best text similarity to each product (the product's past cases
         and its description) in chunked matrix products. Called once when a
         recommender is built; later calls are lookups (safe from several threads).
+
+        Args:
+            cache: a folder for the similarity arrays. When it holds those of the same
+                snapshot (same :meth:`fingerprint`) they are memory-mapped instead of
+                computed, the dearest part of loading a model for a server worker;
+                otherwise they are computed and saved there (best effort).
         """
+        fingerprint = self.fingerprint() if cache is not None else None
+        if cache is not None and self._load_state(Path(cache), fingerprint):
+            return self
         state = self._state()
         ids = self.context.clients.index.to_numpy(dtype=np.int64)
         state.setdefault("best_cases", {}).update(self._best_cases(ids))
+        if cache is not None:
+            try:
+                self._save_state(Path(cache), fingerprint)
+            except OSError as exc:  # a read-only model folder serves all the same
+                log.warning("explanation arrays not saved to %s: %s", cache, exc)
         return self
 
-    def _state(self) -> dict[str, Any]:
+    def fingerprint(self) -> str:
+        """What the precomputed arrays depend on: the cutoff, every commission (id,
+        client, date, text), the product columns and texts, the past cases."""
         ctx = self.context
+        h = hashlib.sha256(f"{STATE_FORMAT}|{ctx.cutoff}".encode())
+        h.update(json.dumps(list(self._code_columns())).encode())
+        c = ctx.frames.commissions
+        ids = c["commission_id"].to_numpy(dtype=np.int64)
+        for a in (
+            ids,
+            c["client_id"].to_numpy(dtype=np.int64),
+            c["commissioned_on"].to_numpy(dtype="datetime64[ns]").view(np.int64),
+            ctx.text.hashes(ids),
+            ctx.text.products().lexical,
+        ):
+            h.update(np.ascontiguousarray(a).tobytes())
+        content = self.sources.get("content")
+        if isinstance(content, ContentSource):
+            h.update(content.cases_["commission_id"].to_numpy(dtype=np.int64).tobytes())
+            h.update("|".join(map(str, content.case_products_)).encode())
+        return h.hexdigest()[:20]
+
+    def _save_state(self, folder: Path, fingerprint: str | None) -> None:
+        state = self._state()
+        tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        best = state.get("best_cases", {})
+        clients = np.fromiter(best, dtype=np.int64, count=len(best))
+        shape = (0, len(state["codes"]), 2)
+        table = np.stack([best[int(c)] for c in clients]) if len(clients) else np.zeros(shape)
+        row_ids = np.zeros(len(state["rows"]), dtype=np.int64)  # commission id of each row
+        row_ids[np.fromiter(state["rows"].values(), dtype=np.int64)] = list(state["rows"])
+        np.save(tmp / "sims.npy", state["sims"])
+        np.save(tmp / "sim_commissions.npy", row_ids)
+        np.save(tmp / "best_clients.npy", clients)
+        np.save(tmp / "best_cases.npy", table)
+        meta = {"format": STATE_FORMAT, "fingerprint": fingerprint, "codes": list(state["codes"])}
+        (tmp / "meta.json").write_text(json.dumps(meta))
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
+
+    def _load_state(self, folder: Path, fingerprint: str | None) -> bool:
+        """Adopt the arrays saved in ``folder`` when they are this snapshot's."""
+        try:
+            meta = json.loads((folder / "meta.json").read_text())
+            if meta.get("format") != STATE_FORMAT or meta.get("fingerprint") != fingerprint:
+                log.info("explanation arrays in %s are another snapshot's; recomputing", folder)
+                return False
+            sims = np.load(folder / "sims.npy", mmap_mode="c")
+            rows = np.load(folder / "sim_commissions.npy")
+            clients = np.load(folder / "best_clients.npy")
+            table = np.load(folder / "best_cases.npy", mmap_mode="c")
+        except (OSError, ValueError, KeyError) as exc:
+            log.info("no explanation arrays loaded from %s: %s", folder, exc)
+            return False
+        with self._lock:
+            state = self._base_state()
+            state["codes"] = {c: j for j, c in enumerate(meta["codes"])}
+            state["sims"] = sims
+            state["rows"] = {c: i for i, c in enumerate(rows.tolist())}
+            state["best_cases"] = {c: table[i] for i, c in enumerate(clients.tolist())}
+            self._prepared = state
+        return True
+
+    def _state(self) -> dict[str, Any]:
         state = self._prepared
         if state is not None:
             return state
@@ -249,38 +339,41 @@ class Explainer:
             state = self._prepared
             if state is not None:
                 return state
-            latest = (
-                ctx.frames.commissions.sort_values(["client_id", "commissioned_on"], kind="stable")
-                .groupby("client_id", sort=False)
-                .tail(30)
-            )
-            by_client = {
-                int(c): latest.iloc[rows]
-                for c, rows in latest.groupby("client_id", sort=False).indices.items()
-            }
-            bought = {
-                int(c): list(dict.fromkeys(g["product_code"].astype(str)))
-                for c, g in ctx.orders.groupby("client_id")
-            }
-            one_off = {}
-            if "one_off" in ctx.products:
-                one_off = {
-                    str(c): bool(v) if pd.notna(v) else False
-                    for c, v in zip(ctx.products["code"], ctx.products["one_off"], strict=True)
-                }
-            state = {
-                "by_client": by_client,
-                "bought": bought,
-                "one_off": one_off,
-                "codes": {},
-                "rows": {},
-                "sims": np.zeros((0, 0), dtype=np.float32),
-            }
-            recent = [g["commission_id"].to_numpy() for g in by_client.values()]
-            ids = np.concatenate(recent) if recent else np.zeros(0, dtype=np.int64)
-            self._add_sims(state, ids)
+            state = self._base_state()
+            self._add_sims(state, state["latest"]["commission_id"].to_numpy(dtype=np.int64))
             self._prepared = state
             return state
+
+    def _base_state(self) -> dict[str, Any]:
+        """Each client's latest commissions and purchases (no similarities yet)."""
+        ctx = self.context
+        latest = (
+            ctx.frames.commissions.sort_values(["client_id", "commissioned_on"], kind="stable")
+            .groupby("client_id", sort=False)
+            .tail(30)
+        )
+        # row positions only: a frame per client would be 100k small frames at 100k clients
+        positions = latest.groupby("client_id", sort=False).indices
+        bought = {
+            int(c): list(dict.fromkeys(g["product_code"].astype(str)))
+            for c, g in ctx.orders.groupby("client_id")
+        }
+        one_off = {}
+        if "one_off" in ctx.products:
+            one_off = {
+                str(c): bool(v) if pd.notna(v) else False
+                for c, v in zip(ctx.products["code"], ctx.products["one_off"], strict=True)
+            }
+        return {
+            "latest": latest,
+            "positions": {int(c): rows for c, rows in positions.items()},
+            "added": {},
+            "bought": bought,
+            "one_off": one_off,
+            "codes": {},
+            "rows": {},
+            "sims": np.zeros((0, 0), dtype=np.float32),
+        }
 
     def _code_columns(self) -> dict[str, int]:
         ctx = self.context
@@ -329,14 +422,22 @@ class Explainer:
         """The client's latest commissions and purchases (lookups in the prepared state)."""
         state = self._state()
         cid = int(client_id)
-        comm = state["by_client"].get(cid)
+        comm = state["added"].get(cid)
+        if comm is None:
+            with self._lock:
+                comm = self._comm_frames.get(cid)
+            rows = state["positions"].get(cid) if comm is None else None
+            if rows is not None:
+                comm = state["latest"].iloc[rows]
+                with self._lock:
+                    self._comm_frames[cid] = comm
         if comm is None:  # a client added after the snapshot (or without commissions)
             ctx = self.context
             all_comm = ctx.frames.commissions
             comm = all_comm[all_comm["client_id"] == cid].sort_values("commissioned_on").tail(30)
             o = ctx.orders[ctx.orders["client_id"] == cid]
             state["bought"][cid] = list(dict.fromkeys(o["product_code"].astype(str)))
-            state["by_client"][cid] = comm
+            state["added"][cid] = comm
         return {"client_id": client_id, "comm": comm, "bought": state["bought"].get(cid, [])}
 
     def _comm_sims(self, comm: pd.DataFrame, code: str) -> np.ndarray | None:

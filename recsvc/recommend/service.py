@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import json
 import logging
+import mmap
+import os
+import shutil
+import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -25,12 +29,18 @@ import pandas as pd
 from sqlalchemy import select
 
 from recsvc.errors import NotFound
-from recsvc.recommend.context import RecContext, build_context, default_cutoff
+from recsvc.recommend.context import (
+    RecContext,
+    build_context,
+    default_cutoff,
+    shared_text_space,
+)
 from recsvc.recommend.explain import Evidence, Explainer
 from recsvc.recommend.feedback import client_events
 from recsvc.recommend.ranker import Ranker
 from recsvc.recommend.rules import BusinessRules
 from recsvc.recommend.sources import CandidateSource, SourceChain, top_k
+from recsvc.recommend.text import TextSpace
 from recsvc.store.db import Database
 from recsvc.store.enums import Surface
 from recsvc.store.frames import Frames, load_frames
@@ -38,6 +48,10 @@ from recsvc.store.frames import Frames, load_frames
 log = logging.getLogger(__name__)
 
 PORTAL_RECS = "portal_recs.jsonl"
+#: Where a version keeps its text space (vocabulary, LSA components, commission vectors).
+TEXT_SPACE = "text"
+#: Where a version keeps its explanation arrays (of the snapshot they were computed on).
+EXPLAINER_CACHE = "serving/explainer"
 #: The one-document form written before the lines (still read).
 LEGACY_PORTAL_RECS = "portal_recs.json"
 
@@ -130,6 +144,30 @@ def _rows_of(df: pd.DataFrame, client_ids: Sequence[int] | np.ndarray) -> pd.Dat
     return df.iloc[pos]
 
 
+def version_text_space(folder: Path | None, history: Frames, semantic: Any) -> TextSpace:
+    """The text space a version was trained with, brought up to date with ``history``.
+
+    A version folder without one (trained before text spaces were saved) gets one
+    fitted now and saved there, so that later loads, and the other server workers,
+    memory-map it instead of fitting it again (best effort: a read-only folder only
+    costs the fit).
+    """
+    if folder is None:
+        return shared_text_space(history, semantic)
+    path = folder / TEXT_SPACE
+    if (path / "config.json").exists():
+        try:
+            return TextSpace.load(path, history.commissions, history.products, semantic)
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("text space in %s unusable (%s); fitting one", path, exc)
+    space = shared_text_space(history, semantic)
+    try:
+        space.save(path)
+    except OSError as exc:
+        log.warning("text space not saved to %s: %s", path, exc)
+    return space
+
+
 def bundle_path(bundle: Any) -> Path | None:
     """The version folder of whatever the caller holds (a path or a bundle object)."""
     if bundle is None:
@@ -189,6 +227,7 @@ class Recommender:
                 default_cutoff(frames, settings),
                 semantic=semantic,
                 settings=settings,
+                text=version_text_space(folder, frames, semantic),
                 value_dir=value_dir,
                 live=True,
                 features=features,
@@ -203,7 +242,9 @@ class Recommender:
             chain = SourceChain().fit(context)
             self.sources = chain.sources
             self.model = chain
-        self.explainer = Explainer(context, self.sources, semantic).prepare()
+        self.explainer = Explainer(context, self.sources, semantic).prepare(
+            cache=folder / EXPLAINER_CACHE if folder is not None else None
+        )
         self.products = context.products.set_index("code")
         self._product_info = _product_info(self.products)
 
@@ -520,3 +561,119 @@ def iter_portal_recs(version_dir: Path) -> Iterator[tuple[int, list[dict[str, An
 def load_portal_recs(version_dir: Path) -> dict[int, list[dict[str, Any]]]:
     """All of :func:`iter_portal_recs` keyed by integer client id (empty when absent)."""
     return dict(iter_portal_recs(version_dir))
+
+
+#: Where a version keeps its portal lists in served form (:class:`PortalLists`).
+PORTAL_CACHE = "serving/portal"
+_PORTAL_FORMAT = 1
+
+
+class PortalLists(Mapping[int, tuple[int, bytes]]):
+    """A version's precomputed portal lists in their served form, memory-mapped.
+
+    ``lists[client_id]`` is ``(number of items, JSON array bytes)``. The arrays live in
+    one file beside an index of ``(client id, offset, length, count)`` rows, written
+    once per version from :func:`iter_portal_recs` with the server's ``encode``; every
+    worker process then maps the same file (one copy in the page cache) instead of
+    holding a gigabyte of JSON each at 100k clients.
+
+    Use :meth:`open`; the files are rebuilt when the version's lists or ``encode``'s
+    output (checked on the first client) no longer match them.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        index = np.load(folder / "index.npy")
+        self._ids = np.ascontiguousarray(index[:, 0])
+        self._index = index
+        with (folder / "lists.bin").open("rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+
+    @classmethod
+    def open(
+        cls, version_dir: Path, encode: Callable[[list[dict[str, Any]]], bytes]
+    ) -> PortalLists:
+        """The version's lists, building the served files first when needed.
+
+        Args:
+            version_dir: the version folder (``portal_recs.jsonl``).
+            encode: one client's stored items → the response bytes.
+        """
+        version_dir = Path(version_dir)
+        folder = version_dir / PORTAL_CACHE
+        source = _portal_source(version_dir)
+        first = next(iter_portal_recs(version_dir), None)
+        try:
+            meta = json.loads((folder / "meta.json").read_text())
+            if meta == {"format": _PORTAL_FORMAT, "source": source}:
+                lists = cls(folder)
+                if first is None or lists.get(first[0]) == (len(first[1]), encode(first[1])):
+                    return lists
+                log.info("portal lists in %s were encoded differently; rebuilding", folder)
+        except (OSError, ValueError, KeyError):
+            pass
+        try:
+            return cls(cls._write(version_dir, folder, encode, source))
+        except OSError as exc:  # a read-only model folder: build them in a private place
+            log.warning("portal lists not saved to %s (%s); using a temporary copy", folder, exc)
+            scratch = Path(tempfile.mkdtemp(prefix="recsvc-portal-")) / "portal"
+            lists = cls(cls._write(version_dir, scratch, encode, source))
+            shutil.rmtree(scratch.parent, ignore_errors=True)  # the open map keeps the data
+            return lists
+
+    @staticmethod
+    def _write(
+        version_dir: Path,
+        folder: Path,
+        encode: Callable[[list[dict[str, Any]]], bytes],
+        source: dict[str, Any],
+    ) -> Path:
+        tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        rows: list[tuple[int, int, int, int]] = []
+        offset = 0
+        with (tmp / "lists.bin").open("wb") as fh:
+            for cid, items in iter_portal_recs(version_dir):
+                blob = encode(items)
+                fh.write(blob)
+                rows.append((cid, offset, len(blob), len(items)))
+                offset += len(blob)
+        index = np.array(sorted(rows), dtype=np.int64).reshape(-1, 4)
+        np.save(tmp / "index.npy", index)
+        (tmp / "meta.json").write_text(json.dumps({"format": _PORTAL_FORMAT, "source": source}))
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
+        log.info("portal lists of %d clients written to %s", len(rows), folder)
+        return folder
+
+    def _at(self, client_id: int) -> int:
+        i = int(np.searchsorted(self._ids, client_id))
+        return i if i < len(self._ids) and self._ids[i] == client_id else -1
+
+    def __getitem__(self, client_id: int) -> tuple[int, bytes]:
+        i = self._at(int(client_id))
+        if i < 0:
+            raise KeyError(client_id)
+        _, offset, length, count = self._index[i].tolist()
+        return count, bytes(self._map[offset : offset + length])
+
+    def __contains__(self, client_id: object) -> bool:
+        return isinstance(client_id, int | np.integer) and self._at(int(client_id)) >= 0
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ids.tolist())
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+def _portal_source(version_dir: Path) -> dict[str, Any]:
+    """Which stored lists the served files were built from (name, size, change time)."""
+    for name in (PORTAL_RECS, LEGACY_PORTAL_RECS):
+        path = version_dir / name
+        if path.exists():
+            st = path.stat()
+            return {"name": name, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    return {"name": None}

@@ -13,9 +13,13 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,6 +39,13 @@ LSA_DIM = 128
 MIN_COVERAGE = 0.5
 #: Half-life (days) of a commission's weight in its client's vector.
 HALF_LIFE_DAYS = 730.0
+#: Layout of a saved :class:`TextSpace` (``TextSpace.save``).
+TEXT_FORMAT = 1
+
+
+def text_hashes(texts: Sequence[str]) -> np.ndarray:
+    """A 64-bit hash per text (tells a saved commission vector from a stale one)."""
+    return pd.util.hash_array(np.asarray(texts, dtype=object)).astype(np.uint64)
 
 
 def commission_text(df: pd.DataFrame) -> list[str]:
@@ -97,20 +108,126 @@ class TextSpace:
         self.svd_ = TruncatedSVD(n_components=n_comp, n_iter=3, random_state=0).fit(tfidf)
         self.commission_ids_ = commissions["commission_id"].to_numpy(dtype=np.int64)
         self.commission_row_ = {int(c): i for i, c in enumerate(self.commission_ids_)}
+        self.text_hashes_ = text_hashes(texts)
         self.commissions_ = self._encode_commissions(self.commission_ids_, texts)
         self.product_codes_ = products["code"].astype(str).to_numpy()
         self.products_ = self.encode(ptexts)
         return self
 
-    def add_commissions(self, commissions: pd.DataFrame) -> TextSpace:
-        """Embed commissions that arrived after :meth:`fit` (a new client's first title)."""
+    # -- persistence ------------------------------------------------------------
+    def save(self, folder: str | Path) -> Path:
+        """Write the fitted space into ``folder`` (replaced whole, never half-written).
+
+        The vocabulary is JSON; IDF weights, LSA components, commission ids, text
+        hashes and vectors are ``.npy`` files, which :meth:`load` memory-maps: a
+        model's server processes then share one copy of the commission vectors
+        through the page cache instead of each fitting and holding its own.
+        """
+        folder = Path(folder)
+        tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        vec = self.vectorizer_
+        config = {
+            "format": TEXT_FORMAT,
+            "params": {k: vec.get_params()[k] for k in ("analyzer", "sublinear_tf", "min_df")}
+            | {"ngram_range": list(vec.ngram_range)},
+            "dense_weight": self.dense_weight,
+            "dense": self.commissions_.dense is not None,
+        }
+        (tmp / "config.json").write_text(json.dumps(config, indent=2))
+        vocab = {str(k): int(v) for k, v in vec.vocabulary_.items()}
+        (tmp / "vocabulary.json").write_text(json.dumps(vocab, ensure_ascii=False))
+        np.save(tmp / "idf.npy", vec.idf_)
+        np.save(tmp / "components.npy", self.svd_.components_)
+        np.save(tmp / "commission_ids.npy", self.commission_ids_)
+        np.save(tmp / "text_hashes.npy", self.text_hashes_)
+        np.save(tmp / "lexical.npy", self.commissions_.lexical)
+        if self.commissions_.dense is not None:
+            np.save(tmp / "dense.npy", self.commissions_.dense)
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
+        return folder
+
+    @classmethod
+    def load(
+        cls,
+        folder: str | Path,
+        commissions: pd.DataFrame,
+        products: pd.DataFrame,
+        semantic: Any | None = None,
+    ) -> TextSpace:
+        """The space :meth:`save` wrote, brought up to date with ``commissions``.
+
+        Commission vectors are memory-mapped (copy-on-write); commissions that are new
+        since the save, or whose text changed, are encoded now with the saved
+        vocabulary and components. Products are re-encoded (a handful of texts).
+
+        Raises:
+            FileNotFoundError / ValueError: nothing usable in ``folder``.
+        """
+        folder = Path(folder)
+        config = json.loads((folder / "config.json").read_text())
+        if config.get("format") != TEXT_FORMAT:
+            raise ValueError(f"text space {folder} has format {config.get('format')}")
+        self = cls(semantic, dense_weight=float(config["dense_weight"]))
+        params = dict(config["params"], ngram_range=tuple(config["params"]["ngram_range"]))
+        vocab = json.loads((folder / "vocabulary.json").read_text())
+        self.vectorizer_ = TfidfVectorizer(**params, vocabulary=vocab)
+        self.vectorizer_.idf_ = np.load(folder / "idf.npy")
+        components = np.load(folder / "components.npy")
+        self.svd_ = TruncatedSVD(n_components=components.shape[0])
+        self.svd_.components_ = components
+        ids = np.load(folder / "commission_ids.npy")
+        lexical = np.load(folder / "lexical.npy", mmap_mode="c")
+        dense = np.load(folder / "dense.npy", mmap_mode="c") if config["dense"] else None
+        if dense is None and self._indexed():  # saved without a semantic layer: no mixing
+            self.semantic = None
+        self.commission_ids_ = ids
+        self.commission_row_ = {int(c): i for i, c in enumerate(ids.tolist())}
+        self.text_hashes_ = np.load(folder / "text_hashes.npy")
+        self.commissions_ = Vectors(dense, lexical)
+        self.product_codes_ = products["code"].astype(str).to_numpy()
+        self.products_ = self.encode(product_text(products))
+        self._refresh(commissions)
+        return self
+
+    def _refresh(self, commissions: pd.DataFrame) -> None:
+        """Re-encode saved commissions whose text changed; add the new ones."""
+        ids = commissions["commission_id"].to_numpy(dtype=np.int64)
+        texts = commission_text(commissions)
+        hashes = text_hashes(texts)
+        rows = np.array([self.commission_row_.get(c, -1) for c in ids.tolist()], dtype=np.int64)
+        changed = np.flatnonzero((rows >= 0) & (self.text_hashes_[np.maximum(rows, 0)] != hashes))
+        if len(changed):
+            block = self._encode_commissions(ids[changed], [texts[i] for i in changed])
+            at = rows[changed]
+            self.commissions_.lexical[at] = block.lexical  # private pages (copy-on-write)
+            if self.commissions_.dense is not None and block.dense is not None:
+                self.commissions_.dense[at] = block.dense
+            self.text_hashes_ = self.text_hashes_.copy()
+            self.text_hashes_[at] = hashes[changed]
+            log.info("text space: %d changed commissions re-encoded", len(changed))
+        new = rows < 0
+        if new.any():
+            self.add_commissions(commissions[new], use_index=True)
+            log.info("text space: %d new commissions encoded", int(new.sum()))
+
+    def add_commissions(self, commissions: pd.DataFrame, *, use_index: bool = False) -> TextSpace:
+        """Embed commissions that arrived after :meth:`fit` (a new client's first title).
+
+        ``use_index`` takes dense vectors from the semantic index where it has them
+        (commissions imported since the space was saved) instead of embedding.
+        """
         new = commissions[~commissions["commission_id"].isin(list(self.commission_row_))]
         if new.empty:
             return self
         ids = new["commission_id"].to_numpy(dtype=np.int64)
-        block = self._encode_commissions(ids, commission_text(new), use_index=False)
+        texts = commission_text(new)
+        block = self._encode_commissions(ids, texts, use_index=use_index)
         start = len(self.commission_ids_)
         self.commission_ids_ = np.concatenate([self.commission_ids_, ids])
+        self.text_hashes_ = np.concatenate([self.text_hashes_, text_hashes(texts)])
         self.commission_row_.update({int(c): start + i for i, c in enumerate(ids)})
         dense = None
         if self.commissions_.dense is not None and block.dense is not None:
@@ -181,6 +298,11 @@ class TextSpace:
         lex = block.lexical * known[:, None]
         dense = None if block.dense is None else block.dense * known[:, None]
         return Vectors(dense, lex)
+
+    def hashes(self, commission_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Text hashes of known commissions (0 for unknown ids)."""
+        rows = np.array([self.commission_row_.get(int(c), -1) for c in commission_ids], dtype=int)
+        return np.where(rows >= 0, self.text_hashes_[np.maximum(rows, 0)], np.uint64(0))
 
     def products(self) -> Vectors:
         """Vectors of the catalogue, in :attr:`product_codes_` order."""
