@@ -223,6 +223,31 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+def memory(pgid: int) -> list[dict[str, float]]:
+    """Resident and proportional set size (MB) of every process in the server's group.
+
+    PSS splits each shared page (the mapped model files) between the processes that map
+    it, so the PSS column adds up to what the server really takes.
+    """
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid:  # field 5 of /proc/PID/stat: the process group
+                continue
+            rollup = (stat.parent / "smaps_rollup").read_text()
+        except (OSError, IndexError, ValueError):
+            continue
+        kb = {
+            line.split(":")[0]: int(line.split()[1])
+            for line in rollup.splitlines()[1:]
+            if line.split(":")[0] in ("Rss", "Pss")
+        }
+        pid = int(stat.parent.name)
+        out.append({"pid": pid, "rss_mb": kb["Rss"] / 1024, "pss_mb": kb["Pss"] / 1024})
+    return sorted(out, key=lambda m: -m["rss_mb"])
+
+
 def wrk(
     url: str,
     pairs: list[tuple[str, str]] | None,
@@ -331,6 +356,7 @@ def main() -> int:
             ("librarian_live_c1", f"http://127.0.0.1:{port}", live),
         ):
             res[name] = wrk(url, pairs, connections=1, duration=args.duration)
+        mem = memory(server.pid)
     finally:
         stop(server)
         stop(trivial)
@@ -361,6 +387,11 @@ def main() -> int:
             f"{name:<18}{conns:>6}{r['rps']:>10.0f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}"
             f"{r['max_ms']:>9.1f}{r['errors']:>8}{ratio:>11.3f}"
         )
+    print(
+        "server memory (MB, resident / proportional): "
+        + ", ".join(f"{m['rss_mb']:.0f} / {m['pss_mb']:.0f}" for m in mem)
+        + f"; PSS total {sum(m['pss_mb'] for m in mem):.0f}"
+    )
     checks = {
         f"portal ≥ {PORTAL_TARGET_RATIO}× trivial req/s": ratio_portal >= PORTAL_TARGET_RATIO,
         f"portal p99 ≤ {PORTAL_TARGET_P99_MS} ms (1 connection)": res["portal_c1"]["p99_ms"]
@@ -381,6 +412,7 @@ def main() -> int:
                     "ratios": {"portal": ratio_portal, "librarian_live": ratio_live},
                     "checks": checks,
                     "load_s": load_s,
+                    "memory": mem,
                     "workers": args.workers,
                 },
                 indent=2,

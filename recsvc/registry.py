@@ -8,7 +8,9 @@ Layout under ``settings.models_dir``::
     │   ├── meta.json          version, created, code version, data summary, params, features
     │   ├── metrics.json       backtest metrics (value model, baselines, ranker, champion)
     │   ├── value/  clv/  ranker/  plots/
-    │   └── portal_recs.jsonl
+    │   ├── text/              the text space the ranker was trained with (mapped by servers)
+    │   ├── portal_recs.jsonl
+    │   └── serving/           explanation arrays and served portal lists (mapped by servers)
     └── mlruns/                MLflow tracking (written by training only)
 
 Serving resolves the active folder by reading ``registry.json`` (one small file, no

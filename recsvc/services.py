@@ -46,7 +46,7 @@ from recsvc.auth import Principal, hash_secret, verify_key
 from recsvc.config import Settings
 from recsvc.errors import Conflict, InvalidInput, NotFound, NotReady, Problem, RecsvcError
 from recsvc.ingest import import_file
-from recsvc.recommend import PortalLists, Recommender, feedback
+from recsvc.recommend import PortalLists, Recommender, feedback, serving_files_present
 from recsvc.recommend import worklist as recommend_worklist
 from recsvc.recommend.feedback import Shown
 from recsvc.recommend.worklist import WorklistRow
@@ -1143,7 +1143,11 @@ def _serving_files_lock(folder: Path) -> Iterator[None]:
     """One process at a time builds a version's serving files (text space, explanation
     arrays, portal lists); the other workers wait, then map what it wrote instead of
     each computing them at once (at 100k clients two workers doing so ran out of
-    memory). A folder the process cannot write to is loaded without the lock."""
+    memory). Once the files are there, or when the process cannot write to the folder,
+    workers load side by side."""
+    if serving_files_present(folder):
+        yield
+        return
     lock = FileLock(folder / ".serving.lock")
     try:
         lock.acquire()

@@ -126,6 +126,7 @@ def test_workers_loading_one_version_together_compute_its_serving_files_once(
     clients, two workers computing them at once ran out of memory)."""
     import shutil
 
+    from recsvc.recommend import serving_files_present
     from recsvc.recommend.explain import Explainer
 
     services = swap_env.services
@@ -133,6 +134,7 @@ def test_workers_loading_one_version_together_compute_its_serving_files_once(
     folder = services.registry.path(version)
     shutil.rmtree(folder / "text")
     shutil.rmtree(folder / "serving")
+    assert not serving_files_present(folder)
     saves: list[int] = []
     save = Explainer._save_state
 
@@ -151,7 +153,6 @@ def test_workers_loading_one_version_together_compute_its_serving_files_once(
     for w in workers:
         w.join()
     assert len(loaded) == 2 and len(saves) == 1
-    assert (folder / "text" / "lexical.npy").exists()
-    assert (folder / "serving" / "portal" / "lists.bin").exists()
+    assert serving_files_present(folder)  # from now on workers load side by side
     mapped = [b.recommender.explainer._state()["sims"] for b in loaded]
     assert sum(isinstance(m, np.memmap) for m in mapped) == 1

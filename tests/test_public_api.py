@@ -103,6 +103,7 @@ PINNED: dict[str, set[str]] = {
         "recall_at_k",
         "record_impressions",
         "record_outcome",
+        "serving_files_present",
         "worklist",
     },
     "recsvc.semantic": {

@@ -31,6 +31,7 @@ from recsvc.recommend.service import (
     iter_portal_recs,
     load_portal_recs,
     precompute_portal,
+    serving_files_present,
 )
 from recsvc.recommend.sources import (
     CandidateSource,
@@ -87,5 +88,6 @@ __all__ = [
     "recall_at_k",
     "record_impressions",
     "record_outcome",
+    "serving_files_present",
     "worklist",
 ]

@@ -19,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import shutil
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ import numpy as np
 import pandas as pd
 from cachetools import LRUCache
 
+from recsvc.files import replaced_folder
 from recsvc.recommend.context import RecContext
 from recsvc.recommend.sources import (
     CandidateSource,
@@ -290,23 +289,19 @@ class Explainer:
 
     def _save_state(self, folder: Path, fingerprint: str | None) -> None:
         state = self._state()
-        tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
         best = state.get("best_cases", {})
         clients = np.fromiter(best, dtype=np.int64, count=len(best))
         shape = (0, len(state["codes"]), 2)
         table = np.stack([best[int(c)] for c in clients]) if len(clients) else np.zeros(shape)
         row_ids = np.zeros(len(state["rows"]), dtype=np.int64)  # commission id of each row
         row_ids[np.fromiter(state["rows"].values(), dtype=np.int64)] = list(state["rows"])
-        np.save(tmp / "sims.npy", state["sims"])
-        np.save(tmp / "sim_commissions.npy", row_ids)
-        np.save(tmp / "best_clients.npy", clients)
-        np.save(tmp / "best_cases.npy", table)
         meta = {"format": STATE_FORMAT, "fingerprint": fingerprint, "codes": list(state["codes"])}
-        (tmp / "meta.json").write_text(json.dumps(meta))
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)
+        with replaced_folder(folder) as tmp:
+            np.save(tmp / "sims.npy", state["sims"])
+            np.save(tmp / "sim_commissions.npy", row_ids)
+            np.save(tmp / "best_clients.npy", clients)
+            np.save(tmp / "best_cases.npy", table)
+            (tmp / "meta.json").write_text(json.dumps(meta))
 
     def _load_state(self, folder: Path, fingerprint: str | None) -> bool:
         """Adopt the arrays saved in ``folder`` when they are this snapshot's."""

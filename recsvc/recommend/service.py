@@ -29,6 +29,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from recsvc.errors import NotFound
+from recsvc.files import replaced_folder
 from recsvc.recommend.context import (
     RecContext,
     build_context,
@@ -629,22 +630,19 @@ class PortalLists(Mapping[int, tuple[int, bytes]]):
         encode: Callable[[list[dict[str, Any]]], bytes],
         source: dict[str, Any],
     ) -> Path:
-        tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
         rows: list[tuple[int, int, int, int]] = []
         offset = 0
-        with (tmp / "lists.bin").open("wb") as fh:
-            for cid, items in iter_portal_recs(version_dir):
-                blob = encode(items)
-                fh.write(blob)
-                rows.append((cid, offset, len(blob), len(items)))
-                offset += len(blob)
-        index = np.array(sorted(rows), dtype=np.int64).reshape(-1, 4)
-        np.save(tmp / "index.npy", index)
-        (tmp / "meta.json").write_text(json.dumps({"format": _PORTAL_FORMAT, "source": source}))
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)
+        with replaced_folder(folder) as tmp:
+            with (tmp / "lists.bin").open("wb") as fh:
+                for cid, items in iter_portal_recs(version_dir):
+                    blob = encode(items)
+                    fh.write(blob)
+                    rows.append((cid, offset, len(blob), len(items)))
+                    offset += len(blob)
+            index = np.array(sorted(rows), dtype=np.int64).reshape(-1, 4)
+            np.save(tmp / "index.npy", index)
+            meta = {"format": _PORTAL_FORMAT, "source": source}
+            (tmp / "meta.json").write_text(json.dumps(meta))
         log.info("portal lists of %d clients written to %s", len(rows), folder)
         return folder
 
@@ -667,6 +665,18 @@ class PortalLists(Mapping[int, tuple[int, bytes]]):
 
     def __len__(self) -> int:
         return len(self._ids)
+
+
+def serving_files_present(version_dir: Path) -> bool:
+    """Whether a version has its text space, explanation arrays and served portal lists
+    (of some snapshot: the explanation arrays may still be another snapshot's)."""
+    folder = Path(version_dir)
+    marks = (
+        folder / TEXT_SPACE / "config.json",
+        folder / EXPLAINER_CACHE / "meta.json",
+        folder / PORTAL_CACHE / "meta.json",
+    )
+    return all(m.exists() for m in marks)
 
 
 def _portal_source(version_dir: Path) -> dict[str, Any]:

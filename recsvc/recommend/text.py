@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,8 @@ from scipy import sparse
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
+
+from recsvc.files import replaced_folder
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +124,6 @@ class TextSpace:
         through the page cache instead of each fitting and holding its own.
         """
         folder = Path(folder)
-        tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
         vec = self.vectorizer_
         config = {
             "format": TEXT_FORMAT,
@@ -135,18 +132,17 @@ class TextSpace:
             "dense_weight": self.dense_weight,
             "dense": self.commissions_.dense is not None,
         }
-        (tmp / "config.json").write_text(json.dumps(config, indent=2))
         vocab = {str(k): int(v) for k, v in vec.vocabulary_.items()}
-        (tmp / "vocabulary.json").write_text(json.dumps(vocab, ensure_ascii=False))
-        np.save(tmp / "idf.npy", vec.idf_)
-        np.save(tmp / "components.npy", self.svd_.components_)
-        np.save(tmp / "commission_ids.npy", self.commission_ids_)
-        np.save(tmp / "text_hashes.npy", self.text_hashes_)
-        np.save(tmp / "lexical.npy", self.commissions_.lexical)
-        if self.commissions_.dense is not None:
-            np.save(tmp / "dense.npy", self.commissions_.dense)
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)
+        with replaced_folder(folder) as tmp:
+            (tmp / "config.json").write_text(json.dumps(config, indent=2))
+            (tmp / "vocabulary.json").write_text(json.dumps(vocab, ensure_ascii=False))
+            np.save(tmp / "idf.npy", vec.idf_)
+            np.save(tmp / "components.npy", self.svd_.components_)
+            np.save(tmp / "commission_ids.npy", self.commission_ids_)
+            np.save(tmp / "text_hashes.npy", self.text_hashes_)
+            np.save(tmp / "lexical.npy", self.commissions_.lexical)
+            if self.commissions_.dense is not None:
+                np.save(tmp / "dense.npy", self.commissions_.dense)
         return folder
 
     @classmethod

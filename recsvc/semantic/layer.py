@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import threading
 import time
-import uuid
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ import pandas as pd
 
 from recsvc.config import Settings
 from recsvc.errors import Forbidden, InvalidInput, NotFound, NotReady
+from recsvc.files import replaced_folder
 from recsvc.semantic.cache import CachedEmbedder
 from recsvc.semantic.documents import KINDS, Doc, build_docs, client_text, commission_doc
 from recsvc.semantic.embedders import Embedder, coverage, load_embedder
@@ -372,13 +371,6 @@ class SemanticLayer:
     def save(self, folder: str | Path | None = None) -> Path:
         """Write the layer to ``folder`` (default ``settings.index_dir``), replacing it whole."""
         target = Path(folder or self.settings.index_dir or "indexes")
-        tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
-        for kind in KINDS:
-            self.dense[kind].save(tmp / kind / "dense")
-            self.lexical[kind].save(tmp / kind / "lexical")
-            (tmp / kind / "docs.json").write_text(
-                json.dumps([d.as_dict() for d in self.docs[kind].values()], ensure_ascii=False)
-            )
         config = {
             "format": FORMAT,
             "model_id": self.model_id,
@@ -387,12 +379,14 @@ class SemanticLayer:
             "saved_at": pd.Timestamp.now("UTC").isoformat(),
             "kinds": self.stats(),
         }
-        (tmp / "config.json").write_text(json.dumps(config, indent=2))
-        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-        if target.exists():
-            target.rename(old)
-        tmp.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
+        with replaced_folder(target) as tmp:
+            for kind in KINDS:
+                self.dense[kind].save(tmp / kind / "dense")
+                self.lexical[kind].save(tmp / kind / "lexical")
+                (tmp / kind / "docs.json").write_text(
+                    json.dumps([d.as_dict() for d in self.docs[kind].values()], ensure_ascii=False)
+                )
+            (tmp / "config.json").write_text(json.dumps(config, indent=2))
         return target
 
     @classmethod
