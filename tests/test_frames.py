@@ -198,3 +198,24 @@ def test_as_of_drops_everything_on_or_after_the_cutoff(db: Database) -> None:
     assert len(full.commissions) == 2
     assert full.commissions["completed_on"].iloc[0] == pd.Timestamp("2022-01-10")
     assert len(past.products) == len(full.products) == 16
+
+
+def test_memo_per_frame_computes_once_per_frame_object() -> None:
+    import pandas as pd
+
+    from recsvc.store.frames import memo_per_frame
+
+    calls: list[int] = []
+
+    @memo_per_frame
+    def total(df: pd.DataFrame) -> int:
+        calls.append(1)
+        return int(df["x"].sum())
+
+    a = pd.DataFrame({"x": [1, 2]})
+    assert total(a) == 3 and total(a) == 3 and len(calls) == 1
+    b = pd.DataFrame({"x": [1, 2, 3]})  # another frame (even a lookalike) is its own key
+    assert total(b) == 6 and len(calls) == 2
+    for i in range(40):  # many short-lived frames: bounded, and recycled ids never match
+        assert total(pd.DataFrame({"x": [i]})) == i
+    assert total(a) == 3

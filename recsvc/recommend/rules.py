@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recsvc.store.frames import memo_per_frame
 from recsvc.value.segments import STRATEGIES, Action
 
 RULES_FILE = Path(__file__).with_name("rules.json")
@@ -160,26 +161,17 @@ class BusinessRules:
         return STRATEGIES.get(segment, [])[: self.action_slots] if segment else []
 
 
-_CATALOGUE_RULES: dict[int, tuple[pd.DataFrame, frozenset[str], dict[str, frozenset[str]]]] = {}
-
-
+@memo_per_frame
 def _catalogue_rules(products: pd.DataFrame) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
-    """One-off codes and each restricted product's eligible kinds (memoised per frame)."""
-    memo = _CATALOGUE_RULES.get(id(products))
-    if memo is None or memo[0] is not products:
-        one_off = frozenset(
-            map(str, products.loc[products["one_off"].fillna(True).astype(bool), "code"])
-        )
-        allowed = {
-            str(code): frozenset(kinds)
-            for code, e in zip(products["code"], products["eligible_kinds"], strict=True)
-            if (kinds := _as_list(e))
-        }
-        if len(_CATALOGUE_RULES) > 16:
-            _CATALOGUE_RULES.clear()
-        memo = (products, one_off, allowed)
-        _CATALOGUE_RULES[id(products)] = memo
-    return memo[1], memo[2]
+    """One-off codes and each restricted product's eligible kinds."""
+    one_off_rows = products["one_off"].fillna(True).astype(bool)
+    one_off = frozenset(map(str, products.loc[one_off_rows, "code"]))
+    allowed = {
+        str(code): frozenset(kinds)
+        for code, e in zip(products["code"], products["eligible_kinds"], strict=True)
+        if (kinds := _as_list(e))
+    }
+    return one_off, allowed
 
 
 def _as_list(value: Any) -> list[str]:

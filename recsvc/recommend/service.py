@@ -44,7 +44,7 @@ from recsvc.recommend.sources import CandidateSource, SourceChain, top_k
 from recsvc.recommend.text import TextSpace
 from recsvc.store.db import Database
 from recsvc.store.enums import Surface
-from recsvc.store.frames import Frames, load_frames
+from recsvc.store.frames import Frames, load_frames, memo_per_frame
 
 log = logging.getLogger(__name__)
 
@@ -129,18 +129,16 @@ def _product_info(products: pd.DataFrame) -> dict[str, tuple[str, str, str]]:
     }
 
 
-_POSITIONS: dict[int, tuple[pd.DataFrame, dict[Any, np.ndarray]]] = {}
+@memo_per_frame
+def _client_rows(df: pd.DataFrame) -> dict[Any, np.ndarray]:
+    """Row positions of each client in ``df``."""
+    return df.groupby("client_id", sort=False).indices
 
 
 def _rows_of(df: pd.DataFrame, client_ids: Sequence[int] | np.ndarray) -> pd.DataFrame:
-    """Rows of ``df`` whose ``client_id`` is in ``client_ids`` (a memoised group index)."""
-    memo = _POSITIONS.get(id(df))
-    if memo is None or memo[0] is not df:
-        if len(_POSITIONS) > 16:
-            _POSITIONS.clear()
-        memo = (df, df.groupby("client_id", sort=False).indices)
-        _POSITIONS[id(df)] = memo
-    parts = [memo[1][c] for c in (int(c) for c in client_ids) if c in memo[1]]
+    """Rows of ``df`` whose ``client_id`` is in ``client_ids``."""
+    positions = _client_rows(df)
+    parts = [positions[c] for c in (int(c) for c in client_ids) if c in positions]
     pos = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
     return df.iloc[pos]
 

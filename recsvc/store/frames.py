@@ -12,7 +12,10 @@ Clients are identified by the integer ``client_id`` inside the library; the publ
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import TypeVar
 
 import pandas as pd
 from sqlalchemy import Select, select
@@ -155,3 +158,28 @@ def load_frames(db: Database) -> Frames:
         if leaked:  # a guard against a future column slipping through, not a validation
             raise RuntimeError(f"personal columns {sorted(leaked)} reached frame {f.name}")
     return frames
+
+
+_T = TypeVar("_T")
+
+
+def memo_per_frame(fn: Callable[[pd.DataFrame], _T]) -> Callable[[pd.DataFrame], _T]:
+    """Memoise ``fn(frame)`` per frame object (a snapshot's frames are not changed in
+    place): for indexes a live call would otherwise rebuild from the same frame.
+
+    Keyed by identity and holding the frame, so a key is never a recycled id; the memo
+    is dropped whole past 16 frames (a process serves one or two snapshots at a time).
+    """
+    memo: dict[int, tuple[pd.DataFrame, _T]] = {}
+
+    @functools.wraps(fn)
+    def wrapper(frame: pd.DataFrame) -> _T:
+        hit = memo.get(id(frame))
+        if hit is None or hit[0] is not frame:
+            if len(memo) > 16:
+                memo.clear()
+            hit = (frame, fn(frame))
+            memo[id(frame)] = hit
+        return hit[1]
+
+    return wrapper
