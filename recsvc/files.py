@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["replaced_folder"]
+__all__ = ["prefetch", "replaced_folder"]
 
 
 @contextmanager
@@ -41,3 +41,21 @@ def replaced_folder(target: str | Path) -> Iterator[Path]:
         target.rename(old)
     tmp.rename(target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def prefetch(*paths: str | Path, chunk: int = 8 << 20) -> None:
+    """Read files through once so that the page cache holds them.
+
+    For files a server memory-maps: without it each first touch of a page is a disk
+    read inside some request (measured: 218 µs per FAISS vector lookup on a cold
+    mapping, 7 µs warm). ``posix_fadvise(WILLNEED)`` alone read only the first 8 MB
+    here. Costs about a second per gigabyte at load; missing files are skipped.
+    """
+    buffer = bytearray(chunk)
+    for path in paths:
+        try:
+            with open(path, "rb", buffering=0) as fh:
+                while fh.readinto(buffer):
+                    pass
+        except OSError:
+            continue

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from cachetools import LRUCache
 
-from recsvc.files import replaced_folder
+from recsvc.files import prefetch, replaced_folder
 from recsvc.recommend.context import RecContext
 from recsvc.recommend.sources import (
     CandidateSource,
@@ -310,6 +310,7 @@ class Explainer:
             if meta.get("format") != STATE_FORMAT or meta.get("fingerprint") != fingerprint:
                 log.info("explanation arrays in %s are another snapshot's; recomputing", folder)
                 return False
+            prefetch(folder / "sims.npy", folder / "best_cases.npy")
             sims = np.load(folder / "sims.npy", mmap_mode="c")
             rows = np.load(folder / "sim_commissions.npy")
             clients = np.load(folder / "best_clients.npy")

@@ -29,7 +29,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from recsvc.errors import NotFound
-from recsvc.files import replaced_folder
+from recsvc.files import prefetch, replaced_folder
 from recsvc.recommend.context import (
     RecContext,
     build_context,
@@ -585,6 +585,7 @@ class PortalLists(Mapping[int, tuple[int, bytes]]):
         index = np.load(folder / "index.npy")
         self._ids = np.ascontiguousarray(index[:, 0])
         self._index = index
+        prefetch(folder / "lists.bin")
         with (folder / "lists.bin").open("rb") as fh:
             size = os.fstat(fh.fileno()).st_size
             self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""

@@ -27,7 +27,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from recsvc.files import replaced_folder
+from recsvc.files import prefetch, replaced_folder
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +175,7 @@ class TextSpace:
         self.svd_ = TruncatedSVD(n_components=components.shape[0])
         self.svd_.components_ = components
         ids = np.load(folder / "commission_ids.npy")
+        prefetch(folder / "lexical.npy", folder / "dense.npy")
         lexical = np.load(folder / "lexical.npy", mmap_mode="c")
         dense = np.load(folder / "dense.npy", mmap_mode="c") if config["dense"] else None
         if dense is None and self._indexed():  # saved without a semantic layer: no mixing

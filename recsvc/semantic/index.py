@@ -35,6 +35,7 @@ import faiss
 import numpy as np
 
 from recsvc.errors import InvalidInput, NotReady
+from recsvc.files import prefetch
 
 IndexKind = Literal["exact", "hnsw", "ivf"]
 FORMAT = 1
@@ -345,6 +346,8 @@ class VectorIndex:
         idx._tombstones = set(ids["tombstones"])
         if (folder / "index.faiss").exists():
             mapped = mmap and idx.kind in ("exact", "hnsw")
+            if mapped:
+                prefetch(folder / "index.faiss")
             flags = faiss.IO_FLAG_MMAP_IFC if mapped else 0
             idx._faiss = faiss.read_index(str(folder / "index.faiss"), flags)
             idx.mapped = mapped
