@@ -49,12 +49,14 @@ from recsvc.store.frames import Frames, load_frames, memo_per_frame
 log = logging.getLogger(__name__)
 
 PORTAL_RECS = "portal_recs.jsonl"
+#: The one-document form written before the lines (still read).
+LEGACY_PORTAL_RECS = "portal_recs.json"
 #: Where a version keeps its text space (vocabulary, LSA components, commission vectors).
 TEXT_SPACE = "text"
 #: Where a version keeps its explanation arrays (of the snapshot they were computed on).
 EXPLAINER_CACHE = "serving/explainer"
-#: The one-document form written before the lines (still read).
-LEGACY_PORTAL_RECS = "portal_recs.json"
+#: Where a version keeps its portal lists in served form (:class:`PortalLists`).
+PORTAL_CACHE = "serving/portal"
 
 
 @dataclass
@@ -562,8 +564,6 @@ def load_portal_recs(version_dir: Path) -> dict[int, list[dict[str, Any]]]:
     return dict(iter_portal_recs(version_dir))
 
 
-#: Where a version keeps its portal lists in served form (:class:`PortalLists`).
-PORTAL_CACHE = "serving/portal"
 _PORTAL_FORMAT = 1
 
 
