@@ -1,19 +1,25 @@
-"""Folders written whole: the one way recsvc replaces saved artifacts.
+"""Saved files: folders written whole (the one way recsvc replaces saved artifacts), and
+byte records that a server's workers share by mapping one file.
 
 Example:
     >>> with replaced_folder(tmp_path / "text") as tmp:        # doctest: +SKIP
     ...     np.save(tmp / "lexical.npy", vectors)
+    ...     spans = write_records(tmp / "docs.bin", blobs)
+    >>> mapped = map_records(tmp_path / "text" / "docs.bin")  # doctest: +SKIP
+    >>> mapped[offset : offset + length]                      # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import mmap
+import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["prefetch", "replaced_folder"]
+__all__ = ["map_records", "prefetch", "replaced_folder", "write_records"]
 
 
 @contextmanager
@@ -59,3 +65,27 @@ def prefetch(*paths: str | Path, chunk: int = 8 << 20) -> None:
                     pass
         except OSError:
             continue
+
+
+def write_records(path: str | Path, records: Iterable[bytes]) -> list[tuple[int, int]]:
+    """Write byte records one after another; returns each one's ``(offset, length)``."""
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    with Path(path).open("wb") as fh:
+        for blob in records:
+            fh.write(blob)
+            spans.append((offset, len(blob)))
+            offset += len(blob)
+    return spans
+
+
+def map_records(path: str | Path) -> mmap.mmap | bytes:
+    """A file of :func:`write_records`, mapped read-only and read into the page cache.
+
+    Every process that maps it shares one copy; slice it with a record's span.
+    """
+    prefetch(path)
+    with Path(path).open("rb") as fh:
+        if not os.fstat(fh.fileno()).st_size:
+            return b""  # an empty file cannot be mapped
+        return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)

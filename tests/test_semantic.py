@@ -24,6 +24,7 @@ from recsvc.semantic import (
     rrf,
     tokenize,
 )
+from recsvc.semantic.docstore import DocStore
 from recsvc.semantic.documents import build_docs
 from recsvc.semantic.lexical import LazyIndexes
 from recsvc.semantic.sample import sample_frames
@@ -326,6 +327,9 @@ def test_save_load_symmetry(layer: SemanticLayer, settings: Settings) -> None:
     # BM25 is rebuilt per kind on first use only (serving searches cases alone)
     assert isinstance(loaded.lexical, LazyIndexes) and loaded.lexical.loaded() == set()
     assert loaded.stats() == layer.stats() and loaded.model_id == layer.model_id
+    for kind, docs in layer.docs.items():  # mapped from a file, decoded when asked for
+        assert isinstance(loaded.docs[kind], DocStore) and not loaded.docs[kind]._changed
+        assert list(loaded.docs[kind].items()) == list(docs.items())
     loaded.similar_cases("swine fever vaccine", k=3)
     assert loaded.lexical.loaded() == {"cases"}
     for query, kind in [

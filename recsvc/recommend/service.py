@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import mmap
-import os
 import shutil
 import tempfile
 import threading
@@ -29,7 +27,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from recsvc.errors import NotFound
-from recsvc.files import prefetch, replaced_folder
+from recsvc.files import map_records, replaced_folder, write_records
 from recsvc.recommend.context import (
     RecContext,
     build_context,
@@ -585,10 +583,7 @@ class PortalLists(Mapping[int, tuple[int, bytes]]):
         index = np.load(folder / "index.npy")
         self._ids = np.ascontiguousarray(index[:, 0])
         self._index = index
-        prefetch(folder / "lists.bin")
-        with (folder / "lists.bin").open("rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        self._map = map_records(folder / "lists.bin")
 
     @classmethod
     def open(
@@ -629,15 +624,16 @@ class PortalLists(Mapping[int, tuple[int, bytes]]):
         encode: Callable[[list[dict[str, Any]]], bytes],
         source: dict[str, Any],
     ) -> Path:
-        rows: list[tuple[int, int, int, int]] = []
-        offset = 0
+        heads: list[tuple[int, int]] = []  # (client id, number of items)
+
+        def lists() -> Iterator[bytes]:
+            for cid, items in iter_portal_recs(version_dir):
+                heads.append((cid, len(items)))
+                yield encode(items)
+
         with replaced_folder(folder) as tmp:
-            with (tmp / "lists.bin").open("wb") as fh:
-                for cid, items in iter_portal_recs(version_dir):
-                    blob = encode(items)
-                    fh.write(blob)
-                    rows.append((cid, offset, len(blob), len(items)))
-                    offset += len(blob)
+            spans = write_records(tmp / "lists.bin", lists())
+            rows = [(c, o, n, k) for (c, k), (o, n) in zip(heads, spans, strict=True)]
             index = np.array(sorted(rows), dtype=np.int64).reshape(-1, 4)
             np.save(tmp / "index.npy", index)
             meta = {"format": _PORTAL_FORMAT, "source": source}

@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from recsvc.config import Settings
 from recsvc.errors import Forbidden, InvalidInput, NotFound, NotReady
 from recsvc.files import replaced_folder
 from recsvc.semantic.cache import CachedEmbedder
+from recsvc.semantic.docstore import DocStore
 from recsvc.semantic.documents import KINDS, Doc, build_docs, client_text, commission_doc
 from recsvc.semantic.embedders import Embedder, coverage, load_embedder
 from recsvc.semantic.fusion import rrf
@@ -62,7 +64,7 @@ class SemanticLayer:
     def __init__(
         self,
         settings: Settings,
-        docs: dict[str, dict[Hashable, Doc]],
+        docs: dict[str, DocStore],
         dense: dict[str, VectorIndex],
         lexical: Mapping[str, LexicalIndex],
         *,
@@ -138,12 +140,14 @@ class SemanticLayer:
                 found["dense"] = ([k_ for k_, _ in kept], [s for _, s in kept])
             if text:
                 found["lexical"] = self.lexical[kind].search(text, depth, exclude=exclude)
-        fused = rrf({name: keys for name, (keys, _) in found.items()}, k=self.settings.rrf_k)
-        channel_of: dict[Hashable, dict[str, dict[str, float]]] = {}
+        fused = rrf({name: keys for name, (keys, _) in found.items()}, k=self.settings.rrf_k)[:k]
+        # channel details for the returned keys only (each channel brings up to `depth`)
+        channel_of: dict[Hashable, dict[str, dict[str, float]]] = {key: {} for key, _ in fused}
         for name, (keys, scores) in found.items():
             for rank, (key, score) in enumerate(zip(keys, scores, strict=True), start=1):
-                channel_of.setdefault(key, {})[name] = {"rank": rank, "score": float(score)}
-        return [(key, score, channel_of[key]) for key, score in fused[:k]]
+                if key in channel_of:
+                    channel_of[key][name] = {"rank": rank, "score": float(score)}
+        return [(key, score, channel_of[key]) for key, score in fused]
 
     def _hit(
         self, kind: str, key: Hashable, score: float, channels: dict, scope: Scope
@@ -310,7 +314,8 @@ class SemanticLayer:
                 if old is not None:
                     touched.add(old.client_id)
             elif old.meta != doc.meta:
-                old.meta = doc.meta
+                with self._lock:
+                    self.docs["commissions"][doc.key] = replace(old, meta=doc.meta)
                 touched.add(doc.client_id)
         self._put("commissions", changed)
         self._refresh_clients({c for c in touched if c is not None})
@@ -383,9 +388,7 @@ class SemanticLayer:
             for kind in KINDS:
                 self.dense[kind].save(tmp / kind / "dense")
                 self.lexical[kind].save(tmp / kind / "lexical")
-                (tmp / kind / "docs.json").write_text(
-                    json.dumps([d.as_dict() for d in self.docs[kind].values()], ensure_ascii=False)
-                )
+                self.docs[kind].save(tmp / kind)
             (tmp / "config.json").write_text(json.dumps(config, indent=2))
         return target
 
@@ -417,11 +420,10 @@ class SemanticLayer:
                 f"the index was built with {config['embedding_model']}, the configured model "
                 f"is {settings.embedding_model}; run `recsvc index build`"
             )
-        docs: dict[str, dict[Hashable, Doc]] = {}
+        docs: dict[str, DocStore] = {}
         dense: dict[str, VectorIndex] = {}
         for kind in KINDS:
-            records = json.loads((folder / kind / "docs.json").read_text())
-            docs[kind] = {r["key"]: Doc(**r) for r in records}
+            docs[kind] = DocStore.open(folder / kind)  # mapped: workers share one copy
             dense[kind] = VectorIndex.load(folder / kind / "dense", mmap=mmap)
             if not (folder / kind / "lexical" / "config.json").exists():
                 raise NotReady(f"no lexical index in {folder / kind}; run `recsvc index build`")
@@ -464,7 +466,7 @@ def build_semantic(
         emb = CachedEmbedder(emb, settings.cache_dir)
     started = time.perf_counter()
     all_docs = build_docs(frames)
-    docs: dict[str, dict[Hashable, Doc]] = {}
+    docs: dict[str, DocStore] = {}
     dense: dict[str, VectorIndex] = {}
     lexical: dict[str, LexicalIndex] = {}
     for kind in KINDS:
@@ -479,6 +481,6 @@ def build_semantic(
             keys, vectors, kind=settings.index_kind, exact_max=settings.index_exact_max
         )
         lexical[kind] = LexicalIndex.build(keys, texts)
-        docs[kind] = {d.key: d for d in kind_docs}
+        docs[kind] = DocStore(kind_docs)
     log.info("semantic layer built in %.1fs", time.perf_counter() - started)
     return SemanticLayer(settings, docs, dense, lexical, model_id=emb.model_id, embedder=emb)
