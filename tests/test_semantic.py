@@ -463,8 +463,11 @@ def test_lexical_index_upsert_remove_and_round_trip(tmp_path: Path) -> None:
     lex.remove([1])
     assert lex.search("污水", 5)[0] == [3] and lex.search("nothing", 5) == ([], [])
     again = LexicalIndex.load(lex.save(tmp_path / "lex"))
+    tokens = [["swine", "vaccine"], ["污", "水", "污水", "mbr"]]
+    assert again.live() == lex.live() == ([2, 3], tokens)
     lex.compact()  # the saved form holds live documents only, indexed afresh
     assert again.search("vaccine", 5) == lex.search("vaccine", 5) and len(again) == len(lex) == 2
+    assert lex.live() == again.live()  # token lists survive being kept as vocabulary ids
 
 
 def test_public_api_is_what_all_lists() -> None:

@@ -110,6 +110,12 @@ class SemanticLayer:
         inner = emb.inner if isinstance(emb, CachedEmbedder) else emb  # queries aren't cached
         return inner.encode([text])
 
+    def warm(self, *kinds: str) -> None:
+        """Read the BM25 indexes of ``kinds`` now (each loads on first use otherwise:
+        seconds at a hundred thousand documents, inside whichever request came first)."""
+        for kind in kinds:
+            _ = self.lexical[kind]
+
     # -- search ---------------------------------------------------------------------
     def _check(self, kind: str, scope: Scope) -> None:
         if kind not in KINDS:
