@@ -301,6 +301,23 @@ def test_project_title_falls_back_instead_of_nan() -> None:
     assert _title(row, ("title_en", "title_zh", "keywords")) == "vaccine; swine"
 
 
+def test_days_before_the_cutoff_count_like_pandas() -> None:
+    """The explainer's numpy day counts (recency weights) equal ``Series.dt.days``:
+    whole days, floored, negative after the cutoff, missing for a missing date."""
+    from recsvc.recommend.explain import _days_before
+
+    when = pd.Series(
+        pd.to_datetime(
+            ["2024-01-01", "2024-06-30 12:00", None, "2025-02-01", "2024-12-31 23:59"],
+            format="mixed",
+        )
+    )
+    cutoff = pd.Timestamp("2025-01-01")
+    np.testing.assert_array_equal(
+        _days_before(cutoff, when.to_numpy()), (cutoff - when).dt.days.to_numpy(dtype=float)
+    )
+
+
 def test_a_version_keeps_its_text_space_and_explanation_arrays(
     tmp_path: Path, trained: Path
 ) -> None:

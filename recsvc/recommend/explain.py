@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -188,13 +188,26 @@ class LeakGuard:
         return result
 
 
-def _title(row: pd.Series, columns: Sequence[str]) -> str:
+def _title(row: Mapping[str, Any], columns: Sequence[str]) -> str:
     """The first readable text among ``columns`` (missing and ``nan`` values skipped)."""
     for c in columns:
         v = row.get(c)
         if isinstance(v, str) and v.strip() and v.strip().lower() != "nan":
             return v
     return ""
+
+
+def _days_before(cutoff: pd.Timestamp, when: np.ndarray) -> np.ndarray:
+    """Whole days from each ``datetime64`` in ``when`` to ``cutoff`` (``nan`` for NaT).
+
+    numpy, not ``Series.dt``: a live call asks this of one client's few rows, where
+    pandas' per-operation overhead was most of the cost.
+    """
+    when = when.astype("datetime64[ns]")
+    ns = pd.Timestamp(cutoff).as_unit("ns").value - when.astype(np.int64)
+    days = np.floor_divide(ns, 86_400 * 10**9).astype(float)
+    days[np.isnat(when)] = np.nan
+    return days
 
 
 class Explainer:
@@ -457,8 +470,8 @@ class Explainer:
         memo = self._state().setdefault("recency", {})
         w = memo.get(int(client_id))
         if w is None or len(w) != len(comm):
-            age = (self.context.cutoff - comm["commissioned_on"]).dt.days.clip(lower=0).to_numpy()
-            w = 0.5 + 0.5 * np.power(0.5, age / 730.0)
+            age = _days_before(self.context.cutoff, comm["commissioned_on"].to_numpy())
+            w = 0.5 + 0.5 * np.power(0.5, np.maximum(age, 0.0) / 730.0)
             memo[int(client_id)] = w
         return w
 
@@ -469,9 +482,13 @@ class Explainer:
         found = memo.get(key)
         if found is None:
             comm = self._client(client_id)["comm"]
-            since = self.context.cutoff - pd.Timedelta(days=lookback_days)
-            mine = comm[comm["commissioned_on"] >= since]
-            found = mine["purpose"].fillna("other").astype(str).unique()
+            since = np.datetime64(self.context.cutoff - pd.Timedelta(days=lookback_days), "ns")
+            recent = comm["commissioned_on"].to_numpy() >= since  # NaT: not recent
+            purposes = comm["purpose"].to_numpy()[recent]
+            found = np.array(
+                list(dict.fromkeys("other" if pd.isna(p) else str(p) for p in purposes)),
+                dtype=object,
+            )
             memo[key] = found
         return found
 
@@ -767,7 +784,7 @@ class Explainer:
         if not isinstance(src, PurposeSource):
             return None
         purposes = self._recent_purposes(client_id, src.lookback_days)
-        lifts = [(u, float(src.lift_.loc[u, code])) for u in purposes if u in src.lift_.index]
+        lifts = [(u, float(src.lift_.at[u, code])) for u in purposes if u in src.lift_.index]
         if not lifts:
             return None
         u, lift = max(lifts, key=lambda t: t[1])
