@@ -126,7 +126,7 @@ def test_declined_product_is_not_reoffered_within_cooldown(tmp_path: Path) -> No
         clients=frames.clients,
         products=rec.context.products,
         orders=rec.context.orders,
-        events=client_events(db, cid),
+        events=client_events(db, [cid]),
     )
     assert top not in ex[cid]
 

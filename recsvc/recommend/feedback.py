@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from recsvc.errors import InvalidInput, NotFound
 from recsvc.store.db import Database
@@ -75,8 +75,8 @@ def record_impressions(
     stmt = insert(RecommendationEvent).returning(
         RecommendationEvent.id, sort_by_parameter_order=True
     )
-    with db.session() as s:
-        return [int(i) for i in s.scalars(stmt, rows)]
+    with db.engine.begin() as conn:  # Core: the ORM session's bookkeeping was half the cost
+        return [int(i) for i in conn.execute(stmt, rows).scalars()]
 
 
 def record_outcome(
@@ -150,29 +150,40 @@ def record_outcome(
 
 
 _EVENT_COLUMNS = ["event", "client_id", "item_code", "occurred_at", "impression_id", "reason"]
+_NO_EVENTS = pd.DataFrame(columns=_EVENT_COLUMNS)
+# built once: composing the statement cost more than running it on every live call
+_EVENTS_OF = select(
+    RecommendationEvent.event,
+    RecommendationEvent.client_id,
+    RecommendationEvent.item_code,
+    RecommendationEvent.occurred_at,
+    RecommendationEvent.impression_id,
+    RecommendationEvent.reason,
+).where(RecommendationEvent.client_id.in_(bindparam("ids", expanding=True)))
+_EVENTS_OF_TYPES = _EVENTS_OF.where(
+    RecommendationEvent.event.in_(bindparam("types", expanding=True))
+)
 
 
 def client_events(
-    db: Database, client_id: int, events: Sequence[EventType | str] | None = None
+    db: Database, client_ids: Sequence[int], events: Sequence[EventType | str] | None = None
 ) -> pd.DataFrame:
-    """One client's recommendation events, fresh from the store (live cool-downs).
+    """These clients' recommendation events, fresh from the store (live cool-downs).
 
     Args:
+        client_ids: whose events (one query for all of them).
         events: only these event types (a cool-down needs declines, not the client's
             ever-growing impressions); default all.
     """
-    query = select(
-        RecommendationEvent.event,
-        RecommendationEvent.client_id,
-        RecommendationEvent.item_code,
-        RecommendationEvent.occurred_at,
-        RecommendationEvent.impression_id,
-        RecommendationEvent.reason,
-    ).where(RecommendationEvent.client_id == client_id)
+    params: dict[str, list[Any]] = {"ids": [int(c) for c in client_ids]}
+    query = _EVENTS_OF
     if events is not None:
-        query = query.where(RecommendationEvent.event.in_([EventType(e) for e in events]))
+        query = _EVENTS_OF_TYPES
+        params["types"] = [EventType(e) for e in events]
     with db.engine.connect() as conn:
-        rows = conn.execute(query).all()
+        rows = conn.execute(query, params).all()
+    if not rows:  # a live call's usual answer; a new empty frame costs 77 µs, a copy 6
+        return _NO_EVENTS.copy()
     df = pd.DataFrame(rows, columns=_EVENT_COLUMNS)
     df["event"] = df["event"].astype(str)
     df["occurred_at"] = pd.to_datetime(df["occurred_at"], utc=True).dt.tz_localize(None)

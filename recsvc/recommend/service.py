@@ -352,9 +352,7 @@ class Recommender:
         events = ctx.history.events
         if live and self.db is not None and len(client_ids) <= 50:
             cooling = self.rules.cooldown_events
-            events = pd.concat(
-                [client_events(self.db, int(c), cooling) for c in client_ids], ignore_index=True
-            )
+            events = client_events(self.db, [int(c) for c in client_ids], cooling)
         clients, orders = ctx.history.clients, ctx.orders
         if len(client_ids) <= 50:  # a few clients: their rows by index, not full scans
             clients = _rows_of(clients, client_ids)
