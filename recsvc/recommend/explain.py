@@ -188,6 +188,10 @@ class LeakGuard:
         return result
 
 
+#: What an own-project sentence reads from a commission.
+_PROJECT_FIELDS = ("title_zh", "title_en", "keywords", "commissioned_on", "external_id")
+
+
 def _title(row: Mapping[str, Any], columns: Sequence[str]) -> str:
     """The first readable text among ``columns`` (missing and ``nan`` values skipped)."""
     for c in columns:
@@ -560,7 +564,8 @@ class Explainer:
         for i in order:
             if sim[i] < MIN_TRIGGER_SIM:
                 continue
-            r = comm.iloc[i]
+            # the few fields used, not a whole row as a Series (most of this method's cost)
+            r = {c: comm[c].iat[i] for c in _PROJECT_FIELDS if c in comm}
             zh_t = _title(r, ("title_zh", "title_en", "keywords"))
             en_t = _title(r, ("title_en", "title_zh", "keywords"))
             when = pd.Timestamp(r["commissioned_on"]).strftime("%Y-%m")
