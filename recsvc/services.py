@@ -42,7 +42,7 @@ from typing import Any, Literal
 
 import pandas as pd
 from filelock import FileLock
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from recsvc.auth import Principal, hash_secret, verify_key
 from recsvc.config import Settings
@@ -101,6 +101,7 @@ WORKLIST_COLUMNS: dict[str, str] = {
     "action_zh": "关系维护动作",
     "action_en": "动作(英文)",
 }
+_CLIENT_ID_OF = select(Client.id).where(Client.external_id == bindparam("external_id"))
 #: Search-hit metadata that may leave the service (internal ids never do).
 _PUBLIC_HIT_META = ("external_id", "product_code", "summary_zh", "category", "ordered_on")
 
@@ -453,8 +454,8 @@ class Services:
         Raises:
             NotFound: no such client.
         """
-        with self.db.session() as s:
-            cid = s.scalar(select(Client.id).where(Client.external_id == external_id))
+        with self.db.engine.connect() as conn:  # every client route asks: no ORM session
+            cid = conn.scalar(_CLIENT_ID_OF, {"external_id": external_id})
         if cid is None:
             raise NotFound(f"no client {external_id!r}")
         return cid

@@ -64,6 +64,7 @@ class DocStore(MutableMapping[Hashable, Doc]):
     def __init__(self, docs: Iterable[Doc] = ()) -> None:
         self._keys: np.ndarray = np.empty(0, dtype=np.int64)  # saved keys, file order
         self._sorted = np.empty(0, dtype=np.int64)  # positions of _keys in key order
+        self._ordered = self._keys  # _keys in key order (a lookup is one binary search)
         self._spans = np.empty((0, 2), dtype=np.int64)  # (offset, length) per position
         self._blob: mmap.mmap | bytes = b""
         self._removed: set[Hashable] = set()  # saved keys deleted since
@@ -92,6 +93,7 @@ class DocStore(MutableMapping[Hashable, Doc]):
         keys = np.load(target / "keys.npy")
         store._keys = keys
         store._sorted = np.argsort(keys, kind="stable")
+        store._ordered = keys[store._sorted]
         store._spans = np.load(target / "spans.npy")
         store._blob = map_records(target / "docs.bin")
         return store
@@ -136,15 +138,13 @@ class DocStore(MutableMapping[Hashable, Doc]):
     # -- the mapping ------------------------------------------------------------------
     def _saved(self, key: Hashable) -> int:
         """Position of a saved key, or -1."""
-        keys = self._keys
-        if not len(keys) or isinstance(key, str) != (keys.dtype.kind == "U"):
+        ordered = self._ordered
+        if not len(ordered) or isinstance(key, str) != (ordered.dtype.kind == "U"):
             return -1
         if not isinstance(key, int | str | np.integer | np.str_):
             return -1
-        i = int(np.searchsorted(keys, key, sorter=self._sorted))
-        if i < len(keys) and keys[self._sorted[i]] == key:
-            return int(self._sorted[i])
-        return -1
+        i = int(ordered.searchsorted(key))
+        return int(self._sorted[i]) if i < len(ordered) and ordered[i] == key else -1
 
     def _decode(self, pos: int) -> Doc:
         offset, length = self._spans[pos].tolist()
