@@ -127,6 +127,7 @@ def test_loading_a_model_reports_where_the_time_went(
 
     lexical = swap_env.services.semantic.lexical
     assert isinstance(lexical, LazyIndexes) and lexical.loaded() == {"cases"}
+    assert swap_env.services.semantic._cases_of is not None
     version = swap_env.services.bundle.version  # type: ignore[union-attr]
     with caplog.at_level(logging.INFO, logger="recsvc.services"):
         swap_env.services._bundle_loader(swap_env.services, version)

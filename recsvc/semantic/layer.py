@@ -112,9 +112,12 @@ class SemanticLayer:
 
     def warm(self, *kinds: str) -> None:
         """Read the BM25 indexes of ``kinds`` now (each loads on first use otherwise:
-        seconds at a hundred thousand documents, inside whichever request came first)."""
+        seconds at a hundred thousand documents, inside whichever request came first),
+        and for cases the index of which commission each case came from."""
         for kind in kinds:
             _ = self.lexical[kind]
+            if kind == "cases":
+                self._cases_of_commission(0)
 
     # -- search ---------------------------------------------------------------------
     def _check(self, kind: str, scope: Scope) -> None:
