@@ -321,9 +321,10 @@ def test_days_before_the_cutoff_count_like_pandas() -> None:
 def test_a_version_keeps_its_text_space_and_explanation_arrays(
     tmp_path: Path, trained: Path
 ) -> None:
-    """The first load of a version saves its text space and explanation arrays; later
-    loads (each server worker, each restart) map them instead of fitting and computing,
-    and serve exactly what a fresh computation serves. Another snapshot recomputes."""
+    """The first load of a version saves its text space, explanation arrays and ranker
+    scores; later loads (each server worker, each restart) map them instead of fitting
+    and computing, and serve exactly what a fresh computation serves. Another snapshot
+    recomputes."""
     import shutil
 
     folder = tmp_path / "v"
@@ -335,9 +336,12 @@ def test_a_version_keeps_its_text_space_and_explanation_arrays(
     meta = folder / "serving" / "explainer" / "meta.json"
     assert meta.exists()
     saved = meta.read_text()
+    scores = folder / "serving" / "ranker" / "meta.json"
+    saved_scores = scores.read_text()
     second = Recommender(settings, None, None, folder, frames=frames)
     assert isinstance(second.context.text.commissions_.lexical, np.memmap)
     assert isinstance(second.explainer._state()["sims"], np.memmap)
+    assert second.ranker is not None and isinstance(second.ranker._memo_feats, np.memmap)
     ids = [int(c) for c in first.context.clients.index[::7]]
     for surface in (Surface.LIBRARIAN, Surface.PORTAL):
         want = first.recommend_many(ids, surface, 5, live=False)
@@ -351,6 +355,16 @@ def test_a_version_keeps_its_text_space_and_explanation_arrays(
     third = Recommender(settings, None, None, folder, frames=grown)
     assert not isinstance(third.explainer._state()["sims"], np.memmap)
     assert meta.read_text() != saved
+    assert third.ranker is not None and not isinstance(third.ranker._memo_feats, np.memmap)
+    assert scores.read_text() != saved_scores
+
+    # the same clients with one more purchase: other scores, so computed again
+    Recommender(settings, None, None, folder, frames=frames)  # saves this snapshot's again
+    bought = make_history()
+    bought.orders = pd.concat([bought.orders, bought.orders.iloc[[0]]], ignore_index=True)
+    bought.orders.loc[len(bought.orders) - 1, "ordered_on"] = bought.orders["ordered_on"].max()
+    fourth = Recommender(settings, None, None, folder, frames=bought)
+    assert fourth.ranker is not None and not isinstance(fourth.ranker._memo_feats, np.memmap)
     recs = third.recommend(cid, Surface.LIBRARIAN, k=3)
     assert recs[0].code in RELEVANT and recs[0].reasons_en
 

@@ -20,7 +20,9 @@ metrics) plus ``model.txt`` and ``client_model.txt`` (LightGBM boosters).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
+import hashlib
 import json
 import logging
 import threading
@@ -34,6 +36,7 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
 from recsvc.errors import NotReady
+from recsvc.files import prefetch, replaced_folder
 from recsvc.recommend.context import RecContext
 from recsvc.recommend.feedback import FEEDBACK_FEATURES, feedback_features
 from recsvc.recommend.metrics import ndcg_at_k
@@ -49,6 +52,9 @@ from recsvc.recommend.sources import (
 from recsvc.store.enums import Purpose
 
 log = logging.getLogger(__name__)
+
+#: Layout of the saved precomputed scores (``Ranker.bind(cache=...)``).
+MEMO_FORMAT = 1
 
 SCHEMA = 1
 CATEGORICAL = ("product_idx", "category_idx", "kind_idx")
@@ -470,7 +476,9 @@ class Ranker(CandidateSource):
         }
 
     # -- serving ---------------------------------------------------------------
-    def bind(self, context: RecContext, *, precompute: bool = False) -> Ranker:
+    def bind(
+        self, context: RecContext, *, precompute: bool = False, cache: Path | None = None
+    ) -> Ranker:
         """Fit the candidate sources on ``context`` (the serving snapshot).
 
         Args:
@@ -478,6 +486,9 @@ class Ranker(CandidateSource):
             precompute: score every client of ``context`` now, in one batch, so that
                 :meth:`predict_frame` is a row lookup (serving); otherwise clients are
                 scored on demand and memoised.
+            cache: with ``precompute``, a folder for the scores and feature rows: when
+                it holds this snapshot's (:meth:`fingerprint`) they are mapped from
+                there instead of computed, otherwise they are computed and saved.
         """
         self.context_ = context
         self.sources_ = [s.fit(context) for s in self._new_sources()]
@@ -490,8 +501,84 @@ class Ranker(CandidateSource):
         if precompute:
             ids = context.clients.index.to_numpy(dtype=np.int64)
             if len(ids):
-                self.predict_frame(ids)
+                mark = self.fingerprint(context) if cache is not None else None
+                if cache is None or not self._load_memo(cache, ids, mark):
+                    self.predict_frame(ids)
+                    if cache is not None:
+                        self._save_memo(cache, ids, mark)
         return self
+
+    # -- the precomputed scores as files ------------------------------------------------
+    def fingerprint(self, context: RecContext) -> str:
+        """What the precomputed scores and feature rows depend on: the model's products
+        and features, the cutoff, every frame of the snapshot (feedback events too),
+        the client features and value probabilities, and the semantic index."""
+        h = hashlib.sha256(
+            json.dumps(
+                [MEMO_FORMAT, str(context.cutoff), list(self.codes_), self.feature_names_]
+            ).encode()
+        )
+        history = context.history
+        tables: list[pd.DataFrame | pd.Series | None] = [
+            getattr(history, f.name) for f in dataclasses.fields(history)
+        ]
+        for table in (*tables, context.features, context.value_proba):
+            if table is None:
+                h.update(b"none")
+                continue
+            frame = table if isinstance(table, pd.DataFrame) else table.to_frame()
+            h.update(json.dumps([str(n) for n in frame.columns]).encode())
+            h.update(pd.util.hash_pandas_object(frame.index).to_numpy().tobytes())
+            for _, col in frame.items():
+                try:
+                    hashed = pd.util.hash_pandas_object(col, index=False)
+                except TypeError:  # JSON cells (dicts, lists): hashed by their text
+                    hashed = pd.util.hash_pandas_object(col.map(repr), index=False)
+                h.update(hashed.to_numpy().tobytes())
+        semantic = context.semantic
+        if semantic is not None:
+            h.update(json.dumps([semantic.built_at, semantic.stats()], default=str).encode())
+        return h.hexdigest()[:20]
+
+    def _save_memo(self, folder: Path, ids: np.ndarray, mark: str | None) -> None:
+        frame, X = self._memo_frame, self._memo_feats
+        assert frame is not None and X is not None
+        try:
+            columns = [c for c in frame.columns if c not in ("client_id", "code")]  # rebuilt
+            with replaced_folder(folder) as tmp:
+                np.save(tmp / "clients.npy", ids)
+                np.save(tmp / "features.npy", X)
+                for col in columns:
+                    np.save(tmp / f"{col}.npy", frame[col].to_numpy())
+                meta = {"format": MEMO_FORMAT, "fingerprint": mark, "clients": len(ids)}
+                (tmp / "meta.json").write_text(json.dumps({**meta, "columns": columns}))
+        except OSError as exc:  # a read-only model folder: serve what was computed
+            log.warning("ranker scores not saved to %s (%s)", folder, exc)
+
+    def _load_memo(self, folder: Path, ids: np.ndarray, mark: str | None) -> bool:
+        """Map the scores saved in ``folder`` when they are this snapshot's."""
+        try:
+            meta = json.loads((folder / "meta.json").read_text())
+            names = meta.pop("columns")
+            if meta != {"format": MEMO_FORMAT, "fingerprint": mark, "clients": len(ids)}:
+                return False
+            if not np.array_equal(np.load(folder / "clients.npy"), ids):
+                return False
+            files = [folder / f"{c}.npy" for c in ("features", *names)]
+            prefetch(*files)
+            X = np.load(files[0], mmap_mode="r")
+            columns = {c: np.load(f, mmap_mode="r") for c, f in zip(names, files[1:], strict=True)}
+        except (OSError, ValueError, KeyError):
+            return False
+        m = len(self.codes_)
+        frame = pd.DataFrame(
+            {"client_id": np.repeat(ids, m), "code": np.tile(self.codes_, len(ids)), **columns},
+            copy=False,  # the mapped arrays themselves: every worker shares one copy
+        )
+        self._memo_frame, self._memo_feats = frame, X
+        self._memo = {int(c): i for i, c in enumerate(ids.tolist())}
+        log.info("ranker scores of %d clients mapped from %s", len(ids), folder)
+        return True
 
     def _compute(self, ids: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
         """Scores and the model's feature matrix for ``ids`` (no memo)."""

@@ -55,6 +55,8 @@ TEXT_SPACE = "text"
 EXPLAINER_CACHE = "serving/explainer"
 #: Where a version keeps its portal lists in served form (:class:`PortalLists`).
 PORTAL_CACHE = "serving/portal"
+#: Where a version keeps the ranker's scores of every client (of one snapshot).
+RANKER_CACHE = "serving/ranker"
 
 
 @dataclass
@@ -234,7 +236,9 @@ class Recommender:
         self.context = context
         self.ranker: Ranker | None = None
         if folder is not None and (folder / "ranker" / "config.json").exists():
-            self.ranker = Ranker.load(folder / "ranker").bind(context, precompute=True)
+            self.ranker = Ranker.load(folder / "ranker").bind(
+                context, precompute=True, cache=folder / RANKER_CACHE
+            )
             self.sources: list[CandidateSource] = self.ranker.sources_
             self.model: CandidateSource = self.ranker
         else:
@@ -668,6 +672,7 @@ def serving_files_present(version_dir: Path) -> bool:
         folder / TEXT_SPACE / "config.json",
         folder / EXPLAINER_CACHE / "meta.json",
         folder / PORTAL_CACHE / "meta.json",
+        folder / RANKER_CACHE / "meta.json",
     )
     return all(m.exists() for m in marks)
 
