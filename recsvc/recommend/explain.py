@@ -60,8 +60,10 @@ PURPOSE_LABELS = {
 }
 #: Similar-case searches remembered per explainer (least recently used go first).
 CASE_HITS_CACHED = 20_000
-#: Clients whose latest-commission frames an explainer keeps sliced.
-COMM_FRAMES_CACHED = 4096
+#: Clients whose latest-commission frames an explainer keeps sliced. Few: each cached
+#: frame keeps a hundred objects the cyclic GC tracks (blocks, pandas' weak references),
+#: and at 4,096 frames every full collection took 120-200 ms inside some live call.
+COMM_FRAMES_CACHED = 256
 #: Layout of the arrays :meth:`Explainer.prepare` saves (part of their fingerprint).
 STATE_FORMAT = 1
 
