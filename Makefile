@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE = 1
 export TRANSFORMERS_OFFLINE = 1
 export TOKENIZERS_PARALLELISM = false
 
-.PHONY: install demo test test-fast lint bench chromium clean
+.PHONY: install demo test test-fast lint chromium clean
 
 install: $(VENV)/.installed
 
@@ -45,9 +45,6 @@ demo: install
 	$(RECSVC) train
 	$(RECSVC) worklist --limit 10
 	$(RECSVC) serve --demo
-
-bench: install
-	$(PY) benchmarks/run_all.py
 
 clean:
 	rm -rf data/recsvc.db* data/demo data/cache data/indexes data/reports models/v* test-output
