@@ -101,6 +101,7 @@ WORKLIST_COLUMNS: dict[str, str] = {
     "action_zh": "关系维护动作",
     "action_en": "动作(英文)",
 }
+#: Every client route translates the public id: one statement, built once.
 _CLIENT_ID_OF = select(Client.id).where(Client.external_id == bindparam("external_id"))
 #: Search-hit metadata that may leave the service (internal ids never do).
 _PUBLIC_HIT_META = ("external_id", "product_code", "summary_zh", "category", "ordered_on")
