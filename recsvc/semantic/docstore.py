@@ -57,8 +57,8 @@ class DocStore(MutableMapping[Hashable, Doc]):
         docs: documents held in memory (a fresh build).
 
     Saved documents come from :meth:`open`; a changed document is kept in memory and
-    written back by :meth:`save`. Saved documents are decoded on access (the last few
-    thousand are kept), so treat them as read-only: change one by assigning a new one
+    written back by :meth:`save`. Saved documents are decoded on access (the last
+    :data:`DECODED_CACHED` are kept), so treat them as read-only: change one by assigning a new one
     (``store[key] = replace(doc, meta=...)``).
     """
 

@@ -117,7 +117,7 @@ class SemanticLayer:
         for kind in kinds:
             _ = self.lexical[kind]
             if kind == "cases":
-                self._cases_of_commission(0)
+                self._cases_by_commission()
 
     # -- search ---------------------------------------------------------------------
     def _check(self, kind: str, scope: Scope) -> None:
@@ -250,7 +250,12 @@ class SemanticLayer:
             return [self._hit("cases", key, s, ch, scope) for key, s, ch in fused]
 
     def _cases_of_commission(self, commission_id: int) -> set[Hashable]:
-        """Keys of the cases that came from one commission (an index kept beside the docs)."""
+        """Keys of the cases that came from one commission."""
+        return self._cases_by_commission().get(int(commission_id), set())
+
+    def _cases_by_commission(self) -> dict[int, set[Hashable]]:
+        """Case keys by the commission they came from (an index kept beside the docs,
+        built on first use by decoding every case once)."""
         by_commission = self._cases_of
         if by_commission is None:
             with self._lock:
@@ -258,7 +263,7 @@ class SemanticLayer:
                 for d in self.docs["cases"].values():
                     by_commission.setdefault(int(d.meta["commission_id"]), set()).add(d.key)
                 self._cases_of = by_commission
-        return by_commission.get(int(commission_id), set())
+        return by_commission
 
     def client_vectors(self, client_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Research-direction vectors, one row per id (zeros for a client not indexed)."""
