@@ -431,3 +431,53 @@ def test_portal_lists_are_served_from_one_mapped_file(tmp_path: Path, trained: P
     shutil.rmtree(folder / "serving")
     (folder / "serving").write_text("not a folder")
     assert dict(PortalLists.open(folder, encode)) == {cid: (1, encode(stored[cid][:1]))}
+
+
+def test_live_calls_read_the_similar_cases_the_portal_lists_searched(
+    tmp_path: Path, trained: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Computing the portal lists keeps every trigger commission's similar-case hits in
+    ``serving/cases/``; a later load looks them up instead of searching and explains
+    exactly as the searches would. A table of another index is not used."""
+    import shutil
+
+    from recsvc.recommend import precompute_portal
+    from recsvc.recommend.service import CASE_HITS
+    from recsvc.semantic import FakeEmbedder, build_semantic
+
+    folder = tmp_path / "v"
+    shutil.copytree(trained, folder)
+    settings = _settings(tmp_path)
+    frames = make_history()
+    layer = build_semantic(frames, settings, FakeEmbedder())
+    precompute_portal(settings, frames, layer, folder)
+    assert (folder / CASE_HITS / "meta.json").exists()
+
+    searched = Recommender(settings, None, layer, folder, frames=frames)
+    assert searched.explainer.case_table is not None
+    searched.explainer.case_table = None  # the reference: every search runs
+    ids = [int(c) for c in frames.commissions["client_id"].unique()]
+    want = {s: searched.recommend_many(ids, s, 5, live=False) for s in Surface}
+
+    def no_search(*args: object, **kw: object) -> None:
+        raise AssertionError("searched although the version keeps the hits")
+
+    monkeypatch.setattr(layer, "similar_cases", no_search)
+    served = Recommender(settings, None, layer, folder, frames=frames)
+    for surface in Surface:
+        got = served.recommend_many(ids, surface, 5, live=False)
+        assert {c: [r.as_dict() for r in recs] for c, recs in got.items()} == {
+            c: [r.as_dict() for r in recs] for c, recs in want[surface].items()
+        }
+    cited = [
+        e.ref
+        for recs in want[Surface.LIBRARIAN].values()
+        for r in recs
+        for e in r.evidence
+        if e.kind == "similar_case" and e.ref
+    ]
+    assert cited, "no explanation cited a past case of the semantic index"
+
+    rebuilt = build_semantic(frames, settings, FakeEmbedder())
+    assert rebuilt.signature() != layer.signature()
+    assert Recommender(settings, None, rebuilt, folder, frames=frames).explainer.case_table is None

@@ -30,6 +30,13 @@ import pandas as pd
 from cachetools import LRUCache
 
 from recsvc.files import prefetch, replaced_folder
+from recsvc.recommend.casehits import (
+    CASE_DEPTH,
+    CaseHit,
+    CaseHitRecorder,
+    CaseHitTable,
+    case_hit,
+)
 from recsvc.recommend.context import RecContext
 from recsvc.recommend.sources import (
     CandidateSource,
@@ -58,7 +65,8 @@ PURPOSE_LABELS = {
     "market_entry": ("市场进入", "market entry"),
     "other": ("其他", "other purposes"),
 }
-#: Similar-case searches remembered per explainer (least recently used go first).
+#: Trigger commissions whose similar-case hits an explainer keeps (least recently used
+#: go first), whether searched live or read from a version's :class:`CaseHitTable`.
 CASE_HITS_CACHED = 20_000
 #: Clients whose latest-commission frames an explainer keeps sliced. Few: each cached
 #: frame keeps a hundred objects the cyclic GC tracks (blocks, pandas' weak references),
@@ -66,26 +74,6 @@ CASE_HITS_CACHED = 20_000
 COMM_FRAMES_CACHED = 256
 #: Layout of the arrays :meth:`Explainer.prepare` saves (part of their fingerprint).
 STATE_FORMAT = 1
-
-
-#: One similar-case hit as explanations keep it: ``(id, score, product code, owner
-#: client id, summary in English, summary in Chinese)``. A plain tuple of plain values,
-#: which the cyclic GC stops tracking (a named tuple it would walk on every collection).
-_CaseHit = tuple[str, float, str | None, int | None, str, str]
-
-
-def _case_hit(hit: Any) -> _CaseHit:
-    meta = hit.meta or {}
-    en = str(hit.summary or "")
-    owner = meta.get("client_id")
-    return (
-        str(hit.id),
-        float(hit.score),
-        meta.get("product_code"),
-        None if owner is None else int(owner),
-        en,
-        str(meta.get("summary_zh") or en),
-    )
 
 
 #: Minimum text similarity for an own commission to count as a trigger.
@@ -232,11 +220,12 @@ class Explainer:
         self.sources = {s.name: s for s in sources}
         self.semantic = semantic
         self._guard: LeakGuard | None = None
-        # (client, trigger, surface) -> compact hits; bounded, and tuples of plain values
-        # so a long-running server neither grows nor hands the GC objects to traverse
-        self._case_hits: LRUCache[tuple[int, str, str], tuple[_CaseHit, ...]] = LRUCache(
-            CASE_HITS_CACHED
-        )
+        # trigger commission -> compact hits; bounded, and tuples of plain values so a
+        # long-running server neither grows nor hands the GC objects to traverse
+        self._case_hits: LRUCache[int, tuple[CaseHit, ...]] = LRUCache(CASE_HITS_CACHED)
+        #: the version's saved hits (:meth:`use_case_table`); searched live without
+        self.case_table: CaseHitTable | None = None
+        self._recorder: CaseHitRecorder | None = None
         self._lock = threading.RLock()
         self._prepared: dict[str, Any] | None = None
         # each client's latest commissions, sliced on first use (a live call looks
@@ -583,45 +572,76 @@ class Explainer:
         return out
 
     def similar_cases(
-        self, client_id: int, code: str, surface: Surface, trigger: str | None, k: int = 1
+        self, client_id: int, code: str, surface: Surface, trigger: int | None, k: int = 1
     ) -> list[Evidence]:
-        """Anonymised past cases of the same product resembling the client's projects."""
+        """Anonymised past cases of the same product resembling the client's projects.
+
+        ``trigger`` is one of the client's own commissions (:meth:`own_projects` chose
+        it), so its hits may be searched in librarian scope and shared by surfaces: the
+        portal drops a case whose sentence would quote another client, and neither
+        surface cites one of the client's own cases.
+        """
         portal = surface == Surface.PORTAL
         out: list[Evidence] = []
-        if self.semantic is not None and trigger:
+        if self.semantic is not None and trigger is not None:
             try:
-                from recsvc.semantic import Scope
-
-                key = (client_id, trigger, str(surface))
-                with self._lock:
-                    hits = self._case_hits.get(key)
-                if hits is None:
-                    scope = Scope.portal(client_id) if portal else Scope.librarian()
-                    ref = int(trigger) if trigger.isdigit() else trigger
-                    hits = tuple(_case_hit(h) for h in self.semantic.similar_cases(ref, 30, scope))
-                    with self._lock:
-                        self._case_hits[key] = hits
-                for hit_id, score, product, owner, en, zh in hits:
-                    if product != code or owner == client_id:
-                        continue
-                    if not en or (
-                        portal and (self.leaks_for(client_id, en) or self.leaks_for(client_id, zh))
-                    ):
-                        continue
-                    out.append(
-                        Evidence(
-                            "similar_case",
-                            f"相似案例：{zh}",
-                            f"Similar case: {en}",
-                            ref=hit_id if surface != Surface.PORTAL else None,
-                            score=score,
-                        )
-                    )
-                    if len(out) >= k:
-                        return out
+                hits = self._hits_of(trigger)
             except Exception:
                 log.info("semantic similar_cases unavailable for %s", client_id, exc_info=True)
+                hits = ()
+            for hit_id, score, product, owner, en, zh in hits:
+                if product != code or owner == client_id:
+                    continue
+                if not en or (
+                    portal and (self.leaks_for(client_id, en) or self.leaks_for(client_id, zh))
+                ):
+                    continue
+                out.append(
+                    Evidence(
+                        "similar_case",
+                        f"相似案例：{zh}",
+                        f"Similar case: {en}",
+                        ref=None if portal else hit_id,
+                        score=score,
+                    )
+                )
+                if len(out) >= k:
+                    return out
         return out or self._own_case(client_id, code, k)
+
+    def _hits_of(self, trigger: int) -> tuple[CaseHit, ...]:
+        """The similar-case hits of one commission: remembered, saved or searched."""
+        with self._lock:
+            hits = self._case_hits.get(trigger)
+        if hits is not None:
+            return hits
+        table = self.case_table
+        hits = table.get(trigger) if table is not None else None
+        if hits is None:
+            found = self.semantic.similar_cases(trigger, CASE_DEPTH)  # type: ignore[union-attr]
+            hits = tuple(case_hit(h) for h in found)
+        with self._lock:
+            self._case_hits[trigger] = hits
+            if self._recorder is not None:
+                self._recorder.add(trigger, hits)
+        return hits
+
+    def record_case_hits(self) -> None:
+        """Keep the hits of every trigger looked up from now on, for :meth:`save_case_hits`."""
+        self._recorder = CaseHitRecorder()
+        with self._lock:
+            self._case_hits.clear()  # so that each is looked up (and recorded) again
+
+    def save_case_hits(self, folder: Path) -> None:
+        """Write the searches recorded since :meth:`record_case_hits` as a table."""
+        if self._recorder is None or self.semantic is None:
+            raise RuntimeError("record_case_hits() first, with a semantic layer")
+        self._recorder.save(Path(folder), self.semantic.signature())
+
+    def use_case_table(self, folder: Path) -> None:
+        """Read similar-case hits from a version's saved table when it is of this index."""
+        if self.semantic is not None:
+            self.case_table = CaseHitTable.open(Path(folder), self.semantic.signature())
 
     def _own_case(self, client_id: int, code: str, k: int) -> list[Evidence]:
         """Fallback case sentence from the buyer's kind and field only (no text quoted)."""
@@ -822,10 +842,7 @@ class Explainer:
     ) -> Explanation:
         """Own projects, one similar case and up to two factors, in that order."""
         own = self.own_projects(client_id, code, k=1)
-        trigger = None
-        if own and own[0].ref:
-            hit = self._triggers().get(own[0].ref)
-            trigger = str(hit) if hit is not None else None
+        trigger = self._triggers().get(own[0].ref) if own and own[0].ref else None
         cases = self.similar_cases(client_id, code, surface, trigger, k=1)
         facts = self.factors(client_id, code, source_scores, contributions, k=2)
         evidence = [*own, *cases, *facts]

@@ -537,7 +537,7 @@ class Ranker(CandidateSource):
                 h.update(hashed.to_numpy().tobytes())
         semantic = context.semantic
         if semantic is not None:
-            h.update(json.dumps([semantic.built_at, semantic.stats()], default=str).encode())
+            h.update(semantic.signature().encode())
         return h.hexdigest()[:20]
 
     def _save_memo(self, folder: Path, ids: np.ndarray, mark: str | None) -> None:

@@ -57,6 +57,8 @@ EXPLAINER_CACHE = "serving/explainer"
 PORTAL_CACHE = "serving/portal"
 #: Where a version keeps the ranker's scores of every client (of one snapshot).
 RANKER_CACHE = "serving/ranker"
+#: Where a version keeps the similar-case hits its portal lists searched (of one index).
+CASE_HITS = "serving/cases"
 
 
 @dataclass
@@ -248,6 +250,8 @@ class Recommender:
         self.explainer = Explainer(context, self.sources, semantic).prepare(
             cache=folder / EXPLAINER_CACHE if folder is not None else None
         )
+        if folder is not None:
+            self.explainer.use_case_table(folder / CASE_HITS)
         self.products = context.products.set_index("code")
         self._product_info = _product_info(self.products)
 
@@ -519,7 +523,9 @@ def precompute_portal(settings: Any, frames: Frames, semantic: Any, version_dir:
 
     One line per client, ``{"client_id": …, "items": […]}``, written batch by batch: at
     100k clients the lists are about a gigabyte of JSON, which neither this step nor a
-    server loading it should hold as one document.
+    server loading it should hold as one document. The similar-case searches the
+    explanations ran are kept in ``serving/cases/`` for the live calls
+    (:class:`~recsvc.recommend.casehits.CaseHitTable`).
 
     Returns:
         The number of clients written.
@@ -531,6 +537,8 @@ def precompute_portal(settings: Any, frames: Frames, semantic: Any, version_dir:
     k = getattr(settings, "recommend_k", 5)
     path = version_dir / PORTAL_RECS
     n = 0
+    if semantic is not None:
+        rec.explainer.record_case_hits()
     with path.open("w", encoding="utf-8") as fh:
         for start in range(0, len(ids), 500):
             batch = rec.recommend_many(ids[start : start + 500], Surface.PORTAL, k, live=False)
@@ -539,6 +547,8 @@ def precompute_portal(settings: Any, frames: Frames, semantic: Any, version_dir:
                 fh.write(json.dumps(line, ensure_ascii=False) + "\n")
                 n += 1
     log.info("portal recommendations for %d clients written to %s", n, path)
+    if semantic is not None:
+        rec.explainer.save_case_hits(version_dir / CASE_HITS)
     return n
 
 

@@ -387,6 +387,12 @@ class SemanticLayer:
             for kind in KINDS
         }
 
+    def signature(self) -> str:
+        """Which index this is: when it was built and what each kind holds. Files derived
+        from searches (a version's ranker scores, its similar-case hits) keep it to
+        tell whether they are still this index's."""
+        return json.dumps([self.built_at, self.stats()], default=str)
+
     def save(self, folder: str | Path | None = None) -> Path:
         """Write the layer to ``folder`` (default ``settings.index_dir``), replacing it whole."""
         target = Path(folder or self.settings.index_dir or "indexes")
