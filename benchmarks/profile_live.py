@@ -74,7 +74,7 @@ def main() -> int:
         ("contributions", rec, "_contributions"),
         ("explain", rec.explainer, "explain"),
         ("own projects", rec.explainer, "own_projects"),
-        ("similar cases", rec.explainer.semantic, "similar_cases"),
+        ("similar cases", rec.explainer, "similar_cases"),
         ("impressions", services, "_record_impressions"),
     ):
         if obj is not None:

@@ -68,10 +68,10 @@ PURPOSE_LABELS = {
 #: Trigger commissions whose similar-case hits an explainer keeps (least recently used
 #: go first), whether searched live or read from a version's :class:`CaseHitTable`.
 CASE_HITS_CACHED = 20_000
-#: Clients whose latest-commission frames an explainer keeps sliced. Few: each cached
-#: frame keeps a hundred objects the cyclic GC tracks (blocks, pandas' weak references),
-#: and at 4,096 frames every full collection took 120-200 ms inside some live call.
-COMM_FRAMES_CACHED = 256
+#: Clients whose latest commissions an explainer keeps sliced (a live call looks them up
+#: several times). As arrays, not frames: a cached frame kept a hundred objects the
+#: cyclic GC tracks, and at 4,096 frames every full collection took 120-200 ms.
+COMM_CACHED = 4096
 #: Layout of the arrays :meth:`Explainer.prepare` saves (part of their fingerprint).
 STATE_FORMAT = 1
 
@@ -180,6 +180,16 @@ class LeakGuard:
 
 #: What an own-project sentence reads from a commission.
 _PROJECT_FIELDS = ("title_zh", "title_en", "keywords", "commissioned_on", "external_id")
+#: What explanations read of a client's latest commissions.
+_COMM_FIELDS = ("commission_id", "purpose", *_PROJECT_FIELDS)
+
+#: A client's latest commissions as one array per field of :data:`_COMM_FIELDS`: a live
+#: call reads a few values of a few rows, where a frame's per-operation cost dominated.
+_Projects = dict[str, np.ndarray]
+
+
+def _projects(frame: pd.DataFrame) -> _Projects:
+    return {c: frame[c].to_numpy() for c in _COMM_FIELDS if c in frame}
 
 
 def _title(row: Mapping[str, Any], columns: Sequence[str]) -> str:
@@ -228,9 +238,7 @@ class Explainer:
         self._recorder: CaseHitRecorder | None = None
         self._lock = threading.RLock()
         self._prepared: dict[str, Any] | None = None
-        # each client's latest commissions, sliced on first use (a live call looks
-        # them up several times)
-        self._comm_frames: LRUCache[int, pd.DataFrame] = LRUCache(COMM_FRAMES_CACHED)
+        self._comm_cache: LRUCache[int, _Projects] = LRUCache(COMM_CACHED)
         products = context.products.set_index("code")
         self.names = {c: (str(r["name_zh"]), str(r["name_en"])) for c, r in products.iterrows()}
 
@@ -370,6 +378,7 @@ class Explainer:
             }
         return {
             "latest": latest,
+            "columns": _projects(latest),
             "positions": {int(c): rows for c, rows in positions.items()},
             "added": {},
             "bought": bought,
@@ -422,32 +431,53 @@ class Explainer:
         rows_map.update({c: base + i for i, c in enumerate(new)})
         state["sims"], state["rows"] = sims, rows_map
 
-    def _client(self, client_id: int) -> dict[str, Any]:
-        """The client's latest commissions and purchases (lookups in the prepared state)."""
+    def _frame(self, client_id: int) -> pd.DataFrame:
+        """The client's latest commissions as rows of the snapshot (sorted by date)."""
         state = self._state()
         cid = int(client_id)
-        comm = state["added"].get(cid)
-        if comm is None:
-            with self._lock:
-                comm = self._comm_frames.get(cid)
-            rows = state["positions"].get(cid) if comm is None else None
-            if rows is not None:
-                comm = state["latest"].iloc[rows]
-                with self._lock:
-                    self._comm_frames[cid] = comm
-        if comm is None:  # a client added after the snapshot (or without commissions)
-            ctx = self.context
-            all_comm = ctx.frames.commissions
-            comm = all_comm[all_comm["client_id"] == cid].sort_values("commissioned_on").tail(30)
-            o = ctx.orders[ctx.orders["client_id"] == cid]
-            state["bought"][cid] = list(dict.fromkeys(o["product_code"].astype(str)))
-            state["added"][cid] = comm
-        return {"client_id": client_id, "comm": comm, "bought": state["bought"].get(cid, [])}
+        frame = state["added"].get(cid)
+        if frame is not None:
+            return frame
+        rows = state["positions"].get(cid)
+        if rows is not None:
+            return state["latest"].iloc[rows]
+        # a client added after the snapshot (or without commissions)
+        ctx = self.context
+        all_comm = ctx.frames.commissions
+        frame = all_comm[all_comm["client_id"] == cid].sort_values("commissioned_on").tail(30)
+        o = ctx.orders[ctx.orders["client_id"] == cid]
+        state["bought"][cid] = list(dict.fromkeys(o["product_code"].astype(str)))
+        state["added"][cid] = frame
+        return frame
 
-    def _comm_sims(self, comm: pd.DataFrame, code: str) -> np.ndarray | None:
+    def _comm(self, client_id: int) -> _Projects:
+        """The client's latest commissions as arrays (lookups in the prepared state)."""
+        cid = int(client_id)
+        with self._lock:
+            comm = self._comm_cache.get(cid)
+        if comm is None:
+            state = self._state()
+            rows = state["positions"].get(cid)
+            if rows is not None and cid not in state["added"]:
+                comm = {c: a[rows] for c, a in state["columns"].items()}
+            else:
+                comm = _projects(self._frame(cid))
+            with self._lock:
+                self._comm_cache[cid] = comm
+        return comm
+
+    def _bought(self, client_id: int) -> list[str]:
+        """Products the client bought, first purchase first."""
+        bought = self._state()["bought"]
+        cid = int(client_id)
+        if cid not in bought and cid not in self._state()["positions"]:
+            self._frame(cid)  # a client added after the snapshot: read its orders
+        return bought.get(cid, [])
+
+    def _comm_sims(self, comm: _Projects, code: str) -> np.ndarray | None:
         """Best similarity of each of ``comm``'s commissions to ``code`` (``None``: no text)."""
         state = self._state()
-        ids = comm["commission_id"].to_numpy()
+        ids = comm["commission_id"]
         if not len(ids):
             return None
         if any(int(c) not in state["rows"] for c in ids):
@@ -460,12 +490,12 @@ class Explainer:
         sim = state["sims"][[rows[int(c)] for c in ids], j]
         return None if not len(sim) or np.isneginf(sim).all() else sim
 
-    def _recency(self, client_id: int, comm: pd.DataFrame) -> np.ndarray:
+    def _recency(self, client_id: int, comm: _Projects) -> np.ndarray:
         """``0.5 + 0.5 * 2^(-age / 730 days)`` per commission of ``comm`` (memoised per client)."""
         memo = self._state().setdefault("recency", {})
         w = memo.get(int(client_id))
-        if w is None or len(w) != len(comm):
-            age = _days_before(self.context.cutoff, comm["commissioned_on"].to_numpy())
+        if w is None or len(w) != len(comm["commission_id"]):
+            age = _days_before(self.context.cutoff, comm["commissioned_on"])
             w = 0.5 + 0.5 * np.power(0.5, np.maximum(age, 0.0) / 730.0)
             memo[int(client_id)] = w
         return w
@@ -476,10 +506,10 @@ class Explainer:
         key = (int(client_id), int(lookback_days))
         found = memo.get(key)
         if found is None:
-            comm = self._client(client_id)["comm"]
+            comm = self._comm(client_id)
             since = np.datetime64(self.context.cutoff - pd.Timedelta(days=lookback_days), "ns")
-            recent = comm["commissioned_on"].to_numpy() >= since  # NaT: not recent
-            purposes = comm["purpose"].to_numpy()[recent]
+            recent = comm["commissioned_on"].astype("datetime64[ns]") >= since  # NaT: not recent
+            purposes = comm["purpose"][recent]
             found = np.array(
                 list(dict.fromkeys("other" if pd.isna(p) else str(p) for p in purposes)),
                 dtype=object,
@@ -507,7 +537,7 @@ class Explainer:
         out: dict[int, np.ndarray] = {}
         for start in range(0, len(ids), chunk):
             part = ids[start : start + chunk]
-            comms = [self._client(int(c))["comm"] for c in part]
+            comms = [self._frame(int(c)) for c in part]
             comm = pd.concat(comms) if comms else ctx.frames.commissions.iloc[:0]
             best = np.full((len(part), len(cols), 2), np.nan)
             best[:, :, 0] = -1
@@ -543,9 +573,7 @@ class Explainer:
     # -- evidence ------------------------------------------------------------------
     def own_projects(self, client_id: int, code: str, k: int = 2) -> list[Evidence]:
         """The client's own commissions most similar to the product's cases/description."""
-        comm = self._client(client_id)["comm"]
-        if comm.empty:
-            return []
+        comm = self._comm(client_id)
         sim = self._comm_sims(comm, code)
         if sim is None:
             return []
@@ -555,11 +583,10 @@ class Explainer:
         for i in order:
             if sim[i] < MIN_TRIGGER_SIM:
                 continue
-            # the few fields used, not a whole row as a Series (most of this method's cost)
-            r = {c: comm[c].iat[i] for c in _PROJECT_FIELDS if c in comm}
+            r = {c: comm[c][i] for c in _PROJECT_FIELDS if c in comm}
             zh_t = _title(r, ("title_zh", "title_en", "keywords"))
             en_t = _title(r, ("title_en", "title_zh", "keywords"))
-            when = pd.Timestamp(r["commissioned_on"]).strftime("%Y-%m")
+            when = str(np.datetime64(r["commissioned_on"], "M"))  # 2024-05
             out.append(
                 Evidence(
                     "own_project",
@@ -767,7 +794,7 @@ class Explainer:
         return None
 
     def _owned(self, client_id: int, code: str) -> bool:
-        return code in self._client(client_id)["bought"]
+        return code in self._bought(client_id)
 
     def _feature_sentence(self, name: str) -> Evidence | None:
         try:
@@ -794,7 +821,7 @@ class Explainer:
         ladder = self.sources.get("ladder")
         if not isinstance(ladder, LadderSource):
             return None
-        bought = [c for c in self._client(client_id)["bought"] if c != code]
+        bought = [c for c in self._bought(client_id) if c != code]
         if not bought:
             return None
         j = list(ladder.codes_).index(code)
