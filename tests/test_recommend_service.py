@@ -433,16 +433,18 @@ def test_portal_lists_are_served_from_one_mapped_file(tmp_path: Path, trained: P
     assert dict(PortalLists.open(folder, encode)) == {cid: (1, encode(stored[cid][:1]))}
 
 
-def test_live_calls_read_the_similar_cases_the_portal_lists_searched(
+def test_live_calls_read_what_the_portal_lists_computed(
     tmp_path: Path, trained: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Computing the portal lists keeps every trigger commission's similar-case hits in
-    ``serving/cases/``; a later load looks them up instead of searching and explains
-    exactly as the searches would. A table of another index is not used."""
+    """Computing the portal lists keeps every trigger commission's similar-case hits
+    (``serving/cases/``) and every offered row's model contributions
+    (``serving/contributions/``); a later load looks them up instead of searching and
+    running TreeSHAP, and explains exactly as those would. Tables of another index or
+    snapshot are not used."""
     import shutil
 
     from recsvc.recommend import precompute_portal
-    from recsvc.recommend.service import CASE_HITS
+    from recsvc.recommend.service import CASE_HITS, CONTRIBUTIONS
     from recsvc.semantic import FakeEmbedder, build_semantic
 
     folder = tmp_path / "v"
@@ -452,32 +454,41 @@ def test_live_calls_read_the_similar_cases_the_portal_lists_searched(
     layer = build_semantic(frames, settings, FakeEmbedder())
     precompute_portal(settings, frames, layer, folder)
     assert (folder / CASE_HITS / "meta.json").exists()
+    assert (folder / CONTRIBUTIONS / "meta.json").exists()
 
-    searched = Recommender(settings, None, layer, folder, frames=frames)
-    assert searched.explainer.case_table is not None
-    searched.explainer.case_table = None  # the reference: every search runs
+    computed = Recommender(settings, None, layer, folder, frames=frames)
+    assert computed.explainer.case_table is not None
+    assert computed._kept_contributions is not None
+    computed.explainer.case_table = None  # the reference: every search and SHAP runs
+    computed._kept_contributions = None
     ids = [int(c) for c in frames.commissions["client_id"].unique()]
-    want = {s: searched.recommend_many(ids, s, 5, live=False) for s in Surface}
+    want = {s: computed.recommend_many(ids, s, 5, live=False) for s in Surface}
 
     def no_search(*args: object, **kw: object) -> None:
         raise AssertionError("searched although the version keeps the hits")
 
     monkeypatch.setattr(layer, "similar_cases", no_search)
     served = Recommender(settings, None, layer, folder, frames=frames)
+    assert served.ranker is not None
+    booster = served.ranker.model_
+
+    def no_shap(X: np.ndarray, **kw: object) -> np.ndarray:
+        assert not kw.get("pred_contrib"), "TreeSHAP ran although the version keeps it"
+        return type(booster).predict(booster, X, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(booster, "predict", no_shap)
     for surface in Surface:
         got = served.recommend_many(ids, surface, 5, live=False)
         assert {c: [r.as_dict() for r in recs] for c, recs in got.items()} == {
             c: [r.as_dict() for r in recs] for c, recs in want[surface].items()
         }
-    cited = [
-        e.ref
-        for recs in want[Surface.LIBRARIAN].values()
-        for r in recs
-        for e in r.evidence
-        if e.kind == "similar_case" and e.ref
-    ]
-    assert cited, "no explanation cited a past case of the semantic index"
+    evidence = [e for recs in want[Surface.LIBRARIAN].values() for r in recs for e in r.evidence]
+    assert any(e.kind == "similar_case" and e.ref for e in evidence), "no past case cited"
+    assert any(e.kind == "factor" for e in evidence), "no model factor cited"
 
     rebuilt = build_semantic(frames, settings, FakeEmbedder())
     assert rebuilt.signature() != layer.signature()
     assert Recommender(settings, None, rebuilt, folder, frames=frames).explainer.case_table is None
+    bought = make_history()
+    bought.orders = pd.concat([bought.orders, bought.orders.iloc[[0]]], ignore_index=True)
+    assert Recommender(settings, None, layer, folder, frames=bought)._kept_contributions is None

@@ -30,14 +30,14 @@ import pandas as pd
 from cachetools import LRUCache
 
 from recsvc.files import prefetch, replaced_folder
-from recsvc.recommend.casehits import (
+from recsvc.recommend.context import RecContext
+from recsvc.recommend.kept import (
     CASE_DEPTH,
     CaseHit,
     CaseHitRecorder,
     CaseHitTable,
     case_hit,
 )
-from recsvc.recommend.context import RecContext
 from recsvc.recommend.sources import (
     CandidateSource,
     ContentSource,

@@ -36,6 +36,7 @@ from recsvc.recommend.context import (
 )
 from recsvc.recommend.explain import Evidence, Explainer
 from recsvc.recommend.feedback import client_events
+from recsvc.recommend.kept import ContributionRecorder, ContributionTable
 from recsvc.recommend.ranker import Ranker
 from recsvc.recommend.rules import BusinessRules
 from recsvc.recommend.sources import CandidateSource, SourceChain, top_k
@@ -59,6 +60,8 @@ PORTAL_CACHE = "serving/portal"
 RANKER_CACHE = "serving/ranker"
 #: Where a version keeps the similar-case hits its portal lists searched (of one index).
 CASE_HITS = "serving/cases"
+#: Where a version keeps the model contributions its portal lists computed (of one snapshot).
+CONTRIBUTIONS = "serving/contributions"
 
 
 @dataclass
@@ -250,8 +253,13 @@ class Recommender:
         self.explainer = Explainer(context, self.sources, semantic).prepare(
             cache=folder / EXPLAINER_CACHE if folder is not None else None
         )
+        self._kept_contributions: ContributionTable | None = None
+        self._contribution_recorder: ContributionRecorder | None = None
         if folder is not None:
             self.explainer.use_case_table(folder / CASE_HITS)
+            mark = self.ranker.memo_mark_ if self.ranker is not None else None
+            if mark is not None:
+                self._kept_contributions = ContributionTable.open(folder / CONTRIBUTIONS, mark)
         self.products = context.products.set_index("code")
         self._product_info = _product_info(self.products)
 
@@ -474,28 +482,60 @@ class Recommender:
     def _contributions(
         self, ids: np.ndarray, codes: np.ndarray
     ) -> dict[tuple[int, str], list[tuple[str, float]]]:
+        """The top positive model contributions of each offered (client, product) row:
+        kept by the version (:data:`CONTRIBUTIONS`) or computed (TreeSHAP)."""
         if self.ranker is None:
             return {}
         all_codes = {c: j for j, c in enumerate(self.ranker.codes_)}
         m = len(all_codes)
+        names = self.ranker.feature_names_
+        kept = self._kept_contributions
+        out: dict[tuple[int, str], list[tuple[str, float]]] = {}
         rows, keys = [], []
         for i, cid in enumerate(ids):
             for c in codes[i]:
-                if c:
+                if not c:
+                    continue
+                key, row = (int(cid), str(c)), int(cid) * m + all_codes[c]
+                top = kept.get(row) if kept is not None else None
+                if top is None:
                     rows.append(i * m + all_codes[c])
-                    keys.append((int(cid), str(c)))
+                    keys.append((key, row))
+                else:
+                    out[key] = [(names[f], v) for f, v in top]
         if not rows:
-            return {}
+            return out
         X = self.ranker.feature_matrix(ids)[rows]
         with self._lock:  # one booster call at a time (LightGBM predict is not reentrant)
             contrib = self.ranker.model_.predict(X, pred_contrib=True, num_threads=1)
         contrib = contrib[:, :-1]
-        names = self.ranker.feature_names_
-        out = {}
-        for key, row in zip(keys, contrib, strict=True):
-            top = np.argsort(-row)[:4]
-            out[key] = [(names[t], float(row[t])) for t in top if row[t] > 0]
+        recorder = self._contribution_recorder
+        for (key, row), values in zip(keys, contrib, strict=True):
+            top = [(int(f), float(values[f])) for f in np.argsort(-values)[:4] if values[f] > 0]
+            if recorder is not None:
+                with self._lock:
+                    recorder.add(row, top)
+            out[key] = [(names[f], v) for f, v in top]
         return out
+
+    # -- what the portal lists compute, kept for live calls --------------------------
+    def record_explanations(self) -> None:
+        """Keep what explaining computes from now on (similar-case hits, contributions)
+        for :meth:`save_explanations`."""
+        self._kept_contributions = None  # so that every row is computed and recorded
+        self._contribution_recorder = ContributionRecorder()
+        if self.semantic is not None:
+            self.explainer.record_case_hits()
+
+    def save_explanations(self, version_dir: Path) -> None:
+        """Write what was recorded since :meth:`record_explanations` into the version's
+        :data:`CASE_HITS` and :data:`CONTRIBUTIONS` (see :mod:`recsvc.recommend.kept`)."""
+        version_dir = Path(version_dir)
+        mark = self.ranker.memo_mark_ if self.ranker is not None else None
+        if self._contribution_recorder is not None and mark is not None:
+            self._contribution_recorder.save(version_dir / CONTRIBUTIONS, mark)
+        if self.semantic is not None:
+            self.explainer.save_case_hits(version_dir / CASE_HITS)
 
     # -- relationship actions -------------------------------------------------------
     def segment_of(self, client_id: int) -> str | None:
@@ -523,9 +563,9 @@ def precompute_portal(settings: Any, frames: Frames, semantic: Any, version_dir:
 
     One line per client, ``{"client_id": …, "items": […]}``, written batch by batch: at
     100k clients the lists are about a gigabyte of JSON, which neither this step nor a
-    server loading it should hold as one document. The similar-case searches the
-    explanations ran are kept in ``serving/cases/`` for the live calls
-    (:class:`~recsvc.recommend.casehits.CaseHitTable`).
+    server loading it should hold as one document. The similar-case hits and model
+    contributions the explanations computed are kept for the live calls
+    (:meth:`Recommender.save_explanations`).
 
     Returns:
         The number of clients written.
@@ -537,8 +577,7 @@ def precompute_portal(settings: Any, frames: Frames, semantic: Any, version_dir:
     k = getattr(settings, "recommend_k", 5)
     path = version_dir / PORTAL_RECS
     n = 0
-    if semantic is not None:
-        rec.explainer.record_case_hits()
+    rec.record_explanations()
     with path.open("w", encoding="utf-8") as fh:
         for start in range(0, len(ids), 500):
             batch = rec.recommend_many(ids[start : start + 500], Surface.PORTAL, k, live=False)
@@ -547,8 +586,7 @@ def precompute_portal(settings: Any, frames: Frames, semantic: Any, version_dir:
                 fh.write(json.dumps(line, ensure_ascii=False) + "\n")
                 n += 1
     log.info("portal recommendations for %d clients written to %s", n, path)
-    if semantic is not None:
-        rec.explainer.save_case_hits(version_dir / CASE_HITS)
+    rec.save_explanations(version_dir)
     return n
 
 

@@ -1,0 +1,248 @@
+"""What explaining the portal lists computed, kept with the version for the live calls.
+
+After training, the portal lists explain every client's offers; a live librarian call
+explains the same offers again. Two parts of that are dear and depend on neither the
+caller nor the surface, so the lists' computation records them and a loaded version
+looks them up (anything not recorded is computed live, as before):
+
+* **Similar-case hits of trigger commissions** (:class:`CaseHitTable`). An
+  explanation's similar case comes from a hybrid search (dense and BM25) of the past
+  cases for the client's trigger commission: about 3 ms over 87k cases, two or three
+  times per live call at 100k clients. A commission's hits depend on the semantic index
+  only (scopes filter them afterwards), so the table is keyed by commission and
+  carries :meth:`SemanticLayer.signature`.
+* **Model contributions of offered rows** (:class:`ContributionTable`). LightGBM's
+  TreeSHAP costs 0.34 ms per (client, product) row, about 2 ms per live call. They
+  depend on the model and the row's features, so the table carries the ranker's
+  snapshot fingerprint (:meth:`Ranker.fingerprint`).
+
+A table of another index or snapshot is ignored. Layout of ``serving/cases/``:
+``triggers.npy`` (sorted commission ids), ``starts.npy`` (each trigger's first hit;
+one more entry than triggers), ``hit_cases.npy`` and ``hit_scores.npy`` (per hit: the
+case's row and fused score), ``cases.bin`` with ``case_spans.npy`` (per case, one JSON
+record ``[id, product, owner, summary_en, summary_zh]``). Of
+``serving/contributions/``: ``rows.npy`` (sorted ``client id * products + product``),
+``features.npy`` and ``values.npy`` (per row, the top contributions' feature columns,
+``-1`` padded, and values). Both have a ``meta.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recsvc.files import map_records, prefetch, replaced_folder, write_records
+
+__all__ = [
+    "CASE_DEPTH",
+    "TOP_CONTRIBUTIONS",
+    "CaseHit",
+    "CaseHitRecorder",
+    "CaseHitTable",
+    "ContributionRecorder",
+    "ContributionTable",
+    "case_hit",
+]
+
+log = logging.getLogger(__name__)
+
+#: Hits kept per trigger commission: an offer's similar case must be of the offered
+#: product, so several products' cases are searched at once.
+CASE_DEPTH = 30
+#: Positive contributions kept per row (an explanation names at most two).
+TOP_CONTRIBUTIONS = 4
+_FORMAT = 1
+
+
+def _meta(kind: str, fingerprint: str) -> dict[str, Any]:
+    depth = CASE_DEPTH if kind == "cases" else TOP_CONTRIBUTIONS
+    return {"format": _FORMAT, "kind": kind, "fingerprint": fingerprint, "depth": depth}
+
+
+def _is_saved(folder: Path, kind: str, fingerprint: str) -> bool:
+    """Whether ``folder`` holds a table of ``kind`` saved for ``fingerprint``."""
+    try:
+        saved = json.loads((folder / "meta.json").read_text())
+    except (OSError, ValueError) as exc:
+        log.info("no saved %s in %s: %s", kind, folder, exc)
+        return False
+    if saved != _meta(kind, fingerprint):
+        log.info("the %s saved in %s are another snapshot's; computing live", kind, folder)
+        return False
+    return True
+
+
+#: One similar-case hit as explanations keep it: ``(id, score, product code, owner
+#: client id, summary in English, summary in Chinese)``. A plain tuple of plain values,
+#: which the cyclic GC stops tracking (a named tuple it would walk on every collection).
+CaseHit = tuple[str, float, str | None, int | None, str, str]
+
+
+def case_hit(hit: Any) -> CaseHit:
+    """The compact form of a :class:`~recsvc.semantic.SearchHit` of a case."""
+    meta = hit.meta or {}
+    en = str(hit.summary or "")
+    owner = meta.get("client_id")
+    return (
+        str(hit.id),
+        float(hit.score),
+        meta.get("product_code"),
+        None if owner is None else int(owner),
+        en,
+        str(meta.get("summary_zh") or en),
+    )
+
+
+class CaseHitRecorder:
+    """Collects the hits of every trigger searched (compactly: each case once)."""
+
+    def __init__(self) -> None:
+        self._cases: dict[str, int] = {}
+        self._case_rows: list[bytes] = []
+        self._hits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __len__(self) -> int:
+        return len(self._hits)
+
+    def add(self, trigger: int, hits: tuple[CaseHit, ...]) -> None:
+        rows = np.empty(len(hits), dtype=np.int32)
+        for i, (case_id, _, product, owner, en, zh) in enumerate(hits):
+            row = self._cases.get(case_id)
+            if row is None:
+                row = self._cases[case_id] = len(self._case_rows)
+                record = [case_id, product, owner, en, zh]
+                self._case_rows.append(json.dumps(record, ensure_ascii=False).encode())
+            rows[i] = row
+        scores = np.fromiter((h[1] for h in hits), dtype=np.float64, count=len(hits))
+        self._hits[int(trigger)] = (rows, scores)
+
+    def save(self, folder: Path, signature: str) -> Path:
+        """Write the table to ``folder`` (replaced whole) for the index ``signature``."""
+        triggers = np.array(sorted(self._hits), dtype=np.int64)
+        lists = [self._hits[int(t)] for t in triggers]
+        sizes = np.array([len(r) for r, _ in lists], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        with replaced_folder(folder) as tmp:
+            spans = write_records(tmp / "cases.bin", self._case_rows)
+            np.save(tmp / "case_spans.npy", np.array(spans, dtype=np.int64).reshape(-1, 2))
+            np.save(tmp / "triggers.npy", triggers)
+            np.save(tmp / "starts.npy", starts)
+            empty_rows, empty_scores = np.zeros(0, np.int32), np.zeros(0, np.float64)
+            np.save(tmp / "hit_cases.npy", np.concatenate([empty_rows, *(r for r, _ in lists)]))
+            np.save(tmp / "hit_scores.npy", np.concatenate([empty_scores, *(s for _, s in lists)]))
+            (tmp / "meta.json").write_text(json.dumps(_meta("cases", signature)))
+        log.info(
+            "similar-case hits of %d trigger commissions (%d cases) written to %s",
+            len(triggers),
+            len(self._case_rows),
+            folder,
+        )
+        return folder
+
+
+class CaseHitTable:
+    """The saved hits of a version's trigger commissions, mapped (see the module)."""
+
+    def __init__(self, folder: Path) -> None:
+        files = [folder / f"{n}.npy" for n in ("triggers", "starts", "hit_cases", "hit_scores")]
+        prefetch(*files)
+        self._triggers, self._starts, self._rows, self._scores = (
+            np.load(f, mmap_mode="r") for f in files
+        )
+        self._spans = np.load(folder / "case_spans.npy")
+        self._blob = map_records(folder / "cases.bin")
+
+    @classmethod
+    def open(cls, folder: Path, signature: str) -> CaseHitTable | None:
+        """The table in ``folder`` when it was saved for the index ``signature``."""
+        if not _is_saved(Path(folder), "cases", signature):
+            return None
+        try:
+            table = cls(Path(folder))
+        except (OSError, ValueError) as exc:
+            log.warning("similar-case hits in %s unreadable: %s", folder, exc)
+            return None
+        log.info("similar-case hits of %d trigger commissions mapped", len(table))
+        return table
+
+    def __len__(self) -> int:
+        return len(self._triggers)
+
+    def get(self, trigger: int) -> tuple[CaseHit, ...] | None:
+        """The hits saved for ``trigger`` (``None``: not searched when the table was made)."""
+        i = int(np.searchsorted(self._triggers, trigger))
+        if i >= len(self._triggers) or self._triggers[i] != trigger:
+            return None
+        a, b = self._starts[i : i + 2].tolist()
+        out = []
+        for row, score in zip(self._rows[a:b].tolist(), self._scores[a:b].tolist(), strict=True):
+            offset, length = self._spans[row].tolist()
+            case_id, product, owner, en, zh = json.loads(self._blob[offset : offset + length])
+            out.append((case_id, score, product, owner, en, zh))
+        return tuple(out)
+
+
+class ContributionRecorder:
+    """Collects the top contributions of every row explained."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, list[tuple[int, float]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def add(self, row: int, top: list[tuple[int, float]]) -> None:
+        self._rows[int(row)] = top[:TOP_CONTRIBUTIONS]
+
+    def save(self, folder: Path, fingerprint: str) -> Path:
+        """Write the table to ``folder`` (replaced whole) for the ranker ``fingerprint``."""
+        rows = np.array(sorted(self._rows), dtype=np.int64)
+        features = np.full((len(rows), TOP_CONTRIBUTIONS), -1, dtype=np.int32)
+        values = np.zeros((len(rows), TOP_CONTRIBUTIONS), dtype=np.float64)
+        for i, row in enumerate(rows.tolist()):
+            for j, (feature, value) in enumerate(self._rows[row]):
+                features[i, j], values[i, j] = feature, value
+        with replaced_folder(folder) as tmp:
+            np.save(tmp / "rows.npy", rows)
+            np.save(tmp / "features.npy", features)
+            np.save(tmp / "values.npy", values)
+            (tmp / "meta.json").write_text(json.dumps(_meta("contributions", fingerprint)))
+        log.info("contributions of %d rows written to %s", len(rows), folder)
+        return folder
+
+
+class ContributionTable:
+    """The saved top contributions of a version's offered rows, mapped (see the module)."""
+
+    def __init__(self, folder: Path) -> None:
+        files = [folder / f"{n}.npy" for n in ("rows", "features", "values")]
+        prefetch(*files)
+        self._rows, self._features, self._values = (np.load(f, mmap_mode="r") for f in files)
+
+    @classmethod
+    def open(cls, folder: Path, fingerprint: str) -> ContributionTable | None:
+        """The table in ``folder`` when it was saved for the ranker ``fingerprint``."""
+        if not _is_saved(Path(folder), "contributions", fingerprint):
+            return None
+        try:
+            table = cls(Path(folder))
+        except (OSError, ValueError) as exc:
+            log.warning("contributions in %s unreadable: %s", folder, exc)
+            return None
+        log.info("contributions of %d rows mapped", len(table))
+        return table
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def get(self, row: int) -> list[tuple[int, float]] | None:
+        """``(feature column, value)`` pairs saved for ``row`` (``None``: not saved)."""
+        i = int(np.searchsorted(self._rows, row))
+        if i >= len(self._rows) or self._rows[i] != row:
+            return None
+        pairs = zip(self._features[i].tolist(), self._values[i].tolist(), strict=True)
+        return [(f, v) for f, v in pairs if f >= 0]
