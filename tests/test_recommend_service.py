@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import lightgbm
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -439,8 +440,8 @@ def test_live_calls_read_what_the_portal_lists_computed(
     """Computing the portal lists keeps every trigger commission's similar-case hits
     (``serving/cases/``) and every offered row's model contributions
     (``serving/contributions/``); a later load looks them up instead of searching and
-    running TreeSHAP, and explains exactly as those would. Tables of another index or
-    snapshot are not used."""
+    running TreeSHAP, and explains exactly as those would. Hits of another index are
+    not used, nor contributions of a row whose features changed."""
     import shutil
 
     from recsvc.recommend import precompute_portal
@@ -455,40 +456,53 @@ def test_live_calls_read_what_the_portal_lists_computed(
     precompute_portal(settings, frames, layer, folder)
     assert (folder / CASE_HITS / "meta.json").exists()
     assert (folder / CONTRIBUTIONS / "meta.json").exists()
-
-    computed = Recommender(settings, None, layer, folder, frames=frames)
-    assert computed.explainer.case_table is not None
-    assert computed._kept_contributions is not None
-    computed.explainer.case_table = None  # the reference: every search and SHAP runs
-    computed._kept_contributions = None
     ids = [int(c) for c in frames.commissions["client_id"].unique()]
-    want = {s: computed.recommend_many(ids, s, 5, live=False) for s in Surface}
+
+    def explained(history: object, *, kept: bool) -> dict:
+        rec = Recommender(settings, None, layer, folder, frames=history)
+        assert rec.explainer.case_table is not None and rec._kept_contributions is not None
+        if not kept:  # the reference: every search and TreeSHAP runs
+            rec.explainer.case_table = rec._kept_contributions = None
+        return {
+            s: {
+                c: [r.as_dict() for r in recs]
+                for c, recs in rec.recommend_many(ids, s, 5, live=False).items()
+            }
+            for s in Surface
+        }
+
+    want = explained(frames, kept=False)
+    evidence = [e for recs in want[Surface.LIBRARIAN].values() for r in recs for e in r["evidence"]]
+    assert any(e["kind"] == "similar_case" and e["ref"] for e in evidence), "no past case cited"
+    assert any(e["kind"] == "factor" for e in evidence), "no model factor cited"
 
     def no_search(*args: object, **kw: object) -> None:
         raise AssertionError("searched although the version keeps the hits")
 
-    monkeypatch.setattr(layer, "similar_cases", no_search)
-    served = Recommender(settings, None, layer, folder, frames=frames)
-    assert served.ranker is not None
-    booster = served.ranker.model_
+    shap_rows: list[int] = []
+    predict = lightgbm.Booster.predict
 
-    def no_shap(X: np.ndarray, **kw: object) -> np.ndarray:
-        assert not kw.get("pred_contrib"), "TreeSHAP ran although the version keeps it"
-        return type(booster).predict(booster, X, **kw)  # type: ignore[arg-type]
+    def counted(self: lightgbm.Booster, X: np.ndarray, *args: object, **kw: object) -> np.ndarray:
+        if kw.get("pred_contrib"):
+            shap_rows.append(len(X))
+        return predict(self, X, *args, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(booster, "predict", no_shap)
-    for surface in Surface:
-        got = served.recommend_many(ids, surface, 5, live=False)
-        assert {c: [r.as_dict() for r in recs] for c, recs in got.items()} == {
-            c: [r.as_dict() for r in recs] for c, recs in want[surface].items()
-        }
-    evidence = [e for recs in want[Surface.LIBRARIAN].values() for r in recs for e in r.evidence]
-    assert any(e.kind == "similar_case" and e.ref for e in evidence), "no past case cited"
-    assert any(e.kind == "factor" for e in evidence), "no model factor cited"
+    monkeypatch.setattr(lightgbm.Booster, "predict", counted)
+    with monkeypatch.context() as m:
+        m.setattr(layer, "similar_cases", no_search)
+        assert explained(frames, kept=True) == want
+    assert not shap_rows, "TreeSHAP ran although the version keeps every offered row"
+
+    # one more purchase: the rows whose features it changed are computed again
+    bought = make_history()
+    bought.orders = pd.concat([bought.orders, bought.orders.iloc[[0]]], ignore_index=True)
+    shap_rows.clear()
+    partly = explained(bought, kept=True)
+    recomputed = sum(shap_rows)
+    shap_rows.clear()
+    assert partly == explained(bought, kept=False)
+    assert 0 < recomputed < sum(shap_rows), (recomputed, sum(shap_rows))
 
     rebuilt = build_semantic(frames, settings, FakeEmbedder())
     assert rebuilt.signature() != layer.signature()
     assert Recommender(settings, None, rebuilt, folder, frames=frames).explainer.case_table is None
-    bought = make_history()
-    bought.orders = pd.concat([bought.orders, bought.orders.iloc[[0]]], ignore_index=True)
-    assert Recommender(settings, None, layer, folder, frames=bought)._kept_contributions is None

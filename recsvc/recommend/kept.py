@@ -13,21 +13,24 @@ looks them up (anything not recorded is computed live, as before):
   carries :meth:`SemanticLayer.signature`.
 * **Model contributions of offered rows** (:class:`ContributionTable`). LightGBM's
   TreeSHAP costs 0.34 ms per (client, product) row, about 2 ms per live call. They
-  depend on the model and the row's features, so the table carries the ranker's
-  snapshot fingerprint (:meth:`Ranker.fingerprint`).
+  depend on the version's model and the row's features only, so each row is kept with
+  a digest of its features (:func:`row_digest`): a row whose features changed since
+  (a purchase, a decline, another day) is computed again, the others stay valid.
 
-A table of another index or snapshot is ignored. Layout of ``serving/cases/``:
+A case table of another index is ignored. Layout of ``serving/cases/``:
 ``triggers.npy`` (sorted commission ids), ``starts.npy`` (each trigger's first hit;
 one more entry than triggers), ``hit_cases.npy`` and ``hit_scores.npy`` (per hit: the
 case's row and fused score), ``cases.bin`` with ``case_spans.npy`` (per case, one JSON
 record ``[id, product, owner, summary_en, summary_zh]``). Of
 ``serving/contributions/``: ``rows.npy`` (sorted ``client id * products + product``),
-``features.npy`` and ``values.npy`` (per row, the top contributions' feature columns,
-``-1`` padded, and values). Both have a ``meta.json``.
+``digests.npy`` (of the rows' features), ``features.npy`` and ``values.npy`` (per row,
+the top contributions' feature columns, ``-1`` padded, and values). Both have a
+``meta.json``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -46,6 +49,7 @@ __all__ = [
     "ContributionRecorder",
     "ContributionTable",
     "case_hit",
+    "row_digest",
 ]
 
 log = logging.getLogger(__name__)
@@ -58,12 +62,12 @@ TOP_CONTRIBUTIONS = 4
 _FORMAT = 1
 
 
-def _meta(kind: str, fingerprint: str) -> dict[str, Any]:
+def _meta(kind: str, fingerprint: str | None) -> dict[str, Any]:
     depth = CASE_DEPTH if kind == "cases" else TOP_CONTRIBUTIONS
     return {"format": _FORMAT, "kind": kind, "fingerprint": fingerprint, "depth": depth}
 
 
-def _is_saved(folder: Path, kind: str, fingerprint: str) -> bool:
+def _is_saved(folder: Path, kind: str, fingerprint: str | None) -> bool:
     """Whether ``folder`` holds a table of ``kind`` saved for ``fingerprint``."""
     try:
         saved = json.loads((folder / "meta.json").read_text())
@@ -186,31 +190,45 @@ class CaseHitTable:
         return tuple(out)
 
 
+def row_digest(features: np.ndarray) -> int:
+    """A 64-bit digest of one row of model features (its dtype and bytes)."""
+    row = np.ascontiguousarray(features)
+    digest = hashlib.blake2b(row.dtype.str.encode(), digest_size=8)
+    digest.update(row.tobytes())
+    return int.from_bytes(digest.digest(), "little")
+
+
 class ContributionRecorder:
-    """Collects the top contributions of every row explained."""
+    """Collects the top contributions of every row explained, with its features' digest."""
 
     def __init__(self) -> None:
-        self._rows: dict[int, list[tuple[int, float]]] = {}
+        self._rows: dict[int, tuple[int, list[tuple[int, float]]]] = {}
 
     def __len__(self) -> int:
         return len(self._rows)
 
-    def add(self, row: int, top: list[tuple[int, float]]) -> None:
-        self._rows[int(row)] = top[:TOP_CONTRIBUTIONS]
+    def add(self, row: int, digest: int, top: list[tuple[int, float]]) -> None:
+        self._rows[int(row)] = (digest, top[:TOP_CONTRIBUTIONS])
 
-    def save(self, folder: Path, fingerprint: str) -> Path:
-        """Write the table to ``folder`` (replaced whole) for the ranker ``fingerprint``."""
+    def save(self, folder: Path) -> Path:
+        """Write the table to ``folder`` (replaced whole)."""
         rows = np.array(sorted(self._rows), dtype=np.int64)
+        digests = np.zeros(len(rows), dtype=np.uint64)
         features = np.full((len(rows), TOP_CONTRIBUTIONS), -1, dtype=np.int32)
         values = np.zeros((len(rows), TOP_CONTRIBUTIONS), dtype=np.float64)
         for i, row in enumerate(rows.tolist()):
-            for j, (feature, value) in enumerate(self._rows[row]):
+            digests[i], top = self._rows[row]
+            for j, (feature, value) in enumerate(top):
                 features[i, j], values[i, j] = feature, value
         with replaced_folder(folder) as tmp:
-            np.save(tmp / "rows.npy", rows)
-            np.save(tmp / "features.npy", features)
-            np.save(tmp / "values.npy", values)
-            (tmp / "meta.json").write_text(json.dumps(_meta("contributions", fingerprint)))
+            for name, array in (
+                ("rows", rows),
+                ("digests", digests),
+                ("features", features),
+                ("values", values),
+            ):
+                np.save(tmp / f"{name}.npy", array)
+            (tmp / "meta.json").write_text(json.dumps(_meta("contributions", None)))
         log.info("contributions of %d rows written to %s", len(rows), folder)
         return folder
 
@@ -219,14 +237,16 @@ class ContributionTable:
     """The saved top contributions of a version's offered rows, mapped (see the module)."""
 
     def __init__(self, folder: Path) -> None:
-        files = [folder / f"{n}.npy" for n in ("rows", "features", "values")]
+        files = [folder / f"{n}.npy" for n in ("rows", "digests", "features", "values")]
         prefetch(*files)
-        self._rows, self._features, self._values = (np.load(f, mmap_mode="r") for f in files)
+        self._rows, self._digests, self._features, self._values = (
+            np.load(f, mmap_mode="r") for f in files
+        )
 
     @classmethod
-    def open(cls, folder: Path, fingerprint: str) -> ContributionTable | None:
-        """The table in ``folder`` when it was saved for the ranker ``fingerprint``."""
-        if not _is_saved(Path(folder), "contributions", fingerprint):
+    def open(cls, folder: Path) -> ContributionTable | None:
+        """The table in ``folder`` (``None`` when there is none)."""
+        if not _is_saved(Path(folder), "contributions", None):
             return None
         try:
             table = cls(Path(folder))
@@ -239,10 +259,11 @@ class ContributionTable:
     def __len__(self) -> int:
         return len(self._rows)
 
-    def get(self, row: int) -> list[tuple[int, float]] | None:
-        """``(feature column, value)`` pairs saved for ``row`` (``None``: not saved)."""
+    def get(self, row: int, digest: int) -> list[tuple[int, float]] | None:
+        """``(feature column, value)`` pairs saved for ``row`` when its features are
+        still those of ``digest`` (``None``: not saved, or computed on other features)."""
         i = int(np.searchsorted(self._rows, row))
-        if i >= len(self._rows) or self._rows[i] != row:
+        if i >= len(self._rows) or self._rows[i] != row or int(self._digests[i]) != digest:
             return None
         pairs = zip(self._features[i].tolist(), self._values[i].tolist(), strict=True)
         return [(f, v) for f, v in pairs if f >= 0]

@@ -498,13 +498,10 @@ class Ranker(CandidateSource):
         self._memo_X: list[np.ndarray] = []
         self._memo_frame: pd.DataFrame | None = None
         self._memo_feats: np.ndarray | None = None
-        #: the :meth:`fingerprint` of the precomputed snapshot (``None``: not taken)
-        self.memo_mark_: str | None = None
         if precompute:
             ids = context.clients.index.to_numpy(dtype=np.int64)
             if len(ids):
                 mark = self.fingerprint(context) if cache is not None else None
-                self.memo_mark_ = mark
                 if cache is None or not self._load_memo(cache, ids, mark):
                     self.predict_frame(ids)
                     if cache is not None:

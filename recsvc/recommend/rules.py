@@ -28,6 +28,11 @@ from recsvc.value.segments import STRATEGIES, Action
 
 RULES_FILE = Path(__file__).with_name("rules.json")
 _DEFAULTS = {"one_off_rebuy_days": 365, "decline_cooldown_days": 90, "max_per_category": 2}
+#: What :meth:`BusinessRules.exclusions` reads of the clients and of the orders.
+EXCLUSION_COLUMNS = {
+    "clients": ("client_id", "kind"),
+    "orders": ("client_id", "product_code", "ordered_on"),
+}
 
 
 @dataclass

@@ -36,9 +36,14 @@ from recsvc.recommend.context import (
 )
 from recsvc.recommend.explain import Evidence, Explainer
 from recsvc.recommend.feedback import client_events
-from recsvc.recommend.kept import ContributionRecorder, ContributionTable
+from recsvc.recommend.kept import (
+    TOP_CONTRIBUTIONS,
+    ContributionRecorder,
+    ContributionTable,
+    row_digest,
+)
 from recsvc.recommend.ranker import Ranker
-from recsvc.recommend.rules import BusinessRules
+from recsvc.recommend.rules import EXCLUSION_COLUMNS, BusinessRules
 from recsvc.recommend.sources import CandidateSource, SourceChain, top_k
 from recsvc.recommend.text import TextSpace
 from recsvc.store.db import Database
@@ -142,12 +147,18 @@ def _client_rows(df: pd.DataFrame) -> dict[Any, np.ndarray]:
     return df.groupby("client_id", sort=False).indices
 
 
-def _rows_of(df: pd.DataFrame, client_ids: Sequence[int] | np.ndarray) -> pd.DataFrame:
-    """Rows of ``df`` whose ``client_id`` is in ``client_ids``."""
+def _rows_of(
+    df: pd.DataFrame, client_ids: Sequence[int] | np.ndarray, columns: Sequence[str]
+) -> pd.DataFrame:
+    """``columns`` of the rows of ``df`` whose ``client_id`` is in ``client_ids``.
+
+    Sliced column by column: taking a few rows of every column of a wide frame cost a
+    live call a millisecond.
+    """
     positions = _client_rows(df)
     parts = [positions[c] for c in (int(c) for c in client_ids) if c in positions]
     pos = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-    return df.iloc[pos]
+    return pd.DataFrame({c: df[c].to_numpy()[pos] for c in columns}, copy=False)
 
 
 def version_text_space(folder: Path | None, history: Frames, semantic: Any) -> TextSpace:
@@ -257,9 +268,8 @@ class Recommender:
         self._contribution_recorder: ContributionRecorder | None = None
         if folder is not None:
             self.explainer.use_case_table(folder / CASE_HITS)
-            mark = self.ranker.memo_mark_ if self.ranker is not None else None
-            if mark is not None:
-                self._kept_contributions = ContributionTable.open(folder / CONTRIBUTIONS, mark)
+            if self.ranker is not None:
+                self._kept_contributions = ContributionTable.open(folder / CONTRIBUTIONS)
         self.products = context.products.set_index("code")
         self._product_info = _product_info(self.products)
 
@@ -371,8 +381,8 @@ class Recommender:
             events = client_events(self.db, [int(c) for c in client_ids], cooling)
         clients, orders = ctx.history.clients, ctx.orders
         if len(client_ids) <= 50:  # a few clients: their rows by index, not full scans
-            clients = _rows_of(clients, client_ids)
-            orders = _rows_of(orders, client_ids)
+            clients = _rows_of(clients, client_ids, EXCLUSION_COLUMNS["clients"])
+            orders = _rows_of(orders, client_ids, EXCLUSION_COLUMNS["orders"])
         return self.rules.exclusions(
             client_ids,
             as_of=ctx.cutoff,
@@ -489,32 +499,36 @@ class Recommender:
         all_codes = {c: j for j, c in enumerate(self.ranker.codes_)}
         m = len(all_codes)
         names = self.ranker.feature_names_
-        kept = self._kept_contributions
+        X = self.ranker.feature_matrix(ids)
+        kept, recorder = self._kept_contributions, self._contribution_recorder
         out: dict[tuple[int, str], list[tuple[str, float]]] = {}
-        rows, keys = [], []
+        todo: list[tuple[tuple[int, str], int, int, int]] = []  # key, X row, table row, digest
         for i, cid in enumerate(ids):
             for c in codes[i]:
                 if not c:
                     continue
-                key, row = (int(cid), str(c)), int(cid) * m + all_codes[c]
-                top = kept.get(row) if kept is not None else None
+                key, at, row = (int(cid), str(c)), i * m + all_codes[c], int(cid) * m + all_codes[c]
+                digest = row_digest(X[at]) if kept is not None or recorder is not None else 0
+                top = kept.get(row, digest) if kept is not None else None
                 if top is None:
-                    rows.append(i * m + all_codes[c])
-                    keys.append((key, row))
+                    todo.append((key, at, row, digest))
                 else:
                     out[key] = [(names[f], v) for f, v in top]
-        if not rows:
+        if not todo:
             return out
-        X = self.ranker.feature_matrix(ids)[rows]
         with self._lock:  # one booster call at a time (LightGBM predict is not reentrant)
-            contrib = self.ranker.model_.predict(X, pred_contrib=True, num_threads=1)
-        contrib = contrib[:, :-1]
-        recorder = self._contribution_recorder
-        for (key, row), values in zip(keys, contrib, strict=True):
-            top = [(int(f), float(values[f])) for f in np.argsort(-values)[:4] if values[f] > 0]
+            contrib = self.ranker.model_.predict(
+                X[[at for _, at, _, _ in todo]], pred_contrib=True, num_threads=1
+            )
+        for (key, _, row, digest), values in zip(todo, contrib[:, :-1], strict=True):
+            top = [
+                (int(f), float(values[f]))
+                for f in np.argsort(-values)[:TOP_CONTRIBUTIONS]
+                if values[f] > 0
+            ]
             if recorder is not None:
                 with self._lock:
-                    recorder.add(row, top)
+                    recorder.add(row, digest, top)
             out[key] = [(names[f], v) for f, v in top]
         return out
 
@@ -531,9 +545,8 @@ class Recommender:
         """Write what was recorded since :meth:`record_explanations` into the version's
         :data:`CASE_HITS` and :data:`CONTRIBUTIONS` (see :mod:`recsvc.recommend.kept`)."""
         version_dir = Path(version_dir)
-        mark = self.ranker.memo_mark_ if self.ranker is not None else None
-        if self._contribution_recorder is not None and mark is not None:
-            self._contribution_recorder.save(version_dir / CONTRIBUTIONS, mark)
+        if self._contribution_recorder is not None and self.ranker is not None:
+            self._contribution_recorder.save(version_dir / CONTRIBUTIONS)
         if self.semantic is not None:
             self.explainer.save_case_hits(version_dir / CASE_HITS)
 
