@@ -15,10 +15,10 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,8 @@ from recsvc.value.segments import STRATEGIES, Action
 
 RULES_FILE = Path(__file__).with_name("rules.json")
 _DEFAULTS = {"one_off_rebuy_days": 365, "decline_cooldown_days": 90, "max_per_category": 2}
+#: A table as :meth:`BusinessRules.exclusions` reads it: a frame, or arrays by column.
+Columns: TypeAlias = pd.DataFrame | Mapping[str, np.ndarray]
 #: What :meth:`BusinessRules.exclusions` reads of the clients and of the orders.
 EXCLUSION_COLUMNS = {
     "clients": ("client_id", "kind"),
@@ -69,9 +71,9 @@ class BusinessRules:
         client_ids: Sequence[int] | np.ndarray,
         *,
         as_of: pd.Timestamp,
-        clients: pd.DataFrame,
+        clients: Columns,
         products: pd.DataFrame,
-        orders: pd.DataFrame,
+        orders: Columns,
         events: pd.DataFrame,
         events_as_of: pd.Timestamp | None = None,
     ) -> dict[int, set[str]]:
@@ -80,9 +82,10 @@ class BusinessRules:
         Args:
             client_ids: whom to check.
             as_of: the business "now".
-            clients: at least ``client_id, kind``.
+            clients: at least ``client_id, kind`` (a frame, or arrays by column name).
             products: at least ``code, one_off, eligible_kinds``.
-            orders: ``client_id, product_code, ordered_on`` (purchases).
+            orders: ``client_id, product_code, ordered_on`` (purchases; a frame, or
+                arrays by column name).
             events: recommendation events ``client_id, item_code, event, occurred_at``.
             events_as_of: "now" for cool-downs (events carry wall-clock time, which
                 may run ahead of the business date of demo data); default ``as_of``.
@@ -93,17 +96,18 @@ class BusinessRules:
         one_off, allowed_kinds = _catalogue_rules(products)
         # numpy masks, not pandas boolean indexing: a live call passes one client's
         # few rows, where pandas' per-operation overhead would dominate
-        if len(orders):
+        order_clients = np.asarray(orders["client_id"])
+        if len(order_clients):
             since = as_of - pd.Timedelta(days=self.one_off_rebuy_days)
-            on = orders["ordered_on"].to_numpy()
-            code = orders["product_code"].to_numpy()
+            on = np.asarray(orders["ordered_on"])
+            bought = np.asarray(orders["product_code"])
             keep = (
-                np.isin(orders["client_id"].to_numpy(), ids)
-                & np.isin(code, list(one_off))
+                np.isin(order_clients, ids)
+                & np.isin(bought, list(one_off))
                 & (on >= since.to_datetime64())
                 & (on < as_of.to_datetime64())
             )
-            for cid, c in zip(orders["client_id"].to_numpy()[keep], code[keep], strict=True):
+            for cid, c in zip(order_clients[keep], bought[keep], strict=True):
                 out[int(cid)].add(str(c))
         if len(events):
             now = pd.Timestamp(events_as_of) if events_as_of is not None else as_of
@@ -121,9 +125,11 @@ class BusinessRules:
             ):
                 out[int(cid)].add(str(c))
         if self.enforce_eligible_kinds and allowed_kinds:
-            cids = clients["client_id"].to_numpy()
+            cids = np.asarray(clients["client_id"])
             keep = np.isin(cids, ids)
-            kinds = dict(zip(cids[keep].astype(int), clients["kind"].to_numpy()[keep], strict=True))
+            kinds = dict(
+                zip(cids[keep].astype(int), np.asarray(clients["kind"])[keep], strict=True)
+            )
             for cid in ids:
                 kind = kinds.get(cid)
                 if kind is None:
