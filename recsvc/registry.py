@@ -11,7 +11,7 @@ Layout under ``settings.models_dir``::
     │   ├── text/              the text space the ranker was trained with (mapped by servers)
     │   ├── portal_recs.jsonl
     │   └── serving/           explanation arrays, ranker scores, served portal lists,
-    │                          similar-case hits (mapped)
+    │                          similar-case hits, model contributions (mapped)
     └── mlruns/                MLflow tracking (written by training only)
 
 Serving resolves the active folder by reading ``registry.json`` (one small file, no
