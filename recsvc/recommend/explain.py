@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -612,13 +612,11 @@ class Explainer:
         out: list[Evidence] = []
         if self.semantic is not None and trigger is not None:
             try:
-                hits = self._hits_of(trigger)
+                hits = self._candidates(trigger, code, client_id)
             except Exception:
                 log.info("semantic similar_cases unavailable for %s", client_id, exc_info=True)
-                hits = ()
-            for hit_id, score, product, owner, en, zh in hits:
-                if product != code or owner == client_id:
-                    continue
+                hits = iter(())
+            for hit_id, score, _, _, en, zh in hits:
                 if not en or (
                     portal and (self.leaks_for(client_id, en) or self.leaks_for(client_id, zh))
                 ):
@@ -636,17 +634,23 @@ class Explainer:
                     return out
         return out or self._own_case(client_id, code, k)
 
+    def _candidates(self, trigger: int, code: str, client_id: int) -> Iterator[CaseHit]:
+        """Similar-case hits of ``trigger`` that are other clients' cases of ``code``,
+        best first: from the version's table, else from a search."""
+        table = self.case_table
+        found = table.matching(trigger, code, client_id) if table is not None else None
+        if found is not None:
+            return found
+        return (h for h in self._hits_of(trigger) if h[2] == code and h[3] != client_id)
+
     def _hits_of(self, trigger: int) -> tuple[CaseHit, ...]:
-        """The similar-case hits of one commission: remembered, saved or searched."""
+        """The similar-case hits of one commission: remembered or searched."""
         with self._lock:
             hits = self._case_hits.get(trigger)
         if hits is not None:
             return hits
-        table = self.case_table
-        hits = table.get(trigger) if table is not None else None
-        if hits is None:
-            found = self.semantic.similar_cases(trigger, CASE_DEPTH)  # type: ignore[union-attr]
-            hits = tuple(case_hit(h) for h in found)
+        found = self.semantic.similar_cases(trigger, CASE_DEPTH)  # type: ignore[union-attr]
+        hits = tuple(case_hit(h) for h in found)
         with self._lock:
             self._case_hits[trigger] = hits
             if self._recorder is not None:
@@ -654,10 +658,11 @@ class Explainer:
         return hits
 
     def record_case_hits(self) -> None:
-        """Keep the hits of every trigger looked up from now on, for :meth:`save_case_hits`."""
+        """Keep the hits of every trigger searched from now on, for :meth:`save_case_hits`."""
         self._recorder = CaseHitRecorder()
+        self.case_table = None  # so that every trigger is searched and recorded
         with self._lock:
-            self._case_hits.clear()  # so that each is looked up (and recorded) again
+            self._case_hits.clear()
 
     def save_case_hits(self, folder: Path) -> None:
         """Write the searches recorded since :meth:`record_case_hits` as a table."""

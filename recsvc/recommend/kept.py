@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +160,15 @@ class CaseHitTable:
         )
         self._spans = np.load(folder / "case_spans.npy")
         self._blob = map_records(folder / "cases.bin")
+        # each case's product and owner as arrays, so that a lookup decodes only the
+        # hits it keeps (the first of the offered product, mostly)
+        records = [self._record(row)[1:3] for row in range(len(self._spans))]
+        products = sorted({str(p) for p, _ in records if p is not None})
+        self._product_of = {p: j for j, p in enumerate(products)}
+        self._products = np.array(
+            [self._product_of.get(str(p), -1) for p, _ in records], dtype=np.int32
+        )
+        self._owners = np.array([-1 if o is None else int(o) for _, o in records], dtype=np.int64)
 
     @classmethod
     def open(cls, folder: Path, signature: str) -> CaseHitTable | None:
@@ -176,18 +186,28 @@ class CaseHitTable:
     def __len__(self) -> int:
         return len(self._triggers)
 
-    def get(self, trigger: int) -> tuple[CaseHit, ...] | None:
-        """The hits saved for ``trigger`` (``None``: not searched when the table was made)."""
+    def _record(self, row: int) -> list[Any]:
+        offset, length = self._spans[row].tolist()
+        return json.loads(self._blob[offset : offset + length])
+
+    def matching(self, trigger: int, product: str, owner: int) -> Iterator[CaseHit] | None:
+        """The hits saved for ``trigger`` that are cases of ``product`` bought by another
+        client than ``owner``, best first, decoded as they are taken (``None``: the
+        trigger was not searched when the table was made)."""
         i = int(np.searchsorted(self._triggers, trigger))
         if i >= len(self._triggers) or self._triggers[i] != trigger:
             return None
         a, b = self._starts[i : i + 2].tolist()
-        out = []
-        for row, score in zip(self._rows[a:b].tolist(), self._scores[a:b].tolist(), strict=True):
-            offset, length = self._spans[row].tolist()
-            case_id, product, owner, en, zh = json.loads(self._blob[offset : offset + length])
-            out.append((case_id, score, product, owner, en, zh))
-        return tuple(out)
+        rows = np.asarray(self._rows[a:b])
+        keep = (self._products[rows] == self._product_of.get(product, -2)) & (
+            self._owners[rows] != owner
+        )
+        scores = np.asarray(self._scores[a:b])[keep].tolist()
+        return (
+            (case_id, score, found, case_owner, en, zh)
+            for row, score in zip(rows[keep].tolist(), scores, strict=True)
+            for case_id, found, case_owner, en, zh in (self._record(row),)
+        )
 
 
 def row_digest(features: np.ndarray) -> int:
