@@ -33,9 +33,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sized
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -61,6 +61,7 @@ CASE_DEPTH = 30
 #: Positive contributions kept per row (an explanation names at most two).
 TOP_CONTRIBUTIONS = 4
 _FORMAT = 1
+_Table = TypeVar("_Table", bound=Sized)
 
 
 def _meta(kind: str, fingerprint: str | None) -> dict[str, Any]:
@@ -68,17 +69,30 @@ def _meta(kind: str, fingerprint: str | None) -> dict[str, Any]:
     return {"format": _FORMAT, "kind": kind, "fingerprint": fingerprint, "depth": depth}
 
 
-def _is_saved(folder: Path, kind: str, fingerprint: str | None) -> bool:
-    """Whether ``folder`` holds a table of ``kind`` saved for ``fingerprint``."""
+def _mapped(folder: Path, *names: str) -> list[np.ndarray]:
+    """The arrays ``names`` saved in ``folder``, memory-mapped (read ahead first)."""
+    files = [folder / f"{n}.npy" for n in names]
+    prefetch(*files)
+    return [np.load(f, mmap_mode="r") for f in files]
+
+
+def _open(make: Callable[[Path], _Table], folder: Path, kind: str, fp: str | None) -> _Table | None:
+    """``make(folder)`` when ``folder`` holds a table of ``kind`` saved for ``fp``."""
     try:
         saved = json.loads((folder / "meta.json").read_text())
     except (OSError, ValueError) as exc:
         log.info("no saved %s in %s: %s", kind, folder, exc)
-        return False
-    if saved != _meta(kind, fingerprint):
+        return None
+    if saved != _meta(kind, fp):
         log.info("the %s saved in %s are another snapshot's; computing live", kind, folder)
-        return False
-    return True
+        return None
+    try:
+        table = make(folder)
+    except (OSError, ValueError) as exc:
+        log.warning("the %s saved in %s are unreadable: %s", kind, folder, exc)
+        return None
+    log.info("%s of %d entries mapped from %s", kind, len(table), folder)
+    return table
 
 
 #: One similar-case hit as explanations keep it: ``(id, score, product code, owner
@@ -153,10 +167,8 @@ class CaseHitTable:
     """The saved hits of a version's trigger commissions, mapped (see the module)."""
 
     def __init__(self, folder: Path) -> None:
-        files = [folder / f"{n}.npy" for n in ("triggers", "starts", "hit_cases", "hit_scores")]
-        prefetch(*files)
-        self._triggers, self._starts, self._rows, self._scores = (
-            np.load(f, mmap_mode="r") for f in files
+        self._triggers, self._starts, self._rows, self._scores = _mapped(
+            folder, "triggers", "starts", "hit_cases", "hit_scores"
         )
         self._spans = np.load(folder / "case_spans.npy")
         self._blob = map_records(folder / "cases.bin")
@@ -173,15 +185,7 @@ class CaseHitTable:
     @classmethod
     def open(cls, folder: Path, signature: str) -> CaseHitTable | None:
         """The table in ``folder`` when it was saved for the index ``signature``."""
-        if not _is_saved(Path(folder), "cases", signature):
-            return None
-        try:
-            table = cls(Path(folder))
-        except (OSError, ValueError) as exc:
-            log.warning("similar-case hits in %s unreadable: %s", folder, exc)
-            return None
-        log.info("similar-case hits of %d trigger commissions mapped", len(table))
-        return table
+        return _open(cls, Path(folder), "cases", signature)
 
     def __len__(self) -> int:
         return len(self._triggers)
@@ -257,24 +261,14 @@ class ContributionTable:
     """The saved top contributions of a version's offered rows, mapped (see the module)."""
 
     def __init__(self, folder: Path) -> None:
-        files = [folder / f"{n}.npy" for n in ("rows", "digests", "features", "values")]
-        prefetch(*files)
-        self._rows, self._digests, self._features, self._values = (
-            np.load(f, mmap_mode="r") for f in files
+        self._rows, self._digests, self._features, self._values = _mapped(
+            folder, "rows", "digests", "features", "values"
         )
 
     @classmethod
     def open(cls, folder: Path) -> ContributionTable | None:
         """The table in ``folder`` (``None`` when there is none)."""
-        if not _is_saved(Path(folder), "contributions", None):
-            return None
-        try:
-            table = cls(Path(folder))
-        except (OSError, ValueError) as exc:
-            log.warning("contributions in %s unreadable: %s", folder, exc)
-            return None
-        log.info("contributions of %d rows mapped", len(table))
-        return table
+        return _open(cls, Path(folder), "contributions", None)
 
     def __len__(self) -> int:
         return len(self._rows)
