@@ -50,6 +50,7 @@ from recsvc.recommend.sources import (
     top_k,
 )
 from recsvc.store.enums import Purpose
+from recsvc.store.frames import column_arrays
 
 log = logging.getLogger(__name__)
 
@@ -641,15 +642,27 @@ class Ranker(CandidateSource):
         Rows come from a memo of every client scored so far (all clients when bound
         with ``precompute``); stateless per call, safe from several threads.
         """
+        self._ready()
+        rows = self._row_index(np.asarray(client_ids, dtype=np.int64))
+        frame = self._memo_frame
+        assert frame is not None
+        return frame.iloc[rows].reset_index(drop=True)
+
+    def _ready(self) -> None:
         if not hasattr(self, "model_"):
             raise NotReady("the ranker is not fitted")
         if not hasattr(self, "_memo"):
             self.bind(self.context_)
-        ids = np.asarray(client_ids, dtype=np.int64)
-        rows = self._row_index(ids)
+
+    def predicted(self, client_ids: np.ndarray, columns: Sequence[str]) -> dict[str, np.ndarray]:
+        """``columns`` of :meth:`predict_frame` as arrays, client-major: the same rows
+        without building a frame of them (most of a live call's ranking before)."""
+        self._ready()
+        rows = self._row_index(np.asarray(client_ids, dtype=np.int64))
         frame = self._memo_frame
         assert frame is not None
-        return frame.iloc[rows].reset_index(drop=True)
+        arrays = column_arrays(frame)
+        return {c: arrays[c][rows] for c in columns}
 
     def feature_matrix(self, client_ids: np.ndarray) -> np.ndarray:
         """The model's input rows for ``client_ids``, client-major (``feature_names_`` order)."""

@@ -48,7 +48,7 @@ from recsvc.recommend.sources import CandidateSource, SourceChain, top_k
 from recsvc.recommend.text import TextSpace
 from recsvc.store.db import Database
 from recsvc.store.enums import Surface
-from recsvc.store.frames import Frames, load_frames, memo_per_frame
+from recsvc.store.frames import Frames, column_arrays, load_frames, memo_per_frame
 
 log = logging.getLogger(__name__)
 
@@ -147,13 +147,6 @@ def _client_rows(df: pd.DataFrame) -> dict[Any, np.ndarray]:
     return df.groupby("client_id", sort=False).indices
 
 
-@memo_per_frame
-def _arrays(df: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Each column of ``df`` as its array (views: a column access costs a live call
-    more than slicing its few rows)."""
-    return {str(c): df[c].to_numpy() for c in df.columns}
-
-
 def _rows_of(
     df: pd.DataFrame, client_ids: Sequence[int] | np.ndarray, columns: Sequence[str]
 ) -> dict[str, np.ndarray]:
@@ -163,7 +156,7 @@ def _rows_of(
     positions = _client_rows(df)
     parts = [positions[c] for c in (int(c) for c in client_ids) if c in positions]
     pos = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-    arrays = _arrays(df)
+    arrays = column_arrays(df)
     return {c: arrays[c][pos] for c in columns}
 
 
@@ -401,24 +394,27 @@ class Recommender:
 
     def rank(
         self, client_ids: Sequence[int] | np.ndarray, k: int | None = None, *, live: bool = True
-    ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | None]:
-        """Rule-filtered, diversified ``(codes, scores)`` ``(n, k)`` and the pair frame."""
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray] | None]:
+        """Rule-filtered, diversified ``(codes, scores)`` ``(n, k)``, and the ranker's
+        probabilities and source scores of every (client, product) pair (``None``
+        without a ranker)."""
         k = k or int(getattr(self.settings, "recommend_k", 5))
         ids = np.asarray(client_ids, dtype=np.int64)
         for cid in ids:
             self.ensure_client(int(cid))
         exclude = self.exclusions(ids, live=live)
         width = len(self.context.codes)
-        frame = None
+        pairs = None
         if self.ranker is not None:
-            frame = self.ranker.predict_frame(ids)
-            scores = frame["proba"].to_numpy().reshape(len(ids), -1)
+            columns = ["proba", *(f"src_{s.name}" for s in self.sources)]
+            pairs = self.ranker.predicted(ids, columns)
+            scores = pairs["proba"].reshape(len(ids), -1)
             codes, sc = top_k(self.ranker.codes_, scores, width, ids, exclude)
         else:
             codes, sc = self.model.recommend(ids, width, exclude)
         cats = {c: info[2] for c, info in self._product_info.items()}
         codes, sc = self.rules.diversify(codes, sc, cats, k)
-        return codes, sc, frame
+        return codes, sc, pairs
 
     def recommend(
         self, client_id: int, surface: Surface | str = Surface.LIBRARIAN, k: int | None = None
@@ -438,8 +434,8 @@ class Recommender:
         """Batch form of :meth:`recommend` (one code path for one or many clients)."""
         surface = Surface(surface)
         ids = np.asarray(client_ids, dtype=np.int64)
-        codes, scores, frame = self.rank(ids, k, live=live)
-        src = self._source_scores(ids, frame, codes)
+        codes, scores, pairs = self.rank(ids, k, live=live)
+        src = self._source_scores(ids, pairs, codes)
         contrib = self._contributions(ids, codes) if explain else {}
         out: dict[int, list[Recommendation]] = {}
         for i, cid in enumerate(ids):
@@ -474,15 +470,13 @@ class Recommender:
         return out
 
     def _source_scores(
-        self, ids: np.ndarray, frame: pd.DataFrame | None, codes: np.ndarray
+        self, ids: np.ndarray, pairs: dict[str, np.ndarray] | None, codes: np.ndarray
     ) -> list[dict[str, dict[str, float]]]:
         """Each source's score of each offered product, per client (row lookups)."""
-        all_codes = list(self.context.codes) if frame is None else list(self.ranker.codes_)  # type: ignore[union-attr]
+        all_codes = list(self.context.codes) if pairs is None else list(self.ranker.codes_)  # type: ignore[union-attr]
         m = len(all_codes)
-        if frame is not None:
-            mats = {
-                s.name: frame[f"src_{s.name}"].to_numpy().reshape(len(ids), m) for s in self.sources
-            }
+        if pairs is not None:
+            mats = {s.name: pairs[f"src_{s.name}"].reshape(len(ids), m) for s in self.sources}
         else:
             mats = {s.name: s.scores(ids) for s in self.sources}
         col = {c: j for j, c in enumerate(all_codes)}

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Select, select
 
@@ -183,3 +184,11 @@ def memo_per_frame(fn: Callable[[pd.DataFrame], _T]) -> Callable[[pd.DataFrame],
         return hit[1]
 
     return wrapper
+
+
+@memo_per_frame
+def column_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each column of ``frame`` as its array, kept per frame: a live call slices a few
+    rows of a few columns, where a column access or a frame of those rows cost more
+    than the work done with them."""
+    return {str(c): frame[c].to_numpy() for c in frame.columns}
