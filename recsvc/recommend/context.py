@@ -68,7 +68,7 @@ class RecContext:
             p = p[p["active"].fillna(True).astype(bool)]
         return p.sort_values("product_id").reset_index(drop=True)
 
-    @property
+    @cached_property
     def codes(self) -> np.ndarray:
         """Product codes in :attr:`products` order."""
         return self.products["code"].astype(str).to_numpy()

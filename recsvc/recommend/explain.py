@@ -45,6 +45,7 @@ from recsvc.recommend.sources import (
     PurposeSource,
 )
 from recsvc.store.enums import Surface
+from recsvc.store.frames import column_arrays
 
 log = logging.getLogger(__name__)
 
@@ -686,10 +687,11 @@ class Explainer:
         if found is None:
             return []
         best, best_sim = found
-        ctx = self.context
-        buyer = ctx.clients.loc[int(case_clients[best])]
-        kind_zh, kind_en = KIND_LABELS.get(str(buyer["kind"]), KIND_LABELS["other"])
-        field = buyer.get("industry_field")
+        clients = self.context.clients
+        at = clients.index.get_loc(int(case_clients[best]))
+        buyer = column_arrays(clients)
+        kind_zh, kind_en = KIND_LABELS.get(str(buyer["kind"][at]), KIND_LABELS["other"])
+        field = buyer["industry_field"][at] if "industry_field" in buyer else None
         field = str(field) if isinstance(field, str) and field else ""
         zh_name, en_name = self.names.get(code, (code, code))
         where_zh = f"{field}领域的" if field else ""
@@ -838,12 +840,24 @@ class Explainer:
         )
         return str(best)
 
+    def _lifts(self, src: PurposeSource) -> dict[str, dict[str, float]]:
+        """The purpose source's lifts as ``{purpose: {code: lift}}`` (built once)."""
+        state = self._state()
+        if state.get("lifts_of") is not src.lift_:
+            state["lifts"] = {
+                str(u): {str(c): float(v) for c, v in row.items()}
+                for u, row in src.lift_.to_dict("index").items()
+            }
+            state["lifts_of"] = src.lift_
+        return state["lifts"]
+
     def _purpose_lift(self, client_id: int, code: str) -> tuple[str, float] | None:
         src = self.sources.get("purpose")
         if not isinstance(src, PurposeSource):
             return None
         purposes = self._recent_purposes(client_id, src.lookback_days)
-        lifts = [(u, float(src.lift_.at[u, code])) for u in purposes if u in src.lift_.index]
+        table = self._lifts(src)
+        lifts = [(u, table[u][code]) for u in purposes if u in table and code in table[u]]
         if not lifts:
             return None
         u, lift = max(lifts, key=lambda t: t[1])
