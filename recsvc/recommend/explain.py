@@ -66,8 +66,8 @@ PURPOSE_LABELS = {
     "market_entry": ("市场进入", "market entry"),
     "other": ("其他", "other purposes"),
 }
-#: Trigger commissions whose similar-case hits an explainer keeps (least recently used
-#: go first), whether searched live or read from a version's :class:`CaseHitTable`.
+#: Trigger commissions whose searched similar-case hits an explainer keeps (least
+#: recently used go first); those in the version's :class:`CaseHitTable` are read there.
 CASE_HITS_CACHED = 20_000
 #: Clients whose latest commissions an explainer keeps sliced (a live call looks them up
 #: several times). As arrays, not frames: a cached frame kept a hundred objects the
