@@ -65,7 +65,8 @@ PORTAL_CACHE = "serving/portal"
 RANKER_CACHE = "serving/ranker"
 #: Where a version keeps the similar-case hits its portal lists searched (of one index).
 CASE_HITS = "serving/cases"
-#: Where a version keeps the model contributions its portal lists computed (of one snapshot).
+#: Where a version keeps the model contributions its portal lists computed (per row, with
+#: a digest of the row's features).
 CONTRIBUTIONS = "serving/contributions"
 
 
