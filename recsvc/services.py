@@ -1202,8 +1202,8 @@ def load_bundle(services: Services, version: str) -> ModelBundle:
 
     frames = load_frames(services.db)
     semantic = services.semantic_or_none()
-    if semantic is not None:  # every live explanation searches past cases
-        semantic.warm("cases")
+    if semantic is not None:  # case searches (and explanations the version kept no hits
+        semantic.warm("cases")  # for) read these; at 100k loading them takes seconds
     step("data")
     value = ValueService.load(folder, settings)
     cutoff = scoring_cutoff(frames, settings)

@@ -469,9 +469,9 @@ class Explainer:
 
     def _bought(self, client_id: int) -> list[str]:
         """Products the client bought, first purchase first."""
-        bought = self._state()["bought"]
-        cid = int(client_id)
-        if cid not in bought and cid not in self._state()["positions"]:
+        state = self._state()
+        bought, cid = state["bought"], int(client_id)
+        if cid not in bought and cid not in state["positions"]:
             self._frame(cid)  # a client added after the snapshot: read its orders
         return bought.get(cid, [])
 
