@@ -20,10 +20,7 @@ Example:
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import datetime as dt
-import gc
 import io
 import json
 import logging
@@ -34,26 +31,26 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from filelock import FileLock
 from sqlalchemy import bindparam, func, or_, select
 
 from recsvc.auth import Principal, hash_secret, verify_key
 from recsvc.config import Settings
 from recsvc.errors import Conflict, InvalidInput, NotFound, NotReady, Problem, RecsvcError
 from recsvc.ingest import import_file
-from recsvc.recommend import PortalLists, Recommender, feedback, serving_files_present
+from recsvc.recommend import feedback
 from recsvc.recommend import worklist as recommend_worklist
 from recsvc.recommend.feedback import Shown
 from recsvc.recommend.worklist import WorklistRow
 from recsvc.registry import Registry
 from recsvc.semantic import Embedder, SearchHit, SemanticLayer, set_search_threads
+from recsvc.serving import ServingBundle, freeze_heap, open_bundle
+from recsvc.serving.bundle import rec_item
 from recsvc.store.db import Database
 from recsvc.store.enums import DeclineReason, EventType, JobStatus, Surface
 from recsvc.store.frames import load_frames
@@ -69,11 +66,10 @@ from recsvc.store.models import (
     RecommendationEvent,
     TrainingJob,
 )
-from recsvc.value import STRATEGIES, ValueService
-from recsvc.value.clv import CLV_COLUMNS, clv_summary
-from recsvc.value.service import scoring_cutoff
+from recsvc.value import STRATEGIES
+from recsvc.value.clv import CLV_COLUMNS
 
-__all__ = ["ClientFilters", "ModelBundle", "RecResult", "Services", "WorklistFilters"]
+__all__ = ["ClientFilters", "RecResult", "Services", "WorklistFilters"]
 
 log = logging.getLogger(__name__)
 
@@ -105,37 +101,6 @@ WORKLIST_COLUMNS: dict[str, str] = {
 _CLIENT_ID_OF = select(Client.id).where(Client.external_id == bindparam("external_id"))
 #: Search-hit metadata that may leave the service (internal ids never do).
 _PUBLIC_HIT_META = ("external_id", "product_code", "summary_zh", "category", "ordered_on")
-
-
-@dataclass(frozen=True)
-class ModelBundle:
-    """Everything one model version serves with, loaded completely before use.
-
-    Attributes:
-        version: the registry version.
-        path: its folder.
-        recommender: the serving recommender bound to today's snapshot.
-        portal_recs: precomputed portal lists by internal client id, each kept as
-            ``(count, JSON array of response items)``: served without re-encoding, from
-            a file all workers map (:class:`~recsvc.recommend.PortalLists`).
-        value: the value service (value model, CLV, segment thresholds).
-        features: client features as of today (index ``client_id``).
-        scores: probability, segment, stage and CLV per client as of today.
-        loaded_at: when the bundle was loaded (epoch seconds).
-    """
-
-    version: str
-    path: Path
-    recommender: Any = None
-    portal_recs: Mapping[int, tuple[int, bytes]] = field(default_factory=dict)
-    value: ValueService | None = None
-    features: pd.DataFrame | None = None
-    scores: pd.DataFrame | None = None
-    loaded_at: float = field(default_factory=time.time)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-    """Serialises filling the worklist memo (live recommender calls need no lock)."""
-    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
-    """Per-bundle memo (worklists are deterministic for one bundle)."""
 
 
 @dataclass(frozen=True)
@@ -197,14 +162,14 @@ class Services:
     ) -> None:
         self.settings = settings
         self.db = db
-        self._bundle: ModelBundle | None = None
+        self._bundle: ServingBundle | None = None
         self._swap_lock = threading.Lock()
         self._admin_lock = threading.RLock()
         self._key_cache: dict[str, tuple[float, Principal]] = {}
         self._jobs: dict[str, subprocess.Popen[bytes]] = {}
-        self._bundle_loader: Callable[[Services, str], ModelBundle] = load_bundle
+        self._bundle_loader: Callable[[Services, str], ServingBundle] = _load_bundle
         self._semantic: SemanticLayer | None = None
-        self._recent: dict[str, ModelBundle] = {}
+        self._recent: dict[str, ServingBundle] = {}
         self._embedder = embedder
         self._job_argv = list(job_argv or _TRAIN_JOB_ARGV)
         self.warm_worklist = warm_worklist
@@ -274,11 +239,11 @@ class Services:
 
     # -- the model bundle ----------------------------------------------------------
     @property
-    def bundle(self) -> ModelBundle | None:
+    def bundle(self) -> ServingBundle | None:
         """The bundle in service now (read it once per request)."""
         return self._bundle
 
-    def require_bundle(self) -> ModelBundle:
+    def require_bundle(self) -> ServingBundle:
         """The bundle in service, or :class:`NotReady` when nothing is trained yet."""
         bundle = self._bundle
         if bundle is None:
@@ -287,7 +252,7 @@ class Services:
             raise NotReady("no model is loaded yet: train one (recsvc train) and promote it")
         return bundle
 
-    def reload_model(self, version: str | None = None) -> ModelBundle | None:
+    def reload_model(self, version: str | None = None) -> ServingBundle | None:
         """Load ``version`` (default: the registry's active one) and swap it in atomically."""
         with self._admin_lock:
             if version is None:
@@ -301,7 +266,7 @@ class Services:
             self._swap(bundle)
             return bundle
 
-    def _load(self, version: str) -> ModelBundle:
+    def _load(self, version: str) -> ServingBundle:
         """Load a bundle completely (nobody sees it before it is whole).
 
         The last few bundles stay in memory, so swapping back (rollback, alternating
@@ -335,11 +300,11 @@ class Services:
 
         threading.Thread(target=reload, name="reload-after-import", daemon=True).start()
 
-    def _swap(self, bundle: ModelBundle) -> None:
+    def _swap(self, bundle: ServingBundle) -> None:
         with self._swap_lock:
             self._bundle = bundle  # one reference assignment: atomic for readers
             self.load_error = None
-        _freeze_heap()
+        freeze_heap()
         log.info("model version %s in service", bundle.version)
 
     @property
@@ -620,12 +585,12 @@ class Services:
         return RecResult(bundle.version, Surface.PORTAL, "live", live)
 
     def _live(
-        self, bundle: ModelBundle, client_id: int, surface: Surface, k: int
+        self, bundle: ServingBundle, client_id: int, surface: Surface, k: int
     ) -> list[dict[str, Any]]:
         recs = bundle.recommender.recommend(client_id, surface, k)  # thread-safe, no lock
         return [rec_item(r.as_dict()) for r in recs]
 
-    def _actions(self, bundle: ModelBundle, client_id: int) -> list[dict[str, Any]]:
+    def _actions(self, bundle: ServingBundle, client_id: int) -> list[dict[str, Any]]:
         actions = bundle.recommender.actions(client_id)
         return [
             {"code": f"action:{a.code}", "name_zh": a.name_zh, "name_en": a.name_en}
@@ -1014,38 +979,6 @@ class Services:
         return True
 
 
-def _freeze_heap() -> None:
-    """Move everything alive now (the loaded bundles: frames, memos, indexes, hundreds of
-    thousands of objects) out of the cyclic GC's sight, and return the memory that
-    loading freed to the system.
-
-    Otherwise every full collection walks the whole model, a pause of hundreds of
-    milliseconds in whichever request triggered it (measured: 0.3 s at 2,000 clients).
-    Unfreezing and collecting first frees the cycles of bundles no longer kept.
-
-    glibc keeps freed heap memory for reuse; after a load that is mostly the scratch
-    of building indexes (bm25s at 87k past cases left 2 GB resident per worker), so
-    ``malloc_trim`` hands it back.
-    """
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
-
-
-def _libc() -> ctypes.CDLL | None:
-    """glibc, for ``malloc_trim`` (``None`` on other C libraries)."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc if hasattr(libc, "malloc_trim") else None
-    except OSError:
-        return None
-
-
-_LIBC = _libc()
-
-
 def _event_dict(event: RecommendationEvent) -> dict[str, Any]:
     return {
         "id": event.id,
@@ -1091,35 +1024,7 @@ def _clv(values: Mapping[str, Any]) -> dict[str, float] | None:
     return out
 
 
-def rec_item(rec: Mapping[str, Any]) -> dict[str, Any]:
-    """A recommender ``Recommendation.as_dict()`` as a response item (shape of
-    ``RecommendationPublic``): source scores without gaps, evidence as dicts."""
-    sources = rec.get("source_scores") or {}
-    return {
-        "code": str(rec["code"]),
-        "kind": rec.get("kind", "product"),
-        "name_zh": rec.get("name_zh") or "",
-        "name_en": rec.get("name_en") or "",
-        "rank": int(rec.get("rank") or 0),
-        "score": float(rec.get("score") or 0.0),
-        "sources": {k: float(v) for k, v in sources.items() if v is not None},
-        "reasons_zh": list(rec.get("reasons_zh") or []),
-        "reasons_en": list(rec.get("reasons_en") or []),
-        "evidence": [dict(e) for e in rec.get("evidence") or []],
-        "impression_id": None,
-    }
-
-
-def _encode(items: list[dict[str, Any]]) -> bytes:
-    return json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _encode_stored(recs: list[dict[str, Any]]) -> bytes:
-    """A stored portal list as the response's JSON array."""
-    return _encode([rec_item(r) for r in recs])
-
-
-def _worklist_rows(bundle: ModelBundle, filters: WorklistFilters) -> list[dict[str, Any]]:
+def _worklist_rows(bundle: ServingBundle, filters: WorklistFilters) -> list[dict[str, Any]]:
     key = ("worklist", replace(filters, limit=0))
     done: tuple[int, list[dict[str, Any]]] | None = bundle.cache.get(key)
     if done is not None and (filters.limit <= done[0] or len(done[1]) < done[0]):
@@ -1161,80 +1066,16 @@ def _worklist_row(row: WorklistRow) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def _serving_files_lock(folder: Path) -> Iterator[None]:
-    """One process at a time builds a version's serving files (text space, explanation
-    arrays, portal lists); the other workers wait, then map what it wrote instead of
-    each computing them at once (at 100k clients two workers doing so ran out of
-    memory). Once the files are there, or when the process cannot write to the folder,
-    workers load side by side."""
-    if serving_files_present(folder):
-        yield
-        return
-    lock = FileLock(folder / ".serving.lock")
-    try:
-        lock.acquire()
-    except OSError as exc:
-        log.info("loading %s without the serving lock: %s", folder.name, exc)
-        yield
-        return
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def load_bundle(services: Services, version: str) -> ModelBundle:
-    """Load everything ``version`` serves with, from its folder and today's snapshot.
-
-    Nothing here is visible to requests until :meth:`Services._swap` publishes it.
-    """
-    settings = services.settings
-    folder = services.registry.path(version)
-    steps: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def step(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        steps[name] = now - clock
-        clock = now
-
-    frames = load_frames(services.db)
-    semantic = services.semantic_or_none()
-    if semantic is not None:  # case searches (and explanations the version kept no hits
-        semantic.warm("cases")  # for) read these; at 100k loading them takes seconds
-    step("data")
-    value = ValueService.load(folder, settings)
-    cutoff = scoring_cutoff(frames, settings)
-    features = value.features(frames, cutoff, semantic)
-    scores = value.score(features, clv_summary(frames, cutoff))
-    step("scores")
-    with _serving_files_lock(folder):
-        recommender = Recommender(
-            settings, services.db, semantic, bundle=folder, frames=frames, features=features
-        )
-        step("recommender")
-        portal = PortalLists.open(folder, _encode_stored)
-        step("portal lists")
-    bundle = ModelBundle(
-        version=version,
-        path=folder,
-        recommender=recommender,
-        portal_recs=portal,
-        value=value,
-        features=features,
-        scores=scores,
-    )
-    if services.warm_worklist:  # rank the default worklist before anyone waits for it
-        _worklist_rows(bundle, WorklistFilters())
-        step("worklist")
-    log.info(
-        "loaded %s in %.1fs (%s; %d clients scored, %d portal lists)",
+def _load_bundle(services: Services, version: str) -> ServingBundle:
+    """Open ``version`` for serving and, unless told not to, rank the default worklist
+    before anyone waits for it."""
+    bundle = open_bundle(
+        services.settings,
+        services.db,
+        services.semantic_or_none(),
         version,
-        sum(steps.values()),
-        ", ".join(f"{name} {seconds:.1f}s" for name, seconds in steps.items()),
-        len(scores),
-        len(portal),
+        services.registry.path(version),
     )
+    if services.warm_worklist:
+        _worklist_rows(bundle, WorklistFilters())
     return bundle

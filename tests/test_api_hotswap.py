@@ -103,7 +103,7 @@ def test_a_swap_returns_the_memory_that_loading_freed() -> None:
 
     code = """
 import gc
-from recsvc.services import _freeze_heap
+from recsvc.serving import freeze_heap
 def rss():
     return int(open("/proc/self/statm").read().split()[1]) * 4096
 scratch = [bytes(2048) for _ in range(150_000)]  # heap, not mmap: like an index build
@@ -111,7 +111,7 @@ keep = scratch[::500]  # a few survivors pin the heap's top, as a loaded model d
 del scratch
 gc.collect()
 before = rss()
-_freeze_heap()
+freeze_heap()
 print(before - rss())
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -30,11 +30,11 @@ PINNED: dict[str, set[str]] = {
     },
     "recsvc.services": {
         "ClientFilters",
-        "ModelBundle",
         "RecResult",
         "Services",
         "WorklistFilters",
     },
+    "recsvc.serving": {"ServingBundle", "freeze_heap", "open_bundle"},
     "api.app": {"app_from_env", "create_app"},
     "recsvc.demo": {
         "DEFAULT_SEED",
