@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from api.web.i18n import CATALOGUE_DIR, LANGS, Translator, catalogue
+from recsvc.store.labels import VOCABULARIES
 from recsvc.store.enums import (
     ClientKind,
     DeclineReason,
@@ -72,14 +73,22 @@ def test_every_literal_key_used_by_a_page_exists() -> None:
 )
 def test_every_enum_label_exists(prefix: str, codes: list[str]) -> None:
     for lang in LANGS:
-        labels = catalogue(lang)
-        assert [c for c in codes if f"{prefix}.{c}" not in labels] == [], lang
+        t = Translator(lang)
+        assert [c for c in codes if t.opt(prefix, c, "\0") == "\0"] == [], lang
+        assert [c for c in codes if t(f"{prefix}.{c}") == f"{prefix}.{c}"] == [], lang
+
+
+def test_catalogues_hold_no_vocabulary_codes() -> None:
+    """Enum, segment and stage labels live only in :mod:`recsvc.store.labels`."""
+    for lang in LANGS:
+        clash = sorted(k for k in catalogue(lang) if k.rsplit(".", 1)[0] in VOCABULARIES)
+        assert clash == [], lang
 
 
 def test_templates_use_only_known_prefixes() -> None:
     text = _template_text()
     prefixes = set(PREFIXED_KEY.findall(text)) | {p.rstrip(".") for p in CONCAT_KEY.findall(text)}
-    known = {k.rsplit(".", 1)[0] for k in catalogue("en")}
+    known = {k.rsplit(".", 1)[0] for k in catalogue("en")} | set(VOCABULARIES)
     assert prefixes <= known | {"error"}, prefixes - known
 
 
@@ -91,6 +100,9 @@ def test_chinese_labels_are_chinese_and_translator_fills_values() -> None:
     assert Translator("fr").lang == "zh"
     assert zh.opt("segment", "key") == "重点用户"
     assert zh.opt("segment", "unknown-code") == "unknown-code"
+    assert Translator("en").opt("kind", "enterprise") == "Enterprise"
+    assert Translator("en")("role.admin") == "admin"
+    assert zh("role.nobody") == "role.nobody"
     cjk = re.compile(r"[\u4e00-\u9fff]")
     english_only = {"lang.en"}
     untranslated = [

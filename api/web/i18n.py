@@ -1,8 +1,11 @@
 """Label catalogues for the console: ``api/i18n/{zh,en}.json``, flat ``key -> text``.
 
-Every label a page shows comes from a catalogue, so switching the language changes
-all of them; ``tests/test_web_i18n.py`` checks that both catalogues hold the same keys
-and that every key a template asks for exists.
+Every label a page shows comes from a catalogue or, for the code of a closed vocabulary
+(``kind.enterprise``, ``segment.key``, ``role.admin`` …), from
+:mod:`recsvc.store.labels`, the one place those words live; so switching the language
+changes all of them. ``tests/test_web_i18n.py`` checks that both catalogues hold the
+same keys, that they hold no vocabulary codes, and that every key a template asks for
+is served.
 
 Example:
     >>> t = Translator("en")
@@ -19,6 +22,8 @@ import logging
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from recsvc.store.labels import label
 
 __all__ = ["CATALOGUE_DIR", "DEFAULT_LANG", "LANGS", "Translator", "catalogue"]
 
@@ -46,17 +51,22 @@ class Translator:
 
     def __call__(self, key: str, **values: Any) -> str:
         text = self._labels.get(key)
+        if text is None and "." in key:
+            text = label(*key.rsplit(".", 1), self.lang)
         if text is None:
             log.warning("missing %s label %r", self.lang, key)
             return key
         return text.format(**values) if values else text
 
     def opt(self, prefix: str, code: object, default: str | None = None) -> str:
-        """The label of an enum-like ``code`` under ``prefix`` (``segment.key``), or the
-        code itself (or ``default``) when the catalogue has none."""
+        """The label of an enum-like ``code`` under ``prefix`` (``segment.key``): from the
+        catalogue, else from :mod:`recsvc.store.labels`, else the code itself (or
+        ``default``)."""
         if code is None or code == "":
             return default if default is not None else "—"
         text = self._labels.get(f"{prefix}.{code}")
+        if text is None:
+            text = label(prefix, code, self.lang)
         if text is not None:
             return text
         return default if default is not None else str(code)

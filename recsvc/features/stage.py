@@ -16,13 +16,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-STAGES: tuple[str, ...] = ("awareness", "exploration", "expansion", "commitment", "dissolution")
+from recsvc.store.labels import STAGE_CODES, VOCABULARIES
+
+STAGES: tuple[str, ...] = STAGE_CODES
+#: ``(zh, en)`` name of each stage as a result carries it: "认知", "awareness".
 STAGE_LABELS: dict[str, tuple[str, str]] = {
-    "awareness": ("认知", "awareness"),
-    "exploration": ("探索", "exploration"),
-    "expansion": ("拓展", "expansion"),
-    "commitment": ("承诺", "commitment"),
-    "dissolution": ("解除", "dissolution"),
+    code: (lab.zh, lab.en.lower()) for code, lab in VOCABULARIES["stage"].items()
 }
 
 

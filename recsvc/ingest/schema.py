@@ -28,67 +28,10 @@ from typing import Literal, cast
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, String, Table, Text
 from sqlalchemy import Enum as SAEnum
 
-from recsvc.store.enums import (
-    ClientKind,
-    FeedbackKind,
-    InteractionKind,
-    OrderStatus,
-    Purpose,
-    SearchScope,
-    Severity,
-)
+from recsvc.store.labels import import_spellings
 from recsvc.store.models import ENTITIES
 
 ColumnType = Literal["string", "integer", "number", "date", "datetime", "boolean", "enum", "json"]
-
-#: Chinese labels (and common synonyms) accepted for each enum code, first = canonical.
-ENUM_LABELS: dict[type[StrEnum], dict[str, tuple[str, ...]]] = {
-    ClientKind: {
-        "in_house_institute": ("所内研究所", "所内", "院内研究所"),
-        "enterprise": ("企业", "公司"),
-        "research_institute": ("科研院所", "研究院所", "研究所"),
-        "university": ("高校", "大学", "高等院校"),
-        "individual": ("个人",),
-        "other": ("其他", "其它"),
-    },
-    SearchScope: {
-        "domestic": ("国内",),
-        "domestic_and_foreign": ("国内外", "国内及国外"),
-    },
-    Purpose: {
-        "project_approval": ("立项", "项目立项"),
-        "achievement_appraisal": ("成果鉴定", "鉴定", "成果评价"),
-        "award_application": ("报奖", "申报奖励", "奖励申报"),
-        "patent_application": ("专利申请", "申请专利"),
-        "product_development": ("产品开发", "新产品开发"),
-        "market_entry": ("市场进入", "市场准入"),
-        "other": ("其他", "其它"),
-    },
-    OrderStatus: {
-        "quoted": ("已报价", "报价"),
-        "paid": ("已付款", "已支付", "付款"),
-        "delivered": ("已交付", "交付"),
-        "cancelled": ("已取消", "取消"),
-    },
-    InteractionKind: {
-        "visit": ("走访", "拜访", "回访"),
-        "call": ("电话",),
-        "email": ("邮件", "电子邮件"),
-        "training": ("培训",),
-        "greeting": ("问候", "节日问候"),
-        "push": ("推送",),
-        "meeting": ("会议", "会面"),
-    },
-    FeedbackKind: {
-        "report": ("报告反馈", "报告"),
-        "quarterly": ("季度调查", "季度"),
-    },
-    Severity: {
-        "general": ("一般",),
-        "serious": ("严重",),
-        "critical": ("紧急", "重大"),
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -132,7 +75,7 @@ class ColumnSpec:
         if self.enum is None:
             return {}
         out: dict[str, str] = {}
-        labels = ENUM_LABELS.get(self.enum, {})
+        labels = import_spellings(self.enum)
         for member in self.enum:
             out[member.value.lower()] = member.value
             out[member.name.lower()] = member.value
@@ -145,8 +88,8 @@ class ColumnSpec:
         return self.enum_lookup().get(raw.strip().lower())
 
     def labels(self) -> dict[str, tuple[str, ...]]:
-        """Chinese labels per code (for the docs)."""
-        return ENUM_LABELS.get(self.enum, {}) if self.enum else {}
+        """Chinese labels per code (for the docs), from :mod:`recsvc.store.labels`."""
+        return import_spellings(self.enum) if self.enum else {}
 
 
 @dataclass(frozen=True)
@@ -433,7 +376,6 @@ REFERENCE_ATTRIBUTES: dict[str, str] = {
 
 __all__ = [
     "ENTITY_ORDER",
-    "ENUM_LABELS",
     "REFERENCE_ATTRIBUTES",
     "SCHEMAS",
     "ColumnSpec",

@@ -27,20 +27,12 @@ import pandas as pd
 
 from recsvc.semantic.text import normalise
 from recsvc.store.frames import Frames
+from recsvc.store.labels import CASE_KIND_PHRASES
 
 KINDS = ("commissions", "clients", "products", "cases")
 RECENT_TITLES = 10
 CASE_WINDOW = pd.DateOffset(months=12)
 CASE_KEYWORD_MIN_CLIENTS = 3
-
-CLIENT_KIND_LABELS: dict[str, tuple[str, str]] = {
-    "in_house_institute": ("an in-house institute", "所内研究所"),
-    "enterprise": ("an enterprise", "企业"),
-    "research_institute": ("a research institute", "科研院所"),
-    "university": ("a university group", "高校团队"),
-    "individual": ("an individual researcher", "个人研究者"),
-    "other": ("an organisation", "机构"),
-}
 
 
 @dataclass
@@ -194,7 +186,7 @@ def case_summary(
         allowed_keywords: lowercased keywords safe to show (see :func:`shared_keywords`);
             ``None`` allows all.
     """
-    kind_en, kind_zh = CLIENT_KIND_LABELS.get(_s(client.get("kind")), CLIENT_KIND_LABELS["other"])
+    kind_zh, kind_en = CASE_KIND_PHRASES.get(_s(client.get("kind")), CASE_KIND_PHRASES["other"])
     names = [_s(client.get(c)) for c in ("name_zh", "name_en", "external_id")]
     keywords = [
         k

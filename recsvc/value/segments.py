@@ -22,7 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SEGMENTS: tuple[str, ...] = ("key", "potential", "general", "new", "dormant")
+from recsvc.store.labels import SEGMENT_CODES, VOCABULARIES
+
+SEGMENTS: tuple[str, ...] = SEGMENT_CODES
 
 
 @dataclass(frozen=True)
@@ -38,12 +40,9 @@ class Action:
         return f"action:{self.code}"
 
 
+#: ``(zh, en)`` name of each segment as a result carries it: "重点用户", "key client".
 SEGMENT_LABELS: dict[str, tuple[str, str]] = {
-    "key": ("重点用户", "key client"),
-    "potential": ("潜在重点用户", "potential key client"),
-    "general": ("一般用户", "general client"),
-    "new": ("新用户", "new client"),
-    "dormant": ("休眠用户", "dormant client"),
+    code: (lab.zh, f"{lab.en.lower()} client") for code, lab in VOCABULARIES["segment"].items()
 }
 
 STRATEGY_LABELS: dict[str, tuple[str, str]] = {
