@@ -322,3 +322,23 @@ def test_latent_traits_beyond_activity_drive_purchases(demo_dir: Path) -> None:
     for trait in ("rd_strength", "satisfaction"):
         rate = truth.groupby(pd.qcut(truth[trait], 3, labels=False))["buy"].mean()
         assert rate.iloc[2] > 2 * rate.iloc[0], (trait, rate.tolist())
+
+
+def test_field_vocabulary_is_packaged_data_loaded_once(tmp_path: Path) -> None:
+    from recsvc.demo.fields import FIELD_INDEX, FIELDS, FIELDS_FILE, load_fields
+
+    raw = json.loads(FIELDS_FILE.read_text(encoding="utf-8"))
+    assert [f["code"] for f in raw] == [f.code for f in FIELDS]
+    assert len(FIELD_INDEX) == len(FIELDS) >= 30
+    assert all(FIELDS[i].code == code for code, i in FIELD_INDEX.items())
+    for f in FIELDS:
+        for terms in (f.obj, f.proc, f.tech, f.app, f.prop):
+            assert terms and all(zh and en for zh, en in terms), f.code
+    assert FIELDS[0].obj[0] == ("猪瘟病毒", "classical swine fever virus")
+    assert any(zh.startswith("*") for f in FIELDS for zh, _ in f.proc)
+    # a copy of the file loads to equal fields; an edited copy loads the edit
+    raw[0]["weight"] = 9.5
+    edited = tmp_path / "fields.json"
+    edited.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    again = load_fields(edited)
+    assert again[1:] == FIELDS[1:] and again[0].weight == 9.5

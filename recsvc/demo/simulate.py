@@ -11,120 +11,37 @@ Every month (2011-01 … 2025-12) is one vectorised step over all clients:
 4. interactions (R6);
 5. commissions with titles, feedback and complaints (R3, R4), which update the state.
 
-The result is a :class:`History` of plain arrays; :mod:`recsvc.demo.tables` turns it
-into import files.
+Purchases live in :mod:`recsvc.demo.purchases`, the carried state in
+:mod:`recsvc.demo.state`. The result is a :class:`History` of plain arrays;
+:mod:`recsvc.demo.tables` turns it into import files.
 """
 
 from __future__ import annotations
-
-from collections import defaultdict
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from recsvc.demo import rules as R
 from recsvc.demo.fields import FIELDS
+from recsvc.demo.purchases import convert, open_needs, weights
+from recsvc.demo.state import History, State, ensure_columns
 from recsvc.demo.titles import compose_titles
 from recsvc.demo.world import KINDS, World, choice_rows
 from recsvc.store.catalogue import CATALOGUE
 
-PRODUCTS: tuple[str, ...] = tuple(e.code for e in CATALOGUE)
-TRIGGERS: tuple[str, ...] = tuple(R.TRIGGER_WEIGHTS)
-P_INDEX = {c: i for i, c in enumerate(PRODUCTS)}
+__all__ = ["simulate"]
+
 _PURPOSE = {p: i for i, p in enumerate(R.PURPOSES)}
 _DEV = (_PURPOSE["product_development"], _PURPOSE["market_entry"])
 _AWARD = (_PURPOSE["award_application"], _PURPOSE["achievement_appraisal"])
 _PATENT = _PURPOSE["patent_application"]
 _PROCESS_PURPOSES = tuple(_PURPOSE[p] for p in R.PROCESS_PURPOSES)
-#: Which commission an order links to, by the trigger that chose its product.
-_LINK = {
-    "field_intensity": "field",
-    "patent": "patent",
-    "had_patent_analysis": "patent",
-    "development": "development",
-    "entry": "entry",
-    "process": "process",
-    "award": "award",
-    "had_trend_analysis": "field",
-    "had_thematic_database": "field",
-}
-
-
-@dataclass
-class History:
-    """Everything that happened, as column arrays per entity (see tables.py)."""
-
-    commissions: dict[str, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
-    titles: dict[str, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
-    orders: dict[str, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
-    feedback: dict[str, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
-    complaints: dict[str, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
-    interactions: dict[str, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
-    dormant_month: np.ndarray | None = None
-
-
-def _weights() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Trigger→product weights, product base scores, eligibility (kinds × products)."""
-    w = np.zeros((len(TRIGGERS), len(PRODUCTS)))
-    for t, row in R.TRIGGER_WEIGHTS.items():
-        for p, v in row.items():
-            w[TRIGGERS.index(t), P_INDEX[p]] = v
-    base = np.array([R.PRODUCT_BASE[p] for p in PRODUCTS])
-    elig = np.ones((len(KINDS), len(PRODUCTS)), dtype=bool)
-    for j, e in enumerate(CATALOGUE):
-        if e.eligible_kinds is not None:
-            elig[:, j] = [k in e.eligible_kinds for k in KINDS]
-    return w, base, elig
-
-
-class _State:
-    """Per-client dynamic state (decayed counts, pointers to the latest commissions)."""
-
-    def __init__(self, w: World) -> None:
-        n, nf = w.n, len(FIELDS)
-        self.active = np.zeros(n, dtype=bool)
-        self.arrived = np.zeros(n, dtype=bool)
-        self.dormant_month = np.full(n, -1, dtype=np.int64)
-        self.intensity = np.zeros((n, nf), dtype=np.float32)
-        self.last_field = np.full((n, nf), -1, dtype=np.int64)
-        self.dec = {
-            k: np.zeros(n)
-            for k in (
-                "patent",
-                "development",
-                "process",
-                "entry",
-                "award",
-                "complaints",
-                "contact",
-                "recent",
-            )
-        }
-        self.last = {
-            k: np.full(n, -1, dtype=np.int64)
-            for k in ("patent", "development", "process", "entry", "award")
-        }
-        self.sat = R.SAT_MEAN + R.SAT_LATENT_COEF * w.sat_latent
-        self.n_bought = np.zeros(n, dtype=np.int64)
-        self.just_bought = np.zeros(n)
-        self.bought_month = np.full((n, len(PRODUCTS)), -999, dtype=np.int64)
-        self.n_pending = np.zeros(n, dtype=np.int64)
-        self.pending_prod = np.zeros((n, len(PRODUCTS)), dtype=bool)
-        self.pending: dict[int, list[dict[str, np.ndarray]]] = defaultdict(list)
-        """Open needs by due month: client, product, link, reason, need month, p."""
-
-    def decay(self) -> None:
-        self.intensity *= np.float32(R.DECAY)
-        for v in self.dec.values():
-            v *= R.DECAY
-        self.just_bought *= 0.5 ** (1.0 / R.JUST_BOUGHT_HALF_LIFE)
 
 
 def simulate(w: World, rng: np.random.Generator) -> History:
     """Play the world out month by month; see the module docstring for the order."""
-    st = _State(w)
+    st = State(w)
     h = History()
-    wmat, pbase, elig = _weights()
+    wmat, pbase, elig = weights()
     one_off = np.array([e.one_off for e in CATALOGUE])
     growth = np.array(
         [[R.field_growth(f.code, 2011 + y) for f in FIELDS] for y in range(R.N_MONTHS // 12)]
@@ -147,8 +64,8 @@ def simulate(w: World, rng: np.random.Generator) -> History:
         st.active &= ~gone
         st.dormant_month[gone] = m
         st.decay()
-        _convert(st, h, rng, m)
-        _purchases(
+        convert(st, h, rng, m)
+        open_needs(
             w,
             st,
             h,
@@ -186,46 +103,12 @@ def simulate(w: World, rng: np.random.Generator) -> History:
             _quarterly(w, st, h, rng, m)
     st.dormant_month[~st.active & (st.dormant_month < 0)] = R.N_MONTHS
     h.dormant_month = st.dormant_month
-    _ensure_columns(h)
+    ensure_columns(h)
     return h
 
 
-#: Every column of every History table with its dtype and trailing shape, so tiny
-#: worlds (a handful of clients, maybe no orders at all) still give complete tables.
-_COLUMNS: dict[str, dict[str, tuple[type, tuple[int, ...]]]] = {
-    "commissions": {
-        **{k: (np.int64, ()) for k in ("gid", "client", "month", "field", "purpose")},
-        **{k: (float, ()) for k in ("u_lang", "u_scope", "recognition", "cooperation")},
-    },
-    "titles": {k: (object, ()) for k in ("title_zh", "title_en", "kw_zh", "kw_en")},
-    "orders": {
-        **{
-            k: (np.int64, ())
-            for k in ("client", "month", "product", "link", "reason", "need_month")
-        },
-        "cancelled": (bool, ()),
-        "u": (float, (3,)),
-        "p": (float, ()),
-    },
-    "feedback": {
-        **{k: (np.int64, ()) for k in ("client", "commission", "month")},
-        "quarterly": (bool, ()),
-        **{k: (float, ()) for k in ("overall", "experience", "quality", "attitude")},
-    },
-    "interactions": {k: (np.int64, ()) for k in ("client", "month", "kind")},
-}
-
-
-def _ensure_columns(h: History) -> None:
-    for table, cols in _COLUMNS.items():
-        parts = getattr(h, table)
-        for key, (dtype, shape) in cols.items():
-            if not parts[key]:
-                parts[key].append(np.empty((0, *shape), dtype=dtype))
-
-
 def _commissions(
-    w: World, st: _State, h: History, rng: np.random.Generator, m: int, idx: np.ndarray, n0: int
+    w: World, st: State, h: History, rng: np.random.Generator, m: int, idx: np.ndarray, n0: int
 ) -> int:
     b = len(idx)
     gid = np.arange(n0, n0 + b)
@@ -314,7 +197,7 @@ def _commissions(
 
 def _complaints(
     w: World,
-    st: _State,
+    st: State,
     h: History,
     rng: np.random.Generator,
     m: int,
@@ -342,7 +225,7 @@ def _complaints(
     cc["u"].append(rng.random((c, 3)))
 
 
-def _quarterly(w: World, st: _State, h: History, rng: np.random.Generator, m: int) -> None:
+def _quarterly(w: World, st: State, h: History, rng: np.random.Generator, m: int) -> None:
     resp = st.active & (st.dec["recent"] > 0.3) & (rng.random(w.n) < R.QUARTERLY_RESPONSE)
     idx = np.flatnonzero(resp)
     b = len(idx)
@@ -363,7 +246,7 @@ def _quarterly(w: World, st: _State, h: History, rng: np.random.Generator, m: in
         fb[key].append(np.clip(np.round(overall + rng.normal(0, 0.5, b)), 1, 5))
 
 
-def _interactions(w: World, st: _State, h: History, rng: np.random.Generator, m: int) -> None:
+def _interactions(w: World, st: State, h: History, rng: np.random.Generator, m: int) -> None:
     rate = R.INTERACTION_BASE + R.INTERACTION_VALUE * np.exp(
         0.5 * w.rd + 0.3 * w.loyalty
     ) * np.where(st.n_bought > 0, 1.5, 1.0)
@@ -377,138 +260,3 @@ def _interactions(w: World, st: _State, h: History, rng: np.random.Generator, m:
     h.interactions["client"].append(idx)
     h.interactions["month"].append(np.full(len(idx), m))
     h.interactions["kind"].append(kinds)
-
-
-def _purchases(
-    w: World,
-    st: _State,
-    h: History,
-    rng: np.random.Generator,
-    m: int,
-    wmat: np.ndarray,
-    pbase: np.ndarray,
-    elig: np.ndarray,
-    one_off: np.ndarray,
-    growth_year: np.ndarray,
-    kind_eff: np.ndarray,
-    academic: np.ndarray,
-    strong_loyal: np.ndarray,
-) -> None:
-    """Open new needs (R5): who, which product, and the month each falls due."""
-    c = R.PURCHASE_COEF
-    d = st.dec
-    fi = np.minimum(np.maximum(st.intensity.max(axis=1) - R.FIELD_INTENSITY_OFFSET, 0), 2)
-    trig = {
-        "field_intensity": fi,
-        "patent": np.minimum(d["patent"], 2),
-        "development": np.minimum(d["development"], 2),
-        "process": np.minimum(d["process"], 2),
-        "entry": np.minimum(d["entry"], 1),
-        "award": np.minimum(d["award"], 2) * academic,
-    }
-    logit = (
-        R.PURCHASE_INTERCEPT
-        + kind_eff
-        + c["rd"] * w.rd
-        + c["demand"] * w.demand
-        + c["loyalty"] * w.loyalty
-        + sum(c[k] * v for k, v in trig.items())
-        + c["satisfaction"] * (st.sat - R.SAT_MEAN)
-        + c["complaints"] * np.minimum(d["complaints"], 2)
-        + c["prior_purchases"] * np.log1p(np.minimum(st.n_bought, R.PRIOR_PURCHASES_CAP))
-        + c["field_growth"] * growth_year[w.home]
-        + c["contact"] * np.minimum(d["contact"], 2)
-        + c["dormant"] * (st.arrived & ~st.active)
-        + c["just_bought"] * np.minimum(st.just_bought, 1.5)
-    )
-    logit = logit + c["pending"] * st.n_pending
-    room = st.n_pending + ((m - st.bought_month) <= 12).sum(axis=1) < R.NEED_BUDGET
-    buy = st.arrived & room & (rng.random(w.n) < 1 / (1 + np.exp(-logit)))
-    idx = np.flatnonzero(buy)
-    if not len(idx):
-        return
-    had = st.bought_month[idx] >= 0
-    tv = np.stack(
-        [
-            trig["field_intensity"][idx],
-            trig["patent"][idx],
-            trig["development"][idx],
-            trig["process"][idx],
-            trig["entry"][idx],
-            np.minimum(d["award"][idx], 2),
-            academic[idx],
-            strong_loyal[idx],
-            had[:, P_INDEX["patent_analysis"]],
-            had[:, P_INDEX["trend_analysis"]] | had[:, P_INDEX["key_tech_screening"]],
-            had[:, P_INDEX["thematic_database"]],
-        ],
-        axis=1,
-    ).astype(float)
-    score = R.CHOICE_SHARPNESS * (pbase + tv @ wmat)
-    recent = ((m - st.bought_month[idx]) <= 12) | st.pending_prod[idx]
-    score = score + np.where(
-        recent, np.where(one_off, R.RECENT_ONE_OFF_PENALTY, R.RECENT_RENEWABLE_PENALTY), 0.0
-    )
-    score = np.where(elig[w.kind[idx]], score, -np.inf)
-    choice = np.argmax(score + rng.gumbel(size=score.shape), axis=1)
-    contrib = tv * wmat[:, choice].T
-    reason = np.where(contrib.max(axis=1) > 0, contrib.argmax(axis=1), -1)
-    link = np.full(len(idx), -1, dtype=np.int64)
-    for j, (i, r) in enumerate(zip(idx, reason, strict=True)):
-        kind = _LINK.get(TRIGGERS[r]) if r >= 0 else None
-        if kind == "field":
-            link[j] = st.last_field[i, int(st.intensity[i].argmax())]
-        elif kind is not None:
-            link[j] = st.last[kind][i]
-    lag = R.LAG_MIN_MONTHS + rng.binomial(R.LAG_SPAN, R.LAG_P, len(idx))
-    st.n_pending[idx] += 1
-    st.pending_prod[idx, choice] = True
-    for d in np.unique(lag):
-        sel = lag == d
-        st.pending[m + int(d)].append(
-            {
-                "client": idx[sel],
-                "product": choice[sel],
-                "link": link[sel],
-                "reason": reason[sel],
-                "need_month": np.full(int(sel.sum()), m),
-                "p": 1 / (1 + np.exp(-logit[idx[sel]])),
-            }
-        )
-
-
-def _convert(st: _State, h: History, rng: np.random.Generator, m: int) -> None:
-    """Needs due this month become orders (R5) with a probability, or lapse."""
-    parts = st.pending.pop(m, [])
-    if not parts:
-        return
-    need = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    idx, choice = need["client"], need["product"]
-    np.subtract.at(st.n_pending, idx, 1)
-    st.pending_prod[idx, choice] = False
-    cc = R.CONVERT_COEF
-    base = np.log(R.CONVERT_BASE / (1 - R.CONVERT_BASE))
-    clogit = (
-        base
-        + cc["satisfaction"] * (st.sat[idx] - R.SAT_MEAN)
-        + cc["complaints"] * np.minimum(st.dec["complaints"][idx], 2)
-        + cc["dormant"] * (st.arrived[idx] & ~st.active[idx])
-    )
-    conv = rng.random(len(idx)) < 1 / (1 + np.exp(-clogit))
-    if not conv.any():
-        return
-    idx, choice = idx[conv], choice[conv]
-    u = rng.random((len(idx), 3))
-    cancelled = u[:, 0] < R.CANCELLED_SHARE
-    ok = ~cancelled
-    st.n_bought[idx[ok]] += 1
-    st.just_bought[idx[ok]] += 1.0
-    st.bought_month[idx[ok], choice[ok]] = m
-    o = h.orders
-    o["client"].append(idx)
-    o["month"].append(np.full(len(idx), m))
-    o["product"].append(choice)
-    for key in ("link", "reason", "need_month", "p"):
-        o[key].append(need[key][conv])
-    o["cancelled"].append(cancelled)
-    o["u"].append(u)

@@ -13,7 +13,7 @@ import pandas as pd
 from recsvc.demo import names as nm
 from recsvc.demo import rules as R
 from recsvc.demo.fields import FIELDS
-from recsvc.demo.simulate import PRODUCTS, TRIGGERS, History
+from recsvc.demo.state import PRODUCTS, TRIGGERS, History
 from recsvc.demo.world import KINDS, World, month_dates
 from recsvc.store.catalogue import CATALOGUE
 
