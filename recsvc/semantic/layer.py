@@ -1,6 +1,9 @@
 """The semantic layer: hybrid (dense + BM25) search over commissions, clients,
 products and cases, with scopes, incremental updates and one artifact folder.
 
+Building, saving and opening the folder is :mod:`recsvc.semantic.artifact`; keeping the
+layer in step with the store between rebuilds is :mod:`recsvc.semantic.updates`.
+
 Example:
     >>> from recsvc.semantic import FakeEmbedder, Scope, build_semantic
     >>> layer = build_semantic(frames, settings, FakeEmbedder())          # doctest: +SKIP
@@ -13,9 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +25,21 @@ import pandas as pd
 
 from recsvc.config import Settings
 from recsvc.errors import Forbidden, InvalidInput, NotFound, NotReady
-from recsvc.files import replaced_folder
+from recsvc.semantic import updates
+from recsvc.semantic.artifact import LayerParts, embed_parts, read_parts, write_parts
 from recsvc.semantic.cache import CachedEmbedder
 from recsvc.semantic.docstore import DocStore
-from recsvc.semantic.documents import KINDS, Doc, build_docs, client_text, commission_doc
+from recsvc.semantic.documents import KINDS, Doc
 from recsvc.semantic.embedders import Embedder, coverage, load_embedder
 from recsvc.semantic.fusion import rrf
 from recsvc.semantic.hits import PORTAL_CASE_META, Scope, SearchHit
 from recsvc.semantic.index import VectorIndex
-from recsvc.semantic.lexical import LazyIndexes, LexicalIndex
+from recsvc.semantic.lexical import LexicalIndex
 from recsvc.store.db import Database
 from recsvc.store.frames import Frames, load_frames
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
 PORTAL_KINDS = ("products", "cases")
 
 
@@ -200,13 +201,7 @@ class SemanticLayer:
         Returns:
             ``(client_ids int64, scores float32)`` arrays, best first.
         """
-        index = self.dense["clients"]
-        with self._lock:
-            if int(client_id) not in index:
-                raise NotFound(f"client {client_id} is not in the semantic index")
-            vec = index.vectors([int(client_id)])
-            keys, scores = index.search(vec, k, exclude=[int(client_id)])
-        return np.asarray(keys[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
+        return self._nearest("clients", "client", client_id, k)
 
     def similar_commissions(self, commission_id: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Commissions closest to one commission (cosine, dense channel), itself excluded.
@@ -214,12 +209,14 @@ class SemanticLayer:
         Returns:
             ``(commission_ids int64, scores float32)`` arrays, best first.
         """
-        index = self.dense["commissions"]
+        return self._nearest("commissions", "commission", commission_id, k)
+
+    def _nearest(self, kind: str, what: str, key: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+        index, key = self.dense[kind], int(key)
         with self._lock:
-            if int(commission_id) not in index:
-                raise NotFound(f"commission {commission_id} is not in the semantic index")
-            vec = index.vectors([int(commission_id)])
-            keys, scores = index.search(vec, k, exclude=[int(commission_id)])
+            if key not in index:
+                raise NotFound(f"{what} {key} is not in the semantic index")
+            keys, scores = index.search(index.vectors([key]), k, exclude=[key])
         return np.asarray(keys[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
 
     def similar_cases(
@@ -279,7 +276,8 @@ class SemanticLayer:
         return self.dense["commissions"].vectors([int(c) for c in commission_ids])
 
     # -- incremental updates --------------------------------------------------------
-    def _put(self, kind: str, docs: list[Doc]) -> None:
+    def put(self, kind: str, docs: list[Doc]) -> None:
+        """Embed and index ``docs`` of ``kind``, replacing any with the same keys."""
         if not docs:
             return
         vectors = self.embed([d.text for d in docs])
@@ -291,7 +289,13 @@ class SemanticLayer:
             if kind == "cases":
                 self._cases_of = None
 
-    def _drop(self, kind: str, keys: Iterable[Hashable]) -> int:
+    def replace_doc(self, kind: str, doc: Doc) -> None:
+        """Store ``doc`` in place of its key's document (its text and vector unchanged)."""
+        with self._lock:
+            self.docs[kind][doc.key] = doc
+
+    def drop(self, kind: str, keys: Iterable[Hashable]) -> int:
+        """Forget the documents of ``kind`` under ``keys``; how many there were."""
         with self._lock:
             keys = [k for k in keys if k in self.docs[kind]]
             self.dense[kind].remove(keys)
@@ -303,77 +307,16 @@ class SemanticLayer:
         return len(keys)
 
     def upsert_commissions(self, commissions: pd.DataFrame | Sequence[dict[str, Any]]) -> int:
-        """Make new or changed commissions searchable now, without a rebuild.
-
-        Args:
-            commissions: rows shaped like ``Frames.commissions`` (``commission_id``,
-                ``client_id``, ``title_zh``, ``title_en``, ``keywords``,
-                ``commissioned_on`` …).
-
-        Returns:
-            How many commissions were (re-)embedded; unchanged ones cost nothing. The
-            owning clients' research-direction vectors are refreshed too.
-        """
-        if isinstance(commissions, pd.DataFrame):
-            rows: Sequence[dict[str, Any]] = commissions.to_dict("records")
-        else:
-            rows = commissions
-        changed, touched = [], set()
-        for row in rows:
-            doc = commission_doc(row)
-            old = self.docs["commissions"].get(doc.key)
-            if old is None or old.text != doc.text or old.client_id != doc.client_id:
-                changed.append(doc)
-                touched.add(doc.client_id)
-                if old is not None:
-                    touched.add(old.client_id)
-            elif old.meta != doc.meta:
-                with self._lock:
-                    self.docs["commissions"][doc.key] = replace(old, meta=doc.meta)
-                touched.add(doc.client_id)
-        self._put("commissions", changed)
-        self._refresh_clients({c for c in touched if c is not None})
-        return len(changed)
-
-    def _refresh_clients(self, client_ids: set[int]) -> None:
-        by_client: dict[int, list[Doc]] = {c: [] for c in client_ids}
-        for d in self.docs["commissions"].values():
-            if d.client_id in by_client:
-                by_client[d.client_id].append(d)
-        docs = []
-        for cid in client_ids:
-            old = self.docs["clients"].get(cid)
-            if old is None:
-                continue  # a new client gets its vector at the next `index build`
-            text = client_text(old.meta.get("direction", ""), by_client[cid])
-            if text != old.text:
-                docs.append(Doc(old.key, text, old.title, old.summary, old.client_id, old.meta))
-        self._put("clients", docs)
+        """See :func:`recsvc.semantic.updates.upsert_commissions`."""
+        return updates.upsert_commissions(self, commissions)
 
     def remove_commissions(self, commission_ids: Iterable[int]) -> int:
-        """Forget commissions (and the cases they triggered)."""
-        ids = {int(c) for c in commission_ids}
-        owners = {
-            self.docs["commissions"][c].client_id for c in ids if c in self.docs["commissions"]
-        }
-        n = self._drop("commissions", ids)
-        self._drop(
-            "cases", [d.key for d in self.docs["cases"].values() if d.meta["commission_id"] in ids]
-        )
-        self._refresh_clients({o for o in owners if o is not None})
-        return n
+        """See :func:`recsvc.semantic.updates.remove_commissions`."""
+        return updates.remove_commissions(self, commission_ids)
 
     def remove_client(self, client_id: int) -> int:
-        """Delete a client's vectors: its profile, its commissions and its cases.
-
-        Returns:
-            The number of records removed.
-        """
-        cid = int(client_id)
-        n = self._drop("clients", [cid])
-        for kind in ("commissions", "cases"):
-            n += self._drop(kind, [d.key for d in self.docs[kind].values() if d.client_id == cid])
-        return n
+        """See :func:`recsvc.semantic.updates.remove_client`."""
+        return updates.remove_client(self, client_id)
 
     # -- persistence ----------------------------------------------------------------
     def stats(self) -> dict[str, dict[str, Any]]:
@@ -396,21 +339,10 @@ class SemanticLayer:
     def save(self, folder: str | Path | None = None) -> Path:
         """Write the layer to ``folder`` (default ``settings.index_dir``), replacing it whole."""
         target = Path(folder or self.settings.index_dir or "indexes")
-        config = {
-            "format": FORMAT,
-            "model_id": self.model_id,
-            "embedding_model": self.settings.embedding_model,
-            "built_at": self.built_at,
-            "saved_at": pd.Timestamp.now("UTC").isoformat(),
-            "kinds": self.stats(),
-        }
-        with replaced_folder(target) as tmp:
-            for kind in KINDS:
-                self.dense[kind].save(tmp / kind / "dense")
-                self.lexical[kind].save(tmp / kind / "lexical")
-                self.docs[kind].save(tmp / kind)
-            (tmp / "config.json").write_text(json.dumps(config, indent=2))
-        return target
+        parts = LayerParts(self.docs, self.dense, self.lexical, self.model_id, self.built_at)
+        return write_parts(
+            target, parts, embedding_model=self.settings.embedding_model, stats=self.stats()
+        )
 
     @classmethod
     def load(
@@ -430,36 +362,26 @@ class SemanticLayer:
             NotReady: nothing saved, or it was built with another embedding model.
         """
         folder = Path(folder or settings.index_dir or "indexes")
-        if not (folder / "config.json").exists():
-            raise NotReady(f"no semantic index in {folder}; run `recsvc index build`")
-        config = json.loads((folder / "config.json").read_text())
-        if config.get("format") != FORMAT:
-            raise NotReady(f"semantic index {folder} has an old format; run `recsvc index build`")
-        if embedder is None and config["embedding_model"] != settings.embedding_model:
-            raise NotReady(
-                f"the index was built with {config['embedding_model']}, the configured model "
-                f"is {settings.embedding_model}; run `recsvc index build`"
-            )
-        docs: dict[str, DocStore] = {}
-        dense: dict[str, VectorIndex] = {}
-        for kind in KINDS:
-            docs[kind] = DocStore.open(folder / kind)  # mapped: workers share one copy
-            dense[kind] = VectorIndex.load(folder / kind / "dense", mmap=mmap)
-            if not (folder / kind / "lexical" / "config.json").exists():
-                raise NotReady(f"no lexical index in {folder / kind}; run `recsvc index build`")
-        lexical = LazyIndexes({kind: folder / kind / "lexical" for kind in KINDS})
-        layer = cls(
-            settings,
-            docs,
-            dense,
-            lexical,
-            model_id=config["model_id"],
-            embedder=embedder,
-            built_at=config["built_at"],
-        )
+        parts = read_parts(folder, settings, any_model=embedder is not None, mmap=mmap)
+        layer = cls.from_parts(settings, parts, embedder=embedder)
         if embedder is not None:
             _ = layer.embedder  # fail now on a model mismatch
         return layer
+
+    @classmethod
+    def from_parts(
+        cls, settings: Settings, parts: LayerParts, *, embedder: Embedder | None = None
+    ) -> SemanticLayer:
+        """A layer serving ``parts`` (built or read by :mod:`recsvc.semantic.artifact`)."""
+        return cls(
+            settings,
+            parts.docs,
+            parts.dense,
+            parts.lexical,
+            model_id=parts.model_id,
+            embedder=embedder,
+            built_at=parts.built_at,
+        )
 
 
 def build_semantic(
@@ -484,23 +406,5 @@ def build_semantic(
     if cache and not isinstance(emb, CachedEmbedder):
         assert settings.cache_dir is not None
         emb = CachedEmbedder(emb, settings.cache_dir)
-    started = time.perf_counter()
-    all_docs = build_docs(frames)
-    docs: dict[str, DocStore] = {}
-    dense: dict[str, VectorIndex] = {}
-    lexical: dict[str, LexicalIndex] = {}
-    for kind in KINDS:
-        kind_docs = all_docs[kind]
-        keys = [d.key for d in kind_docs]
-        texts = [d.text for d in kind_docs]
-        log.info("embedding %d %s", len(texts), kind)
-        vectors = (
-            emb.encode(texts, progress=progress) if texts else np.zeros((0, emb.dim), "float32")
-        )
-        dense[kind] = VectorIndex.build(
-            keys, vectors, kind=settings.index_kind, exact_max=settings.index_exact_max
-        )
-        lexical[kind] = LexicalIndex.build(keys, texts)
-        docs[kind] = DocStore(kind_docs)
-    log.info("semantic layer built in %.1fs", time.perf_counter() - started)
-    return SemanticLayer(settings, docs, dense, lexical, model_id=emb.model_id, embedder=emb)
+    parts = embed_parts(frames, settings, emb, progress=progress)
+    return SemanticLayer.from_parts(settings, parts, embedder=emb)

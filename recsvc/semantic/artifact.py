@@ -1,0 +1,135 @@
+"""The semantic layer's artifact folder: embed every kind, write it, read it back.
+
+One folder holds a ``config.json`` (format, embedding model, when it was built, what
+each kind holds) and, per kind, the documents, the dense (FAISS) and the lexical (BM25)
+index. :class:`~recsvc.semantic.layer.SemanticLayer` serves queries over the
+:class:`LayerParts` these functions produce; ``save`` and ``load`` are symmetric.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recsvc.config import Settings
+from recsvc.errors import NotReady
+from recsvc.files import replaced_folder
+from recsvc.semantic.docstore import DocStore
+from recsvc.semantic.documents import KINDS, build_docs
+from recsvc.semantic.embedders import Embedder
+from recsvc.semantic.index import VectorIndex
+from recsvc.semantic.lexical import LazyIndexes, LexicalIndex
+from recsvc.store.frames import Frames
+
+__all__ = ["FORMAT", "LayerParts", "embed_parts", "read_parts", "write_parts"]
+
+log = logging.getLogger(__name__)
+
+#: Layout of the folder; a folder of another format must be rebuilt.
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class LayerParts:
+    """What a semantic layer is made of, per kind, plus where its vectors came from."""
+
+    docs: dict[str, DocStore]
+    dense: dict[str, VectorIndex]
+    lexical: Mapping[str, LexicalIndex]
+    model_id: str
+    built_at: str | None = None
+
+
+def embed_parts(
+    frames: Frames, settings: Settings, embedder: Embedder, *, progress: bool = False
+) -> LayerParts:
+    """Embed and index every kind's documents from ``frames``."""
+    started = time.perf_counter()
+    all_docs = build_docs(frames)
+    docs: dict[str, DocStore] = {}
+    dense: dict[str, VectorIndex] = {}
+    lexical: dict[str, LexicalIndex] = {}
+    for kind in KINDS:
+        kind_docs = all_docs[kind]
+        keys = [d.key for d in kind_docs]
+        texts = [d.text for d in kind_docs]
+        log.info("embedding %d %s", len(texts), kind)
+        vectors = (
+            embedder.encode(texts, progress=progress)
+            if texts
+            else np.zeros((0, embedder.dim), "float32")
+        )
+        dense[kind] = VectorIndex.build(
+            keys, vectors, kind=settings.index_kind, exact_max=settings.index_exact_max
+        )
+        lexical[kind] = LexicalIndex.build(keys, texts)
+        docs[kind] = DocStore(kind_docs)
+    log.info("semantic layer built in %.1fs", time.perf_counter() - started)
+    return LayerParts(docs, dense, lexical, model_id=embedder.model_id)
+
+
+def write_parts(
+    target: Path, parts: LayerParts, *, embedding_model: str, stats: dict[str, Any]
+) -> Path:
+    """Write ``parts`` to ``target``, replacing the folder whole."""
+    config = {
+        "format": FORMAT,
+        "model_id": parts.model_id,
+        "embedding_model": embedding_model,
+        "built_at": parts.built_at,
+        "saved_at": pd.Timestamp.now("UTC").isoformat(),
+        "kinds": stats,
+    }
+    with replaced_folder(target) as tmp:
+        for kind in KINDS:
+            parts.dense[kind].save(tmp / kind / "dense")
+            parts.lexical[kind].save(tmp / kind / "lexical")
+            parts.docs[kind].save(tmp / kind)
+        (tmp / "config.json").write_text(json.dumps(config, indent=2))
+    return target
+
+
+def read_parts(
+    folder: Path, settings: Settings, *, any_model: bool = False, mmap: bool = False
+) -> LayerParts:
+    """Open what :func:`write_parts` wrote (BM25 indexes load on first use).
+
+    Args:
+        folder: the layer's folder.
+        settings: the configured embedding model.
+        any_model: accept a folder built with another model than the configured one
+            (the caller brings the embedder and checks it).
+        mmap: map the stored vectors instead of reading them.
+
+    Raises:
+        NotReady: nothing saved, an old format, or another embedding model.
+    """
+    if not (folder / "config.json").exists():
+        raise NotReady(f"no semantic index in {folder}; run `recsvc index build`")
+    config = json.loads((folder / "config.json").read_text())
+    if config.get("format") != FORMAT:
+        raise NotReady(f"semantic index {folder} has an old format; run `recsvc index build`")
+    if not any_model and config["embedding_model"] != settings.embedding_model:
+        raise NotReady(
+            f"the index was built with {config['embedding_model']}, the configured model "
+            f"is {settings.embedding_model}; run `recsvc index build`"
+        )
+    docs: dict[str, DocStore] = {}
+    dense: dict[str, VectorIndex] = {}
+    for kind in KINDS:
+        docs[kind] = DocStore.open(folder / kind)  # mapped: workers share one copy
+        dense[kind] = VectorIndex.load(folder / kind / "dense", mmap=mmap)
+        if not (folder / kind / "lexical" / "config.json").exists():
+            raise NotReady(f"no lexical index in {folder / kind}; run `recsvc index build`")
+    lexical = LazyIndexes({kind: folder / kind / "lexical" for kind in KINDS})
+    return LayerParts(
+        docs, dense, lexical, model_id=config["model_id"], built_at=config["built_at"]
+    )

@@ -1,0 +1,97 @@
+"""Keeping a semantic layer in step with the store between rebuilds.
+
+New or changed commissions are embedded and indexed at once (and their clients'
+research-direction vectors refreshed); removed commissions take their cases with them,
+and a removed client takes its profile, commissions and cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from recsvc.semantic.documents import Doc, client_text, commission_doc
+
+if TYPE_CHECKING:
+    from recsvc.semantic.layer import SemanticLayer
+
+__all__ = ["remove_client", "remove_commissions", "upsert_commissions"]
+
+
+def upsert_commissions(
+    layer: SemanticLayer, commissions: pd.DataFrame | Sequence[dict[str, Any]]
+) -> int:
+    """Make new or changed commissions searchable now, without a rebuild.
+
+    Args:
+        commissions: rows shaped like ``Frames.commissions`` (``commission_id``,
+            ``client_id``, ``title_zh``, ``title_en``, ``keywords``,
+            ``commissioned_on`` …).
+
+    Returns:
+        How many commissions were (re-)embedded; unchanged ones cost nothing. The
+        owning clients' research-direction vectors are refreshed too.
+    """
+    if isinstance(commissions, pd.DataFrame):
+        rows: Sequence[dict[str, Any]] = commissions.to_dict("records")
+    else:
+        rows = commissions
+    changed, touched = [], set()
+    for row in rows:
+        doc = commission_doc(row)
+        old = layer.docs["commissions"].get(doc.key)
+        if old is None or old.text != doc.text or old.client_id != doc.client_id:
+            changed.append(doc)
+            touched.add(doc.client_id)
+            if old is not None:
+                touched.add(old.client_id)
+        elif old.meta != doc.meta:
+            layer.replace_doc("commissions", replace(old, meta=doc.meta))
+            touched.add(doc.client_id)
+    layer.put("commissions", changed)
+    _refresh_clients(layer, {c for c in touched if c is not None})
+    return len(changed)
+
+
+def _refresh_clients(layer: SemanticLayer, client_ids: set[int]) -> None:
+    by_client: dict[int, list[Doc]] = {c: [] for c in client_ids}
+    for d in layer.docs["commissions"].values():
+        if d.client_id in by_client:
+            by_client[d.client_id].append(d)
+    docs = []
+    for cid in client_ids:
+        old = layer.docs["clients"].get(cid)
+        if old is None:
+            continue  # a new client gets its vector at the next `index build`
+        text = client_text(old.meta.get("direction", ""), by_client[cid])
+        if text != old.text:
+            docs.append(Doc(old.key, text, old.title, old.summary, old.client_id, old.meta))
+    layer.put("clients", docs)
+
+
+def remove_commissions(layer: SemanticLayer, commission_ids: Iterable[int]) -> int:
+    """Forget commissions (and the cases they triggered)."""
+    ids = {int(c) for c in commission_ids}
+    owners = {layer.docs["commissions"][c].client_id for c in ids if c in layer.docs["commissions"]}
+    n = layer.drop("commissions", ids)
+    layer.drop(
+        "cases", [d.key for d in layer.docs["cases"].values() if d.meta["commission_id"] in ids]
+    )
+    _refresh_clients(layer, {o for o in owners if o is not None})
+    return n
+
+
+def remove_client(layer: SemanticLayer, client_id: int) -> int:
+    """Delete a client's vectors: its profile, its commissions and its cases.
+
+    Returns:
+        The number of records removed.
+    """
+    cid = int(client_id)
+    n = layer.drop("clients", [cid])
+    for kind in ("commissions", "cases"):
+        n += layer.drop(kind, [d.key for d in layer.docs[kind].values() if d.client_id == cid])
+    return n
