@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from api.web.i18n import CATALOGUE_DIR, LANGS, Translator, catalogue
-from recsvc.store.labels import VOCABULARIES
 from recsvc.store.enums import (
     ClientKind,
     DeclineReason,
@@ -20,6 +19,7 @@ from recsvc.store.enums import (
     Role,
     Severity,
 )
+from recsvc.store.labels import VOCABULARIES
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "api" / "templates"
 WEB = Path(__file__).resolve().parent.parent / "api" / "web"
