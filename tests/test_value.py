@@ -179,3 +179,35 @@ def test_value_service(world: dict, tmp_path: Path) -> None:
     assert one.actions == STRATEGIES[one.segment] and one.reasons
     d = one.as_dict()
     assert d["segment_zh"] and d["stage_en"] and d["reasons"][0]["text_zh"]
+
+
+def test_value_service_answers_for_a_features_frame(world: dict, tmp_path: Path) -> None:
+    """The recommender takes probabilities and segments from the loaded service, so the
+    version's value model is read once; they equal what scoring gives."""
+    frames, settings = world["frames"], world["settings"]
+    folder = tmp_path / "v1"
+    world["trainer"].model_.save(folder / "value")
+    svc = ValueService.load(folder, settings)
+    today = pd.Timestamp("2026-01-01")
+    feats = svc.features(frames, today)
+    p = svc.probabilities(feats)
+    assert p.index.equals(feats.index) and p.between(0, 1).all()
+    again = ValueModel.load(folder / "value").predict(feats)
+    assert np.allclose(p.to_numpy(), np.asarray(again, dtype=float))
+    assert svc.segments(feats).equals(assign_segments(feats, settings, None))
+    scored = svc.score(feats)
+    assert np.allclose(scored["probability"], p) and scored["segment"].equals(svc.segments(feats))
+
+
+def test_business_today_is_the_as_of_date_or_the_day_after_the_data(world: dict) -> None:
+    from recsvc.features.today import business_today
+    from recsvc.value import scoring_cutoff
+
+    frames = world["frames"]
+    latest = pd.Timestamp(frames.latest_date)
+    day_after = latest.normalize() + pd.Timedelta(days=1)
+    assert business_today(frames) == day_after
+    assert business_today(frames, Settings(environment="test")) == day_after
+    fixed = Settings(environment="test", as_of_date="2024-03-05")
+    assert business_today(frames, fixed) == pd.Timestamp("2024-03-05")
+    assert scoring_cutoff(frames, fixed) == business_today(frames, fixed)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recsvc.features.stage import relationship_stage
+from recsvc.features.stage import DORMANT_MONTHS, relationship_stage
 from recsvc.store.enums import RESPONSE_TARGET_HOURS, ClientKind, InteractionKind, Purpose
 from recsvc.store.frames import Frames
 
@@ -325,7 +325,7 @@ def _semantic_features(
 
 
 def client_features(
-    frames: Frames, cutoff: Any, semantic: Any = None, *, dormant_months: int = 24
+    frames: Frames, cutoff: Any, semantic: Any = None, *, dormant_months: int = DORMANT_MONTHS
 ) -> pd.DataFrame:
     """Features of every client known before ``cutoff``, from data strictly before it.
 

@@ -16,7 +16,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from recsvc.config import Settings
 from recsvc.store.labels import STAGE_CODES, VOCABULARIES
+
+#: ``Settings.dormant_months``' default, for callers that pass no settings.
+DORMANT_MONTHS: int = Settings.model_fields["dormant_months"].default
 
 STAGES: tuple[str, ...] = STAGE_CODES
 #: ``(zh, en)`` name of each stage as a result carries it: "认知", "awareness".
@@ -25,7 +29,9 @@ STAGE_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-def relationship_stage(features: pd.DataFrame, *, dormant_months: int = 24) -> pd.Series:
+def relationship_stage(
+    features: pd.DataFrame, *, dormant_months: int = DORMANT_MONTHS
+) -> pd.Series:
     """The stage code (index into :data:`STAGES`) for each row of ``features``."""
     n_comm = features["n_commissions"].fillna(0)
     n_buy = features["n_purchases"].fillna(0)

@@ -17,11 +17,11 @@ nor dormant, and stored with the model so one client can be scored alone):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from recsvc.config import Settings
 from recsvc.store.labels import SEGMENT_CODES, VOCABULARIES
 
 SEGMENTS: tuple[str, ...] = SEGMENT_CODES
@@ -85,7 +85,7 @@ STRATEGIES: dict[str, list[Action]] = {
 }
 
 
-def _flags(features: pd.DataFrame, settings: Any) -> tuple[pd.Series, pd.Series]:
+def _flags(features: pd.DataFrame, settings: Settings) -> tuple[pd.Series, pd.Series]:
     first = features["months_since_first_commission"]
     idle = features["months_since_last_activity"]
     registered = features.get("months_since_registration", pd.Series(np.nan, index=features.index))
@@ -97,7 +97,7 @@ def _flags(features: pd.DataFrame, settings: Any) -> tuple[pd.Series, pd.Series]
     return new, dormant
 
 
-def segment_thresholds(features: pd.DataFrame, settings: Any) -> dict[str, float]:
+def segment_thresholds(features: pd.DataFrame, settings: Settings) -> dict[str, float]:
     """R&D and loyalty quantile thresholds over the active (not new/dormant) clients."""
     new, dormant = _flags(features, settings)
     active = features[~new & ~dormant]
@@ -113,7 +113,7 @@ def segment_thresholds(features: pd.DataFrame, settings: Any) -> dict[str, float
 
 
 def assign_segments(
-    features: pd.DataFrame, settings: Any, thresholds: dict[str, float] | None = None
+    features: pd.DataFrame, settings: Settings, thresholds: dict[str, float] | None = None
 ) -> pd.Series:
     """``key | potential | general | new | dormant`` for each client (index kept).
 

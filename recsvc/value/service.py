@@ -20,19 +20,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recsvc.config import Settings
 from recsvc.errors import NotFound
 from recsvc.features import STAGE_LABELS, STAGES, client_features
+from recsvc.features.today import business_today
 from recsvc.store.frames import Frames
 from recsvc.value.clv import CLV_COLUMNS, ClvModel, clv_summary
 from recsvc.value.model import Reason, ValueModel
 from recsvc.value.segments import SEGMENT_LABELS, STRATEGIES, Action, assign_segments
 
-
-def scoring_cutoff(frames: Frames, settings: Any) -> pd.Timestamp:
-    """The business 'today': ``settings.as_of_date`` or the day after the newest activity."""
-    if getattr(settings, "as_of_date", None):
-        return pd.Timestamp(settings.as_of_date)
-    return (frames.latest_date + pd.Timedelta(days=1)).normalize()
+#: The business "today" (kept under its old name until every caller says
+#: :func:`recsvc.features.business_today`).
+scoring_cutoff = business_today
 
 
 @dataclass
@@ -89,7 +88,7 @@ class ValueService:
         model: ValueModel,
         clv: ClvModel | None,
         thresholds: dict[str, float] | None,
-        settings: Any,
+        settings: Settings,
         version: str | None = None,
     ) -> None:
         self.model = model
@@ -99,7 +98,7 @@ class ValueService:
         self.version = version
 
     @classmethod
-    def load(cls, version_dir: Path | str, settings: Any) -> ValueService:
+    def load(cls, version_dir: Path | str, settings: Settings) -> ValueService:
         """Load from a version folder (``registry.active_path()``)."""
         folder = Path(version_dir)
         model = ValueModel.load(folder / "value")
@@ -109,16 +108,25 @@ class ValueService:
         return cls(model, clv, thresholds, settings, version=folder.name)
 
     def features(self, frames: Frames, cutoff: Any = None, semantic: Any = None) -> pd.DataFrame:
-        cutoff = scoring_cutoff(frames, self.settings) if cutoff is None else pd.Timestamp(cutoff)
+        cutoff = business_today(frames, self.settings) if cutoff is None else pd.Timestamp(cutoff)
         return client_features(
             frames, cutoff, semantic, dormant_months=self.settings.dormant_months
         )
 
+    def probabilities(self, features: pd.DataFrame) -> pd.Series:
+        """Calibrated probability of a value-added purchase per row of ``features``."""
+        p = np.asarray(self.model.predict(features), dtype=float)
+        return pd.Series(p, index=features.index, name="probability")
+
+    def segments(self, features: pd.DataFrame) -> pd.Series:
+        """The segment of each row of ``features``, by the version's stored thresholds."""
+        return assign_segments(features, self.settings, self.thresholds)
+
     def score(self, features: pd.DataFrame, clv_input: pd.DataFrame | None = None) -> pd.DataFrame:
         """Probability, segment, stage and CLV columns for each row of ``features``."""
         out = pd.DataFrame(index=features.index)
-        out["probability"] = self.model.predict(features)
-        out["segment"] = assign_segments(features, self.settings, self.thresholds)
+        out["probability"] = self.probabilities(features)
+        out["segment"] = self.segments(features)
         out["stage"] = features["relationship_stage"].astype(int).map(dict(enumerate(STAGES)))
         if self.clv is not None and clv_input is not None:
             clv = self.clv.predict_summary(clv_input).reindex(features.index)
@@ -133,7 +141,7 @@ class ValueService:
         self, frames: Frames, cutoff: Any = None, semantic: Any = None, client_ids: Any = None
     ) -> pd.DataFrame:
         """Score every client known at ``cutoff`` (default: today), or only ``client_ids``."""
-        cutoff = scoring_cutoff(frames, self.settings) if cutoff is None else pd.Timestamp(cutoff)
+        cutoff = business_today(frames, self.settings) if cutoff is None else pd.Timestamp(cutoff)
         feats = self.features(frames, cutoff, semantic)
         if client_ids is not None:
             feats = feats.reindex(pd.Index(np.atleast_1d(client_ids))).dropna(how="all")
@@ -147,7 +155,7 @@ class ValueService:
         Raises:
             NotFound: the client is not known at ``cutoff``.
         """
-        cutoff = scoring_cutoff(frames, self.settings) if cutoff is None else pd.Timestamp(cutoff)
+        cutoff = business_today(frames, self.settings) if cutoff is None else pd.Timestamp(cutoff)
         feats = self.features(frames, cutoff, semantic)
         if client_id not in feats.index:
             raise NotFound(f"client {client_id} is not known at {cutoff:%Y-%m-%d}")
