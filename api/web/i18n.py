@@ -52,7 +52,8 @@ class Translator:
     def __call__(self, key: str, **values: Any) -> str:
         text = self._labels.get(key)
         if text is None and "." in key:
-            text = label(*key.rsplit(".", 1), self.lang)
+            vocabulary, _, code = key.rpartition(".")
+            text = label(vocabulary, code, self.lang)
         if text is None:
             log.warning("missing %s label %r", self.lang, key)
             return key
