@@ -48,7 +48,7 @@ def main() -> int:
 
     def lists() -> dict[tuple[str, int], list[dict[str, Any]]]:
         return {
-            (str(s), c): [r.as_dict() for r in rec.recommend_many([c], s, live=False)[c]]
+            (str(s), c): [r.model_dump() for r in rec.recommend_many([c], s, live=False)[c]]
             for s in Surface
             for c in ids
         }

@@ -50,7 +50,6 @@ from recsvc.recommend.worklist import WorklistRow
 from recsvc.registry import Registry
 from recsvc.semantic import Embedder, SearchHit, SemanticLayer, set_search_threads
 from recsvc.serving import ServingBundle, freeze_heap, open_bundle
-from recsvc.serving.bundle import rec_item
 from recsvc.store.db import Database
 from recsvc.store.enums import DeclineReason, EventType, JobStatus, Surface
 from recsvc.store.frames import load_frames
@@ -588,7 +587,7 @@ class Services:
         self, bundle: ServingBundle, client_id: int, surface: Surface, k: int
     ) -> list[dict[str, Any]]:
         recs = bundle.recommender.recommend(client_id, surface, k)  # thread-safe, no lock
-        return [rec_item(r.as_dict()) for r in recs]
+        return [offer.model_dump() for offer in recs]
 
     def _actions(self, bundle: ServingBundle, client_id: int) -> list[dict[str, Any]]:
         actions = bundle.recommender.actions(client_id)

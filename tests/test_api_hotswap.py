@@ -129,7 +129,7 @@ def test_loading_a_model_reports_where_the_time_went(
     assert isinstance(lexical, LazyIndexes) and lexical.loaded() == {"cases"}
     assert swap_env.services.semantic._cases_of is not None
     version = swap_env.services.bundle.version  # type: ignore[union-attr]
-    with caplog.at_level(logging.INFO, logger="recsvc.services"):
+    with caplog.at_level(logging.INFO, logger="recsvc.serving.bundle"):
         swap_env.services._bundle_loader(swap_env.services, version)
     line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("loaded "))
     for step in ("data", "scores", "recommender", "portal lists"):
