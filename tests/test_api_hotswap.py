@@ -138,7 +138,7 @@ def test_loading_a_model_reports_where_the_time_went(
 
 def test_a_serving_process_searches_with_one_faiss_thread(swap_env: ApiEnv) -> None:
     """Live searches are one query at a time; OpenMP threads only spin (15x slower).
-    ``Services.build`` sets the count that every searching thread applies
+    ``open_runtime`` sets the count that every searching thread applies
     (``test_semantic`` checks that a fresh thread gets it)."""
     from recsvc.semantic import index
 

@@ -19,7 +19,6 @@ from recsvc.recommend.feedback import Shown, record_impressions
 from recsvc.recommend.offer import OFFERS, Offer
 from recsvc.runtime import Runtime
 from recsvc.serving import ServingBundle
-from recsvc.serving.bundle import rec_item
 from recsvc.store.enums import Surface
 
 __all__ = [
@@ -173,8 +172,7 @@ def portal(rt: Runtime, *, client_id: int) -> Recommendations:
 
 
 def _offers(bundle: ServingBundle, client_id: int, surface: Surface, k: int) -> list[Offer]:
-    recs = bundle.recommender.recommend(client_id, surface, k)  # thread-safe, no lock
-    return [Offer.model_validate(rec_item(r.as_dict())) for r in recs]
+    return list(bundle.recommender.recommend(client_id, surface, k))  # thread-safe, no lock
 
 
 def _actions(bundle: ServingBundle, client_id: int) -> list[ActionPublic]:
