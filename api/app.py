@@ -20,7 +20,8 @@ from api.metrics import ApiMetrics, MetricsMiddleware
 from api.routes import analyst, librarian, ops, portal
 from recsvc import __version__
 from recsvc.config import Settings
-from recsvc.services import Services
+from recsvc.runtime import Runtime
+from recsvc.usecases import open_runtime
 
 __all__ = ["app_from_env", "create_app"]
 
@@ -34,26 +35,26 @@ Every error is an RFC 9457 problem document (`application/problem+json`).
 """
 
 
-def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     """Build the API (and the web console) for ``settings``.
 
     Args:
         settings: the configuration; nothing is read from globals.
-        services: an already-built container to serve with (tests, benchmarks);
-            by default one is built from ``settings``.
+        runtime: an already-opened runtime to serve with (tests, benchmarks); by
+            default one is opened from ``settings``.
     """
-    owned = services is None
-    container = services if services is not None else Services.build(settings)
+    owned = runtime is None
+    rt = runtime if runtime is not None else open_runtime(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        stop = container.watch_registry(settings.registry_poll_seconds)
+        stop = rt.watch_registry(settings.registry_poll_seconds)
         try:
             yield
         finally:
             stop.set()
             if owned:
-                container.close()
+                rt.close()
 
     app = FastAPI(
         title="recsvc",
@@ -65,7 +66,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.services = container
+    app.state.runtime = rt
     app.state.metrics = ApiMetrics()
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

@@ -1,4 +1,4 @@
-"""Dependencies: the services container, the caller, role checks, lookups-or-404.
+"""Dependencies: the runtime, the caller, role checks, lookups-or-404.
 
 Every route declares who may call it with :func:`require` (admin may do all staff
 work; ``/me`` routes need a portal token bound to a client). A client in a path is
@@ -17,8 +17,9 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from recsvc.auth import Principal
 from recsvc.config import Settings
 from recsvc.errors import Forbidden
-from recsvc.services import Services
+from recsvc.runtime import Runtime
 from recsvc.store.enums import Role
+from recsvc.usecases import access, clients
 
 __all__ = [
     "API_PREFIX",
@@ -29,7 +30,7 @@ __all__ = [
     "LibrarianDep",
     "PortalClientDep",
     "PrincipalDep",
-    "ServicesDep",
+    "RuntimeDep",
     "SettingsDep",
     "StaffReadDep",
     "require",
@@ -45,9 +46,9 @@ _bearer = HTTPBearer(auto_error=False, description="An API key or portal token")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Same key, other header")
 
 
-async def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+async def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 async def get_settings(request: Request) -> Settings:
@@ -55,13 +56,13 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def get_principal(
     request: Request,
-    services: ServicesDep,
+    rt: RuntimeDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     api_key: Annotated[str | None, Security(_api_key)],
 ) -> Principal:
@@ -71,7 +72,7 @@ async def get_principal(
     thread pool; a key-cache miss costs one indexed lookup in the store.
     """
     secret = bearer.credentials if bearer is not None else api_key
-    principal = services.authenticate(secret)
+    principal = access.authenticate(rt, secret=secret)
     request.state.principal = principal
     return principal
 
@@ -110,10 +111,10 @@ class ClientRef:
 
 def get_client(
     external_id: Annotated[str, Path(min_length=1, max_length=64)],
-    services: ServicesDep,
+    rt: RuntimeDep,
 ) -> ClientRef:
     """The client named in the path, or 404."""
-    return ClientRef(services.client_id(external_id), external_id)
+    return ClientRef(clients.client_id(rt, external_id=external_id), external_id)
 
 
 ClientDep = Annotated[ClientRef, Depends(get_client)]

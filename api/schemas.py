@@ -2,6 +2,10 @@
 
 Naming follows one pattern: ``ThingBase`` (shared fields), ``ThingCreate`` (a request
 body), ``ThingPublic`` (one item out), ``ThingsPublic`` (``{data, count}``).
+
+The recommendations body and its items (one :class:`~recsvc.recommend.offer.Offer`
+shape from the recommender to the wire) are defined with the use case that answers
+them, so the CLI prints the same JSON.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from recsvc.store.enums import (
     Severity,
     Surface,
 )
+from recsvc.usecases.recommendations import ActionPublic, RecommendationsPublic
 
 __all__ = [
     "ActionPublic",
@@ -51,7 +56,6 @@ __all__ = [
     "PortalEventsCreate",
     "ReadyPublic",
     "ReasonPublic",
-    "RecommendationPublic",
     "RecommendationsPublic",
     "ScorePublic",
     "SearchHitPublic",
@@ -183,14 +187,6 @@ class ReasonPublic(BaseModel):
     text_en: str
 
 
-class ActionPublic(BaseModel):
-    """A relationship action of a segment strategy (training, return visit, …)."""
-
-    code: str
-    name_zh: str
-    name_en: str
-
-
 class ClvPublic(BaseModel):
     expected_commissions_12m: float
     expected_value_12m: float
@@ -222,36 +218,6 @@ class ClientProfilePublic(BaseModel):
     interactions: list[InteractionPublic]
     score: ScorePublic | None = Field(None, description="Null until a model is trained")
     model_version: str | None = None
-
-
-class RecommendationPublic(BaseModel):
-    """One next best service (a product, or a relationship action ``action:…``)."""
-
-    code: str
-    kind: Literal["product", "action"] = "product"
-    name_zh: str
-    name_en: str
-    rank: int
-    score: float
-    sources: dict[str, float] = {}
-    reasons_zh: list[str] = []
-    reasons_en: list[str] = []
-    evidence: list[dict[str, Any]] = []
-    impression_id: int | None = Field(
-        None, description="Refer to it when recording an outcome (librarian surface)"
-    )
-
-
-class RecommendationsPublic(BaseModel):
-    client_external_id: str
-    surface: Surface
-    model_version: str
-    served_from: Literal["precomputed", "live"]
-    data: list[RecommendationPublic]
-    count: int
-    actions: list[ActionPublic] = Field(
-        default_factory=list, description="Relationship actions beside the products (staff)"
-    )
 
 
 class SimilarClientPublic(BaseModel):

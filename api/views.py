@@ -1,13 +1,13 @@
-"""Turning service results into response bodies, once, for every route that needs it."""
+"""Turning use-case results into response bodies, once, for every route that needs it."""
 
 from __future__ import annotations
 
-import json
-
 from fastapi import Request, Response
 
-from api.schemas import ActionPublic, RecommendationPublic, RecommendationsPublic
-from recsvc.services import RecResult
+from api.schemas import ScorePublic
+from recsvc.usecases import scoring
+from recsvc.usecases.recommendations import Recommendations, RecommendationsPublic
+from recsvc.usecases.scoring import ClientScore
 
 __all__ = [
     "EXPORT_TYPES",
@@ -15,6 +15,7 @@ __all__ = [
     "encoded_recommendations_response",
     "export_response",
     "recommendations_response",
+    "score_public",
 ]
 
 MODEL_VERSION_HEADER = "X-Model-Version"
@@ -39,50 +40,34 @@ def export_response(payload: bytes, fmt: str, version: str, filename: str) -> Re
 
 
 def recommendations_response(
-    result: RecResult, client_external_id: str, request: Request, response: Response
+    result: Recommendations, client_external_id: str, request: Request, response: Response
 ) -> RecommendationsPublic:
     """The body for a recommendation list; sets ``X-Model-Version`` and counts it."""
     response.headers[MODEL_VERSION_HEADER] = result.version
     _count(result, request)
-    data = [RecommendationPublic(**item) for item in result.items]
-    return RecommendationsPublic(
-        client_external_id=client_external_id,
-        surface=result.surface,
-        model_version=result.version,
-        served_from=result.served_from,
-        data=data,
-        count=len(data),
-        actions=[ActionPublic(**a) for a in result.actions],
+    return result.public(client_external_id)
+
+
+def encoded_recommendations_response(
+    result: Recommendations, client_external_id: str, request: Request
+) -> Response:
+    """The same body as :func:`recommendations_response` for a stored list, assembled
+    from its bytes (the portal's precomputed fast path; no re-encoding)."""
+    _count(result, request)
+    return Response(
+        result.encoded_body(client_external_id),
+        media_type="application/json",
+        headers={MODEL_VERSION_HEADER: result.version},
     )
 
 
-def _count(result: RecResult, request: Request) -> None:
+def _count(result: Recommendations, request: Request) -> None:
     if result.n:
         request.app.state.metrics.recommendations.labels(
             result.surface.value, result.version, result.served_from
         ).inc(result.n)
 
 
-def encoded_recommendations_response(
-    result: RecResult, client_external_id: str, request: Request
-) -> Response:
-    """The same body as :func:`recommendations_response` for a list stored as JSON,
-    assembled from bytes (the portal's precomputed fast path; no re-encoding)."""
-    assert result.encoded is not None
-    _count(result, request)
-    head = json.dumps(
-        {
-            "client_external_id": client_external_id,
-            "surface": result.surface.value,
-            "model_version": result.version,
-            "served_from": result.served_from,
-            "count": result.n,
-            "actions": [],
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    ).encode("utf-8")
-    body = head[:-1] + b',"data":' + result.encoded + b"}"
-    return Response(
-        body, media_type="application/json", headers={MODEL_VERSION_HEADER: result.version}
-    )
+def score_public(score: ClientScore) -> ScorePublic:
+    """A client's score as the API and the console show it."""
+    return ScorePublic.model_validate(scoring.public(score))

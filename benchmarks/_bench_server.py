@@ -11,12 +11,12 @@ from fastapi import FastAPI
 from api.app import create_app
 from recsvc.config import Settings
 from recsvc.semantic import FakeEmbedder
-from recsvc.services import Services
+from recsvc.usecases import open_runtime
 
 
 def app() -> FastAPI:
     settings = Settings()
-    return create_app(settings, Services.build(settings, embedder=FakeEmbedder()))
+    return create_app(settings, open_runtime(settings, embedder=FakeEmbedder()))
 
 
 def trivial() -> FastAPI:

@@ -150,7 +150,8 @@ def make_keys(
 
     from recsvc.auth import create_key
     from recsvc.config import Settings
-    from recsvc.recommend import load_portal_recs
+    from recsvc.recommend import PortalLists
+    from recsvc.recommend.service import PORTAL
     from recsvc.registry import Registry
     from recsvc.store import Database
     from recsvc.store.enums import Role
@@ -161,7 +162,7 @@ def make_keys(
     with db.session() as s:
         s.execute(delete(ApiKey).where(ApiKey.name.like("bench-%")))
     registry = Registry(settings.models_dir)
-    ids = sorted(load_portal_recs(registry.path(registry.active() or "")))
+    ids = sorted(PortalLists.open(registry.path(registry.active() or "") / PORTAL))
     with db.session() as s:  # all of them: an IN list of 100k ids is over SQLite's limit
         ext = dict(s.query(Client.id, Client.external_id).all())
     chosen = [ext[i] for i in ids[:: max(1, len(ids) // n_portal)][:n_portal]]

@@ -33,12 +33,12 @@ def main() -> int:
 
     from recsvc.config import Settings
     from recsvc.semantic import FakeEmbedder
-    from recsvc.services import Services
     from recsvc.store.enums import Surface
+    from recsvc.usecases import open_runtime
 
     base = args.workdir / f"c{args.clients}"
     settings = Settings(**bench_api._settings_values(base))  # type: ignore[arg-type]
-    bundle = Services.build(settings, embedder=FakeEmbedder()).require_bundle()
+    bundle = open_runtime(settings, embedder=FakeEmbedder()).require_bundle()
     rec = bundle.recommender
     if rec.explainer.case_table is None or rec._kept_contributions is None:
         print(f"{bundle.version} keeps no case hits or contributions: nothing to compare")
@@ -48,7 +48,7 @@ def main() -> int:
 
     def lists() -> dict[tuple[str, int], list[dict[str, Any]]]:
         return {
-            (str(s), c): [r.as_dict() for r in rec.recommend_many([c], s, live=False)[c]]
+            (str(s), c): [r.model_dump() for r in rec.recommend_many([c], s, live=False)[c]]
             for s in Surface
             for c in ids
         }

@@ -1,7 +1,7 @@
 """Where a live recommendation's time goes: per-call timings of its parts, and GC passes.
 
 Loads a store that ``bench_api.py`` prepared (``--workdir``/c<clients>) into this process
-as a server worker would (``Services.build``), then asks for live librarian
+as a server worker would (``open_runtime``), then asks for live librarian
 recommendations (impressions recorded) for clients spread over the whole store. Prints
 the latency percentiles, the mean milliseconds per call of each part (ranking and
 rules, LightGBM contributions, explanations with their own-project and similar-case
@@ -55,14 +55,14 @@ def main() -> int:
 
     from recsvc.config import Settings
     from recsvc.semantic import FakeEmbedder
-    from recsvc.services import Services
     from recsvc.store.enums import Surface
+    from recsvc.usecases import open_runtime, recommendations
 
     base = args.workdir / f"c{args.clients}"
     settings = Settings(**bench_api._settings_values(base))  # type: ignore[arg-type]
     start = time.perf_counter()
-    services = Services.build(settings, embedder=FakeEmbedder())
-    bundle = services.require_bundle()
+    rt = open_runtime(settings, embedder=FakeEmbedder())
+    bundle = rt.require_bundle()
     print(f"loaded {bundle.version} in {time.perf_counter() - start:.0f}s")
     rec = bundle.recommender
     ids = sorted(bundle.portal_recs)
@@ -75,7 +75,7 @@ def main() -> int:
         ("explain", rec.explainer, "explain"),
         ("own projects", rec.explainer, "own_projects"),
         ("similar cases", rec.explainer, "similar_cases"),
-        ("impressions", services, "_record_impressions"),
+        ("impressions", recommendations, "record_impressions"),
     ):
         if obj is not None:
             _timed(parts, name, obj, attr)
@@ -89,13 +89,17 @@ def main() -> int:
             passes.append((info["generation"], time.perf_counter() - began.pop()))
 
     for cid in ids[:20]:  # warm-up
-        services.recommend(cid, Surface.LIBRARIAN, actor="profile", record=True)
+        recommendations.live(
+            rt, client_id=cid, surface=Surface.LIBRARIAN, actor="profile", record=True
+        )
     gc.callbacks.append(on_gc)
     calls: list[tuple[float, dict[str, float]]] = []
     for cid in ids[20:]:
         parts.clear()
         start = time.perf_counter()
-        services.recommend(cid, Surface.LIBRARIAN, actor="profile", record=True)
+        recommendations.live(
+            rt, client_id=cid, surface=Surface.LIBRARIAN, actor="profile", record=True
+        )
         calls.append((time.perf_counter() - start, dict(parts)))
     gc.callbacks.remove(on_gc)
 

@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -34,6 +35,7 @@ from recsvc.store.models import ApiKey, Client
 
 __all__ = [
     "STAFF_ROLES",
+    "KeyCache",
     "KeyInfo",
     "Principal",
     "create_key",
@@ -183,6 +185,34 @@ def verify_key(db: Database, secret: str | None) -> Principal:
                 client_external_id=client_external_id,
             )
     raise Unauthorized("unknown API key")
+
+
+class KeyCache:
+    """:func:`verify_key` remembered for a few seconds per key (revocation lags by that).
+
+    Keyed by the key's hash; plaintext secrets are not kept. One per process.
+    """
+
+    def __init__(self, db: Database, *, seconds: float = 5.0, size: int = 10_000) -> None:
+        self.db = db
+        self.seconds = seconds
+        self.size = size
+        self._seen: dict[str, tuple[float, Principal]] = {}
+
+    def principal(self, secret: str | None) -> Principal:
+        """The principal for ``secret`` (see :func:`verify_key`)."""
+        if not secret:
+            return verify_key(self.db, secret)
+        digest = hash_secret(secret)
+        now = time.monotonic()
+        hit = self._seen.get(digest)
+        if hit is not None and now - hit[0] < self.seconds:
+            return hit[1]
+        principal = verify_key(self.db, secret)
+        if len(self._seen) > self.size:
+            self._seen.clear()
+        self._seen[digest] = (now, principal)
+        return principal
 
 
 def list_keys(db: Database) -> list[KeyInfo]:

@@ -9,9 +9,9 @@ Layout under ``settings.models_dir``::
     │   ├── metrics.json       backtest metrics (value model, baselines, ranker, champion)
     │   ├── value/  clv/  ranker/  plots/
     │   ├── text/              the text space the ranker was trained with (mapped by servers)
-    │   ├── portal_recs.jsonl
-    │   └── serving/           explanation arrays, ranker scores, served portal lists,
-    │                          similar-case hits, model contributions (mapped)
+    │   ├── portal/            every client's portal list as served JSON (mapped)
+    │   └── serving/           explanation arrays, ranker scores, similar-case hits,
+    │                          model contributions (mapped)
     └── mlruns/                MLflow tracking (written by training only)
 
 Serving resolves the active folder by reading ``registry.json`` (one small file, no

@@ -28,10 +28,12 @@ from recsvc.auth import create_key
 from recsvc.config import Settings
 from recsvc.recommend.feedback import Shown, record_impressions
 from recsvc.registry import Registry
+from recsvc.runtime import Runtime
 from recsvc.semantic import FakeEmbedder
-from recsvc.services import Services
 from recsvc.store.enums import ClientKind, JobStatus, Purpose, Role, Surface
 from recsvc.store.models import Client, Commission, Contact, Product, TrainingJob
+from recsvc.usecases import clients as uc_clients
+from recsvc.usecases import open_runtime
 from tests.conftest import copy_tree, make_settings
 
 #: The principals every matrix test uses; ``None`` means no key at all.
@@ -40,10 +42,10 @@ PRINCIPALS: tuple[str | None, ...] = ("librarian", "analyst", "admin", "portal",
 
 @dataclass
 class ApiEnv:
-    """An app, its services and a secret per principal."""
+    """An app, its runtime and a secret per principal."""
 
     settings: Settings
-    services: Services
+    runtime: Runtime
     client: TestClient
     keys: dict[str, str] = field(default_factory=dict)
     clients: dict[str, str] = field(default_factory=dict)
@@ -62,10 +64,10 @@ class ApiEnv:
 
     def impression(self, outcome: str = "accepted", client: str = "A") -> dict[str, Any]:
         """A feedback body answering a fresh librarian impression of ``client``."""
-        cid = self.services.client_id(self.clients[client])
+        cid = uc_clients.client_id(self.runtime, external_id=self.clients[client])
         code = self.product_codes()[0]
         (imp,) = record_impressions(
-            self.services.db,
+            self.runtime.db,
             cid,
             [Shown(code, 1, 0.5)],
             surface=Surface.LIBRARIAN,
@@ -81,12 +83,12 @@ class ApiEnv:
         }
 
     def product_codes(self) -> list[str]:
-        with self.services.db.session() as s:
+        with self.runtime.db.session() as s:
             return list(s.scalars(select(Product.code).order_by(Product.id)))
 
     def path_params(self) -> dict[str, str]:
         """Values for every path parameter the API has (client A, a job, a version, a plot)."""
-        with self.services.db.session() as s:
+        with self.runtime.db.session() as s:
             job_id = s.scalar(select(TrainingJob.id).limit(1))
             if job_id is None:
                 job_id = "job-for-tests"
@@ -109,18 +111,18 @@ class ApiEnv:
         }
 
 
-def make_keys(services: Services, client_a: str, client_b: str) -> dict[str, str]:
+def make_keys(runtime: Runtime, client_a: str, client_b: str) -> dict[str, str]:
     """One key per staff role, a portal token for client A (``portal``) and for B."""
     keys = {}
     for role in (Role.LIBRARIAN, Role.ANALYST, Role.ADMIN):
-        keys[role.value] = create_key(services.db, f"test-{role.value}", role)[1]
-    keys["portal"] = create_key(services.db, "test-portal-a", Role.PORTAL, client_a)[1]
-    keys["portal_b"] = create_key(services.db, "test-portal-b", Role.PORTAL, client_b)[1]
+        keys[role.value] = create_key(runtime.db, f"test-{role.value}", role)[1]
+    keys["portal"] = create_key(runtime.db, "test-portal-a", Role.PORTAL, client_a)[1]
+    keys["portal_b"] = create_key(runtime.db, "test-portal-b", Role.PORTAL, client_b)[1]
     return keys
 
 
-def _seed_two_clients(services: Services) -> None:
-    with services.db.session() as s:
+def _seed_two_clients(runtime: Runtime) -> None:
+    with runtime.db.session() as s:
         for ext, name, title in (
             ("CA-001", "甲生物科技有限公司", "猪瘟疫苗佐剂的制备方法"),
             ("CB-002", "乙环保工程有限公司", "农村污水MBBR处理工艺"),
@@ -160,12 +162,12 @@ def _seed_two_clients(services: Services) -> None:
 def api_env(tmp_path: Path) -> Iterator[ApiEnv]:
     """An app over a two-client store and no model, with keys for every role."""
     settings = make_settings(tmp_path)
-    services = Services.build(settings, embedder=FakeEmbedder())
-    _seed_two_clients(services)
-    keys = make_keys(services, "CA-001", "CB-002")
-    with TestClient(create_app(settings, services), raise_server_exceptions=False) as client:
-        yield ApiEnv(settings, services, client, keys, {"A": "CA-001", "B": "CB-002"})
-    services.close()
+    runtime = open_runtime(settings, embedder=FakeEmbedder())
+    _seed_two_clients(runtime)
+    keys = make_keys(runtime, "CA-001", "CB-002")
+    with TestClient(create_app(settings, runtime), raise_server_exceptions=False) as client:
+        yield ApiEnv(settings, runtime, client, keys, {"A": "CA-001", "B": "CB-002"})
+    runtime.close()
 
 
 #: Clients in the API tests' demo dataset (small: the bundle is trained once per session).
@@ -219,16 +221,16 @@ def api_demo_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def open_demo(
     bundle: Path, where: Path, job_argv: Sequence[str] | None = NO_TRAINING
-) -> tuple[Settings, Services]:
-    """A private copy of the demo bundle at ``where`` and services over it."""
+) -> tuple[Settings, Runtime]:
+    """A private copy of the demo bundle at ``where`` and runtime over it."""
     for sub in ("data", "models"):
         copy_tree(bundle / sub, where / sub)
     settings = _demo_settings(where)
-    services = Services.build(
+    runtime = open_runtime(
         settings, embedder=FakeEmbedder(), job_argv=job_argv, warm_worklist=False
     )
-    assert services.bundle is not None, "the demo bundle should load"
-    return settings, services
+    assert runtime.bundle is not None, "the demo bundle should load"
+    return settings, runtime
 
 
 def second_version(settings: Settings) -> tuple[str, str]:
@@ -247,25 +249,25 @@ def second_version(settings: Settings) -> tuple[str, str]:
     return v1, v2
 
 
-def demo_env(settings: Settings, services: Services) -> Iterator[ApiEnv]:
-    """An :class:`ApiEnv` over demo services; portal tokens for two clients with history."""
-    a, b = _two_portal_clients(services)
-    keys = make_keys(services, a, b)
-    with TestClient(create_app(settings, services), raise_server_exceptions=False) as client:
-        yield ApiEnv(settings, services, client, keys, {"A": a, "B": b})
-    services.close()
+def demo_env(settings: Settings, runtime: Runtime) -> Iterator[ApiEnv]:
+    """An :class:`ApiEnv` over demo runtime; portal tokens for two clients with history."""
+    a, b = _two_portal_clients(runtime)
+    keys = make_keys(runtime, a, b)
+    with TestClient(create_app(settings, runtime), raise_server_exceptions=False) as client:
+        yield ApiEnv(settings, runtime, client, keys, {"A": a, "B": b})
+    runtime.close()
 
 
-def _two_portal_clients(services: Services) -> tuple[str, str]:
-    bundle = services.bundle
+def _two_portal_clients(runtime: Runtime) -> tuple[str, str]:
+    bundle = runtime.bundle
     assert bundle is not None
     ids = sorted(bundle.portal_recs)[:2]
-    found = services.client_external_ids(ids)
+    found = uc_clients.external_ids(runtime, client_ids=ids)
     return found[ids[0]], found[ids[1]]
 
 
 @pytest.fixture(scope="module")
 def api_demo(api_demo_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiEnv]:
     """The demo app with a trained model, shared by one test module (a private copy)."""
-    settings, services = open_demo(api_demo_bundle, tmp_path_factory.mktemp("api-demo-copy"))
-    yield from demo_env(settings, services)
+    settings, runtime = open_demo(api_demo_bundle, tmp_path_factory.mktemp("api-demo-copy"))
+    yield from demo_env(settings, runtime)

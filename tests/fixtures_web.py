@@ -29,7 +29,7 @@ from sqlalchemy import select
 from recsvc.auth import create_key
 from recsvc.config import Settings
 from recsvc.registry import Registry
-from recsvc.services import Services
+from recsvc.runtime import Runtime
 from recsvc.store import Database
 from recsvc.store.enums import ClientKind, Role
 from recsvc.store.models import Client, Commission, Contact
@@ -182,9 +182,9 @@ class LiveServer:
 
 
 def start_live_server(
-    settings: Settings, db: Database, keys: Keys, services: Services | None = None
+    settings: Settings, db: Database, keys: Keys, runtime: Runtime | None = None
 ) -> LiveServer:
-    """Serve ``create_app(settings, services)`` on a free loopback port (the socket is
+    """Serve ``create_app(settings, runtime)`` on a free loopback port (the socket is
     bound first, so there is no race for the port)."""
     from api.app import create_app
 
@@ -193,7 +193,7 @@ def start_live_server(
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(settings, services),
+        create_app(settings, runtime),
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -275,7 +275,7 @@ class DemoLive:
     """The live server over the demo store with a trained model, and what tests need."""
 
     live: LiveServer
-    services: Services
+    runtime: Runtime
     champion: str
     challenger: str
 
@@ -299,16 +299,16 @@ def web_demo(api_demo_bundle: Path, tmp_path_factory: pytest.TempPathFactory) ->
     Training jobs started from the page run :data:`SLOW_NO_TRAINING`, never a training."""
     from tests.fixtures_api import open_demo
 
-    settings, services = open_demo(
+    settings, runtime = open_demo(
         api_demo_bundle, tmp_path_factory.mktemp("web-demo"), job_argv=SLOW_NO_TRAINING
     )
     champion = Registry(settings.models_dir).active()
     assert champion is not None
     challenger = _copy_version(settings, champion)
-    with services.db.session() as s:
+    with runtime.db.session() as s:
         portal_client = s.scalar(select(Client.external_id).order_by(Client.id).limit(1))
-    keys = make_keys(services.db, str(portal_client))
-    live = start_live_server(settings, services.db, keys, services=services)
-    yield DemoLive(live, services, champion, challenger)
+    keys = make_keys(runtime.db, str(portal_client))
+    live = start_live_server(settings, runtime.db, keys, runtime=runtime)
+    yield DemoLive(live, runtime, champion, challenger)
     live.stop()
-    services.close()
+    runtime.close()

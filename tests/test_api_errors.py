@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from recsvc.registry import Registry
-from recsvc.services import Services
+from recsvc.usecases import open_runtime
 from tests.conftest import make_settings
 from tests.fixtures_api import ApiEnv
 
@@ -99,10 +99,10 @@ def test_a_model_that_fails_to_load_leaves_the_service_up(tmp_path: Path) -> Non
     version, _ = registry.create()
     registry.write_meta(version, {"created": "now"})  # no value/ model inside
     registry.promote(version)
-    services = Services.build(settings)
-    assert services.bundle is None and services.load_error
-    with TestClient(create_app(settings, services)) as client:
+    runtime = open_runtime(settings)
+    assert runtime.bundle is None and runtime.load_error
+    with TestClient(create_app(settings, runtime)) as client:
         ready = client.get("/readyz").json()
         assert ready["status"] == "degraded" and ready["model_error"]
         assert client.get("/healthz").status_code == 200
-    services.close()
+    runtime.close()

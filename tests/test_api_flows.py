@@ -37,7 +37,7 @@ def test_profile_personal_data_by_role(api_demo: ApiEnv, who: str, sees_contacts
     score = body["score"]
     assert 0 <= score["value_probability"] <= 1 and score["reasons"]
     assert score["segment"] and score["relationship_stage"] and score["actions"]
-    assert body["model_version"] == api_demo.services.bundle.version  # type: ignore[union-attr]
+    assert body["model_version"] == api_demo.runtime.bundle.version  # type: ignore[union-attr]
     if sees_contacts:
         assert body["contacts"] is not None
     else:
@@ -111,7 +111,7 @@ def test_worklist_json_csv_xlsx(api_demo: ApiEnv) -> None:
 
 
 def test_upload_rejected_leaves_store_untouched(api_demo: ApiEnv) -> None:
-    with api_demo.services.db.session() as s:
+    with api_demo.runtime.db.session() as s:
         before = s.scalar(select(func.count()).select_from(Client))
     bad = "external_id,kind,name_zh\nCX-1,enterprise,好\nCX-2,spaceship,坏\n"
     resp = api_demo.post(
@@ -123,7 +123,7 @@ def test_upload_rejected_leaves_store_untouched(api_demo: ApiEnv) -> None:
     problem = body["errors"][0]
     assert problem["file"] == "clients.csv" and problem["field"] == "kind" and problem["row"]
     assert problem["reason"]
-    with api_demo.services.db.session() as s:
+    with api_demo.runtime.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Client)) == before
     wrong = api_demo.post(
         "/api/v1/imports",
@@ -184,9 +184,9 @@ def test_models_report_and_plots(api_demo: ApiEnv) -> None:
 def test_training_job_runs_in_the_background(api_demo_bundle: Path, tmp_path: Path) -> None:
     """A real training job: a subprocess trains, the job row reports progress and the
     result, and the new version is swapped in."""
-    settings, services = open_demo(api_demo_bundle, tmp_path, job_argv=TRAIN_JOB_WITH_FAKE_EMBEDDER)
-    for env in demo_env(settings, services):
-        old = services.bundle.version  # type: ignore[union-attr]
+    settings, runtime = open_demo(api_demo_bundle, tmp_path, job_argv=TRAIN_JOB_WITH_FAKE_EMBEDDER)
+    for env in demo_env(settings, runtime):
+        old = runtime.bundle.version  # type: ignore[union-attr]
         resp = env.post("/api/v1/jobs/training", "analyst")
         assert resp.status_code == 202, resp.text
         job = resp.json()
@@ -205,7 +205,7 @@ def test_training_job_runs_in_the_background(api_demo_bundle: Path, tmp_path: Pa
         }
         if job["result"]["promoted"]:
             for _ in range(60):
-                if services.bundle.version == new:  # type: ignore[union-attr]
+                if runtime.bundle.version == new:  # type: ignore[union-attr]
                     break
                 time.sleep(1)
-            assert services.bundle.version == new  # type: ignore[union-attr]
+            assert runtime.bundle.version == new  # type: ignore[union-attr]

@@ -22,14 +22,14 @@ LIBRARIAN_THREADS = 2
 
 @pytest.fixture
 def swap_env(api_demo_bundle: Path, tmp_path: Path) -> Iterator[ApiEnv]:
-    settings, services = open_demo(api_demo_bundle, tmp_path)
-    second_version(settings)  # services loaded v1 already; v2 is there to promote
-    yield from demo_env(settings, services)
+    settings, runtime = open_demo(api_demo_bundle, tmp_path)
+    second_version(settings)  # runtime loaded v1 already; v2 is there to promote
+    yield from demo_env(settings, runtime)
 
 
 def test_hot_swap_under_load(swap_env: ApiEnv) -> None:
     env = swap_env
-    v1 = env.services.bundle.version  # type: ignore[union-attr]
+    v1 = env.runtime.bundle.version  # type: ignore[union-attr]
     v2 = f"{v1}-2"
     stop = threading.Event()
     seen: list[tuple[str, int, str | None, str | None]] = []
@@ -86,9 +86,9 @@ def test_a_swapped_in_model_is_out_of_the_collectors_sight(swap_env: ApiEnv) -> 
     whichever live request triggered one."""
     import gc
 
-    bundle = swap_env.services.bundle
+    bundle = swap_env.runtime.bundle
     assert bundle is not None
-    swap_env.services._swap(bundle)
+    swap_env.runtime.swap(bundle)
     assert gc.get_freeze_count() > 0
     tracked = {id(o) for o in gc.get_objects()}
     assert id(bundle.recommender) not in tracked
@@ -125,12 +125,12 @@ def test_loading_a_model_reports_where_the_time_went(
     the past cases' BM25 index is read by the load, not by the first live request."""
     import logging
 
-    lexical = swap_env.services.semantic.lexical
+    lexical = swap_env.runtime.semantic.lexical
     assert isinstance(lexical, LazyIndexes) and lexical.loaded() == {"cases"}
-    assert swap_env.services.semantic._cases_of is not None
-    version = swap_env.services.bundle.version  # type: ignore[union-attr]
-    with caplog.at_level(logging.INFO, logger="recsvc.services"):
-        swap_env.services._bundle_loader(swap_env.services, version)
+    assert swap_env.runtime.semantic._cases_of is not None
+    version = swap_env.runtime.bundle.version  # type: ignore[union-attr]
+    with caplog.at_level(logging.INFO, logger="recsvc.serving.bundle"):
+        swap_env.runtime.open_version(version)
     line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("loaded "))
     for step in ("data", "scores", "recommender", "portal lists"):
         assert f"{step} " in line and "s," in line, line
@@ -138,7 +138,7 @@ def test_loading_a_model_reports_where_the_time_went(
 
 def test_a_serving_process_searches_with_one_faiss_thread(swap_env: ApiEnv) -> None:
     """Live searches are one query at a time; OpenMP threads only spin (15x slower).
-    ``Services.build`` sets the count that every searching thread applies
+    ``open_runtime`` sets the count that every searching thread applies
     (``test_semantic`` checks that a fresh thread gets it)."""
     from recsvc.semantic import index
 
@@ -157,9 +157,9 @@ def test_workers_loading_one_version_together_compute_its_serving_files_once(
     from recsvc.recommend import serving_files_present
     from recsvc.recommend.explain import Explainer
 
-    services = swap_env.services
-    version = services.bundle.version  # type: ignore[union-attr]
-    folder = services.registry.path(version)
+    runtime = swap_env.runtime
+    version = runtime.bundle.version  # type: ignore[union-attr]
+    folder = runtime.registry.path(version)
     shutil.rmtree(folder / "text")
     shutil.rmtree(folder / "serving")
     assert not serving_files_present(folder)
@@ -173,7 +173,7 @@ def test_workers_loading_one_version_together_compute_its_serving_files_once(
     monkeypatch.setattr(Explainer, "_save_state", counted)
     loaded = []
     workers = [
-        threading.Thread(target=lambda: loaded.append(services._bundle_loader(services, version)))
+        threading.Thread(target=lambda: loaded.append(runtime.open_version(version)))
         for _ in range(2)
     ]
     for w in workers:

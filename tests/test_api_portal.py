@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from recsvc.store.models import Client, Commission, RecommendationEvent
+from recsvc.usecases import clients as uc_clients
 from tests.fixtures_api import ApiEnv
 
 STAFF_URLS = (
@@ -25,7 +26,7 @@ STAFF_URLS = (
 def _client_strings(env: ApiEnv) -> dict[str, set[str]]:
     """Per client: its external id, names, commission ids and titles."""
     out: dict[str, set[str]] = {}
-    with env.services.db.session() as s:
+    with env.runtime.db.session() as s:
         for c in s.scalars(select(Client)):
             out[c.external_id] = {c.external_id, *(n for n in (c.name_zh, c.name_en) if n)}
         rows = s.execute(
@@ -71,7 +72,9 @@ def test_portal_token_cannot_reach_staff_routes(api_demo: ApiEnv, url: str) -> N
     assert resp.status_code == 403
     body = resp.json()
     assert body.pop("instance").startswith("/api/v1/")  # echoes the caller's own path
-    record = api_demo.services.client_record(api_demo.services.client_id(b))
+    record = uc_clients.record(
+        api_demo.runtime, client_id=uc_clients.client_id(api_demo.runtime, external_id=b)
+    )
     assert b not in json.dumps(body) and str(record.name_zh) not in resp.text
 
 
@@ -87,8 +90,8 @@ def test_events_stay_with_the_token_client(api_demo: ApiEnv) -> None:
     resp = api_demo.post("/api/v1/me/events", "portal", json=api_demo.portal_event())
     assert resp.status_code == 201, resp.text
     imp = resp.json()["data"][0]
-    a_id = api_demo.services.client_id(api_demo.clients["A"])
-    with api_demo.services.db.session() as s:
+    a_id = uc_clients.client_id(api_demo.runtime, external_id=api_demo.clients["A"])
+    with api_demo.runtime.db.session() as s:
         row = s.get(RecommendationEvent, imp["id"])
         assert row is not None and row.client_id == a_id and row.actor == "portal"
     # A answers its own impression …

@@ -43,7 +43,7 @@ def test_keys_create_list_revoke(cli_env: ApiEnv) -> None:
     made = runner.invoke(app, ["keys", "create", "carol", "--role", "librarian"])
     assert made.exit_code == 0, made.output
     secret = SECRET.search(made.output).group(1)  # type: ignore[union-attr]
-    assert verify_key(cli_env.services.db, secret).name == "carol"
+    assert verify_key(cli_env.runtime.db, secret).name == "carol"
     portal = runner.invoke(app, ["keys", "create", "pc", "--role", "portal", "--client", "CA-001"])
     assert portal.exit_code == 0 and "rcp_" in portal.output
     listed = runner.invoke(app, ["keys", "list"])
@@ -51,7 +51,7 @@ def test_keys_create_list_revoke(cli_env: ApiEnv) -> None:
     assert secret not in listed.output
     assert runner.invoke(app, ["keys", "revoke", "carol"]).exit_code == 0
     with pytest.raises(Unauthorized):
-        verify_key(cli_env.services.db, secret)
+        verify_key(cli_env.runtime.db, secret)
 
 
 def test_keys_create_errors_exit_with_the_error_code(cli_env: ApiEnv) -> None:
@@ -81,14 +81,14 @@ def test_keys_create_errors_exit_with_the_error_code(cli_env: ApiEnv) -> None:
 
 
 def test_demo_banner_creates_keys_once(api_env: ApiEnv, capsys: pytest.CaptureFixture[str]) -> None:
-    _demo_banner(api_env.services, "127.0.0.1", 8000, rotate=False)
+    _demo_banner(api_env.runtime, "127.0.0.1", 8000, rotate=False)
     out = capsys.readouterr().out
     secrets = SECRET.findall(out)
     assert len(set(secrets)) == 4
     assert "http://127.0.0.1:8000/docs" in out and "http://127.0.0.1:8000/console/" in out
     assert "/api/v1/worklist" in out and "/api/v1/me/recommendations" in out
     assert "recommendations" in out and "401" in out
-    roles = {k.name: k.role.value for k in list_keys(api_env.services.db)}
+    roles = {k.name: k.role.value for k in list_keys(api_env.runtime.db)}
     assert {roles[n] for n in ("demo-librarian", "demo-analyst", "demo-admin", "demo-portal")} == {
         "librarian",
         "analyst",
@@ -100,10 +100,10 @@ def test_demo_banner_creates_keys_once(api_env: ApiEnv, capsys: pytest.CaptureFi
         api_env.get("/api/v1/clients", None, headers={"Authorization": f"Bearer {lib}"}).status_code
         == 200
     )
-    _demo_banner(api_env.services, "127.0.0.1", 8000, rotate=False)
+    _demo_banner(api_env.runtime, "127.0.0.1", 8000, rotate=False)
     again = capsys.readouterr().out
     assert not SECRET.findall(again) and "--rotate-demo-keys" in again
-    _demo_banner(api_env.services, "127.0.0.1", 8000, rotate=True)
+    _demo_banner(api_env.runtime, "127.0.0.1", 8000, rotate=True)
     assert len(set(SECRET.findall(capsys.readouterr().out))) == 4
 
 

@@ -7,28 +7,27 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from recsvc.cli import app
-from recsvc.cli import recommend as recommend_cli
+from recsvc.cli import _common, app
 from tests.fixtures_api import open_demo
 
 
 def test_worklist_prints_one_card_per_client_with_offer_reason_and_action(
     api_demo_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, services = open_demo(api_demo_bundle, tmp_path)
-    monkeypatch.setattr(recommend_cli, "_services", lambda: services)
+    _, runtime = open_demo(api_demo_bundle, tmp_path)
+    monkeypatch.setattr(_common, "runtime", lambda **_: runtime)
 
     result = CliRunner().invoke(app, ["worklist", "--limit", "3"], terminal_width=80)
 
     assert result.exit_code == 0, result.output
     out = result.output
-    assert f"model {services.bundle.version}" in out
+    assert f"model {runtime.bundle.version}" in out
     cards = [line for line in out.splitlines() if line.lstrip()[:2].strip().isdigit()]
     assert len(cards) == 3, out
     assert out.count("offer   ") == 3 and out.count("why     ") == 3
     assert "action  " in out
     # every card names a catalogue product in both languages
-    products = services.bundle.recommender.products
+    products = runtime.bundle.recommender.products
     for line in out.splitlines():
         if line.strip().startswith("offer"):
             zh, en = line.split("offer", 1)[1].strip().split(" / ")

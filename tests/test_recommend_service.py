@@ -78,7 +78,8 @@ def test_rules_eligibility_one_off_and_diversity(tmp_path: Path) -> None:
     codes = [r.code for r in rec.recommend(cid, k=8)]
     assert "patent_analysis" not in codes  # one-off bought a month ago
     assert not {"industry_analysis", "market_research", "competitor_intelligence"} & set(codes)
-    cats = pd.Series([r.category for r in rec.recommend(cid, k=8)]).value_counts()
+    category = rec.products["category"]
+    cats = pd.Series([category[r.code] for r in rec.recommend(cid, k=8)]).value_counts()
     assert cats.max() <= rec.rules.max_per_category
 
 
@@ -231,24 +232,27 @@ def test_ranker_artifact_round_trip(tmp_path: Path, trained: Path) -> None:
 
 
 def test_precompute_portal_writes_every_active_client(tmp_path: Path, trained: Path) -> None:
-    import json
+    """Each client's list is stored as the served bytes: one JSON array of offers."""
     import shutil
 
-    from recsvc.recommend import load_portal_recs, precompute_portal
+    from recsvc.recommend import OFFERS, PortalLists, dump_offers, precompute_portal
+    from recsvc.recommend.service import PORTAL
 
     folder = tmp_path / "v"
     shutil.copytree(trained, folder)
     frames = make_history(n_per_group=10)
     n = precompute_portal(_settings(tmp_path), frames, None, folder)
-    lines = (folder / "portal_recs.jsonl").read_text().splitlines()
-    assert n == len(lines) == 30 and all(json.loads(line)["items"] for line in lines)
-    loaded = load_portal_recs(folder)
-    assert set(loaded) == set(frames.clients["client_id"])
-    assert all(item["code"] and item["reasons_en"] for items in loaded.values() for item in items)
-    # a version trained before the lines (one JSON document) still serves its lists
-    (folder / "portal_recs.jsonl").unlink()
-    (folder / "portal_recs.json").write_text(json.dumps({str(c): v for c, v in loaded.items()}))
-    assert load_portal_recs(folder) == loaded
+    lists = PortalLists.open(folder / PORTAL)
+    assert n == len(lists) == 30
+    assert set(lists) == set(frames.clients["client_id"])
+    rec = Recommender(_settings(tmp_path), None, None, folder, frames=frames)
+    for cid in list(lists)[:5]:
+        count, blob = lists[cid]
+        offers = OFFERS.validate_json(blob)
+        assert count == len(offers) > 0
+        assert all(o.code and o.reasons_en for o in offers)
+        # what a live call over the same snapshot would serve, byte for byte
+        assert blob == dump_offers(rec.recommend_many([cid], Surface.PORTAL, live=False)[cid])
 
 
 @pytest.mark.parametrize("surface", [Surface.LIBRARIAN, Surface.PORTAL])
@@ -264,7 +268,7 @@ def test_batch_and_single_client_paths_agree(
     single = Recommender(settings, None, None, trained, frames=frames)
     for cid in reversed(ids):  # a different order, one client at a time
         alone = single.recommend_many([cid], surface, 5, live=False)[cid]
-        assert [r.as_dict() for r in alone] == [r.as_dict() for r in many[cid]]
+        assert alone == many[cid]
 
 
 def test_live_calls_are_safe_from_several_threads(tmp_path: Path, trained: Path) -> None:
@@ -273,11 +277,11 @@ def test_live_calls_are_safe_from_several_threads(tmp_path: Path, trained: Path)
 
     rec = Recommender(_settings(tmp_path), None, None, trained, frames=make_history())
     ids = [int(c) for c in rec.context.clients.index[:16]]
-    want = {c: [r.as_dict() for r in rec.recommend(c, Surface.LIBRARIAN, 5)] for c in ids}
+    want = {c: [r.model_dump() for r in rec.recommend(c, Surface.LIBRARIAN, 5)] for c in ids}
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(lambda c: rec.recommend(c, Surface.LIBRARIAN, 5), ids * 3))
     for c, recs in zip(ids * 3, got, strict=True):
-        assert [r.as_dict() for r in recs] == want[c]
+        assert [r.model_dump() for r in recs] == want[c]
 
 
 def test_calibrated_scores_stay_below_one_and_untied(trained: Path) -> None:
@@ -348,7 +352,7 @@ def test_a_version_keeps_its_text_space_and_explanation_arrays(
         want = first.recommend_many(ids, surface, 5, live=False)
         got = second.recommend_many(ids, surface, 5, live=False)
         for c in ids:
-            assert [r.as_dict() for r in got[c]] == [r.as_dict() for r in want[c]]
+            assert [r.model_dump() for r in got[c]] == [r.model_dump() for r in want[c]]
 
     # a client imported since: its title is encoded with the saved vocabulary, and the
     # explanation arrays (another snapshot's) are computed again and replace the old
@@ -391,47 +395,26 @@ def test_a_saved_text_space_re_encodes_changed_titles(tmp_path: Path) -> None:
     np.testing.assert_allclose(again.commissions([cid]).lexical, space.commissions([cid]).lexical)
 
 
-def test_portal_lists_are_served_from_one_mapped_file(tmp_path: Path, trained: Path) -> None:
-    """Built once per version from the stored lists, then mapped by every worker; rebuilt
-    when the lists or the response encoding change; served from a private copy when
-    the version folder is read-only."""
+def test_portal_lists_are_served_from_one_mapped_file(tmp_path: Path) -> None:
+    """Saved once (by training), then mapped: every client's stored bytes come back as
+    they were written, with their count; a version without lists has none; lists of
+    another layout are refused."""
     import json
-    import shutil
 
-    from recsvc.recommend import PortalLists, load_portal_recs, precompute_portal
+    from recsvc.recommend import PortalLists
 
-    folder = tmp_path / "v"
-    shutil.copytree(trained, folder, ignore=shutil.ignore_patterns("text", "serving"))
-    precompute_portal(_settings(tmp_path), make_history(n_per_group=10), None, folder)
-    stored = load_portal_recs(folder)
-
-    def encode(items: list[dict]) -> bytes:
-        return json.dumps([i["code"] for i in items]).encode()
-
-    lists = PortalLists.open(folder, encode)
-    assert sorted(lists) == sorted(stored) and len(lists) == len(stored)
-    for cid, items in stored.items():
-        assert lists[cid] == (len(items), encode(items))
-    assert 10**9 not in lists and lists.get(10**9) is None
-    built = (folder / "serving" / "portal" / "lists.bin").stat().st_ino
-    assert PortalLists.open(folder, encode)[next(iter(stored))] == lists[next(iter(stored))]
-    assert (folder / "serving" / "portal" / "lists.bin").stat().st_ino == built  # reused
-
-    def reencoded(items: list[dict]) -> bytes:
-        return json.dumps([i["code"].upper() for i in items]).encode()
-
-    cid = next(iter(stored))
-    assert PortalLists.open(folder, reencoded)[cid] == (len(stored[cid]), reencoded(stored[cid]))
-    (folder / "portal_recs.jsonl").write_text(
-        json.dumps({"client_id": cid, "items": stored[cid][:1]}) + "\n"
-    )
-    assert dict(PortalLists.open(folder, encode)) == {cid: (1, encode(stored[cid][:1]))}
-
-    # a folder the server cannot write into (a file where the folder would go: root,
-    # as in CI, ignores permissions)
-    shutil.rmtree(folder / "serving")
-    (folder / "serving").write_text("not a folder")
-    assert dict(PortalLists.open(folder, encode)) == {cid: (1, encode(stored[cid][:1]))}
+    rows = [(7, 2, b'[{"a":1},{"b":2}]'), (3, 1, '["查新"]'.encode()), (11, 0, b"[]")]
+    folder = tmp_path / "v" / "portal"
+    assert PortalLists.write(folder, iter(rows)) == 3
+    lists = PortalLists.open(folder)
+    assert list(lists) == [3, 7, 11] and len(lists) == 3
+    for cid, count, blob in rows:
+        assert lists[cid] == (count, blob)
+    assert 10**9 not in lists and lists.get(10**9) is None and "7" not in lists
+    assert len(PortalLists.open(tmp_path / "elsewhere")) == 0
+    (folder / "config.json").write_text(json.dumps({"format": 1}))
+    with pytest.raises(ValueError, match="format 1"):
+        PortalLists.open(folder)
 
 
 def test_live_calls_read_what_the_portal_lists_computed(
@@ -465,7 +448,7 @@ def test_live_calls_read_what_the_portal_lists_computed(
             rec.explainer.case_table = rec._kept_contributions = None
         return {
             s: {
-                c: [r.as_dict() for r in recs]
+                c: [r.model_dump() for r in recs]
                 for c, recs in rec.recommend_many(ids, s, 5, live=False).items()
             }
             for s in Surface

@@ -99,12 +99,12 @@ def test_every_post_form_carries_the_csrf_token(web_app: TestClient, web_keys: K
 def test_an_unexpected_error_is_a_calm_html_page(
     web_app: TestClient, web_keys: Keys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    services = web_app.app.state.services  # type: ignore[attr-defined]
+    from recsvc.usecases import search
 
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "search", broken)
+    monkeypatch.setattr(search, "search", broken)
     sign_in(web_app, web_keys.librarian)
     resp = web_app.get("/console/search?q=x")
     assert resp.status_code == 500
@@ -115,14 +115,15 @@ def test_an_unexpected_error_is_a_calm_html_page(
 def test_start_retraining_redirects_to_its_progress(
     web_app: TestClient, web_keys: Keys, small_store: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    services = web_app.app.state.services  # type: ignore[attr-defined]
+    from recsvc.usecases import jobs
+
     started: list[str] = []
 
-    def start_training(requested_by: str) -> TrainingJob:
+    def start_training(rt: object, *, requested_by: str) -> TrainingJob:
         started.append(requested_by)
-        return services.job(_job(small_store, JobStatus.QUEUED, 0.0))
+        return jobs.job(rt, job_id=_job(small_store, JobStatus.QUEUED, 0.0))  # type: ignore[arg-type]
 
-    monkeypatch.setattr(services, "start_training", start_training)
+    monkeypatch.setattr(jobs, "start_training", start_training)
     sign_in(web_app, web_keys.analyst)
     page = web_app.get("/console/models")
     resp = web_app.post(

@@ -3,12 +3,13 @@ model versions, read evaluation reports. Open to analyst and admin keys."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile, status
 from fastapi.responses import FileResponse
 
-from api.deps import API_PREFIX, AnalystDep, ServicesDep
+from api.deps import API_PREFIX, AnalystDep, RuntimeDep
 from api.schemas import (
     EvaluationReportPublic,
     ImportReportPublic,
@@ -17,7 +18,8 @@ from api.schemas import (
     ModelVersionPublic,
     ModelVersionsPublic,
 )
-from recsvc.services import Services
+from recsvc.runtime import Runtime
+from recsvc.usecases import imports, jobs, models
 
 router = APIRouter(prefix=API_PREFIX, tags=["analyst"])
 
@@ -26,20 +28,23 @@ _MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 def get_version(
     version: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")],
-    services: ServicesDep,
+    rt: RuntimeDep,
 ) -> str:
     """A model version named in the path, or 404."""
-    return services.model_version(version)
+    return models.version(rt, name=version)
 
 
 VersionDep = Annotated[str, Depends(get_version)]
 
 
-def _versions(services: Services) -> ModelVersionsPublic:
-    listing = services.list_models()
-    data = [ModelVersionPublic(**v) for v in listing["versions"]]
+def _versions(rt: Runtime) -> ModelVersionsPublic:
+    listing = models.list_versions(rt)
+    data = [
+        ModelVersionPublic(version=v.version, active=v.active, created=v.created, metrics=v.metrics)
+        for v in listing.versions
+    ]
     return ModelVersionsPublic(
-        active=listing["active"], serving=listing["serving"], data=data, count=len(data)
+        active=listing.active, serving=listing.serving, data=data, count=len(data)
     )
 
 
@@ -51,7 +56,7 @@ def _versions(services: Services) -> ModelVersionsPublic:
 )
 async def upload_import(
     _: AnalystDep,
-    services: ServicesDep,
+    rt: RuntimeDep,
     file: Annotated[
         UploadFile, File(description="clients|contacts|commissions|… .csv/.xlsx/.json")
     ],
@@ -61,14 +66,15 @@ async def upload_import(
     """Validated like ``recsvc import``: a rejected file answers 422 with ``errors`` listing
     file, row, field and reason, and nothing is written."""
     payload = await file.read(_MAX_UPLOAD_BYTES + 1)
-    reports = services.import_upload(
-        file.filename or "upload",
-        payload,
+    reports = imports.import_upload(
+        rt,
+        filename=file.filename or "upload",
+        payload=payload,
         entity=entity,
         dry_run=dry_run,
         max_bytes=_MAX_UPLOAD_BYTES,
     )
-    data = [ImportReportPublic(**r) for r in reports]
+    data = [ImportReportPublic.model_validate(asdict(r)) for r in reports]
     return ImportReportsPublic(data=data, count=len(data))
 
 
@@ -78,25 +84,25 @@ async def upload_import(
     status_code=status.HTTP_202_ACCEPTED,
     summary="Start a training job",
 )
-def start_training(principal: AnalystDep, services: ServicesDep) -> JobPublic:
+def start_training(principal: AnalystDep, rt: RuntimeDep) -> JobPublic:
     """Trains in a background process; poll ``GET /api/v1/jobs/{id}`` for progress."""
-    return JobPublic.model_validate(services.start_training(requested_by=principal.name))
+    return JobPublic.model_validate(jobs.start_training(rt, requested_by=principal.name))
 
 
 @router.get("/jobs/{job_id}", response_model=JobPublic, summary="A training job")
 def get_job(
     _: AnalystDep,
-    services: ServicesDep,
+    rt: RuntimeDep,
     job_id: Annotated[str, Path(min_length=1, max_length=36)],
 ) -> JobPublic:
     """Status, progress (0-1), message and result (the new version) of a job."""
-    return JobPublic.model_validate(services.job(job_id))
+    return JobPublic.model_validate(jobs.job(rt, job_id=job_id))
 
 
 @router.get("/models", response_model=ModelVersionsPublic, summary="Model versions")
-def list_models(_: AnalystDep, services: ServicesDep) -> ModelVersionsPublic:
+def list_models(_: AnalystDep, rt: RuntimeDep) -> ModelVersionsPublic:
     """Every registered version with its metrics, the active one and the one serving."""
-    return _versions(services)
+    return _versions(rt)
 
 
 @router.post(
@@ -105,12 +111,12 @@ def list_models(_: AnalystDep, services: ServicesDep) -> ModelVersionsPublic:
     summary="Promote a version (hot swap)",
 )
 def promote(
-    _: AnalystDep, version: VersionDep, services: ServicesDep, force: bool = False
+    _: AnalystDep, version: VersionDep, rt: RuntimeDep, force: bool = False
 ) -> ModelVersionsPublic:
     """Make ``version`` active and serve it without dropping a request; 409 when it does
     not beat the champion (unless ``force``)."""
-    services.promote(version, force=force)
-    return _versions(services)
+    models.promote(rt, name=version, force=force)
+    return _versions(rt)
 
 
 @router.post(
@@ -118,10 +124,10 @@ def promote(
     response_model=ModelVersionsPublic,
     summary="Roll back to the previous version (hot swap)",
 )
-def rollback(_: AnalystDep, services: ServicesDep) -> ModelVersionsPublic:
+def rollback(_: AnalystDep, rt: RuntimeDep) -> ModelVersionsPublic:
     """Return to the previously active version, swapping it in while requests flow."""
-    services.rollback()
-    return _versions(services)
+    models.rollback(rt)
+    return _versions(rt)
 
 
 @router.get(
@@ -130,14 +136,12 @@ def rollback(_: AnalystDep, services: ServicesDep) -> ModelVersionsPublic:
     summary="Evaluation report of a version",
 )
 def report(
-    _: AnalystDep, version: VersionDep, services: ServicesDep, request: Request
+    _: AnalystDep, version: VersionDep, rt: RuntimeDep, request: Request
 ) -> EvaluationReportPublic:
     """Metrics, training metadata and links to the report's plots."""
-    rep = services.evaluation_report(version)
-    plots = [str(request.url_for("plot", version=version, name=name).path) for name in rep["plots"]]
-    return EvaluationReportPublic(
-        version=version, metrics=rep["metrics"], meta=rep["meta"], plots=plots
-    )
+    rep = models.evaluation_report(rt, name=version)
+    plots = [str(request.url_for("plot", version=version, name=name).path) for name in rep.plots]
+    return EvaluationReportPublic(version=version, metrics=rep.metrics, meta=rep.meta, plots=plots)
 
 
 @router.get(
@@ -150,8 +154,8 @@ def report(
 def plot(
     _: AnalystDep,
     version: VersionDep,
-    services: ServicesDep,
+    rt: RuntimeDep,
     name: Annotated[str, Path(max_length=120, pattern=r"^[A-Za-z0-9._-]+\.png$")],
 ) -> FileResponse:
     """One PNG plot of the version's evaluation."""
-    return FileResponse(services.plot_path(version, name), media_type="image/png")
+    return FileResponse(models.plot_path(rt, name=version, plot=name), media_type="image/png")

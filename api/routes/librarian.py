@@ -8,6 +8,7 @@ librarian work.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -17,7 +18,7 @@ from api.deps import (
     CONTACT_ROLES,
     ClientDep,
     LibrarianDep,
-    ServicesDep,
+    RuntimeDep,
     StaffReadDep,
 )
 from api.schemas import (
@@ -33,7 +34,6 @@ from api.schemas import (
     InteractionPublic,
     OrderPublic,
     RecommendationsPublic,
-    ScorePublic,
     SearchHitPublic,
     SearchHitsPublic,
     SimilarClientPublic,
@@ -41,9 +41,13 @@ from api.schemas import (
     WorklistPublic,
     WorklistRowPublic,
 )
-from api.views import EXPORT_TYPES, export_response, recommendations_response
-from recsvc.services import ClientFilters, WorklistFilters
+from api.views import EXPORT_TYPES, export_response, recommendations_response, score_public
 from recsvc.store.enums import ClientKind, Surface
+from recsvc.usecases import clients, events, recommendations, scoring
+from recsvc.usecases import search as searching
+from recsvc.usecases import worklist as worklists
+from recsvc.usecases.clients import ClientFilters
+from recsvc.usecases.worklist import WorklistFilters
 
 router = APIRouter(prefix=API_PREFIX, tags=["librarian"])
 
@@ -51,7 +55,7 @@ router = APIRouter(prefix=API_PREFIX, tags=["librarian"])
 @router.get("/clients", response_model=ClientsPublic, summary="List and search clients")
 def list_clients(
     _: StaffReadDep,
-    services: ServicesDep,
+    rt: RuntimeDep,
     q: Annotated[str | None, Query(max_length=200, description="Text in id, name, field")] = None,
     kind: ClientKind | None = None,
     industry: Annotated[str | None, Query(max_length=120)] = None,
@@ -68,7 +72,7 @@ def list_clients(
         account_manager=account_manager,
         region=region,
     )
-    rows, count = services.list_clients(filters, offset=offset, limit=limit)
+    rows, count = clients.list_clients(rt, filters=filters, offset=offset, limit=limit)
     return ClientsPublic(data=[ClientPublic.model_validate(r) for r in rows], count=count)
 
 
@@ -78,37 +82,37 @@ def list_clients(
     summary="Client 360° profile",
 )
 def client_profile(
-    principal: StaffReadDep, client: ClientDep, services: ServicesDep
+    principal: StaffReadDep, client: ClientDep, rt: RuntimeDep
 ) -> ClientProfilePublic:
     """Profile, commissions, orders, feedback, complaints, score with reasons, segment and
     actions, CLV, relationship stage. Contacts only for librarian and admin keys."""
     show_contacts = principal.role in CONTACT_ROLES
-    record = services.client_record(client.client_id)
-    history = services.client_history(client.client_id, include_contacts=show_contacts)
-    score = services.client_score(client.client_id)
+    record = clients.record(rt, client_id=client.client_id)
+    history = clients.history(rt, client_id=client.client_id, include_contacts=show_contacts)
+    score = scoring.client_score(rt, client_id=client.client_id)
     return ClientProfilePublic(
         client=ClientPublic.model_validate(record),
-        contacts=[ContactPublic.model_validate(c) for c in history["contacts"]]
+        contacts=[ContactPublic.model_validate(c) for c in history.contacts]
         if show_contacts
         else None,
-        commissions=[CommissionPublic.model_validate(c) for c in history["commissions"]],
+        commissions=[CommissionPublic.model_validate(c) for c in history.commissions],
         orders=[
             OrderPublic(
-                external_id=o["order"].external_id,
-                product_code=o["product_code"],
-                product_name_zh=o["product_name_zh"],
-                product_name_en=o["product_name_en"],
-                ordered_on=o["order"].ordered_on,
-                amount=o["order"].amount,
-                status=o["order"].status,
+                external_id=o.order.external_id,
+                product_code=o.product_code,
+                product_name_zh=o.product_name_zh,
+                product_name_en=o.product_name_en,
+                ordered_on=o.order.ordered_on,
+                amount=o.order.amount,
+                status=o.order.status,
             )
-            for o in history["orders"]
+            for o in history.orders
         ],
-        feedback=[FeedbackPublic.model_validate(f) for f in history["feedback"]],
-        complaints=[ComplaintPublic.model_validate(c) for c in history["complaints"]],
-        interactions=[InteractionPublic.model_validate(i) for i in history["interactions"]],
-        score=ScorePublic.model_validate(score) if score else None,
-        model_version=score["model_version"] if score else None,
+        feedback=[FeedbackPublic.model_validate(f) for f in history.feedback],
+        complaints=[ComplaintPublic.model_validate(c) for c in history.complaints],
+        interactions=[InteractionPublic.model_validate(i) for i in history.interactions],
+        score=score_public(score) if score else None,
+        model_version=score.version if score else None,
     )
 
 
@@ -120,15 +124,20 @@ def client_profile(
 def client_recommendations(
     principal: LibrarianDep,
     client: ClientDep,
-    services: ServicesDep,
+    rt: RuntimeDep,
     request: Request,
     response: Response,
     k: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> RecommendationsPublic:
     """Computed now with the model in service; each item carries an ``impression_id`` to
     refer to when recording the outcome. The ``X-Model-Version`` header names the model."""
-    result = services.recommend(
-        client.client_id, Surface.LIBRARIAN, k=k, actor=principal.name, record=True
+    result = recommendations.live(
+        rt,
+        client_id=client.client_id,
+        surface=Surface.LIBRARIAN,
+        k=k,
+        actor=principal.name,
+        record=True,
     )
     return recommendations_response(result, client.external_id, request, response)
 
@@ -141,25 +150,28 @@ def client_recommendations(
 def similar_clients(
     _: StaffReadDep,
     client: ClientDep,
-    services: ServicesDep,
+    rt: RuntimeDep,
     k: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> SimilarClientsPublic:
     """Clients whose research directions and commissions look most like this one's."""
-    rows = services.similar_clients(client.client_id, k=k)
-    data = [SimilarClientPublic(**r) for r in rows]
+    rows = searching.similar_clients(rt, client_id=client.client_id, k=k)
+    data = [SimilarClientPublic.model_validate(asdict(r)) for r in rows]
     return SimilarClientsPublic(data=data, count=len(data))
 
 
 @router.get("/search", response_model=SearchHitsPublic, summary="Semantic search")
 def search(
     _: StaffReadDep,
-    services: ServicesDep,
+    rt: RuntimeDep,
     q: Annotated[str, Query(min_length=1, max_length=500, description="Free text, zh or en")],
     kind: Literal["commissions", "clients", "cases", "products"] = "commissions",
     k: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> SearchHitsPublic:
     """Hybrid (dense + lexical) search over commissions, clients, cases or products."""
-    hits = [SearchHitPublic(**h) for h in services.search(q, kind=kind, k=k)]
+    hits = [
+        SearchHitPublic.model_validate(asdict(h))
+        for h in searching.search(rt, query=q, kind=kind, k=k)
+    ]
     return SearchHitsPublic(query=q, data=hits, count=len(hits))
 
 
@@ -178,7 +190,7 @@ def search(
 )
 def worklist(
     _: LibrarianDep,
-    services: ServicesDep,
+    rt: RuntimeDep,
     response: Response,
     segment: Annotated[str | None, Query(max_length=32)] = None,
     account_manager: Annotated[str | None, Query(max_length=80)] = None,
@@ -195,12 +207,13 @@ def worklist(
         product=product,
         limit=limit,
     )
-    version, rows = services.worklist(filters)
+    found = worklists.worklist(rt, filters=filters)
     if format != "json":
-        return export_response(services.export_worklist(rows, format), format, version, "worklist")
-    response.headers["X-Model-Version"] = version
-    data = [WorklistRowPublic(**r) for r in rows]
-    return WorklistPublic(model_version=version, data=data, count=len(data))
+        payload = worklists.export(found.rows, fmt=format)
+        return export_response(payload, format, found.version, "worklist")
+    response.headers["X-Model-Version"] = found.version
+    data = [WorklistRowPublic(**worklists.public_row(r)) for r in found.rows]
+    return WorklistPublic(model_version=found.version, data=data, count=len(data))
 
 
 @router.post(
@@ -210,11 +223,15 @@ def worklist(
     summary="Record the outcome of a recommendation",
 )
 def record_feedback(
-    principal: LibrarianDep, body: FeedbackCreate, services: ServicesDep, request: Request
+    principal: LibrarianDep, body: FeedbackCreate, rt: RuntimeDep, request: Request
 ) -> EventPublic:
     """Accepted, declined (with a reason) or purchased, referring to an impression."""
-    event = services.record_outcome(
-        body.impression_id, body.outcome, reason=body.reason, actor=principal.name
+    event = events.record_outcome(
+        rt,
+        impression_id=body.impression_id,
+        outcome=body.outcome,
+        reason=body.reason,
+        actor=principal.name,
     )
-    request.app.state.metrics.outcomes.labels(event["event"], event["surface"]).inc()
-    return EventPublic(**event)
+    request.app.state.metrics.outcomes.labels(event.event, event.surface).inc()
+    return EventPublic.model_validate(asdict(event))

@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from api.deps import ServicesDep
+from api.deps import RuntimeDep
 from api.schemas import HealthPublic, ReadyPublic
+from recsvc.usecases import readiness
 
 router = APIRouter(tags=["ops"])
 
@@ -27,20 +28,19 @@ def healthz() -> HealthPublic:
     summary="Readiness",
     responses={503: {"model": ReadyPublic, "description": "The store is unreachable"}},
 )
-def readyz(services: ServicesDep) -> JSONResponse:
+def readyz(rt: RuntimeDep) -> JSONResponse:
     """Ready when the store answers; ``model_loaded`` says whether recommendations can be
     served (the service stays ready without a model: profiles, search and imports work)."""
-    bundle = services.bundle
-    db_ok = services.db_ok()
+    state = readiness.check(rt)
     body = ReadyPublic(
-        status=("ready" if bundle is not None else "degraded") if db_ok else "unavailable",
-        database=db_ok,
-        model_loaded=bundle is not None,
-        model_version=bundle.version if bundle is not None else None,
-        model_error=services.load_error if bundle is None else None,
+        status=state.status,  # type: ignore[arg-type]
+        database=state.database,
+        model_loaded=state.model_loaded,
+        model_version=state.model_version,
+        model_error=state.model_error,
         worker=os.getpid(),
     )
-    return JSONResponse(body.model_dump(), status_code=200 if db_ok else 503)
+    return JSONResponse(body.model_dump(), status_code=200 if state.database else 503)
 
 
 @router.get(

@@ -2,7 +2,7 @@
 
 :func:`mount` attaches a small sub-application at ``/console``: server-rendered Jinja2
 pages with their own signed session cookie, CSRF-checked forms and HTML error pages,
-calling the same :class:`~recsvc.services.Services` methods as the JSON API.
+calling the same use cases (:mod:`recsvc.usecases`) as the JSON API.
 See ``docs/console.md``.
 """
 

@@ -1,6 +1,6 @@
 """Sign-in, sign-out and the language switch.
 
-Staff sign in with the same API keys the JSON API accepts (``Services.authenticate``).
+Staff sign in with the same API keys the JSON API accepts (``access.authenticate``).
 A portal token may sign in too, but it lands on the portal preview of its own client
 and every other console page answers 403.
 """
@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.web.deps import (
     CsrfDep,
-    ServicesDep,
+    RuntimeDep,
     language,
     prefix,
     render,
@@ -25,6 +25,7 @@ from api.web.deps import (
 from api.web.i18n import LANGS
 from recsvc.auth import Principal
 from recsvc.errors import Unauthorized
+from recsvc.usecases import access
 
 __all__ = ["router"]
 
@@ -50,13 +51,13 @@ def login_form(request: Request, next: str | None = None) -> Response:
 @router.post("/login", dependencies=[CsrfDep])
 def login(
     request: Request,
-    services: ServicesDep,
+    rt: RuntimeDep,
     key: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> Response:
     """Check the key and start a session; a wrong key re-shows the form with 401."""
     try:
-        principal = services.authenticate(key.strip() or None)
+        principal = access.authenticate(rt, secret=key.strip() or None)
     except Unauthorized:
         return render(request, "login.html", {"next": next, "error": "login.error"}, status=401)
     sign_in(request, principal)

@@ -3,7 +3,7 @@ actions, CLV, relationship stage, next best services with evidence and the outco
 buttons, similar clients.
 
 Recommendations shown here are recorded as impressions (``record=True``) by the same
-``Services.recommend`` call the JSON API makes, so each accept / decline / purchased
+``recommendations.live`` call the JSON API makes, so each accept / decline / purchased
 button refers to the impression of the page it was pressed on.
 """
 
@@ -15,9 +15,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from api.views import score_public
 from api.web.deps import (
     CsrfDep,
-    ServicesDep,
+    RuntimeDep,
     Staff,
     prefix,
     records_outcomes,
@@ -26,8 +27,10 @@ from api.web.deps import (
 )
 from recsvc.auth import Principal
 from recsvc.errors import Forbidden, NotReady
-from recsvc.services import Services
+from recsvc.runtime import Runtime
 from recsvc.store.enums import DeclineReason, Surface
+from recsvc.usecases import clients, events, recommendations, scoring, search
+from recsvc.usecases.clients import ClientHistory
 
 __all__ = ["router", "timeline"]
 
@@ -38,9 +41,9 @@ OUTCOMES = ("accepted", "declined", "purchased")
 TIMELINE_ROWS = 40
 
 
-def client_id_of(external_id: ExternalId, services: ServicesDep) -> int:
+def client_id_of(external_id: ExternalId, rt: RuntimeDep) -> int:
     """The internal id of the client in the path (404 page when unknown)."""
-    return services.client_id(external_id)
+    return clients.client_id(rt, external_id=external_id)
 
 
 ClientIdDep = Annotated[int, Depends(client_id_of)]
@@ -52,19 +55,19 @@ def _day(value: Any) -> dt.date | None:
     return value if isinstance(value, dt.date) else None
 
 
-def timeline(history: dict[str, list[Any]]) -> list[dict[str, Any]]:
+def timeline(history: ClientHistory) -> list[dict[str, Any]]:
     """Commissions, orders, feedback, complaints and interactions as one list, newest
     first (each entry: ``kind``, ``on``, and the row)."""
     entries: list[dict[str, Any]] = []
-    for c in history.get("commissions", []):
+    for c in history.commissions:
         entries.append({"kind": "commission", "on": _day(c.commissioned_on), "row": c})
-    for o in history.get("orders", []):
-        entries.append({"kind": "order", "on": _day(o["order"].ordered_on), "row": o})
-    for f in history.get("feedback", []):
+    for o in history.orders:
+        entries.append({"kind": "order", "on": _day(o.order.ordered_on), "row": o})
+    for f in history.feedback:
         entries.append({"kind": "feedback", "on": _day(f.received_on), "row": f})
-    for c in history.get("complaints", []):
+    for c in history.complaints:
         entries.append({"kind": "complaint", "on": _day(c.opened_at), "row": c})
-    for i in history.get("interactions", []):
+    for i in history.interactions:
         entries.append({"kind": "interaction", "on": _day(i.occurred_on), "row": i})
     entries.sort(key=lambda e: e["on"] or dt.date.min, reverse=True)
     return entries
@@ -78,22 +81,27 @@ def _optional(call: Any) -> tuple[Any, bool]:
         return None, False
 
 
-def _client_context(services: Services, user: Principal, client_id: int) -> dict[str, Any]:
-    record = services.client_record(client_id)
-    history = services.client_history(client_id, include_contacts=sees_personal_data(user))
-    raw, ready = _optional(lambda: services.client_score(client_id))
-    score = raw.get("score", raw) if isinstance(raw, dict) else None
+def _client_context(rt: Runtime, user: Principal, client_id: int) -> dict[str, Any]:
+    record = clients.record(rt, client_id=client_id)
+    history = clients.history(rt, client_id=client_id, include_contacts=sees_personal_data(user))
+    raw, ready = _optional(lambda: scoring.client_score(rt, client_id=client_id))
+    score = score_public(raw) if raw is not None else None
     recs, _ = _optional(
-        lambda: services.recommend(
-            client_id, Surface.LIBRARIAN, k=5, actor=user.name, record=records_outcomes(user)
+        lambda: recommendations.live(
+            rt,
+            client_id=client_id,
+            surface=Surface.LIBRARIAN,
+            k=5,
+            actor=user.name,
+            record=records_outcomes(user),
         )
     )
-    similar, _ = _optional(lambda: services.similar_clients(client_id, k=6))
+    similar, _ = _optional(lambda: search.similar_clients(rt, client_id=client_id, k=6))
     return {
         "client": record,
         "history": history,
         "timeline": timeline(history)[:TIMELINE_ROWS],
-        "timeline_total": sum(len(v) for k, v in history.items() if k != "contacts"),
+        "timeline_total": history.total,
         "score": score,
         "model_ready": ready and raw is not None,
         "recs": recs,
@@ -108,13 +116,13 @@ def _client_context(services: Services, user: Principal, client_id: int) -> dict
 def client_page(
     request: Request,
     user: Staff,
-    services: ServicesDep,
+    rt: RuntimeDep,
     client_id: ClientIdDep,
     external_id: ExternalId,
     recorded: Annotated[Literal["", "accepted", "declined", "purchased"], Query()] = "",
 ) -> Response:
     """Everything a librarian needs before calling the client."""
-    ctx = _client_context(services, user, client_id)
+    ctx = _client_context(rt, user, client_id)
     ctx.update({"active": "worklist", "external_id": external_id, "recorded": recorded})
     return render(request, "client.html", ctx)
 
@@ -123,7 +131,7 @@ def client_page(
 def record_outcome(
     request: Request,
     user: Staff,
-    services: ServicesDep,
+    rt: RuntimeDep,
     client_id: ClientIdDep,
     external_id: ExternalId,
     impression_id: Annotated[int, Form(ge=1, le=2**62)],
@@ -134,9 +142,10 @@ def record_outcome(
     an htmx request gets the confirmation fragment, a plain form a redirect."""
     if not records_outcomes(user):
         raise Forbidden(f"the {user.role} role does not record outcomes")
-    event = services.record_outcome(
-        impression_id,
-        outcome,
+    event = events.record_outcome(
+        rt,
+        impression_id=impression_id,
+        outcome=outcome,
         reason=(reason or None) if outcome == "declined" else None,
         actor=user.name,
         client_id=client_id,

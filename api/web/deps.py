@@ -1,4 +1,4 @@
-"""Plumbing shared by every console page: the service container, the signed-in user,
+"""Plumbing shared by every console page: the runtime, the signed-in user,
 CSRF tokens, role checks and rendering.
 
 The session (a cookie signed with ``settings.secret_key`` by Starlette's
@@ -22,22 +22,22 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api.web.i18n import DEFAULT_LANG, LANGS, Translator
-from api.web.queries import key_is_active
 from recsvc.auth import STAFF_ROLES, Principal
 from recsvc.errors import Forbidden, RecsvcError
-from recsvc.services import Services
+from recsvc.runtime import Runtime
 from recsvc.store.enums import Role
+from recsvc.usecases import access, open_runtime
 
 __all__ = [
     "CSRF_FIELD",
     "CsrfDep",
     "CsrfRejected",
     "LoginRequired",
-    "ServicesDep",
+    "RuntimeDep",
     "Staff",
     "UserDep",
     "csrf_token",
-    "get_services",
+    "get_runtime",
     "records_outcomes",
     "render",
     "require",
@@ -79,20 +79,20 @@ templates.env.globals.update(
 )
 
 
-def get_services(request: Request) -> Services:
-    """The app's one :class:`Services` (built by ``create_app``; built here if absent)."""
+def get_runtime(request: Request) -> Runtime:
+    """The app's one :class:`Runtime` (opened by ``create_app``; opened here if absent)."""
     state = request.app.state
     parent = getattr(state, "parent", None)
-    services = getattr(parent.state, "services", None) if parent is not None else None
-    if services is None:
-        services = getattr(state, "services", None)
-    if services is None:
-        services = Services.build(state.settings)
-        state.services = services
-    return services
+    runtime = getattr(parent.state, "runtime", None) if parent is not None else None
+    if runtime is None:
+        runtime = getattr(state, "runtime", None)
+    if runtime is None:
+        runtime = open_runtime(state.settings)
+        state.runtime = runtime
+    return runtime
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def principal_from(raw: Any) -> Principal | None:
@@ -128,13 +128,13 @@ def sign_in(request: Request, user: Principal) -> None:
         request.session["lang"] = lang
 
 
-def current_user(request: Request, services: ServicesDep) -> Principal:
+def current_user(request: Request, rt: RuntimeDep) -> Principal:
     """The signed-in user; :class:`LoginRequired` (a redirect) when there is none or
     when the key the session was opened with has since been revoked."""
     user = session_user(request)
     if user is None:
         raise LoginRequired("please sign in")
-    if not key_is_active(services.db, user.key_id):
+    if not access.key_is_active(rt, key_id=user.key_id):
         request.session.pop("user", None)
         raise LoginRequired("the key of this session was revoked")
     return user

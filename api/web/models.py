@@ -1,19 +1,21 @@
 """The models page (analysts and admins): versions with their metrics, the active one
 marked, promote / roll back, a retraining with live progress, and the evaluation plots
-served from the version folders. Same ``Services`` calls as ``/api/v1/models``."""
+served from the version folders. Same use cases as ``/api/v1/models``."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from api.web.deps import CsrfDep, ServicesDep, prefix, render, require
+from api.web.deps import CsrfDep, RuntimeDep, prefix, render, require
 from recsvc.auth import Principal
 from recsvc.errors import Conflict, NotFound
-from recsvc.services import Services
+from recsvc.runtime import Runtime
 from recsvc.store.enums import JobStatus, Role
+from recsvc.usecases import jobs, models
 
 __all__ = ["router"]
 
@@ -50,9 +52,9 @@ def metric(metrics: dict[str, Any], paths: tuple[tuple[str, ...], ...]) -> float
     return None
 
 
-def checked_version(version: VersionPath, services: ServicesDep) -> str:
+def checked_version(version: VersionPath, rt: RuntimeDep) -> str:
     """A version that exists (404 page otherwise)."""
-    return services.model_version(version)
+    return models.version(rt, name=version)
 
 
 VersionDep = Annotated[str, Depends(checked_version)]
@@ -60,20 +62,20 @@ VersionDep = Annotated[str, Depends(checked_version)]
 
 def _page(
     request: Request,
-    services: Services,
+    rt: Runtime,
     show: str | None,
     job_id: str,
     message: str | None = None,
     status: int = 200,
 ) -> Response:
-    listing = services.list_models()
-    versions = listing["versions"]
-    names = [v["version"] for v in versions]
-    show = show if show in names else (listing["active"] or (names[-1] if names else None))
-    report = services.evaluation_report(show) if show else None
-    job = services.job(job_id) if job_id else None
+    listing = models.list_versions(rt)
+    versions = listing.versions
+    names = [v.version for v in versions]
+    show = show if show in names else (listing.active or (names[-1] if names else None))
+    report = models.evaluation_report(rt, name=show) if show else None
+    job = jobs.job(rt, job_id=job_id) if job_id else None
     rows = [
-        dict(v, headline=[metric(v.get("metrics") or {}, p) for _, p in HEADLINE])
+        dict(asdict(v), headline=[metric(v.metrics or {}, p) for _, p in HEADLINE])
         for v in reversed(versions)
     ]
     return render(
@@ -83,8 +85,8 @@ def _page(
             "active": "models",
             "versions": rows,
             "headline": [k for k, _ in HEADLINE],
-            "active_version": listing["active"],
-            "serving": listing.get("serving"),
+            "active_version": listing.active,
+            "serving": listing.serving,
             "show": show,
             "report": report,
             "job": job,
@@ -99,44 +101,44 @@ def _page(
 def models_page(
     request: Request,
     user: Analyst,
-    services: ServicesDep,
+    rt: RuntimeDep,
     version: Annotated[str, Query(max_length=64)] = "",
     job: JobQ = "",
 ) -> Response:
     """Versions, the active one, plots of the one shown, and a running job if any."""
-    return _page(request, services, version or None, job)
+    return _page(request, rt, version or None, job)
 
 
 @router.post("/models/{version}/promote", dependencies=[CsrfDep])
 def promote(
     request: Request,
     user: Analyst,
-    services: ServicesDep,
+    rt: RuntimeDep,
     version: VersionDep,
     force: Annotated[bool, Form()] = False,
 ) -> Response:
     """Make ``version`` active (hot swap); a challenger that loses shows the reason."""
     try:
-        services.promote(version, force=force)
+        models.promote(rt, name=version, force=force)
     except Conflict as exc:
-        return _page(request, services, version, "", message=exc.detail, status=409)
+        return _page(request, rt, version, "", message=exc.detail, status=409)
     return RedirectResponse(f"{prefix(request)}/models?version={version}", 303)
 
 
 @router.post("/models/rollback", dependencies=[CsrfDep])
-def rollback(request: Request, user: Analyst, services: ServicesDep) -> Response:
+def rollback(request: Request, user: Analyst, rt: RuntimeDep) -> Response:
     """Return to the previously active version."""
     try:
-        services.rollback()
+        models.rollback(rt)
     except (Conflict, NotFound) as exc:
-        return _page(request, services, None, "", message=exc.detail, status=409)
+        return _page(request, rt, None, "", message=exc.detail, status=409)
     return RedirectResponse(f"{prefix(request)}/models", 303)
 
 
 @router.post("/models/train", dependencies=[CsrfDep])
-def train(request: Request, user: Analyst, services: ServicesDep) -> Response:
+def train(request: Request, user: Analyst, rt: RuntimeDep) -> Response:
     """Start a background training run and show its progress."""
-    job = services.start_training(requested_by=user.name)
+    job = jobs.start_training(rt, requested_by=user.name)
     return RedirectResponse(f"{prefix(request)}/models?job={job.id}", 303)
 
 
@@ -144,19 +146,19 @@ def train(request: Request, user: Analyst, services: ServicesDep) -> Response:
 def job_fragment(
     request: Request,
     user: Analyst,
-    services: ServicesDep,
+    rt: RuntimeDep,
     job_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")],
 ) -> Response:
     """The progress fragment htmx polls every second until the job finishes."""
-    return render(request, "_job.html", {"job": services.job(job_id), "finished": FINISHED})
+    return render(request, "_job.html", {"job": jobs.job(rt, job_id=job_id), "finished": FINISHED})
 
 
 @router.get("/models/{version}/plots/{name}", name="plot")
 def plot(
     user: Analyst,
-    services: ServicesDep,
+    rt: RuntimeDep,
     version: VersionDep,
     name: Annotated[str, Path(max_length=120, pattern=r"^[A-Za-z0-9._-]+\.png$")],
 ) -> Response:
     """One PNG plot from the version folder."""
-    return FileResponse(services.plot_path(version, name), media_type="image/png")
+    return FileResponse(models.plot_path(rt, name=version, plot=name), media_type="image/png")

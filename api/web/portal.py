@@ -1,7 +1,7 @@
 """The portal preview: what a client sees on its personalised page, with anonymised
 explanations only. Staff may preview any client; a portal token signed in to the
 console sees its own client's page and nothing else. Calls
-``Services.portal_recommendations``, as ``GET /api/v1/me/recommendations`` does."""
+``recommendations.portal``, as ``GET /api/v1/me/recommendations`` does."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from api.web.deps import ServicesDep, UserDep, render
+from api.web.deps import RuntimeDep, UserDep, render
 from recsvc.errors import Forbidden, NotReady
+from recsvc.usecases import clients, recommendations
 
 __all__ = ["router"]
 
@@ -22,16 +23,16 @@ router = APIRouter()
 def portal_preview(
     request: Request,
     user: UserDep,
-    services: ServicesDep,
+    rt: RuntimeDep,
     external_id: Annotated[str, Path(min_length=1, max_length=64)],
 ) -> Response:
     """The client's portal page as the client would see it."""
     if user.is_portal and user.client_external_id != external_id:
         raise Forbidden("a portal token sees its own client only")
-    client_id = services.client_id(external_id)
-    client = services.client_record(client_id)
+    client_id = clients.client_id(rt, external_id=external_id)
+    client = clients.record(rt, client_id=client_id)
     try:
-        result = services.portal_recommendations(client_id)
+        result = recommendations.portal(rt, client_id=client_id).public(external_id)
     except NotReady:
         result = None
     return render(

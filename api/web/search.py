@@ -1,17 +1,19 @@
 """Semantic search over commissions, clients and cases (Chinese or English queries),
-showing which channel(s) (dense, lexical) found each hit. Calls ``Services.search``,
+showing which channel(s) (dense, lexical) found each hit. Calls ``search.search``,
 as ``GET /api/v1/search`` does."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.web.deps import ServicesDep, Staff, render
-from api.web.queries import filter_options
+from api.web.deps import RuntimeDep, Staff, render
 from recsvc.errors import NotReady
+from recsvc.usecases import search as searching
+from recsvc.usecases import worklist
 
 __all__ = ["KINDS", "router"]
 
@@ -46,20 +48,20 @@ def present(hit: dict[str, Any], products: dict[str, dict[str, Any]]) -> dict[st
 def search_page(
     request: Request,
     user: Staff,
-    services: ServicesDep,
+    rt: RuntimeDep,
     q: Annotated[str, Query(max_length=500)] = "",
     kind: Annotated[Literal["all", "commissions", "clients", "cases"], Query()] = "all",
 ) -> Response:
     """The search form and, for a query, the hits of each kind asked for."""
     query = q.strip()
     results: dict[str, list[dict[str, Any]]] = {}
-    products = {p["code"]: p for p in filter_options(services.db)["products"]}
+    products = {p["code"]: p for p in worklist.filter_options(rt)["products"]}
     ready = True
     if query:
         try:
             for k in KINDS if kind == "all" else (kind,):
-                hits = services.search(query, kind=k, k=10)
-                results[k] = [present(h, products) for h in hits]
+                hits = searching.search(rt, query=query, kind=k, k=10)
+                results[k] = [present(asdict(h), products) for h in hits]
         except NotReady:
             ready = False
     return render(

@@ -1,4 +1,4 @@
-"""Shared plumbing for CLI commands: settings, the store, consoles."""
+"""Shared plumbing for CLI commands: settings, the runtime, consoles."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from recsvc.config import Settings
+from recsvc.runtime import Runtime
 from recsvc.store import Database
 
 console = Console()
@@ -35,3 +36,15 @@ def database() -> Database:
     db = Database.from_settings(settings())
     db.upgrade()
     return db
+
+
+def runtime(*, load_model: bool = False) -> Runtime:
+    """A runtime for one command, like a server's (the same use cases answer).
+
+    Args:
+        load_model: load the registry's active version (commands that recommend, score
+            or rank); without it promote and rollback only move the registry pointer.
+    """
+    from recsvc.usecases import open_runtime
+
+    return open_runtime(settings(), load_model=load_model, warm_worklist=False)

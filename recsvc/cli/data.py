@@ -13,9 +13,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from recsvc.cli._common import console, database
-from recsvc.errors import InvalidInput
-from recsvc.ingest import ENTITY_ORDER, ImportReport, import_dir, import_file
+from recsvc.cli import _common
+from recsvc.cli._common import console
+from recsvc.ingest import ENTITY_ORDER, ImportReport
+from recsvc.usecases import imports
 
 db_app = typer.Typer(help="Schema management.", no_args_is_help=True)
 
@@ -23,8 +24,8 @@ db_app = typer.Typer(help="Schema management.", no_args_is_help=True)
 @db_app.command("upgrade")
 def upgrade() -> None:
     """Migrate the store to the latest schema and sync the product catalogue."""
-    db = database()  # builds the store and runs the migrations to head
-    console.print(f"schema up to date at {db.engine.url.render_as_string(hide_password=True)}")
+    rt = _common.runtime()  # opens the store and runs the migrations to head
+    console.print(f"schema up to date at {rt.db.engine.url.render_as_string(hide_password=True)}")
 
 
 def import_(
@@ -45,20 +46,16 @@ def import_(
 ) -> None:
     """Validate and import a file or a folder (all or nothing)."""
     show = sys.stderr.isatty() if progress is None else progress
-    db = database()
-    if path.is_dir():
-        if entity:
-            raise InvalidInput("--entity applies to a single file, not a folder")
-        reports = import_dir(db, path, dry_run=dry_run, progress=show)
-    else:
-        reports = [import_file(db, path, entity, dry_run=dry_run, progress=show)]
+    reports = imports.import_path(
+        _common.runtime(), path=path, entity=entity, dry_run=dry_run, progress=show
+    )
     console.print(report_table(reports, dry_run=dry_run))
 
 
 def stats() -> None:
     """Row counts per entity."""
     table = Table("entity", "rows", title="store")
-    for name, count in database().counts().items():
+    for name, count in imports.row_counts(_common.runtime()).items():
         table.add_row(name, f"{count:,}")
     console.print(table)
 

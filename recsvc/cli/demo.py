@@ -12,7 +12,8 @@ from typing import Annotated
 
 import typer
 
-from recsvc.cli._common import console, database, settings
+from recsvc.cli import _common
+from recsvc.cli._common import console, settings
 
 
 def demo_data(
@@ -31,7 +32,7 @@ def demo_data(
     """Generate the demo dataset (2011-2025) into --out and import it into the store."""
     from recsvc.cli.data import report_table
     from recsvc.demo import DEFAULT_SEED, generate
-    from recsvc.ingest import import_dir
+    from recsvc.usecases import imports
 
     folder = out or settings().data_dir / "demo"
     with console.status(f"generating {clients:,} clients into {folder} …"):
@@ -42,7 +43,7 @@ def demo_data(
     )
     if no_import:
         return
-    reports = import_dir(database(), folder, progress=sys.stderr.isatty())
+    reports = imports.import_path(_common.runtime(), path=folder, progress=sys.stderr.isatty())
     console.print(report_table(reports))
 
 

@@ -6,14 +6,16 @@ serving) never pulls in ``training``.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from recsvc.cli._common import console, database, settings
-from recsvc.errors import NotFound, NotReady
-from recsvc.registry import Registry
+from recsvc.cli import _common
+from recsvc.cli._common import console, settings
+from recsvc.errors import NotReady
+from recsvc.usecases import clients, models, scoring
 
 models_app = typer.Typer(help="Model versions: list, promote, roll back.", no_args_is_help=True)
 
@@ -42,7 +44,7 @@ def train(
 
     s = settings()
     version = run_training(s, progress=True, force=force)
-    metrics = Registry(s.models_dir).metrics(version)
+    metrics = models.evaluation_report(_common.runtime(), name=version).metrics
     console.print(_metrics_table(metrics, f"{version} — backtest at {metrics.get('eval_cutoff')}"))
     promotion = metrics.get("promotion", {})
     state = "[green]promoted[/]" if promotion.get("promoted") else "[yellow]not promoted[/]"
@@ -77,11 +79,11 @@ def evaluate(
 @models_app.command("list")
 def list_() -> None:
     """Every version, its backtest AUC, and which one is active."""
-    registry = Registry(settings().models_dir)
+    listing = models.list_versions(_common.runtime())
     table = Table(title="models")
     for name in ("", "version", "created", "eval cutoff", "AUC", "RFM AUC", "NDCG@5"):
         table.add_column(name, no_wrap=True, min_width=18 if name == "version" else None)
-    for info in registry.list():
+    for info in listing.versions:
         m = info.metrics
         ranker = m.get("ranker", {})
         ndcg = ranker.get("ndcg@5", ranker.get("ranker_holdout_ndcg5"))
@@ -105,39 +107,36 @@ def promote(
     ] = False,
 ) -> None:
     """Make VERSION active if it beats the active one on the same backtest (or --force)."""
-    reason = Registry(settings().models_dir).promote(version, force=force)
+    reason = models.promote(_common.runtime(), name=version, force=force)
     console.print(f"{version} is active ({reason})")
 
 
 @models_app.command("rollback")
 def rollback() -> None:
     """Return to the previously active version."""
-    previous = Registry(settings().models_dir).rollback()
+    previous = models.rollback(_common.runtime())
     console.print(f"rolled back; {previous} is active")
 
 
 def score(
     client: Annotated[str, typer.Argument(help="The client's external id.")],
     k: Annotated[int, typer.Option(help="Reasons of each sign.")] = 3,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the score as the API's client profile has it.")
+    ] = False,
 ) -> None:
-    """Value probability, segment and actions, CLV, stage and reasons (zh/en) of a client."""
-    from sqlalchemy import select
-
-    from recsvc.store.frames import load_frames
-    from recsvc.store.models import Client
-    from recsvc.value import ValueService
-
-    s = settings()
-    folder = Registry(s.models_dir).active_path()
-    if folder is None:
-        raise NotReady("no active model version; run `recsvc train`")
-    db = database()
-    with db.engine.connect() as conn:
-        client_id = conn.execute(select(Client.id).where(Client.external_id == client)).scalar()
-    if client_id is None:
-        raise NotFound(f"no client with external id {client!r}")
+    """Value probability, segment and actions, CLV, stage and reasons (zh/en) of a client,
+    by the model version in service (the same answer as the API's client profile)."""
+    rt = _common.runtime(load_model=True)
+    client_id = clients.client_id(rt, external_id=client)
     with console.status("scoring"):
-        result = ValueService.load(folder, s).explain_client(load_frames(db), int(client_id), k=k)
+        result = scoring.client_score(rt, client_id=client_id, k=k)
+    if result is None:
+        rt.require_bundle()  # no model in service: say why
+        raise NotReady(f"the model in service cannot score {client!r}")
+    if as_json:
+        typer.echo(json.dumps(scoring.public(result), ensure_ascii=False, indent=2))
+        return
     seg_zh, seg_en = result.segment_label
     st_zh, st_en = result.stage_label
     console.print(f"[bold]{client}[/] (model {result.version})")
@@ -145,11 +144,12 @@ def score(
     console.print(f"segment 客户分类: {seg_zh} / {seg_en}   stage 关系阶段: {st_zh} / {st_en}")
     for action in result.actions:
         console.print(f"  action 行动: {action.name_zh} / {action.name_en}")
-    clv = result.clv
-    console.print(
-        f"CLV (12 months): {clv['expected_commissions_12m']:.2f} commissions, "
-        f"CNY {clv['expected_value_12m']:,.0f}, P(active) {clv['p_alive']:.0%}"
-    )
+    clv = scoring.clv_or_none(result.clv)
+    if clv is not None:
+        console.print(
+            f"CLV (12 months): {clv['expected_commissions_12m']:.2f} commissions, "
+            f"CNY {clv['expected_value_12m']:,.0f}, P(active) {clv['p_alive']:.0%}"
+        )
     for r in result.reasons:
         sign = "[green]+[/]" if r.contribution > 0 else "[red]−[/]"
         console.print(f"  {sign} {r.text_zh}", highlight=False)

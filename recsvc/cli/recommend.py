@@ -1,27 +1,24 @@
 """CLI commands: ``recommend``, ``worklist``, ``feedback``.
 
-Thin shells over :class:`recsvc.services.Services` and :mod:`recsvc.recommend`; clients
-are named by their public ``external_id`` and translated once, here.
+Thin shells over the use cases (:mod:`recsvc.usecases`), like the API: clients are
+named by their public ``external_id``; ``recommend --json`` prints the body the API
+answers.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from recsvc.cli._common import console, settings
+from recsvc.cli import _common
+from recsvc.cli._common import console
 from recsvc.errors import InvalidInput
-from recsvc.store.enums import DeclineReason, EventType, Surface
-
-
-def _services() -> Any:
-    from recsvc.services import Services
-
-    return Services.build(settings(), warm_worklist=False)
+from recsvc.store.enums import DeclineReason, Surface
+from recsvc.usecases import clients, events, recommendations
+from recsvc.usecases import worklist as worklists
 
 
 def recommend(
@@ -30,7 +27,9 @@ def recommend(
         str, typer.Option("--surface", help="librarian (full evidence) or portal (anonymised).")
     ] = "librarian",
     k: Annotated[int, typer.Option("-k", help="Number of products.")] = 5,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON body the API answers.")
+    ] = False,
     record: Annotated[
         bool, typer.Option("--record/--no-record", help="Record the impressions shown.")
     ] = True,
@@ -38,36 +37,27 @@ def recommend(
     """Next best services for one client, with reasons, plus relationship actions."""
     if surface not in ("librarian", "portal"):
         raise InvalidInput("--surface must be librarian or portal")
-    services = _services()
-    cid = services.client_id(client)
-    result = services.recommend(cid, Surface(surface), k=k, actor="cli", record=record)
-    actions = [a.as_dict() for a in services.require_bundle().recommender.actions(cid)]
+    rt = _common.runtime(load_model=True)
+    cid = clients.client_id(rt, external_id=client)
+    result = recommendations.live(
+        rt, client_id=cid, surface=Surface(surface), k=k, actor="cli", record=record
+    )
     if as_json:
-        out = {
-            "client": client,
-            "version": result.version,
-            "surface": surface,
-            "items": result.items,
-            "actions": actions,
-        }
-        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        typer.echo(result.public(client).model_dump_json(indent=2))
         return
     table = Table(
         "#", "product", "score", "reasons", title=f"{client} · {result.version} · {surface}"
     )
-    for item in result.items:
+    for offer in result.offers:
         reasons = "\n".join(
-            f"{zh} / {en}" for zh, en in zip(item["reasons_zh"], item["reasons_en"], strict=False)
+            f"{zh} / {en}" for zh, en in zip(offer.reasons_zh, offer.reasons_en, strict=False)
         )
         table.add_row(
-            str(item["rank"]),
-            f"{item['name_zh']}\n{item['name_en']}",
-            f"{item['score']:.3f}",
-            reasons,
+            str(offer.rank), f"{offer.name_zh}\n{offer.name_en}", f"{offer.score:.3f}", reasons
         )
     console.print(table)
-    for a in actions:
-        console.print(f"[bold]action[/] ({a['segment']}): {a['name_zh']} / {a['name_en']}")
+    for a in result.actions:
+        console.print(f"[bold]action[/]: {a.name_zh} / {a.name_en}")
 
 
 def worklist(
@@ -89,33 +79,19 @@ def worklist(
     ] = False,
 ) -> None:
     """Clients to contact now: best offer, probability and a one-line reason."""
-    from recsvc.recommend import Shown, export_worklist, record_impressions
-    from recsvc.recommend import worklist as build_worklist
-
-    services = _services()
-    bundle = services.require_bundle()
-    with bundle.lock:
-        rows = build_worklist(
-            bundle.recommender,
-            segment=segment,
-            field=field,
-            staff=staff,
-            product=product,
-            limit=limit,
-            offset=(max(page, 1) - 1) * limit,
-        )
+    rt = _common.runtime(load_model=True)
+    found = worklists.worklist(
+        rt,
+        filters=worklists.WorklistFilters(
+            segment=segment, field=field, account_manager=staff, product=product, limit=limit
+        ),
+        offset=(max(page, 1) - 1) * limit,
+    )
+    rows = found.rows
     if record:
-        for r in rows:
-            record_impressions(
-                services.db,
-                r.client_id,
-                [Shown(r.product_code, 1, r.score)],
-                surface=Surface.WORKLIST,
-                model_version=bundle.version,
-                actor="cli",
-            )
+        events.record_worklist(rt, rows=rows, version=found.version, actor="cli")
     console.print(
-        f"[bold]worklist[/] · model {bundle.version} · "
+        f"[bold]worklist[/] · model {found.version} · "
         "p = probability the client buys this offer within 12 months",
         highlight=False,
     )
@@ -133,7 +109,9 @@ def worklist(
         if r.action_zh:
             console.print(f"       action  {r.action_zh} / {r.action_en}", highlight=False)
     if export is not None:
-        console.print(f"exported {len(rows)} rows to {export_worklist(rows, export)}")
+        fmt = export.suffix.lower().lstrip(".")
+        export.write_bytes(worklists.export(rows, fmt=fmt))
+        console.print(f"exported {len(rows)} rows to {export}")
 
 
 def feedback(
@@ -148,16 +126,16 @@ def feedback(
     ] = None,
 ) -> None:
     """Record an outcome for the client's latest impression of a product."""
-    from recsvc.recommend import record_outcome
-
-    if outcome not in (EventType.ACCEPTED, EventType.DECLINED, EventType.PURCHASED):
-        raise InvalidInput("outcome must be accepted, declined or purchased")
-    services = _services()
-    cid = services.client_id(client)
-    event_id = record_outcome(
-        services.db, outcome, client_id=cid, item_code=product, reason=reason, actor="cli"
+    rt = _common.runtime()
+    event = events.record_item_outcome(
+        rt,
+        client_id=clients.client_id(rt, external_id=client),
+        item_code=product,
+        outcome=outcome,
+        reason=reason,
+        actor="cli",
     )
-    console.print(f"recorded {outcome} of {product} for {client} (event {event_id})")
+    console.print(f"recorded {outcome} of {product} for {client} (event {event.id})")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,7 +1,7 @@
 """CLI commands of the semantic layer: ``index build``, ``search``, ``similar``.
 
 The commands speak public ids (client and commission external ids, product codes,
-case ids) and translate them once, here, through :class:`recsvc.services.Services`.
+case ids); the use cases (:mod:`recsvc.usecases.search`) translate them, as for the API.
 """
 
 from __future__ import annotations
@@ -10,23 +10,19 @@ import json
 import sys
 import time
 from contextlib import nullcontext
+from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
-from recsvc.cli._common import console, console_err, settings
-from recsvc.errors import InvalidInput, NotFound
-from recsvc.semantic import KINDS
+from recsvc.cli import _common
+from recsvc.cli._common import console, console_err
+from recsvc.errors import InvalidInput
+from recsvc.usecases import clients
+from recsvc.usecases import search as searching
 
 index_app = typer.Typer(help="The semantic index (embeddings, FAISS, BM25).", no_args_is_help=True)
-
-
-def _services() -> Any:
-    from recsvc.services import Services
-
-    return Services.build(settings(), load_model=False)
 
 
 @index_app.command("build")
@@ -37,24 +33,23 @@ def build(
     ] = None,
 ) -> None:
     """Embed commissions, clients, products and cases from the store and save the indexes."""
-    from recsvc.semantic import build_semantic
-
-    s = settings()
-    services = _services()
+    rt = _common.runtime()
     show = sys.stderr.isatty() if progress is None else progress
     started = time.perf_counter()
     quiet = console_err.status("embedding and indexing …") if not show else nullcontext()
     with quiet:
-        layer = build_semantic(services.db, s, progress=show)
-    folder = layer.save()
-    table = Table("kind", "records", "index", title=f"semantic index · {layer.model_id}")
-    for kind, info in layer.stats().items():
+        built = searching.build_index(rt, progress=show)
+    table = Table("kind", "records", "index", title=f"semantic index · {built.model_id}")
+    for kind, info in built.stats.items():
         table.add_row(kind, str(info["count"]), info["index"])
     console.print(table)
-    misses = getattr(layer.embedder, "total_misses", None)
     console.print(
-        f"saved to {folder} in {time.perf_counter() - started:.1f}s"
-        + (f" ({misses} texts embedded, the rest from the cache)" if misses is not None else "")
+        f"saved to {built.folder} in {time.perf_counter() - started:.1f}s"
+        + (
+            f" ({built.embedded} texts embedded, the rest from the cache)"
+            if built.embedded is not None
+            else ""
+        )
     )
 
 
@@ -77,16 +72,16 @@ def _print_hits(hits: list[dict[str, Any]], title: str, as_json: bool) -> None:
 def search(
     text: Annotated[str, typer.Argument(help="Query text, English or Chinese.")],
     kind: Annotated[
-        str, typer.Option("--kind", help=f"What to search: {' | '.join(KINDS)}.")
+        str, typer.Option("--kind", help=f"What to search: {' | '.join(searching.KINDS)}.")
     ] = "commissions",
     k: Annotated[int, typer.Option("-k", help="Number of hits.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
 ) -> None:
     """Hybrid (dense + BM25) search in librarian scope."""
-    if kind not in KINDS:
-        raise InvalidInput(f"--kind must be one of {', '.join(KINDS)}")
-    hits = _services().search(text, kind=kind, k=k)
-    _print_hits(hits, f"{kind} · {text}", as_json)
+    if kind not in searching.KINDS:
+        raise InvalidInput(f"--kind must be one of {', '.join(searching.KINDS)}")
+    hits = searching.search(_common.runtime(), query=text, kind=kind, k=k)
+    _print_hits([asdict(h) for h in hits], f"{kind} · {text}", as_json)
 
 
 def similar(
@@ -105,9 +100,10 @@ def similar(
     """Clients like a client, or commissions and value-added cases like a commission."""
     if (client is None) == (commission is None):
         raise InvalidInput("give exactly one of --client or --commission")
-    services = _services()
+    rt = _common.runtime()
     if client is not None:
-        rows = services.similar_clients(services.client_id(client), k=k)
+        cid = clients.client_id(rt, external_id=client)
+        rows = [asdict(r) for r in searching.similar_clients(rt, client_id=cid, k=k)]
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
             return
@@ -122,44 +118,19 @@ def similar(
             )
         console.print(table)
         return
-    from recsvc.store.models import Commission
-
-    with services.db.session() as s:
-        cid = s.scalar(select(Commission.id).where(Commission.external_id == commission))
-    if cid is None:
-        raise NotFound(f"no commission {commission!r}")
-    layer = services.semantic
-    ids, scores = layer.similar_commissions(cid, k=k)
-    docs = layer.docs["commissions"]
-    comm_hits = [
-        {
-            "kind": "commissions",
-            "id": docs[int(i)].meta.get("external_id", str(i)),
-            "score": float(sc),
-            "channels": {"dense": {"rank": r, "score": float(sc)}},
-            "title": docs[int(i)].title,
-        }
-        for r, (i, sc) in enumerate(zip(ids, scores, strict=True), start=1)
-    ]
-    case_hits = [
-        {
-            "kind": "cases",
-            "id": str(h.id),
-            "score": h.score,
-            "channels": h.channels,
-            "title": h.title,
-            "summary": h.summary,
-            "product_code": h.meta.get("product_code"),
-        }
-        for h in layer.similar_cases(cid, k=k)
-    ]
+    assert commission is not None
+    found = searching.similar_commissions(rt, external_id=commission, k=k)
+    comm_hits = [asdict(h) for h in found.commissions]
+    case_hits = [asdict(h) for h in found.cases]
     if as_json:
         typer.echo(json.dumps({"commissions": comm_hits, "cases": case_hits}, ensure_ascii=False))
         return
     _print_hits(comm_hits, f"commissions like {commission}", False)
     table = Table("#", "case", "score", "product", "summary", title="past value-added cases")
     for i, h in enumerate(case_hits, start=1):
-        table.add_row(str(i), h["id"], f"{h['score']:.4f}", h["product_code"], h["summary"])
+        table.add_row(
+            str(i), h["id"], f"{h['score']:.4f}", h["meta"].get("product_code"), h["summary"]
+        )
     console.print(table)
 
 

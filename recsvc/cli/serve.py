@@ -18,8 +18,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from recsvc.cli._common import console, database, settings
-from recsvc.store.enums import Role
+from recsvc.cli import _common
+from recsvc.cli._common import console, settings
+from recsvc.errors import NotFound
+from recsvc.runtime import Runtime
+from recsvc.store.enums import JobStatus, Role
+from recsvc.usecases import access, clients, jobs, models
 
 DEMO_KEYS: tuple[tuple[str, Role], ...] = (
     ("demo-librarian", Role.LIBRARIAN),
@@ -56,7 +60,6 @@ def serve(
     import uvicorn
 
     from api.app import create_app
-    from recsvc.services import Services
 
     s = settings()
     host = host or s.host
@@ -65,15 +68,15 @@ def serve(
     if workers == 1:
         app = create_app(s)
         if demo:
-            _demo_banner(app.state.services, host, port, rotate=rotate_demo_keys)
+            _demo_banner(app.state.runtime, host, port, rotate=rotate_demo_keys)
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
         return
     # several processes: each worker builds its own app (and loads the model) from the
     # environment; this parent only supervises them, so it loads no model
     if demo:
-        services = Services.build(s, load_model=False)
-        _demo_banner(services, host, port, rotate=rotate_demo_keys)
-        services.close()
+        rt = _common.runtime()
+        _demo_banner(rt, host, port, rotate=rotate_demo_keys)
+        rt.close()
     console.print(f"starting {workers} worker processes; each loads the model in service")
     # metrics of all workers: each writes its samples here, /metrics sums them (a fresh
     # folder per run, or old counts would be added in)
@@ -94,22 +97,13 @@ def serve(
         shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
-def _demo_banner(services: object, host: str, port: int, *, rotate: bool) -> None:
-    from sqlalchemy import select
-
-    from recsvc.auth import create_key, list_keys, rotate_key
-    from recsvc.services import Services
-    from recsvc.store.models import Client
-
-    assert isinstance(services, Services)
-    db = services.db
-    existing = {k.name: k for k in list_keys(db)}
+def _demo_banner(rt: Runtime, host: str, port: int, *, rotate: bool) -> None:
+    existing = {k.name: k for k in access.list_keys(rt)}
     portal_client = (
         existing["demo-portal"].client_external_id if "demo-portal" in existing else None
     )
     if portal_client is None:
-        with db.session() as sess:
-            portal_client = sess.scalar(select(Client.external_id).order_by(Client.id).limit(1))
+        portal_client = clients.nth_external_id(rt, n=0)
     secrets: dict[str, str] = {}
     for name, role in DEMO_KEYS:
         if role is Role.PORTAL and portal_client is None:
@@ -118,18 +112,20 @@ def _demo_banner(services: object, host: str, port: int, *, rotate: bool) -> Non
         if name in existing and not rotate:
             continue
         if name in existing:
-            _, secrets[name] = rotate_key(db, name)
+            _, secrets[name] = access.rotate_key(rt, name=name)
         else:
-            _, secrets[name] = create_key(
-                db, name, role, portal_client if role is Role.PORTAL else None
+            _, secrets[name] = access.create_key(
+                rt,
+                name=name,
+                role=role,
+                client_external_id=portal_client if role is Role.PORTAL else None,
             )
-    with db.session() as sess:
-        sample = sess.scalar(select(Client.external_id).order_by(Client.id).offset(1).limit(1))
+    sample = clients.nth_external_id(rt, n=1)
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     console.rule("[bold]recsvc demo")
     console.print(f"console  {base}/console/")
     console.print(f"API docs {base}/docs")
-    active = services.registry.active()
+    active = models.list_versions(rt).active
     console.print(f"model    {active or 'none trained yet (run recsvc train)'}")
     if secrets:
         console.print("\n[bold]New demo keys[/] (shown once; only their hashes are stored):")
@@ -167,9 +163,9 @@ def keys_create(
     ] = None,
 ) -> None:
     """Create a key and print its secret once (only its SHA-256 hash is stored)."""
-    from recsvc.auth import create_key
-
-    info, secret = create_key(database(), name, role, client)
+    info, secret = access.create_key(
+        _common.runtime(), name=name, role=role, client_external_id=client
+    )
     console.print(f"created {info.role.value} key [bold]{info.name}[/] ({info.prefix}…)")
     console.print("secret (shown once, store it now):")
     console.print(secret, highlight=False, markup=False, soft_wrap=True)
@@ -178,10 +174,8 @@ def keys_create(
 @keys_app.command("list")
 def keys_list() -> None:
     """List keys: name, role, bound client, prefix, created, revoked."""
-    from recsvc.auth import list_keys
-
     table = Table("name", "role", "client", "prefix", "created", "revoked")
-    for k in list_keys(database()):
+    for k in access.list_keys(_common.runtime()):
         table.add_row(
             k.name,
             k.role.value,
@@ -196,27 +190,20 @@ def keys_list() -> None:
 @keys_app.command("revoke")
 def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name")]) -> None:
     """Revoke a key (servers stop accepting it within seconds)."""
-    from recsvc.auth import revoke_key
-
-    info = revoke_key(database(), name)
+    info = access.revoke_key(_common.runtime(), name=name)
     console.print(f"revoked [bold]{info.name}[/] ({info.prefix}…)")
 
 
 def train_job(job_id: Annotated[str, typer.Argument(help="training_jobs.id")]) -> None:
     """Run a training job recorded by the API (the server launches this in a subprocess,
     so the serving process never imports :mod:`training`)."""
-    from recsvc.store.enums import JobStatus
-    from recsvc.store.models import TrainingJob
-
-    db = database()
+    rt = _common.runtime()
 
     def update(**values: object) -> None:
-        with db.session() as sess:
-            job = sess.get(TrainingJob, job_id)
-            if job is None:
-                raise typer.Exit(3)
-            for key, value in values.items():
-                setattr(job, key, value)
+        try:
+            jobs.update_job(rt, job_id=job_id, **values)
+        except NotFound:
+            raise typer.Exit(3) from None
 
     update(status=JobStatus.RUNNING, message="training started", progress=0.0)
     try:
@@ -233,9 +220,7 @@ def train_job(job_id: Annotated[str, typer.Argument(help="training_jobs.id")]) -
             finished_at=dt.datetime.now(dt.UTC),
         )
         raise
-    from recsvc.registry import Registry
-
-    registry = Registry(settings().models_dir)
+    registry = rt.registry
     update(
         status=JobStatus.SUCCEEDED,
         progress=1.0,

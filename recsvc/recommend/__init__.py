@@ -10,7 +10,7 @@ Example:
 from __future__ import annotations
 
 from recsvc.recommend.context import RecContext, build_context, default_cutoff
-from recsvc.recommend.explain import Evidence, Explainer, Explanation
+from recsvc.recommend.explain import Explainer, Explanation
 from recsvc.recommend.feedback import (
     Shown,
     feedback_features,
@@ -20,16 +20,14 @@ from recsvc.recommend.feedback import (
     record_outcome,
 )
 from recsvc.recommend.metrics import catalogue_coverage, map_at_k, ndcg_at_k, recall_at_k
+from recsvc.recommend.offer import OFFERS, Evidence, Offer, dump_offers
 from recsvc.recommend.ranker import Ranker
 from recsvc.recommend.rules import BusinessRules
 from recsvc.recommend.service import (
     ActionItem,
     NextBest,
     PortalLists,
-    Recommendation,
     Recommender,
-    iter_portal_recs,
-    load_portal_recs,
     precompute_portal,
     serving_files_present,
 )
@@ -49,6 +47,7 @@ from recsvc.recommend.text import TextSpace
 from recsvc.recommend.worklist import WorklistRow, export_worklist, worklist
 
 __all__ = [
+    "OFFERS",
     "ActionItem",
     "BusinessRules",
     "CandidateSource",
@@ -59,6 +58,7 @@ __all__ = [
     "LadderSource",
     "LookAlikeSource",
     "NextBest",
+    "Offer",
     "PopularInSegmentSource",
     "PopularSource",
     "PortalLists",
@@ -66,7 +66,6 @@ __all__ = [
     "RandomSource",
     "Ranker",
     "RecContext",
-    "Recommendation",
     "Recommender",
     "Shown",
     "SourceChain",
@@ -76,10 +75,9 @@ __all__ = [
     "catalogue_coverage",
     "default_cutoff",
     "default_sources",
+    "dump_offers",
     "export_worklist",
     "feedback_features",
-    "iter_portal_recs",
-    "load_portal_recs",
     "map_at_k",
     "ndcg_at_k",
     "precompute_portal",

@@ -38,6 +38,7 @@ from recsvc.recommend.kept import (
     CaseHitTable,
     case_hit,
 )
+from recsvc.recommend.offer import Evidence
 from recsvc.recommend.sources import (
     CandidateSource,
     ContentSource,
@@ -81,26 +82,6 @@ STATE_FORMAT = 1
 MIN_TRIGGER_SIM = 0.05
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """One piece of evidence: ``own_project``, ``similar_case`` or ``factor``."""
-
-    kind: str
-    text_zh: str
-    text_en: str
-    ref: str | None = None
-    score: float | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "text_zh": self.text_zh,
-            "text_en": self.text_en,
-            "ref": self.ref,
-            "score": self.score,
-        }
-
-
 @dataclass
 class Explanation:
     """Evidence and the reasons (sentences) built from it."""
@@ -114,9 +95,6 @@ class Explanation:
     @property
     def reasons_en(self) -> list[str]:
         return [e.text_en for e in self.evidence]
-
-    def as_dicts(self) -> list[dict[str, Any]]:
-        return [e.as_dict() for e in self.evidence]
 
 
 def leaks(text: str, forbidden: Iterable[str]) -> bool:
@@ -589,10 +567,10 @@ class Explainer:
             en_t = _title(r, ("title_en", "title_zh", "keywords"))
             when = str(np.datetime64(r["commissioned_on"], "M"))  # 2024-05
             out.append(
-                Evidence(
-                    "own_project",
-                    f"与查新项目“{zh_t}”（{when}）方向一致",
-                    f"Matches the novelty-search project “{en_t}” ({when})",
+                Evidence.model_construct(
+                    kind="own_project",
+                    text_zh=f"与查新项目“{zh_t}”（{when}）方向一致",
+                    text_en=f"Matches the novelty-search project “{en_t}” ({when})",
                     ref=str(r.get("external_id") or ""),
                     score=float(sim[i]),
                 )
@@ -623,10 +601,10 @@ class Explainer:
                 ):
                     continue
                 out.append(
-                    Evidence(
-                        "similar_case",
-                        f"相似案例：{zh}",
-                        f"Similar case: {en}",
+                    Evidence.model_construct(
+                        kind="similar_case",
+                        text_zh=f"相似案例：{zh}",
+                        text_en=f"Similar case: {en}",
                         ref=None if portal else hit_id,
                         score=score,
                     )
@@ -697,11 +675,11 @@ class Explainer:
         where_zh = f"{field}领域的" if field else ""
         where_en = f" in {field}" if field else ""
         return [
-            Evidence(
-                "similar_case",
-                f"相似案例：一家{where_zh}{kind_zh}在相近的查新项目之后购买了{zh_name}",
-                f"Similar case: {kind_en}{where_en} bought {en_name.lower()} after a similar "
-                "novelty-search project",
+            Evidence.model_construct(
+                kind="similar_case",
+                text_zh=f"相似案例：一家{where_zh}{kind_zh}在相近的查新项目之后购买了{zh_name}",
+                text_en=f"Similar case: {kind_en}{where_en} bought {en_name.lower()} "
+                "after a similar novelty-search project",
                 score=best_sim,
             )
         ][:k]
@@ -710,7 +688,7 @@ class Explainer:
         self,
         client_id: int,
         code: str,
-        source_scores: dict[str, float | None],
+        source_scores: Mapping[str, float],
         contributions: Sequence[tuple[str, float]] = (),
         k: int = 2,
     ) -> list[Evidence]:
@@ -745,10 +723,10 @@ class Explainer:
     ) -> Evidence | None:
         zh_p, en_p = self.names.get(code, (code, code))
         if name == "look-alike" and value is not None and np.isfinite(value) and value > 0:
-            return Evidence(
-                "factor",
-                f"研究方向相近的客户中约{value:.0%}购买过{zh_p}",
-                f"About {value:.0%} of clients with similar research directions "
+            return Evidence.model_construct(
+                kind="factor",
+                text_zh=f"研究方向相近的客户中约{value:.0%}购买过{zh_p}",
+                text_en=f"About {value:.0%} of clients with similar research directions "
                 f"bought {en_p.lower()}",
                 score=value,
             )
@@ -757,10 +735,10 @@ class Explainer:
             if prev is None:
                 return None
             zh_a, en_a = self.names.get(prev, (prev, prev))
-            return Evidence(
-                "factor",
-                f"常见的服务升级路径：{zh_a} → {zh_p}",
-                f"A common service path: {en_a.lower()} → {en_p.lower()}",
+            return Evidence.model_construct(
+                kind="factor",
+                text_zh=f"常见的服务升级路径：{zh_a} → {zh_p}",
+                text_en=f"A common service path: {en_a.lower()} → {en_p.lower()}",
             )
         if name == "purpose":
             found = self._purpose_lift(client_id, code)
@@ -768,33 +746,37 @@ class Explainer:
                 return None
             purpose, lift = found
             zh_u, en_u = PURPOSE_LABELS.get(purpose, (purpose, purpose))
-            return Evidence(
-                "factor",
-                f"以“{zh_u}”为目的的查新之后，{zh_p}的购买率是平均的{lift:.1f}倍",
-                f"After commissions for {en_u}, {en_p.lower()} is bought "
+            return Evidence.model_construct(
+                kind="factor",
+                text_zh=f"以“{zh_u}”为目的的查新之后，{zh_p}的购买率是平均的{lift:.1f}倍",
+                text_en=f"After commissions for {en_u}, {en_p.lower()} is bought "
                 f"{lift:.1f}x as often as average",
                 score=lift,
             )
         if name == "content" and value is not None and np.isfinite(value) and value > 0:
-            return Evidence(
-                "factor",
-                f"研究方向与{zh_p}的以往案例相近",
-                f"The research direction resembles past cases of {en_p.lower()}",
+            return Evidence.model_construct(
+                kind="factor",
+                text_zh=f"研究方向与{zh_p}的以往案例相近",
+                text_en=f"The research direction resembles past cases of {en_p.lower()}",
                 score=value,
             )
         if name == "popular-in-segment":
-            return Evidence(
-                "factor",
-                "在同类、同领域客户中较受欢迎",
-                "Popular among clients of the same kind and field",
+            return Evidence.model_construct(
+                kind="factor",
+                text_zh="在同类、同领域客户中较受欢迎",
+                text_en="Popular among clients of the same kind and field",
             )
         if name in ("owned", "days_since_owned") and self._owned(client_id, code):
             if self._state()["one_off"].get(code, False):
-                return Evidence("factor", f"曾购买过{zh_p}", f"Bought {en_p.lower()} before")
-            return Evidence(
-                "factor",
-                f"曾购买过{zh_p}，适合续购",
-                f"Bought {en_p.lower()} before; due for renewal",
+                return Evidence.model_construct(
+                    kind="factor",
+                    text_zh=f"曾购买过{zh_p}",
+                    text_en=f"Bought {en_p.lower()} before",
+                )
+            return Evidence.model_construct(
+                kind="factor",
+                text_zh=f"曾购买过{zh_p}，适合续购",
+                text_en=f"Bought {en_p.lower()} before; due for renewal",
             )
         if name == "value_proba" or name.startswith(("cf_", "basic_")):
             return self._feature_sentence(name)
@@ -809,18 +791,22 @@ class Explainer:
         except ImportError:
             FEATURES = {}
         if name == "value_proba":
-            return Evidence(
-                "factor",
-                "价值模型判断该客户近期购买可能性高",
-                "The value model rates this client likely to buy soon",
+            return Evidence.model_construct(
+                kind="factor",
+                text_zh="价值模型判断该客户近期购买可能性高",
+                text_en="The value model rates this client likely to buy soon",
             )
         key = name.removeprefix("cf_")
         doc = FEATURES.get(key)
         if doc is not None:
-            return Evidence("factor", f"客户特征：{doc.zh}", f"Client profile: {doc.en}")
+            return Evidence.model_construct(
+                kind="factor", text_zh=f"客户特征：{doc.zh}", text_en=f"Client profile: {doc.en}"
+            )
         if name.startswith("basic_n_comm"):
-            return Evidence(
-                "factor", "近期查新委托较多", "Several recent novelty-search commissions"
+            return Evidence.model_construct(
+                kind="factor",
+                text_zh="近期查新委托较多",
+                text_en="Several recent novelty-search commissions",
             )
         return None
 
@@ -883,7 +869,7 @@ class Explainer:
         code: str,
         *,
         surface: Surface,
-        source_scores: dict[str, float | None],
+        source_scores: Mapping[str, float],
         contributions: Sequence[tuple[str, float]] = (),
     ) -> Explanation:
         """Own projects, one similar case and up to two factors, in that order."""

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-import tempfile
+import math
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ from recsvc.recommend.context import (
     default_cutoff,
     shared_text_space,
 )
-from recsvc.recommend.explain import Evidence, Explainer
+from recsvc.recommend.explain import Explainer
 from recsvc.recommend.feedback import client_events
 from recsvc.recommend.kept import (
     TOP_CONTRIBUTIONS,
@@ -42,6 +41,7 @@ from recsvc.recommend.kept import (
     ContributionTable,
     row_digest,
 )
+from recsvc.recommend.offer import Evidence, Offer, dump_offers
 from recsvc.recommend.ranker import Ranker
 from recsvc.recommend.rules import EXCLUSION_COLUMNS, BusinessRules
 from recsvc.recommend.sources import CandidateSource, SourceChain, top_k
@@ -52,15 +52,12 @@ from recsvc.store.frames import Frames, column_arrays, load_frames, memo_per_fra
 
 log = logging.getLogger(__name__)
 
-PORTAL_RECS = "portal_recs.jsonl"
-#: The one-document form written before the lines (still read).
-LEGACY_PORTAL_RECS = "portal_recs.json"
+#: Where a version keeps its portal lists, in served form (:class:`PortalLists`).
+PORTAL = "portal"
 #: Where a version keeps its text space (vocabulary, LSA components, commission vectors).
 TEXT_SPACE = "text"
 #: Where a version keeps its explanation arrays (of the snapshot they were computed on).
 EXPLAINER_CACHE = "serving/explainer"
-#: Where a version keeps its portal lists in served form (:class:`PortalLists`).
-PORTAL_CACHE = "serving/portal"
 #: Where a version keeps the ranker's scores of every client (of one snapshot).
 RANKER_CACHE = "serving/ranker"
 #: Where a version keeps the similar-case hits its portal lists searched (of one index).
@@ -68,40 +65,6 @@ CASE_HITS = "serving/cases"
 #: Where a version keeps the model contributions its portal lists computed (per row, with
 #: a digest of the row's features).
 CONTRIBUTIONS = "serving/contributions"
-
-
-@dataclass
-class Recommendation:
-    """One offered product, with its evidence and reasons."""
-
-    code: str
-    name_zh: str
-    name_en: str
-    category: str
-    rank: int
-    score: float
-    source_scores: dict[str, float | None] = field(default_factory=dict)
-    evidence: list[Evidence] = field(default_factory=list)
-    reasons_zh: list[str] = field(default_factory=list)
-    reasons_en: list[str] = field(default_factory=list)
-    model_version: str | None = None
-
-    @property
-    def reason_zh(self) -> str:
-        """The one-line reason (worklist)."""
-        return self.reasons_zh[0] if self.reasons_zh else ""
-
-    @property
-    def reason_en(self) -> str:
-        return self.reasons_en[0] if self.reasons_en else ""
-
-    def as_dict(self) -> dict[str, Any]:
-        """A plain dict (shallow, but evidence as dicts): built on every live call, so
-        not ``dataclasses.asdict``, whose deep copy costs more than the lookups."""
-        d = {f.name: getattr(self, f.name) for f in fields(self)}
-        d["evidence"] = [e.as_dict() for e in self.evidence]
-        d["kind"] = "product"
-        return d
 
 
 @dataclass(frozen=True)
@@ -126,12 +89,8 @@ class ActionItem:
 class NextBest:
     """Products and relationship actions in separate, fixed slots."""
 
-    products: list[Recommendation]
+    products: list[Offer]
     actions: list[ActionItem]
-
-
-def _clean(v: Any) -> float | None:
-    return float(v) if v is not None and np.isfinite(v) else None
 
 
 def _product_info(products: pd.DataFrame) -> dict[str, tuple[str, str, str]]:
@@ -419,7 +378,7 @@ class Recommender:
 
     def recommend(
         self, client_id: int, surface: Surface | str = Surface.LIBRARIAN, k: int | None = None
-    ) -> list[Recommendation]:
+    ) -> list[Offer]:
         """The next best products for one client, explained for ``surface``."""
         return self.recommend_many([client_id], surface, k)[int(client_id)]
 
@@ -431,49 +390,58 @@ class Recommender:
         *,
         explain: bool = True,
         live: bool = True,
-    ) -> dict[int, list[Recommendation]]:
-        """Batch form of :meth:`recommend` (one code path for one or many clients)."""
+    ) -> dict[int, list[Offer]]:
+        """Batch form of :meth:`recommend` (one code path for one or many clients).
+
+        Offers are built with ``model_construct``: every field comes from the ranked
+        arrays and the explainer, already of its type, so a live call does not pay for
+        validating them again.
+        """
         surface = Surface(surface)
         ids = np.asarray(client_ids, dtype=np.int64)
         codes, scores, pairs = self.rank(ids, k, live=live)
         src = self._source_scores(ids, pairs, codes)
         contrib = self._contributions(ids, codes) if explain else {}
-        out: dict[int, list[Recommendation]] = {}
+        out: dict[int, list[Offer]] = {}
         for i, cid in enumerate(ids):
-            recs = []
+            offers = []
             for j, (code, score) in enumerate(zip(codes[i], scores[i], strict=True)):
                 if not code:
                     continue
-                name_zh, name_en, category = self._product_info[str(code)]
-                ss = {n: _clean(v) for n, v in src[i][code].items()}
-                rec = Recommendation(
-                    code=str(code),
-                    name_zh=name_zh,
-                    name_en=name_en,
-                    category=category,
-                    rank=j + 1,
-                    score=float(score),
-                    source_scores=ss,
-                    model_version=self.version,
-                )
+                name_zh, name_en, _ = self._product_info[str(code)]
+                sources = src[i][code]
+                evidence: list[Evidence] = []
                 if explain:
-                    ex = self.explainer.explain(
+                    evidence = self.explainer.explain(
                         int(cid),
                         str(code),
                         surface=surface,
-                        source_scores=ss,
+                        source_scores=sources,
                         contributions=contrib.get((int(cid), str(code)), ()),
+                    ).evidence
+                offers.append(
+                    Offer.model_construct(
+                        code=str(code),
+                        kind="product",
+                        name_zh=name_zh,
+                        name_en=name_en,
+                        rank=j + 1,
+                        score=float(score),
+                        sources=sources,
+                        reasons_zh=[e.text_zh for e in evidence],
+                        reasons_en=[e.text_en for e in evidence],
+                        evidence=evidence,
+                        impression_id=None,
                     )
-                    rec.evidence = ex.evidence
-                    rec.reasons_zh, rec.reasons_en = ex.reasons_zh, ex.reasons_en
-                recs.append(rec)
-            out[int(cid)] = recs
+                )
+            out[int(cid)] = offers
         return out
 
     def _source_scores(
         self, ids: np.ndarray, pairs: dict[str, np.ndarray] | None, codes: np.ndarray
     ) -> list[dict[str, dict[str, float]]]:
-        """Each source's score of each offered product, per client (row lookups)."""
+        """Each source's score of each offered product, per client (row lookups); a
+        source without a score of an item (not finite) is left out."""
         all_codes = list(self.context.codes) if pairs is None else list(self.ranker.codes_)  # type: ignore[union-attr]
         m = len(all_codes)
         if pairs is not None:
@@ -483,7 +451,9 @@ class Recommender:
         col = {c: j for j, c in enumerate(all_codes)}
         return [
             {
-                str(c): {n: float(mat[i, col[c]]) for n, mat in mats.items()}
+                str(c): {
+                    n: v for n, mat in mats.items() if math.isfinite(v := float(mat[i, col[c]]))
+                }
                 for c in codes[i]
                 if c and c in col
             }
@@ -573,13 +543,13 @@ class Recommender:
 
 
 def precompute_portal(settings: Any, frames: Frames, semantic: Any, version_dir: Path) -> int:
-    """Write ``version_dir / "portal_recs.jsonl"``: portal-safe offers for every client.
+    """Write the version's portal lists: portal-safe offers for every client, each as
+    the served JSON array (:func:`~recsvc.recommend.offer.dump_offers`).
 
-    One line per client, ``{"client_id": …, "items": […]}``, written batch by batch: at
-    100k clients the lists are about a gigabyte of JSON, which neither this step nor a
-    server loading it should hold as one document. The similar-case hits and model
-    contributions the explanations computed are kept for the live calls
-    (:meth:`Recommender.save_explanations`).
+    Written batch by batch into :data:`PORTAL` (:class:`PortalLists`): at 100k clients
+    the lists are about a gigabyte of JSON, which neither this step nor a server should
+    hold at once. The similar-case hits and model contributions the explanations
+    computed are kept for the live calls (:meth:`Recommender.save_explanations`).
 
     Returns:
         The number of clients written.
@@ -588,122 +558,83 @@ def precompute_portal(settings: Any, frames: Frames, semantic: Any, version_dir:
     rec = Recommender(settings, None, semantic, bundle=version_dir, frames=frames)
     ids = rec.context.clients.index.to_numpy(dtype=np.int64)
     ids = ids[np.isin(ids, rec.context.frames.commissions["client_id"].unique())]
-    k = getattr(settings, "recommend_k", 5)
-    path = version_dir / PORTAL_RECS
-    n = 0
+    k = settings.recommend_k
     rec.record_explanations()
-    with path.open("w", encoding="utf-8") as fh:
+
+    def lists() -> Iterator[tuple[int, int, bytes]]:
         for start in range(0, len(ids), 500):
             batch = rec.recommend_many(ids[start : start + 500], Surface.PORTAL, k, live=False)
-            for cid, recs in batch.items():
-                line = {"client_id": int(cid), "items": [r.as_dict() for r in recs]}
-                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
-                n += 1
-    log.info("portal recommendations for %d clients written to %s", n, path)
+            for cid, offers in batch.items():
+                yield int(cid), len(offers), dump_offers(offers)
+
+    n = PortalLists.write(version_dir / PORTAL, lists())
+    log.info("portal lists of %d clients written to %s", n, version_dir / PORTAL)
     rec.save_explanations(version_dir)
     return n
 
 
-def iter_portal_recs(version_dir: Path) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-    """``(client id, items)`` of a version's portal lists, one client at a time (nothing
-    when absent). Reads ``portal_recs.json`` of versions trained before the lines."""
-    folder = Path(version_dir)
-    path = folder / PORTAL_RECS
-    if path.exists():
-        with path.open(encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    row = json.loads(line)
-                    yield int(row["client_id"]), row["items"]
-    elif (folder / LEGACY_PORTAL_RECS).exists():
-        raw = json.loads((folder / LEGACY_PORTAL_RECS).read_text(encoding="utf-8"))
-        for cid, items in raw.items():
-            yield int(cid), items
-
-
-def load_portal_recs(version_dir: Path) -> dict[int, list[dict[str, Any]]]:
-    """All of :func:`iter_portal_recs` keyed by integer client id (empty when absent)."""
-    return dict(iter_portal_recs(version_dir))
-
-
-_PORTAL_FORMAT = 1
+#: Layout of the files of :class:`PortalLists`.
+_PORTAL_FORMAT = 2
 
 
 class PortalLists(Mapping[int, tuple[int, bytes]]):
     """A version's precomputed portal lists in their served form, memory-mapped.
 
-    ``lists[client_id]`` is ``(number of items, JSON array bytes)``. The arrays live in
-    one file beside an index of ``(client id, offset, length, count)`` rows, written
-    once per version from :func:`iter_portal_recs` with the server's ``encode``; every
-    worker process then maps the same file (one copy in the page cache) instead of
-    holding a gigabyte of JSON each at 100k clients.
-
-    Use :meth:`open`; the files are rebuilt when the version's lists or ``encode``'s
-    output (checked on the first client) no longer match them.
+    ``lists[client_id]`` is ``(number of offers, JSON array bytes)``: the bytes of
+    :func:`~recsvc.recommend.offer.dump_offers`, written by training and served as
+    they are. The arrays live in one file beside an index of ``(client id, offset,
+    length, count)`` rows; every worker process maps the same file (one copy in the
+    page cache) instead of holding a gigabyte of JSON each at 100k clients.
     """
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        index = np.load(folder / "index.npy")
-        self._ids = np.ascontiguousarray(index[:, 0])
+    def __init__(self, ids: np.ndarray, index: np.ndarray, data: Any) -> None:
+        self._ids = ids
         self._index = index
-        self._map = map_records(folder / "lists.bin")
+        self._map = data
 
     @classmethod
-    def open(
-        cls, version_dir: Path, encode: Callable[[list[dict[str, Any]]], bytes]
-    ) -> PortalLists:
-        """The version's lists, building the served files first when needed.
+    def empty(cls) -> PortalLists:
+        """No lists (a version trained without them)."""
+        return cls(np.zeros(0, dtype=np.int64), np.zeros((0, 4), dtype=np.int64), b"")
 
-        Args:
-            version_dir: the version folder (``portal_recs.jsonl``).
-            encode: one client's stored items → the response bytes.
+    @classmethod
+    def open(cls, folder: Path) -> PortalLists:
+        """The lists saved in ``folder`` (empty when the version has none).
+
+        Raises:
+            ValueError: the folder holds lists of another layout.
         """
-        version_dir = Path(version_dir)
-        folder = version_dir / PORTAL_CACHE
-        source = _portal_source(version_dir)
-        first = next(iter_portal_recs(version_dir), None)
-        try:
-            meta = json.loads((folder / "meta.json").read_text())
-            if meta == {"format": _PORTAL_FORMAT, "source": source}:
-                lists = cls(folder)
-                if first is None or lists.get(first[0]) == (len(first[1]), encode(first[1])):
-                    return lists
-                log.info("portal lists in %s were encoded differently; rebuilding", folder)
-        except (OSError, ValueError, KeyError):
-            pass
-        try:
-            return cls(cls._write(version_dir, folder, encode, source))
-        except OSError as exc:  # a read-only model folder: build them in a private place
-            log.warning("portal lists not saved to %s (%s); using a temporary copy", folder, exc)
-            scratch = Path(tempfile.mkdtemp(prefix="recsvc-portal-")) / "portal"
-            lists = cls(cls._write(version_dir, scratch, encode, source))
-            shutil.rmtree(scratch.parent, ignore_errors=True)  # the open map keeps the data
-            return lists
+        folder = Path(folder)
+        config = folder / "config.json"
+        if not config.exists():
+            return cls.empty()
+        fmt = json.loads(config.read_text()).get("format")
+        if fmt != _PORTAL_FORMAT:
+            raise ValueError(f"portal lists in {folder} are format {fmt}, not {_PORTAL_FORMAT}")
+        index = np.load(folder / "index.npy")
+        return cls(np.ascontiguousarray(index[:, 0]), index, map_records(folder / "lists.bin"))
 
     @staticmethod
-    def _write(
-        version_dir: Path,
-        folder: Path,
-        encode: Callable[[list[dict[str, Any]]], bytes],
-        source: dict[str, Any],
-    ) -> Path:
-        heads: list[tuple[int, int]] = []  # (client id, number of items)
+    def write(folder: Path, lists: Iterable[tuple[int, int, bytes]]) -> int:
+        """Save ``(client id, number of offers, JSON array)`` rows into ``folder``.
 
-        def lists() -> Iterator[bytes]:
-            for cid, items in iter_portal_recs(version_dir):
-                heads.append((cid, len(items)))
-                yield encode(items)
+        Returns:
+            The number of clients written.
+        """
+        heads: list[tuple[int, int]] = []
+
+        def blobs() -> Iterator[bytes]:
+            for cid, count, blob in lists:
+                heads.append((cid, count))
+                yield blob
 
         with replaced_folder(folder) as tmp:
-            spans = write_records(tmp / "lists.bin", lists())
+            spans = write_records(tmp / "lists.bin", blobs())
             rows = [(c, o, n, k) for (c, k), (o, n) in zip(heads, spans, strict=True)]
             index = np.array(sorted(rows), dtype=np.int64).reshape(-1, 4)
             np.save(tmp / "index.npy", index)
-            meta = {"format": _PORTAL_FORMAT, "source": source}
-            (tmp / "meta.json").write_text(json.dumps(meta))
-        log.info("portal lists of %d clients written to %s", len(rows), folder)
-        return folder
+            (tmp / "config.json").write_text(json.dumps({"format": _PORTAL_FORMAT}))
+        return len(rows)
 
     def _at(self, client_id: int) -> int:
         i = int(np.searchsorted(self._ids, client_id))
@@ -727,23 +658,13 @@ class PortalLists(Mapping[int, tuple[int, bytes]]):
 
 
 def serving_files_present(version_dir: Path) -> bool:
-    """Whether a version has its text space, explanation arrays and served portal lists
+    """Whether a version has its text space, explanation arrays and portal lists
     (of some snapshot: the explanation arrays may still be another snapshot's)."""
     folder = Path(version_dir)
     marks = (
         folder / TEXT_SPACE / "config.json",
         folder / EXPLAINER_CACHE / "meta.json",
-        folder / PORTAL_CACHE / "meta.json",
+        folder / PORTAL / "config.json",
         folder / RANKER_CACHE / "meta.json",
     )
     return all(m.exists() for m in marks)
-
-
-def _portal_source(version_dir: Path) -> dict[str, Any]:
-    """Which stored lists the served files were built from (name, size, change time)."""
-    for name in (PORTAL_RECS, LEGACY_PORTAL_RECS):
-        path = version_dir / name
-        if path.exists():
-            st = path.stat()
-            return {"name": name, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-    return {"name": None}

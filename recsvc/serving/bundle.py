@@ -11,7 +11,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
-import json
 import logging
 import threading
 import time
@@ -26,6 +25,7 @@ from filelock import FileLock
 
 from recsvc.config import Settings
 from recsvc.recommend import PortalLists, Recommender, serving_files_present
+from recsvc.recommend.service import PORTAL
 from recsvc.semantic import SemanticLayer
 from recsvc.store.db import Database
 from recsvc.store.frames import load_frames
@@ -47,8 +47,8 @@ class ServingBundle:
         path: its folder.
         recommender: the serving recommender bound to today's snapshot.
         portal_recs: precomputed portal lists by internal client id, each kept as
-            ``(count, JSON array of response items)``: served without re-encoding, from
-            a file all workers map (:class:`~recsvc.recommend.PortalLists`).
+            ``(count, JSON array of offers)``: the bytes training wrote, served as they
+            are from a file all workers map (:class:`~recsvc.recommend.PortalLists`).
         value: the value service (value model, CLV, segment thresholds).
         features: client features as of today (index ``client_id``).
         scores: probability, segment, stage and CLV per client as of today.
@@ -67,34 +67,6 @@ class ServingBundle:
     """Serialises filling the worklist memo (live recommender calls need no lock)."""
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     """Per-bundle memo (worklists are deterministic for one bundle)."""
-
-
-def rec_item(rec: Mapping[str, Any]) -> dict[str, Any]:
-    """A recommender ``Recommendation.as_dict()`` as a response item (shape of
-    ``RecommendationPublic``): source scores without gaps, evidence as dicts."""
-    sources = rec.get("source_scores") or {}
-    return {
-        "code": str(rec["code"]),
-        "kind": rec.get("kind", "product"),
-        "name_zh": rec.get("name_zh") or "",
-        "name_en": rec.get("name_en") or "",
-        "rank": int(rec.get("rank") or 0),
-        "score": float(rec.get("score") or 0.0),
-        "sources": {k: float(v) for k, v in sources.items() if v is not None},
-        "reasons_zh": list(rec.get("reasons_zh") or []),
-        "reasons_en": list(rec.get("reasons_en") or []),
-        "evidence": [dict(e) for e in rec.get("evidence") or []],
-        "impression_id": None,
-    }
-
-
-def _encode(items: list[dict[str, Any]]) -> bytes:
-    return json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _encode_stored(recs: list[dict[str, Any]]) -> bytes:
-    """A stored portal list as the response's JSON array."""
-    return _encode([rec_item(r) for r in recs])
 
 
 def freeze_heap() -> None:
@@ -193,7 +165,7 @@ def open_bundle(
             settings, db, semantic, bundle=folder, frames=frames, features=features
         )
         step("recommender")
-        portal = PortalLists.open(folder, _encode_stored)
+        portal = PortalLists.open(folder / PORTAL)
         step("portal lists")
     bundle = ServingBundle(
         version=version,

@@ -1,0 +1,290 @@
+"""Every read of the store outside the bulk frame reader (:mod:`recsvc.store.frames`).
+
+Each query is a keyword-only function of the :class:`~recsvc.store.db.Database`; none
+writes. The use cases (:mod:`recsvc.usecases`) call these; the API, the console and
+the CLI never query the store themselves.
+
+Example:
+    >>> from recsvc.store import Database
+    >>> db = Database.from_url("sqlite://"); db.upgrade()
+    >>> client_id(db, external_id="C-1") is None
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import bindparam, func, or_, select
+
+from recsvc.store.db import Database
+from recsvc.store.models import (
+    ApiKey,
+    Client,
+    Commission,
+    Complaint,
+    Contact,
+    Feedback,
+    Interaction,
+    Order,
+    Product,
+    RecommendationEvent,
+    TrainingJob,
+)
+
+__all__ = [
+    "ClientHistory",
+    "OrderRow",
+    "client",
+    "client_external_ids",
+    "client_history",
+    "client_id",
+    "clients",
+    "clients_by_id",
+    "commission_id",
+    "event",
+    "filter_options",
+    "impression",
+    "key_is_active",
+    "nth_client_external_id",
+    "outcome_of",
+    "ping",
+    "product_codes",
+    "training_job",
+]
+
+#: Every client route translates the public id: one statement, built once.
+_CLIENT_ID_OF = select(Client.id).where(Client.external_id == bindparam("external_id"))
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    """An order with its product's code and names."""
+
+    order: Order
+    product_code: str
+    product_name_zh: str
+    product_name_en: str
+
+
+@dataclass(frozen=True)
+class ClientHistory:
+    """A client's history, newest first in each list (contacts only when asked for)."""
+
+    commissions: list[Commission] = field(default_factory=list)
+    orders: list[OrderRow] = field(default_factory=list)
+    feedback: list[Feedback] = field(default_factory=list)
+    complaints: list[Complaint] = field(default_factory=list)
+    interactions: list[Interaction] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """How many entries the timeline has (everything but contacts)."""
+        return (
+            len(self.commissions)
+            + len(self.orders)
+            + len(self.feedback)
+            + len(self.complaints)
+            + len(self.interactions)
+        )
+
+
+def ping(db: Database) -> None:
+    """A trivial query (raises the driver's error when the store does not answer)."""
+    with db.session() as s:
+        s.scalar(select(1))
+
+
+def client_id(db: Database, *, external_id: str) -> int | None:
+    """The internal id of a public client id, or ``None``."""
+    with db.engine.connect() as conn:  # every client route asks: no ORM session
+        return conn.scalar(_CLIENT_ID_OF, {"external_id": external_id})
+
+
+def client_external_ids(db: Database, *, client_ids: list[int]) -> dict[int, str]:
+    """Public ids for internal ids (unknown ids are left out)."""
+    if not client_ids:
+        return {}
+    with db.session() as s:
+        rows = s.execute(
+            select(Client.id, Client.external_id).where(Client.id.in_(client_ids))
+        ).all()
+    return {int(i): e for i, e in rows}
+
+
+def nth_client_external_id(db: Database, *, n: int) -> str | None:
+    """The public id of the ``n``-th client by internal id (from 0), or ``None``."""
+    with db.session() as s:
+        return s.scalar(select(Client.external_id).order_by(Client.id).offset(n).limit(1))
+
+
+def clients(
+    db: Database,
+    *,
+    q: str | None = None,
+    kind: str | None = None,
+    industry: str | None = None,
+    account_manager: str | None = None,
+    region: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[Client], int]:
+    """A page of clients matching every filter given (AND), and the total count."""
+    stmt = select(Client)
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(
+            or_(
+                Client.external_id.ilike(like),
+                Client.name_zh.ilike(like),
+                Client.name_en.ilike(like),
+                Client.industry_field.ilike(like),
+                Client.core_technologies.ilike(like),
+            )
+        )
+    if kind:
+        stmt = stmt.where(Client.kind == kind)
+    if industry:
+        stmt = stmt.where(Client.industry_field == industry)
+    if account_manager:
+        stmt = stmt.where(Client.account_manager == account_manager)
+    if region:
+        stmt = stmt.where(Client.region == region)
+    with db.session() as s:
+        count = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = list(s.scalars(stmt.order_by(Client.id).offset(offset).limit(limit)))
+    return rows, count
+
+
+def client(db: Database, *, client_id: int) -> Client | None:
+    """The client row (no relationships loaded), or ``None``."""
+    with db.session() as s:
+        return s.get(Client, client_id)
+
+
+def clients_by_id(db: Database, *, client_ids: list[int]) -> dict[int, Client]:
+    """Client rows by internal id (unknown ids are left out)."""
+    with db.session() as s:
+        return {c.id: c for c in s.scalars(select(Client).where(Client.id.in_(client_ids)))}
+
+
+def client_history(db: Database, *, client_id: int, include_contacts: bool) -> ClientHistory:
+    """Commissions, orders, feedback, complaints, interactions (and contacts if asked)."""
+    with db.session() as s:
+        commissions = s.scalars(
+            select(Commission)
+            .where(Commission.client_id == client_id)
+            .order_by(Commission.commissioned_on.desc())
+        )
+        orders = s.execute(
+            select(Order, Product.code, Product.name_zh, Product.name_en)
+            .join(Product, Product.id == Order.product_id)
+            .where(Order.client_id == client_id)
+            .order_by(Order.ordered_on.desc())
+        ).all()
+        feedback = s.scalars(
+            select(Feedback)
+            .where(Feedback.client_id == client_id)
+            .order_by(Feedback.received_on.desc())
+        )
+        complaints = s.scalars(
+            select(Complaint)
+            .where(Complaint.client_id == client_id)
+            .order_by(Complaint.opened_at.desc())
+        )
+        interactions = s.scalars(
+            select(Interaction)
+            .where(Interaction.client_id == client_id)
+            .order_by(Interaction.occurred_on.desc())
+        )
+        contacts = (
+            list(s.scalars(select(Contact).where(Contact.client_id == client_id)))
+            if include_contacts
+            else []
+        )
+        return ClientHistory(
+            commissions=list(commissions),
+            orders=[OrderRow(o, c, zh, en) for o, c, zh, en in orders],
+            feedback=list(feedback),
+            complaints=list(complaints),
+            interactions=list(interactions),
+            contacts=contacts,
+        )
+
+
+def commission_id(db: Database, *, external_id: str) -> int | None:
+    """The internal id of a public commission id, or ``None``."""
+    with db.session() as s:
+        return s.scalar(select(Commission.id).where(Commission.external_id == external_id))
+
+
+def product_codes(db: Database) -> set[str]:
+    """Every product code in the catalogue."""
+    with db.session() as s:
+        return set(s.scalars(select(Product.code)))
+
+
+def impression(db: Database, *, impression_id: int) -> RecommendationEvent | None:
+    """The recommendation event ``impression_id`` (of any kind), or ``None``."""
+    with db.session() as s:
+        return s.get(RecommendationEvent, impression_id)
+
+
+def outcome_of(db: Database, *, impression_id: int, outcome: str) -> int | None:
+    """The id of the ``outcome`` event already recorded for an impression, or ``None``."""
+    with db.session() as s:
+        return s.scalar(
+            select(RecommendationEvent.id).where(
+                RecommendationEvent.impression_id == impression_id,
+                RecommendationEvent.event == outcome,
+            )
+        )
+
+
+def event(db: Database, *, event_id: int) -> RecommendationEvent | None:
+    """A recommendation event by id, or ``None``."""
+    with db.session() as s:
+        return s.get(RecommendationEvent, event_id)
+
+
+def training_job(db: Database, *, job_id: str) -> TrainingJob | None:
+    """A training job by id, or ``None``."""
+    with db.session() as s:
+        return s.get(TrainingJob, job_id)
+
+
+def key_is_active(db: Database, *, key_id: int) -> bool:
+    """Whether an API key still exists and is not revoked."""
+    with db.session() as s:
+        row = s.execute(select(ApiKey.revoked_at).where(ApiKey.id == key_id)).first()
+    return row is not None and row[0] is None
+
+
+def filter_options(db: Database) -> dict[str, list[Any]]:
+    """Choices for the worklist filters: account managers, industry fields, products."""
+    with db.session() as s:
+        staff = [
+            v
+            for (v,) in s.execute(
+                select(Client.account_manager).distinct().order_by(Client.account_manager)
+            )
+            if v
+        ]
+        fields = [
+            v
+            for (v,) in s.execute(
+                select(Client.industry_field).distinct().order_by(Client.industry_field)
+            )
+            if v
+        ]
+        products = [
+            {"code": c, "name_zh": zh, "name_en": en}
+            for c, zh, en in s.execute(
+                select(Product.code, Product.name_zh, Product.name_en)
+                .where(Product.active.is_(True))
+                .order_by(Product.id)
+            )
+        ]
+    return {"staff": staff, "fields": fields, "products": products}

@@ -1,0 +1,172 @@
+"""Semantic search in librarian scope, and what is similar to a client or a commission.
+
+Hits carry public ids only (client and commission external ids, product codes, case
+ids); internal ids never leave.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from recsvc.errors import NotFound
+from recsvc.runtime import Runtime
+from recsvc.semantic import KINDS, SearchHit, build_semantic
+from recsvc.store import queries
+
+__all__ = [
+    "KINDS",
+    "Hit",
+    "IndexBuilt",
+    "SimilarClient",
+    "SimilarCommissions",
+    "build_index",
+    "search",
+    "similar_clients",
+    "similar_commissions",
+]
+
+#: Search-hit metadata that may leave the service (internal ids never do).
+_PUBLIC_HIT_META = ("external_id", "product_code", "summary_zh", "category", "ordered_on")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A search hit with public ids; ``channels`` gives each retriever's rank and score."""
+
+    kind: str
+    id: str
+    score: float
+    channels: dict[str, dict[str, float]]
+    title: str
+    summary: str | None = None
+    meta: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SimilarClient:
+    """A client like another one, by research direction."""
+
+    external_id: str
+    name_zh: str | None
+    name_en: str | None
+    kind: str | None
+    industry_field: str | None
+    score: float
+
+
+@dataclass(frozen=True)
+class SimilarCommissions:
+    """Commissions and past value-added cases like one commission."""
+
+    commissions: list[Hit]
+    cases: list[Hit]
+
+
+@dataclass(frozen=True)
+class IndexBuilt:
+    """A semantic index just built and saved."""
+
+    folder: Path
+    model_id: str
+    stats: dict[str, dict[str, Any]]
+    embedded: int | None
+    """Texts embedded now (the rest came from the embedding cache), when known."""
+
+
+def build_index(rt: Runtime, *, progress: bool = False) -> IndexBuilt:
+    """Embed commissions, clients, products and cases from the store and save the
+    indexes (a server opens them on its next start)."""
+    layer = build_semantic(rt.db, rt.settings, progress=progress)
+    folder = layer.save()
+    misses = getattr(layer.embedder, "total_misses", None)
+    return IndexBuilt(Path(folder), layer.model_id, layer.stats(), misses)
+
+
+def search(rt: Runtime, *, query: str, kind: str = "commissions", k: int = 10) -> list[Hit]:
+    """Hybrid (dense + lexical) search over commissions, clients, cases or products.
+
+    Raises:
+        NotReady: no index has been built.
+    """
+    return [_public_hit(h) for h in rt.semantic.search(query, kind, k=k)]
+
+
+def similar_clients(rt: Runtime, *, client_id: int, k: int = 10) -> list[SimilarClient]:
+    """Clients most like ``client_id`` by research direction, best first."""
+    ids, scores = rt.semantic.similar_clients(client_id, k=k)
+    wanted = [int(i) for i in ids]
+    rows = queries.clients_by_id(rt.db, client_ids=wanted)
+    return [
+        SimilarClient(
+            external_id=rows[i].external_id,
+            name_zh=rows[i].name_zh,
+            name_en=rows[i].name_en,
+            kind=rows[i].kind,
+            industry_field=rows[i].industry_field,
+            score=float(sc),
+        )
+        for i, sc in zip(wanted, scores, strict=True)
+        if i in rows
+    ]
+
+
+def similar_commissions(rt: Runtime, *, external_id: str, k: int = 10) -> SimilarCommissions:
+    """Commissions and past value-added cases most like the commission ``external_id``.
+
+    Raises:
+        NotFound: no such commission.
+    """
+    cid = queries.commission_id(rt.db, external_id=external_id)
+    if cid is None:
+        raise NotFound(f"no commission {external_id!r}")
+    layer = rt.semantic
+    ids, scores = layer.similar_commissions(cid, k=k)
+    docs = layer.docs["commissions"]
+    commissions = [
+        Hit(
+            kind="commissions",
+            id=str(docs[int(i)].meta.get("external_id", str(i))),
+            score=float(sc),
+            channels={"dense": {"rank": float(r), "score": float(sc)}},
+            title=docs[int(i)].title,
+        )
+        for r, (i, sc) in enumerate(zip(ids, scores, strict=True), start=1)
+    ]
+    cases = [
+        Hit(
+            kind="cases",
+            id=str(h.id),
+            score=float(h.score),
+            channels=_channels(h.channels),
+            title=h.title,
+            summary=h.summary,
+            meta={"product_code": _str(h.meta.get("product_code"))},
+        )
+        for h in layer.similar_cases(cid, k=k)
+    ]
+    return SimilarCommissions(commissions, cases)
+
+
+def _str(v: Any) -> str | None:
+    return str(v) if v is not None else None
+
+
+def _channels(channels: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
+    return {ch: {k: float(v) for k, v in vals.items()} for ch, vals in channels.items()}
+
+
+def _public_hit(hit: SearchHit) -> Hit:
+    """A search hit with public ids: external ids for clients and commissions."""
+    meta = {k: v for k, v in hit.meta.items() if k in _PUBLIC_HIT_META}
+    public_id = meta.get("external_id") if hit.kind in ("clients", "commissions") else hit.id
+    return Hit(
+        kind=hit.kind,
+        id=str(public_id if public_id is not None else hit.id),
+        score=float(hit.score),
+        channels=_channels(hit.channels),
+        title=hit.title,
+        summary=hit.summary,
+        meta={k: _str(v) for k, v in meta.items()},
+    )
