@@ -25,13 +25,13 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recsvc.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from recsvc.store import queries
 from recsvc.store.db import Database
 from recsvc.store.enums import Role
-from recsvc.store.models import ApiKey, Client
+from recsvc.store.models import ApiKey
 
 __all__ = [
     "STAFF_ROLES",
@@ -135,14 +135,14 @@ def create_key(
     if role is not Role.PORTAL and client_external_id:
         raise InvalidInput("only portal tokens are bound to a client")
     secret = generate_secret(role)
+    client_id = None
+    if client_external_id:
+        client_id = queries.client_id(db, external_id=client_external_id)
+        if client_id is None:
+            raise NotFound(f"no client {client_external_id!r}")
     with db.session() as s:
-        if s.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
+        if queries.key_named(s, name=name) is not None:
             raise Conflict(f"a key named {name!r} already exists")
-        client_id = None
-        if client_external_id:
-            client_id = s.scalar(select(Client.id).where(Client.external_id == client_external_id))
-            if client_id is None:
-                raise NotFound(f"no client {client_external_id!r}")
         key = ApiKey(
             name=name,
             prefix=secret[:_PREFIX_LEN],
@@ -166,13 +166,7 @@ def verify_key(db: Database, secret: str | None) -> Principal:
     if not secret:
         raise Unauthorized("an API key is required (Authorization: Bearer <key>)")
     digest = hash_secret(secret)
-    with db.session() as s:
-        row = s.execute(
-            select(ApiKey, Client.external_id)
-            .outerjoin(Client, Client.id == ApiKey.client_id)
-            .where(ApiKey.prefix == secret[:_PREFIX_LEN])
-        ).all()
-    for key, client_external_id in row:
+    for key, client_external_id in queries.keys_with_prefix(db, prefix=secret[:_PREFIX_LEN]):
         if hmac.compare_digest(key.key_hash, digest):
             if key.revoked_at is not None:
                 raise Unauthorized("this API key has been revoked")
@@ -217,25 +211,15 @@ class KeyCache:
 
 def list_keys(db: Database) -> list[KeyInfo]:
     """Every key, active and revoked, oldest first."""
-    with db.session() as s:
-        rows = s.execute(
-            select(ApiKey, Client.external_id)
-            .outerjoin(Client, Client.id == ApiKey.client_id)
-            .order_by(ApiKey.id)
-        ).all()
-        return [_info(k, ext) for k, ext in rows]
+    return [_info(k, ext) for k, ext in queries.keys(db)]
 
 
 def _key_named(s: Session, name: str) -> tuple[ApiKey, str | None]:
     """The key called ``name`` and its bound client's external id, or NotFound."""
-    row = s.execute(
-        select(ApiKey, Client.external_id)
-        .outerjoin(Client, Client.id == ApiKey.client_id)
-        .where(ApiKey.name == name)
-    ).first()
+    row = queries.key_named(s, name=name)
     if row is None:
         raise NotFound(f"no key named {name!r}")
-    return row[0], row[1]
+    return row
 
 
 def revoke_key(db: Database, name: str) -> KeyInfo:

@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy.orm import Session
 
 from recsvc.store.db import Database
 from recsvc.store.models import (
@@ -47,6 +48,9 @@ __all__ = [
     "filter_options",
     "impression",
     "key_is_active",
+    "key_named",
+    "keys",
+    "keys_with_prefix",
     "nth_client_external_id",
     "outcome_of",
     "ping",
@@ -288,3 +292,28 @@ def filter_options(db: Database) -> dict[str, list[Any]]:
             )
         ]
     return {"staff": staff, "fields": fields, "products": products}
+
+
+def _keys_with_clients() -> Select[tuple[ApiKey, str | None]]:
+    """API keys with their bound client's external id (``None`` for staff keys)."""
+    return select(ApiKey, Client.external_id).outerjoin(Client, Client.id == ApiKey.client_id)
+
+
+def keys(db: Database) -> list[tuple[ApiKey, str | None]]:
+    """Every API key, active and revoked, oldest first, with its client's external id."""
+    with db.session() as s:
+        return [(k, ext) for k, ext in s.execute(_keys_with_clients().order_by(ApiKey.id))]
+
+
+def keys_with_prefix(db: Database, *, prefix: str) -> list[tuple[ApiKey, str | None]]:
+    """The keys whose public prefix is ``prefix`` (candidates for a presented secret)."""
+    with db.session() as s:
+        rows = s.execute(_keys_with_clients().where(ApiKey.prefix == prefix))
+        return [(k, ext) for k, ext in rows]
+
+
+def key_named(session: Session, *, name: str) -> tuple[ApiKey, str | None] | None:
+    """The key called ``name`` and its client's external id, inside the caller's session
+    (revoking and rotating change the row in the same transaction)."""
+    row = session.execute(_keys_with_clients().where(ApiKey.name == name)).first()
+    return None if row is None else (row[0], row[1])
