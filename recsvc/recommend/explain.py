@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from cachetools import LRUCache
 
-from recsvc.files import prefetch, replaced_folder
+from recsvc.files import prefetch
 from recsvc.recommend.context import RecContext
 from recsvc.recommend.kept import (
     CASE_DEPTH,
@@ -45,6 +45,7 @@ from recsvc.recommend.sources import (
     LadderSource,
     PurposeSource,
 )
+from recsvc.serving.artifact import ArtifactKind
 from recsvc.store.enums import Surface
 from recsvc.store.frames import column_arrays
 
@@ -74,8 +75,8 @@ CASE_HITS_CACHED = 20_000
 #: several times). As arrays, not frames: a cached frame kept a hundred objects the
 #: cyclic GC tracks, and at 4,096 frames every full collection took 120-200 ms.
 COMM_CACHED = 4096
-#: Layout of the arrays :meth:`Explainer.prepare` saves (part of their fingerprint).
-STATE_FORMAT = 1
+#: The folder of the arrays :meth:`Explainer.save_state` writes.
+EXPLAINER_FILES = ArtifactKind("explainer", format=1)
 
 
 #: Minimum text similarity for an own commission to count as a trigger.
@@ -233,7 +234,7 @@ class Explainer:
         return bool(self.guard().owners(text) - {client_id})
 
     # -- per-client similarities (batch-precomputed, looked up per call) -------------
-    def prepare(self, cache: str | Path | None = None) -> Explainer:
+    def prepare(self, saved: str | Path | None = None) -> Explainer:
         """Precompute, for every client at once, what explanations look up.
 
         Each client's latest commissions (sorted), its purchases, and for every such
@@ -242,29 +243,23 @@ class Explainer:
         recommender is built; later calls are lookups (safe from several threads).
 
         Args:
-            cache: a folder for the similarity arrays. When it holds those of the same
+            saved: a folder of :meth:`save_state`. When it holds the arrays of this
                 snapshot (same :meth:`fingerprint`) they are memory-mapped instead of
                 computed, the dearest part of loading a model for a server worker;
-                otherwise they are computed and saved there (best effort).
+                otherwise they are computed in memory (never written here).
         """
-        fingerprint = self.fingerprint() if cache is not None else None
-        if cache is not None and self._load_state(Path(cache), fingerprint):
+        if saved is not None and self._load_state(Path(saved), self.fingerprint()):
             return self
         state = self._state()
         ids = self.context.clients.index.to_numpy(dtype=np.int64)
         state.setdefault("best_cases", {}).update(self._best_cases(ids))
-        if cache is not None:
-            try:
-                self._save_state(Path(cache), fingerprint)
-            except OSError as exc:  # a read-only model folder serves all the same
-                log.warning("explanation arrays not saved to %s: %s", cache, exc)
         return self
 
     def fingerprint(self) -> str:
         """What the precomputed arrays depend on: the cutoff, every commission (id,
         client, date, text), the product columns and texts, the past cases."""
         ctx = self.context
-        h = hashlib.sha256(f"{STATE_FORMAT}|{ctx.cutoff}".encode())
+        h = hashlib.sha256(str(ctx.cutoff).encode())
         h.update(json.dumps(list(self._code_columns())).encode())
         c = ctx.frames.commissions
         ids = c["commission_id"].to_numpy(dtype=np.int64)
@@ -282,7 +277,10 @@ class Explainer:
             h.update("|".join(map(str, content.case_products_)).encode())
         return h.hexdigest()[:20]
 
-    def _save_state(self, folder: Path, fingerprint: str | None) -> None:
+    def save_state(self, folder: str | Path) -> Path:
+        """Write the arrays :meth:`prepare` computed, for this snapshot, into ``folder``
+        (replaced whole): training and ``recsvc serving build`` do, servers never."""
+        folder = Path(folder)
         state = self._state()
         best = state.get("best_cases", {})
         clients = np.fromiter(best, dtype=np.int64, count=len(best))
@@ -290,28 +288,28 @@ class Explainer:
         table = np.stack([best[int(c)] for c in clients]) if len(clients) else np.zeros(shape)
         row_ids = np.zeros(len(state["rows"]), dtype=np.int64)  # commission id of each row
         row_ids[np.fromiter(state["rows"].values(), dtype=np.int64)] = list(state["rows"])
-        meta = {"format": STATE_FORMAT, "fingerprint": fingerprint, "codes": list(state["codes"])}
-        with replaced_folder(folder) as tmp:
+        with EXPLAINER_FILES.save(
+            folder, fingerprint=self.fingerprint(), codes=list(state["codes"])
+        ) as tmp:
             np.save(tmp / "sims.npy", state["sims"])
             np.save(tmp / "sim_commissions.npy", row_ids)
             np.save(tmp / "best_clients.npy", clients)
             np.save(tmp / "best_cases.npy", table)
-            (tmp / "meta.json").write_text(json.dumps(meta))
+        return folder
 
-    def _load_state(self, folder: Path, fingerprint: str | None) -> bool:
+    def _load_state(self, folder: Path, fingerprint: str) -> bool:
         """Adopt the arrays saved in ``folder`` when they are this snapshot's."""
+        meta = EXPLAINER_FILES.open(folder, fingerprint=fingerprint)
+        if meta is None:
+            return False
         try:
-            meta = json.loads((folder / "meta.json").read_text())
-            if meta.get("format") != STATE_FORMAT or meta.get("fingerprint") != fingerprint:
-                log.info("explanation arrays in %s are another snapshot's; recomputing", folder)
-                return False
             prefetch(folder / "sims.npy", folder / "best_cases.npy")
             sims = np.load(folder / "sims.npy", mmap_mode="c")
             rows = np.load(folder / "sim_commissions.npy")
             clients = np.load(folder / "best_clients.npy")
             table = np.load(folder / "best_cases.npy", mmap_mode="c")
-        except (OSError, ValueError, KeyError) as exc:
-            log.info("no explanation arrays loaded from %s: %s", folder, exc)
+        except (OSError, ValueError) as exc:
+            log.warning("explanation arrays in %s unreadable: %s", folder, exc)
             return False
         with self._lock:
             state = self._base_state()
