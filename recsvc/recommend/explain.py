@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from cachetools import LRUCache
 
+from recsvc.features import FEATURES
 from recsvc.files import prefetch
 from recsvc.recommend.context import RecContext
 from recsvc.recommend.kept import (
@@ -784,10 +785,6 @@ class Explainer:
         return code in self._bought(client_id)
 
     def _feature_sentence(self, name: str) -> Evidence | None:
-        try:
-            from recsvc.features import FEATURES
-        except ImportError:
-            FEATURES = {}
         if name == "value_proba":
             return Evidence.model_construct(
                 kind="factor",

@@ -496,8 +496,6 @@ class Ranker(CandidateSource):
         self.sources_ = [s.fit(context) for s in self._new_sources()]
         self._memo_lock = threading.Lock()
         self._memo: dict[int, int] = {}
-        self._memo_frames: list[pd.DataFrame] = []
-        self._memo_X: list[np.ndarray] = []
         self._memo_frame: pd.DataFrame | None = None
         self._memo_feats: np.ndarray | None = None
         if precompute:
@@ -683,20 +681,6 @@ class Ranker(CandidateSource):
     ) -> tuple[np.ndarray, np.ndarray]:
         ids = np.asarray(client_ids, dtype=np.int64)
         return top_k(self.codes_, self.scores(ids), k, ids, exclude)
-
-    def contributions(self, client_id: int, codes: Sequence[str], k: int = 3) -> dict[str, list]:
-        """Top positive SHAP-style contributions (LightGBM ``pred_contrib``) per product."""
-        X = self.features(np.array([client_id], dtype=np.int64))
-        # one client's few rows: OpenMP threads would only spin (and a server's
-        # other workers need the cores)
-        contrib = self.model_.predict(X, pred_contrib=True, num_threads=1)[:, :-1]
-        out: dict[str, list] = {}
-        for code in codes:
-            j = list(self.codes_).index(code)
-            row = contrib[j]
-            top = np.argsort(-row)[:k]
-            out[code] = [(self.feature_names_[t], float(row[t])) for t in top if row[t] > 0]
-        return out
 
     # -- artifact --------------------------------------------------------------
     def save(self, folder: Path | str, **meta: Any) -> Path:
