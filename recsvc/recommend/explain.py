@@ -384,20 +384,20 @@ class Explainer:
         ]
         if not new:
             return
-        content = self.sources.get("content")
-        has_cases = isinstance(content, ContentSource) and len(content.case_products_) > 0
+        found = self.sources.get("content")
+        content = found if isinstance(found, ContentSource) and len(found.case_products_) else None
         text_cols = [(cols[str(c)], j) for j, c in enumerate(ctx.text.product_codes_)]
         case_cols: list[tuple[int, slice]] = []
-        if has_cases:  # each product's cases are a contiguous column range
-            spans = content.case_spans_  # type: ignore[union-attr]
+        if content is not None:  # each product's cases are a contiguous column range
+            spans = content.case_spans_
             case_cols = [(j, slice(*spans[c])) for c, j in cols.items() if c in spans]
         out = np.full((len(new), len(cols)), -np.inf, dtype=np.float32)
         new_arr = np.asarray(new, dtype=np.int64)
         for start in range(0, len(new), chunk):
             vecs = ctx.text.commissions(new_arr[start : start + chunk])
             block = out[start : start + chunk]
-            if has_cases:
-                cs = ctx.text.similarity(vecs, content.case_vectors_)  # type: ignore[union-attr]
+            if content is not None:
+                cs = ctx.text.similarity(vecs, content.case_vectors_)
                 for j, span in case_cols:
                     block[:, j] = cs[:, span].max(axis=1)
             ps = ctx.text.similarity(vecs, ctx.text.products())
@@ -627,7 +627,9 @@ class Explainer:
             hits = self._case_hits.get(trigger)
         if hits is not None:
             return hits
-        found = self.semantic.similar_cases(trigger, CASE_DEPTH)  # type: ignore[union-attr]
+        if self.semantic is None:  # no index: no similar cases to search
+            return ()
+        found = self.semantic.similar_cases(trigger, CASE_DEPTH)
         hits = tuple(case_hit(h) for h in found)
         with self._lock:
             self._case_hits[trigger] = hits

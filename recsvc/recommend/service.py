@@ -333,7 +333,8 @@ class Recommender:
     ) -> list[dict[str, dict[str, float]]]:
         """Each source's score of each offered product, per client (row lookups); a
         source without a score of an item (not finite) is left out."""
-        all_codes = list(self.context.codes) if pairs is None else list(self.ranker.codes_)  # type: ignore[union-attr]
+        ranker = self.ranker
+        all_codes = list(self.context.codes if pairs is None or ranker is None else ranker.codes_)
         m = len(all_codes)
         if pairs is not None:
             mats = {s.name: pairs[f"src_{s.name}"].reshape(len(ids), m) for s in self.sources}
