@@ -10,8 +10,8 @@ Three kinds of evidence back each offer:
 3. the **top model factors** (LightGBM contributions, or the strongest sources).
 
 The portal variant never names another client nor quotes another client's commission
-text: :func:`leaks` checks every sentence against other clients' names and titles and
-drops a sentence that would.
+text: :class:`~recsvc.recommend.guard.LeakGuard` checks every sentence against other clients'
+names and titles and drops a sentence that would.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from cachetools import LRUCache
 from recsvc.features import FEATURES
 from recsvc.files import prefetch
 from recsvc.recommend.context import RecContext
+from recsvc.recommend.guard import LeakGuard
 from recsvc.recommend.kept import (
     CASE_DEPTH,
     CaseHit,
@@ -97,66 +98,6 @@ class Explanation:
     @property
     def reasons_en(self) -> list[str]:
         return [e.text_en for e in self.evidence]
-
-
-def leaks(text: str, forbidden: Iterable[str]) -> bool:
-    """Whether ``text`` contains any forbidden string (names, other clients' titles)."""
-    low = text.lower()
-    return any(f and len(f) >= 4 and f.lower() in low for f in forbidden)
-
-
-class LeakGuard:
-    """Finds which clients' strings (names, ids, commission titles) a text contains.
-
-    Strings of at least ``min_len`` characters are indexed by their first ``min_len``
-    characters; a text is checked by looking up each of its ``min_len``-grams and
-    comparing the few strings that start there (results cached per text), so the check
-    costs about one lookup per character, not one scan per client or per length.
-    """
-
-    def __init__(self, owners: dict[str, set[int]], min_len: int = 4) -> None:
-        self.min_len = min_len
-        self.index = {k.lower(): v for k, v in owners.items() if len(k) >= min_len}
-        self.lengths = sorted({len(k) for k in self.index})
-        self.by_prefix: dict[str, list[tuple[str, set[int]]]] = {}
-        for k, v in self.index.items():
-            self.by_prefix.setdefault(k[:min_len], []).append((k, v))
-        self._cache: dict[str, frozenset[int]] = {}
-
-    @classmethod
-    def from_frames(cls, history: Any) -> LeakGuard:
-        owners: dict[str, set[int]] = {}
-        for col in ("name_zh", "name_en", "external_id"):
-            if col in history.clients:
-                for cid, v in zip(history.clients["client_id"], history.clients[col], strict=True):
-                    if isinstance(v, str) and v.strip():
-                        owners.setdefault(v.strip(), set()).add(int(cid))
-        for col in ("title_zh", "title_en"):
-            if col in history.commissions:
-                c = history.commissions
-                for cid, v in zip(c["client_id"], c[col], strict=True):
-                    if isinstance(v, str) and v.strip():
-                        owners.setdefault(v.strip(), set()).add(int(cid))
-        return cls(owners)
-
-    def owners(self, text: str) -> frozenset[int]:
-        """Ids of every client one of whose strings occurs in ``text``."""
-        hit = self._cache.get(text)
-        if hit is not None:
-            return hit
-        low = text.lower()
-        found: set[int] = set()
-        n = self.min_len
-        by_prefix = self.by_prefix
-        for i in range(len(low) - n + 1):
-            candidates = by_prefix.get(low[i : i + n])
-            if candidates:
-                for key, ids in candidates:
-                    if low.startswith(key, i):
-                        found |= ids
-        result = frozenset(found)
-        self._cache[text] = result
-        return result
 
 
 #: What an own-project sentence reads from a commission.
