@@ -3,7 +3,7 @@
 Loads a store that ``bench_api.py`` prepared (``--workdir``/c<clients>) as a server
 worker would, then recommends for clients spread over the whole store on every surface
 twice: with the similar-case hits and model contributions the portal lists kept
-(``serving/cases/``, ``serving/contributions/``), and with both dropped, so that every
+(``kept/cases/``, ``kept/contributions/``), and with both dropped, so that every
 search and TreeSHAP runs. Prints how many lists are identical; exits 1 if any differs.
 
 Usage::

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     """Embedding cache; default ``data_dir/cache``."""
     reports_dir: Path | None = None
     """Evaluation reports and plots; default ``data_dir/reports``."""
+    serving_dir: Path | None = None
+    """Serving files of one store snapshot (ranker scores, explanation arrays) per model
+    version, ``serving_dir/<version>/``; default ``data_dir/serving``."""
 
     # -- semantic layer --------------------------------------------------------
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
@@ -129,6 +132,7 @@ class Settings(BaseSettings):
         self.index_dir = self.index_dir or self.data_dir / "indexes"
         self.cache_dir = self.cache_dir or self.data_dir / "cache"
         self.reports_dir = self.reports_dir or self.data_dir / "reports"
+        self.serving_dir = self.serving_dir or self.data_dir / "serving"
         if self.environment == "production" and self.secret_key.startswith("dev-insecure"):
             raise ValueError("RECSVC_SECRET_KEY must be set to a real secret in production")
         return self

@@ -10,13 +10,15 @@ Layout under ``settings.models_dir``::
     │   ├── value/  clv/  ranker/  plots/
     │   ├── text/              the text space the ranker was trained with (mapped by servers)
     │   ├── portal/            every client's portal list as served JSON (mapped)
-    │   └── serving/           explanation arrays, ranker scores, similar-case hits,
-    │                          model contributions (mapped)
+    │   └── kept/              similar-case hits and model contributions of the lists
     └── mlruns/                MLflow tracking (written by training only)
 
-Serving resolves the active folder by reading ``registry.json`` (one small file, no
-training imports). ``promote`` is a champion/challenger gate: a challenger replaces the
-active version only if it beats it on the same evaluation cutoff, unless forced.
+A version folder is written whole by training before it is registered and never
+after (the serving files of a store snapshot live in ``settings.serving_dir``, see
+:mod:`recsvc.serving.layout`). Serving resolves the active folder by reading
+``registry.json`` (one small file, no training imports). ``promote`` is a
+champion/challenger gate: a challenger replaces the active version only if it beats it
+on the same evaluation cutoff, unless forced.
 ``rollback`` returns to the previously active version.
 
 Example:

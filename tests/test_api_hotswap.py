@@ -146,31 +146,26 @@ def test_a_serving_process_searches_with_one_faiss_thread(swap_env: ApiEnv) -> N
     assert index._search_threads == 1
 
 
-def test_workers_loading_one_version_together_compute_its_serving_files_once(
-    swap_env: ApiEnv, monkeypatch: pytest.MonkeyPatch
+def test_workers_loading_one_version_write_nothing_and_map_built_files(
+    swap_env: ApiEnv,
 ) -> None:
-    """Server workers start together: one builds the version's text space, explanation
-    arrays and portal lists while the others wait, then they map its files (at 100k
-    clients, two workers computing them at once ran out of memory)."""
+    """Server workers never write a version's files: without serving files of their
+    snapshot each computes them in memory; once ``recsvc serving build`` wrote them,
+    every worker maps the same files."""
     import shutil
 
-    from recsvc.recommend import serving_files_present
-    from recsvc.recommend.explain import Explainer
+    from recsvc.serving import build_serving_files, snapshot_dir
 
     runtime = swap_env.runtime
     version = runtime.bundle.version  # type: ignore[union-attr]
     folder = runtime.registry.path(version)
-    shutil.rmtree(folder / "text")
-    shutil.rmtree(folder / "serving")
-    assert not serving_files_present(folder)
-    saves: list[int] = []
-    save = Explainer._save_state
+    saved = snapshot_dir(runtime.settings, version)
+    shutil.rmtree(saved, ignore_errors=True)
 
-    def counted(self: Explainer, *args: object) -> None:
-        saves.append(threading.get_ident())
-        save(self, *args)  # type: ignore[arg-type]
+    def files() -> dict[Path, bytes]:
+        return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
-    monkeypatch.setattr(Explainer, "_save_state", counted)
+    before = files()
     loaded = []
     workers = [
         threading.Thread(target=lambda: loaded.append(runtime.open_version(version)))
@@ -180,7 +175,12 @@ def test_workers_loading_one_version_together_compute_its_serving_files_once(
         w.start()
     for w in workers:
         w.join()
-    assert len(loaded) == 2 and len(saves) == 1
-    assert serving_files_present(folder)  # from now on workers load side by side
-    mapped = [b.recommender.explainer._state()["sims"] for b in loaded]
-    assert sum(isinstance(m, np.memmap) for m in mapped) == 1
+    assert len(loaded) == 2 and files() == before and not saved.exists()
+    assert not any(isinstance(b.recommender.explainer._state()["sims"], np.memmap) for b in loaded)
+    build_serving_files(
+        runtime.settings, runtime.db, runtime.semantic_or_none(), version, folder
+    )
+    assert files() == before and saved.is_dir()
+    again = [runtime.open_version(version) for _ in range(2)]
+    assert all(isinstance(b.recommender.explainer._state()["sims"], np.memmap) for b in again)
+    assert all(isinstance(b.recommender.ranker._memo_feats, np.memmap) for b in again)

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from recsvc.config import Settings
-from recsvc.recommend import Recommender, worklist
+from recsvc.recommend import worklist
+from recsvc.serving.recommender import open_recommender
 from recsvc.store.enums import Surface
 from recsvc.store.frames import Frames
 from training.recommend_eval import evaluate, format_table
@@ -41,7 +42,7 @@ def test_ndcg_is_one_and_a_half_times_popularity(table) -> None:  # type: ignore
 
 def test_worklist_and_portal_on_demo_data(demo_frames: Frames, tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(environment="test", data_dir=tmp_path)
-    rec = Recommender(settings, None, None, None, frames=demo_frames)
+    rec = open_recommender(settings, None, None, None, frames=demo_frames)
     rows = worklist(rec, limit=10)
     assert len(rows) == 10 and all(r.reason_zh and r.product_code for r in rows)
     assert list(np.argsort([-r.score for r in rows], kind="stable")) == list(range(10))

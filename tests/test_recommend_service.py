@@ -15,7 +15,6 @@ from recsvc.config import Settings
 from recsvc.recommend import (
     BusinessRules,
     Ranker,
-    Recommender,
     Shown,
     export_worklist,
     rates,
@@ -24,6 +23,7 @@ from recsvc.recommend import (
     worklist,
 )
 from recsvc.recommend.context import build_context
+from recsvc.serving.recommender import open_recommender
 from recsvc.store import Database
 from recsvc.store.enums import EventType, Surface
 from recsvc.store.models import Client
@@ -56,7 +56,7 @@ def test_cold_start_single_title_gets_a_relevant_first_offer(
     tmp_path: Path, trained: Path, titles: list, with_ranker: bool
 ) -> None:
     frames, cid = add_client(make_history(), kind="enterprise", field=None, titles=titles)
-    rec = Recommender(
+    rec = open_recommender(
         _settings(tmp_path), None, None, trained if with_ranker else None, frames=frames
     )
     recs = rec.recommend(cid, Surface.LIBRARIAN, k=3)
@@ -74,7 +74,7 @@ def test_rules_eligibility_one_off_and_diversity(tmp_path: Path) -> None:
         purpose="patent_application",
         orders=(("patent_analysis", CUTOFF - pd.Timedelta(days=30)),),
     )
-    rec = Recommender(_settings(tmp_path), None, None, None, frames=frames)
+    rec = open_recommender(_settings(tmp_path), None, None, None, frames=frames)
     codes = [r.code for r in rec.recommend(cid, k=8)]
     assert "patent_analysis" not in codes  # one-off bought a month ago
     assert not {"industry_analysis", "market_research", "competitor_intelligence"} & set(codes)
@@ -103,7 +103,7 @@ def test_declined_product_is_not_reoffered_within_cooldown(tmp_path: Path) -> No
         make_history(), kind="enterprise", field="agriculture", titles=VACCINE_ZH
     )
     db = _db_with(frames.clients.set_index("client_id", drop=False).loc[cid], tmp_path)
-    rec = Recommender(_settings(tmp_path), db, None, None, frames=frames)
+    rec = open_recommender(_settings(tmp_path), db, None, None, frames=frames)
     first = rec.recommend(cid, k=3)
     top = first[0].code
     ids = record_impressions(
@@ -137,7 +137,7 @@ def test_portal_explanations_never_name_another_client(tmp_path: Path, trained: 
     frames, cid = add_client(
         make_history(), kind="enterprise", field="agriculture", titles=VACCINE_ZH
     )
-    rec = Recommender(_settings(tmp_path), None, None, trained, frames=frames)
+    rec = open_recommender(_settings(tmp_path), None, None, trained, frames=frames)
     others_c = frames.clients[frames.clients["client_id"] != cid]
     others_m = frames.commissions[frames.commissions["client_id"] != cid]
     forbidden = {
@@ -160,7 +160,7 @@ def test_actions_come_from_segment_in_their_own_slots(tmp_path: Path) -> None:
     frames, cid = add_client(
         make_history(), kind="enterprise", field="agriculture", titles=VACCINE_ZH
     )
-    rec = Recommender(_settings(tmp_path), None, None, None, frames=frames)
+    rec = open_recommender(_settings(tmp_path), None, None, None, frames=frames)
     rec.context.segments = pd.Series({cid: "key"})
     nb = rec.next_best(cid, k=5)
     assert len(nb.products) == 5 and all(not p.code.startswith("action") for p in nb.products)
@@ -200,7 +200,7 @@ def test_feedback_rates_per_product_and_version(db: Database) -> None:
 
 def test_worklist_filters_pages_and_exports(tmp_path: Path, trained: Path) -> None:
     frames = make_history()
-    rec = Recommender(_settings(tmp_path), None, None, trained, frames=frames)
+    rec = open_recommender(_settings(tmp_path), None, None, trained, frames=frames)
     page1 = worklist(rec, limit=5)
     page2 = worklist(rec, limit=5, offset=5)
     assert [r.rank for r in page1] == [1, 2, 3, 4, 5] and page2[0].rank == 6
@@ -231,21 +231,23 @@ def test_ranker_artifact_round_trip(tmp_path: Path, trained: Path) -> None:
     assert np.nanmax(probs) <= 1.0 and np.nanmin(probs) >= 0.0
 
 
-def test_precompute_portal_writes_every_active_client(tmp_path: Path, trained: Path) -> None:
+def test_training_writes_every_active_clients_portal_list(tmp_path: Path, trained: Path) -> None:
     """Each client's list is stored as the served bytes: one JSON array of offers."""
     import shutil
 
-    from recsvc.recommend import OFFERS, PortalLists, dump_offers, precompute_portal
-    from recsvc.recommend.service import PORTAL
+    from recsvc.recommend import OFFERS, dump_offers
+    from recsvc.serving.build import write_version_files
+    from recsvc.serving.layout import PORTAL
+    from recsvc.serving.portal import PortalLists
 
     folder = tmp_path / "v"
     shutil.copytree(trained, folder)
     frames = make_history(n_per_group=10)
-    n = precompute_portal(_settings(tmp_path), frames, None, folder)
+    n = write_version_files(_settings(tmp_path), frames, None, folder)
     lists = PortalLists.open(folder / PORTAL)
     assert n == len(lists) == 30
     assert set(lists) == set(frames.clients["client_id"])
-    rec = Recommender(_settings(tmp_path), None, None, folder, frames=frames)
+    rec = open_recommender(_settings(tmp_path), None, None, folder, frames=frames)
     for cid in list(lists)[:5]:
         count, blob = lists[cid]
         offers = OFFERS.validate_json(blob)
@@ -262,10 +264,10 @@ def test_batch_and_single_client_paths_agree(
     """One code path: a batch of clients gets exactly what each client gets alone."""
     settings = _settings(tmp_path)
     frames = make_history()
-    batch = Recommender(settings, None, None, trained, frames=frames)
+    batch = open_recommender(settings, None, None, trained, frames=frames)
     ids = [int(c) for c in batch.context.clients.index[:12]]
     many = batch.recommend_many(ids, surface, 5, live=False)
-    single = Recommender(settings, None, None, trained, frames=frames)
+    single = open_recommender(settings, None, None, trained, frames=frames)
     for cid in reversed(ids):  # a different order, one client at a time
         alone = single.recommend_many([cid], surface, 5, live=False)[cid]
         assert alone == many[cid]
@@ -275,7 +277,7 @@ def test_live_calls_are_safe_from_several_threads(tmp_path: Path, trained: Path)
     """No per-call state: concurrent calls return what sequential calls return."""
     from concurrent.futures import ThreadPoolExecutor
 
-    rec = Recommender(_settings(tmp_path), None, None, trained, frames=make_history())
+    rec = open_recommender(_settings(tmp_path), None, None, trained, frames=make_history())
     ids = [int(c) for c in rec.context.clients.index[:16]]
     want = {c: [r.model_dump() for r in rec.recommend(c, Surface.LIBRARIAN, 5)] for c in ids}
     with ThreadPoolExecutor(4) as pool:
@@ -326,24 +328,29 @@ def test_days_before_the_cutoff_count_like_pandas() -> None:
 def test_a_version_keeps_its_text_space_and_explanation_arrays(
     tmp_path: Path, trained: Path
 ) -> None:
-    """The first load of a version saves its text space, explanation arrays and ranker
-    scores; later loads (each server worker, each restart) map them instead of fitting
-    and computing, and serve exactly what a fresh computation serves. Another snapshot
-    recomputes."""
+    """Training saves a version's text space and, for its snapshot, the explanation
+    arrays and ranker scores; a later open of that snapshot (each server worker, each
+    restart) maps them instead of fitting and computing, and serves exactly what a
+    fresh computation serves. Another snapshot computes them in memory and writes
+    nothing."""
     import shutil
 
+    from recsvc.serving.build import write_snapshot_files, write_version_files
+    from recsvc.serving.layout import EXPLAINER_ARRAYS, RANKER_SCORES
+
     folder = tmp_path / "v"
-    shutil.copytree(trained, folder, ignore=shutil.ignore_patterns("text", "serving"))
+    shutil.copytree(trained, folder, ignore=shutil.ignore_patterns("text", "portal", "kept"))
     settings = _settings(tmp_path)
     frames = make_history()
-    first = Recommender(settings, None, None, folder, frames=frames)
+    saved = tmp_path / "serving" / "v"
+    write_version_files(settings, frames, None, folder, snapshot=saved)
     assert (folder / "text" / "config.json").exists()
-    meta = folder / "serving" / "explainer" / "meta.json"
-    assert meta.exists()
-    saved = meta.read_text()
-    scores = folder / "serving" / "ranker" / "meta.json"
-    saved_scores = scores.read_text()
-    second = Recommender(settings, None, None, folder, frames=frames)
+    assert (saved / EXPLAINER_ARRAYS / "config.json").exists()
+    assert (saved / RANKER_SCORES / "config.json").exists()
+    before = {p: p.read_bytes() for p in sorted(saved.rglob("*")) if p.is_file()}
+    first = open_recommender(settings, None, None, folder, frames=frames)  # computes
+    assert not isinstance(first.explainer._state()["sims"], np.memmap)
+    second = open_recommender(settings, None, None, folder, frames=frames, saved=saved)
     assert isinstance(second.context.text.commissions_.lexical, np.memmap)
     assert isinstance(second.explainer._state()["sims"], np.memmap)
     assert second.ranker is not None and isinstance(second.ranker._memo_feats, np.memmap)
@@ -352,26 +359,31 @@ def test_a_version_keeps_its_text_space_and_explanation_arrays(
         want = first.recommend_many(ids, surface, 5, live=False)
         got = second.recommend_many(ids, surface, 5, live=False)
         for c in ids:
-            assert [r.model_dump() for r in got[c]] == [r.model_dump() for r in want[c]]
+            assert got[c] == want[c]
 
     # a client imported since: its title is encoded with the saved vocabulary, and the
-    # explanation arrays (another snapshot's) are computed again and replace the old
+    # explanation arrays and scores (another snapshot's) are computed in memory
     grown, cid = add_client(make_history(), kind="enterprise", field=None, titles=VACCINE_ZH)
-    third = Recommender(settings, None, None, folder, frames=grown)
+    third = open_recommender(settings, None, None, folder, frames=grown, saved=saved)
     assert not isinstance(third.explainer._state()["sims"], np.memmap)
-    assert meta.read_text() != saved
     assert third.ranker is not None and not isinstance(third.ranker._memo_feats, np.memmap)
-    assert scores.read_text() != saved_scores
 
     # the same clients with one more purchase: other scores, so computed again
-    Recommender(settings, None, None, folder, frames=frames)  # saves this snapshot's again
     bought = make_history()
     bought.orders = pd.concat([bought.orders, bought.orders.iloc[[0]]], ignore_index=True)
     bought.orders.loc[len(bought.orders) - 1, "ordered_on"] = bought.orders["ordered_on"].max()
-    fourth = Recommender(settings, None, None, folder, frames=bought)
+    fourth = open_recommender(settings, None, None, folder, frames=bought, saved=saved)
     assert fourth.ranker is not None and not isinstance(fourth.ranker._memo_feats, np.memmap)
     recs = third.recommend(cid, Surface.LIBRARIAN, k=3)
     assert recs[0].code in RELEVANT and recs[0].reasons_en
+    assert {p: p.read_bytes() for p in sorted(saved.rglob("*")) if p.is_file()} == before
+
+    # building them for that snapshot (``recsvc serving build``) makes it map them
+    write_snapshot_files(third, saved)
+    again = open_recommender(settings, None, None, folder, frames=grown, saved=saved)
+    assert isinstance(again.explainer._state()["sims"], np.memmap)
+    assert isinstance(again.ranker._memo_feats, np.memmap)  # type: ignore[union-attr]
+    assert again.recommend(cid, Surface.LIBRARIAN, k=3) == recs
 
 
 def test_a_saved_text_space_re_encodes_changed_titles(tmp_path: Path) -> None:
@@ -397,11 +409,11 @@ def test_a_saved_text_space_re_encodes_changed_titles(tmp_path: Path) -> None:
 
 def test_portal_lists_are_served_from_one_mapped_file(tmp_path: Path) -> None:
     """Saved once (by training), then mapped: every client's stored bytes come back as
-    they were written, with their count; a version without lists has none; lists of
-    another layout are refused."""
+    they were written, with their count; a version without lists has none, nor one
+    whose lists are of another layout."""
     import json
 
-    from recsvc.recommend import PortalLists
+    from recsvc.serving.portal import PortalLists
 
     rows = [(7, 2, b'[{"a":1},{"b":2}]'), (3, 1, '["查新"]'.encode()), (11, 0, b"[]")]
     folder = tmp_path / "v" / "portal"
@@ -412,37 +424,38 @@ def test_portal_lists_are_served_from_one_mapped_file(tmp_path: Path) -> None:
         assert lists[cid] == (count, blob)
     assert 10**9 not in lists and lists.get(10**9) is None and "7" not in lists
     assert len(PortalLists.open(tmp_path / "elsewhere")) == 0
-    (folder / "config.json").write_text(json.dumps({"format": 1}))
-    with pytest.raises(ValueError, match="format 1"):
-        PortalLists.open(folder)
+    config = json.loads((folder / "config.json").read_text())
+    assert config["kind"] == "portal"
+    (folder / "config.json").write_text(json.dumps({**config, "format": 1}))
+    assert len(PortalLists.open(folder)) == 0
 
 
 def test_live_calls_read_what_the_portal_lists_computed(
     tmp_path: Path, trained: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Computing the portal lists keeps every trigger commission's similar-case hits
-    (``serving/cases/``) and every offered row's model contributions
-    (``serving/contributions/``); a later load looks them up instead of searching and
+    (``kept/cases/``) and every offered row's model contributions
+    (``kept/contributions/``); a later load looks them up instead of searching and
     running TreeSHAP, and explains exactly as those would. Hits of another index are
     not used, nor contributions of a row whose features changed."""
     import shutil
 
-    from recsvc.recommend import precompute_portal
-    from recsvc.recommend.service import CASE_HITS, CONTRIBUTIONS
     from recsvc.semantic import FakeEmbedder, build_semantic
+    from recsvc.serving.build import write_version_files
+    from recsvc.serving.layout import CASE_HITS, CONTRIBUTIONS
 
     folder = tmp_path / "v"
     shutil.copytree(trained, folder)
     settings = _settings(tmp_path)
     frames = make_history()
     layer = build_semantic(frames, settings, FakeEmbedder())
-    precompute_portal(settings, frames, layer, folder)
-    assert (folder / CASE_HITS / "meta.json").exists()
-    assert (folder / CONTRIBUTIONS / "meta.json").exists()
+    write_version_files(settings, frames, layer, folder)
+    assert (folder / CASE_HITS / "config.json").exists()
+    assert (folder / CONTRIBUTIONS / "config.json").exists()
     ids = [int(c) for c in frames.commissions["client_id"].unique()]
 
     def explained(history: object, *, kept: bool) -> dict:
-        rec = Recommender(settings, None, layer, folder, frames=history)
+        rec = open_recommender(settings, None, layer, folder, frames=history)
         assert rec.explainer.case_table is not None and rec._kept_contributions is not None
         if not kept:  # the reference: every search and TreeSHAP runs
             rec.explainer.case_table = rec._kept_contributions = None
@@ -488,4 +501,7 @@ def test_live_calls_read_what_the_portal_lists_computed(
 
     rebuilt = build_semantic(frames, settings, FakeEmbedder())
     assert rebuilt.signature() != layer.signature()
-    assert Recommender(settings, None, rebuilt, folder, frames=frames).explainer.case_table is None
+    assert (
+        open_recommender(settings, None, rebuilt, folder, frames=frames).explainer.case_table
+        is None
+    )

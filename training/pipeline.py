@@ -1,8 +1,10 @@
 """The training pipeline: frames → features → value model + CLV → ranker → portal → registry.
 
 ``train(settings)`` is what ``recsvc train`` and the API's training job run. Optional
-steps (semantic layer, ranker, portal precomputation) are skipped only when their
-module is absent; once present, their errors propagate.
+steps (semantic layer, ranker) are skipped only when their module is absent; once
+present, their errors propagate. The version's serving files (portal lists and the
+rest, :mod:`recsvc.serving.build`) are written before it is registered: a registered
+version folder is never written again.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import pandas as pd
 from recsvc.errors import Conflict, NotReady
 from recsvc.features import client_features, stage_names
 from recsvc.registry import Registry, write_json
+from recsvc.serving.build import write_version_files
+from recsvc.serving.layout import snapshot_dir
 from recsvc.store.frames import Frames
 from recsvc.value.clv import WEEKS_PER_YEAR
 from recsvc.value.segments import assign_segments, segment_thresholds
@@ -137,17 +141,12 @@ def _optional_ranker(
     return ranker.train(settings, frames, semantic, folder, progress=progress)
 
 
-def _optional_portal(settings: Any, frames: Frames, semantic: Any, folder: Path) -> int | None:
-    try:
-        recommend = importlib.import_module("recsvc.recommend")
-    except ImportError:
-        log.info("recsvc.recommend not importable; portal precomputation skipped")
-        return None
-    precompute = getattr(recommend, "precompute_portal", None)
-    if precompute is None:
-        log.info("recsvc.recommend.precompute_portal not present; skipped")
-        return None
-    return int(precompute(settings, frames, semantic, folder))
+def _serving_files(settings: Any, frames: Frames, semantic: Any, version: str, folder: Path) -> int:
+    """The version's serving files (text space, portal lists, kept explanations) and
+    those of the snapshot it was trained on, written before it is registered."""
+    return write_version_files(
+        settings, frames, semantic, folder, snapshot=snapshot_dir(settings, version)
+    )
 
 
 def _track(
@@ -288,9 +287,8 @@ def train(
         if ranker_metrics is not None:
             metrics["ranker"] = ranker_metrics
         step("portal")
-        n_portal = _optional_portal(settings, frames, semantic, folder) if optional_steps else None
-        if n_portal is not None:
-            metrics["portal_recs"] = n_portal
+        if optional_steps:
+            metrics["portal_recs"] = _serving_files(settings, frames, semantic, version, folder)
 
         step("register")
         registry.write_metrics(version, metrics)

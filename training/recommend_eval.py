@@ -109,7 +109,7 @@ def evaluate(
     truth = [truth_map[int(c)] for c in ids]
     rules = BusinessRules.load(settings=settings)
     fitted = (ranker or make_ranker(settings)).fit(ctx)
-    rec = Recommender.from_context(settings, ctx, fitted, rules=rules)
+    rec = Recommender(settings, ctx, model=fitted, rules=rules)
     exclude = rec.exclusions(ids, live=False)
     catalogue = list(ctx.codes)
     lists: dict[str, list[list[str]]] = {}

@@ -8,6 +8,7 @@ Each command group lives in its own module and registers itself on :data:`app`:
 - :mod:`recsvc.cli.models` — ``train``, ``evaluate``, ``models list|promote|rollback``, ``score``
 - :mod:`recsvc.cli.recommend` — ``recommend``, ``worklist``, ``feedback``
 - :mod:`recsvc.cli.serve` — ``serve``, ``keys create|list|revoke``
+- :mod:`recsvc.cli.serving` — ``serving build``
 
 Errors derived from :class:`recsvc.errors.RecsvcError` are printed as one line per
 problem and end the process with the error's ``exit_code`` (2 for a rejected import).
@@ -19,7 +20,7 @@ import sys
 
 import typer
 
-from recsvc.cli import data, demo, models, recommend, search, serve
+from recsvc.cli import data, demo, models, recommend, search, serve, serving
 from recsvc.cli._common import console_err
 from recsvc.errors import RecsvcError
 
@@ -45,7 +46,7 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for module in (data, demo, search, models, recommend, serve):
+for module in (data, demo, search, models, recommend, serve, serving):
     module.register(app)
 
 

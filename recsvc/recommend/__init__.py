@@ -3,8 +3,10 @@ feedback loop and worklist (``docs/recommender.md``).
 
 Example:
     >>> from recsvc.recommend import Recommender
-    >>> rec = Recommender(settings, db, semantic, bundle=version_dir)   # doctest: +SKIP
+    >>> rec = Recommender(settings, build_context(frames))              # doctest: +SKIP
     >>> rec.recommend(client_id, "portal", k=5)[0].reasons_en            # doctest: +SKIP
+
+A model version's recommender is opened by :func:`recsvc.serving.open_recommender`.
 """
 
 from __future__ import annotations
@@ -26,10 +28,7 @@ from recsvc.recommend.rules import BusinessRules
 from recsvc.recommend.service import (
     ActionItem,
     NextBest,
-    PortalLists,
     Recommender,
-    precompute_portal,
-    serving_files_present,
 )
 from recsvc.recommend.sources import (
     CandidateSource,
@@ -61,7 +60,6 @@ __all__ = [
     "Offer",
     "PopularInSegmentSource",
     "PopularSource",
-    "PortalLists",
     "PurposeSource",
     "RandomSource",
     "Ranker",
@@ -80,12 +78,10 @@ __all__ = [
     "feedback_features",
     "map_at_k",
     "ndcg_at_k",
-    "precompute_portal",
     "rates",
     "rates_from_events",
     "recall_at_k",
     "record_impressions",
     "record_outcome",
-    "serving_files_present",
     "worklist",
 ]

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recsvc.features import client_features
 from recsvc.recommend.text import TextSpace
 from recsvc.store.frames import Frames
 
@@ -147,7 +148,7 @@ def build_context(
         settings: settings (business rules, horizons, segments).
         text: a fitted text space to share between cutoffs; fitted here if ``None``.
         value_dir: a value-model folder (``version_dir / "value"``) to score clients with.
-        with_features: compute ``recsvc.features.client_features`` when importable.
+        with_features: compute ``recsvc.features.client_features``.
         live: the context serves today's requests.
         features: ``client_features`` at ``cutoff`` when the caller has them already
             (serving computes them for the value scores); computed here otherwise.
@@ -168,11 +169,6 @@ def enrich(
 ) -> RecContext:
     """Attach client features (``features``, or computed at ``ctx.cutoff``), value
     probability and segments where the modules exist."""
-    try:
-        from recsvc.features import client_features
-    except ImportError:
-        log.info("recsvc.features unavailable; the ranker uses its own basic features")
-        return ctx
     try:
         feats = (
             features

@@ -10,8 +10,8 @@ Three kinds of evidence back each offer:
 3. the **top model factors** (LightGBM contributions, or the strongest sources).
 
 The portal variant never names another client nor quotes another client's commission
-text: :func:`leaks` checks every sentence against other clients' names and titles and
-drops a sentence that would.
+text: :class:`~recsvc.recommend.guard.LeakGuard` checks every sentence against other clients'
+names and titles and drops a sentence that would.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,8 +29,10 @@ import numpy as np
 import pandas as pd
 from cachetools import LRUCache
 
-from recsvc.files import prefetch, replaced_folder
+from recsvc.features import FEATURES
+from recsvc.files import prefetch
 from recsvc.recommend.context import RecContext
+from recsvc.recommend.guard import LeakGuard
 from recsvc.recommend.kept import (
     CASE_DEPTH,
     CaseHit,
@@ -45,6 +47,7 @@ from recsvc.recommend.sources import (
     LadderSource,
     PurposeSource,
 )
+from recsvc.serving.artifact import ArtifactKind
 from recsvc.store.enums import Surface
 from recsvc.store.frames import column_arrays
 
@@ -74,8 +77,8 @@ CASE_HITS_CACHED = 20_000
 #: several times). As arrays, not frames: a cached frame kept a hundred objects the
 #: cyclic GC tracks, and at 4,096 frames every full collection took 120-200 ms.
 COMM_CACHED = 4096
-#: Layout of the arrays :meth:`Explainer.prepare` saves (part of their fingerprint).
-STATE_FORMAT = 1
+#: The folder of the arrays :meth:`Explainer.save_state` writes.
+EXPLAINER_FILES = ArtifactKind("explainer", format=1)
 
 
 #: Minimum text similarity for an own commission to count as a trigger.
@@ -95,66 +98,6 @@ class Explanation:
     @property
     def reasons_en(self) -> list[str]:
         return [e.text_en for e in self.evidence]
-
-
-def leaks(text: str, forbidden: Iterable[str]) -> bool:
-    """Whether ``text`` contains any forbidden string (names, other clients' titles)."""
-    low = text.lower()
-    return any(f and len(f) >= 4 and f.lower() in low for f in forbidden)
-
-
-class LeakGuard:
-    """Finds which clients' strings (names, ids, commission titles) a text contains.
-
-    Strings of at least ``min_len`` characters are indexed by their first ``min_len``
-    characters; a text is checked by looking up each of its ``min_len``-grams and
-    comparing the few strings that start there (results cached per text), so the check
-    costs about one lookup per character, not one scan per client or per length.
-    """
-
-    def __init__(self, owners: dict[str, set[int]], min_len: int = 4) -> None:
-        self.min_len = min_len
-        self.index = {k.lower(): v for k, v in owners.items() if len(k) >= min_len}
-        self.lengths = sorted({len(k) for k in self.index})
-        self.by_prefix: dict[str, list[tuple[str, set[int]]]] = {}
-        for k, v in self.index.items():
-            self.by_prefix.setdefault(k[:min_len], []).append((k, v))
-        self._cache: dict[str, frozenset[int]] = {}
-
-    @classmethod
-    def from_frames(cls, history: Any) -> LeakGuard:
-        owners: dict[str, set[int]] = {}
-        for col in ("name_zh", "name_en", "external_id"):
-            if col in history.clients:
-                for cid, v in zip(history.clients["client_id"], history.clients[col], strict=True):
-                    if isinstance(v, str) and v.strip():
-                        owners.setdefault(v.strip(), set()).add(int(cid))
-        for col in ("title_zh", "title_en"):
-            if col in history.commissions:
-                c = history.commissions
-                for cid, v in zip(c["client_id"], c[col], strict=True):
-                    if isinstance(v, str) and v.strip():
-                        owners.setdefault(v.strip(), set()).add(int(cid))
-        return cls(owners)
-
-    def owners(self, text: str) -> frozenset[int]:
-        """Ids of every client one of whose strings occurs in ``text``."""
-        hit = self._cache.get(text)
-        if hit is not None:
-            return hit
-        low = text.lower()
-        found: set[int] = set()
-        n = self.min_len
-        by_prefix = self.by_prefix
-        for i in range(len(low) - n + 1):
-            candidates = by_prefix.get(low[i : i + n])
-            if candidates:
-                for key, ids in candidates:
-                    if low.startswith(key, i):
-                        found |= ids
-        result = frozenset(found)
-        self._cache[text] = result
-        return result
 
 
 #: What an own-project sentence reads from a commission.
@@ -233,7 +176,7 @@ class Explainer:
         return bool(self.guard().owners(text) - {client_id})
 
     # -- per-client similarities (batch-precomputed, looked up per call) -------------
-    def prepare(self, cache: str | Path | None = None) -> Explainer:
+    def prepare(self, saved: str | Path | None = None) -> Explainer:
         """Precompute, for every client at once, what explanations look up.
 
         Each client's latest commissions (sorted), its purchases, and for every such
@@ -242,29 +185,23 @@ class Explainer:
         recommender is built; later calls are lookups (safe from several threads).
 
         Args:
-            cache: a folder for the similarity arrays. When it holds those of the same
+            saved: a folder of :meth:`save_state`. When it holds the arrays of this
                 snapshot (same :meth:`fingerprint`) they are memory-mapped instead of
                 computed, the dearest part of loading a model for a server worker;
-                otherwise they are computed and saved there (best effort).
+                otherwise they are computed in memory (never written here).
         """
-        fingerprint = self.fingerprint() if cache is not None else None
-        if cache is not None and self._load_state(Path(cache), fingerprint):
+        if saved is not None and self._load_state(Path(saved), self.fingerprint()):
             return self
         state = self._state()
         ids = self.context.clients.index.to_numpy(dtype=np.int64)
         state.setdefault("best_cases", {}).update(self._best_cases(ids))
-        if cache is not None:
-            try:
-                self._save_state(Path(cache), fingerprint)
-            except OSError as exc:  # a read-only model folder serves all the same
-                log.warning("explanation arrays not saved to %s: %s", cache, exc)
         return self
 
     def fingerprint(self) -> str:
         """What the precomputed arrays depend on: the cutoff, every commission (id,
         client, date, text), the product columns and texts, the past cases."""
         ctx = self.context
-        h = hashlib.sha256(f"{STATE_FORMAT}|{ctx.cutoff}".encode())
+        h = hashlib.sha256(str(ctx.cutoff).encode())
         h.update(json.dumps(list(self._code_columns())).encode())
         c = ctx.frames.commissions
         ids = c["commission_id"].to_numpy(dtype=np.int64)
@@ -282,7 +219,10 @@ class Explainer:
             h.update("|".join(map(str, content.case_products_)).encode())
         return h.hexdigest()[:20]
 
-    def _save_state(self, folder: Path, fingerprint: str | None) -> None:
+    def save_state(self, folder: str | Path) -> Path:
+        """Write the arrays :meth:`prepare` computed, for this snapshot, into ``folder``
+        (replaced whole): training and ``recsvc serving build`` do, servers never."""
+        folder = Path(folder)
         state = self._state()
         best = state.get("best_cases", {})
         clients = np.fromiter(best, dtype=np.int64, count=len(best))
@@ -290,28 +230,28 @@ class Explainer:
         table = np.stack([best[int(c)] for c in clients]) if len(clients) else np.zeros(shape)
         row_ids = np.zeros(len(state["rows"]), dtype=np.int64)  # commission id of each row
         row_ids[np.fromiter(state["rows"].values(), dtype=np.int64)] = list(state["rows"])
-        meta = {"format": STATE_FORMAT, "fingerprint": fingerprint, "codes": list(state["codes"])}
-        with replaced_folder(folder) as tmp:
+        with EXPLAINER_FILES.save(
+            folder, fingerprint=self.fingerprint(), codes=list(state["codes"])
+        ) as tmp:
             np.save(tmp / "sims.npy", state["sims"])
             np.save(tmp / "sim_commissions.npy", row_ids)
             np.save(tmp / "best_clients.npy", clients)
             np.save(tmp / "best_cases.npy", table)
-            (tmp / "meta.json").write_text(json.dumps(meta))
+        return folder
 
-    def _load_state(self, folder: Path, fingerprint: str | None) -> bool:
+    def _load_state(self, folder: Path, fingerprint: str) -> bool:
         """Adopt the arrays saved in ``folder`` when they are this snapshot's."""
+        meta = EXPLAINER_FILES.open(folder, fingerprint=fingerprint)
+        if meta is None:
+            return False
         try:
-            meta = json.loads((folder / "meta.json").read_text())
-            if meta.get("format") != STATE_FORMAT or meta.get("fingerprint") != fingerprint:
-                log.info("explanation arrays in %s are another snapshot's; recomputing", folder)
-                return False
             prefetch(folder / "sims.npy", folder / "best_cases.npy")
             sims = np.load(folder / "sims.npy", mmap_mode="c")
             rows = np.load(folder / "sim_commissions.npy")
             clients = np.load(folder / "best_clients.npy")
             table = np.load(folder / "best_cases.npy", mmap_mode="c")
-        except (OSError, ValueError, KeyError) as exc:
-            log.info("no explanation arrays loaded from %s: %s", folder, exc)
+        except (OSError, ValueError) as exc:
+            log.warning("explanation arrays in %s unreadable: %s", folder, exc)
             return False
         with self._lock:
             state = self._base_state()
@@ -385,20 +325,20 @@ class Explainer:
         ]
         if not new:
             return
-        content = self.sources.get("content")
-        has_cases = isinstance(content, ContentSource) and len(content.case_products_) > 0
+        found = self.sources.get("content")
+        content = found if isinstance(found, ContentSource) and len(found.case_products_) else None
         text_cols = [(cols[str(c)], j) for j, c in enumerate(ctx.text.product_codes_)]
         case_cols: list[tuple[int, slice]] = []
-        if has_cases:  # each product's cases are a contiguous column range
-            spans = content.case_spans_  # type: ignore[union-attr]
+        if content is not None:  # each product's cases are a contiguous column range
+            spans = content.case_spans_
             case_cols = [(j, slice(*spans[c])) for c, j in cols.items() if c in spans]
         out = np.full((len(new), len(cols)), -np.inf, dtype=np.float32)
         new_arr = np.asarray(new, dtype=np.int64)
         for start in range(0, len(new), chunk):
             vecs = ctx.text.commissions(new_arr[start : start + chunk])
             block = out[start : start + chunk]
-            if has_cases:
-                cs = ctx.text.similarity(vecs, content.case_vectors_)  # type: ignore[union-attr]
+            if content is not None:
+                cs = ctx.text.similarity(vecs, content.case_vectors_)
                 for j, span in case_cols:
                     block[:, j] = cs[:, span].max(axis=1)
             ps = ctx.text.similarity(vecs, ctx.text.products())
@@ -628,7 +568,9 @@ class Explainer:
             hits = self._case_hits.get(trigger)
         if hits is not None:
             return hits
-        found = self.semantic.similar_cases(trigger, CASE_DEPTH)  # type: ignore[union-attr]
+        if self.semantic is None:  # no index: no similar cases to search
+            return ()
+        found = self.semantic.similar_cases(trigger, CASE_DEPTH)
         hits = tuple(case_hit(h) for h in found)
         with self._lock:
             self._case_hits[trigger] = hits
@@ -786,10 +728,6 @@ class Explainer:
         return code in self._bought(client_id)
 
     def _feature_sentence(self, name: str) -> Evidence | None:
-        try:
-            from recsvc.features import FEATURES
-        except ImportError:
-            FEATURES = {}
         if name == "value_proba":
             return Evidence.model_construct(
                 kind="factor",

@@ -17,15 +17,15 @@ looks them up (anything not recorded is computed live, as before):
   a digest of its features (:func:`row_digest`): a row whose features changed since
   (a purchase, a decline, another day) is computed again, the others stay valid.
 
-A case table of another index is ignored. Layout of ``serving/cases/``:
+A case table of another index is ignored. Layout of ``kept/cases/``:
 ``triggers.npy`` (sorted commission ids), ``starts.npy`` (each trigger's first hit;
 one more entry than triggers), ``hit_cases.npy`` and ``hit_scores.npy`` (per hit: the
 case's row and fused score), ``cases.bin`` with ``case_spans.npy`` (per case, one JSON
 record ``[id, product, owner, summary_en, summary_zh]``). Of
-``serving/contributions/``: ``rows.npy`` (sorted ``client id * products + product``),
+``kept/contributions/``: ``rows.npy`` (sorted ``client id * products + product``),
 ``digests.npy`` (of the rows' features), ``features.npy`` and ``values.npy`` (per row,
 the top contributions' feature columns, ``-1`` padded, and values). Both have a
-``meta.json``.
+``config.json`` (:class:`~recsvc.serving.artifact.ArtifactKind`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from recsvc.files import map_records, prefetch, replaced_folder, write_records
+from recsvc.files import map_records, prefetch, write_records
+from recsvc.serving.artifact import ArtifactKind
 
 __all__ = [
     "CASE_DEPTH",
@@ -60,13 +61,10 @@ log = logging.getLogger(__name__)
 CASE_DEPTH = 30
 #: Positive contributions kept per row (an explanation names at most two).
 TOP_CONTRIBUTIONS = 4
-_FORMAT = 1
+#: The folders of the two tables (the depth kept is part of their fingerprints).
+CASE_FILES = ArtifactKind("cases", format=1)
+CONTRIBUTION_FILES = ArtifactKind("contributions", format=1)
 _Table = TypeVar("_Table", bound=Sized)
-
-
-def _meta(kind: str, fingerprint: str | None) -> dict[str, Any]:
-    depth = CASE_DEPTH if kind == "cases" else TOP_CONTRIBUTIONS
-    return {"format": _FORMAT, "kind": kind, "fingerprint": fingerprint, "depth": depth}
 
 
 def _mapped(folder: Path, *names: str) -> list[np.ndarray]:
@@ -76,23 +74,26 @@ def _mapped(folder: Path, *names: str) -> list[np.ndarray]:
     return [np.load(f, mmap_mode="r") for f in files]
 
 
-def _open(make: Callable[[Path], _Table], folder: Path, kind: str, fp: str | None) -> _Table | None:
-    """``make(folder)`` when ``folder`` holds a table of ``kind`` saved for ``fp``."""
-    try:
-        saved = json.loads((folder / "meta.json").read_text())
-    except (OSError, ValueError) as exc:
-        log.info("no saved %s in %s: %s", kind, folder, exc)
-        return None
-    if saved != _meta(kind, fp):
-        log.info("the %s saved in %s are another snapshot's; computing live", kind, folder)
+def _open(
+    make: Callable[[Path], _Table], folder: Path, kind: ArtifactKind, fingerprint: str
+) -> _Table | None:
+    """``make(folder)`` when ``folder`` holds a table of ``kind`` saved for ``fingerprint``."""
+    if kind.open(folder, fingerprint=fingerprint) is None:
         return None
     try:
         table = make(folder)
     except (OSError, ValueError) as exc:
-        log.warning("the %s saved in %s are unreadable: %s", kind, folder, exc)
+        log.warning("the %s saved in %s are unreadable: %s", kind.kind, folder, exc)
         return None
-    log.info("%s of %d entries mapped from %s", kind, len(table), folder)
+    log.info("%s of %d entries mapped from %s", kind.kind, len(table), folder)
     return table
+
+
+def _cases_fingerprint(signature: str) -> str:
+    return f"{signature}|depth {CASE_DEPTH}"
+
+
+_CONTRIBUTIONS_FINGERPRINT = f"top {TOP_CONTRIBUTIONS}"
 
 
 #: One similar-case hit as explanations keep it: ``(id, score, product code, owner
@@ -145,7 +146,7 @@ class CaseHitRecorder:
         lists = [self._hits[int(t)] for t in triggers]
         sizes = np.array([len(r) for r, _ in lists], dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        with replaced_folder(folder) as tmp:
+        with CASE_FILES.save(folder, fingerprint=_cases_fingerprint(signature)) as tmp:
             spans = write_records(tmp / "cases.bin", self._case_rows)
             np.save(tmp / "case_spans.npy", np.array(spans, dtype=np.int64).reshape(-1, 2))
             np.save(tmp / "triggers.npy", triggers)
@@ -153,7 +154,6 @@ class CaseHitRecorder:
             empty_rows, empty_scores = np.zeros(0, np.int32), np.zeros(0, np.float64)
             np.save(tmp / "hit_cases.npy", np.concatenate([empty_rows, *(r for r, _ in lists)]))
             np.save(tmp / "hit_scores.npy", np.concatenate([empty_scores, *(s for _, s in lists)]))
-            (tmp / "meta.json").write_text(json.dumps(_meta("cases", signature)))
         log.info(
             "similar-case hits of %d trigger commissions (%d cases) written to %s",
             len(triggers),
@@ -185,7 +185,7 @@ class CaseHitTable:
     @classmethod
     def open(cls, folder: Path, signature: str) -> CaseHitTable | None:
         """The table in ``folder`` when it was saved for the index ``signature``."""
-        return _open(cls, Path(folder), "cases", signature)
+        return _open(cls, Path(folder), CASE_FILES, _cases_fingerprint(signature))
 
     def __len__(self) -> int:
         return len(self._triggers)
@@ -244,7 +244,7 @@ class ContributionRecorder:
             digests[i], top = self._rows[row]
             for j, (feature, value) in enumerate(top):
                 features[i, j], values[i, j] = feature, value
-        with replaced_folder(folder) as tmp:
+        with CONTRIBUTION_FILES.save(folder, fingerprint=_CONTRIBUTIONS_FINGERPRINT) as tmp:
             for name, array in (
                 ("rows", rows),
                 ("digests", digests),
@@ -252,7 +252,6 @@ class ContributionRecorder:
                 ("values", values),
             ):
                 np.save(tmp / f"{name}.npy", array)
-            (tmp / "meta.json").write_text(json.dumps(_meta("contributions", None)))
         log.info("contributions of %d rows written to %s", len(rows), folder)
         return folder
 
@@ -268,7 +267,7 @@ class ContributionTable:
     @classmethod
     def open(cls, folder: Path) -> ContributionTable | None:
         """The table in ``folder`` (``None`` when there is none)."""
-        return _open(cls, Path(folder), "contributions", None)
+        return _open(cls, Path(folder), CONTRIBUTION_FILES, _CONTRIBUTIONS_FINGERPRINT)
 
     def __len__(self) -> int:
         return len(self._rows)

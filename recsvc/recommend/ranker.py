@@ -36,7 +36,7 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
 from recsvc.errors import NotReady
-from recsvc.files import prefetch, replaced_folder
+from recsvc.files import prefetch
 from recsvc.recommend.context import RecContext
 from recsvc.recommend.feedback import FEEDBACK_FEATURES, feedback_features
 from recsvc.recommend.metrics import ndcg_at_k
@@ -49,13 +49,14 @@ from recsvc.recommend.sources import (
     default_sources,
     top_k,
 )
+from recsvc.serving.artifact import ArtifactKind
 from recsvc.store.enums import Purpose
 from recsvc.store.frames import column_arrays
 
 log = logging.getLogger(__name__)
 
-#: Layout of the saved precomputed scores (``Ranker.bind(cache=...)``).
-MEMO_FORMAT = 1
+#: The folder of the scores :meth:`Ranker.save_scores` writes.
+RANKER_FILES = ArtifactKind("ranker", format=1)
 
 SCHEMA = 1
 CATEGORICAL = ("product_idx", "category_idx", "kind_idx")
@@ -478,7 +479,7 @@ class Ranker(CandidateSource):
 
     # -- serving ---------------------------------------------------------------
     def bind(
-        self, context: RecContext, *, precompute: bool = False, cache: Path | None = None
+        self, context: RecContext, *, precompute: bool = False, saved: Path | None = None
     ) -> Ranker:
         """Fit the candidate sources on ``context`` (the serving snapshot).
 
@@ -487,26 +488,20 @@ class Ranker(CandidateSource):
             precompute: score every client of ``context`` now, in one batch, so that
                 :meth:`predict_frame` is a row lookup (serving); otherwise clients are
                 scored on demand and memoised.
-            cache: with ``precompute``, a folder for the scores and feature rows: when
-                it holds this snapshot's (:meth:`fingerprint`) they are mapped from
-                there instead of computed, otherwise they are computed and saved.
+            saved: with ``precompute``, a folder of :meth:`save_scores`: when it holds
+                this snapshot's scores (:meth:`fingerprint`) they are mapped from there,
+                otherwise they are computed in memory (never written here).
         """
         self.context_ = context
         self.sources_ = [s.fit(context) for s in self._new_sources()]
         self._memo_lock = threading.Lock()
         self._memo: dict[int, int] = {}
-        self._memo_frames: list[pd.DataFrame] = []
-        self._memo_X: list[np.ndarray] = []
         self._memo_frame: pd.DataFrame | None = None
         self._memo_feats: np.ndarray | None = None
         if precompute:
             ids = context.clients.index.to_numpy(dtype=np.int64)
-            if len(ids):
-                mark = self.fingerprint(context) if cache is not None else None
-                if cache is None or not self._load_memo(cache, ids, mark):
-                    self.predict_frame(ids)
-                    if cache is not None:
-                        self._save_memo(cache, ids, mark)
+            if len(ids) and (saved is None or not self._load_memo(saved, ids)):
+                self.predict_frame(ids)
         return self
 
     # -- the precomputed scores as files ------------------------------------------------
@@ -515,9 +510,7 @@ class Ranker(CandidateSource):
         and features, the cutoff, every frame of the snapshot (feedback events too),
         the client features and value probabilities, and the semantic index."""
         h = hashlib.sha256(
-            json.dumps(
-                [MEMO_FORMAT, str(context.cutoff), list(self.codes_), self.feature_names_]
-            ).encode()
+            json.dumps([str(context.cutoff), list(self.codes_), self.feature_names_]).encode()
         )
         history = context.history
         tables: list[pd.DataFrame | pd.Series | None] = [
@@ -541,35 +534,38 @@ class Ranker(CandidateSource):
             h.update(semantic.signature().encode())
         return h.hexdigest()[:20]
 
-    def _save_memo(self, folder: Path, ids: np.ndarray, mark: str | None) -> None:
+    def save_scores(self, folder: Path) -> Path:
+        """Write the scores and feature rows of every client of the bound snapshot
+        (``bind(..., precompute=True)``) into ``folder``, replaced whole: training and
+        ``recsvc serving build`` do, servers never."""
         frame, X = self._memo_frame, self._memo_feats
-        assert frame is not None and X is not None
-        try:
-            columns = [c for c in frame.columns if c not in ("client_id", "code")]  # rebuilt
-            with replaced_folder(folder) as tmp:
-                np.save(tmp / "clients.npy", ids)
-                np.save(tmp / "features.npy", X)
-                for col in columns:
-                    np.save(tmp / f"{col}.npy", frame[col].to_numpy())
-                meta = {"format": MEMO_FORMAT, "fingerprint": mark, "clients": len(ids)}
-                (tmp / "meta.json").write_text(json.dumps({**meta, "columns": columns}))
-        except OSError as exc:  # a read-only model folder: serve what was computed
-            log.warning("ranker scores not saved to %s (%s)", folder, exc)
+        if frame is None or X is None:
+            raise RuntimeError("bind(context, precompute=True) first")
+        ids = self.context_.clients.index.to_numpy(dtype=np.int64)
+        columns = [c for c in frame.columns if c not in ("client_id", "code")]  # rebuilt
+        mark = self.fingerprint(self.context_)
+        with RANKER_FILES.save(folder, fingerprint=mark, columns=columns) as tmp:
+            np.save(tmp / "clients.npy", ids)
+            np.save(tmp / "features.npy", X)
+            for col in columns:
+                np.save(tmp / f"{col}.npy", frame[col].to_numpy())
+        return Path(folder)
 
-    def _load_memo(self, folder: Path, ids: np.ndarray, mark: str | None) -> bool:
+    def _load_memo(self, folder: Path, ids: np.ndarray) -> bool:
         """Map the scores saved in ``folder`` when they are this snapshot's."""
+        meta = RANKER_FILES.open(folder, fingerprint=self.fingerprint(self.context_))
+        if meta is None:
+            return False
         try:
-            meta = json.loads((folder / "meta.json").read_text())
-            names = meta.pop("columns")
-            if meta != {"format": MEMO_FORMAT, "fingerprint": mark, "clients": len(ids)}:
-                return False
             if not np.array_equal(np.load(folder / "clients.npy"), ids):
                 return False
+            names = meta["columns"]
             files = [folder / f"{c}.npy" for c in ("features", *names)]
             prefetch(*files)
             X = np.load(files[0], mmap_mode="r")
             columns = {c: np.load(f, mmap_mode="r") for c, f in zip(names, files[1:], strict=True)}
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("ranker scores in %s unreadable: %s", folder, exc)
             return False
         m = len(self.codes_)
         frame = pd.DataFrame(
@@ -685,20 +681,6 @@ class Ranker(CandidateSource):
     ) -> tuple[np.ndarray, np.ndarray]:
         ids = np.asarray(client_ids, dtype=np.int64)
         return top_k(self.codes_, self.scores(ids), k, ids, exclude)
-
-    def contributions(self, client_id: int, codes: Sequence[str], k: int = 3) -> dict[str, list]:
-        """Top positive SHAP-style contributions (LightGBM ``pred_contrib``) per product."""
-        X = self.features(np.array([client_id], dtype=np.int64))
-        # one client's few rows: OpenMP threads would only spin (and a server's
-        # other workers need the cores)
-        contrib = self.model_.predict(X, pred_contrib=True, num_threads=1)[:, :-1]
-        out: dict[str, list] = {}
-        for code in codes:
-            j = list(self.codes_).index(code)
-            row = contrib[j]
-            top = np.argsort(-row)[:k]
-            out[code] = [(self.feature_names_[t], float(row[t])) for t in top if row[t] > 0]
-        return out
 
     # -- artifact --------------------------------------------------------------
     def save(self, folder: Path | str, **meta: Any) -> Path:

@@ -1,22 +1,24 @@
-"""The recommender facade: one object the API, web console, CLI and training share.
+"""The recommender: one object the API, web console, CLI and training share.
 
-:class:`Recommender` is built from a loaded version folder (its ``ranker/`` and
-``value/``), the store and the semantic layer. It ranks with the learned ranker when
-the version has one, else with the chained candidate sources, applies the business
-rules, explains each offer, and lists relationship actions in their own slots.
+:class:`Recommender` serves from what it is given: a built context (the snapshot), the
+fitted model (a bound :class:`~recsvc.recommend.ranker.Ranker` or a
+:class:`~recsvc.recommend.sources.SourceChain`), a prepared explainer and the kept
+contributions. It loads nothing itself: :func:`recsvc.serving.open_recommender` opens
+a model version's files into those pieces. It ranks, applies the business rules,
+explains each offer (:class:`~recsvc.recommend.offer.Offer`) and lists relationship
+actions in their own slots.
 
 Example:
-    >>> rec = Recommender(settings, db, semantic, bundle=version_dir)       # doctest: +SKIP
-    >>> [r.code for r in rec.recommend(client_id, "librarian", k=5)]       # doctest: +SKIP
+    >>> rec = Recommender(settings, context)                              # doctest: +SKIP
+    >>> [o.code for o in rec.recommend(client_id, "librarian", k=5)]     # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -26,12 +28,8 @@ import pandas as pd
 from sqlalchemy import select
 
 from recsvc.errors import NotFound
-from recsvc.files import map_records, replaced_folder, write_records
 from recsvc.recommend.context import (
     RecContext,
-    build_context,
-    default_cutoff,
-    shared_text_space,
 )
 from recsvc.recommend.explain import Explainer
 from recsvc.recommend.feedback import client_events
@@ -41,30 +39,15 @@ from recsvc.recommend.kept import (
     ContributionTable,
     row_digest,
 )
-from recsvc.recommend.offer import Evidence, Offer, dump_offers
+from recsvc.recommend.offer import Evidence, Offer
 from recsvc.recommend.ranker import Ranker
 from recsvc.recommend.rules import EXCLUSION_COLUMNS, BusinessRules
 from recsvc.recommend.sources import CandidateSource, SourceChain, top_k
-from recsvc.recommend.text import TextSpace
 from recsvc.store.db import Database
 from recsvc.store.enums import Surface
-from recsvc.store.frames import Frames, column_arrays, load_frames, memo_per_frame
+from recsvc.store.frames import column_arrays, memo_per_frame
 
 log = logging.getLogger(__name__)
-
-#: Where a version keeps its portal lists, in served form (:class:`PortalLists`).
-PORTAL = "portal"
-#: Where a version keeps its text space (vocabulary, LSA components, commission vectors).
-TEXT_SPACE = "text"
-#: Where a version keeps its explanation arrays (of the snapshot they were computed on).
-EXPLAINER_CACHE = "serving/explainer"
-#: Where a version keeps the ranker's scores of every client (of one snapshot).
-RANKER_CACHE = "serving/ranker"
-#: Where a version keeps the similar-case hits its portal lists searched (of one index).
-CASE_HITS = "serving/cases"
-#: Where a version keeps the model contributions its portal lists computed (per row, with
-#: a digest of the row's features).
-CONTRIBUTIONS = "serving/contributions"
 
 
 @dataclass(frozen=True)
@@ -120,141 +103,49 @@ def _rows_of(
     return {c: arrays[c][pos] for c in columns}
 
 
-def version_text_space(folder: Path | None, history: Frames, semantic: Any) -> TextSpace:
-    """The text space a version was trained with, brought up to date with ``history``.
-
-    A version folder without one (trained before text spaces were saved) gets one
-    fitted now and saved there, so that later loads, and the other server workers,
-    memory-map it instead of fitting it again (best effort: a read-only folder only
-    costs the fit).
-    """
-    if folder is None:
-        return shared_text_space(history, semantic)
-    path = folder / TEXT_SPACE
-    if (path / "config.json").exists():
-        try:
-            return TextSpace.load(path, history.commissions, history.products, semantic)
-        except (OSError, ValueError, KeyError) as exc:
-            log.warning("text space in %s unusable (%s); fitting one", path, exc)
-    space = shared_text_space(history, semantic)
-    try:
-        space.save(path)
-    except OSError as exc:
-        log.warning("text space not saved to %s: %s", path, exc)
-    return space
-
-
-def bundle_path(bundle: Any) -> Path | None:
-    """The version folder of whatever the caller holds (a path or a bundle object)."""
-    if bundle is None:
-        return None
-    if isinstance(bundle, str | Path):
-        return Path(bundle)
-    for attr in ("path", "folder", "version_dir"):
-        p = getattr(bundle, attr, None)
-        if p is not None:
-            return Path(p)
-    return None
-
-
 class Recommender:
     """Next best services for one client or a batch.
 
     Args:
         settings: :class:`recsvc.config.Settings`.
-        db: the store (live cool-downs read it); may be ``None`` with ``frames``.
-        semantic: the semantic layer (dense text, look-alike index, case summaries).
-        bundle: a version folder (or an object with ``.path``): ``ranker/`` and
-            ``value/`` are used when present; ``None`` serves the source chain.
-        frames: a snapshot to serve from (default ``load_frames(db)``).
+        context: the snapshot to serve from (its semantic layer explains with).
+        model: a ranker bound to ``context``, or a fitted source chain (default: the
+            source chain, fitted on ``context``).
+        explainer: an explainer over ``model``'s sources (default: one prepared on
+            first use).
+        contributions: model contributions a version kept for its offered rows.
+        db: the store, read for live cool-downs and clients added since the snapshot.
         rules: business rules (default :meth:`BusinessRules.load`).
-        context: a built context to serve from (instead of ``frames``).
-        features: client features at the serving cutoff, when the caller has them.
     """
 
     def __init__(
         self,
         settings: Any,
-        db: Database | None = None,
-        semantic: Any | None = None,
-        bundle: Any | None = None,
+        context: RecContext,
         *,
-        frames: Frames | None = None,
+        model: Ranker | SourceChain | None = None,
+        explainer: Explainer | None = None,
+        contributions: ContributionTable | None = None,
+        db: Database | None = None,
         rules: BusinessRules | None = None,
-        context: RecContext | None = None,
-        features: pd.DataFrame | None = None,
     ) -> None:
-        if frames is None and context is None:
-            if db is None:
-                raise ValueError("give a db or frames")
-            frames = load_frames(db)
         self.settings = settings
         self._lock = threading.RLock()
         self.db = db
-        self.semantic = semantic
-        self.rules = rules or BusinessRules.load(settings=settings)
-        folder = bundle_path(bundle)
-        self.version = getattr(bundle, "version", None) or (folder.name if folder else None)
-        if context is None:
-            assert frames is not None
-            value_dir = folder / "value" if folder and (folder / "value").exists() else None
-            context = build_context(
-                frames,
-                default_cutoff(frames, settings),
-                semantic=semantic,
-                settings=settings,
-                text=version_text_space(folder, frames, semantic),
-                value_dir=value_dir,
-                live=True,
-                features=features,
-            )
-        self.context = context
-        self.ranker: Ranker | None = None
-        if folder is not None and (folder / "ranker" / "config.json").exists():
-            self.ranker = Ranker.load(folder / "ranker").bind(
-                context, precompute=True, cache=folder / RANKER_CACHE
-            )
-            self.sources: list[CandidateSource] = self.ranker.sources_
-            self.model: CandidateSource = self.ranker
-        else:
-            chain = SourceChain().fit(context)
-            self.sources = chain.sources
-            self.model = chain
-        self.explainer = Explainer(context, self.sources, semantic).prepare(
-            cache=folder / EXPLAINER_CACHE if folder is not None else None
-        )
-        self._kept_contributions: ContributionTable | None = None
-        self._contribution_recorder: ContributionRecorder | None = None
-        if folder is not None:
-            self.explainer.use_case_table(folder / CASE_HITS)
-            if self.ranker is not None:
-                self._kept_contributions = ContributionTable.open(folder / CONTRIBUTIONS)
-        self.products = context.products.set_index("code")
-        self._product_info = _product_info(self.products)
-
-    @classmethod
-    def from_context(
-        cls, settings: Any, context: RecContext, ranker: Ranker | None = None, **kw: Any
-    ) -> Recommender:
-        """A recommender over an existing context (evaluation, tests)."""
-        self = cls.__new__(cls)
-        self.settings = settings
-        self._lock = threading.RLock()
-        self.db = kw.get("db")
         self.semantic = context.semantic
-        self.rules = kw.get("rules") or BusinessRules.load(settings=settings)
-        self.version = kw.get("version")
+        self.rules = rules or BusinessRules.load(settings=settings)
         self.context = context
-        self.ranker = ranker
-        if ranker is not None:
-            self.sources, self.model = ranker.sources_, ranker
-        else:
-            chain = SourceChain().fit(context)
-            self.sources, self.model = chain.sources, chain
-        self.explainer = Explainer(context, self.sources, context.semantic)
+        model = model if model is not None else SourceChain().fit(context)
+        self.model: CandidateSource = model
+        self.ranker: Ranker | None = model if isinstance(model, Ranker) else None
+        self.sources: list[CandidateSource] = (
+            model.sources_ if isinstance(model, Ranker) else model.sources
+        )
+        self.explainer = explainer or Explainer(context, self.sources, context.semantic)
+        self._kept_contributions = contributions if self.ranker is not None else None
+        self._contribution_recorder: ContributionRecorder | None = None
         self.products = context.products.set_index("code")
         self._product_info = _product_info(self.products)
-        return self
 
     # -- clients not in the snapshot (cold start) ---------------------------------
     def ensure_client(self, client_id: int) -> None:
@@ -442,7 +333,8 @@ class Recommender:
     ) -> list[dict[str, dict[str, float]]]:
         """Each source's score of each offered product, per client (row lookups); a
         source without a score of an item (not finite) is left out."""
-        all_codes = list(self.context.codes) if pairs is None else list(self.ranker.codes_)  # type: ignore[union-attr]
+        ranker = self.ranker
+        all_codes = list(self.context.codes if pairs is None or ranker is None else ranker.codes_)
         m = len(all_codes)
         if pairs is not None:
             mats = {s.name: pairs[f"src_{s.name}"].reshape(len(ids), m) for s in self.sources}
@@ -512,14 +404,14 @@ class Recommender:
         if self.semantic is not None:
             self.explainer.record_case_hits()
 
-    def save_explanations(self, version_dir: Path) -> None:
-        """Write what was recorded since :meth:`record_explanations` into the version's
-        :data:`CASE_HITS` and :data:`CONTRIBUTIONS` (see :mod:`recsvc.recommend.kept`)."""
-        version_dir = Path(version_dir)
+    def save_explanations(self, cases: Path, contributions: Path) -> None:
+        """Write what was recorded since :meth:`record_explanations`: the similar-case
+        hits into ``cases`` (with a semantic layer) and the contributions into
+        ``contributions`` (with a ranker); see :mod:`recsvc.recommend.kept`."""
         if self._contribution_recorder is not None and self.ranker is not None:
-            self._contribution_recorder.save(version_dir / CONTRIBUTIONS)
+            self._contribution_recorder.save(Path(contributions))
         if self.semantic is not None:
-            self.explainer.save_case_hits(version_dir / CASE_HITS)
+            self.explainer.save_case_hits(Path(cases))
 
     # -- relationship actions -------------------------------------------------------
     def segment_of(self, client_id: int) -> str | None:
@@ -540,131 +432,3 @@ class Recommender:
     ) -> NextBest:
         """Products (``k`` slots) and actions (``rules.action_slots``), kept apart."""
         return NextBest(self.recommend(client_id, surface, k), self.actions(client_id))
-
-
-def precompute_portal(settings: Any, frames: Frames, semantic: Any, version_dir: Path) -> int:
-    """Write the version's portal lists: portal-safe offers for every client, each as
-    the served JSON array (:func:`~recsvc.recommend.offer.dump_offers`).
-
-    Written batch by batch into :data:`PORTAL` (:class:`PortalLists`): at 100k clients
-    the lists are about a gigabyte of JSON, which neither this step nor a server should
-    hold at once. The similar-case hits and model contributions the explanations
-    computed are kept for the live calls (:meth:`Recommender.save_explanations`).
-
-    Returns:
-        The number of clients written.
-    """
-    version_dir = Path(version_dir)
-    rec = Recommender(settings, None, semantic, bundle=version_dir, frames=frames)
-    ids = rec.context.clients.index.to_numpy(dtype=np.int64)
-    ids = ids[np.isin(ids, rec.context.frames.commissions["client_id"].unique())]
-    k = settings.recommend_k
-    rec.record_explanations()
-
-    def lists() -> Iterator[tuple[int, int, bytes]]:
-        for start in range(0, len(ids), 500):
-            batch = rec.recommend_many(ids[start : start + 500], Surface.PORTAL, k, live=False)
-            for cid, offers in batch.items():
-                yield int(cid), len(offers), dump_offers(offers)
-
-    n = PortalLists.write(version_dir / PORTAL, lists())
-    log.info("portal lists of %d clients written to %s", n, version_dir / PORTAL)
-    rec.save_explanations(version_dir)
-    return n
-
-
-#: Layout of the files of :class:`PortalLists`.
-_PORTAL_FORMAT = 2
-
-
-class PortalLists(Mapping[int, tuple[int, bytes]]):
-    """A version's precomputed portal lists in their served form, memory-mapped.
-
-    ``lists[client_id]`` is ``(number of offers, JSON array bytes)``: the bytes of
-    :func:`~recsvc.recommend.offer.dump_offers`, written by training and served as
-    they are. The arrays live in one file beside an index of ``(client id, offset,
-    length, count)`` rows; every worker process maps the same file (one copy in the
-    page cache) instead of holding a gigabyte of JSON each at 100k clients.
-    """
-
-    def __init__(self, ids: np.ndarray, index: np.ndarray, data: Any) -> None:
-        self._ids = ids
-        self._index = index
-        self._map = data
-
-    @classmethod
-    def empty(cls) -> PortalLists:
-        """No lists (a version trained without them)."""
-        return cls(np.zeros(0, dtype=np.int64), np.zeros((0, 4), dtype=np.int64), b"")
-
-    @classmethod
-    def open(cls, folder: Path) -> PortalLists:
-        """The lists saved in ``folder`` (empty when the version has none).
-
-        Raises:
-            ValueError: the folder holds lists of another layout.
-        """
-        folder = Path(folder)
-        config = folder / "config.json"
-        if not config.exists():
-            return cls.empty()
-        fmt = json.loads(config.read_text()).get("format")
-        if fmt != _PORTAL_FORMAT:
-            raise ValueError(f"portal lists in {folder} are format {fmt}, not {_PORTAL_FORMAT}")
-        index = np.load(folder / "index.npy")
-        return cls(np.ascontiguousarray(index[:, 0]), index, map_records(folder / "lists.bin"))
-
-    @staticmethod
-    def write(folder: Path, lists: Iterable[tuple[int, int, bytes]]) -> int:
-        """Save ``(client id, number of offers, JSON array)`` rows into ``folder``.
-
-        Returns:
-            The number of clients written.
-        """
-        heads: list[tuple[int, int]] = []
-
-        def blobs() -> Iterator[bytes]:
-            for cid, count, blob in lists:
-                heads.append((cid, count))
-                yield blob
-
-        with replaced_folder(folder) as tmp:
-            spans = write_records(tmp / "lists.bin", blobs())
-            rows = [(c, o, n, k) for (c, k), (o, n) in zip(heads, spans, strict=True)]
-            index = np.array(sorted(rows), dtype=np.int64).reshape(-1, 4)
-            np.save(tmp / "index.npy", index)
-            (tmp / "config.json").write_text(json.dumps({"format": _PORTAL_FORMAT}))
-        return len(rows)
-
-    def _at(self, client_id: int) -> int:
-        i = int(np.searchsorted(self._ids, client_id))
-        return i if i < len(self._ids) and self._ids[i] == client_id else -1
-
-    def __getitem__(self, client_id: int) -> tuple[int, bytes]:
-        i = self._at(int(client_id))
-        if i < 0:
-            raise KeyError(client_id)
-        _, offset, length, count = self._index[i].tolist()
-        return count, bytes(self._map[offset : offset + length])
-
-    def __contains__(self, client_id: object) -> bool:
-        return isinstance(client_id, int | np.integer) and self._at(int(client_id)) >= 0
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._ids.tolist())
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-
-def serving_files_present(version_dir: Path) -> bool:
-    """Whether a version has its text space, explanation arrays and portal lists
-    (of some snapshot: the explanation arrays may still be another snapshot's)."""
-    folder = Path(version_dir)
-    marks = (
-        folder / TEXT_SPACE / "config.json",
-        folder / EXPLAINER_CACHE / "meta.json",
-        folder / PORTAL / "config.json",
-        folder / RANKER_CACHE / "meta.json",
-    )
-    return all(m.exists() for m in marks)

@@ -14,19 +14,18 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from filelock import FileLock
 
 from recsvc.config import Settings
-from recsvc.recommend import PortalLists, Recommender, serving_files_present
-from recsvc.recommend.service import PORTAL
 from recsvc.semantic import SemanticLayer
+from recsvc.serving.layout import PORTAL, snapshot_dir
+from recsvc.serving.portal import PortalLists
+from recsvc.serving.recommender import open_recommender
 from recsvc.store.db import Database
 from recsvc.store.frames import load_frames
 from recsvc.value import ValueService
@@ -101,29 +100,6 @@ def _libc() -> ctypes.CDLL | None:
 _LIBC = _libc()
 
 
-@contextmanager
-def _serving_files_lock(folder: Path) -> Iterator[None]:
-    """One process at a time builds a version's serving files (text space, explanation
-    arrays, portal lists); the other workers wait, then map what it wrote instead of
-    each computing them at once (at 100k clients two workers doing so ran out of
-    memory). Once the files are there, or when the process cannot write to the folder,
-    workers load side by side."""
-    if serving_files_present(folder):
-        yield
-        return
-    lock = FileLock(folder / ".serving.lock")
-    try:
-        lock.acquire()
-    except OSError as exc:
-        log.info("loading %s without the serving lock: %s", folder.name, exc)
-        yield
-        return
-    try:
-        yield
-    finally:
-        lock.release()
-
-
 def open_bundle(
     settings: Settings,
     db: Database,
@@ -133,7 +109,10 @@ def open_bundle(
 ) -> ServingBundle:
     """Load everything ``version`` serves with, from its folder and today's snapshot.
 
-    Nothing here is visible to requests until the holder publishes it.
+    Nothing here is visible to requests until the holder publishes it. Nothing is
+    written: the version's files and its snapshot files
+    (:func:`~recsvc.serving.layout.snapshot_dir`) are mapped, and what is missing or of
+    another snapshot is computed in memory.
 
     Args:
         settings: the configuration.
@@ -160,13 +139,18 @@ def open_bundle(
     features = value.features(frames, cutoff, semantic)
     scores = value.score(features, clv_summary(frames, cutoff))
     step("scores")
-    with _serving_files_lock(folder):
-        recommender = Recommender(
-            settings, db, semantic, bundle=folder, frames=frames, features=features
-        )
-        step("recommender")
-        portal = PortalLists.open(folder / PORTAL)
-        step("portal lists")
+    recommender = open_recommender(
+        settings,
+        db,
+        semantic,
+        folder,
+        frames=frames,
+        features=features,
+        saved=snapshot_dir(settings, version),
+    )
+    step("recommender")
+    portal = PortalLists.open(folder / PORTAL)
+    step("portal lists")
     bundle = ServingBundle(
         version=version,
         path=folder,

@@ -1,0 +1,95 @@
+"""Write a model version's serving files: the only code that does.
+
+* :func:`write_version_files`: training, before it registers a version, writes what
+  depends on the version alone into its folder (text space, portal lists, kept
+  similar-case hits and contributions) and, for the snapshot it trained on, the ranker
+  scores and explanation arrays into :func:`~recsvc.serving.layout.snapshot_dir`.
+* :func:`build_serving_files`: ``recsvc serving build`` writes the ranker scores and
+  explanation arrays of today's snapshot, exactly as a server opens it, so that every
+  server worker maps them instead of computing them.
+
+Servers only read (:func:`~recsvc.serving.recommender.open_recommender`).
+
+Example:
+    >>> build_serving_files(settings, db, semantic, "v1", registry.path("v1"))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from recsvc.recommend.context import shared_text_space
+from recsvc.recommend.service import Recommender
+from recsvc.serving.bundle import open_bundle
+from recsvc.serving.layout import (
+    CASE_HITS,
+    CONTRIBUTIONS,
+    EXPLAINER_ARRAYS,
+    PORTAL,
+    RANKER_SCORES,
+    TEXT_SPACE,
+    snapshot_dir,
+)
+from recsvc.serving.portal import write_portal_lists
+from recsvc.serving.recommender import open_recommender
+from recsvc.store.db import Database
+from recsvc.store.frames import Frames
+
+__all__ = ["build_serving_files", "write_snapshot_files", "write_version_files"]
+
+log = logging.getLogger(__name__)
+
+
+def write_snapshot_files(recommender: Recommender, folder: Path) -> Path:
+    """Write ``recommender``'s ranker scores and explanation arrays (of its snapshot)
+    into ``folder``, each kind replaced whole."""
+    folder = Path(folder)
+    if recommender.ranker is not None:
+        recommender.ranker.save_scores(folder / RANKER_SCORES)
+    recommender.explainer.save_state(folder / EXPLAINER_ARRAYS)
+    log.info("serving files of this snapshot written to %s", folder)
+    return folder
+
+
+def write_version_files(
+    settings: Any,
+    frames: Frames,
+    semantic: Any | None,
+    folder: Path,
+    *,
+    snapshot: Path | None = None,
+) -> int:
+    """Write a version's own serving files into its (not yet registered) ``folder``.
+
+    The text space, then every client's portal list; explaining the lists records the
+    similar-case hits and model contributions they computed, which are kept for live
+    calls. With ``snapshot`` the ranker scores and explanation arrays of ``frames`` go
+    there too.
+
+    Returns:
+        The number of clients with a portal list.
+    """
+    folder = Path(folder)
+    shared_text_space(frames, semantic).save(folder / TEXT_SPACE)
+    recommender = open_recommender(settings, None, semantic, folder, frames=frames)
+    if snapshot is not None:
+        write_snapshot_files(recommender, snapshot)
+    recommender.record_explanations()
+    n = write_portal_lists(recommender, folder / PORTAL, settings.recommend_k)
+    recommender.save_explanations(folder / CASE_HITS, folder / CONTRIBUTIONS)
+    return n
+
+
+def build_serving_files(
+    settings: Any, db: Database, semantic: Any | None, version: str, folder: Path
+) -> Path:
+    """Write ``version``'s ranker scores and explanation arrays of today's snapshot
+    into its :func:`~recsvc.serving.layout.snapshot_dir` (``recsvc serving build``).
+
+    The version is opened as a server opens it, so the files are exactly what a
+    server of this snapshot maps.
+    """
+    bundle = open_bundle(settings, db, semantic, version, Path(folder))
+    return write_snapshot_files(bundle.recommender, snapshot_dir(settings, version))

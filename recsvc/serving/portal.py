@@ -1,0 +1,129 @@
+"""A version's portal lists: every client's offers, stored as the bytes served.
+
+Training computes each client's portal list once (:func:`write_portal_lists`) and
+stores it as :func:`~recsvc.recommend.offer.dump_offers` bytes; a server maps the file
+(:class:`PortalLists`) and answers with those bytes as they are.
+
+Example:
+    >>> lists = PortalLists.open(version_dir / PORTAL)     # doctest: +SKIP
+    >>> count, body = lists[client_id]                     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recsvc.files import map_records, write_records
+from recsvc.recommend.offer import dump_offers
+from recsvc.recommend.service import Recommender
+from recsvc.serving.artifact import ArtifactKind
+from recsvc.store.enums import Surface
+
+__all__ = ["PORTAL_FILES", "PortalLists", "write_portal_lists"]
+
+log = logging.getLogger(__name__)
+
+#: The folder of :class:`PortalLists`.
+PORTAL_FILES = ArtifactKind("portal", format=2)
+#: Clients recommended for at once while writing the lists.
+BATCH = 500
+
+
+class PortalLists(Mapping[int, tuple[int, bytes]]):
+    """A version's precomputed portal lists in their served form, memory-mapped.
+
+    ``lists[client_id]`` is ``(number of offers, JSON array bytes)``. The arrays live in
+    one file beside an index of ``(client id, offset, length, count)`` rows; every
+    worker process maps the same file (one copy in the page cache) instead of holding
+    a gigabyte of JSON each at 100k clients.
+    """
+
+    def __init__(self, index: np.ndarray, data: Any) -> None:
+        self._ids = np.ascontiguousarray(index[:, 0])
+        self._index = index
+        self._map = data
+
+    @classmethod
+    def empty(cls) -> PortalLists:
+        """No lists (a version trained without them)."""
+        return cls(np.zeros((0, 4), dtype=np.int64), b"")
+
+    @classmethod
+    def open(cls, folder: Path) -> PortalLists:
+        """The lists saved in ``folder`` (empty when there are none of this format)."""
+        folder = Path(folder)
+        if PORTAL_FILES.open(folder) is None:
+            return cls.empty()
+        return cls(np.load(folder / "index.npy"), map_records(folder / "lists.bin"))
+
+    @staticmethod
+    def write(folder: Path, lists: Iterable[tuple[int, int, bytes]]) -> int:
+        """Save ``(client id, number of offers, JSON array)`` rows into ``folder``.
+
+        Returns:
+            The number of clients written.
+        """
+        heads: list[tuple[int, int]] = []
+
+        def blobs() -> Iterator[bytes]:
+            for cid, count, blob in lists:
+                heads.append((cid, count))
+                yield blob
+
+        with PORTAL_FILES.save(folder) as tmp:
+            spans = write_records(tmp / "lists.bin", blobs())
+            rows = [(c, o, n, k) for (c, k), (o, n) in zip(heads, spans, strict=True)]
+            index = np.array(sorted(rows), dtype=np.int64).reshape(-1, 4)
+            np.save(tmp / "index.npy", index)
+        return len(rows)
+
+    def _at(self, client_id: int) -> int:
+        i = int(np.searchsorted(self._ids, client_id))
+        return i if i < len(self._ids) and self._ids[i] == client_id else -1
+
+    def __getitem__(self, client_id: int) -> tuple[int, bytes]:
+        i = self._at(int(client_id))
+        if i < 0:
+            raise KeyError(client_id)
+        _, offset, length, count = self._index[i].tolist()
+        return count, bytes(self._map[offset : offset + length])
+
+    def __contains__(self, client_id: object) -> bool:
+        return isinstance(client_id, int | np.integer) and self._at(int(client_id)) >= 0
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ids.tolist())
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+def write_portal_lists(recommender: Recommender, folder: Path, k: int) -> int:
+    """Write the portal list of every client with a commission into ``folder``.
+
+    Batch by batch: at 100k clients the lists are about a gigabyte of JSON, which
+    neither this step nor a server should hold at once.
+
+    Returns:
+        The number of clients written.
+    """
+    ctx = recommender.context
+    ids = ctx.clients.index.to_numpy(dtype=np.int64)
+    ids = ids[np.isin(ids, ctx.frames.commissions["client_id"].unique())]
+
+    def lists() -> Iterator[tuple[int, int, bytes]]:
+        for start in range(0, len(ids), BATCH):
+            batch = recommender.recommend_many(
+                ids[start : start + BATCH], Surface.PORTAL, k, live=False
+            )
+            for cid, offers in batch.items():
+                yield int(cid), len(offers), dump_offers(offers)
+
+    n = PortalLists.write(folder, lists())
+    log.info("portal lists of %d clients written to %s", n, folder)
+    return n

@@ -1,0 +1,126 @@
+"""Open a model version's recommender: its files, mapped, over a snapshot of the store.
+
+:func:`open_recommender` reads what a version folder holds (the text space, the ranker,
+the kept similar-case hits and contributions) and, when given the folder of
+:func:`~recsvc.serving.layout.snapshot_dir`, the ranker scores and explanation arrays of
+the same snapshot; whatever is missing or of another snapshot is computed in memory.
+It writes nothing (:mod:`recsvc.serving.build` does, for training and
+``recsvc serving build``).
+
+Example:
+    >>> rec = open_recommender(settings, db, semantic, version_dir, frames=frames)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from recsvc.recommend.context import build_context, default_cutoff, shared_text_space
+from recsvc.recommend.explain import Explainer
+from recsvc.recommend.kept import ContributionTable
+from recsvc.recommend.ranker import Ranker
+from recsvc.recommend.rules import BusinessRules
+from recsvc.recommend.service import Recommender
+from recsvc.recommend.sources import SourceChain
+from recsvc.recommend.text import TextSpace
+from recsvc.serving.layout import (
+    CASE_HITS,
+    CONTRIBUTIONS,
+    EXPLAINER_ARRAYS,
+    RANKER_SCORES,
+    TEXT_SPACE,
+)
+from recsvc.store.db import Database
+from recsvc.store.frames import Frames, load_frames
+
+__all__ = ["open_recommender", "version_text_space"]
+
+log = logging.getLogger(__name__)
+
+
+def version_text_space(folder: Path | None, history: Frames, semantic: Any) -> TextSpace:
+    """The text space a version was trained with, brought up to date with ``history``;
+    fitted in memory when the version has none (``folder`` ``None``: always)."""
+    if folder is not None and (folder / TEXT_SPACE / "config.json").exists():
+        try:
+            return TextSpace.load(
+                folder / TEXT_SPACE, history.commissions, history.products, semantic
+            )
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("text space in %s unusable (%s); fitting one", folder, exc)
+    return shared_text_space(history, semantic)
+
+
+def open_recommender(
+    settings: Any,
+    db: Database | None,
+    semantic: Any | None,
+    folder: Path | None,
+    *,
+    frames: Frames | None = None,
+    features: pd.DataFrame | None = None,
+    saved: Path | None = None,
+    rules: BusinessRules | None = None,
+) -> Recommender:
+    """A recommender of the version in ``folder`` over a snapshot of the store.
+
+    Args:
+        settings: the configuration.
+        db: the store (the snapshot is read from it unless ``frames`` is given; live
+            calls read cool-downs and new clients from it); may be ``None`` with
+            ``frames``.
+        semantic: the semantic layer, or ``None``.
+        folder: the version folder (``ranker/``, ``value/`` and the files of
+            :mod:`recsvc.serving.layout` are used when present); ``None`` serves the
+            source chain.
+        frames: the snapshot (default ``load_frames(db)``).
+        features: client features at the serving cutoff, when the caller has them.
+        saved: the version's :func:`~recsvc.serving.layout.snapshot_dir`, whose ranker
+            scores and explanation arrays are mapped when they are this snapshot's.
+        rules: business rules (default :meth:`BusinessRules.load`).
+    """
+    if frames is None:
+        if db is None:
+            raise ValueError("give a db or frames")
+        frames = load_frames(db)
+    folder = Path(folder) if folder is not None else None
+    value_dir = folder / "value" if folder is not None and (folder / "value").exists() else None
+    context = build_context(
+        frames,
+        default_cutoff(frames, settings),
+        semantic=semantic,
+        settings=settings,
+        text=version_text_space(folder, frames, semantic),
+        value_dir=value_dir,
+        live=True,
+        features=features,
+    )
+    model: Ranker | SourceChain
+    if folder is not None and (folder / "ranker" / "config.json").exists():
+        scores = saved / RANKER_SCORES if saved is not None else None
+        model = Ranker.load(folder / "ranker").bind(context, precompute=True, saved=scores)
+        sources = model.sources_
+    else:
+        model = SourceChain().fit(context)
+        sources = model.sources
+    explainer = Explainer(context, sources, semantic).prepare(
+        saved / EXPLAINER_ARRAYS if saved is not None else None
+    )
+    contributions = None
+    if folder is not None:
+        explainer.use_case_table(folder / CASE_HITS)
+        if isinstance(model, Ranker):
+            contributions = ContributionTable.open(folder / CONTRIBUTIONS)
+    return Recommender(
+        settings,
+        context,
+        model=model,
+        explainer=explainer,
+        contributions=contributions,
+        db=db,
+        rules=rules,
+    )

@@ -1,0 +1,69 @@
+"""``recsvc serving build`` writes a version's snapshot files, exactly those a server of
+today's snapshot maps, and leaves the registered version folder as it was."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from recsvc.cli import app
+from recsvc.cli import serving as serving_cli
+from recsvc.registry import Registry
+from recsvc.semantic import FakeEmbedder, SemanticLayer
+from recsvc.serving import open_bundle, snapshot_dir
+from recsvc.serving.layout import EXPLAINER_ARRAYS, RANKER_SCORES
+from recsvc.store import Database
+from tests.conftest import copy_tree
+from tests.fixtures_api import _demo_settings
+from tests.test_serving_immutable import _tree
+
+
+def test_serving_build_writes_what_a_server_maps(
+    api_demo_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for sub in ("data", "models"):
+        copy_tree(api_demo_bundle / sub, tmp_path / sub)
+    settings = _demo_settings(tmp_path)
+    monkeypatch.setattr(serving_cli, "settings", lambda: settings)
+    monkeypatch.setattr(
+        serving_cli, "_semantic", lambda s: SemanticLayer.load(s, FakeEmbedder(), mmap=True)
+    )
+    registry = Registry(settings.models_dir)
+    version = registry.active()
+    assert version is not None
+    folder = registry.path(version)
+    saved = snapshot_dir(settings, version)
+    shutil.rmtree(saved)
+    before = _tree([folder])
+
+    result = CliRunner().invoke(app, ["serving", "build"])
+
+    assert result.exit_code == 0, result.output
+    assert str(saved) in result.output.replace("\n", "")
+    assert (saved / RANKER_SCORES / "config.json").exists()
+    assert (saved / EXPLAINER_ARRAYS / "config.json").exists()
+    assert _tree([folder]) == before
+    db = Database.from_settings(settings)
+    try:
+        semantic = SemanticLayer.load(settings, FakeEmbedder(), mmap=True)
+        rec = open_bundle(settings, db, semantic, version, folder).recommender
+    finally:
+        db.dispose()
+    assert isinstance(rec.explainer._state()["sims"], np.memmap)
+    assert rec.ranker is not None and isinstance(rec.ranker._memo_feats, np.memmap)
+
+
+def test_serving_build_names_an_unknown_version(
+    api_demo_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for sub in ("data", "models"):
+        copy_tree(api_demo_bundle / sub, tmp_path / sub)
+    settings = _demo_settings(tmp_path)
+    monkeypatch.setattr(serving_cli, "settings", lambda: settings)
+    result = CliRunner().invoke(app, ["serving", "build", "v19990101-000000"])
+    assert result.exit_code != 0
+    assert "v19990101-000000" in str(result.exception)
