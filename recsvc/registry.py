@@ -229,6 +229,10 @@ class Registry:
     def promote(self, version: str, force: bool = False) -> str:
         """Make ``version`` active if it beats the active one (or ``force``).
 
+        The gate's decision, either way, is kept in the registry's pointer file (see
+        :meth:`decision`), never in the version folder: a registered version is
+        immutable.
+
         Raises:
             NotFound: no such version.
             Conflict: the challenger does not beat the champion.
@@ -245,20 +249,38 @@ class Registry:
         if champion is not None and not force:
             wins, reason = self.compare(version, champion)
             if not wins:
+                self._write_pointer(pointer, version, promoted=False, reason=reason)
                 raise Conflict(f"not promoted: {reason}")
         history = (
             [*pointer.get("history", []), champion] if champion else pointer.get("history", [])
         )
-        write_json(
-            self.root / POINTER,
-            {
-                "active": version,
-                "history": history,
-                "promoted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            },
+        self._write_pointer(
+            {**pointer, "active": version, "history": history},
+            version,
+            promoted=True,
+            reason=reason,
         )
         log.info("promoted %s (%s)", version, reason)
         return reason
+
+    def decision(self, version: str) -> dict[str, Any] | None:
+        """The champion/challenger gate's last decision on ``version``:
+        ``{"promoted": bool, "reason": str, "at": ISO time}``, or ``None`` if it was never
+        put to the gate."""
+        return self._pointer().get("decisions", {}).get(version)
+
+    def _write_pointer(
+        self, pointer: dict[str, Any], version: str, *, promoted: bool, reason: str
+    ) -> None:
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        decisions = {
+            **pointer.get("decisions", {}),
+            version: {"promoted": promoted, "reason": reason, "at": now},
+        }
+        out = {k: v for k, v in pointer.items() if k not in ("decisions", "rolled_back_from")}
+        if promoted:
+            out["promoted_at"] = now
+        write_json(self.root / POINTER, {**out, "decisions": decisions})
 
     def rollback(self) -> str:
         """Re-activate the previously active version; returns it.
@@ -274,6 +296,7 @@ class Registry:
         write_json(
             self.root / POINTER,
             {
+                **pointer,
                 "active": previous,
                 "history": history,
                 "rolled_back_from": pointer.get("active"),

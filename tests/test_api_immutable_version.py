@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -25,12 +24,6 @@ def tree_digest(folder: Path) -> dict[str, str]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="today a server still writes .serving.lock and serving files into the version "
-    "folder, and a promote records its decision in the version's metrics.json; the serving "
-    "artifact work moves both out (remove this mark when it lands)",
-)
 def test_serving_promote_and_rollback_leave_the_version_folders_untouched(
     api_demo_bundle: Path, tmp_path: Path
 ) -> None:

@@ -51,6 +51,24 @@ def test_first_version_promotes_then_gate_refuses_worse(tmp_path: Path) -> None:
     assert reg.active() == better
 
 
+def test_the_gate_keeps_its_decisions_in_the_registry_not_the_version(tmp_path: Path) -> None:
+    reg = Registry(tmp_path)
+    v1, _ = _version(reg, 0.75)
+    assert reg.decision(v1) is None
+    reg.promote(v1)
+    worse, folder = _version(reg, 0.70)
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    with pytest.raises(Conflict):
+        reg.promote(worse)
+    refused = reg.decision(worse)
+    assert refused is not None and refused["promoted"] is False and "value.auc" in refused["reason"]
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+    reg.promote(worse, force=True)
+    assert reg.decision(worse)["promoted"] is True  # type: ignore[index]
+    assert reg.decision(v1)["promoted"] is True  # type: ignore[index]
+    assert reg.rollback() == v1 and reg.decision(worse) is not None
+
+
 def test_force_and_rollback(tmp_path: Path) -> None:
     reg = Registry(tmp_path)
     v1, _ = _version(reg, 0.75)

@@ -28,7 +28,7 @@ def frames():
 
 
 def _train(settings, frames, **kw) -> str:
-    return train(settings, frames=frames, params=FAST, track=False, optional_steps=False, **kw)
+    return train(settings, frames=frames, params=FAST, track=False, with_ranker=False, **kw)
 
 
 def test_pipeline_registry_and_cli(tmp_path: Path, frames, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,7 +55,9 @@ def test_pipeline_registry_and_cli(tmp_path: Path, frames, monkeypatch: pytest.M
     # the same recipe on the same data does not beat the champion
     v2 = _train(settings, frames)
     assert reg.active() == v1
-    assert reg.metrics(v2)["promotion"]["promoted"] is False
+    decision = reg.decision(v2)
+    assert decision is not None and decision["promoted"] is False
+    assert "promotion" not in reg.metrics(v2)  # a registered version folder is never rewritten
     with pytest.raises(Conflict):
         reg.promote(v2)
 

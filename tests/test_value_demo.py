@@ -49,7 +49,7 @@ def test_train_and_score_cli_on_demo_store(demo_settings: Settings, monkeypatch)
     from recsvc.registry import Registry
     from training.pipeline import train
 
-    version = train(demo_settings, track=False, optional_steps=False, params={"n_estimators": 150})
+    version = train(demo_settings, track=False, with_ranker=False, params={"n_estimators": 150})
     assert Registry(demo_settings.models_dir).active() == version
     for key, value in {
         "RECSVC_DATABASE_URL": demo_settings.database_url,

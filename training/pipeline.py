@@ -10,8 +10,6 @@ version folder is never written again.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import importlib.util
 import json
 import logging
 import subprocess
@@ -25,6 +23,7 @@ import pandas as pd
 from recsvc.errors import Conflict, NotReady
 from recsvc.features import client_features, stage_names
 from recsvc.registry import Registry, write_json
+from recsvc.semantic import SemanticLayer
 from recsvc.serving.build import write_version_files
 from recsvc.serving.layout import snapshot_dir
 from recsvc.store.frames import Frames
@@ -34,6 +33,7 @@ from recsvc.value.service import scoring_cutoff
 from training.clv import clv_backtest, fit_clv
 from training.dataset import backtest_cutoffs, snapshot
 from training.plots import write_plots
+from training.ranker import train as train_ranker
 from training.value import DEFAULT_PARAMS, rescore_champion, train_value
 
 log = logging.getLogger(__name__)
@@ -83,12 +83,8 @@ def data_summary(frames: Frames, today: pd.Timestamp) -> dict[str, Any]:
     }
 
 
-def load_semantic(settings: Any) -> Any:
-    """The saved semantic layer, or None when the module or the index is missing."""
-    if importlib.util.find_spec("recsvc.semantic") is None:
-        return None
-    from recsvc.semantic import SemanticLayer
-
+def load_semantic(settings: Any) -> SemanticLayer | None:
+    """The saved semantic layer, or None when no index has been built."""
     try:
         return SemanticLayer.load(settings)
     except NotReady as exc:
@@ -131,16 +127,6 @@ def _segment_summary(features: pd.DataFrame, segments: pd.Series) -> dict[str, A
     }
 
 
-def _optional_ranker(
-    settings: Any, frames: Frames, semantic: Any, folder: Path, progress: bool
-) -> dict[str, float] | None:
-    if importlib.util.find_spec("training.ranker") is None:
-        log.info("training.ranker not present; ranker step skipped")
-        return None
-    ranker = importlib.import_module("training.ranker")
-    return ranker.train(settings, frames, semantic, folder, progress=progress)
-
-
 def _serving_files(settings: Any, frames: Frames, semantic: Any, version: str, folder: Path) -> int:
     """The version's serving files (text space, portal lists, kept explanations) and
     those of the snapshot it was trained on, written before it is registered."""
@@ -153,11 +139,8 @@ def _track(
     settings: Any, version: str, meta: dict[str, Any], metrics: dict[str, Any], folder: Path
 ) -> None:
     """Log the run to MLflow (local sqlite store under models_dir)."""
-    try:
-        import mlflow
-    except ImportError:
-        log.info("mlflow not installed; run not tracked")
-        return
+    import mlflow  # imported here: it takes seconds and untracked runs do not need it
+
     root = Path(settings.models_dir).resolve()
     mlflow.set_tracking_uri(f"sqlite:///{root / 'mlflow.db'}")
     name = "recsvc-value"
@@ -193,9 +176,9 @@ def train(
     semantic: Any = None,
     params: dict[str, Any] | None = None,
     track: bool | None = None,
-    optional_steps: bool = True,
+    with_ranker: bool = True,
 ) -> str:
-    """Train value model, CLV and (when present) the ranker; register; promote if it wins.
+    """Train value model, CLV and the ranker; register; promote if it wins.
 
     Args:
         settings: :class:`recsvc.config.Settings`.
@@ -205,11 +188,11 @@ def train(
         semantic: a semantic layer (default: the saved one, if any).
         params: value-model hyperparameters overriding :data:`DEFAULT_PARAMS`.
         track: log the run to MLflow (default: yes, except in the test environment).
-        optional_steps: run the ranker and portal steps when their modules exist
-            (tests of the value side turn them off).
+        with_ranker: fit the ranker and write the portal lists and serving files (tests
+            of the value side turn this off).
 
     Returns:
-        The new version name (active or not, see ``metrics.json["promotion"]``).
+        The new version name (active or not, see :meth:`Registry.decision`).
     """
     track = settings.environment != "test" if track is None else track
     params = {**DEFAULT_PARAMS, **(params or {})}
@@ -282,24 +265,21 @@ def train(
 
         step("ranker")
         ranker_metrics = None
-        if optional_steps:
-            ranker_metrics = _optional_ranker(settings, frames, semantic, folder, progress)
+        if with_ranker:
+            ranker_metrics = train_ranker(settings, frames, semantic, folder, progress=progress)
         if ranker_metrics is not None:
             metrics["ranker"] = ranker_metrics
         step("portal")
-        if optional_steps:
+        if with_ranker:
             metrics["portal_recs"] = _serving_files(settings, frames, semantic, version, folder)
 
         step("register")
         registry.write_metrics(version, metrics)
         registry.write_meta(version, meta)  # from here on the folder is a registered version
         try:
-            reason = registry.promote(version, force=force)
-            metrics["promotion"] = {"promoted": True, "reason": reason}
+            registry.promote(version, force=force)  # the decision is kept by the registry
         except Conflict as exc:
-            metrics["promotion"] = {"promoted": False, "reason": exc.detail}
             log.warning("version %s registered but not promoted: %s", version, exc.detail)
-        registry.write_metrics(version, metrics)
         if track:
             _track(settings, version, meta, metrics, folder)
     log.info("trained %s: %s", version, json.dumps(metrics["value"], default=str))

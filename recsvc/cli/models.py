@@ -44,9 +44,10 @@ def train(
 
     s = settings()
     version = run_training(s, progress=True, force=force)
-    metrics = models.evaluation_report(_common.runtime(), name=version).metrics
+    report = models.evaluation_report(_common.runtime(), name=version)
+    metrics = report.metrics
     console.print(_metrics_table(metrics, f"{version} — backtest at {metrics.get('eval_cutoff')}"))
-    promotion = metrics.get("promotion", {})
+    promotion = report.decision or {}
     state = "[green]promoted[/]" if promotion.get("promoted") else "[yellow]not promoted[/]"
     console.print(f"{version}: {state} ({promotion.get('reason', '')})")
 

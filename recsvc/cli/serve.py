@@ -230,7 +230,7 @@ def train_job(job_id: Annotated[str, typer.Argument(help="training_jobs.id")]) -
             "version": version,
             "active": registry.active(),
             "promoted": registry.active() == version,
-            "promotion": registry.metrics(version).get("promotion"),
+            "promotion": registry.decision(version),
         },
     )
 

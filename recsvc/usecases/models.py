@@ -34,12 +34,14 @@ class Versions:
 
 @dataclass(frozen=True)
 class EvaluationReport:
-    """Metrics, training metadata and plot file names of a version."""
+    """Metrics, training metadata and plot file names of a version, and the
+    champion/challenger gate's last decision on it (``None`` if never put to it)."""
 
     version: str
     metrics: dict[str, Any]
     meta: dict[str, Any]
     plots: list[str] = field(default_factory=list)
+    decision: dict[str, Any] | None = None
 
 
 def version(rt: Runtime, *, name: str) -> str:
@@ -91,7 +93,9 @@ def evaluation_report(rt: Runtime, *, name: str) -> EvaluationReport:
     registry = rt.registry
     plots_dir = registry.path(name) / "plots"
     plots = sorted(p.name for p in plots_dir.glob("*.png")) if plots_dir.is_dir() else []
-    return EvaluationReport(name, registry.metrics(name), registry.meta(name), plots)
+    return EvaluationReport(
+        name, registry.metrics(name), registry.meta(name), plots, registry.decision(name)
+    )
 
 
 def plot_path(rt: Runtime, *, name: str, plot: str) -> Path:
