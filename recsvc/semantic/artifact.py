@@ -23,7 +23,7 @@ from recsvc.config import Settings
 from recsvc.errors import NotReady
 from recsvc.files import replaced_folder
 from recsvc.semantic.docstore import DocStore
-from recsvc.semantic.documents import KINDS, build_docs
+from recsvc.semantic.documents import COVERED_KINDS, KINDS, build_docs, mark_coverage
 from recsvc.semantic.embedders import Embedder
 from recsvc.semantic.index import VectorIndex
 from recsvc.semantic.lexical import LazyIndexes, LexicalIndex
@@ -71,6 +71,8 @@ def embed_parts(
             keys, vectors, kind=settings.index_kind, exact_max=settings.index_exact_max
         )
         lexical[kind] = LexicalIndex.build(keys, texts)
+        if kind in COVERED_KINDS:
+            mark_coverage(kind_docs, embedder)
         docs[kind] = DocStore(kind_docs)
     log.info("semantic layer built in %.1fs", time.perf_counter() - started)
     return LayerParts(docs, dense, lexical, model_id=embedder.model_id)

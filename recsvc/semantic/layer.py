@@ -29,7 +29,7 @@ from recsvc.semantic import updates
 from recsvc.semantic.artifact import LayerParts, embed_parts, read_parts, write_parts
 from recsvc.semantic.cache import CachedEmbedder
 from recsvc.semantic.docstore import DocStore
-from recsvc.semantic.documents import KINDS, Doc
+from recsvc.semantic.documents import COVERED_KINDS, KINDS, Doc, mark_coverage
 from recsvc.semantic.embedders import Embedder, coverage, load_embedder
 from recsvc.semantic.fusion import rrf
 from recsvc.semantic.hits import PORTAL_CASE_META, Scope, SearchHit
@@ -204,12 +204,43 @@ class SemanticLayer:
         return self._nearest("clients", "client", client_id, k)
 
     def similar_commissions(self, commission_id: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        """Commissions closest to one commission (cosine, dense channel), itself excluded.
+        """Commissions closest to one commission (hybrid, as :meth:`similar_commission_hits`).
 
         Returns:
-            ``(commission_ids int64, scores float32)`` arrays, best first.
+            ``(commission_ids int64, fused scores float32)`` arrays, best first.
         """
-        return self._nearest("commissions", "commission", commission_id, k)
+        hits = self.similar_commission_hits(commission_id, k)
+        return (
+            np.asarray([h.id for h in hits], dtype=np.int64),
+            np.asarray([h.score for h in hits], dtype=np.float32),
+        )
+
+    def similar_commission_hits(self, commission_id: int, k: int = 10) -> list[SearchHit]:
+        """Commissions like one commission, itself excluded, in librarian scope.
+
+        Its text is searched in the lexical channel and its stored vector in the dense
+        one, fused as in :meth:`search`; so a Chinese-only commission, which the English
+        model barely sees, still finds the commissions that share its Chinese terms.
+
+        Raises:
+            NotFound: the commission is not indexed.
+        """
+        cid = int(commission_id)
+        text, vector = self._commission_query(cid)
+        with self._lock:
+            fused = self._hybrid("commissions", k, text=text, vector=vector, exclude={cid})
+            return [self._hit("commissions", key, s, ch, Scope.librarian()) for key, s, ch in fused]
+
+    def _commission_query(self, commission_id: int) -> tuple[str, np.ndarray | None]:
+        """A stored commission as a query: its text, and its vector unless the model
+        could see too little of it when it was embedded (``meta["coverage"]``)."""
+        doc = self.docs["commissions"].get(commission_id)
+        if doc is None:
+            raise NotFound(f"commission {commission_id} is not in the semantic index")
+        seen = float(doc.meta.get("coverage", 1.0)) >= self.min_dense_coverage
+        index = self.dense["commissions"]
+        vector = index.vectors([commission_id]) if seen and commission_id in index else None
+        return doc.text, vector
 
     def _nearest(self, kind: str, what: str, key: int, k: int) -> tuple[np.ndarray, np.ndarray]:
         index, key = self.dense[kind], int(key)
@@ -240,7 +271,7 @@ class SemanticLayer:
                 raise NotFound(f"commission {cid} is not in the semantic index")
             if scope.is_portal and doc.client_id != scope.client_id:
                 raise Forbidden("a portal client may only ask about its own commissions")
-            text, vector = doc.text, self.dense["commissions"].vectors([cid])
+            text, vector = self._commission_query(cid)
             exclude = set(self._cases_of_commission(cid))
         with self._lock:
             fused = self._hybrid("cases", k, text=text, vector=vector, exclude=exclude)
@@ -281,6 +312,8 @@ class SemanticLayer:
         if not docs:
             return
         vectors = self.embed([d.text for d in docs])
+        if kind in COVERED_KINDS:
+            mark_coverage(docs, self.embedder)
         with self._lock:
             self.dense[kind].add([d.key for d in docs], vectors)
             self.lexical[kind].upsert([d.key for d in docs], [d.text for d in docs])
