@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from recsvc.config import Settings
-from recsvc.semantic import FakeEmbedder, SemanticLayer, build_semantic, rrf, weighted
+from recsvc.semantic import FakeEmbedder, SemanticLayer, build_semantic, rrf
+from recsvc.semantic.fusion import weighted
 from recsvc.semantic.sample import sample_frames
 
 

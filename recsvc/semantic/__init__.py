@@ -19,7 +19,7 @@ from recsvc.semantic.embedders import (
     SentenceTransformerEmbedder,
     load_embedder,
 )
-from recsvc.semantic.fusion import rrf, weighted
+from recsvc.semantic.fusion import rrf
 from recsvc.semantic.hits import Scope, SearchHit
 from recsvc.semantic.index import VectorIndex, choose_kind, set_search_threads
 from recsvc.semantic.layer import SemanticLayer, build_semantic
@@ -46,5 +46,4 @@ __all__ = [
     "rrf",
     "set_search_threads",
     "tokenize",
-    "weighted",
 ]
