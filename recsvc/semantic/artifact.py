@@ -16,15 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from recsvc.config import Settings
 from recsvc.errors import NotReady
 from recsvc.files import replaced_folder
 from recsvc.semantic.docstore import DocStore
-from recsvc.semantic.documents import KINDS, build_docs
-from recsvc.semantic.embedders import Embedder
+from recsvc.semantic.documents import COVERED_KINDS, KINDS, build_docs, mark_coverage
+from recsvc.semantic.embedders import Embedder, encode_by_length
 from recsvc.semantic.index import VectorIndex
 from recsvc.semantic.lexical import LazyIndexes, LexicalIndex
 from recsvc.store.frames import Frames
@@ -54,26 +53,32 @@ def embed_parts(
     """Embed and index every kind's documents from ``frames``."""
     started = time.perf_counter()
     all_docs = build_docs(frames)
+    texts = [d.text for kind in KINDS for d in all_docs[kind]]
+    log.info("embedding %d texts (%s)", len(texts), _counts(all_docs))
+    vectors = encode_by_length(embedder, texts, progress=progress)
     docs: dict[str, DocStore] = {}
     dense: dict[str, VectorIndex] = {}
     lexical: dict[str, LexicalIndex] = {}
+    start = 0
     for kind in KINDS:
         kind_docs = all_docs[kind]
         keys = [d.key for d in kind_docs]
-        texts = [d.text for d in kind_docs]
-        log.info("embedding %d %s", len(texts), kind)
-        vectors = (
-            embedder.encode(texts, progress=progress)
-            if texts
-            else np.zeros((0, embedder.dim), "float32")
-        )
+        kind_texts = texts[start : start + len(kind_docs)]
+        kind_vectors = vectors[start : start + len(kind_docs)]
+        start += len(kind_docs)
         dense[kind] = VectorIndex.build(
-            keys, vectors, kind=settings.index_kind, exact_max=settings.index_exact_max
+            keys, kind_vectors, kind=settings.index_kind, exact_max=settings.index_exact_max
         )
-        lexical[kind] = LexicalIndex.build(keys, texts)
+        lexical[kind] = LexicalIndex.build(keys, kind_texts)
+        if kind in COVERED_KINDS:
+            mark_coverage(kind_docs, embedder)
         docs[kind] = DocStore(kind_docs)
     log.info("semantic layer built in %.1fs", time.perf_counter() - started)
     return LayerParts(docs, dense, lexical, model_id=embedder.model_id)
+
+
+def _counts(all_docs: Mapping[str, list]) -> str:
+    return ", ".join(f"{len(all_docs[kind])} {kind}" for kind in KINDS)
 
 
 def write_parts(

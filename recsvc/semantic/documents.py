@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from recsvc.semantic.embedders import Embedder, coverage
 from recsvc.semantic.text import normalise
 from recsvc.store.frames import Frames
 from recsvc.store.labels import CASE_KIND_PHRASES
@@ -33,6 +34,9 @@ KINDS = ("commissions", "clients", "products", "cases")
 RECENT_TITLES = 10
 CASE_WINDOW = pd.DateOffset(months=12)
 CASE_KEYWORD_MIN_CLIENTS = 3
+#: Kinds whose stored records are also queries (``similar_commissions``, ``similar_cases``
+#: by commission): each remembers how much of its text the model could see.
+COVERED_KINDS = ("commissions",)
 
 
 @dataclass
@@ -48,6 +52,24 @@ class Doc:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def mark_coverage(docs: list[Doc], embedder: Embedder) -> None:
+    """Set ``meta["coverage"]`` on each doc the embedder could not fully see.
+
+    The share of a text the model knows (e.g. about 0 for Chinese under the English
+    model) is only known where the model is; a search that starts from a stored record
+    reads it here instead, and skips the record's vector when it is mostly noise.
+    Fully visible docs carry nothing (a missing value means 1.0).
+    """
+    if not callable(getattr(embedder, "coverage", None)):
+        return
+    for doc in docs:
+        seen = coverage(embedder, doc.text)
+        if seen < 1.0:
+            doc.meta["coverage"] = round(seen, 3)
+        else:
+            doc.meta.pop("coverage", None)
 
 
 def _s(value: Any) -> str:

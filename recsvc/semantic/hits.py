@@ -41,7 +41,7 @@ class SearchHit:
     Attributes:
         kind: ``commissions``, ``clients``, ``products`` or ``cases``.
         id: commission id / client id (int), product code / case id (str).
-        score: the fused reciprocal-rank score (or the cosine for dense-only calls).
+        score: the fused score (see :mod:`recsvc.semantic.fusion`; 1 is the best possible).
         channels: which channel(s) found it, e.g.
             ``{"dense": {"rank": 1, "score": 0.71}, "lexical": {"rank": 3, "score": 4.2}}``.
         title: display title (a case's title is its product name).

@@ -48,12 +48,18 @@ def upsert_commissions(
             touched.add(doc.client_id)
             if old is not None:
                 touched.add(old.client_id)
-        elif old.meta != doc.meta:
-            layer.replace_doc("commissions", replace(old, meta=doc.meta))
+        elif _plain(old.meta) != doc.meta:  # same text: what the model saw is unchanged
+            meta = {**doc.meta, **{m: v for m, v in old.meta.items() if m == "coverage"}}
+            layer.replace_doc("commissions", replace(old, meta=meta))
             touched.add(doc.client_id)
     layer.put("commissions", changed)
     _refresh_clients(layer, {c for c in touched if c is not None})
     return len(changed)
+
+
+def _plain(meta: dict[str, Any]) -> dict[str, Any]:
+    """A doc's metadata without what embedding added to it."""
+    return {m: v for m, v in meta.items() if m != "coverage"}
 
 
 def _refresh_clients(layer: SemanticLayer, client_ids: set[int]) -> None:

@@ -115,6 +115,9 @@ def similar_clients(rt: Runtime, *, client_id: int, k: int = 10) -> list[Similar
 def similar_commissions(rt: Runtime, *, external_id: str, k: int = 10) -> SimilarCommissions:
     """Commissions and past value-added cases most like the commission ``external_id``.
 
+    Both are hybrid searches (the commission's vector and its text, fused), so a
+    Chinese-only commission finds the commissions and cases sharing its Chinese terms.
+
     Raises:
         NotFound: no such commission.
     """
@@ -122,18 +125,7 @@ def similar_commissions(rt: Runtime, *, external_id: str, k: int = 10) -> Simila
     if cid is None:
         raise NotFound(f"no commission {external_id!r}")
     layer = rt.semantic
-    ids, scores = layer.similar_commissions(cid, k=k)
-    docs = layer.docs["commissions"]
-    commissions = [
-        Hit(
-            kind="commissions",
-            id=str(docs[int(i)].meta.get("external_id", str(i))),
-            score=float(sc),
-            channels={"dense": {"rank": float(r), "score": float(sc)}},
-            title=docs[int(i)].title,
-        )
-        for r, (i, sc) in enumerate(zip(ids, scores, strict=True), start=1)
-    ]
+    commissions = [_public_hit(h) for h in layer.similar_commission_hits(cid, k=k)]
     cases = [
         Hit(
             kind="cases",
