@@ -96,7 +96,6 @@ PINNED: dict[str, set[str]] = {
         "WorklistRow",
         "build_context",
         "catalogue_coverage",
-        "default_cutoff",
         "default_sources",
         "dump_offers",
         "export_worklist",

@@ -300,7 +300,7 @@ def test_calibrated_scores_stay_below_one_and_untied(trained: Path) -> None:
 
 
 def test_project_title_falls_back_instead_of_nan() -> None:
-    from recsvc.recommend.explain import _title
+    from recsvc.recommend.reasons import first_text as _title
 
     row = pd.Series({"title_zh": "猪瘟疫苗评价", "title_en": np.nan, "keywords": "疫苗"})
     assert _title(row, ("title_en", "title_zh", "keywords")) == "猪瘟疫苗评价"
@@ -311,7 +311,7 @@ def test_project_title_falls_back_instead_of_nan() -> None:
 def test_days_before_the_cutoff_count_like_pandas() -> None:
     """The explainer's numpy day counts (recency weights) equal ``Series.dt.days``:
     whole days, floored, negative after the cutoff, missing for a missing date."""
-    from recsvc.recommend.explain import _days_before
+    from recsvc.recommend.explain import days_before as _days_before
 
     when = pd.Series(
         pd.to_datetime(
@@ -349,10 +349,10 @@ def test_a_version_keeps_its_text_space_and_explanation_arrays(
     assert (saved / RANKER_SCORES / "config.json").exists()
     before = {p: p.read_bytes() for p in sorted(saved.rglob("*")) if p.is_file()}
     first = open_recommender(settings, None, None, folder, frames=frames)  # computes
-    assert not isinstance(first.explainer._state()["sims"], np.memmap)
+    assert not isinstance(first.explainer.state.sims, np.memmap)
     second = open_recommender(settings, None, None, folder, frames=frames, saved=saved)
     assert isinstance(second.context.text.commissions_.lexical, np.memmap)
-    assert isinstance(second.explainer._state()["sims"], np.memmap)
+    assert isinstance(second.explainer.state.sims, np.memmap)
     assert second.ranker is not None and isinstance(second.ranker._memo_feats, np.memmap)
     ids = [int(c) for c in first.context.clients.index[::7]]
     for surface in (Surface.LIBRARIAN, Surface.PORTAL):
@@ -365,7 +365,7 @@ def test_a_version_keeps_its_text_space_and_explanation_arrays(
     # explanation arrays and scores (another snapshot's) are computed in memory
     grown, cid = add_client(make_history(), kind="enterprise", field=None, titles=VACCINE_ZH)
     third = open_recommender(settings, None, None, folder, frames=grown, saved=saved)
-    assert not isinstance(third.explainer._state()["sims"], np.memmap)
+    assert not isinstance(third.explainer.state.sims, np.memmap)
     assert third.ranker is not None and not isinstance(third.ranker._memo_feats, np.memmap)
 
     # the same clients with one more purchase: other scores, so computed again
@@ -381,7 +381,7 @@ def test_a_version_keeps_its_text_space_and_explanation_arrays(
     # building them for that snapshot (``recsvc serving build``) makes it map them
     write_snapshot_files(third, saved)
     again = open_recommender(settings, None, None, folder, frames=grown, saved=saved)
-    assert isinstance(again.explainer._state()["sims"], np.memmap)
+    assert isinstance(again.explainer.state.sims, np.memmap)
     assert isinstance(again.ranker._memo_feats, np.memmap)  # type: ignore[union-attr]
     assert again.recommend(cid, Surface.LIBRARIAN, k=3) == recs
 

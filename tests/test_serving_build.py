@@ -53,7 +53,7 @@ def test_serving_build_writes_what_a_server_maps(
         rec = open_bundle(settings, db, semantic, version, folder).recommender
     finally:
         db.dispose()
-    assert isinstance(rec.explainer._state()["sims"], np.memmap)
+    assert isinstance(rec.explainer.state.sims, np.memmap)
     assert rec.ranker is not None and isinstance(rec.ranker._memo_feats, np.memmap)
 
 

@@ -12,9 +12,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from recsvc.recommend.context import build_context, default_cutoff
+from recsvc.features.today import business_today
+from recsvc.recommend.context import build_context
 from recsvc.recommend.ranker import Ranker
 from recsvc.store.frames import Frames
+from recsvc.value import ValueService
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +50,11 @@ def train(
         ``evaluate``, NDCG@5 / recall@5 / MAP@5 / coverage per method.
     """
     version_dir = Path(version_dir)
-    value_dir = version_dir / "value"
-    value_dir = value_dir if value_dir.exists() else None
-    cutoff = default_cutoff(frames, settings)
-    ctx = build_context(frames, cutoff, semantic=semantic, settings=settings, value_dir=value_dir)
-    ctx.extras["value_dir"] = value_dir
+    has_value = (version_dir / "value" / "model.txt").exists()
+    value = ValueService.load(version_dir, settings) if has_value else None
+    cutoff = business_today(frames, settings)
+    ctx = build_context(frames, cutoff, semantic=semantic, settings=settings, value=value)
+    ctx.extras["value"] = value
     ranker = make_ranker(settings).fit(ctx)
     summary = {
         "as_of": str(cutoff.date()),
@@ -74,7 +76,7 @@ def train(
             semantic,
             out_dirs=[version_dir / "plots"],
             version=version_dir.name,
-            value_dir=value_dir,
+            value=value,
         )
         for method, row in table.iterrows():
             for col in ("ndcg5", "recall5", "map5", "coverage"):

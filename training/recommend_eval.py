@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recsvc.recommend.context import RecContext, build_context, default_cutoff
+from recsvc.features.today import business_today
+from recsvc.recommend.context import RecContext, build_context
 from recsvc.recommend.metrics import catalogue_coverage, map_at_k, ndcg_at_k, recall_at_k
 from recsvc.recommend.rules import BusinessRules
 from recsvc.recommend.service import Recommender
@@ -34,6 +35,7 @@ from recsvc.recommend.sources import (
     SourceChain,
 )
 from recsvc.store.frames import Frames
+from recsvc.value import ValueService
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +79,7 @@ def evaluate(
     holdout: pd.Timestamp | None = None,
     out_dirs: Sequence[Path] = (),
     version: str | None = None,
-    value_dir: Path | None = None,
+    value: ValueService | None = None,
     ranker: Any = None,
 ) -> pd.DataFrame:
     """Evaluate every method on the temporal holdout; write the plot and CSV.
@@ -90,7 +92,7 @@ def evaluate(
         out_dirs: extra folders for ``recommend_eval.png`` / ``.csv`` (the
             version's ``plots/``); ``settings.reports_dir`` always gets them.
         version: names the reports sub-folder.
-        value_dir: a value-model folder whose probability becomes a ranker input.
+        value: the version's value model, whose probability becomes a ranker input.
         ranker: an unfitted ranker to use (default :func:`training.ranker.make_ranker`).
 
     Returns:
@@ -99,11 +101,9 @@ def evaluate(
     from training.ranker import make_ranker
 
     horizon = int(getattr(settings, "horizon_months", 12))
-    T = holdout or default_cutoff(frames, settings) - pd.DateOffset(months=horizon)
-    ctx = build_context(
-        frames, pd.Timestamp(T), semantic=semantic, settings=settings, value_dir=value_dir
-    )
-    ctx.extras["value_dir"] = value_dir
+    T = holdout or business_today(frames, settings) - pd.DateOffset(months=horizon)
+    ctx = build_context(frames, pd.Timestamp(T), semantic=semantic, settings=settings, value=value)
+    ctx.extras["value"] = value
     truth_map = holdout_truth(ctx, horizon)
     ids = np.array(sorted(truth_map), dtype=np.int64)
     truth = [truth_map[int(c)] for c in ids]

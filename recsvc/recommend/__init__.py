@@ -11,7 +11,7 @@ A model version's recommender is opened by :func:`recsvc.serving.open_recommende
 
 from __future__ import annotations
 
-from recsvc.recommend.context import RecContext, build_context, default_cutoff
+from recsvc.recommend.context import RecContext, build_context
 from recsvc.recommend.explain import Explainer, Explanation
 from recsvc.recommend.feedback import (
     Shown,
@@ -71,7 +71,6 @@ __all__ = [
     "WorklistRow",
     "build_context",
     "catalogue_coverage",
-    "default_cutoff",
     "default_sources",
     "dump_offers",
     "export_worklist",

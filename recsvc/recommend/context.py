@@ -8,19 +8,20 @@ segments). Training builds one per historical cutoff; serving builds one for tod
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from recsvc.config import Settings
 from recsvc.features import client_features
+from recsvc.features.today import business_today
 from recsvc.recommend.text import TextSpace
 from recsvc.store.frames import Frames
+from recsvc.value import ValueService, assign_segments
 
 log = logging.getLogger(__name__)
 
@@ -119,22 +120,14 @@ def shared_text_space(history: Frames, semantic: Any | None) -> TextSpace:
     return space
 
 
-def default_cutoff(history: Frames, settings: Any | None = None) -> pd.Timestamp:
-    """``settings.as_of_date`` or the day after the newest activity."""
-    as_of = getattr(settings, "as_of_date", None)
-    if as_of is not None:
-        return pd.Timestamp(as_of)
-    return pd.Timestamp(history.latest_date).normalize() + pd.Timedelta(days=1)
-
-
 def build_context(
     history: Frames,
     cutoff: pd.Timestamp | None = None,
     *,
     semantic: Any | None = None,
-    settings: Any | None = None,
+    settings: Settings | None = None,
     text: TextSpace | None = None,
-    value_dir: Any | None = None,
+    value: ValueService | None = None,
     with_features: bool = True,
     live: bool = False,
     features: pd.DataFrame | None = None,
@@ -143,74 +136,57 @@ def build_context(
 
     Args:
         history: the full frames.
-        cutoff: the business "now"; default :func:`default_cutoff`.
+        cutoff: the business "now"; default
+            :func:`~recsvc.features.today.business_today`.
         semantic: the semantic layer (dense text channel, look-alike index, cases).
         settings: settings (business rules, horizons, segments).
         text: a fitted text space to share between cutoffs; fitted here if ``None``.
-        value_dir: a value-model folder (``version_dir / "value"``) to score clients with.
+        value: the version's loaded value model, to score clients and segment them
+            with its stored thresholds.
         with_features: compute ``recsvc.features.client_features``.
         live: the context serves today's requests.
         features: ``client_features`` at ``cutoff`` when the caller has them already
             (serving computes them for the value scores); computed here otherwise.
     """
-    cutoff = pd.Timestamp(cutoff) if cutoff is not None else default_cutoff(history, settings)
+    cutoff = pd.Timestamp(cutoff) if cutoff is not None else business_today(history, settings)
     if text is None:
         text = shared_text_space(history, semantic)
     ctx = RecContext(
         history=history, cutoff=cutoff, text=text, semantic=semantic, settings=settings, live=live
     )
     if with_features:
-        enrich(ctx, value_dir=value_dir, features=features)
+        enrich(ctx, value=value, features=features)
     return ctx
 
 
 def enrich(
-    ctx: RecContext, *, value_dir: Any | None = None, features: pd.DataFrame | None = None
+    ctx: RecContext, *, value: ValueService | None = None, features: pd.DataFrame | None = None
 ) -> RecContext:
-    """Attach client features (``features``, or computed at ``ctx.cutoff``), value
-    probability and segments where the modules exist."""
+    """Attach client features (``features``, or computed at ``ctx.cutoff``), and the
+    value probability (with ``value``) and segments of each client."""
+    settings = ctx.settings or Settings()
     try:
         feats = (
             features
             if features is not None
-            else client_features(ctx.history, ctx.cutoff, ctx.semantic)
+            else client_features(
+                ctx.history, ctx.cutoff, ctx.semantic, dormant_months=settings.dormant_months
+            )
         )
     except Exception:
         log.warning("client_features failed at %s; basic features only", ctx.cutoff)
         log.debug("client_features failure", exc_info=True)
         return ctx
     ctx.features = feats.select_dtypes("number")
-    if value_dir is not None:
-        ctx.value_proba = value_probability(value_dir, feats)
-    ctx.segments = segments_for(feats, ctx.settings, value_dir)
-    return ctx
-
-
-def value_probability(value_dir: Any, features: pd.DataFrame) -> pd.Series | None:
-    """The value model's calibrated probability per client, or ``None``."""
+    if value is not None:
+        try:
+            ctx.value_proba = value.probabilities(feats)
+        except Exception:
+            log.info("value model of %s unusable", value.version, exc_info=True)
     try:
-        from recsvc.value import ValueModel
-
-        model = ValueModel.load(value_dir)
-        return pd.Series(np.asarray(model.predict(features), dtype=float), index=features.index)
-    except Exception:
-        log.info("no usable value model at %s", value_dir, exc_info=True)
-        return None
-
-
-def segments_for(
-    features: pd.DataFrame, settings: Any | None, value_dir: Any | None = None
-) -> pd.Series | None:
-    """``recsvc.value.assign_segments`` (with the version's stored thresholds) or ``None``."""
-    try:
-        from recsvc.config import Settings
-        from recsvc.value import assign_segments
-
-        thresholds = None
-        path = Path(value_dir) / "segments.json" if value_dir is not None else None
-        if path is not None and path.exists():
-            thresholds = json.loads(path.read_text())
-        return assign_segments(features, settings or Settings(), thresholds)
+        ctx.segments = (
+            value.segments(feats) if value is not None else assign_segments(feats, settings)
+        )
     except Exception:
         log.info("segments unavailable", exc_info=True)
-        return None
+    return ctx

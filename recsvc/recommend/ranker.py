@@ -357,12 +357,12 @@ class Ranker(CandidateSource):
             context.cutoff - pd.DateOffset(months=self.horizon_months + step * i)
             for i in range(self.n_cutoffs)
         ]
-        value_dir = context.extras.get("value_dir")
+        value = context.extras.get("value")
         blocks = []
         for c in cutoffs:
             ctx = context.at(c)
             if context.features is not None:
-                enrich(ctx, value_dir=value_dir)
+                enrich(ctx, value=value)
             block = self._cutoff_block(ctx)
             if len(block["ids"]) and block["y"].sum() > 0:
                 blocks.append((pd.Timestamp(c), block))

@@ -25,12 +25,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
 
+from recsvc.config import Settings
 from recsvc.errors import NotFound
-from recsvc.recommend.context import (
-    RecContext,
-)
+from recsvc.recommend.coldstart import client_rows, with_client
+from recsvc.recommend.context import RecContext
 from recsvc.recommend.explain import Explainer
 from recsvc.recommend.feedback import client_events
 from recsvc.recommend.kept import (
@@ -120,7 +119,7 @@ class Recommender:
 
     def __init__(
         self,
-        settings: Any,
+        settings: Settings,
         context: RecContext,
         *,
         model: Ranker | SourceChain | None = None,
@@ -159,54 +158,9 @@ class Recommender:
     def _load_client(self, client_id: int) -> None:
         if self.db is None:
             raise NotFound(f"no client {client_id}")
-        from recsvc.store.frames import PERSONAL_COLUMNS
-        from recsvc.store.models import Client, Commission, Order, Product
-
-        with self.db.engine.connect() as conn:
-            cl = pd.read_sql(
-                select(
-                    *[c for c in Client.__table__.columns if c.name not in PERSONAL_COLUMNS]
-                ).where(Client.id == client_id),
-                conn,
-            ).rename(columns={"id": "client_id"})
-            if cl.empty:
-                raise NotFound(f"no client {client_id}")
-            cm = pd.read_sql(
-                select(
-                    *[c for c in Commission.__table__.columns if c.name not in PERSONAL_COLUMNS]
-                ).where(Commission.client_id == client_id),
-                conn,
-            ).rename(columns={"id": "commission_id"})
-            od = pd.read_sql(
-                select(*Order.__table__.columns, Product.code.label("product_code"))
-                .join(Product, Product.id == Order.product_id)
-                .where(Order.client_id == client_id),
-                conn,
-            ).rename(columns={"id": "order_id"})
-        for df, cols in (
-            (cl, ("registered_on",)),
-            (cm, ("commissioned_on", "completed_on")),
-            (od, ("ordered_on",)),
-        ):
-            for c in cols:
-                df[c] = pd.to_datetime(df[c])
-        cl["registered_on"] = cl["registered_on"].where(cl["registered_on"] < self.context.cutoff)
-        h = self.context.history
-        history = replace(
-            h,
-            clients=pd.concat(
-                [h.clients, cl[[c for c in h.clients.columns if c in cl]]], ignore_index=True
-            ),
-            commissions=pd.concat(
-                [h.commissions, cm[[c for c in h.commissions.columns if c in cm]]],
-                ignore_index=True,
-            ),
-            orders=pd.concat(
-                [h.orders, od[[c for c in h.orders.columns if c in od]]], ignore_index=True
-            ),
-        )
-        self.context.text.add_commissions(cm)
-        ctx = replace(self.context, history=history)
+        rows = client_rows(self.db, client_id, self.context.cutoff)
+        self.context.text.add_commissions(rows.commissions)
+        ctx = replace(self.context, history=with_client(self.context.history, rows))
         ctx.features = self.context.features
         self._rebind(ctx)
 
@@ -249,7 +203,7 @@ class Recommender:
         """Rule-filtered, diversified ``(codes, scores)`` ``(n, k)``, and the ranker's
         probabilities and source scores of every (client, product) pair (``None``
         without a ranker)."""
-        k = k or int(getattr(self.settings, "recommend_k", 5))
+        k = k or self.settings.recommend_k
         ids = np.asarray(client_ids, dtype=np.int64)
         for cid in ids:
             self.ensure_client(int(cid))

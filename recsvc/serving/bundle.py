@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from recsvc.config import Settings
+from recsvc.features.today import business_today
 from recsvc.semantic import SemanticLayer
 from recsvc.serving.layout import PORTAL, snapshot_dir
 from recsvc.serving.portal import PortalLists
@@ -30,7 +31,6 @@ from recsvc.store.db import Database
 from recsvc.store.frames import load_frames
 from recsvc.value import ValueService
 from recsvc.value.clv import clv_summary
-from recsvc.value.service import scoring_cutoff
 
 __all__ = ["ServingBundle", "freeze_heap", "open_bundle"]
 
@@ -135,7 +135,7 @@ def open_bundle(
         semantic.warm("cases")  # for) read these; at 100k loading them takes seconds
     step("data")
     value = ValueService.load(folder, settings)
-    cutoff = scoring_cutoff(frames, settings)
+    cutoff = business_today(frames, settings)
     features = value.features(frames, cutoff, semantic)
     scores = value.score(features, clv_summary(frames, cutoff))
     step("scores")
@@ -147,6 +147,7 @@ def open_bundle(
         frames=frames,
         features=features,
         saved=snapshot_dir(settings, version),
+        value=value,
     )
     step("recommender")
     portal = PortalLists.open(folder / PORTAL)

@@ -19,7 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from recsvc.recommend.context import build_context, default_cutoff, shared_text_space
+from recsvc.features.today import business_today
+from recsvc.recommend.context import build_context, shared_text_space
 from recsvc.recommend.explain import Explainer
 from recsvc.recommend.kept import ContributionTable
 from recsvc.recommend.ranker import Ranker
@@ -36,6 +37,7 @@ from recsvc.serving.layout import (
 )
 from recsvc.store.db import Database
 from recsvc.store.frames import Frames, load_frames
+from recsvc.value import ValueService
 
 __all__ = ["open_recommender", "version_text_space"]
 
@@ -55,6 +57,15 @@ def version_text_space(folder: Path | None, history: Frames, semantic: Any) -> T
     return shared_text_space(history, semantic)
 
 
+def _value_of(folder: Path, settings: Any) -> ValueService | None:
+    """The value model of the version in ``folder``, or ``None`` when unusable."""
+    try:
+        return ValueService.load(folder, settings)
+    except Exception:
+        log.info("no usable value model in %s", folder, exc_info=True)
+        return None
+
+
 def open_recommender(
     settings: Any,
     db: Database | None,
@@ -65,6 +76,7 @@ def open_recommender(
     features: pd.DataFrame | None = None,
     saved: Path | None = None,
     rules: BusinessRules | None = None,
+    value: ValueService | None = None,
 ) -> Recommender:
     """A recommender of the version in ``folder`` over a snapshot of the store.
 
@@ -82,20 +94,23 @@ def open_recommender(
         saved: the version's :func:`~recsvc.serving.layout.snapshot_dir`, whose ranker
             scores and explanation arrays are mapped when they are this snapshot's.
         rules: business rules (default :meth:`BusinessRules.load`).
+        value: the version's value model when the caller loaded it (the serving
+            bundle); default: loaded from ``folder`` when it has one.
     """
     if frames is None:
         if db is None:
             raise ValueError("give a db or frames")
         frames = load_frames(db)
     folder = Path(folder) if folder is not None else None
-    value_dir = folder / "value" if folder is not None and (folder / "value").exists() else None
+    if value is None and folder is not None and (folder / "value").exists():
+        value = _value_of(folder, settings)
     context = build_context(
         frames,
-        default_cutoff(frames, settings),
+        business_today(frames, settings),
         semantic=semantic,
         settings=settings,
         text=version_text_space(folder, frames, semantic),
-        value_dir=value_dir,
+        value=value,
         live=True,
         features=features,
     )

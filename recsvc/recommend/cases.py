@@ -1,0 +1,85 @@
+"""Similar-case hits of a trigger commission: from a version's kept table, else searched.
+
+:class:`CaseFinder` answers "which past cases resemble this commission" for the
+explainer. A version keeps the hits its portal lists searched
+(:class:`~recsvc.recommend.kept.CaseHitTable`); a trigger it did not keep is searched in
+the semantic layer and remembered (bounded). While recording (training, ``recsvc
+serving build``) every search is kept for :meth:`CaseFinder.save`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from cachetools import LRUCache
+
+from recsvc.recommend.kept import CASE_DEPTH, CaseHit, CaseHitRecorder, CaseHitTable, case_hit
+
+__all__ = ["CASE_HITS_CACHED", "CaseFinder"]
+
+#: Trigger commissions whose searched similar-case hits a finder keeps (least
+#: recently used go first); those in the version's :class:`CaseHitTable` are read there.
+CASE_HITS_CACHED = 20_000
+
+
+class CaseFinder:
+    """Similar-case hits for trigger commissions (thread-safe).
+
+    Args:
+        semantic: the semantic layer searched for hits, or ``None`` (no hits).
+    """
+
+    def __init__(self, semantic: Any | None) -> None:
+        self.semantic = semantic
+        #: the version's saved hits (:meth:`use_table`); searched live without
+        self.table: CaseHitTable | None = None
+        # trigger commission -> compact hits; bounded, and tuples of plain values so a
+        # long-running server neither grows nor hands the GC objects to traverse
+        self._hits: LRUCache[int, tuple[CaseHit, ...]] = LRUCache(CASE_HITS_CACHED)
+        self._recorder: CaseHitRecorder | None = None
+        self._lock = threading.Lock()
+
+    def matching(self, trigger: int, code: str, client_id: int) -> Iterator[CaseHit]:
+        """Hits of ``trigger`` that are other clients' cases of ``code``, best first."""
+        table = self.table
+        found = table.matching(trigger, code, client_id) if table is not None else None
+        if found is not None:
+            return found
+        return (h for h in self.hits(trigger) if h[2] == code and h[3] != client_id)
+
+    def hits(self, trigger: int) -> tuple[CaseHit, ...]:
+        """The similar-case hits of one commission: remembered or searched."""
+        with self._lock:
+            hits = self._hits.get(trigger)
+        if hits is not None:
+            return hits
+        if self.semantic is None:  # no index: no similar cases to search
+            return ()
+        found = self.semantic.similar_cases(trigger, CASE_DEPTH)
+        hits = tuple(case_hit(h) for h in found)
+        with self._lock:
+            self._hits[trigger] = hits
+            if self._recorder is not None:
+                self._recorder.add(trigger, hits)
+        return hits
+
+    def record(self) -> None:
+        """Keep the hits of every trigger searched from now on, for :meth:`save`."""
+        with self._lock:
+            self._recorder = CaseHitRecorder()
+            self.table = None  # so that every trigger is searched and recorded
+            self._hits.clear()
+
+    def save(self, folder: Path) -> None:
+        """Write the searches recorded since :meth:`record` as a table."""
+        if self._recorder is None or self.semantic is None:
+            raise RuntimeError("record() first, with a semantic layer")
+        self._recorder.save(Path(folder), self.semantic.signature())
+
+    def use_table(self, folder: Path) -> None:
+        """Read hits from a version's saved table when it is of this index."""
+        if self.semantic is not None:
+            self.table = CaseHitTable.open(Path(folder), self.semantic.signature())
