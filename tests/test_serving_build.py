@@ -10,16 +10,28 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from recsvc.cli import app
-from recsvc.cli import serving as serving_cli
+from recsvc.cli import _common, app
+from recsvc.config import Settings
 from recsvc.registry import Registry
 from recsvc.semantic import FakeEmbedder, SemanticLayer
 from recsvc.serving import open_bundle, snapshot_dir
 from recsvc.serving.layout import EXPLAINER_ARRAYS, RANKER_SCORES
 from recsvc.store import Database
+from recsvc.usecases import open_runtime
 from tests.conftest import copy_tree
 from tests.fixtures_api import _demo_settings
 from tests.test_serving_immutable import _tree
+
+
+def _cli_runtime(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    """The CLI's runtime over ``settings``, with the deterministic test embedder."""
+    monkeypatch.setattr(
+        _common,
+        "runtime",
+        lambda **_: open_runtime(
+            settings, embedder=FakeEmbedder(), load_model=False, warm_worklist=False
+        ),
+    )
 
 
 def test_serving_build_writes_what_a_server_maps(
@@ -28,10 +40,7 @@ def test_serving_build_writes_what_a_server_maps(
     for sub in ("data", "models"):
         copy_tree(api_demo_bundle / sub, tmp_path / sub)
     settings = _demo_settings(tmp_path)
-    monkeypatch.setattr(serving_cli, "settings", lambda: settings)
-    monkeypatch.setattr(
-        serving_cli, "_semantic", lambda s: SemanticLayer.load(s, FakeEmbedder(), mmap=True)
-    )
+    _cli_runtime(monkeypatch, settings)
     registry = Registry(settings.models_dir)
     version = registry.active()
     assert version is not None
@@ -63,7 +72,7 @@ def test_serving_build_names_an_unknown_version(
     for sub in ("data", "models"):
         copy_tree(api_demo_bundle / sub, tmp_path / sub)
     settings = _demo_settings(tmp_path)
-    monkeypatch.setattr(serving_cli, "settings", lambda: settings)
+    _cli_runtime(monkeypatch, settings)
     result = CliRunner().invoke(app, ["serving", "build", "v19990101-000000"])
     assert result.exit_code != 0
     assert "v19990101-000000" in str(result.exception)

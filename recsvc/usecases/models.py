@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recsvc.errors import NotFound
+from recsvc.errors import NotFound, NotReady
 from recsvc.registry import VersionInfo
 from recsvc.runtime import Runtime
+from recsvc.serving.build import build_serving_files
 
 __all__ = [
     "EvaluationReport",
     "Versions",
+    "build_serving",
     "evaluation_report",
     "list_versions",
     "plot_path",
@@ -109,3 +111,21 @@ def plot_path(rt: Runtime, *, name: str, plot: str) -> Path:
     if path.parent != folder or not path.is_file():
         raise NotFound(f"no plot {plot!r} for {name}")
     return path
+
+
+def build_serving(rt: Runtime, *, name: str | None = None) -> Path:
+    """Write version ``name``'s (default: the active one's) ranker scores and
+    explanation arrays for today's snapshot of the store; returns their folder.
+
+    The one explicit step that writes them besides training: servers only map them
+    (and compute them in memory when their fingerprint is not today's snapshot's).
+
+    Raises:
+        NotReady: no version named and none is active.
+        NotFound: no such version.
+    """
+    registry = rt.registry
+    name = name or registry.active()
+    if name is None:
+        raise NotReady("no active model version: train one first (recsvc train)")
+    return build_serving_files(rt.settings, rt.db, rt.semantic_or_none(), name, registry.path(name))
