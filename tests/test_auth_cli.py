@@ -24,8 +24,7 @@ SECRET = re.compile(r"\b(rc[kp]_[A-Za-z0-9_-]{40,})")
 @pytest.fixture
 def cli_env(api_env: ApiEnv, monkeypatch: pytest.MonkeyPatch) -> ApiEnv:
     """The CLI pointed at the api_env store."""
-    for name in ("settings", "database"):
-        getattr(common, name).cache_clear()
+    common.settings.cache_clear()
     for key, value in {
         "RECSVC_DATABASE_URL": api_env.settings.database_url,
         "RECSVC_DATA_DIR": str(api_env.settings.data_dir),
@@ -34,8 +33,7 @@ def cli_env(api_env: ApiEnv, monkeypatch: pytest.MonkeyPatch) -> ApiEnv:
     }.items():
         monkeypatch.setenv(key, value)
     yield api_env
-    for name in ("settings", "database"):
-        getattr(common, name).cache_clear()
+    common.settings.cache_clear()
 
 
 def test_keys_create_list_revoke(cli_env: ApiEnv) -> None:

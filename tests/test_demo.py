@@ -270,26 +270,29 @@ def test_frames_of_the_demo_store(demo_frames: Frames) -> None:
 
 def test_cli_demo_data_is_safe_to_rerun(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from recsvc.cli import _common, app
+    from recsvc.config import Settings
+    from recsvc.store import Database
 
     monkeypatch.setenv("RECSVC_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("RECSVC_DATABASE_URL", f"sqlite:///{tmp_path / 'data' / 'recsvc.db'}")
     _common.settings.cache_clear()
-    _common.database.cache_clear()
+    db: Database | None = None
     try:
         runner = CliRunner()
         args = ["demo-data", "--clients", "60", "--seed", "5"]
         first = runner.invoke(app, args)
         assert first.exit_code == 0, first.output
-        counts = _common.database().counts()
+        db = Database.from_settings(Settings())  # the store the command wrote
+        counts = db.counts()
         second = runner.invoke(app, args)
         assert second.exit_code == 0, second.output
-        assert _common.database().counts() == counts
+        assert db.counts() == counts
         assert counts["clients"] == 60
         assert (tmp_path / "data" / "demo" / "truth" / "rules.json").is_file()
     finally:
-        _common.database().dispose()
+        if db is not None:
+            db.dispose()
         _common.settings.cache_clear()
-        _common.database.cache_clear()
 
 
 def test_latent_traits_drive_observable_profiles(demo_dir: Path) -> None:

@@ -83,7 +83,6 @@ def recsvc(
 
     def run(*args: str) -> tuple[int, str, str]:
         _common.settings.cache_clear()
-        _common.database.cache_clear()
         monkeypatch.setattr(sys, "argv", ["recsvc", *args])
         with pytest.raises(SystemExit) as info:
             main()
@@ -93,7 +92,6 @@ def recsvc(
 
     yield run
     _common.settings.cache_clear()
-    _common.database.cache_clear()
 
 
 def test_in_process_bad_file_exits_2(recsvc: Run, tmp_path: Path) -> None:

@@ -87,10 +87,8 @@ def cli_env(demo_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Setting
     monkeypatch.setenv("RECSVC_MODELS_DIR", str(demo_settings.models_dir))
     monkeypatch.setattr(layer_mod, "load_embedder", lambda settings, cached=True: FakeEmbedder())
     _common.settings.cache_clear()
-    _common.database.cache_clear()
     yield demo_settings
     _common.settings.cache_clear()
-    _common.database.cache_clear()
 
 
 def test_cli_index_build_search_and_similar(cli_env: Settings, demo_frames: Frames) -> None:

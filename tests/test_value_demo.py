@@ -58,7 +58,6 @@ def test_train_and_score_cli_on_demo_store(demo_settings: Settings, monkeypatch)
     }.items():
         monkeypatch.setenv(key, value)
     _common.settings.cache_clear()
-    _common.database.cache_clear()
     try:
         from recsvc.store import Database, load_frames
 
@@ -76,4 +75,3 @@ def test_train_and_score_cli_on_demo_store(demo_settings: Settings, monkeypatch)
         assert missing.exit_code != 0
     finally:
         _common.settings.cache_clear()
-        _common.database.cache_clear()

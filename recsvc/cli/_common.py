@@ -10,7 +10,6 @@ from rich.logging import RichHandler
 
 from recsvc.config import Settings
 from recsvc.runtime import Runtime
-from recsvc.store import Database
 
 console = Console()
 console_err = Console(stderr=True)
@@ -28,14 +27,6 @@ def settings() -> Settings:
     # Alembic announces every migration context at INFO; the CLI only wants real news.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     return s
-
-
-@cache
-def database() -> Database:
-    """The store for the configured URL, migrated to the latest schema."""
-    db = Database.from_settings(settings())
-    db.upgrade()
-    return db
 
 
 def runtime(*, load_model: bool = False) -> Runtime:

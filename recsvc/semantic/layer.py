@@ -1,8 +1,9 @@
 """The semantic layer: hybrid (dense + BM25) search over commissions, clients,
 products and cases, with scopes, incremental updates and one artifact folder.
 
-Building, saving and opening the folder is :mod:`recsvc.semantic.artifact`; keeping the
-layer in step with the store between rebuilds is :mod:`recsvc.semantic.updates`.
+Building, saving and opening the folder is :mod:`recsvc.semantic.artifact`; the "what is
+similar" queries are :mod:`recsvc.semantic.similar`; keeping the layer in step with the
+store between rebuilds is :mod:`recsvc.semantic.updates`.
 
 Example:
     >>> from recsvc.semantic import FakeEmbedder, Scope, build_semantic
@@ -25,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from recsvc.config import Settings
-from recsvc.errors import Forbidden, InvalidInput, NotFound, NotReady
-from recsvc.semantic import updates
+from recsvc.errors import Forbidden, InvalidInput, NotReady
+from recsvc.semantic import similar, updates
 from recsvc.semantic.artifact import LayerParts, embed_parts, read_parts, write_parts
 from recsvc.semantic.cache import CachedEmbedder
 from recsvc.semantic.docstore import DocStore
@@ -127,7 +128,7 @@ class SemanticLayer:
         for kind in kinds:
             _ = self.lexical[kind]
             if kind == "cases":
-                self._cases_by_commission()
+                similar.cases_by_commission(self)
 
     # -- search ---------------------------------------------------------------------
     def _check(self, kind: str, scope: Scope) -> None:
@@ -209,102 +210,22 @@ class SemanticLayer:
             return [self._hit(kind, key, s, ch, scope) for key, s, ch in fused]
 
     def similar_clients(self, client_id: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        """Clients whose research direction is closest (cosine), the client itself excluded.
-
-        Returns:
-            ``(client_ids int64, scores float32)`` arrays, best first.
-        """
-        return self._nearest("clients", "client", client_id, k)
+        """See :func:`recsvc.semantic.similar.similar_clients`."""
+        return similar.similar_clients(self, client_id, k)
 
     def similar_commissions(self, commission_id: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        """Commissions closest to one commission (hybrid, as :meth:`similar_commission_hits`).
-
-        Returns:
-            ``(commission_ids int64, fused scores float32)`` arrays, best first.
-        """
-        hits = self.similar_commission_hits(commission_id, k)
-        return (
-            np.asarray([h.id for h in hits], dtype=np.int64),
-            np.asarray([h.score for h in hits], dtype=np.float32),
-        )
+        """See :func:`recsvc.semantic.similar.similar_commissions`."""
+        return similar.similar_commissions(self, commission_id, k)
 
     def similar_commission_hits(self, commission_id: int, k: int = 10) -> list[SearchHit]:
-        """Commissions like one commission, itself excluded, in librarian scope.
-
-        Its text is searched in the lexical channel and its stored vector in the dense
-        one, fused as in :meth:`search`; so a Chinese-only commission, which the English
-        model barely sees, still finds the commissions that share its Chinese terms.
-
-        Raises:
-            NotFound: the commission is not indexed.
-        """
-        cid = int(commission_id)
-        text, vector = self._commission_query(cid)
-        with self._lock:
-            fused = self._hybrid("commissions", k, text=text, vector=vector, exclude={cid})
-            return [self._hit("commissions", key, s, ch, Scope.librarian()) for key, s, ch in fused]
-
-    def _commission_query(self, commission_id: int) -> tuple[str, np.ndarray | None]:
-        """A stored commission as a query: its text, and its vector unless the model
-        could see too little of it when it was embedded (``meta["coverage"]``)."""
-        doc = self.docs["commissions"].get(commission_id)
-        if doc is None:
-            raise NotFound(f"commission {commission_id} is not in the semantic index")
-        seen = float(doc.meta.get("coverage", 1.0)) >= self.min_dense_coverage
-        index = self.dense["commissions"]
-        vector = index.vectors([commission_id]) if seen and commission_id in index else None
-        return doc.text, vector
-
-    def _nearest(self, kind: str, what: str, key: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-        index, key = self.dense[kind], int(key)
-        with self._lock:
-            if key not in index:
-                raise NotFound(f"{what} {key} is not in the semantic index")
-            keys, scores = index.search(index.vectors([key]), k, exclude=[key])
-        return np.asarray(keys[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
+        """See :func:`recsvc.semantic.similar.similar_commission_hits`."""
+        return similar.similar_commission_hits(self, commission_id, k)
 
     def similar_cases(
         self, text_or_commission_id: str | int, k: int = 10, scope: Scope | None = None
     ) -> list[SearchHit]:
-        """Past value-added cases resembling a text or one of the store's commissions.
-
-        For a commission id, the commission's own cases are excluded, and in portal
-        scope the commission must belong to the scope's client.
-        """
-        scope = scope or Scope.librarian()
-        self._check("cases", scope)
-        if isinstance(text_or_commission_id, str):
-            text = " ".join(text_or_commission_id.split())
-            vector = self._query_vector(text) if text else None
-            exclude: set[Hashable] = set()
-        else:
-            cid = int(text_or_commission_id)
-            doc = self.docs["commissions"].get(cid)
-            if doc is None:
-                raise NotFound(f"commission {cid} is not in the semantic index")
-            if scope.is_portal and doc.client_id != scope.client_id:
-                raise Forbidden("a portal client may only ask about its own commissions")
-            text, vector = self._commission_query(cid)
-            exclude = set(self._cases_of_commission(cid))
-        with self._lock:
-            fused = self._hybrid("cases", k, text=text, vector=vector, exclude=exclude)
-            return [self._hit("cases", key, s, ch, scope) for key, s, ch in fused]
-
-    def _cases_of_commission(self, commission_id: int) -> set[Hashable]:
-        """Keys of the cases that came from one commission."""
-        return self._cases_by_commission().get(int(commission_id), set())
-
-    def _cases_by_commission(self) -> dict[int, set[Hashable]]:
-        """Case keys by the commission they came from (an index kept beside the docs,
-        built on first use by decoding every case once)."""
-        by_commission = self._cases_of
-        if by_commission is None:
-            with self._lock:
-                by_commission = {}
-                for d in self.docs["cases"].values():
-                    by_commission.setdefault(int(d.meta["commission_id"]), set()).add(d.key)
-                self._cases_of = by_commission
-        return by_commission
+        """See :func:`recsvc.semantic.similar.similar_cases`."""
+        return similar.similar_cases(self, text_or_commission_id, k, scope)
 
     def client_vectors(self, client_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Research-direction vectors, one row per id (zeros for a client not indexed)."""

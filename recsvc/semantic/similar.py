@@ -1,0 +1,146 @@
+"""What is similar: clients, commissions and past cases like a given one.
+
+Each query is a function of a :class:`~recsvc.semantic.layer.SemanticLayer`, which
+keeps thin methods calling them; they run on its search primitives (the hybrid
+channel fusion, hit shaping, scope checks and lock), which stay in the layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from recsvc.errors import Forbidden, NotFound
+from recsvc.semantic.hits import Scope, SearchHit
+
+if TYPE_CHECKING:
+    from recsvc.semantic.layer import SemanticLayer
+
+__all__ = [
+    "cases_by_commission",
+    "similar_cases",
+    "similar_clients",
+    "similar_commission_hits",
+    "similar_commissions",
+]
+
+
+def similar_clients(
+    layer: SemanticLayer, client_id: int, k: int = 10
+) -> tuple[np.ndarray, np.ndarray]:
+    """Clients whose research direction is closest (cosine), the client itself excluded.
+
+    Returns:
+        ``(client_ids int64, scores float32)`` arrays, best first.
+    """
+    return _nearest(layer, "clients", "client", client_id, k)
+
+
+def similar_commissions(
+    layer: SemanticLayer, commission_id: int, k: int = 10
+) -> tuple[np.ndarray, np.ndarray]:
+    """Commissions closest to one commission (hybrid, as :func:`similar_commission_hits`).
+
+    Returns:
+        ``(commission_ids int64, fused scores float32)`` arrays, best first.
+    """
+    hits = similar_commission_hits(layer, commission_id, k)
+    return (
+        np.asarray([h.id for h in hits], dtype=np.int64),
+        np.asarray([h.score for h in hits], dtype=np.float32),
+    )
+
+
+def similar_commission_hits(
+    layer: SemanticLayer, commission_id: int, k: int = 10
+) -> list[SearchHit]:
+    """Commissions like one commission, itself excluded, in librarian scope.
+
+    Its text is searched in the lexical channel and its stored vector in the dense
+    one, fused as in :meth:`SemanticLayer.search`; so a Chinese-only commission, which
+    the English model barely sees, still finds the commissions that share its Chinese
+    terms.
+
+    Raises:
+        NotFound: the commission is not indexed.
+    """
+    cid = int(commission_id)
+    text, vector = _commission_query(layer, cid)
+    with layer._lock:
+        fused = layer._hybrid("commissions", k, text=text, vector=vector, exclude={cid})
+        return [layer._hit("commissions", key, s, ch, Scope.librarian()) for key, s, ch in fused]
+
+
+def _commission_query(layer: SemanticLayer, commission_id: int) -> tuple[str, np.ndarray | None]:
+    """A stored commission as a query: its text, and its vector unless the model
+    could see too little of it when it was embedded (``meta["coverage"]``)."""
+    doc = layer.docs["commissions"].get(commission_id)
+    if doc is None:
+        raise NotFound(f"commission {commission_id} is not in the semantic index")
+    seen = float(doc.meta.get("coverage", 1.0)) >= layer.min_dense_coverage
+    index = layer.dense["commissions"]
+    vector = index.vectors([commission_id]) if seen and commission_id in index else None
+    return doc.text, vector
+
+
+def _nearest(
+    layer: SemanticLayer, kind: str, what: str, key: int, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    index, key = layer.dense[kind], int(key)
+    with layer._lock:
+        if key not in index:
+            raise NotFound(f"{what} {key} is not in the semantic index")
+        keys, scores = index.search(index.vectors([key]), k, exclude=[key])
+    return np.asarray(keys[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
+
+
+def similar_cases(
+    layer: SemanticLayer,
+    text_or_commission_id: str | int,
+    k: int = 10,
+    scope: Scope | None = None,
+) -> list[SearchHit]:
+    """Past value-added cases resembling a text or one of the store's commissions.
+
+    For a commission id, the commission's own cases are excluded, and in portal
+    scope the commission must belong to the scope's client.
+    """
+    scope = scope or Scope.librarian()
+    layer._check("cases", scope)
+    if isinstance(text_or_commission_id, str):
+        text = " ".join(text_or_commission_id.split())
+        vector = layer._query_vector(text) if text else None
+        exclude: set[Hashable] = set()
+    else:
+        cid = int(text_or_commission_id)
+        doc = layer.docs["commissions"].get(cid)
+        if doc is None:
+            raise NotFound(f"commission {cid} is not in the semantic index")
+        if scope.is_portal and doc.client_id != scope.client_id:
+            raise Forbidden("a portal client may only ask about its own commissions")
+        text, vector = _commission_query(layer, cid)
+        exclude = set(_cases_of_commission(layer, cid))
+    with layer._lock:
+        fused = layer._hybrid("cases", k, text=text, vector=vector, exclude=exclude)
+        return [layer._hit("cases", key, s, ch, scope) for key, s, ch in fused]
+
+
+def _cases_of_commission(layer: SemanticLayer, commission_id: int) -> set[Hashable]:
+    """Keys of the cases that came from one commission."""
+    return cases_by_commission(layer).get(int(commission_id), set())
+
+
+def cases_by_commission(layer: SemanticLayer) -> dict[int, set[Hashable]]:
+    """Case keys by the commission they came from (an index kept beside the layer's
+    docs, built on first use by decoding every case once; the layer drops it whenever
+    its cases change)."""
+    by_commission = layer._cases_of
+    if by_commission is None:
+        with layer._lock:
+            by_commission = {}
+            for d in layer.docs["cases"].values():
+                by_commission.setdefault(int(d.meta["commission_id"]), set()).add(d.key)
+            layer._cases_of = by_commission
+    return by_commission
