@@ -13,6 +13,7 @@ from typing import Any
 
 from recsvc.errors import NotFound
 from recsvc.runtime import Runtime
+from recsvc.store import queries
 from recsvc.store.enums import JobStatus
 from recsvc.store.models import TrainingJob
 
@@ -52,11 +53,7 @@ def job(rt: Runtime, *, job_id: str) -> TrainingJob:
     Raises:
         NotFound: no such job.
     """
-    with rt.db.session() as s:
-        found = s.get(TrainingJob, job_id)
-    if found is None:
-        raise NotFound(f"no training job {job_id!r}")
-    return found
+    return _found(queries.training_job(rt.db, job_id=job_id), job_id)
 
 
 def update_job(rt: Runtime, *, job_id: str, **values: Any) -> None:
@@ -66,9 +63,7 @@ def update_job(rt: Runtime, *, job_id: str, **values: Any) -> None:
         NotFound: no such job.
     """
     with rt.db.session() as s:
-        found = s.get(TrainingJob, job_id)
-        if found is None:
-            raise NotFound(f"no training job {job_id!r}")
+        found = _found(s.get(TrainingJob, job_id), job_id)
         for key, value in values.items():
             setattr(found, key, value)
 
@@ -109,3 +104,9 @@ def _watch(rt: Runtime, job_id: str, proc: subprocess.Popen[bytes]) -> None:
         succeeded = found.status == JobStatus.SUCCEEDED
     if succeeded:
         rt.reload()
+
+
+def _found(job: TrainingJob | None, job_id: str) -> TrainingJob:
+    if job is None:
+        raise NotFound(f"no training job {job_id!r}")
+    return job
