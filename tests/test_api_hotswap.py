@@ -183,4 +183,4 @@ def test_workers_loading_one_version_write_nothing_and_map_built_files(
     assert files() == before and saved.is_dir()
     again = [runtime.open_version(version) for _ in range(2)]
     assert all(isinstance(b.recommender.explainer._state()["sims"], np.memmap) for b in again)
-    assert all(isinstance(b.recommender.ranker._memo_feats, np.memmap) for b in again)
+    assert all(b.recommender.ranker.mapped for b in again)

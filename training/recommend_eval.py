@@ -24,6 +24,7 @@ import pandas as pd
 
 from recsvc.recommend.context import RecContext, build_context, default_cutoff
 from recsvc.recommend.metrics import catalogue_coverage, map_at_k, ndcg_at_k, recall_at_k
+from recsvc.recommend.ranker import Ranker
 from recsvc.recommend.rules import BusinessRules
 from recsvc.recommend.service import Recommender
 from recsvc.recommend.sources import (
@@ -33,6 +34,7 @@ from recsvc.recommend.sources import (
     RandomSource,
     SourceChain,
 )
+from recsvc.serving.scores import ScoredRanker
 from recsvc.store.frames import Frames
 
 log = logging.getLogger(__name__)
@@ -78,7 +80,7 @@ def evaluate(
     out_dirs: Sequence[Path] = (),
     version: str | None = None,
     value_dir: Path | None = None,
-    ranker: Any = None,
+    ranker: Ranker | None = None,
 ) -> pd.DataFrame:
     """Evaluate every method on the temporal holdout; write the plot and CSV.
 
@@ -109,7 +111,7 @@ def evaluate(
     truth = [truth_map[int(c)] for c in ids]
     rules = BusinessRules.load(settings=settings)
     fitted = (ranker or make_ranker(settings)).fit(ctx)
-    rec = Recommender(settings, ctx, model=fitted, rules=rules)
+    rec = Recommender(settings, ctx, model=ScoredRanker(fitted).bind(ctx), rules=rules)
     exclude = rec.exclusions(ids, live=False)
     catalogue = list(ctx.codes)
     lists: dict[str, list[list[str]]] = {}
