@@ -28,7 +28,7 @@ from recsvc.recommend.sources import (
     CandidateSource,
     ContentSource,
     PopularInSegmentSource,
-    _purchase_matrix,
+    purchase_matrix,
 )
 from recsvc.store.enums import Purpose
 
@@ -205,7 +205,7 @@ def pair_features(
         if allowed:
             elig[:, j] = np.isin(client_kinds, allowed)
     cols["eligible"] = elig.ravel().astype(float)
-    owned = _purchase_matrix(ctx.orders, client_ids, codes)
+    owned = purchase_matrix(ctx.orders, client_ids, codes)
     cols["owned"] = owned.ravel()
     last = (
         ctx.orders[ctx.orders["client_id"].isin(client_ids)]
@@ -243,4 +243,4 @@ def purchase_labels(
     if "status" in o:
         o = o[o["status"].astype(str).isin(("paid", "delivered"))]
     o = o[(o["ordered_on"] >= ctx.cutoff) & (o["ordered_on"] < end)]
-    return _purchase_matrix(o, client_ids, codes)
+    return purchase_matrix(o, client_ids, codes)
