@@ -66,6 +66,21 @@ def test_cold_start_single_title_gets_a_relevant_first_offer(
     assert recs[0].reasons_en and recs[0].reasons_zh
 
 
+def test_rules_take_null_values_from_settings_and_their_defaults(tmp_path: Path) -> None:
+    """``null`` in the rules file means the setting; without settings, its default."""
+    import json
+
+    defaults = BusinessRules.load()
+    for key in ("one_off_rebuy_days", "decline_cooldown_days", "max_per_category"):
+        assert getattr(defaults, key) == Settings.model_fields[key].default
+    configured = Settings(environment="test", max_per_category=4, decline_cooldown_days=30)
+    rules = BusinessRules.load(settings=configured)
+    assert (rules.max_per_category, rules.decline_cooldown_days) == (4, 30)
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps({"max_per_category": 1}))
+    assert BusinessRules.load(path, settings=configured).max_per_category == 1
+
+
 def test_rules_eligibility_one_off_and_diversity(tmp_path: Path) -> None:
     frames, cid = add_client(
         make_history(),

@@ -12,25 +12,27 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from recsvc.recommend.context import build_context, default_cutoff
+from recsvc.config import Settings
+from recsvc.features.today import business_today
+from recsvc.recommend.context import build_context
 from recsvc.recommend.ranker import Ranker
 from recsvc.store.frames import Frames
 
 log = logging.getLogger(__name__)
 
 
-def make_ranker(settings: Any) -> Ranker:
+def make_ranker(settings: Settings) -> Ranker:
     """The ranker with the project's settings (cutoffs, horizon; at most 2 threads)."""
     return Ranker(
-        n_cutoffs=2 * max(2, int(getattr(settings, "backtest_cutoffs", 4))),
-        horizon_months=int(getattr(settings, "horizon_months", 12)),
+        n_cutoffs=2 * max(2, settings.backtest_cutoffs),
+        horizon_months=settings.horizon_months,
         cutoff_step_months=6,
         n_jobs=2,
     )
 
 
 def train(
-    settings: Any,
+    settings: Settings,
     frames: Frames,
     semantic: Any,
     version_dir: Path,
@@ -50,7 +52,7 @@ def train(
     version_dir = Path(version_dir)
     value_dir = version_dir / "value"
     value_dir = value_dir if value_dir.exists() else None
-    cutoff = default_cutoff(frames, settings)
+    cutoff = business_today(frames, settings)
     ctx = build_context(frames, cutoff, semantic=semantic, settings=settings, value_dir=value_dir)
     ctx.extras["value_dir"] = value_dir
     ranker = make_ranker(settings).fit(ctx)

@@ -22,7 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recsvc.recommend.context import RecContext, build_context, default_cutoff
+from recsvc.config import Settings
+from recsvc.features.today import business_today
+from recsvc.recommend.context import RecContext, build_context
 from recsvc.recommend.metrics import catalogue_coverage, map_at_k, ndcg_at_k, recall_at_k
 from recsvc.recommend.ranker import Ranker
 from recsvc.recommend.rules import BusinessRules
@@ -72,7 +74,7 @@ def score_method(
 
 
 def evaluate(
-    settings: Any,
+    settings: Settings,
     frames: Frames,
     semantic: Any = None,
     *,
@@ -100,8 +102,8 @@ def evaluate(
     """
     from training.ranker import make_ranker
 
-    horizon = int(getattr(settings, "horizon_months", 12))
-    T = holdout or default_cutoff(frames, settings) - pd.DateOffset(months=horizon)
+    horizon = settings.horizon_months
+    T = holdout or business_today(frames, settings) - pd.DateOffset(months=horizon)
     ctx = build_context(
         frames, pd.Timestamp(T), semantic=semantic, settings=settings, value_dir=value_dir
     )
