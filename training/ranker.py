@@ -50,8 +50,7 @@ def train(
         ``evaluate``, NDCG@5 / recall@5 / MAP@5 / coverage per method.
     """
     version_dir = Path(version_dir)
-    value_dir = version_dir / "value"
-    value_dir = value_dir if value_dir.exists() else None
+    value_dir = version_dir / "value" if (version_dir / "value").exists() else None
     cutoff = business_today(frames, settings)
     ctx = build_context(frames, cutoff, semantic=semantic, settings=settings, value_dir=value_dir)
     ctx.extras["value_dir"] = value_dir

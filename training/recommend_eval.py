@@ -133,7 +133,8 @@ def evaluate(
     table.index.name = "method"
     table.attrs["holdout"] = str(pd.Timestamp(T).date())
     table.attrs["ranker_cutoffs"] = fitted.cutoffs_
-    reports = Path(settings.reports_dir) / (version or "latest")
+    assert settings.reports_dir is not None  # Settings fills it in from data_dir
+    reports = settings.reports_dir / (version or "latest")
     for folder in [reports, *out_dirs]:
         write_outputs(table, Path(folder))
     return table
