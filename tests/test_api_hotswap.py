@@ -177,10 +177,8 @@ def test_workers_loading_one_version_write_nothing_and_map_built_files(
         w.join()
     assert len(loaded) == 2 and files() == before and not saved.exists()
     assert not any(isinstance(b.recommender.explainer.state.sims, np.memmap) for b in loaded)
-    build_serving_files(
-        runtime.settings, runtime.db, runtime.semantic_or_none(), version, folder
-    )
+    build_serving_files(runtime.settings, runtime.db, runtime.semantic_or_none(), version, folder)
     assert files() == before and saved.is_dir()
     again = [runtime.open_version(version) for _ in range(2)]
     assert all(isinstance(b.recommender.explainer.state.sims, np.memmap) for b in again)
-    assert all(isinstance(b.recommender.ranker._memo_feats, np.memmap) for b in again)
+    assert all(b.recommender.ranker.mapped for b in again)

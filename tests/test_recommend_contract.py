@@ -22,6 +22,7 @@ from recsvc.recommend.sources import (
     RandomSource,
     SourceChain,
 )
+from recsvc.serving.scores import ScoredRanker
 from tests.test_recommend_synth import CUTOFF, add_client, make_context, make_history
 
 VACCINE = [("猪瘟疫苗研制", "Swine fever vaccine development")]
@@ -75,7 +76,7 @@ SOURCES: dict[str, type[CandidateSource] | object] = {
     "ladder": LadderSource,
     "purpose": PurposeSource,
     "popular-in-segment": PopularInSegmentSource,
-    "ranker": lambda: Ranker(n_cutoffs=3, n_estimators=40, min_child_samples=5),
+    "ranker": lambda: ScoredRanker(Ranker(n_cutoffs=3, n_estimators=40, min_child_samples=5)),
 }
 
 

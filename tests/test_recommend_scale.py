@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import recsvc.recommend.sources as sources
-from recsvc.recommend.sources import ContentSource, LookAlikeSource, _top_stable
+import recsvc.recommend.sources.similar as sources
+from recsvc.recommend.sources.similar import ContentSource, LookAlikeSource, _top_stable
 from tests.test_recommend_synth import make_context, make_history
 
 

@@ -24,6 +24,7 @@ from recsvc.recommend import (
 )
 from recsvc.recommend.context import build_context
 from recsvc.serving.recommender import open_recommender
+from recsvc.serving.scores import ScoredRanker
 from recsvc.store import Database
 from recsvc.store.enums import EventType, Surface
 from recsvc.store.models import Client
@@ -63,6 +64,21 @@ def test_cold_start_single_title_gets_a_relevant_first_offer(
     assert len(recs) == 3
     assert recs[0].code in RELEVANT, [r.code for r in recs]
     assert recs[0].reasons_en and recs[0].reasons_zh
+
+
+def test_rules_take_null_values_from_settings_and_their_defaults(tmp_path: Path) -> None:
+    """``null`` in the rules file means the setting; without settings, its default."""
+    import json
+
+    defaults = BusinessRules.load()
+    for key in ("one_off_rebuy_days", "decline_cooldown_days", "max_per_category"):
+        assert getattr(defaults, key) == Settings.model_fields[key].default
+    configured = Settings(environment="test", max_per_category=4, decline_cooldown_days=30)
+    rules = BusinessRules.load(settings=configured)
+    assert (rules.max_per_category, rules.decline_cooldown_days) == (4, 30)
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps({"max_per_category": 1}))
+    assert BusinessRules.load(path, settings=configured).max_per_category == 1
 
 
 def test_rules_eligibility_one_off_and_diversity(tmp_path: Path) -> None:
@@ -222,11 +238,11 @@ def test_worklist_filters_pages_and_exports(tmp_path: Path, trained: Path) -> No
 def test_ranker_artifact_round_trip(tmp_path: Path, trained: Path) -> None:
     frames = make_history()
     ctx = build_context(frames, CUTOFF, with_features=False)
-    a = Ranker.load(trained / "ranker").bind(ctx)
-    b = Ranker.load(trained / "ranker").bind(ctx)
+    a = ScoredRanker(Ranker.load(trained / "ranker")).bind(ctx)
+    b = ScoredRanker(Ranker.load(trained / "ranker")).bind(ctx)
     ids = np.array([1, 40, 70])
     np.testing.assert_allclose(a.scores(ids), b.scores(ids))
-    assert a.config_["cutoffs"] and a.config_["calibration"]["cond"]
+    assert a.ranker.config_["cutoffs"] and a.ranker.config_["calibration"]["cond"]
     probs = a.scores(ids)
     assert np.nanmax(probs) <= 1.0 and np.nanmin(probs) >= 0.0
 
@@ -288,11 +304,8 @@ def test_live_calls_are_safe_from_several_threads(tmp_path: Path, trained: Path)
 
 def test_calibrated_scores_stay_below_one_and_untied(trained: Path) -> None:
     ctx = build_context(make_history(), CUTOFF, with_features=False)
-    frame = (
-        Ranker.load(trained / "ranker")
-        .bind(ctx, precompute=True)
-        .predict_frame(ctx.clients.index.to_numpy())
-    )
+    scored = ScoredRanker(Ranker.load(trained / "ranker")).bind(ctx, precompute=True)
+    frame = scored.predict_frame(ctx.clients.index.to_numpy())
     proba = frame["proba"].dropna().to_numpy()
     assert proba.max() < 1.0
     top = np.sort(proba)[-20:]
@@ -353,7 +366,7 @@ def test_a_version_keeps_its_text_space_and_explanation_arrays(
     second = open_recommender(settings, None, None, folder, frames=frames, saved=saved)
     assert isinstance(second.context.text.commissions_.lexical, np.memmap)
     assert isinstance(second.explainer.state.sims, np.memmap)
-    assert second.ranker is not None and isinstance(second.ranker._memo_feats, np.memmap)
+    assert second.ranker is not None and second.ranker.mapped
     ids = [int(c) for c in first.context.clients.index[::7]]
     for surface in (Surface.LIBRARIAN, Surface.PORTAL):
         want = first.recommend_many(ids, surface, 5, live=False)
@@ -366,14 +379,14 @@ def test_a_version_keeps_its_text_space_and_explanation_arrays(
     grown, cid = add_client(make_history(), kind="enterprise", field=None, titles=VACCINE_ZH)
     third = open_recommender(settings, None, None, folder, frames=grown, saved=saved)
     assert not isinstance(third.explainer.state.sims, np.memmap)
-    assert third.ranker is not None and not isinstance(third.ranker._memo_feats, np.memmap)
+    assert third.ranker is not None and not third.ranker.mapped
 
     # the same clients with one more purchase: other scores, so computed again
     bought = make_history()
     bought.orders = pd.concat([bought.orders, bought.orders.iloc[[0]]], ignore_index=True)
     bought.orders.loc[len(bought.orders) - 1, "ordered_on"] = bought.orders["ordered_on"].max()
     fourth = open_recommender(settings, None, None, folder, frames=bought, saved=saved)
-    assert fourth.ranker is not None and not isinstance(fourth.ranker._memo_feats, np.memmap)
+    assert fourth.ranker is not None and not fourth.ranker.mapped
     recs = third.recommend(cid, Surface.LIBRARIAN, k=3)
     assert recs[0].code in RELEVANT and recs[0].reasons_en
     assert {p: p.read_bytes() for p in sorted(saved.rglob("*")) if p.is_file()} == before
@@ -382,7 +395,7 @@ def test_a_version_keeps_its_text_space_and_explanation_arrays(
     write_snapshot_files(third, saved)
     again = open_recommender(settings, None, None, folder, frames=grown, saved=saved)
     assert isinstance(again.explainer.state.sims, np.memmap)
-    assert isinstance(again.ranker._memo_feats, np.memmap)  # type: ignore[union-attr]
+    assert again.ranker is not None and again.ranker.mapped
     assert again.recommend(cid, Surface.LIBRARIAN, k=3) == recs
 
 

@@ -63,7 +63,7 @@ def test_serving_build_writes_what_a_server_maps(
     finally:
         db.dispose()
     assert isinstance(rec.explainer.state.sims, np.memmap)
-    assert rec.ranker is not None and isinstance(rec.ranker._memo_feats, np.memmap)
+    assert rec.ranker is not None and rec.ranker.mapped
 
 
 def test_serving_build_names_an_unknown_version(

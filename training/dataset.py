@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 
 from recsvc.features import client_features
+from recsvc.features.today import business_today
 from recsvc.store.frames import Frames
-from recsvc.value.service import scoring_cutoff
 
 PURCHASED = ("paid", "delivered")
 
@@ -47,7 +47,7 @@ def labels(frames: Frames, cutoff: Any, settings: Any, index: pd.Index | None = 
 
 def backtest_cutoffs(frames: Frames, settings: Any) -> list[pd.Timestamp]:
     """``[C_0, C_1, …]`` newest first, on month starts (see module docstring)."""
-    today = scoring_cutoff(frames, settings)
+    today = business_today(frames, settings)
     c0 = (today - pd.DateOffset(months=settings.horizon_months)).to_period("M").to_timestamp()
     return [c0 - pd.DateOffset(years=k) for k in range(settings.backtest_cutoffs + 1)]
 

@@ -22,6 +22,7 @@ import pandas as pd
 
 from recsvc.errors import Conflict, NotReady
 from recsvc.features import client_features, stage_names
+from recsvc.features.today import business_today
 from recsvc.registry import Registry, write_json
 from recsvc.semantic import SemanticLayer
 from recsvc.serving.build import write_version_files
@@ -29,7 +30,6 @@ from recsvc.serving.layout import snapshot_dir
 from recsvc.store.frames import Frames
 from recsvc.value.clv import WEEKS_PER_YEAR
 from recsvc.value.segments import assign_segments, segment_thresholds
-from recsvc.value.service import scoring_cutoff
 from training.clv import clv_backtest, fit_clv
 from training.dataset import backtest_cutoffs, snapshot
 from training.plots import write_plots
@@ -207,7 +207,7 @@ def train(
             db.dispose()
             if semantic is None:
                 semantic = load_semantic(settings)
-        today = scoring_cutoff(frames, settings)
+        today = business_today(frames, settings)
         cutoffs = backtest_cutoffs(frames, settings)
         snaps = []
         for c in cutoffs:

@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from recsvc.config import Settings
 from recsvc.features.today import business_today
 from recsvc.recommend.context import build_context
 from recsvc.recommend.ranker import Ranker
@@ -21,18 +22,18 @@ from recsvc.value import ValueService
 log = logging.getLogger(__name__)
 
 
-def make_ranker(settings: Any) -> Ranker:
+def make_ranker(settings: Settings) -> Ranker:
     """The ranker with the project's settings (cutoffs, horizon; at most 2 threads)."""
     return Ranker(
-        n_cutoffs=2 * max(2, int(getattr(settings, "backtest_cutoffs", 4))),
-        horizon_months=int(getattr(settings, "horizon_months", 12)),
+        n_cutoffs=2 * max(2, settings.backtest_cutoffs),
+        horizon_months=settings.horizon_months,
         cutoff_step_months=6,
         n_jobs=2,
     )
 
 
 def train(
-    settings: Any,
+    settings: Settings,
     frames: Frames,
     semantic: Any,
     version_dir: Path,

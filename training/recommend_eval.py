@@ -22,9 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recsvc.config import Settings
 from recsvc.features.today import business_today
 from recsvc.recommend.context import RecContext, build_context
 from recsvc.recommend.metrics import catalogue_coverage, map_at_k, ndcg_at_k, recall_at_k
+from recsvc.recommend.ranker import Ranker
 from recsvc.recommend.rules import BusinessRules
 from recsvc.recommend.service import Recommender
 from recsvc.recommend.sources import (
@@ -34,6 +36,7 @@ from recsvc.recommend.sources import (
     RandomSource,
     SourceChain,
 )
+from recsvc.serving.scores import ScoredRanker
 from recsvc.store.frames import Frames
 from recsvc.value import ValueService
 
@@ -72,7 +75,7 @@ def score_method(
 
 
 def evaluate(
-    settings: Any,
+    settings: Settings,
     frames: Frames,
     semantic: Any = None,
     *,
@@ -80,7 +83,7 @@ def evaluate(
     out_dirs: Sequence[Path] = (),
     version: str | None = None,
     value: ValueService | None = None,
-    ranker: Any = None,
+    ranker: Ranker | None = None,
 ) -> pd.DataFrame:
     """Evaluate every method on the temporal holdout; write the plot and CSV.
 
@@ -100,7 +103,7 @@ def evaluate(
     """
     from training.ranker import make_ranker
 
-    horizon = int(getattr(settings, "horizon_months", 12))
+    horizon = settings.horizon_months
     T = holdout or business_today(frames, settings) - pd.DateOffset(months=horizon)
     ctx = build_context(frames, pd.Timestamp(T), semantic=semantic, settings=settings, value=value)
     ctx.extras["value"] = value
@@ -109,7 +112,7 @@ def evaluate(
     truth = [truth_map[int(c)] for c in ids]
     rules = BusinessRules.load(settings=settings)
     fitted = (ranker or make_ranker(settings)).fit(ctx)
-    rec = Recommender(settings, ctx, model=fitted, rules=rules)
+    rec = Recommender(settings, ctx, model=ScoredRanker(fitted).bind(ctx), rules=rules)
     exclude = rec.exclusions(ids, live=False)
     catalogue = list(ctx.codes)
     lists: dict[str, list[list[str]]] = {}
@@ -129,7 +132,8 @@ def evaluate(
     table.index.name = "method"
     table.attrs["holdout"] = str(pd.Timestamp(T).date())
     table.attrs["ranker_cutoffs"] = fitted.cutoffs_
-    reports = Path(settings.reports_dir) / (version or "latest")
+    assert settings.reports_dir is not None  # Settings fills it in from data_dir
+    reports = settings.reports_dir / (version or "latest")
     for folder in [reports, *out_dirs]:
         write_outputs(table, Path(folder))
     return table

@@ -23,11 +23,13 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from recsvc.config import Settings
 from recsvc.store.frames import memo_per_frame
 from recsvc.value.segments import STRATEGIES, Action
 
 RULES_FILE = Path(__file__).with_name("rules.json")
-_DEFAULTS = {"one_off_rebuy_days": 365, "decline_cooldown_days": 90, "max_per_category": 2}
+#: The rules whose ``null`` in the JSON means "the setting of the same name".
+_FROM_SETTINGS = ("one_off_rebuy_days", "decline_cooldown_days", "max_per_category")
 #: A table as :meth:`BusinessRules.exclusions` reads it: a frame, or arrays by column.
 Columns: TypeAlias = pd.DataFrame | Mapping[str, np.ndarray]
 #: What :meth:`BusinessRules.exclusions` reads of the clients and of the orders.
@@ -49,15 +51,18 @@ class BusinessRules:
     action_slots: int = 2
 
     @classmethod
-    def load(cls, path: Path | None = None, settings: Any | None = None) -> BusinessRules:
-        """Read the JSON rules; ``null`` values come from ``settings`` (or defaults)."""
+    def load(cls, path: Path | None = None, settings: Settings | None = None) -> BusinessRules:
+        """Read the JSON rules; ``null`` values come from ``settings`` (without them,
+        from the defaults of :class:`~recsvc.config.Settings`)."""
         raw = json.loads(Path(path or RULES_FILE).read_text(encoding="utf-8"))
+        if settings is not None:
+            configured = settings.model_dump(include=set(_FROM_SETTINGS))
+        else:
+            configured = {k: Settings.model_fields[k].default for k in _FROM_SETTINGS}
         values: dict[str, Any] = {}
-        for key, default in _DEFAULTS.items():
+        for key in _FROM_SETTINGS:
             v = raw.get(key)
-            if v is None:
-                v = getattr(settings, key, default) if settings is not None else default
-            values[key] = int(v)
+            values[key] = int(v if v is not None else configured[key])
         return cls(
             **values,
             enforce_eligible_kinds=bool(raw.get("enforce_eligible_kinds", True)),

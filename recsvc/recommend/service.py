@@ -39,9 +39,9 @@ from recsvc.recommend.kept import (
     row_digest,
 )
 from recsvc.recommend.offer import Evidence, Offer
-from recsvc.recommend.ranker import Ranker
 from recsvc.recommend.rules import EXCLUSION_COLUMNS, BusinessRules
 from recsvc.recommend.sources import CandidateSource, SourceChain, top_k
+from recsvc.serving.scores import ScoredRanker
 from recsvc.store.db import Database
 from recsvc.store.enums import Surface
 from recsvc.store.frames import column_arrays, memo_per_frame
@@ -122,7 +122,7 @@ class Recommender:
         settings: Settings,
         context: RecContext,
         *,
-        model: Ranker | SourceChain | None = None,
+        model: ScoredRanker | SourceChain | None = None,
         explainer: Explainer | None = None,
         contributions: ContributionTable | None = None,
         db: Database | None = None,
@@ -136,9 +136,9 @@ class Recommender:
         self.context = context
         model = model if model is not None else SourceChain().fit(context)
         self.model: CandidateSource = model
-        self.ranker: Ranker | None = model if isinstance(model, Ranker) else None
+        self.ranker: ScoredRanker | None = model if isinstance(model, ScoredRanker) else None
         self.sources: list[CandidateSource] = (
-            model.sources_ if isinstance(model, Ranker) else model.sources
+            model.sources_ if isinstance(model, ScoredRanker) else model.sources
         )
         self.explainer = explainer or Explainer(context, self.sources, context.semantic)
         self._kept_contributions = contributions if self.ranker is not None else None

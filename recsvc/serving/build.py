@@ -47,7 +47,7 @@ def write_snapshot_files(recommender: Recommender, folder: Path) -> Path:
     into ``folder``, each kind replaced whole."""
     folder = Path(folder)
     if recommender.ranker is not None:
-        recommender.ranker.save_scores(folder / RANKER_SCORES)
+        recommender.ranker.save(folder / RANKER_SCORES)
     recommender.explainer.save_state(folder / EXPLAINER_ARRAYS)
     log.info("serving files of this snapshot written to %s", folder)
     return folder

@@ -35,6 +35,7 @@ from recsvc.serving.layout import (
     RANKER_SCORES,
     TEXT_SPACE,
 )
+from recsvc.serving.scores import ScoredRanker
 from recsvc.store.db import Database
 from recsvc.store.frames import Frames, load_frames
 from recsvc.value import ValueService
@@ -114,10 +115,11 @@ def open_recommender(
         live=True,
         features=features,
     )
-    model: Ranker | SourceChain
+    model: ScoredRanker | SourceChain
     if folder is not None and (folder / "ranker" / "config.json").exists():
         scores = saved / RANKER_SCORES if saved is not None else None
-        model = Ranker.load(folder / "ranker").bind(context, precompute=True, saved=scores)
+        ranker = Ranker.load(folder / "ranker")
+        model = ScoredRanker(ranker).bind(context, precompute=True, saved=scores)
         sources = model.sources_
     else:
         model = SourceChain().fit(context)
@@ -128,7 +130,7 @@ def open_recommender(
     contributions = None
     if folder is not None:
         explainer.use_case_table(folder / CASE_HITS)
-        if isinstance(model, Ranker):
+        if isinstance(model, ScoredRanker):
             contributions = ContributionTable.open(folder / CONTRIBUTIONS)
     return Recommender(
         settings,

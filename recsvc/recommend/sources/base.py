@@ -1,0 +1,110 @@
+"""What every candidate source shares: the base class, the top-k selection with an
+exclude-set, and the purchase matrices and value-added cases several sources learn from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from recsvc.recommend.context import RecContext
+
+__all__ = [
+    "FOLLOW_DAYS",
+    "RECENT_DAYS",
+    "CandidateSource",
+    "Exclude",
+    "purchase_matrix",
+    "top_k",
+    "value_added_cases",
+]
+
+Exclude = Mapping[int, set[str] | frozenset[str]] | None
+
+#: Days after a commission within which a purchase counts as "following" it.
+FOLLOW_DAYS = 365
+#: Purchases older than this many days do not make a client a recent buyer.
+RECENT_DAYS = 3 * 365
+
+
+def top_k(
+    codes: np.ndarray, scores: np.ndarray, k: int, client_ids: np.ndarray, exclude: Exclude = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``k`` codes per row of a score matrix; ``nan`` and excluded items are dropped.
+
+    Returns:
+        ``(codes, scores)`` arrays of shape ``(n, k)``, padded with ``""`` and ``-inf``.
+    """
+    n = scores.shape[0]
+    s = np.where(np.isnan(scores), -np.inf, scores).astype(float)
+    if exclude:
+        col = {c: j for j, c in enumerate(codes)}
+        for i, cid in enumerate(client_ids):
+            for code in exclude.get(int(cid), ()):
+                if code in col:
+                    s[i, col[code]] = -np.inf
+    out_codes = np.full((n, k), "", dtype=object)
+    out_scores = np.full((n, k), -np.inf)
+    if n == 0 or k == 0:
+        return out_codes, out_scores
+    order = np.argsort(-s, axis=1, kind="stable")[:, :k]
+    picked = np.take_along_axis(s, order, axis=1)
+    width = order.shape[1]
+    ok = np.isfinite(picked)
+    out_codes[:, :width] = np.where(ok, np.asarray(codes, dtype=object)[order], "")
+    out_scores[:, :width] = np.where(ok, picked, -np.inf)
+    return out_codes, out_scores
+
+
+class CandidateSource:
+    """Base class: subclasses implement :meth:`fit` and :meth:`scores`."""
+
+    name: str = "source"
+
+    def fit(self, context: RecContext) -> CandidateSource:
+        """Learn from the context's point-in-time snapshot."""
+        self.context_ = context
+        self.codes_ = context.codes
+        return self
+
+    def scores(self, client_ids: np.ndarray) -> np.ndarray:
+        """Score matrix ``(n, n_products)`` in :attr:`codes_` order; ``nan`` = no evidence."""
+        raise AttributeError(f"{type(self).__name__} must implement scores()")
+
+    def recommend(
+        self, client_ids: np.ndarray, k: int, exclude: Exclude = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` product codes and scores per client."""
+        client_ids = np.asarray(client_ids, dtype=np.int64)
+        return top_k(self.codes_, self.scores(client_ids), k, client_ids, exclude)
+
+    def _code_index(self) -> dict[str, int]:
+        return {c: j for j, c in enumerate(self.codes_)}
+
+
+def purchase_matrix(orders: pd.DataFrame, client_ids: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """0/1 matrix: did the client buy the product (any time in ``orders``)."""
+    m = np.zeros((len(client_ids), len(codes)))
+    if orders.empty:
+        return m
+    row = pd.Series(np.arange(len(client_ids)), index=pd.Index(client_ids))
+    col = pd.Series(np.arange(len(codes)), index=pd.Index(codes))
+    o = orders[orders["client_id"].isin(row.index) & orders["product_code"].isin(col.index)]
+    m[row.loc[o["client_id"]].to_numpy(), col.loc[o["product_code"]].to_numpy()] = 1.0
+    return m
+
+
+def value_added_cases(commissions: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
+    """Commissions followed within :data:`FOLLOW_DAYS` by a purchase of the same client.
+
+    Returns:
+        One row per (commission, product): ``commission_id, client_id, product_code,
+        commissioned_on, ordered_on``.
+    """
+    cols = ["commission_id", "client_id", "commissioned_on"]
+    m = commissions[cols].merge(orders[["client_id", "product_code", "ordered_on"]], on="client_id")
+    gap = (m["ordered_on"] - m["commissioned_on"]).dt.days
+    m = m[(gap >= 0) & (gap <= FOLLOW_DAYS)]
+    return m.drop_duplicates(["commission_id", "product_code"]).reset_index(drop=True)

@@ -1,0 +1,271 @@
+"""Sources that compare texts and profiles: ``content`` (the client's commissions vs
+past value-added cases and product texts) and ``look-alike`` (what the nearest clients
+bought)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recsvc.recommend.context import RecContext
+from recsvc.recommend.sources.base import (
+    RECENT_DAYS,
+    CandidateSource,
+    purchase_matrix,
+    value_added_cases,
+)
+
+__all__ = ["CHUNK", "ContentSource", "LookAlikeSource"]
+
+log = logging.getLogger(__name__)
+
+#: Clients per block in client x case and client x buyer similarity products.
+CHUNK = 2048
+
+
+def _top_stable(s: np.ndarray, m: int) -> np.ndarray:
+    """Column positions of each row's ``m`` largest values, best first, ties by position:
+    what ``np.argsort(-s, kind="stable")[:, :m]`` gives, without sorting whole rows."""
+    if m >= s.shape[1]:
+        return np.argsort(-s, axis=1, kind="stable")[:, :m]
+    kth = np.partition(s, s.shape[1] - m, axis=1)[:, s.shape[1] - m]
+    out = np.empty((s.shape[0], m), dtype=np.int64)
+    for i, row in enumerate(s):
+        cand = np.flatnonzero(row >= kth[i])  # the m best and any ties with the m-th
+        out[i] = cand[np.argsort(-row[cand], kind="stable")[:m]]
+    return out
+
+
+class ContentSource(CandidateSource):
+    """The client's research direction against past value-added cases and product texts.
+
+    Score of product ``p`` = ``case_weight`` x mean of the ``top`` highest similarities
+    between the client's (recency-weighted) commission vector and commissions that
+    preceded a purchase of ``p`` + the rest x similarity to ``p``'s description.
+
+    Args:
+        top: how many best-matching cases of a product are averaged.
+        case_weight: weight of the case channel against the description channel.
+        max_cases_per_product: keep each product's most recent cases only. Every
+            client is compared with every kept case (here and in explanations), so
+            this bounds that cost as the history grows; the newest cases also say
+            best what leads to a purchase now.
+    """
+
+    name = "content"
+
+    def __init__(
+        self, top: int = 3, case_weight: float = 0.8, max_cases_per_product: int = 1000
+    ) -> None:
+        self.top = top
+        self.case_weight = case_weight
+        self.max_cases_per_product = max_cases_per_product
+
+    def fit(self, context: RecContext) -> ContentSource:
+        super().fit(context)
+        f = context.frames
+        cases = value_added_cases(f.commissions, context.orders)
+        cases = (
+            cases.sort_values(["ordered_on", "commissioned_on", "commission_id"])
+            .groupby("product_code", sort=False)
+            .tail(self.max_cases_per_product)
+            .sort_index()
+            # each product's cases side by side (in their original order): scoring
+            # takes a product's best cases from a column slice, in place, not a copy
+            .sort_values("product_code", kind="stable")
+            .reset_index(drop=True)
+        )
+        self.cases_ = cases
+        self.case_vectors_ = context.text.commissions(cases["commission_id"].to_numpy())
+        self.case_products_ = cases["product_code"].astype(str).to_numpy()
+        starts = np.flatnonzero(np.r_[True, self.case_products_[1:] != self.case_products_[:-1]])
+        ends = np.r_[starts[1:], len(cases)]
+        self.case_spans_ = {
+            str(self.case_products_[a]): (int(a), int(b))
+            for a, b in zip(starts, ends, strict=True)
+            if len(cases)
+        }
+        text_codes = list(context.text.product_codes_)
+        rows = np.array([text_codes.index(c) if c in text_codes else -1 for c in self.codes_])
+        self.product_rows_ = rows
+        return self
+
+    def scores(self, client_ids: np.ndarray) -> np.ndarray:
+        ctx = self.context_
+        vecs, has = ctx.text.client_vectors(ctx.frames.commissions, client_ids, ctx.cutoff)
+        out = self.score_vectors(vecs)
+        out[~has] = np.nan
+        return out
+
+    def recent_scores(self, client_ids: np.ndarray, days: int = 365) -> np.ndarray:
+        """Per product, the best score of any single commission in the last ``days``.
+
+        A client's averaged direction can hide one new project that triggers a need;
+        this scores each recent commission alone and keeps the maximum.
+        """
+        ctx = self.context_
+        ids = np.asarray(client_ids, dtype=np.int64)
+        out = np.full((len(ids), len(self.codes_)), np.nan)
+        comm = ctx.frames.commissions
+        comm = comm[
+            comm["client_id"].isin(ids)
+            & (comm["commissioned_on"] >= ctx.cutoff - pd.Timedelta(days=days))
+        ]
+        if comm.empty:
+            return out
+        per = self.score_vectors(ctx.text.commissions(comm["commission_id"].to_numpy()))
+        df = pd.DataFrame(per)
+        df["client_id"] = comm["client_id"].to_numpy()
+        best = df.groupby("client_id").max()
+        pos = pd.Series(np.arange(len(ids)), index=pd.Index(ids))
+        out[pos.loc[best.index].to_numpy()] = best.to_numpy()
+        return out
+
+    def score_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Scores for free texts (one row per text): the cold-start path."""
+        return self.score_vectors(self.context_.text.encode(list(texts)))
+
+    def score_vectors(self, vecs: Any) -> np.ndarray:
+        """Scores for arbitrary client vectors (in row chunks: memory stays bounded)."""
+        return np.vstack(
+            [
+                self._score_chunk(vecs.take(np.arange(start, min(start + CHUNK, len(vecs)))))
+                for start in range(0, len(vecs), CHUNK)
+            ]
+            or [np.zeros((0, len(self.codes_)))]
+        )
+
+    def _score_chunk(self, vecs: Any) -> np.ndarray:
+        text = self.context_.text
+        n = len(vecs)
+        desc_sim = text.similarity(vecs, text.products())
+        desc = np.zeros((n, len(self.codes_)))
+        ok = self.product_rows_ >= 0
+        desc[:, ok] = desc_sim[:, self.product_rows_[ok]]
+        case = np.zeros((n, len(self.codes_)))
+        if len(self.case_products_):
+            sim = text.similarity(vecs, self.case_vectors_)
+            for j, code in enumerate(self.codes_):
+                span = self.case_spans_.get(str(code))
+                if span is None:
+                    continue
+                block = sim[:, span[0] : span[1]]  # a view: ``sim`` is ours to reorder
+                t = min(self.top, block.shape[1])
+                block.partition(block.shape[1] - t, axis=1)
+                case[:, j] = block[:, -t:].mean(axis=1)
+        return self.case_weight * case + (1.0 - self.case_weight) * desc
+
+
+class LookAlikeSource(CandidateSource):
+    """What clients with similar directions and profiles bought.
+
+    Neighbours are the ``n_neighbours`` most similar clients by commission text plus
+    profile (same kind, same industry field). In a live context with a semantic layer
+    the FAISS neighbours of ``SemanticLayer.similar_clients`` are used instead.
+
+    Args:
+        n_neighbours: neighbours per client.
+        profile_weight: bonus similarity for the same kind and for the same field.
+        use_index: use the semantic layer's FAISS index when the context is live.
+    """
+
+    name = "look-alike"
+
+    def __init__(
+        self, n_neighbours: int = 20, profile_weight: float = 0.1, use_index: bool = True
+    ) -> None:
+        self.n_neighbours = n_neighbours
+        self.profile_weight = profile_weight
+        self.use_index = use_index
+
+    def fit(self, context: RecContext) -> LookAlikeSource:
+        super().fit(context)
+        o = context.orders
+        o = o[o["ordered_on"] >= context.cutoff - pd.Timedelta(days=RECENT_DAYS * 2)]
+        buyers = np.sort(o["client_id"].unique()).astype(np.int64)
+        self.buyers_ = buyers
+        self.bought_ = purchase_matrix(o, buyers, self.codes_)
+        vecs, has = context.text.client_vectors(context.frames.commissions, buyers, context.cutoff)
+        self.buyer_vectors_, self.buyer_has_ = vecs, has
+        prof = context.clients.reindex(buyers)
+        self.buyer_kind_ = prof["kind"].astype(str).to_numpy() if len(prof) else np.array([])
+        field = prof.get("industry_field", pd.Series(index=prof.index, dtype=object))
+        self.buyer_field_ = field.fillna("").astype(str).to_numpy()
+        self.kinds_ = pd.Index(np.unique(self.buyer_kind_))
+        self.fields_ = pd.Index(np.unique(self.buyer_field_[self.buyer_field_ != ""]))
+        self.buyer_kind_code_ = self.kinds_.get_indexer(self.buyer_kind_)
+        field_code = self.fields_.get_indexer(self.buyer_field_)
+        self.buyer_field_code_ = np.where(self.buyer_field_ == "", -2, field_code)
+        return self
+
+    def _profile(self, client_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        prof = self.context_.clients.reindex(client_ids)
+        kind = prof["kind"].astype(str).to_numpy()
+        field = prof.get("industry_field", pd.Series(index=prof.index, dtype=object))
+        return kind, field.fillna("").astype(str).to_numpy()
+
+    def _profile_codes(self, client_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Kind and field as integers comparable with the buyers' (a clients x buyers
+        comparison of strings cost more than the similarity itself). A kind or field
+        no buyer has is -1; an empty field matches nothing (-1 here, -2 for buyers)."""
+        kind, field = self._profile(client_ids)
+        return self.kinds_.get_indexer(kind), self.fields_.get_indexer(field)
+
+    def neighbours(self, client_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Neighbour client ids and similarities, ``(n, n_neighbours)``; ``-1`` pads."""
+        client_ids = np.asarray(client_ids, dtype=np.int64)
+        n, kk = len(client_ids), self.n_neighbours
+        ids = np.full((n, kk), -1, dtype=np.int64)
+        sims = np.zeros((n, kk))
+        ctx = self.context_
+        if ctx.live and self.use_index and ctx.semantic is not None:
+            try:
+                for i, cid in enumerate(client_ids):
+                    nb, sc = ctx.semantic.similar_clients(int(cid), kk)
+                    m = min(len(nb), kk)
+                    ids[i, :m], sims[i, :m] = np.asarray(nb)[:m], np.asarray(sc)[:m]
+                return ids, sims
+            except Exception:
+                log.info("semantic similar_clients failed; using point-in-time vectors")
+        if len(self.buyers_) == 0 or n == 0:
+            return ids, sims
+        vecs, has = ctx.text.client_vectors(ctx.frames.commissions, client_ids, ctx.cutoff)
+        kind, field = self._profile_codes(client_ids)
+        m = min(kk, len(self.buyers_))
+        for start in range(0, n, CHUNK):  # blocks of clients: memory stays bounded
+            part = slice(start, min(start + CHUNK, n))
+            rows = np.arange(part.start, part.stop)
+            s = ctx.text.similarity(vecs.take(rows), self.buyer_vectors_)
+            s[:, ~self.buyer_has_] = 0.0
+            s[~has[part]] = 0.0
+            s += self.profile_weight * (kind[part, None] == self.buyer_kind_code_[None, :])
+            s += self.profile_weight * (field[part, None] == self.buyer_field_code_[None, :])
+            s[client_ids[part, None] == self.buyers_[None, :]] = -np.inf  # never your own
+            order = _top_stable(s, m)
+            ids[part, :m] = self.buyers_[order]
+            sims[part, :m] = np.take_along_axis(s, order, axis=1)
+        sims[~np.isfinite(sims)] = 0.0
+        ids[sims <= 0] = -1
+        return ids, np.clip(sims, 0.0, None)
+
+    def scores(self, client_ids: np.ndarray) -> np.ndarray:
+        client_ids = np.asarray(client_ids, dtype=np.int64)
+        out = np.full((len(client_ids), len(self.codes_)), np.nan)
+        if len(self.buyers_) == 0:
+            return out
+        ids, sims = self.neighbours(client_ids)
+        pos = pd.Series(np.arange(len(self.buyers_)), index=pd.Index(self.buyers_))
+        for i in range(len(client_ids)):
+            ok = (ids[i] >= 0) & np.isin(ids[i], self.buyers_)
+            if not ok.any():
+                continue
+            rows = pos.loc[ids[i][ok]].to_numpy()
+            w = sims[i][ok]
+            if w.sum() <= 0:
+                continue
+            out[i] = (w[:, None] * self.bought_[rows]).sum(axis=0) / w.sum()
+        return out

@@ -1,0 +1,248 @@
+"""A fitted ranker serving one snapshot: every client's scores, computed once or mapped.
+
+:class:`ScoredRanker` wraps a fitted :class:`~recsvc.recommend.ranker.Ranker` (the
+estimator) the way a search index wraps a model: :meth:`ScoredRanker.bind` fits the
+candidate sources on the serving snapshot and keeps the ranker's rows of every client
+scored so far, so that a live call is a row lookup. With ``precompute`` every client
+is scored at once, or the rows are mapped from a folder that :meth:`ScoredRanker.save`
+wrote for the same snapshot (:data:`RANKER_FILES`, checked by
+:meth:`ScoredRanker.fingerprint`). Training and ``recsvc serving build`` write that
+folder (:mod:`recsvc.serving.build`); a server only opens it.
+
+Example:
+    >>> scored = ScoredRanker(Ranker.load(folder)).bind(ctx, precompute=True)  # doctest: +SKIP
+    >>> scored.recommend(np.array([1, 2]), 5)                                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recsvc.files import prefetch
+from recsvc.recommend.context import RecContext
+from recsvc.recommend.ranker import Ranker
+from recsvc.recommend.sources import CandidateSource, Exclude, top_k
+from recsvc.serving.artifact import ArtifactKind
+from recsvc.store.frames import column_arrays
+
+__all__ = ["RANKER_FILES", "ScoredRanker"]
+
+log = logging.getLogger(__name__)
+
+#: The folder of the scores :meth:`ScoredRanker.save` writes.
+RANKER_FILES = ArtifactKind("ranker", format=1)
+
+
+class ScoredRanker(CandidateSource):
+    """A fitted ranker bound to a serving snapshot, with every scored client's rows kept.
+
+    A candidate source like the others (``codes_``, :meth:`scores`,
+    :meth:`recommend`), so the recommender and the contract tests use it alike.
+
+    Args:
+        ranker: the estimator; fitted, or fitted by :meth:`fit`.
+    """
+
+    name = "ranker"
+    context_: RecContext
+    sources_: list[CandidateSource]
+
+    def __init__(self, ranker: Ranker) -> None:
+        self.ranker = ranker
+
+    def fit(self, context: RecContext) -> ScoredRanker:
+        """Fit the wrapped ranker on ``context``, then :meth:`bind` it to the same."""
+        self.ranker.fit(context)
+        return self.bind(context)
+
+    def bind(
+        self, context: RecContext, *, precompute: bool = False, saved: Path | None = None
+    ) -> ScoredRanker:
+        """Fit the candidate sources on ``context`` (the serving snapshot).
+
+        Args:
+            context: the serving snapshot.
+            precompute: score every client of ``context`` now, in one batch, so that a
+                live call is a row lookup; otherwise clients are scored on demand and
+                kept.
+            saved: with ``precompute``, a folder of :meth:`save`: when it holds this
+                snapshot's scores (:meth:`fingerprint`) they are mapped from there,
+                otherwise they are computed in memory (never written here).
+        """
+        self.context_ = context
+        self.codes_ = self.ranker.codes_
+        self.sources_ = self.ranker.fit_sources(context)
+        self._lock = threading.Lock()
+        self._index: dict[int, int] = {}
+        self._scores: pd.DataFrame | None = None
+        self._features: np.ndarray | None = None
+        if precompute:
+            ids = context.clients.index.to_numpy(dtype=np.int64)
+            if len(ids) and (saved is None or not self._open(saved, ids)):
+                self._rows(ids)
+        return self
+
+    # -- what the recommender reads of the ranker -------------------------------------
+    @property
+    def feature_names_(self) -> list[str]:
+        """The ranker's input columns, in :meth:`feature_matrix` order."""
+        return self.ranker.feature_names_
+
+    @property
+    def model_(self) -> Any:
+        """The ranker's booster (explanations compute contributions with it)."""
+        return self.ranker.model_
+
+    @property
+    def mapped(self) -> bool:
+        """Whether the rows are mapped from a folder of :meth:`save` (not computed)."""
+        return isinstance(self._features, np.memmap)
+
+    # -- the snapshot's scores as files ---------------------------------------------
+    def fingerprint(self) -> str:
+        """What the scores and feature rows depend on: the model's products and
+        features, the cutoff, every frame of the snapshot (feedback events too), the
+        client features and value probabilities, and the semantic index."""
+        context = self.context_
+        h = hashlib.sha256(
+            json.dumps(
+                [str(context.cutoff), list(self.codes_), self.ranker.feature_names_]
+            ).encode()
+        )
+        history = context.history
+        tables: list[pd.DataFrame | pd.Series | None] = [
+            getattr(history, f.name) for f in dataclasses.fields(history)
+        ]
+        for table in (*tables, context.features, context.value_proba):
+            if table is None:
+                h.update(b"none")
+                continue
+            frame = table if isinstance(table, pd.DataFrame) else table.to_frame()
+            h.update(json.dumps([str(n) for n in frame.columns]).encode())
+            h.update(pd.util.hash_pandas_object(frame.index).to_numpy().tobytes())
+            for _, col in frame.items():
+                try:
+                    hashed = pd.util.hash_pandas_object(col, index=False)
+                except TypeError:  # JSON cells (dicts, lists): hashed by their text
+                    hashed = pd.util.hash_pandas_object(col.map(repr), index=False)
+                h.update(hashed.to_numpy().tobytes())
+        semantic = context.semantic
+        if semantic is not None:
+            h.update(semantic.signature().encode())
+        return h.hexdigest()[:20]
+
+    def save(self, folder: Path) -> Path:
+        """Write the scores and feature rows of every client of the bound snapshot, in
+        its order, into ``folder``, replaced whole: training and ``recsvc serving
+        build`` do, servers never."""
+        ids = self.context_.clients.index.to_numpy(dtype=np.int64)
+        rows = self._row_index(ids)  # scores the clients not kept yet
+        assert self._scores is not None and self._features is not None
+        frame, X = self._scores.iloc[rows], self._features[rows]
+        columns = [c for c in frame.columns if c not in ("client_id", "code")]  # rebuilt
+        with RANKER_FILES.save(folder, fingerprint=self.fingerprint(), columns=columns) as tmp:
+            np.save(tmp / "clients.npy", ids)
+            np.save(tmp / "features.npy", X)
+            for col in columns:
+                np.save(tmp / f"{col}.npy", frame[col].to_numpy())
+        return Path(folder)
+
+    def _open(self, folder: Path, ids: np.ndarray) -> bool:
+        """Map the scores saved in ``folder`` when they are this snapshot's."""
+        meta = RANKER_FILES.open(folder, fingerprint=self.fingerprint())
+        if meta is None:
+            return False
+        try:
+            if not np.array_equal(np.load(folder / "clients.npy"), ids):
+                return False
+            names = meta["columns"]
+            files = [folder / f"{c}.npy" for c in ("features", *names)]
+            prefetch(*files)
+            X = np.load(files[0], mmap_mode="r")
+            columns = {c: np.load(f, mmap_mode="r") for c, f in zip(names, files[1:], strict=True)}
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("ranker scores in %s unreadable: %s", folder, exc)
+            return False
+        m = len(self.codes_)
+        frame = pd.DataFrame(
+            {"client_id": np.repeat(ids, m), "code": np.tile(self.codes_, len(ids)), **columns},
+            copy=False,  # the mapped arrays themselves: every worker shares one copy
+        )
+        self._scores, self._features = frame, X
+        self._index = {int(c): i for i, c in enumerate(ids.tolist())}
+        log.info("ranker scores of %d clients mapped from %s", len(ids), folder)
+        return True
+
+    # -- lookups ------------------------------------------------------------------
+    def _rows(self, ids: np.ndarray) -> np.ndarray:
+        """Row positions of ``ids``' blocks, scoring the clients not yet kept first."""
+        index = self._index
+        missing = [int(c) for c in dict.fromkeys(ids.tolist()) if int(c) not in index]
+        if missing:
+            with self._lock:
+                missing = [c for c in missing if c not in self._index]
+                if missing:
+                    new = np.asarray(missing, dtype=np.int64)
+                    rows = self.ranker.predict(self.context_, new, self.sources_)
+                    start = 0 if self._scores is None else len(self._scores) // len(self.codes_)
+                    frames = [f for f in (self._scores, rows.scores) if f is not None]
+                    feats = [f for f in (self._features, rows.features) if f is not None]
+                    merged = pd.concat(frames, ignore_index=True)
+                    merged_X = np.vstack(feats)
+                    # publish the arrays before the ids that point into them
+                    self._scores, self._features = merged, merged_X
+                    for i, c in enumerate(missing):
+                        self._index[c] = start + i
+            index = self._index
+        return np.asarray([index[int(c)] for c in ids], dtype=np.int64)
+
+    def _row_index(self, client_ids: np.ndarray) -> np.ndarray:
+        m = len(self.codes_)
+        blocks = self._rows(np.asarray(client_ids, dtype=np.int64))
+        return (blocks[:, None] * m + np.arange(m)[None, :]).ravel()
+
+    def predict_frame(self, client_ids: np.ndarray) -> pd.DataFrame:
+        """One row per (client, product) (:class:`~recsvc.recommend.ranker.PairRows`'s
+        ``scores``), client-major; safe from several threads."""
+        rows = self._row_index(client_ids)
+        frame = self._scores
+        assert frame is not None
+        return frame.iloc[rows].reset_index(drop=True)
+
+    def predicted(self, client_ids: np.ndarray, columns: Sequence[str]) -> dict[str, np.ndarray]:
+        """``columns`` of :meth:`predict_frame` as arrays, client-major: the same rows
+        without building a frame of them (most of a live call's ranking before)."""
+        rows = self._row_index(client_ids)
+        frame = self._scores
+        assert frame is not None
+        arrays = column_arrays(frame)
+        return {c: arrays[c][rows] for c in columns}
+
+    def feature_matrix(self, client_ids: np.ndarray) -> np.ndarray:
+        """The model's input rows for ``client_ids``, client-major (``feature_names_`` order)."""
+        rows = self._row_index(client_ids)
+        X = self._features
+        assert X is not None
+        return X[rows]
+
+    def scores(self, client_ids: np.ndarray) -> np.ndarray:
+        """Calibrated purchase probabilities ``(n, n_products)``; ineligible = ``nan``."""
+        proba = self.predicted(client_ids, ["proba"])["proba"]
+        return proba.reshape(len(client_ids), len(self.codes_))
+
+    def recommend(
+        self, client_ids: np.ndarray, k: int, exclude: Exclude = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` product codes and calibrated probabilities per client."""
+        ids = np.asarray(client_ids, dtype=np.int64)
+        return top_k(self.codes_, self.scores(ids), k, ids, exclude)
