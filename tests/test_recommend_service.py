@@ -121,7 +121,7 @@ def test_declined_product_is_not_reoffered_within_cooldown(tmp_path: Path) -> No
     # after the cool-down it may come back
     rules: BusinessRules = rec.rules
     later = pd.Timestamp.now() + pd.Timedelta(days=rules.decline_cooldown_days + 1)
-    from recsvc.recommend.feedback import client_events
+    from recsvc.store.queries import client_events
 
     ex = rules.exclusions(
         [cid],
@@ -130,7 +130,7 @@ def test_declined_product_is_not_reoffered_within_cooldown(tmp_path: Path) -> No
         clients=frames.clients,
         products=rec.context.products,
         orders=rec.context.orders,
-        events=client_events(db, [cid]),
+        events=client_events(db, client_ids=[cid]),
     )
     assert top not in ex[cid]
 
