@@ -78,5 +78,14 @@ def test_no_select_statements_in_the_shells() -> None:
     assert offenders == []
 
 
+def test_the_recommender_reads_the_store_through_queries() -> None:
+    """Every store read outside the bulk frame reader lives in ``recsvc.store.queries``
+    (writes, such as recording impressions, may stay with their feature)."""
+    offenders = [
+        str(p.relative_to(ROOT)) for p in _py("recsvc/recommend") if "select(" in p.read_text()
+    ]
+    assert offenders == []
+
+
 def test_services_module_is_gone() -> None:
     assert not (ROOT / "recsvc" / "services.py").exists()

@@ -23,10 +23,12 @@ from recsvc.recommend import (
     worklist,
 )
 from recsvc.recommend.context import build_context
+from recsvc.recommend.service import Recommender
 from recsvc.serving.recommender import open_recommender
 from recsvc.serving.scores import ScoredRanker
 from recsvc.store import Database
 from recsvc.store.enums import EventType, Surface
+from recsvc.store.frames import Frames
 from recsvc.store.models import Client
 from recsvc.value.segments import STRATEGIES
 from tests.test_recommend_synth import CUTOFF, add_client, make_history
@@ -135,7 +137,7 @@ def test_declined_product_is_not_reoffered_within_cooldown(tmp_path: Path) -> No
     # after the cool-down it may come back
     rules: BusinessRules = rec.rules
     later = pd.Timestamp.now() + pd.Timedelta(days=rules.decline_cooldown_days + 1)
-    from recsvc.recommend.feedback import client_events
+    from recsvc.store.queries import client_events
 
     ex = rules.exclusions(
         [cid],
@@ -144,7 +146,7 @@ def test_declined_product_is_not_reoffered_within_cooldown(tmp_path: Path) -> No
         clients=frames.clients,
         products=rec.context.products,
         orders=rec.context.orders,
-        events=client_events(db, [cid]),
+        events=client_events(db, client_ids=[cid]),
     )
     assert top not in ex[cid]
 
@@ -324,7 +326,7 @@ def test_project_title_falls_back_instead_of_nan() -> None:
 def test_days_before_the_cutoff_count_like_pandas() -> None:
     """The explainer's numpy day counts (recency weights) equal ``Series.dt.days``:
     whole days, floored, negative after the cutoff, missing for a missing date."""
-    from recsvc.recommend.explain import days_before as _days_before
+    from recsvc.recommend.client_lookups import days_before as _days_before
 
     when = pd.Series(
         pd.to_datetime(
@@ -443,14 +445,47 @@ def test_portal_lists_are_served_from_one_mapped_file(tmp_path: Path) -> None:
     assert len(PortalLists.open(folder)) == 0
 
 
+def _offers(rec: Recommender, ids: list[int]) -> dict:
+    """Every client's offers (with their evidence) on both surfaces, as plain data."""
+    return {
+        s: {
+            c: [r.model_dump() for r in recs]
+            for c, recs in rec.recommend_many(ids, s, 5, live=False).items()
+        }
+        for s in Surface
+    }
+
+
+def _assert_explained_with_evidence(offers: dict) -> None:
+    """Explanations that cite the client's projects, a past case and a model factor
+    (an equality of two empty explanations would prove nothing)."""
+
+    def of(surface: Surface) -> list[dict]:
+        return [e for recs in offers[surface].values() for r in recs for e in r["evidence"]]
+
+    evidence = of(Surface.LIBRARIAN)
+    assert any(e["kind"] == "own_project" and e["ref"] for e in evidence), "no project cited"
+    assert any(e["kind"] == "similar_case" and e["ref"] for e in evidence), "no past case cited"
+    assert any(e["kind"] == "factor" for e in evidence), "no model factor cited"
+    portal = of(Surface.PORTAL)
+    assert portal and not any(e["kind"] == "similar_case" and e["ref"] for e in portal)
+
+
+def _in_memory(rec: Recommender) -> Recommender:
+    """``rec`` recomputing what a version keeps: every case search and TreeSHAP runs."""
+    rec.explainer.case_table = rec._kept_contributions = None
+    return rec
+
+
 def test_live_calls_read_what_the_portal_lists_computed(
     tmp_path: Path, trained: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Computing the portal lists keeps every trigger commission's similar-case hits
     (``kept/cases/``) and every offered row's model contributions
-    (``kept/contributions/``); a later load looks them up instead of searching and
-    running TreeSHAP, and explains exactly as those would. Hits of another index are
-    not used, nor contributions of a row whose features changed."""
+    (``kept/contributions/``); a later load looks them up (and maps the snapshot's
+    explanation arrays) instead of searching, running TreeSHAP and computing, and
+    explains exactly as those would. Hits of another index are not used, nor
+    contributions of a row whose features changed."""
     import shutil
 
     from recsvc.semantic import FakeEmbedder, build_semantic
@@ -462,28 +497,22 @@ def test_live_calls_read_what_the_portal_lists_computed(
     settings = _settings(tmp_path)
     frames = make_history()
     layer = build_semantic(frames, settings, FakeEmbedder())
-    write_version_files(settings, frames, layer, folder)
+    saved = tmp_path / "serving" / "v"
+    write_version_files(settings, frames, layer, folder, snapshot=saved)
     assert (folder / CASE_HITS / "config.json").exists()
     assert (folder / CONTRIBUTIONS / "config.json").exists()
     ids = [int(c) for c in frames.commissions["client_id"].unique()]
 
-    def explained(history: object, *, kept: bool) -> dict:
-        rec = open_recommender(settings, None, layer, folder, frames=history)
+    def explained(history: Frames, *, kept: bool) -> dict:
+        rec = open_recommender(
+            settings, None, layer, folder, frames=history, saved=saved if kept else None
+        )
         assert rec.explainer.case_table is not None and rec._kept_contributions is not None
-        if not kept:  # the reference: every search and TreeSHAP runs
-            rec.explainer.case_table = rec._kept_contributions = None
-        return {
-            s: {
-                c: [r.model_dump() for r in recs]
-                for c, recs in rec.recommend_many(ids, s, 5, live=False).items()
-            }
-            for s in Surface
-        }
+        assert isinstance(rec.explainer.state.sims, np.memmap) == kept
+        return _offers(rec if kept else _in_memory(rec), ids)
 
     want = explained(frames, kept=False)
-    evidence = [e for recs in want[Surface.LIBRARIAN].values() for r in recs for e in r["evidence"]]
-    assert any(e["kind"] == "similar_case" and e["ref"] for e in evidence), "no past case cited"
-    assert any(e["kind"] == "factor" for e in evidence), "no model factor cited"
+    _assert_explained_with_evidence(want)
 
     def no_search(*args: object, **kw: object) -> None:
         raise AssertionError("searched although the version keeps the hits")
@@ -518,3 +547,35 @@ def test_live_calls_read_what_the_portal_lists_computed(
         open_recommender(settings, None, rebuilt, folder, frames=frames).explainer.case_table
         is None
     )
+
+
+def test_the_demo_store_explains_alike_from_kept_files_and_in_memory(
+    api_demo_bundle: Path, tmp_path: Path
+) -> None:
+    """The served version of the demo store (trained by the pipeline, with its semantic
+    index and value model) explains every client on both surfaces exactly as the same
+    version does when it computes everything in memory: the mapped explanation arrays,
+    ranker scores, kept case hits and contributions change no offer nor sentence."""
+    from tests.fixtures_api import open_demo
+
+    settings, runtime = open_demo(api_demo_bundle, tmp_path)
+    try:
+        bundle = runtime.require_bundle()
+        served = bundle.recommender
+        assert isinstance(served.explainer.state.sims, np.memmap)
+        assert served.explainer.case_table is not None and served._kept_contributions is not None
+        ids = [int(c) for c in served.context.clients.index]
+        fresh = open_recommender(
+            settings,
+            runtime.db,
+            served.explainer.semantic,
+            bundle.path,
+            frames=served.context.history,
+            features=bundle.features,
+        )
+        assert not isinstance(fresh.explainer.state.sims, np.memmap)
+        want = _offers(_in_memory(fresh), ids)
+        _assert_explained_with_evidence(want)
+        assert _offers(served, ids) == want
+    finally:
+        runtime.close()

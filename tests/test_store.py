@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from alembic import command
 from sqlalchemy import delete, func, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from recsvc.store import Database
+from recsvc.store import Database, queries
 from recsvc.store.catalogue import CATALOGUE
-from recsvc.store.enums import ClientKind, OrderStatus, Purpose, SearchScope, Severity
+from recsvc.store.enums import (
+    ClientKind,
+    DeclineReason,
+    EventType,
+    OrderStatus,
+    Purpose,
+    SearchScope,
+    Severity,
+    Surface,
+)
+from recsvc.store.frames import PERSONAL_COLUMNS
 from recsvc.store.models import (
     ENTITIES,
     Client,
@@ -20,6 +31,7 @@ from recsvc.store.models import (
     Contact,
     Order,
     Product,
+    RecommendationEvent,
 )
 
 
@@ -92,6 +104,94 @@ def test_round_trip(any_db: Database) -> None:
         "complaints": 1,
         "products": len(CATALOGUE),
     }
+
+
+def test_a_clients_rows_are_read_as_frames_without_personal_columns(any_db: Database) -> None:
+    """What a live call reads of a client imported after the snapshot."""
+    _seed(any_db)
+    cid = queries.client_id(any_db, external_id="C1")
+    assert cid is not None
+    rows = queries.client_rows(any_db, client_id=cid)
+    assert rows is not None
+    assert list(rows.clients["client_id"]) == [cid]
+    assert list(rows.clients["name_zh"]) == ["某科技有限公司"]
+    assert list(rows.commissions["external_id"]) == ["K1"]
+    assert list(rows.commissions["commission_id"]) == [
+        queries.commission_id(any_db, external_id="K1")
+    ]
+    assert list(rows.orders["product_code"]) == ["trend_analysis"]
+    assert rows.commissions["commissioned_on"].iloc[0] == pd.Timestamp("2021-05-01")
+    assert rows.orders["ordered_on"].iloc[0] == pd.Timestamp("2021-08-01")
+    for frame in (rows.clients, rows.commissions):
+        assert not PERSONAL_COLUMNS & set(frame.columns)
+    for frame, dates in (
+        (rows.clients, ("registered_on",)),
+        (rows.commissions, ("commissioned_on", "completed_on")),
+        (rows.orders, ("ordered_on",)),
+    ):
+        for c in dates:
+            assert pd.api.types.is_datetime64_any_dtype(frame[c]), c
+    assert queries.client_rows(any_db, client_id=cid + 1000) is None
+
+
+def test_recommendation_event_reads(any_db: Database) -> None:
+    """A client's events (all, or of some types), its latest impression of a product,
+    and every event for the rates."""
+    _seed(any_db)
+    cid = queries.client_id(any_db, external_id="C1")
+    assert cid is not None
+    at = dt.datetime(2025, 1, 2, 3, 4, tzinfo=dt.UTC)
+    with any_db.session() as s:
+        shown = [
+            RecommendationEvent(
+                event=EventType.IMPRESSION,
+                client_id=cid,
+                item_code="trend_analysis",
+                surface=Surface.LIBRARIAN,
+                model_version="v1",
+                rank=1,
+                occurred_at=at + dt.timedelta(hours=h),
+            )
+            for h in (0, 1)
+        ]
+        s.add_all(shown)
+        s.flush()
+        s.add(
+            RecommendationEvent(
+                event=EventType.DECLINED,
+                client_id=cid,
+                item_code="trend_analysis",
+                surface=Surface.LIBRARIAN,
+                impression_id=shown[1].id,
+                reason=DeclineReason.NO_BUDGET,
+                occurred_at=at + dt.timedelta(hours=2),
+            )
+        )
+        later = shown[1].id
+    with any_db.session() as s:
+        found = queries.latest_impression(s, client_id=cid, item_code="trend_analysis")
+        assert found is not None and found.id == later
+        assert queries.latest_impression(s, client_id=cid, item_code="other") is None
+
+    events = queries.client_events(any_db, client_ids=[cid])
+    assert sorted(events["event"]) == ["declined", "impression", "impression"]
+    assert events["occurred_at"].dt.tz is None
+    assert events["occurred_at"].max() == pd.Timestamp("2025-01-02 05:04")
+    declines = queries.client_events(any_db, client_ids=[cid], events=[EventType.DECLINED])
+    assert list(declines["impression_id"]) == [later]
+    assert list(declines["reason"].astype(str)) == ["no_budget"]
+    none = queries.client_events(any_db, client_ids=[cid + 1000])
+    assert none.empty and list(none.columns) == list(events.columns)
+
+    rated = queries.rate_events(any_db)
+    assert list(rated.columns) == [
+        "event_id",
+        "event",
+        "item_code",
+        "model_version",
+        "impression_id",
+    ]
+    assert len(rated) == 3 and rated["impression_id"].notna().sum() == 1
 
 
 @pytest.mark.parametrize(

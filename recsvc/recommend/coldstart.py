@@ -2,32 +2,24 @@
 
 A live call may name a client imported after the serving snapshot was taken.
 :func:`client_rows` reads that client, its commissions and orders (no personal
-columns); :func:`with_client` returns the history with them appended, so the
+columns; the read itself is :func:`recsvc.store.queries.client_rows`) as the snapshot
+would have them; :func:`with_client` returns the history with them appended, so the
 recommender can serve the client without reloading the snapshot.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pandas as pd
-from sqlalchemy import select
 
 from recsvc.errors import NotFound
+from recsvc.store import queries
 from recsvc.store.db import Database
-from recsvc.store.frames import PERSONAL_COLUMNS, Frames
-from recsvc.store.models import Client, Commission, Order, Product
+from recsvc.store.frames import Frames
+from recsvc.store.queries import ClientRows
 
 __all__ = ["ClientRows", "client_rows", "with_client"]
-
-
-@dataclass(frozen=True)
-class ClientRows:
-    """One client's rows in the frames' layout."""
-
-    clients: pd.DataFrame
-    commissions: pd.DataFrame
-    orders: pd.DataFrame
 
 
 def client_rows(db: Database, client_id: int, cutoff: pd.Timestamp) -> ClientRows:
@@ -37,36 +29,12 @@ def client_rows(db: Database, client_id: int, cutoff: pd.Timestamp) -> ClientRow
     Raises:
         NotFound: no such client.
     """
-    with db.engine.connect() as conn:
-        cl = pd.read_sql(
-            select(*[c for c in Client.__table__.columns if c.name not in PERSONAL_COLUMNS]).where(
-                Client.id == client_id
-            ),
-            conn,
-        ).rename(columns={"id": "client_id"})
-        if cl.empty:
-            raise NotFound(f"no client {client_id}")
-        cm = pd.read_sql(
-            select(
-                *[c for c in Commission.__table__.columns if c.name not in PERSONAL_COLUMNS]
-            ).where(Commission.client_id == client_id),
-            conn,
-        ).rename(columns={"id": "commission_id"})
-        od = pd.read_sql(
-            select(*Order.__table__.columns, Product.code.label("product_code"))
-            .join(Product, Product.id == Order.product_id)
-            .where(Order.client_id == client_id),
-            conn,
-        ).rename(columns={"id": "order_id"})
-    for df, cols in (
-        (cl, ("registered_on",)),
-        (cm, ("commissioned_on", "completed_on")),
-        (od, ("ordered_on",)),
-    ):
-        for c in cols:
-            df[c] = pd.to_datetime(df[c])
+    rows = queries.client_rows(db, client_id=client_id)
+    if rows is None:
+        raise NotFound(f"no client {client_id}")
+    cl = rows.clients
     cl["registered_on"] = cl["registered_on"].where(cl["registered_on"] < cutoff)
-    return ClientRows(cl, cm, od)
+    return rows
 
 
 def with_client(history: Frames, rows: ClientRows) -> Frames:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import insert
 
 from recsvc.errors import InvalidInput, NotFound
+from recsvc.store import queries
 from recsvc.store.db import Database
 from recsvc.store.enums import DeclineReason, EventType, Surface
 from recsvc.store.models import RecommendationEvent
@@ -120,15 +121,7 @@ def record_outcome(
             if imp is None or imp.event != EventType.IMPRESSION:
                 raise NotFound(f"no impression {impression_id}")
         elif client_id is not None and item_code is not None:
-            imp = s.scalars(
-                select(RecommendationEvent)
-                .where(
-                    RecommendationEvent.client_id == client_id,
-                    RecommendationEvent.item_code == item_code,
-                    RecommendationEvent.event == EventType.IMPRESSION,
-                )
-                .order_by(RecommendationEvent.occurred_at.desc(), RecommendationEvent.id.desc())
-            ).first()
+            imp = queries.latest_impression(s, client_id=client_id, item_code=item_code)
         else:
             raise InvalidInput("give impression_id, or client_id and item_code")
         row = RecommendationEvent(
@@ -147,47 +140,6 @@ def record_outcome(
         s.add(row)
         s.flush()
         return row.id
-
-
-_EVENT_COLUMNS = ["event", "client_id", "item_code", "occurred_at", "impression_id", "reason"]
-_NO_EVENTS = pd.DataFrame(columns=_EVENT_COLUMNS)
-# built once: composing the statement cost more than running it on every live call
-_EVENTS_OF = select(
-    RecommendationEvent.event,
-    RecommendationEvent.client_id,
-    RecommendationEvent.item_code,
-    RecommendationEvent.occurred_at,
-    RecommendationEvent.impression_id,
-    RecommendationEvent.reason,
-).where(RecommendationEvent.client_id.in_(bindparam("ids", expanding=True)))
-_EVENTS_OF_TYPES = _EVENTS_OF.where(
-    RecommendationEvent.event.in_(bindparam("types", expanding=True))
-)
-
-
-def client_events(
-    db: Database, client_ids: Sequence[int], events: Sequence[EventType | str] | None = None
-) -> pd.DataFrame:
-    """These clients' recommendation events, fresh from the store (live cool-downs).
-
-    Args:
-        client_ids: whose events (one query for all of them).
-        events: only these event types (a cool-down needs declines, not the client's
-            ever-growing impressions); default all.
-    """
-    params: dict[str, list[Any]] = {"ids": [int(c) for c in client_ids]}
-    query = _EVENTS_OF
-    if events is not None:
-        query = _EVENTS_OF_TYPES
-        params["types"] = [EventType(e) for e in events]
-    with db.engine.connect() as conn:
-        rows = conn.execute(query, params).all()
-    if not rows:  # a live call's usual answer; a new empty frame costs 77 µs, a copy 6
-        return _NO_EVENTS.copy()
-    df = pd.DataFrame(rows, columns=_EVENT_COLUMNS)
-    df["event"] = df["event"].astype(str)
-    df["occurred_at"] = pd.to_datetime(df["occurred_at"], utc=True).dt.tz_localize(None)
-    return df
 
 
 def rates_from_events(
@@ -228,20 +180,7 @@ def rates_from_events(
 
 def rates(db: Database, by: Literal["product", "model_version"] = "product") -> pd.DataFrame:
     """:func:`rates_from_events` over every event in the store."""
-    with db.session() as s:
-        rows = s.execute(
-            select(
-                RecommendationEvent.id,
-                RecommendationEvent.event,
-                RecommendationEvent.item_code,
-                RecommendationEvent.model_version,
-                RecommendationEvent.impression_id,
-            )
-        ).all()
-    df = pd.DataFrame(
-        rows, columns=["event_id", "event", "item_code", "model_version", "impression_id"]
-    )
-    return rates_from_events(df, by)
+    return rates_from_events(queries.rate_events(db), by)
 
 
 FEEDBACK_FEATURES = ("fb_impressions", "fb_accepts", "fb_declines", "fb_days_since_decline")

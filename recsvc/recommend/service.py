@@ -31,7 +31,6 @@ from recsvc.errors import NotFound
 from recsvc.recommend.coldstart import client_rows, with_client
 from recsvc.recommend.context import RecContext
 from recsvc.recommend.explain import Explainer
-from recsvc.recommend.feedback import client_events
 from recsvc.recommend.kept import (
     TOP_CONTRIBUTIONS,
     ContributionRecorder,
@@ -42,6 +41,7 @@ from recsvc.recommend.offer import Evidence, Offer
 from recsvc.recommend.rules import EXCLUSION_COLUMNS, BusinessRules
 from recsvc.recommend.sources import CandidateSource, SourceChain, top_k
 from recsvc.serving.scores import ScoredRanker
+from recsvc.store import queries
 from recsvc.store.db import Database
 from recsvc.store.enums import Surface
 from recsvc.store.frames import column_arrays, memo_per_frame
@@ -182,7 +182,9 @@ class Recommender:
         events = ctx.history.events
         if live and self.db is not None and len(client_ids) <= 50:
             cooling = self.rules.cooldown_events
-            events = client_events(self.db, [int(c) for c in client_ids], cooling)
+            events = queries.client_events(
+                self.db, client_ids=[int(c) for c in client_ids], events=cooling
+            )
         clients, orders = ctx.history.clients, ctx.orders
         if len(client_ids) <= 50:  # a few clients: their rows by index, not full scans
             clients = _rows_of(clients, client_ids, EXCLUSION_COLUMNS["clients"])

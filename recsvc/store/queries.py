@@ -13,13 +13,17 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from recsvc.store.db import Database
+from recsvc.store.enums import EventType
+from recsvc.store.frames import PERSONAL_COLUMNS
 from recsvc.store.models import (
     ApiKey,
     Client,
@@ -36,11 +40,14 @@ from recsvc.store.models import (
 
 __all__ = [
     "ClientHistory",
+    "ClientRows",
     "OrderRow",
     "client",
+    "client_events",
     "client_external_ids",
     "client_history",
     "client_id",
+    "client_rows",
     "clients",
     "clients_by_id",
     "commission_id",
@@ -51,15 +58,32 @@ __all__ = [
     "key_named",
     "keys",
     "keys_with_prefix",
+    "latest_impression",
     "nth_client_external_id",
     "outcome_of",
     "ping",
     "product_codes",
+    "rate_events",
     "training_job",
 ]
 
 #: Every client route translates the public id: one statement, built once.
 _CLIENT_ID_OF = select(Client.id).where(Client.external_id == bindparam("external_id"))
+
+_EVENT_COLUMNS = ["event", "client_id", "item_code", "occurred_at", "impression_id", "reason"]
+_NO_EVENTS = pd.DataFrame(columns=_EVENT_COLUMNS)
+# built once: composing the statement cost more than running it on every live call
+_EVENTS_OF = select(
+    RecommendationEvent.event,
+    RecommendationEvent.client_id,
+    RecommendationEvent.item_code,
+    RecommendationEvent.occurred_at,
+    RecommendationEvent.impression_id,
+    RecommendationEvent.reason,
+).where(RecommendationEvent.client_id.in_(bindparam("ids", expanding=True)))
+_EVENTS_OF_TYPES = _EVENTS_OF.where(
+    RecommendationEvent.event.in_(bindparam("types", expanding=True))
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +94,16 @@ class OrderRow:
     product_code: str
     product_name_zh: str
     product_name_en: str
+
+
+@dataclass(frozen=True)
+class ClientRows:
+    """One client's rows in the layout of :class:`~recsvc.store.frames.Frames` (no
+    personal columns, dates as ``datetime64``)."""
+
+    clients: pd.DataFrame
+    commissions: pd.DataFrame
+    orders: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -216,6 +250,100 @@ def client_history(db: Database, *, client_id: int, include_contacts: bool) -> C
             interactions=list(interactions),
             contacts=contacts,
         )
+
+
+def _public(model: Any) -> list[Any]:
+    return [c for c in model.__table__.columns if c.name not in PERSONAL_COLUMNS]
+
+
+def client_rows(db: Database, *, client_id: int) -> ClientRows | None:
+    """The client, its commissions and its orders (with product codes) as frames, or
+    ``None`` when there is no such client."""
+
+    def read(stmt: Select[Any], key: str, dates: tuple[str, ...]) -> pd.DataFrame:
+        df = pd.read_sql(stmt, conn).rename(columns={"id": key})
+        for c in dates:
+            df[c] = pd.to_datetime(df[c])
+        return df
+
+    with db.engine.connect() as conn:
+        cl = read(
+            select(*_public(Client)).where(Client.id == client_id), "client_id", ("registered_on",)
+        )
+        if cl.empty:
+            return None
+        cm = read(
+            select(*_public(Commission)).where(Commission.client_id == client_id),
+            "commission_id",
+            ("commissioned_on", "completed_on"),
+        )
+        od = read(
+            select(*Order.__table__.columns, Product.code.label("product_code"))
+            .join(Product, Product.id == Order.product_id)
+            .where(Order.client_id == client_id),
+            "order_id",
+            ("ordered_on",),
+        )
+    return ClientRows(cl, cm, od)
+
+
+def client_events(
+    db: Database, *, client_ids: Sequence[int], events: Sequence[EventType | str] | None = None
+) -> pd.DataFrame:
+    """These clients' recommendation events, fresh from the store (live cool-downs).
+
+    Args:
+        client_ids: whose events (one query for all of them).
+        events: only these event types (a cool-down needs declines, not the client's
+            ever-growing impressions); default all.
+    """
+    params: dict[str, list[Any]] = {"ids": [int(c) for c in client_ids]}
+    query = _EVENTS_OF
+    if events is not None:
+        query = _EVENTS_OF_TYPES
+        params["types"] = [EventType(e) for e in events]
+    with db.engine.connect() as conn:
+        rows = conn.execute(query, params).all()
+    if not rows:  # a live call's usual answer; a new empty frame costs 77 µs, a copy 6
+        return _NO_EVENTS.copy()
+    df = pd.DataFrame(rows, columns=_EVENT_COLUMNS)
+    df["event"] = df["event"].astype(str)
+    df["occurred_at"] = pd.to_datetime(df["occurred_at"], utc=True).dt.tz_localize(None)
+    return df
+
+
+def rate_events(db: Database) -> pd.DataFrame:
+    """Every recommendation event's ``event_id``, ``event``, ``item_code``,
+    ``model_version`` and ``impression_id`` (what acceptance rates count)."""
+    with db.session() as s:
+        rows = s.execute(
+            select(
+                RecommendationEvent.id,
+                RecommendationEvent.event,
+                RecommendationEvent.item_code,
+                RecommendationEvent.model_version,
+                RecommendationEvent.impression_id,
+            )
+        ).all()
+    return pd.DataFrame(
+        rows, columns=["event_id", "event", "item_code", "model_version", "impression_id"]
+    )
+
+
+def latest_impression(
+    session: Session, *, client_id: int, item_code: str
+) -> RecommendationEvent | None:
+    """The client's latest impression of ``item_code``, inside the caller's session (an
+    outcome is recorded against it in the same transaction), or ``None``."""
+    return session.scalars(
+        select(RecommendationEvent)
+        .where(
+            RecommendationEvent.client_id == client_id,
+            RecommendationEvent.item_code == item_code,
+            RecommendationEvent.event == EventType.IMPRESSION,
+        )
+        .order_by(RecommendationEvent.occurred_at.desc(), RecommendationEvent.id.desc())
+    ).first()
 
 
 def commission_id(db: Database, *, external_id: str) -> int | None:
