@@ -26,7 +26,7 @@ from recsvc.recommend.context import build_context
 from recsvc.recommend.service import Recommender
 from recsvc.serving.recommender import open_recommender
 from recsvc.serving.scores import ScoredRanker
-from recsvc.store import Database
+from recsvc.store import Database, queries
 from recsvc.store.enums import EventType, Surface
 from recsvc.store.frames import Frames
 from recsvc.store.models import Client
@@ -577,5 +577,39 @@ def test_the_demo_store_explains_alike_from_kept_files_and_in_memory(
         want = _offers(_in_memory(fresh), ids)
         _assert_explained_with_evidence(want)
         assert _offers(served, ids) == want
+    finally:
+        runtime.close()
+
+
+def test_a_client_imported_after_the_snapshot_without_orders_is_recommended(
+    api_demo_bundle: Path, tmp_path: Path
+) -> None:
+    """A live call for a client the version's snapshot has not seen reads it from the
+    store (cold start); one with a commission and no orders yet must still be ranked."""
+    from recsvc.ingest import import_dir
+    from tests.fixtures_api import open_demo
+
+    _, runtime = open_demo(api_demo_bundle, tmp_path)
+    try:
+        served = runtime.require_bundle().recommender
+        files = tmp_path / "new"
+        files.mkdir()
+        (files / "clients.csv").write_text(
+            "external_id,kind,name_zh,industry_field\nNEW-1,enterprise,新客户有限公司,biomedicine\n",
+            encoding="utf-8",
+        )
+        (files / "commissions.csv").write_text(
+            "external_id,client_external_id,title_zh,title_en,purpose,commissioned_on\n"
+            "NEWC-1,NEW-1,猪瘟活疫苗研制,Development of a live swine fever vaccine,"
+            "patent_application,2025-11-01\n",
+            encoding="utf-8",
+        )
+        import_dir(runtime.db, files)
+        new_id = queries.client_id(runtime.db, external_id="NEW-1")
+        assert new_id is not None and new_id not in served.context.clients.index
+        offers = served.recommend(new_id, Surface.LIBRARIAN, k=3)
+        assert len(offers) == 3 and all(o.reasons_en for o in offers)
+        history = served.context.history
+        assert history.orders["amount"].dtype.kind == "f"  # the snapshot's types are kept
     finally:
         runtime.close()

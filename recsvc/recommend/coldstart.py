@@ -41,7 +41,18 @@ def with_client(history: Frames, rows: ClientRows) -> Frames:
     """``history`` with ``rows`` appended (only the columns the history has)."""
 
     def grown(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-        return pd.concat([old, new[[c for c in old.columns if c in new]]], ignore_index=True)
+        # An empty or all-null column read from the store comes back as ``object``;
+        # concatenated as it is, it turned the history's numeric columns into objects
+        # (the ranker then refused a client without orders).
+        new = new[[c for c in old.columns if c in new]]
+        if new.empty:
+            return old
+        typed = {
+            c: "float64" if old[c].dtype.kind in "biu" else old[c].dtype  # None has no int
+            for c in new.columns
+            if new[c].dtype == object and old[c].dtype.kind in "biufM" and new[c].isna().all()
+        }
+        return pd.concat([old, new.astype(typed)], ignore_index=True)
 
     return replace(
         history,
