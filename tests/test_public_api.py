@@ -54,6 +54,7 @@ PINNED: dict[str, set[str]] = {
         "FeatureDoc",
         "STAGES",
         "STAGE_LABELS",
+        "business_today",
         "client_features",
         "relationship_stage",
         "stage_names",
@@ -149,7 +150,6 @@ PINNED: dict[str, set[str]] = {
         "ValueService",
         "assign_segments",
         "clv_summary",
-        "scoring_cutoff",
         "segment_thresholds",
     },
     "api.routes": {

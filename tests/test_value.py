@@ -201,7 +201,6 @@ def test_value_service_answers_for_a_features_frame(world: dict, tmp_path: Path)
 
 def test_business_today_is_the_as_of_date_or_the_day_after_the_data(world: dict) -> None:
     from recsvc.features.today import business_today
-    from recsvc.value import scoring_cutoff
 
     frames = world["frames"]
     latest = pd.Timestamp(frames.latest_date)
@@ -210,4 +209,3 @@ def test_business_today_is_the_as_of_date_or_the_day_after_the_data(world: dict)
     assert business_today(frames, Settings(environment="test")) == day_after
     fixed = Settings(environment="test", as_of_date="2024-03-05")
     assert business_today(frames, fixed) == pd.Timestamp("2024-03-05")
-    assert scoring_cutoff(frames, fixed) == business_today(frames, fixed)

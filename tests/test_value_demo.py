@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from recsvc.config import Settings
-from recsvc.features import client_features
+from recsvc.features import business_today, client_features
 from recsvc.store.frames import Frames
-from recsvc.value import STRATEGIES, assign_segments, scoring_cutoff, segment_thresholds
+from recsvc.value import STRATEGIES, assign_segments, segment_thresholds
 from training.dataset import backtest_cutoffs, snapshot
 from training.value import train_value
 
@@ -18,7 +18,7 @@ def settings() -> Settings:
 
 
 def test_segments_follow_table_4(demo_frames: Frames, settings: Settings) -> None:
-    X = client_features(demo_frames, scoring_cutoff(demo_frames, settings))
+    X = client_features(demo_frames, business_today(demo_frames, settings))
     seg = assign_segments(X, settings, segment_thresholds(X, settings))
     enterprise = X["kind_enterprise"] > 0
     active = seg[enterprise & ~seg.isin(["new", "dormant"])].value_counts(normalize=True)

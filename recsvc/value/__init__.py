@@ -19,7 +19,7 @@ from recsvc.value.segments import (
     assign_segments,
     segment_thresholds,
 )
-from recsvc.value.service import ClientScore, ValueService, scoring_cutoff
+from recsvc.value.service import ClientScore, ValueService
 
 __all__ = [
     "SEGMENTS",
@@ -34,6 +34,5 @@ __all__ = [
     "ValueService",
     "assign_segments",
     "clv_summary",
-    "scoring_cutoff",
     "segment_thresholds",
 ]

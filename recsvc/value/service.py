@@ -29,10 +29,6 @@ from recsvc.value.clv import CLV_COLUMNS, ClvModel, clv_summary
 from recsvc.value.model import Reason, ValueModel
 from recsvc.value.segments import SEGMENT_LABELS, STRATEGIES, Action, assign_segments
 
-#: The business "today" (kept under its old name until every caller says
-#: :func:`recsvc.features.business_today`).
-scoring_cutoff = business_today
-
 
 @dataclass
 class ClientScore:
