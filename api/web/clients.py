@@ -65,8 +65,8 @@ def timeline(history: ClientHistory) -> list[dict[str, Any]]:
         entries.append({"kind": "order", "on": _day(o.order.ordered_on), "row": o})
     for f in history.feedback:
         entries.append({"kind": "feedback", "on": _day(f.received_on), "row": f})
-    for c in history.complaints:
-        entries.append({"kind": "complaint", "on": _day(c.opened_at), "row": c})
+    for k in history.complaints:
+        entries.append({"kind": "complaint", "on": _day(k.opened_at), "row": k})
     for i in history.interactions:
         entries.append({"kind": "interaction", "on": _day(i.occurred_on), "row": i})
     entries.sort(key=lambda e: e["on"] or dt.date.min, reverse=True)
