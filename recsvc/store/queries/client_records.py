@@ -1,31 +1,17 @@
-"""Every read of the store outside the bulk frame reader (:mod:`recsvc.store.frames`).
-
-Each query is a keyword-only function of the :class:`~recsvc.store.db.Database`; none
-writes. The use cases (:mod:`recsvc.usecases`) call these; the API, the console and
-the CLI never query the store themselves.
-
-Example:
-    >>> from recsvc.store import Database
-    >>> db = Database.from_url("sqlite://"); db.upgrade()
-    >>> client_id(db, external_id="C-1") is None
-    True
-"""
+"""Reads of clients and their records: public and internal ids, pages of clients, one
+client, its history, its rows as frames, and public commission ids."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Select, bindparam, func, or_, select
-from sqlalchemy.orm import Session
 
 from recsvc.store.db import Database
-from recsvc.store.enums import EventType
 from recsvc.store.frames import PERSONAL_COLUMNS
 from recsvc.store.models import (
-    ApiKey,
     Client,
     Commission,
     Complaint,
@@ -34,8 +20,6 @@ from recsvc.store.models import (
     Interaction,
     Order,
     Product,
-    RecommendationEvent,
-    TrainingJob,
 )
 
 __all__ = [
@@ -43,7 +27,6 @@ __all__ = [
     "ClientRows",
     "OrderRow",
     "client",
-    "client_events",
     "client_external_ids",
     "client_history",
     "client_id",
@@ -51,39 +34,11 @@ __all__ = [
     "clients",
     "clients_by_id",
     "commission_id",
-    "event",
-    "filter_options",
-    "impression",
-    "key_is_active",
-    "key_named",
-    "keys",
-    "keys_with_prefix",
-    "latest_impression",
     "nth_client_external_id",
-    "outcome_of",
-    "ping",
-    "product_codes",
-    "rate_events",
-    "training_job",
 ]
 
 #: Every client route translates the public id: one statement, built once.
 _CLIENT_ID_OF = select(Client.id).where(Client.external_id == bindparam("external_id"))
-
-_EVENT_COLUMNS = ["event", "client_id", "item_code", "occurred_at", "impression_id", "reason"]
-_NO_EVENTS = pd.DataFrame(columns=_EVENT_COLUMNS)
-# built once: composing the statement cost more than running it on every live call
-_EVENTS_OF = select(
-    RecommendationEvent.event,
-    RecommendationEvent.client_id,
-    RecommendationEvent.item_code,
-    RecommendationEvent.occurred_at,
-    RecommendationEvent.impression_id,
-    RecommendationEvent.reason,
-).where(RecommendationEvent.client_id.in_(bindparam("ids", expanding=True)))
-_EVENTS_OF_TYPES = _EVENTS_OF.where(
-    RecommendationEvent.event.in_(bindparam("types", expanding=True))
-)
 
 
 @dataclass(frozen=True)
@@ -127,12 +82,6 @@ class ClientHistory:
             + len(self.complaints)
             + len(self.interactions)
         )
-
-
-def ping(db: Database) -> None:
-    """A trivial query (raises the driver's error when the store does not answer)."""
-    with db.session() as s:
-        s.scalar(select(1))
 
 
 def client_id(db: Database, *, external_id: str) -> int | None:
@@ -287,161 +236,7 @@ def client_rows(db: Database, *, client_id: int) -> ClientRows | None:
     return ClientRows(cl, cm, od)
 
 
-def client_events(
-    db: Database, *, client_ids: Sequence[int], events: Sequence[EventType | str] | None = None
-) -> pd.DataFrame:
-    """These clients' recommendation events, fresh from the store (live cool-downs).
-
-    Args:
-        client_ids: whose events (one query for all of them).
-        events: only these event types (a cool-down needs declines, not the client's
-            ever-growing impressions); default all.
-    """
-    params: dict[str, list[Any]] = {"ids": [int(c) for c in client_ids]}
-    query = _EVENTS_OF
-    if events is not None:
-        query = _EVENTS_OF_TYPES
-        params["types"] = [EventType(e) for e in events]
-    with db.engine.connect() as conn:
-        rows = conn.execute(query, params).all()
-    if not rows:  # a live call's usual answer; a new empty frame costs 77 µs, a copy 6
-        return _NO_EVENTS.copy()
-    df = pd.DataFrame(rows, columns=_EVENT_COLUMNS)
-    df["event"] = df["event"].astype(str)
-    df["occurred_at"] = pd.to_datetime(df["occurred_at"], utc=True).dt.tz_localize(None)
-    return df
-
-
-def rate_events(db: Database) -> pd.DataFrame:
-    """Every recommendation event's ``event_id``, ``event``, ``item_code``,
-    ``model_version`` and ``impression_id`` (what acceptance rates count)."""
-    with db.session() as s:
-        rows = s.execute(
-            select(
-                RecommendationEvent.id,
-                RecommendationEvent.event,
-                RecommendationEvent.item_code,
-                RecommendationEvent.model_version,
-                RecommendationEvent.impression_id,
-            )
-        ).all()
-    return pd.DataFrame(
-        rows, columns=["event_id", "event", "item_code", "model_version", "impression_id"]
-    )
-
-
-def latest_impression(
-    session: Session, *, client_id: int, item_code: str
-) -> RecommendationEvent | None:
-    """The client's latest impression of ``item_code``, inside the caller's session (an
-    outcome is recorded against it in the same transaction), or ``None``."""
-    return session.scalars(
-        select(RecommendationEvent)
-        .where(
-            RecommendationEvent.client_id == client_id,
-            RecommendationEvent.item_code == item_code,
-            RecommendationEvent.event == EventType.IMPRESSION,
-        )
-        .order_by(RecommendationEvent.occurred_at.desc(), RecommendationEvent.id.desc())
-    ).first()
-
-
 def commission_id(db: Database, *, external_id: str) -> int | None:
     """The internal id of a public commission id, or ``None``."""
     with db.session() as s:
         return s.scalar(select(Commission.id).where(Commission.external_id == external_id))
-
-
-def product_codes(db: Database) -> set[str]:
-    """Every product code in the catalogue."""
-    with db.session() as s:
-        return set(s.scalars(select(Product.code)))
-
-
-def impression(db: Database, *, impression_id: int) -> RecommendationEvent | None:
-    """The recommendation event ``impression_id`` (of any kind), or ``None``."""
-    with db.session() as s:
-        return s.get(RecommendationEvent, impression_id)
-
-
-def outcome_of(db: Database, *, impression_id: int, outcome: str) -> int | None:
-    """The id of the ``outcome`` event already recorded for an impression, or ``None``."""
-    with db.session() as s:
-        return s.scalar(
-            select(RecommendationEvent.id).where(
-                RecommendationEvent.impression_id == impression_id,
-                RecommendationEvent.event == outcome,
-            )
-        )
-
-
-def event(db: Database, *, event_id: int) -> RecommendationEvent | None:
-    """A recommendation event by id, or ``None``."""
-    with db.session() as s:
-        return s.get(RecommendationEvent, event_id)
-
-
-def training_job(db: Database, *, job_id: str) -> TrainingJob | None:
-    """A training job by id, or ``None``."""
-    with db.session() as s:
-        return s.get(TrainingJob, job_id)
-
-
-def key_is_active(db: Database, *, key_id: int) -> bool:
-    """Whether an API key still exists and is not revoked."""
-    with db.session() as s:
-        row = s.execute(select(ApiKey.revoked_at).where(ApiKey.id == key_id)).first()
-    return row is not None and row[0] is None
-
-
-def filter_options(db: Database) -> dict[str, list[Any]]:
-    """Choices for the worklist filters: account managers, industry fields, products."""
-    with db.session() as s:
-        staff = [
-            v
-            for (v,) in s.execute(
-                select(Client.account_manager).distinct().order_by(Client.account_manager)
-            )
-            if v
-        ]
-        fields = [
-            v
-            for (v,) in s.execute(
-                select(Client.industry_field).distinct().order_by(Client.industry_field)
-            )
-            if v
-        ]
-        products = [
-            {"code": c, "name_zh": zh, "name_en": en}
-            for c, zh, en in s.execute(
-                select(Product.code, Product.name_zh, Product.name_en)
-                .where(Product.active.is_(True))
-                .order_by(Product.id)
-            )
-        ]
-    return {"staff": staff, "fields": fields, "products": products}
-
-
-def _keys_with_clients() -> Select[tuple[ApiKey, str | None]]:
-    """API keys with their bound client's external id (``None`` for staff keys)."""
-    return select(ApiKey, Client.external_id).outerjoin(Client, Client.id == ApiKey.client_id)
-
-
-def keys(db: Database) -> list[tuple[ApiKey, str | None]]:
-    """Every API key, active and revoked, oldest first, with its client's external id."""
-    with db.session() as s:
-        return [(k, ext) for k, ext in s.execute(_keys_with_clients().order_by(ApiKey.id))]
-
-
-def keys_with_prefix(db: Database, *, prefix: str) -> list[tuple[ApiKey, str | None]]:
-    """The keys whose public prefix is ``prefix`` (candidates for a presented secret)."""
-    with db.session() as s:
-        rows = s.execute(_keys_with_clients().where(ApiKey.prefix == prefix))
-        return [(k, ext) for k, ext in rows]
-
-
-def key_named(session: Session, *, name: str) -> tuple[ApiKey, str | None] | None:
-    """The key called ``name`` and its client's external id, inside the caller's session
-    (revoking and rotating change the row in the same transaction)."""
-    row = session.execute(_keys_with_clients().where(ApiKey.name == name)).first()
-    return None if row is None else (row[0], row[1])

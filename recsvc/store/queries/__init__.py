@@ -1,0 +1,69 @@
+"""Every read of the store outside the bulk frame reader (:mod:`recsvc.store.frames`).
+
+Each query is a keyword-only function of the :class:`~recsvc.store.db.Database`; none
+writes. The use cases (:mod:`recsvc.usecases`) call these; the API, the console and
+the CLI never query the store themselves.
+
+Example:
+    >>> from recsvc.store import Database
+    >>> db = Database.from_url("sqlite://"); db.upgrade()
+    >>> client_id(db, external_id="C-1") is None
+    True
+"""
+
+from __future__ import annotations
+
+from recsvc.store.queries.api_keys import key_is_active, key_named, keys, keys_with_prefix
+from recsvc.store.queries.choices import filter_options, product_codes
+from recsvc.store.queries.client_records import (
+    ClientHistory,
+    ClientRows,
+    OrderRow,
+    client,
+    client_external_ids,
+    client_history,
+    client_id,
+    client_rows,
+    clients,
+    clients_by_id,
+    commission_id,
+    nth_client_external_id,
+)
+from recsvc.store.queries.events import (
+    client_events,
+    event,
+    impression,
+    latest_impression,
+    outcome_of,
+    rate_events,
+)
+from recsvc.store.queries.ops import ping, training_job
+
+__all__ = [
+    "ClientHistory",
+    "ClientRows",
+    "OrderRow",
+    "client",
+    "client_events",
+    "client_external_ids",
+    "client_history",
+    "client_id",
+    "client_rows",
+    "clients",
+    "clients_by_id",
+    "commission_id",
+    "event",
+    "filter_options",
+    "impression",
+    "key_is_active",
+    "key_named",
+    "keys",
+    "keys_with_prefix",
+    "latest_impression",
+    "nth_client_external_id",
+    "outcome_of",
+    "ping",
+    "product_codes",
+    "rate_events",
+    "training_job",
+]
