@@ -19,7 +19,7 @@ def key_is_active(db: Database, *, key_id: int) -> bool:
     return row is not None and row[0] is None
 
 
-def _keys_with_clients() -> Select[tuple[ApiKey, str | None]]:
+def _keys_with_clients() -> Select[ApiKey, str | None]:
     """API keys with their bound client's external id (``None`` for staff keys)."""
     return select(ApiKey, Client.external_id).outerjoin(Client, Client.id == ApiKey.client_id)
 
