@@ -150,9 +150,9 @@ def make_keys(
 
     from recsvc.auth import create_key
     from recsvc.config import Settings
-    from recsvc.recommend import PortalLists
-    from recsvc.recommend.service import PORTAL
     from recsvc.registry import Registry
+    from recsvc.serving import PortalLists
+    from recsvc.serving.layout import PORTAL
     from recsvc.store import Database
     from recsvc.store.enums import Role
     from recsvc.store.models import ApiKey, Client
