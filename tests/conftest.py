@@ -7,6 +7,7 @@ server is unreachable; in CI (``CI=true``) they fail instead, so they always run
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import uuid
@@ -115,3 +116,13 @@ def copy_tree(src: Path, dst: Path) -> Path:
     """Hand out a copy of a session-scoped artifact folder."""
     shutil.copytree(src, dst, dirs_exist_ok=True)
     return dst
+
+
+def tree_digest(roots: list[Path]) -> dict[str, str]:
+    """Every file under ``roots`` (and every folder, so that an empty new one counts)
+    with a digest of its bytes: what "nothing was written" is checked against."""
+    out: dict[str, str] = {}
+    for root in roots:
+        for p in sorted(root.rglob("*")):
+            out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+    return out

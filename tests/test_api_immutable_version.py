@@ -3,7 +3,6 @@ promoting and rolling back leave every byte of it as it was."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -11,17 +10,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from recsvc.semantic import FakeEmbedder
 from recsvc.usecases import clients, open_runtime
-from tests.conftest import copy_tree
+from tests.conftest import copy_tree, tree_digest
 from tests.fixtures_api import _demo_settings, make_keys, second_version
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file under ``folder`` (hidden files too), by relative path."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_serving_promote_and_rollback_leave_the_version_folders_untouched(
@@ -32,8 +22,9 @@ def test_serving_promote_and_rollback_leave_the_version_folders_untouched(
     settings = _demo_settings(tmp_path)
     v1, v2 = second_version(settings)
     folders = {v: settings.models_dir / v for v in (v1, v2)}
-    before = {v: tree_digest(f) for v, f in folders.items()}
-    assert all(before.values())
+    watched = [*folders.values(), settings.serving_dir]
+    before = tree_digest(watched)
+    assert before
 
     rt = open_runtime(settings, embedder=FakeEmbedder())
     try:
@@ -57,5 +48,4 @@ def test_serving_promote_and_rollback_leave_the_version_folders_untouched(
     finally:
         rt.close()
 
-    after = {v: tree_digest(f) for v, f in folders.items()}
-    assert after == before
+    assert tree_digest(watched) == before

@@ -18,9 +18,8 @@ from recsvc.serving import open_bundle, snapshot_dir
 from recsvc.serving.layout import EXPLAINER_ARRAYS, RANKER_SCORES
 from recsvc.store import Database
 from recsvc.usecases import open_runtime
-from tests.conftest import copy_tree
+from tests.conftest import copy_tree, tree_digest
 from tests.fixtures_api import _demo_settings
-from tests.test_serving_immutable import _tree
 
 
 def _cli_runtime(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
@@ -47,7 +46,7 @@ def test_serving_build_writes_what_a_server_maps(
     folder = registry.path(version)
     saved = snapshot_dir(settings, version)
     shutil.rmtree(saved)
-    before = _tree([folder])
+    before = tree_digest([folder])
 
     result = CliRunner().invoke(app, ["serving", "build"])
 
@@ -55,7 +54,7 @@ def test_serving_build_writes_what_a_server_maps(
     assert str(saved) in result.output.replace("\n", "")
     assert (saved / RANKER_SCORES / "config.json").exists()
     assert (saved / EXPLAINER_ARRAYS / "config.json").exists()
-    assert _tree([folder]) == before
+    assert tree_digest([folder]) == before
     db = Database.from_settings(settings)
     try:
         semantic = SemanticLayer.load(settings, FakeEmbedder(), mmap=True)

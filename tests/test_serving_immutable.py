@@ -5,7 +5,6 @@ snapshot files of :mod:`recsvc.serving.layout` (only training and
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from recsvc.recommend import OFFERS
@@ -14,19 +13,8 @@ from recsvc.semantic import FakeEmbedder, SemanticLayer
 from recsvc.serving import open_bundle
 from recsvc.store import Database
 from recsvc.store.enums import Surface
-from tests.conftest import copy_tree
+from tests.conftest import copy_tree, tree_digest
 from tests.fixtures_api import _demo_settings, second_version
-
-
-def _tree(roots: list[Path]) -> dict[str, str]:
-    """Every file under ``roots`` (and every folder, so that an empty new one counts)
-    with a digest of its bytes."""
-    out: dict[str, str] = {}
-    for root in roots:
-        for p in sorted(root.rglob("*")):
-            key = str(p)
-            out[key] = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
-    return out
 
 
 def test_a_registered_version_is_byte_identical_after_serving(
@@ -40,7 +28,7 @@ def test_a_registered_version_is_byte_identical_after_serving(
     assert registry.active() == v1
     watched = [registry.path(v1), registry.path(v2), Path(settings.serving_dir)]
     assert (Path(settings.serving_dir) / v1).is_dir(), "training writes v1's snapshot files"
-    before = _tree(watched)
+    before = tree_digest(watched)
     assert any("/portal/" in k for k in before) and any("/kept/" in k for k in before)
 
     db = Database.from_settings(settings)
@@ -60,4 +48,4 @@ def test_a_registered_version_is_byte_identical_after_serving(
         assert registry.active() == v1
     finally:
         db.dispose()
-    assert _tree(watched) == before
+    assert tree_digest(watched) == before
