@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import numpy as np
+import pytest
 
 from recsvc.config import Settings
 from recsvc.semantic import KINDS, FakeEmbedder, build_semantic
@@ -35,6 +37,23 @@ def test_sorted_chunks_come_back_in_input_order() -> None:
     lengths = [len(t) for call in emb.calls for t in call]
     assert lengths == sorted(lengths, reverse=True)  # longest first, across chunks
     assert encode_by_length(emb, [], chunk=7).shape == (0, emb.dim)
+
+
+def test_a_long_embedding_logs_one_line_per_chunk(caplog: pytest.LogCaptureFixture) -> None:
+    """Without a terminal a progress bar shows nothing: each chunk done is a log line."""
+    texts = [f"text {i}" for i in range(20)]
+    with caplog.at_level(logging.INFO, logger="recsvc.semantic.embedders"):
+        encode_by_length(FakeEmbedder(), texts, chunk=8)
+    lines = [r.getMessage() for r in caplog.records]
+    assert [line.split(" texts")[0] for line in lines] == [
+        "embedded 8 of 20",
+        "embedded 16 of 20",
+        "embedded 20 of 20",
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="recsvc.semantic.embedders"):
+        encode_by_length(FakeEmbedder(), texts[:5], chunk=8)  # one chunk: nothing to say
+    assert not caplog.records
 
 
 def test_a_build_embeds_all_kinds_by_length_and_each_vector_is_its_texts(

@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
@@ -60,12 +61,19 @@ def encode_by_length(
     work; sorting across every kind of an index build (short titles, long profiles)
     groups them better than each kind alone. Each chunk is one ``encode`` call (the
     real model then runs on every core, and a cache keeps the chunks already done).
+    With several chunks, each one done is logged: an index build of the real model
+    takes minutes, and a log that is not a terminal shows no progress bar.
     """
     out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    started = time.perf_counter()
     for start in range(0, len(order), chunk):
         rows = order[start : start + chunk]
         out[rows] = embedder.encode([texts[i] for i in rows], progress=progress)
+        if len(order) > chunk:
+            done = start + len(rows)
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            log.info("embedded %d of %d texts (%.0f/s)", done, len(order), rate)
     return out
 
 
