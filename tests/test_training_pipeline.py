@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from recsvc.errors import Conflict
 from recsvc.registry import Registry
 from recsvc.value import ValueService
-from tests.conftest import make_settings
+from tests.conftest import make_settings, tree_digest
 from training.evaluate import evaluate
 from training.pipeline import train
 from training.synthetic import synthetic_frames
@@ -70,8 +70,12 @@ def test_pipeline_registry_and_cli(tmp_path: Path, frames, monkeypatch: pytest.M
     svc = ValueService.load(reg.active_path(), settings)
     assert len(svc.score_frames(frames)) > 0
 
+    folder = reg.path(v1)
+    before = tree_digest([folder])
     report = evaluate(settings, v1)
     assert report["scores"]["value model"]["auc"] == pytest.approx(metrics["value"]["auc"])
+    assert tree_digest([folder]) == before  # the report goes to reports_dir, not the version
+    assert all(Path(p).parent == Path(settings.reports_dir) / v1 for p in report["plots"])
 
     # CLI: list, refused promote (exit code via the error), forced promote, rollback
     from recsvc.cli import _common, app

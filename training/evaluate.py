@@ -19,9 +19,10 @@ SCORES = {"p_model": "value model", "p_rfm": "RFM heuristic", "p_logistic": "log
 def evaluate(settings: Any, version: str | None = None) -> dict[str, Any]:
     """Metrics of the value model and baselines at the version's evaluation cutoff.
 
-    Writes ``lift.png``, ``calibration.png`` and ``feature_importance.png`` into the
-    version's ``plots/`` and ``settings.reports_dir/<version>/``, and ``evaluation.json``
-    next to ``metrics.json``.
+    Writes ``lift.png``, ``calibration.png``, ``feature_importance.png`` and
+    ``evaluation.json`` into ``settings.reports_dir/<version>/``. The version folder is
+    only read: a registered version is never written again (training put its plots
+    there before registering it).
 
     Returns:
         ``{"version", "eval_cutoff", "scores": {name: metrics}, "plots": [paths]}``.
@@ -39,15 +40,13 @@ def evaluate(settings: Any, version: str | None = None) -> dict[str, Any]:
         name: classification_report(bt["y"], bt[col]) for col, name in SCORES.items() if col in bt
     }
     model = ValueModel.load(folder / "value")
-    plots = write_plots(
-        bt, model.importance(), [folder / "plots", Path(settings.reports_dir) / version]
-    )
+    reports = Path(settings.reports_dir) / version
+    plots = write_plots(bt, model.importance(), [reports])
     report = {
         "version": version,
         "eval_cutoff": registry.metrics(version).get("eval_cutoff"),
         "scores": scores,
         "plots": [str(p) for p in plots],
     }
-    write_json(folder / "evaluation.json", report)
-    write_json(Path(settings.reports_dir) / version / "evaluation.json", report)
+    write_json(reports / "evaluation.json", report)
     return report
