@@ -71,6 +71,14 @@ def test_the_runtime_never_imports_the_use_cases() -> None:
     assert _hits([ROOT / "recsvc" / "runtime.py"], ("recsvc.usecases",)) == {}
 
 
+def test_the_recommender_never_imports_what_serves_it() -> None:
+    """Data flows one way: ``recsvc.serving`` opens the recommender's pieces, so the
+    recommender never imports ``recsvc.serving`` (nor anything above it)."""
+    files = _py("recsvc/recommend")
+    assert files
+    assert _hits(files, ("recsvc.serving", "recsvc.runtime", "recsvc.usecases")) == {}
+
+
 def test_no_select_statements_in_the_shells() -> None:
     offenders = [
         str(p.relative_to(ROOT)) for p in _py("api", "recsvc/cli") if "select(" in p.read_text()

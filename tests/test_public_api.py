@@ -32,7 +32,6 @@ PINNED: dict[str, set[str]] = {
     "recsvc.runtime": {"TRAIN_JOB_ARGV", "Runtime"},
     "recsvc.usecases": {"open_runtime"},
     "recsvc.serving": {
-        "ArtifactKind",
         "PortalLists",
         "ServingBundle",
         "build_serving_files",

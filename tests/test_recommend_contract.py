@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from recsvc.recommend.ranker import Ranker
+from recsvc.recommend.scored import ScoredRanker
 from recsvc.recommend.sources import (
     CandidateSource,
     ContentSource,
@@ -22,7 +23,6 @@ from recsvc.recommend.sources import (
     RandomSource,
     SourceChain,
 )
-from recsvc.serving.scores import ScoredRanker
 from tests.test_recommend_synth import CUTOFF, add_client, make_context, make_history
 
 VACCINE = [("猪瘟疫苗研制", "Swine fever vaccine development")]

@@ -23,9 +23,9 @@ from recsvc.recommend import (
     worklist,
 )
 from recsvc.recommend.context import build_context
+from recsvc.recommend.scored import ScoredRanker
 from recsvc.recommend.service import Recommender
 from recsvc.serving.recommender import open_recommender
-from recsvc.serving.scores import ScoredRanker
 from recsvc.store import Database, queries
 from recsvc.store.enums import EventType, Surface
 from recsvc.store.frames import Frames

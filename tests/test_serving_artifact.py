@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recsvc.serving.artifact import CONFIG, ArtifactKind
+from recsvc.artifact import CONFIG, ArtifactKind
 
 KIND = ArtifactKind("scores", format=3)
 

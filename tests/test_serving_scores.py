@@ -10,7 +10,7 @@ import pytest
 from recsvc.errors import NotReady
 from recsvc.recommend.context import build_context
 from recsvc.recommend.ranker import Ranker
-from recsvc.serving.scores import RANKER_FILES, ScoredRanker
+from recsvc.recommend.scored import RANKER_FILES, ScoredRanker
 from tests.test_recommend_synth import CUTOFF, make_history
 
 

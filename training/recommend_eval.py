@@ -28,6 +28,7 @@ from recsvc.recommend.context import RecContext, build_context
 from recsvc.recommend.metrics import catalogue_coverage, map_at_k, ndcg_at_k, recall_at_k
 from recsvc.recommend.ranker import Ranker
 from recsvc.recommend.rules import BusinessRules
+from recsvc.recommend.scored import ScoredRanker
 from recsvc.recommend.service import Recommender
 from recsvc.recommend.sources import (
     CandidateSource,
@@ -36,7 +37,6 @@ from recsvc.recommend.sources import (
     RandomSource,
     SourceChain,
 )
-from recsvc.serving.scores import ScoredRanker
 from recsvc.store.frames import Frames
 from recsvc.value import ValueService
 

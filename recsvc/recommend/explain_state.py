@@ -4,7 +4,7 @@
 for every such commission its best text similarity to each product (the product's
 past cases and its description), plus each client's best past case per product.
 :func:`compute_state` builds it in chunked matrix products; :func:`save_state` and
-:func:`load_state` write and map it through :mod:`recsvc.serving.artifact`, so a server
+:func:`load_state` write and map it through :mod:`recsvc.artifact`, so a server
 worker maps what training computed for the same snapshot (:func:`state_fingerprint`).
 
 The state is immutable: a commission or a client the snapshot did not know (a client
@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from recsvc.artifact import ArtifactKind
 from recsvc.files import prefetch
 from recsvc.recommend.context import RecContext
 from recsvc.recommend.explain_inputs import CaseBase
-from recsvc.serving.artifact import ArtifactKind
 
 __all__ = [
     "COMM_FIELDS",

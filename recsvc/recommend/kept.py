@@ -25,7 +25,7 @@ record ``[id, product, owner, summary_en, summary_zh]``). Of
 ``kept/contributions/``: ``rows.npy`` (sorted ``client id * products + product``),
 ``digests.npy`` (of the rows' features), ``features.npy`` and ``values.npy`` (per row,
 the top contributions' feature columns, ``-1`` padded, and values). Both have a
-``config.json`` (:class:`~recsvc.serving.artifact.ArtifactKind`).
+``config.json`` (:class:`~recsvc.artifact.ArtifactKind`).
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from recsvc.artifact import ArtifactKind
 from recsvc.files import map_records, prefetch, write_records
-from recsvc.serving.artifact import ArtifactKind
 
 __all__ = [
     "CASE_DEPTH",

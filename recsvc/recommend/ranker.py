@@ -15,7 +15,7 @@ ranker's scores; each is mapped to observed frequencies
 
 :class:`Ranker` is an estimator: ``fit`` on a context, :meth:`Ranker.predict` the rows
 of some clients of a context, ``save``/``load``. Serving every client of a snapshot
-from precomputed rows is :class:`recsvc.serving.scores.ScoredRanker`'s job.
+from precomputed rows is :class:`recsvc.recommend.scored.ScoredRanker`'s job.
 
 The artifact is a folder: ``config.json`` (feature list, calibration tables, cutoffs,
 metrics) plus ``model.txt`` and ``client_model.txt`` (LightGBM boosters).

@@ -39,8 +39,8 @@ from recsvc.recommend.kept import (
 )
 from recsvc.recommend.offer import Evidence, Offer
 from recsvc.recommend.rules import EXCLUSION_COLUMNS, BusinessRules
+from recsvc.recommend.scored import ScoredRanker
 from recsvc.recommend.sources import CandidateSource, SourceChain, top_k
-from recsvc.serving.scores import ScoredRanker
 from recsvc.store import queries
 from recsvc.store.db import Database
 from recsvc.store.enums import Surface

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from recsvc.artifact import ArtifactKind
 from recsvc.files import map_records, write_records
 from recsvc.recommend.offer import dump_offers
 from recsvc.recommend.service import Recommender
-from recsvc.serving.artifact import ArtifactKind
 from recsvc.store.enums import Surface
 
 __all__ = ["PORTAL_FILES", "PortalLists", "write_portal_lists"]

@@ -25,6 +25,7 @@ from recsvc.recommend.explain import Explainer
 from recsvc.recommend.kept import ContributionTable
 from recsvc.recommend.ranker import Ranker
 from recsvc.recommend.rules import BusinessRules
+from recsvc.recommend.scored import ScoredRanker
 from recsvc.recommend.service import Recommender
 from recsvc.recommend.sources import SourceChain
 from recsvc.recommend.text import TextSpace
@@ -35,7 +36,6 @@ from recsvc.serving.layout import (
     RANKER_SCORES,
     TEXT_SPACE,
 )
-from recsvc.serving.scores import ScoredRanker
 from recsvc.store.db import Database
 from recsvc.store.frames import Frames, load_frames
 from recsvc.value import ValueService

@@ -28,11 +28,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recsvc.artifact import ArtifactKind
 from recsvc.files import prefetch
 from recsvc.recommend.context import RecContext
 from recsvc.recommend.ranker import Ranker
 from recsvc.recommend.sources import CandidateSource, Exclude, top_k
-from recsvc.serving.artifact import ArtifactKind
 from recsvc.store.frames import column_arrays
 
 __all__ = ["RANKER_FILES", "ScoredRanker"]
