@@ -54,10 +54,18 @@ def gamma_gamma_loglik(params: Any, x: np.ndarray, m: np.ndarray) -> np.ndarray:
     )
 
 
-def _fit(nll: Any, start: np.ndarray, penalizer: float) -> np.ndarray:
+def _fit(nll: Any, start: np.ndarray, penalizer: float, n: int) -> np.ndarray:
+    """Minimise the penalised negative log-likelihood of ``n`` customers.
+
+    The objective is divided by ``n`` (the same optimum): Nelder-Mead's ``fatol`` is
+    absolute, and on a sum over 30,000 customers it was never met before the
+    iteration cap (27 s); per customer it converges in a few hundred steps.
+    """
+    per = 1.0 / max(n, 1)
+
     def objective(log_params: np.ndarray) -> float:
         params = np.exp(log_params)
-        value = nll(params) + penalizer * float(np.sum(params**2))
+        value = (nll(params) + penalizer * float(np.sum(params**2))) * per
         return value if np.isfinite(value) else 1e300
 
     res = minimize(
@@ -79,6 +87,7 @@ def fit_bgnbd(x: Any, t_x: Any, T: Any, penalizer: float = 0.0) -> dict[str, flo
         lambda p: -bgnbd_loglik(p, x, t_x / scale, T / scale).sum(),
         np.array([1.0, 1.0, 1.0, 1.0]),
         penalizer,
+        len(x),
     )
     est[1] *= scale
     return dict(zip(BGNBD_NAMES, map(float, est), strict=True))
@@ -91,7 +100,10 @@ def fit_gamma_gamma(x: Any, m: Any, penalizer: float = 0.0) -> dict[str, float]:
     x, m = x[keep], m[keep]
     scale = max(float(np.mean(m)), 1e-9)
     est = _fit(
-        lambda p: -gamma_gamma_loglik(p, x, m / scale).sum(), np.array([1.0, 2.0, 1.0]), penalizer
+        lambda p: -gamma_gamma_loglik(p, x, m / scale).sum(),
+        np.array([1.0, 2.0, 1.0]),
+        penalizer,
+        len(x),
     )
     est[2] *= scale
     return dict(zip(GG_NAMES, map(float, est), strict=True))
