@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import resource
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -92,10 +94,54 @@ def load_semantic(settings: Any) -> SemanticLayer | None:
         return None
 
 
+class StepClock:
+    """Wall time and peak resident memory of each pipeline step (kept in ``meta.json``).
+
+    A step runs from its announcement to the next one; the peak is the process's
+    high-water mark when the step ends (``ru_maxrss``: it never goes down).
+    """
+
+    def __init__(self) -> None:
+        self.steps: list[dict[str, Any]] = []
+        self._head: str | None = None
+        self._started = time.perf_counter()
+
+    def __call__(self, msg: str) -> None:
+        head = msg.split(":")[0]
+        if head == self._head:
+            return
+        self.close()
+        self._head, self._started = head, time.perf_counter()
+
+    def close(self) -> None:
+        """End the current step."""
+        if self._head is None:
+            return
+        self.steps.append(
+            {
+                "step": self._head,
+                "seconds": round(time.perf_counter() - self._started, 3),
+                "peak_rss_mb": round(peak_rss_mb(), 1),
+            }
+        )
+        self._head = None
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 @contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[str], None]]:
+def _progress(enabled: bool, clock: StepClock) -> Iterator[Callable[[str], None]]:
     if not enabled:
-        yield lambda msg: log.info("train: %s", msg)
+
+        def note(msg: str) -> None:
+            clock(msg)
+            log.info("train: %s", msg)
+
+        yield note
+        clock.close()
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -106,6 +152,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[str], None]]:
         seen: set[str] = set()
 
         def step(msg: str) -> None:
+            clock(msg)
             head = msg.split(":")[0]
             if head in STEPS and head not in seen:
                 seen.add(head)
@@ -113,6 +160,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[str], None]]:
             bar.update(task, description=msg)
 
         yield step
+        clock.close()
         bar.update(task, completed=len(STEPS), description="done")
 
 
@@ -196,7 +244,8 @@ def train(
     """
     track = settings.environment != "test" if track is None else track
     params = {**DEFAULT_PARAMS, **(params or {})}
-    with _progress(progress) as step:
+    clock = StepClock()
+    with _progress(progress, clock) as step:
         step("load data")
         if frames is None:
             from recsvc.store import Database, load_frames
@@ -274,6 +323,8 @@ def train(
             metrics["portal_recs"] = _serving_files(settings, frames, semantic, version, folder)
 
         step("register")
+        clock.close()
+        meta["timings"] = clock.steps
         registry.write_metrics(version, metrics)
         registry.write_meta(version, meta)  # from here on the folder is a registered version
         try:
