@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     gives Table 4's shares on demo data (key ≈ 12%, potential ≈ 24%, general ≈ 64%)."""
 
     # -- recommender -----------------------------------------------------------
+    ranker_max_pairs: int = 600_000
+    """(client, product) rows one ranker fit may train on. Past it the fit uses fewer
+    cutoffs (newest first, at least four) and then thins each query group's negatives
+    (``docs/recommender.md``); 0 means no limit. The demo (2,000 clients) stays far
+    below it; 100,000 clients reach it at about three cutoffs."""
     recommend_k: int = 5
     max_per_category: int = 2
     decline_cooldown_days: int = 90

@@ -50,7 +50,11 @@ def test_saved_rows_are_mapped_in_snapshot_order(tmp_path: Path, fitted) -> None
     computed = ScoredRanker(ranker).bind(ctx, precompute=True)
     assert mapped.mapped and not computed.mapped and not lazy.mapped
     np.testing.assert_array_equal(mapped.scores(ids), computed.scores(ids))
-    np.testing.assert_array_equal(mapped.feature_matrix(ids), computed.feature_matrix(ids))
+    # source scores are quantised to 1e-6 (pairs._quantised); a rare one on a rounding
+    # edge may differ by that step between batches of other sizes, never by more
+    np.testing.assert_allclose(
+        mapped.feature_matrix(ids), computed.feature_matrix(ids), rtol=0, atol=1.01e-6
+    )
 
 
 def test_rows_of_another_snapshot_are_not_mapped(tmp_path: Path, fitted) -> None:  # type: ignore[no-untyped-def]

@@ -9,26 +9,35 @@ Example:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from recsvc.config import Settings
 from recsvc.features.today import business_today
 from recsvc.recommend.context import build_context
-from recsvc.recommend.ranker import Ranker
+from recsvc.recommend.ranker import BoosterFitter, Ranker
 from recsvc.store.frames import Frames
 from recsvc.value import ValueService
 
 log = logging.getLogger(__name__)
 
 
-def make_ranker(settings: Settings) -> Ranker:
-    """The ranker with the project's settings (cutoffs, horizon; at most 2 threads)."""
+def make_ranker(settings: Settings, fitter: BoosterFitter | None = None) -> Ranker:
+    """The ranker with the project's settings (cutoffs, horizon, pair budget).
+
+    LightGBM gets one thread: on this project's 2-core machines two threads ran 5-7x
+    slower than one whenever anything else was running.
+    """
     return Ranker(
         n_cutoffs=2 * max(2, settings.backtest_cutoffs),
         horizon_months=settings.horizon_months,
         cutoff_step_months=6,
-        n_jobs=2,
+        n_jobs=1,
+        max_pairs=settings.ranker_max_pairs or None,
+        fitter=fitter,
     )
 
 
@@ -40,11 +49,17 @@ def train(
     progress: bool = False,
     *,
     evaluate: bool = True,
+    features_at: Callable[[pd.Timestamp], pd.DataFrame | None] | None = None,
+    fitter: BoosterFitter | None = None,
 ) -> dict[str, float]:
     """Fit the ranker on the full history, save it to ``version_dir / "ranker"``.
 
     With ``evaluate`` the temporal-holdout evaluation (``training.recommend_eval``)
-    runs too; its table and plot go to the version folder and ``settings.reports_dir``.
+    runs too, with the ranker as it stood before its held-out cutoff (no second fit);
+    its table and plot go to the version folder and ``settings.reports_dir``.
+
+    ``features_at`` gives client features at a cutoff when the caller computed them
+    (the value model's snapshots); ``fitter`` fits the LightGBM models (on a cluster).
 
     Returns:
         Flat metrics: the ranker's held-out calibration metrics and, with
@@ -54,9 +69,12 @@ def train(
     has_value = (version_dir / "value" / "model.txt").exists()
     value = ValueService.load(version_dir, settings) if has_value else None
     cutoff = business_today(frames, settings)
-    ctx = build_context(frames, cutoff, semantic=semantic, settings=settings, value=value)
+    today_features = features_at(cutoff) if features_at else None
+    ctx = build_context(
+        frames, cutoff, semantic=semantic, settings=settings, value=value, features=today_features
+    )
     ctx.extras["value"] = value
-    ranker = make_ranker(settings).fit(ctx)
+    ranker = make_ranker(settings, fitter).fit(ctx, features_at=features_at)
     summary = {
         "as_of": str(cutoff.date()),
         "clients": len(frames.clients),
@@ -64,6 +82,7 @@ def train(
         "events": len(frames.events),
         "semantic": semantic is not None,
         "value_probability": ctx.value_proba is not None,
+        "pairs_sampled": bool(getattr(ranker, "sampled_", False)),
     }
     ranker.save(version_dir / "ranker", data=summary, version=version_dir.name)
     metrics = {k: round(float(v), 6) for k, v in ranker.metrics_.items()}
@@ -78,6 +97,8 @@ def train(
             out_dirs=[version_dir / "plots"],
             version=version_dir.name,
             value=value,
+            ranker=ranker,
+            features_at=features_at,
         )
         for method, row in table.iterrows():
             for col in ("ndcg5", "recall5", "map5", "coverage"):

@@ -15,7 +15,7 @@ Run: ``python -m training.recommend_eval`` (prints the table, writes the plot).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +84,7 @@ def evaluate(
     version: str | None = None,
     value: ValueService | None = None,
     ranker: Ranker | None = None,
+    features_at: Callable[[pd.Timestamp], pd.DataFrame | None] | None = None,
 ) -> pd.DataFrame:
     """Evaluate every method on the temporal holdout; write the plot and CSV.
 
@@ -96,7 +97,10 @@ def evaluate(
             version's ``plots/``); ``settings.reports_dir`` always gets them.
         version: names the reports sub-folder.
         value: the version's value model, whose probability becomes a ranker input.
-        ranker: an unfitted ranker to use (default :func:`training.ranker.make_ranker`).
+        ranker: the version's fitted ranker, whose model as it stood before ``T``
+            (:meth:`Ranker.holdout_ranker`) is evaluated; or an unfitted ranker (default
+            :func:`training.ranker.make_ranker`) to fit on what was known before ``T``.
+        features_at: client features at a cutoff when the caller has them.
 
     Returns:
         One row per method: ``ndcg5, recall5, map5, coverage, clients``.
@@ -104,14 +108,24 @@ def evaluate(
     from training.ranker import make_ranker
 
     horizon = settings.horizon_months
-    T = holdout or business_today(frames, settings) - pd.DateOffset(months=horizon)
-    ctx = build_context(frames, pd.Timestamp(T), semantic=semantic, settings=settings, value=value)
+    T = pd.Timestamp(holdout or business_today(frames, settings) - pd.DateOffset(months=horizon))
+    ctx = build_context(
+        frames,
+        T,
+        semantic=semantic,
+        settings=settings,
+        value=value,
+        features=features_at(T) if features_at else None,
+    )
     ctx.extras["value"] = value
     truth_map = holdout_truth(ctx, horizon)
     ids = np.array(sorted(truth_map), dtype=np.int64)
     truth = [truth_map[int(c)] for c in ids]
     rules = BusinessRules.load(settings=settings)
-    fitted = (ranker or make_ranker(settings)).fit(ctx)
+    fitted = ranker.holdout_ranker(T) if ranker is not None and ranker.fitted else None
+    if fitted is None:
+        fitted = ranker if ranker is not None and not ranker.fitted else make_ranker(settings)
+        fitted = fitted.fit(ctx, features_at=features_at)
     rec = Recommender(settings, ctx, model=ScoredRanker(fitted).bind(ctx), rules=rules)
     exclude = rec.exclusions(ids, live=False)
     catalogue = list(ctx.codes)

@@ -33,27 +33,23 @@ import copy
 import datetime as dt
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from recsvc.errors import NotReady
+from recsvc.recommend.blocks import PairBlock, build_block, stack_groups
 from recsvc.recommend.calibration import apply_table, fit_table, softmax_rows
 from recsvc.recommend.context import RecContext, enrich
 from recsvc.recommend.metrics import ndcg_at_k
-from recsvc.recommend.pairs import (
-    CATEGORICAL,
-    CLIENT_COLUMNS_PREFIX,
-    pair_features,
-    purchase_labels,
-)
+from recsvc.recommend.pairs import CATEGORICAL, CLIENT_COLUMNS_PREFIX, pair_features
 from recsvc.recommend.sources import CandidateSource, default_sources
 
-__all__ = ["PairRows", "Ranker"]
+__all__ = ["BoosterFitter", "LocalFitter", "PairRows", "Ranker"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +71,50 @@ class PairRows(NamedTuple):
     features: np.ndarray
 
 
+class BoosterFitter(Protocol):
+    """Fits the ranker's two LightGBM models; training may fit them on a cluster."""
+
+    def ranker(
+        self,
+        X: pd.DataFrame,
+        y: np.ndarray,
+        groups: np.ndarray,
+        params: dict[str, Any],
+        categorical: list[str],
+    ) -> lgb.Booster:
+        """A lambdarank booster over query groups of consecutive rows."""
+        ...
+
+    def classifier(
+        self, X: pd.DataFrame, y: np.ndarray, params: dict[str, Any], categorical: list[str]
+    ) -> lgb.Booster:
+        """A binary classifier booster."""
+        ...
+
+
+class LocalFitter:
+    """LightGBM's own estimators in this process."""
+
+    def ranker(
+        self,
+        X: pd.DataFrame,
+        y: np.ndarray,
+        groups: np.ndarray,
+        params: dict[str, Any],
+        categorical: list[str],
+    ) -> lgb.Booster:
+        model = lgb.LGBMRanker(objective="lambdarank", **params)
+        model.fit(X, y, group=groups, categorical_feature=categorical)
+        return model.booster_
+
+    def classifier(
+        self, X: pd.DataFrame, y: np.ndarray, params: dict[str, Any], categorical: list[str]
+    ) -> lgb.Booster:
+        model = lgb.LGBMClassifier(objective="binary", **params)
+        model.fit(X, y, categorical_feature=categorical)
+        return model.booster_
+
+
 class Ranker:
     """LightGBM lambdarank with calibrated, cross-client comparable scores.
 
@@ -89,6 +129,15 @@ class Ranker:
         n_jobs: LightGBM threads.
         seed: random seed.
         sources: candidate sources whose scores are features (default: all five).
+        max_pairs: lambdarank rows a fit may use. Cutoffs are added newest first until
+            their buyers' pairs reach it (at least ``min_cutoffs``); beyond it each
+            query group keeps its positives and a sample of its negatives
+            (:func:`~recsvc.recommend.blocks.stack_groups`). ``None``: every cutoff,
+            every pair.
+        min_cutoffs: cutoffs used whatever the budget.
+        holdout_non_buyers: clients without a purchase whose pair rows the held-out
+            Brier score samples (all of them in a store this small or smaller).
+        fitter: fits the LightGBM models (default: here, :class:`LocalFitter`).
     """
 
     config_: dict[str, Any]
@@ -105,6 +154,10 @@ class Ranker:
         n_jobs: int = 2,
         seed: int = 0,
         sources: Sequence[CandidateSource] | None = None,
+        max_pairs: int | None = None,
+        min_cutoffs: int = 4,
+        holdout_non_buyers: int = 5000,
+        fitter: BoosterFitter | None = None,
     ) -> None:
         self.n_cutoffs = n_cutoffs
         self.cutoff_step_months = cutoff_step_months
@@ -116,6 +169,10 @@ class Ranker:
         self.n_jobs = n_jobs
         self.seed = seed
         self.sources = sources
+        self.max_pairs = max_pairs
+        self.min_cutoffs = min_cutoffs
+        self.holdout_non_buyers = holdout_non_buyers
+        self.fitter = fitter or LocalFitter()
 
     # -- features --------------------------------------------------------------
     def fit_sources(self, context: RecContext) -> list[CandidateSource]:
@@ -138,42 +195,58 @@ class Ranker:
             kinds=self.kinds_,
         )
 
-    def _cutoff_block(self, ctx: RecContext) -> dict[str, Any]:
-        sources = self.fit_sources(ctx)
-        comm = ctx.frames.commissions
-        ids = np.sort(comm["client_id"].unique()).astype(np.int64)
-        ids = ids[np.isin(ids, ctx.clients.index.to_numpy())]
-        X, elig = self._pairs(ctx, sources, ids)
-        y = purchase_labels(ctx, ids, self.codes_, self.horizon_months)
-        return {"ids": ids, "X": X, "elig": elig, "y": y}
-
     # -- fitting ---------------------------------------------------------------
-    def fit(self, context: RecContext) -> Ranker:
-        """Build pairs at ``n_cutoffs`` past cutoffs before ``context``'s, train, calibrate."""
+    def fit(
+        self,
+        context: RecContext,
+        features_at: Callable[[pd.Timestamp], pd.DataFrame | None] | None = None,
+    ) -> Ranker:
+        """Build blocks at past cutoffs before ``context``'s, train, calibrate.
+
+        Args:
+            context: the snapshot whose cutoff the newest label window ends at.
+            features_at: client features at a cutoff when the caller has them (training
+                shares them with the value model's snapshots); computed otherwise.
+        """
         self.codes_ = context.codes
         self.categories_ = sorted(context.products["category"].astype(str).unique())
         self.kinds_ = sorted(context.history.clients["kind"].astype(str).unique())
         step = self.cutoff_step_months or self.horizon_months
-        cutoffs = [
-            context.cutoff - pd.DateOffset(months=self.horizon_months + step * i)
-            for i in range(self.n_cutoffs)
-        ]
         value = context.extras.get("value")
-        blocks = []
-        for c in cutoffs:
+        blocks: list[PairBlock] = []
+        pairs = 0
+        for i in range(self.n_cutoffs):
+            if self.max_pairs is not None and pairs >= self.max_pairs and i >= self.min_cutoffs:
+                break
+            c = context.cutoff - pd.DateOffset(months=self.horizon_months + step * i)
             ctx = context.at(c)
             if context.features is not None:
-                enrich(ctx, value=value)
-            block = self._cutoff_block(ctx)
-            if len(block["ids"]) and block["y"].sum() > 0:
-                blocks.append((pd.Timestamp(c), block))
-            log.info("ranker pairs at %s: %d clients", pd.Timestamp(c).date(), len(block["ids"]))
+                enrich(ctx, value=value, features=features_at(c) if features_at else None)
+            block = build_block(
+                ctx,
+                self.fit_sources(ctx),
+                codes=self.codes_,
+                categories=self.categories_,
+                kinds=self.kinds_,
+                horizon_months=self.horizon_months,
+                non_buyers=self.holdout_non_buyers if not blocks else 0,
+                seed=self.seed + i,
+            )
+            log.info(
+                "ranker pairs at %s: %d clients, %d buyers",
+                block.cutoff.date(),
+                len(block.ids),
+                block.n_buyers,
+            )
+            if len(block.ids) and block.n_buyers:
+                blocks.append(block)
+                pairs += int(block.elig[: block.n_buyers].sum())
         if not blocks:
             raise NotReady("no purchases in any training window; cannot train the ranker")
-        self.cutoffs_ = [str(c.date()) for c, _ in blocks]
-        self.feature_names_ = list(blocks[0][1]["X"].columns)
-        for _, b in blocks[1:]:
-            for col in b["X"].columns:
+        self.cutoffs_ = [str(b.cutoff.date()) for b in blocks]
+        self.feature_names_ = list(blocks[0].X.columns)
+        for b in blocks[1:]:
+            for col in b.X.columns:
                 if col not in self.feature_names_:
                     self.feature_names_.append(col)
         self.client_feature_names_ = [
@@ -181,44 +254,41 @@ class Ranker:
         ]
         held, train = None, blocks
         if len(blocks) >= 2:
-            limit = blocks[0][0] - pd.DateOffset(months=self.horizon_months)
-            older = [b for b in blocks[1:] if b[0] <= limit]
+            limit = blocks[0].cutoff - pd.DateOffset(months=self.horizon_months)
+            older = [b for b in blocks[1:] if b.cutoff <= limit]
             held, train = (blocks[0], older) if older else (None, blocks)
         self.metrics_: dict[str, float] = {}
         self.calibration_: dict[str, Any] = {"any": None, "cond": None}
+        self.holdout_: tuple[Any, Any, pd.Timestamp] | None = None
         if held is not None:
             model, cmodel = self._train(train)
-            self._calibrate(model, cmodel, held[1])
+            self._calibrate(model, cmodel, held)
+            self.holdout_ = (model, cmodel, held.cutoff)
         self.model_, self.client_model_ = self._train(blocks)
         self.trained_at_ = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         return self
 
-    def _stack(self, blocks: list[tuple[pd.Timestamp, dict[str, Any]]]) -> tuple[Any, ...]:
-        Xs, ys, groups, cX, cy = [], [], [], [], []
-        m = len(self.codes_)
-        for _, b in blocks:
-            X = b["X"].reindex(columns=self.feature_names_)
-            y, elig = b["y"], b["elig"]
-            n = len(b["ids"])
-            cX.append(X.iloc[np.arange(n) * m][self.client_feature_names_].reset_index(drop=True))
-            cy.append((y.sum(axis=1) > 0).astype(int))
-            for i in np.flatnonzero(y.sum(axis=1) > 0):
-                cols = np.flatnonzero(elig[i])
-                Xs.append(X.iloc[i * m + cols])
-                ys.append(y[i, cols])
-                groups.append(len(cols))
-        return (
-            pd.concat(Xs, ignore_index=True),
-            np.concatenate(ys),
-            groups,
-            pd.concat(cX, ignore_index=True),
-            np.concatenate(cy),
-        )
+    @property
+    def fitted(self) -> bool:
+        """Whether :meth:`fit` (or :meth:`load`) ran."""
+        return hasattr(self, "model_")
 
-    def _train(self, blocks: list[tuple[pd.Timestamp, dict[str, Any]]]) -> tuple[Any, Any]:
-        X, y, groups, cX, cy = self._stack(blocks)
-        cats = [c for c in CATEGORICAL if c in X.columns]
-        params: dict[str, Any] = {
+    def holdout_ranker(self, at: pd.Timestamp) -> Ranker | None:
+        """The ranker as it stood before its held-out cutoff ``at``: trained only on
+        labels known by then, calibrated on what followed (what an offline evaluation
+        at that cutoff must score with); ``None`` when the fit held out no cutoff, or
+        another one."""
+        holdout = getattr(self, "holdout_", None)
+        if holdout is None or pd.Timestamp(holdout[2]) != pd.Timestamp(at):
+            return None
+        held = copy.copy(self)
+        held.model_, held.client_model_, cutoff = holdout
+        held.cutoffs_ = [c for c in self.cutoffs_ if pd.Timestamp(c) < cutoff]
+        held.holdout_ = None
+        return held
+
+    def _params(self) -> dict[str, Any]:
+        return {
             "n_estimators": self.n_estimators,
             "learning_rate": self.learning_rate,
             "num_leaves": self.num_leaves,
@@ -227,55 +297,70 @@ class Ranker:
             "random_state": self.seed,
             "verbose": -1,
         }
-        ranker = lgb.LGBMRanker(objective="lambdarank", **params)
-        ranker.fit(X, y, group=groups, categorical_feature=cats)
-        ccats = [c for c in cats if c in cX.columns]
-        if len(np.unique(cy)) < 2:
-            cmodel = None
-        else:
-            cmodel = lgb.LGBMClassifier(objective="binary", **{**params, "n_estimators": 150})
-            cmodel.fit(cX, cy, categorical_feature=ccats)
-        return ranker.booster_, None if cmodel is None else cmodel.booster_
 
-    def _raw(self, model: Any, cmodel: Any, X: pd.DataFrame, n: int) -> tuple[np.ndarray, ...]:
-        X = X.reindex(columns=self.feature_names_)
-        raw = model.predict(X).reshape(n, len(self.codes_))
-        cX = X.iloc[np.arange(n) * len(self.codes_)][self.client_feature_names_]
-        p_any = cmodel.predict(cX) if cmodel is not None else np.full(n, np.nan)
-        return raw, np.asarray(p_any, dtype=float)
+    def _train(self, blocks: list[PairBlock]) -> tuple[Any, Any]:
+        data = stack_groups(
+            blocks,
+            self.feature_names_,
+            self.client_feature_names_,
+            max_rows=self.max_pairs,
+            seed=self.seed,
+        )
+        self.sampled_ = data.sampled
+        cats = [c for c in CATEGORICAL if c in data.X.columns]
+        params = self._params()
+        ranker = self.fitter.ranker(data.X, data.y, data.groups, params, cats)
+        if len(np.unique(data.client_y)) < 2:
+            return ranker, None
+        ccats = [c for c in cats if c in data.client_X.columns]
+        cparams = {**params, "n_estimators": 150}
+        return ranker, self.fitter.classifier(data.client_X, data.client_y, cparams, ccats)
 
-    def _calibrate(self, model: Any, cmodel: Any, block: dict[str, Any]) -> None:
-        n = len(block["ids"])
-        raw, p_any = self._raw(model, cmodel, block["X"], n)
-        y, elig = block["y"], block["elig"]
-        buyer = y.sum(axis=1) > 0
+    def _raw(self, model: Any, X: pd.DataFrame, n: int) -> np.ndarray:
+        return np.asarray(model.predict(X.reindex(columns=self.feature_names_))).reshape(
+            n, len(self.codes_)
+        )
+
+    def _p_any(self, cmodel: Any, client: pd.DataFrame) -> np.ndarray:
+        if cmodel is None:
+            return np.full(len(client), np.nan)
+        cX = client.reindex(columns=self.client_feature_names_)
+        return np.asarray(cmodel.predict(cX), dtype=float)
+
+    def _calibrate(self, model: Any, cmodel: Any, block: PairBlock) -> None:
+        """Fit the calibration tables on the held-out block and score the fit there.
+
+        ``P(any)`` is calibrated over every client of the block, the within-client
+        share over its buyers; the Brier score and mean probability cover buyers and
+        the sampled non-buyers, each weighted by how many clients it stands for.
+        """
+        nb = block.n_buyers
+        raw = self._raw(model, block.X, len(block.rows))
+        p_any_all = self._p_any(cmodel, block.client)
+        y, elig = block.y, block.elig
         share = softmax_rows(raw, elig)
-        if cmodel is not None and len(np.unique(buyer)) == 2:
-            self.calibration_["any"] = fit_table(p_any, buyer.astype(float))
-        base_any = float(buyer.mean())
-        if buyer.any():
-            self.calibration_["cond"] = fit_table(share[buyer][elig[buyer]], y[buyer][elig[buyer]])
+        if cmodel is not None and len(np.unique(block.buyer)) == 2:
+            self.calibration_["any"] = fit_table(p_any_all, block.buyer.astype(float))
+        base_any = float(block.buyer.mean())
+        self.calibration_["cond"] = fit_table(share[:nb][elig[:nb]], y[:nb][elig[:nb]])
+        p_any = p_any_all[block.rows]
         p_a = apply_table(self.calibration_["any"], p_any) if cmodel is not None else base_any
         proba = np.asarray(p_a).reshape(-1, 1) * apply_table(self.calibration_["cond"], share)
-        ranked = [
-            list(np.asarray(self.codes_)[np.argsort(-np.where(e, r, -np.inf))])
-            for r, e in zip(raw, elig, strict=True)
-        ]
-        truth = [set(np.asarray(self.codes_)[row > 0]) for row in y]
-        pop = block["X"]["prod_pop"].to_numpy().reshape(n, -1)
-        pop_ranked = [
-            list(np.asarray(self.codes_)[np.argsort(-np.where(e, p, -np.inf))])
-            for p, e in zip(pop, elig, strict=True)
-        ]
-        rows = np.flatnonzero(buyer)
+        codes = np.asarray(self.codes_)
+
+        def ranked(values: np.ndarray) -> list[list[str]]:
+            order = np.argsort(-np.where(elig[:nb], values[:nb], -np.inf), axis=1, kind="stable")
+            return [list(codes[o]) for o in order]
+
+        truth = [set(codes[row > 0]) for row in y[:nb]]
+        pop = block.X["prod_pop"].to_numpy().reshape(len(block.rows), -1)
+        w = np.broadcast_to(block.weight[:, None], elig.shape)[elig]
         self.metrics_ = {
-            "ranker_holdout_ndcg5": ndcg_at_k([ranked[i] for i in rows], [truth[i] for i in rows]),
-            "ranker_holdout_popularity_ndcg5": ndcg_at_k(
-                [pop_ranked[i] for i in rows], [truth[i] for i in rows]
-            ),
-            "ranker_holdout_brier": float(np.mean((proba[elig] - y[elig]) ** 2)),
-            "ranker_holdout_mean_proba": float(proba[elig].mean()),
-            "ranker_holdout_base_rate": float(y[elig].mean()),
+            "ranker_holdout_ndcg5": ndcg_at_k(ranked(raw), truth),
+            "ranker_holdout_popularity_ndcg5": ndcg_at_k(ranked(pop), truth),
+            "ranker_holdout_brier": float(np.average((proba[elig] - y[elig]) ** 2, weights=w)),
+            "ranker_holdout_mean_proba": float(np.average(proba[elig], weights=w)),
+            "ranker_holdout_base_rate": float(np.average(y[elig], weights=w)),
         }
 
     # -- prediction ------------------------------------------------------------
@@ -293,14 +378,15 @@ class Ranker:
             sources: the candidate sources already fitted on ``context`` (default:
                 :meth:`fit_sources`, which costs a fit of every source).
         """
-        if not hasattr(self, "model_"):
+        if not self.fitted:
             raise NotReady("the ranker is not fitted")
         ids = np.asarray(client_ids, dtype=np.int64)
         fitted = list(sources) if sources is not None else self.fit_sources(context)
         n, m = len(ids), len(self.codes_)
         X, elig = self._pairs(context, fitted, ids)
         X = X.reindex(columns=self.feature_names_)
-        raw, p_any = self._raw(self.model_, self.client_model_, X, n)
+        raw = self._raw(self.model_, X, n)
+        p_any = self._p_any(self.client_model_, X.iloc[np.arange(n) * m])
         share = softmax_rows(raw, elig)
         if self.client_model_ is not None and self.calibration_.get("any"):
             p_any = apply_table(self.calibration_["any"], p_any)
@@ -320,7 +406,7 @@ class Ranker:
         )
         for s in fitted:
             out[f"src_{s.name}"] = X[f"src_{s.name}"].to_numpy()
-        return PairRows(out, X.to_numpy(dtype=np.float32))  # float32: explanation input only
+        return PairRows(out, X.to_numpy(dtype=np.float32))
 
     # -- artifact --------------------------------------------------------------
     def save(self, folder: Path | str, **meta: Any) -> Path:
