@@ -10,7 +10,7 @@ serving build``) every search is kept for :meth:`CaseFinder.save`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,28 @@ class CaseFinder:
             if self._recorder is not None:
                 self._recorder.add(trigger, hits)
         return hits
+
+    def prefetch(self, triggers: Iterable[int]) -> None:
+        """Search the hits of every trigger not yet known in one batch (the portal
+        precomputation explains every client: one search per trigger cost minutes)."""
+        if self.semantic is None or not hasattr(self.semantic, "similar_cases_many"):
+            return
+        with self._lock:
+            table = self.table
+            todo = [
+                int(t)
+                for t in dict.fromkeys(triggers)
+                if int(t) not in self._hits and (table is None or not table.has(int(t)))
+            ]
+        if not todo:
+            return
+        found = self.semantic.similar_cases_many(todo, CASE_DEPTH)
+        with self._lock:
+            for trigger, hits in found.items():
+                compact = tuple(case_hit(h) for h in hits)
+                self._hits[trigger] = compact
+                if self._recorder is not None:
+                    self._recorder.add(trigger, compact)
 
     def record(self) -> None:
         """Keep the hits of every trigger searched from now on, for :meth:`save`."""

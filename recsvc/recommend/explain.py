@@ -22,7 +22,7 @@ would.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -204,6 +204,18 @@ class Explainer:
                 if len(out) >= k:
                     return out
         return out or self._own_case(client_id, code, k)
+
+    def prefetch_cases(self, pairs: Iterable[tuple[int, str]]) -> None:
+        """Search, in one batch, the similar cases that explaining these (client,
+        product) pairs will look up: each one's trigger is its best own project."""
+        triggers = []
+        for client_id, code in pairs:
+            own = self.own_projects(client_id, code, k=1)
+            if own and own[0].ref:
+                trigger = self.lookups.commission_of(own[0].ref)
+                if trigger is not None:
+                    triggers.append(int(trigger))
+        self.cases.prefetch(triggers)
 
     def record_case_hits(self) -> None:
         """Keep the hits of every trigger searched from now on, for :meth:`save_case_hits`."""

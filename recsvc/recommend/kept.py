@@ -190,6 +190,11 @@ class CaseHitTable:
     def __len__(self) -> int:
         return len(self._triggers)
 
+    def has(self, trigger: int) -> bool:
+        """Whether ``trigger`` was searched when the table was made."""
+        i = int(np.searchsorted(self._triggers, trigger))
+        return i < len(self._triggers) and int(self._triggers[i]) == int(trigger)
+
     def _record(self, row: int) -> list[Any]:
         offset, length = self._spans[row].tolist()
         return json.loads(self._blob[offset : offset + length])

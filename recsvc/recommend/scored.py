@@ -31,7 +31,7 @@ import pandas as pd
 from recsvc.artifact import ArtifactKind
 from recsvc.files import prefetch
 from recsvc.recommend.context import RecContext
-from recsvc.recommend.ranker import Ranker
+from recsvc.recommend.ranker import PairRows, Ranker
 from recsvc.recommend.sources import CandidateSource, Exclude, top_k
 from recsvc.store.frames import column_arrays
 
@@ -41,6 +41,11 @@ log = logging.getLogger(__name__)
 
 #: The folder of the scores :meth:`ScoredRanker.save` writes.
 RANKER_FILES = ArtifactKind("ranker", format=1)
+
+
+#: Clients scored at once: a batch's pair features are built whole, so the batch size
+#: bounds that scratch memory, whatever the number of clients.
+CHUNK = 10_000
 
 
 class ScoredRanker(CandidateSource):
@@ -192,19 +197,25 @@ class ScoredRanker(CandidateSource):
             with self._lock:
                 missing = [c for c in missing if c not in self._index]
                 if missing:
-                    new = np.asarray(missing, dtype=np.int64)
-                    rows = self.ranker.predict(self.context_, new, self.sources_)
+                    parts = self._predict(np.asarray(missing, dtype=np.int64))
                     start = 0 if self._scores is None else len(self._scores) // len(self.codes_)
-                    frames = [f for f in (self._scores, rows.scores) if f is not None]
-                    feats = [f for f in (self._features, rows.features) if f is not None]
-                    merged = pd.concat(frames, ignore_index=True)
-                    merged_X = np.vstack(feats)
+                    kept = [] if self._scores is None else [(self._scores, self._features)]
+                    blocks = kept + [(r.scores, r.features) for r in parts]
+                    merged = pd.concat([b[0] for b in blocks], ignore_index=True)
+                    merged_X = np.vstack([b[1] for b in blocks])
                     # publish the arrays before the ids that point into them
                     self._scores, self._features = merged, merged_X
                     for i, c in enumerate(missing):
                         self._index[c] = start + i
             index = self._index
         return np.asarray([index[int(c)] for c in ids], dtype=np.int64)
+
+    def _predict(self, ids: np.ndarray) -> list[PairRows]:
+        """The ranker's rows of ``ids``, :data:`CHUNK` clients at a time."""
+        return [
+            self.ranker.predict(self.context_, ids[at : at + CHUNK], self.sources_)
+            for at in range(0, len(ids), CHUNK)
+        ]
 
     def _row_index(self, client_ids: np.ndarray) -> np.ndarray:
         m = len(self.codes_)

@@ -249,6 +249,9 @@ class Recommender:
         codes, scores, pairs = self.rank(ids, k, live=live)
         src = self._source_scores(ids, pairs, codes)
         contrib = self._contributions(ids, codes) if explain else {}
+        if explain and len(ids) > 1:
+            offered = zip(ids.tolist(), codes, strict=True)
+            self.explainer.prefetch_cases((c, str(p)) for c, row in offered for p in row if p)
         out: dict[int, list[Offer]] = {}
         for i, cid in enumerate(ids):
             offers = []

@@ -145,19 +145,18 @@ class SemanticLayer:
         text: str | None,
         vector: np.ndarray | None,
         exclude: Iterable[Hashable] = (),
+        dense: tuple[list[Hashable], list[float]] | None = None,
     ) -> list[tuple[Hashable, float, dict[str, dict[str, float]]]]:
+        """Both channels' candidates fused; ``dense`` gives the dense channel's when a
+        batched search (:meth:`dense_candidates`) found them already."""
         exclude = set(exclude)
-        depth = max(self.candidate_depth, 5 * k)
+        depth = self.depth(k)
         found: dict[str, tuple[list[Hashable], list[float]]] = {}
         with self._lock:
-            if vector is not None:
-                dense_keys, dense_scores = self.dense[kind].search(vector, depth, exclude=exclude)
-                kept = [
-                    (k_, s)
-                    for k_, s in zip(dense_keys[0], dense_scores[0], strict=True)
-                    if s > self.min_dense_score
-                ]
-                found["dense"] = ([k_ for k_, _ in kept], [s for _, s in kept])
+            if dense is not None:
+                found["dense"] = dense
+            elif vector is not None:
+                found["dense"] = self.dense_candidates(kind, vector, k, [exclude])[0]
             if text:
                 found["lexical"] = self.lexical[kind].search(text, depth, exclude=exclude)
         if self.fusion == "rrf":
@@ -172,6 +171,28 @@ class SemanticLayer:
                 if key in channel_of:
                     channel_of[key][name] = {"rank": rank, "score": float(score)}
         return [(key, score, channel_of[key]) for key, score in fused]
+
+    def depth(self, k: int) -> int:
+        """Candidates each channel brings for ``k`` fused hits."""
+        return max(self.candidate_depth, 5 * k)
+
+    def dense_candidates(
+        self, kind: str, vectors: np.ndarray, k: int, excludes: Sequence[set[Hashable]]
+    ) -> list[tuple[list[Hashable], list[float]]]:
+        """The dense channel's candidates of each query row (one batched search), above
+        the score floor and without that row's ``excludes``."""
+        drop = max((len(e) for e in excludes), default=0)
+        with self._lock:
+            keys, scores = self.dense[kind].search(vectors, self.depth(k) + drop)
+        out = []
+        for row_keys, row_scores, excluded in zip(keys, scores, excludes, strict=True):
+            kept = [
+                (key, sc)
+                for key, sc in zip(row_keys, row_scores, strict=True)
+                if sc > self.min_dense_score and key not in excluded
+            ][: self.depth(k)]
+            out.append(([key for key, _ in kept], [sc for _, sc in kept]))
+        return out
 
     def _hit(
         self, kind: str, key: Hashable, score: float, channels: dict, scope: Scope
@@ -213,6 +234,12 @@ class SemanticLayer:
         """See :func:`recsvc.semantic.similar.similar_clients`."""
         return similar.similar_clients(self, client_id, k)
 
+    def similar_clients_many(
+        self, client_ids: np.ndarray, k: int = 10
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """See :func:`recsvc.semantic.similar.similar_clients_many`."""
+        return similar.similar_clients_many(self, client_ids, k)
+
     def similar_commissions(self, commission_id: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """See :func:`recsvc.semantic.similar.similar_commissions`."""
         return similar.similar_commissions(self, commission_id, k)
@@ -226,6 +253,12 @@ class SemanticLayer:
     ) -> list[SearchHit]:
         """See :func:`recsvc.semantic.similar.similar_cases`."""
         return similar.similar_cases(self, text_or_commission_id, k, scope)
+
+    def similar_cases_many(
+        self, commission_ids: Sequence[int], k: int = 10
+    ) -> dict[int, list[SearchHit]]:
+        """See :func:`recsvc.semantic.similar.similar_cases_many`."""
+        return similar.similar_cases_many(self, commission_ids, k)
 
     def client_vectors(self, client_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Research-direction vectors, one row per id (zeros for a client not indexed)."""

@@ -216,21 +216,33 @@ class LookAlikeSource(CandidateSource):
         return self.kinds_.get_indexer(kind), self.fields_.get_indexer(field)
 
     def neighbours(self, client_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Neighbour client ids and similarities, ``(n, n_neighbours)``; ``-1`` pads."""
+        """Neighbour client ids and similarities, ``(n, n_neighbours)``; ``-1`` pads.
+
+        Live, the semantic index answers for every client it holds in one batched
+        search; the others (new since the index was built) and every client at a past
+        cutoff are compared with the buyers' point-in-time vectors.
+        """
         client_ids = np.asarray(client_ids, dtype=np.int64)
+        ctx = self.context_
+        if ctx.live and self.use_index and ctx.semantic is not None:
+            try:
+                found, scores = ctx.semantic.similar_clients_many(client_ids, self.n_neighbours)
+            except Exception:
+                log.info("semantic similar_clients failed; using point-in-time vectors")
+            else:
+                ids, sims = found, scores.astype(float)
+                rest = np.flatnonzero(ids[:, 0] < 0)
+                if len(rest):
+                    ids[rest], sims[rest] = self._by_vectors(client_ids[rest])
+                return ids, sims
+        return self._by_vectors(client_ids)
+
+    def _by_vectors(self, client_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest buyers by point-in-time text vectors plus profile, block by block."""
         n, kk = len(client_ids), self.n_neighbours
         ids = np.full((n, kk), -1, dtype=np.int64)
         sims = np.zeros((n, kk))
         ctx = self.context_
-        if ctx.live and self.use_index and ctx.semantic is not None:
-            try:
-                for i, cid in enumerate(client_ids):
-                    nb, sc = ctx.semantic.similar_clients(int(cid), kk)
-                    m = min(len(nb), kk)
-                    ids[i, :m], sims[i, :m] = np.asarray(nb)[:m], np.asarray(sc)[:m]
-                return ids, sims
-            except Exception:
-                log.info("semantic similar_clients failed; using point-in-time vectors")
         if len(self.buyers_) == 0 or n == 0:
             return ids, sims
         vecs, has = ctx.text.client_vectors(ctx.frames.commissions, client_ids, ctx.cutoff)
