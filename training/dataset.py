@@ -7,18 +7,28 @@ must exceed the threshold instead.
 
 Cutoffs: ``C_0 = today - horizon`` (the latest cutoff whose label window is complete),
 then one per year back: ``C_k = C_0 - k years``, ``k = 0 … backtest_cutoffs``.
+
+With a Dask cluster (:func:`training.cluster.session`) a snapshot's per-client features
+are built over client partitions on the workers, and the few that compare a client
+with all others (industry-field statistics, similarity to all recent buyers) here,
+once (:mod:`recsvc.features.partition` says which and why).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from recsvc.features import client_features
+from recsvc.features.partition import assemble, frames_for_clients, shared_features
 from recsvc.features.today import business_today
 from recsvc.store.frames import Frames
+from training.cluster import client_partitions, map_partitions
+
+if TYPE_CHECKING:
+    from training.cluster import Cluster
 
 PURCHASED = ("paid", "delivered")
 
@@ -61,8 +71,44 @@ class Snapshot:
     y: pd.Series
 
 
-def snapshot(frames: Frames, cutoff: pd.Timestamp, settings: Any, semantic: Any = None) -> Snapshot:
-    X = client_features(frames, cutoff, semantic, dormant_months=settings.dormant_months)
+def _partition_features(part: Frames, cutoff: pd.Timestamp, dormant_months: int) -> pd.DataFrame:
+    """``client_features`` of one partition's clients (runs on a worker)."""
+    return client_features(part, cutoff, None, dormant_months=dormant_months)
+
+
+def features(
+    frames: Frames,
+    cutoff: pd.Timestamp,
+    settings: Any,
+    semantic: Any = None,
+    cluster: Cluster | None = None,
+) -> pd.DataFrame:
+    """``client_features`` at ``cutoff``; over client partitions when there is a cluster."""
+    if cluster is None:
+        return client_features(frames, cutoff, semantic, dormant_months=settings.dormant_months)
+    parts = [
+        frames_for_clients(frames, ids)
+        for ids in client_partitions(frames.clients["client_id"], cluster.n_workers)
+    ]
+    done = map_partitions(
+        cluster,
+        _partition_features,
+        parts,
+        cutoff=pd.Timestamp(cutoff),
+        dormant_months=settings.dormant_months,
+    )
+    return assemble(done, shared_features(frames, cutoff, semantic))
+
+
+def snapshot(
+    frames: Frames,
+    cutoff: pd.Timestamp,
+    settings: Any,
+    semantic: Any = None,
+    cluster: Cluster | None = None,
+) -> Snapshot:
+    """Features and labels at ``cutoff`` (see :func:`features` for ``cluster``)."""
+    X = features(frames, cutoff, settings, semantic, cluster)
     return Snapshot(cutoff, X, labels(frames, cutoff, settings, X.index))
 
 
