@@ -106,6 +106,8 @@ def open_cluster(scheduler: str, n_workers: int = 2, min_rows: int = 0) -> Itera
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            # no dashboard; its health/metrics HTTP server on any free port, not 8787
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.ERROR,
         )
         client = Client(local, timeout=CONNECT_TIMEOUT_S)
