@@ -214,28 +214,37 @@ def fit_ranker(
 
 
 def replay_early_stopping(
-    booster: lgb.Booster, X_cal: pd.DataFrame, y_cal: Any, patience: int
+    booster: lgb.Booster, X_cal: pd.DataFrame, y_cal: Any, patience: int, block: int = 50
 ) -> int:
     """The round ``lgb.early_stopping(patience)`` would keep, replayed after the fact.
 
     Walks the rounds of a fully trained binary booster, computing the log loss of
-    ``(X_cal, y_cal)`` after each (one tree at a time, so memory stays one score
-    vector), and applies LightGBM's rule: remember the best round; stop once
-    ``patience`` rounds pass without a strictly lower loss.
+    ``(X_cal, y_cal)`` after each, and applies LightGBM's rule: remember the best
+    round; stop once ``patience`` rounds pass without a strictly lower loss. The
+    margins are built from leaf indices, ``block`` trees per ``predict`` call (one
+    call per tree costs a conversion of ``X_cal`` each: 20x slower at 50k rows).
 
     Returns:
         The number of rounds to keep (``best_iteration``, 1-based).
     """
-    y = np.asarray(y_cal, dtype=np.float64)
     data = np.asarray(X_cal, dtype=np.float64)
+    y = np.asarray(y_cal, dtype=np.float64)
     raw = np.zeros(len(y))
     best, best_round = np.inf, 0
-    for i in range(booster.num_trees()):
-        raw += booster.predict(data, start_iteration=i, num_iteration=1, raw_score=True)
-        # binary log loss from the margin, stable for large |raw|
-        loss = float(np.mean(np.logaddexp(0.0, raw) - y * raw))
-        if loss < best:
-            best, best_round = loss, i
-        elif i - best_round >= patience:
-            break
+    n_trees = booster.num_trees()
+    for first in range(0, n_trees, block):
+        k = min(block, n_trees - first)
+        leaves = booster.predict(data, start_iteration=first, num_iteration=k, pred_leaf=True)
+        leaves = np.asarray(leaves, dtype=np.int64).reshape(len(data), k)
+        for j in range(k):
+            i = first + j
+            hit = leaves[:, j]
+            values = np.array([booster.get_leaf_output(i, leaf) for leaf in range(hit.max() + 1)])
+            raw += values[hit]
+            # binary log loss from the margin, stable for large |raw|
+            loss = float(np.mean(np.logaddexp(0.0, raw) - y * raw))
+            if loss < best:
+                best, best_round = loss, i
+            elif i - best_round >= patience:
+                return best_round + 1
     return best_round + 1
