@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from recsvc.config import Settings
 from training.cluster import Cluster, open_cluster
-from training.dataset import backtest_cutoffs, snapshot
+from training.dataset import backtest_cutoffs, snapshots
 from training.metrics import roc_auc
 from training.value import DEFAULT_PARAMS, train_value
 from training.value_trainer import ValueTrainer
@@ -81,9 +81,7 @@ def demo(cluster: Cluster, n_clients: int) -> None:
     cutoffs = backtest_cutoffs(frames, settings)
     snaps = {}
     for name, c in (("local", None), ("dask", cluster)):
-        snaps[name], secs = _timed(
-            lambda c=c: [snapshot(frames, t, settings, cluster=c) for t in cutoffs]
-        )
+        snaps[name], secs = _timed(lambda c=c: snapshots(frames, cutoffs, settings, cluster=c))
         print(
             f"demo {n_clients} clients  {name:5s}  features of {len(cutoffs)} cutoffs {secs:6.1f} s"
         )

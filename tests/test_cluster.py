@@ -38,7 +38,7 @@ from training.cluster import (
     session,
 )
 from training.cluster_fit import group_partitions
-from training.dataset import backtest_cutoffs, features, snapshot, stack
+from training.dataset import backtest_cutoffs, features_at, snapshot, snapshots, stack
 from training.metrics import roc_auc
 from training.synthetic import synthetic_frames
 from training.value import train_value
@@ -184,14 +184,15 @@ def test_map_partitions_raises_a_task_error_here(cluster: Cluster) -> None:
 
 
 def test_snapshot_features_over_the_cluster_equal_local(world: dict, cluster: Cluster) -> None:
-    frames, settings, cutoff = world["frames"], world["settings"], world["cutoffs"][0]
-    got = features(frames, cutoff, settings, FakeSemantic(), cluster)
-    pd.testing.assert_frame_equal(got, client_features(frames, cutoff, FakeSemantic()))
+    frames, settings, cutoffs = world["frames"], world["settings"], world["cutoffs"][:2]
+    got = features_at(frames, cutoffs, settings, FakeSemantic(), cluster)
+    for x, cutoff in zip(got, cutoffs, strict=True):
+        pd.testing.assert_frame_equal(x, client_features(frames, cutoff, FakeSemantic()))
 
 
 def test_value_model_through_dask_matches_local(world: dict, cluster: Cluster) -> None:
     frames, settings = world["frames"], world["settings"]
-    snaps = [snapshot(frames, c, settings, cluster=cluster) for c in world["cutoffs"]]
+    snaps = snapshots(frames, world["cutoffs"], settings, cluster=cluster)
     X, y = stack(snaps[2:])
     local = ValueTrainer(**FAST).fit(X, y, snaps[1].X, snaps[1].y)
     dask = ValueTrainer(**FAST).fit(X, y, snaps[1].X, snaps[1].y, cluster=cluster)
@@ -211,7 +212,7 @@ def test_train_value_on_the_demo_store_through_dask(
     settings = Settings(environment="test", data_dir=tmp_path, backtest_cutoffs=3)
     cutoffs = backtest_cutoffs(demo_frames, settings)
     local_snaps = [snapshot(demo_frames, c, settings) for c in cutoffs]
-    dask_snaps = [snapshot(demo_frames, c, settings, cluster=cluster) for c in cutoffs]
+    dask_snaps = snapshots(demo_frames, cutoffs, settings, cluster=cluster)
     for a, b in zip(local_snaps, dask_snaps, strict=True):
         pd.testing.assert_frame_equal(a.X, b.X)
         pd.testing.assert_series_equal(a.y, b.y)

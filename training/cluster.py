@@ -155,16 +155,23 @@ def map_partitions(
     """``[fn(part, **shared) for part in parts]``, on the cluster's workers when there is one.
 
     ``fn`` must be a module-level function (workers import it by name) and ``parts``
-    and ``shared`` picklable. Each part travels to one worker; ``shared`` values go
-    with every task, so keep them small (a date, a setting), and put the data a task
-    needs into its part. An exception in a task is raised here.
+    and ``shared`` picklable. Part ``i`` is sent to worker ``i % n_workers`` and runs
+    there; ``shared`` values go with every task, so keep them small (a date, a
+    setting), and put the data a task needs into its part. An exception in a task is
+    raised here.
     """
     if cluster is None:
         return [fn(p, **shared) for p in parts]
+    client, workers = cluster.client, cluster.workers
     task = partial(fn, **shared)
-    futures = cluster.client.map(task, list(parts), pure=False)
+    # parts go to the workers as data (scatter), not inside the task graph
+    futures = []
+    for i, part in enumerate(parts):
+        [data] = client.scatter([part], workers=[workers[i % len(workers)]])
+        futures.append(data)
+    results = [client.submit(task, data, pure=False) for data in futures]
     try:
-        return list(cluster.client.gather(futures))
+        return list(client.gather(results))
     finally:
-        for f in futures:
+        for f in futures + results:
             f.release()

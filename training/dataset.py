@@ -71,33 +71,57 @@ class Snapshot:
     y: pd.Series
 
 
-def _partition_features(part: Frames, cutoff: pd.Timestamp, dormant_months: int) -> pd.DataFrame:
-    """``client_features`` of one partition's clients (runs on a worker)."""
-    return client_features(part, cutoff, None, dormant_months=dormant_months)
+def _partition_features(
+    part: Frames, cutoffs: list[pd.Timestamp], dormant_months: int
+) -> list[pd.DataFrame]:
+    """``client_features`` of one partition's clients at each cutoff (runs on a worker)."""
+    return [client_features(part, c, None, dormant_months=dormant_months) for c in cutoffs]
 
 
-def features(
+def features_at(
     frames: Frames,
-    cutoff: pd.Timestamp,
+    cutoffs: list[pd.Timestamp],
     settings: Any,
     semantic: Any = None,
     cluster: Cluster | None = None,
-) -> pd.DataFrame:
-    """``client_features`` at ``cutoff``; over client partitions when there is a cluster."""
+) -> list[pd.DataFrame]:
+    """``client_features`` at each cutoff; over client partitions when there is a cluster.
+
+    On a cluster each partition's rows travel to a worker once, for all cutoffs; the
+    cross-client columns are computed here (:func:`recsvc.features.partition.assemble`).
+    """
     if cluster is None:
-        return client_features(frames, cutoff, semantic, dormant_months=settings.dormant_months)
+        return [
+            client_features(frames, c, semantic, dormant_months=settings.dormant_months)
+            for c in cutoffs
+        ]
     parts = [
         frames_for_clients(frames, ids)
         for ids in client_partitions(frames.clients["client_id"], cluster.n_workers)
     ]
+    stamps = [pd.Timestamp(c) for c in cutoffs]
     done = map_partitions(
-        cluster,
-        _partition_features,
-        parts,
-        cutoff=pd.Timestamp(cutoff),
-        dormant_months=settings.dormant_months,
+        cluster, _partition_features, parts, cutoffs=stamps, dormant_months=settings.dormant_months
     )
-    return assemble(done, shared_features(frames, cutoff, semantic))
+    return [
+        assemble([d[i] for d in done], shared_features(frames, c, semantic))
+        for i, c in enumerate(stamps)
+    ]
+
+
+def snapshots(
+    frames: Frames,
+    cutoffs: list[pd.Timestamp],
+    settings: Any,
+    semantic: Any = None,
+    cluster: Cluster | None = None,
+) -> list[Snapshot]:
+    """:func:`snapshot` at each cutoff (one trip to the cluster for all of them)."""
+    X = features_at(frames, cutoffs, settings, semantic, cluster)
+    return [
+        Snapshot(pd.Timestamp(c), x, labels(frames, c, settings, x.index))
+        for c, x in zip(cutoffs, X, strict=True)
+    ]
 
 
 def snapshot(
@@ -107,9 +131,8 @@ def snapshot(
     semantic: Any = None,
     cluster: Cluster | None = None,
 ) -> Snapshot:
-    """Features and labels at ``cutoff`` (see :func:`features` for ``cluster``)."""
-    X = features(frames, cutoff, settings, semantic, cluster)
-    return Snapshot(cutoff, X, labels(frames, cutoff, settings, X.index))
+    """Features and labels of every client known at ``cutoff``."""
+    return snapshots(frames, [cutoff], settings, semantic, cluster)[0]
 
 
 def stack(snapshots: list[Snapshot]) -> tuple[pd.DataFrame, pd.Series]:
