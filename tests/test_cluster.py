@@ -34,8 +34,10 @@ from training.cluster import (
     fit_ranker,
     map_partitions,
     open_cluster,
+    package_versions,
     replay_early_stopping,
     session,
+    version_mismatches,
 )
 from training.cluster_fit import group_partitions
 from training.dataset import backtest_cutoffs, features_at, snapshot, snapshots, stack
@@ -103,6 +105,17 @@ def test_the_cli_flag_only_sets_the_setting() -> None:
 
 def test_serving_and_the_cli_never_import_dask() -> None:
     assert _hits(_py("recsvc", "api"), ("dask", "distributed", "training.cluster")) == {}
+
+
+def test_workers_with_other_package_versions_are_named() -> None:
+    here = package_versions()
+    assert set(here) >= {"recsvc", "lightgbm", "dask"} and "missing" not in here.values()
+    workers = {"tcp://b:1": dict(here), "tcp://a:1": {**here, "lightgbm": "3.0.0"}}
+    workers["tcp://b:1"].pop("pandas")
+    assert version_mismatches(here, workers) == [
+        f"tcp://a:1: lightgbm 3.0.0 != {here['lightgbm']} here",
+        f"tcp://b:1: pandas missing != {here['pandas']} here",
+    ]
 
 
 def test_client_partitions_cover_every_client_once() -> None:

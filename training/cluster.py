@@ -83,6 +83,34 @@ class Cluster:
         return n_rows >= self.min_rows
 
 
+#: Packages whose versions must match between this process and every worker: pickled
+#: frames, LightGBM's network protocol and the feature code all assume one version.
+CHECKED_PACKAGES = ("recsvc", "lightgbm", "pandas", "numpy", "dask", "distributed")
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of :data:`CHECKED_PACKAGES` (runs here and on each worker)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in CHECKED_PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "missing"
+    return out
+
+
+def version_mismatches(here: dict[str, str], workers: dict[str, dict[str, str]]) -> list[str]:
+    """``"worker: package a != b"`` for every package a worker has in another version."""
+    return [
+        f"{addr}: {name} {theirs.get(name, 'missing')} != {mine} here"
+        for addr, theirs in sorted(workers.items())
+        for name, mine in here.items()
+        if theirs.get(name, "missing") != mine
+    ]
+
+
 @contextmanager
 def open_cluster(scheduler: str, n_workers: int = 2, min_rows: int = 0) -> Iterator[Cluster]:
     """Connect to ``scheduler`` (``"local"``: start a LocalCluster here); close on exit.
@@ -94,6 +122,7 @@ def open_cluster(scheduler: str, n_workers: int = 2, min_rows: int = 0) -> Itera
 
     Raises:
         ValueError: for an empty ``scheduler`` (there is nothing to connect to).
+        RuntimeError: when a worker runs other versions of :data:`CHECKED_PACKAGES`.
     """
     from distributed import Client, LocalCluster
 
@@ -114,8 +143,11 @@ def open_cluster(scheduler: str, n_workers: int = 2, min_rows: int = 0) -> Itera
     else:
         client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
     cluster = Cluster(client=client, min_rows=min_rows)
-    log.info("dask: %s with %d workers", scheduler, cluster.n_workers)
     try:
+        bad = version_mismatches(package_versions(), client.run(package_versions))
+        if bad:
+            raise RuntimeError("Dask workers run other package versions: " + "; ".join(bad))
+        log.info("dask: %s with %d workers", scheduler, cluster.n_workers)
         yield cluster
     finally:
         client.close()
