@@ -97,6 +97,15 @@ def test_no_scheduler_means_no_cluster() -> None:
     assert map_partitions(None, _square_sum, [np.arange(3), np.arange(4)]) == [5, 14]
 
 
+def test_train_has_the_dask_flag() -> None:
+    from typer.testing import CliRunner
+
+    from recsvc.cli import app
+
+    out = CliRunner().invoke(app, ["train", "--help"], env={"COLUMNS": "200"})
+    assert out.exit_code == 0 and "--dask" in out.output
+
+
 def test_the_cli_flag_only_sets_the_setting() -> None:
     assert with_dask(Settings(environment="test")).dask_scheduler == "local"
     remote = Settings(environment="test", dask_scheduler="tcp://sched:8786")
@@ -262,6 +271,8 @@ def test_ranker_through_dask_matches_local(cluster: Cluster) -> None:
     local = fit_ranker(None, X, y, group, params, ["product_idx"])
     dask = fit_ranker(cluster, X, y, group, params, ["product_idx"])
     assert dask.feature_name() == list(X.columns)
+    assert "machines" not in dask.model_to_string()  # no worker addresses in the artifact
+    np.testing.assert_allclose(dask.predict(X_test), dask.predict(X_test.to_numpy()))
     assert _ndcg5(local, X_test, y_test, 12) > 0.7
     assert _ndcg5(dask, X_test, y_test, 12) == pytest.approx(
         _ndcg5(local, X_test, y_test, 12), abs=NDCG_TOLERANCE

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -98,6 +99,21 @@ def _on_workers(cluster: Cluster, pieces: list[list[np.ndarray]]) -> list[Any]:
     return [da.concatenate(chunks, axis=0) for chunks in per_array]
 
 
+#: Lines of a model file's parameter section that describe the cluster it was fitted on.
+_NETWORK_LINE = re.compile(
+    r"^\[(num_machines|local_listen_port|time_out|machines|tree_learner): .*\]$"
+)
+
+
+def _without_network(booster: lgb.Booster) -> lgb.Booster:
+    """The booster re-read without the cluster's addresses and ports in its parameters,
+    so a saved model says nothing about the machines it was fitted on."""
+    text = "\n".join(
+        line for line in booster.model_to_string().splitlines() if not _NETWORK_LINE.match(line)
+    )
+    return lgb.Booster(model_str=text)
+
+
 def _row_partitions(n_rows: int, n_parts: int) -> list[np.ndarray]:
     return [p for p in np.array_split(np.arange(n_rows), max(1, n_parts)) if len(p)]
 
@@ -146,10 +162,10 @@ def fit_classifier(
     with _quiet_thread_warning():
         est.fit(dX, dy, feature_name=names, categorical_feature=list(categorical) or "auto")
     log.info("dask: classifier on %d rows in %d partitions", len(X), len(rows))
-    return est.booster_
+    return _without_network(est.booster_)
 
 
-def group_partitions(group: Sequence[int], n_parts: int) -> list[tuple[int, int]]:
+def group_partitions(group: Sequence[int] | np.ndarray, n_parts: int) -> list[tuple[int, int]]:
     """Cut consecutive query groups into ``n_parts`` ranges of about equal rows.
 
     Returns ``(first_group, end_group)`` index pairs; a group never straddles two.
@@ -210,7 +226,7 @@ def fit_ranker(
             dX, dy, group=dg, feature_name=names, categorical_feature=list(categorical) or "auto"
         )
     log.info("dask: ranker on %d rows, %d groups, %d partitions", len(X), len(sizes), len(pieces))
-    return est.booster_
+    return _without_network(est.booster_)
 
 
 def replay_early_stopping(
