@@ -95,6 +95,20 @@ class Settings(BaseSettings):
     """R&D / loyalty at or above this quantile of active clients counts as "average"; 0.20
     gives Table 4's shares on demo data (key ≈ 12%, potential ≈ 24%, general ≈ 64%)."""
 
+    # -- distributed training (Dask) ----------------------------------------------
+    dask_scheduler: str = ""
+    """Where training runs its distributed steps. ``""``: nowhere, everything runs in the
+    training process as before; ``"local"``: a Dask LocalCluster of ``dask_workers``
+    processes on this machine; ``"tcp://host:8786"``: an existing ``dask scheduler``
+    (see docs/scale.md). Only ``training`` reads it; serving never starts Dask."""
+    dask_workers: int = 2
+    """Worker processes of the ``"local"`` cluster (one thread each)."""
+    dask_lgbm_min_rows: int = 1_000_000
+    """With a scheduler set, LightGBM fits on at least this many rows go through
+    LightGBM's Dask estimators; smaller fits stay in the training process (0 sends every
+    fit through Dask). At ~80 float64 features a million rows is ~0.7 GB before
+    LightGBM's own copy: about what one worker should hold."""
+
     # -- recommender -----------------------------------------------------------
     ranker_max_pairs: int = 600_000
     """(client, product) rows one ranker fit may train on. Past it the fit uses fewer

@@ -6,13 +6,17 @@ With cutoffs ``C_0`` (newest with a complete label window) … ``C_n``:
   logistic regression on ``C_1 … C_n``; the RFM heuristic needs no training.
 - production model: the same recipe shifted one year (trained on ``C_1 … C_n``,
   calibrated on ``C_0``), then used to score today.
+
+Every function takes an optional ``cluster`` (:func:`training.cluster.session`): the
+LightGBM fits then run on it when the stacked table is large enough; the logistic
+baseline and the calibrators are small and always fit here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +26,9 @@ from training.baselines import LogisticBaseline, rfm_score
 from training.dataset import Snapshot, stack
 from training.metrics import classification_report
 from training.value_trainer import ValueTrainer
+
+if TYPE_CHECKING:
+    from training.cluster import Cluster
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "n_estimators": 800,
@@ -49,25 +56,30 @@ def _fit(
     train: list[Snapshot],
     cal: Snapshot | None,
     features: list[str] | None = None,
+    cluster: Cluster | None = None,
 ) -> ValueTrainer:
     X, y = stack(train)
     if features is not None:
         X = X.reindex(columns=features)
     trainer = ValueTrainer(**params)
     if cal is None:
-        return trainer.fit(X, y)
-    return trainer.fit(X, y, cal.X.reindex(columns=X.columns), cal.y)
+        return trainer.fit(X, y, cluster=cluster)
+    return trainer.fit(X, y, cal.X.reindex(columns=X.columns), cal.y, cluster=cluster)
 
 
 def backtest(
-    snaps: list[Snapshot], params: dict[str, Any], features: list[str] | None = None
+    snaps: list[Snapshot],
+    params: dict[str, Any],
+    features: list[str] | None = None,
+    *,
+    cluster: Cluster | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Evaluate the recipe at ``snaps[0]`` having trained only on older cutoffs."""
     ev = snaps[0]
     if len(snaps) >= 3:
-        trainer = _fit(params, snaps[2:], snaps[1], features)
+        trainer = _fit(params, snaps[2:], snaps[1], features, cluster)
     else:
-        trainer = _fit(params, snaps[1:], None, features)
+        trainer = _fit(params, snaps[1:], None, features, cluster)
     p_model = trainer.predict_proba(ev.X)
     X_lr, y_lr = stack(snaps[1:])
     lr = LogisticBaseline().fit(X_lr, y_lr)
@@ -100,14 +112,16 @@ def train_value(
     snaps: list[Snapshot],
     params: dict[str, Any] | None = None,
     step: Callable[[str], None] | None = None,
+    *,
+    cluster: Cluster | None = None,
 ) -> ValueResult:
     """Backtest, then fit the production model one year later."""
     params = {**DEFAULT_PARAMS, **(params or {})}
     note = step or (lambda _msg: None)
     note("backtest at " + str(snaps[0].cutoff.date()))
-    metrics, bt = backtest(snaps, params)
+    metrics, bt = backtest(snaps, params, cluster=cluster)
     note("final value model")
-    final = _fit(params, snaps[1:], snaps[0])
+    final = _fit(params, snaps[1:], snaps[0], cluster=cluster)
     model = final.model_
     model.info.update(
         {
@@ -123,7 +137,9 @@ def train_value(
     return ValueResult(model=model, metrics=metrics, backtest=bt)
 
 
-def rescore_champion(snaps: list[Snapshot], champion_meta: dict[str, Any]) -> dict[str, Any]:
+def rescore_champion(
+    snaps: list[Snapshot], champion_meta: dict[str, Any], *, cluster: Cluster | None = None
+) -> dict[str, Any]:
     """The champion's recipe (its params and feature list) on this backtest.
 
     Used when the champion was evaluated at another cutoff: the comparison must be on
@@ -131,7 +147,7 @@ def rescore_champion(snaps: list[Snapshot], champion_meta: dict[str, Any]) -> di
     """
     params = champion_meta.get("params", {}).get("value", DEFAULT_PARAMS)
     features = champion_meta.get("features")
-    metrics, _ = backtest(snaps, params, features)
+    metrics, _ = backtest(snaps, params, features, cluster=cluster)
     return {"version": champion_meta.get("version"), "method": "refit", "value": metrics["value"]}
 
 

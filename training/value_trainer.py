@@ -4,6 +4,12 @@ Works on any numeric ``(X, y)``: the client features of a temporal backtest, or 
 generic table such as the UCI bank-marketing benchmark. Calibration data is either
 given (a later cutoff, the temporal way) or split off the training rows.
 
+With a Dask cluster (:func:`training.cluster.session`) that wants the table's size,
+the booster is fitted by ``lightgbm.DaskLGBMClassifier`` instead of ``lgb.train``. The
+Dask estimators have no early stopping, so all ``n_estimators`` rounds are trained and
+the model is cut where ``lgb.early_stopping`` would have stopped on the calibration
+set (:func:`training.cluster.replay_early_stopping`); calibration is the same.
+
 Example:
     >>> trainer = ValueTrainer().fit(X_train, y_train, X_cal, y_cal)  # doctest: +SKIP
     >>> trainer.predict_proba(X_test)                                # doctest: +SKIP
@@ -12,7 +18,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lightgbm as lgb
 import numpy as np
@@ -22,6 +28,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 from recsvc.value.model import ValueModel
+from training.cluster_fit import fit_classifier, replay_early_stopping
+
+if TYPE_CHECKING:
+    from training.cluster import Cluster
 
 
 def fit_calibrator(margin: np.ndarray, y: np.ndarray, method: str = "auto") -> dict[str, Any]:
@@ -112,34 +122,45 @@ class ValueTrainer:
             "verbosity": -1,
         }
 
-    def fit(
+    def _sklearn_params(self) -> dict[str, Any]:
+        """:meth:`_lgb_params` under ``LGBMClassifier``'s names (for the Dask estimator)."""
+        return {
+            "objective": "binary",
+            "n_estimators": self.n_estimators,
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_child_samples": self.min_child_samples,
+            "subsample": self.subsample,
+            "subsample_freq": 1 if self.subsample < 1 else 0,
+            "colsample_bytree": self.colsample_bytree,
+            "reg_lambda": self.reg_lambda,
+            "random_state": self.random_state,
+            "deterministic": True,
+            "force_col_wise": True,
+            "verbosity": -1,
+        }
+
+    def _fit_booster(
         self,
         X: pd.DataFrame,
-        y: Any,
-        X_cal: pd.DataFrame | None = None,
-        y_cal: Any = None,
-    ) -> ValueTrainer:
-        """Fit the booster on ``(X, y)`` and the calibrator on ``(X_cal, y_cal)``.
-
-        Without a calibration set, ``calibration_fraction`` of the rows (stratified)
-        are held out for early stopping and calibration.
-        """
-        X = pd.DataFrame(X).astype(float)
-        y = np.asarray(y, dtype=int)
-        if X_cal is None:
-            X, X_cal, y, y_cal = train_test_split(
-                X,
-                y,
-                test_size=self.calibration_fraction,
-                stratify=y,
-                random_state=self.random_state,
-            )
-        X_cal = pd.DataFrame(X_cal).reindex(columns=X.columns).astype(float)
-        y_cal = np.asarray(y_cal, dtype=int)
+        y: np.ndarray,
+        X_cal: pd.DataFrame,
+        y_cal: np.ndarray,
+        cluster: Cluster | None,
+    ) -> lgb.Booster:
+        """The booster, early-stopped on the calibration set when it has both classes."""
+        stop = bool(self.early_stopping_rounds) and 0 < y_cal.sum() < len(y_cal)
+        if cluster is not None and cluster.wants(len(X)):
+            keys = X.index.get_level_values(-1) if isinstance(X.index, pd.MultiIndex) else None
+            booster = fit_classifier(cluster, X, y, self._sklearn_params(), partition_keys=keys)
+            if stop:
+                best = replay_early_stopping(booster, X_cal, y_cal, self.early_stopping_rounds)
+                booster = booster.model_from_string(booster.model_to_string(num_iteration=best))
+            return booster
         train_set = lgb.Dataset(X, label=y, free_raw_data=False)
         callbacks: list[Any] = []
         valid = []
-        if self.early_stopping_rounds and 0 < y_cal.sum() < len(y_cal):
+        if stop:
             valid = [lgb.Dataset(X_cal, label=y_cal, reference=train_set)]
             callbacks.append(lgb.early_stopping(self.early_stopping_rounds, verbose=False))
         booster = lgb.train(
@@ -153,6 +174,37 @@ class ValueTrainer:
             booster = booster.model_from_string(
                 booster.model_to_string(num_iteration=booster.best_iteration)
             )
+        return booster
+
+    def fit(
+        self,
+        X: pd.DataFrame,
+        y: Any,
+        X_cal: pd.DataFrame | None = None,
+        y_cal: Any = None,
+        *,
+        cluster: Cluster | None = None,
+    ) -> ValueTrainer:
+        """Fit the booster on ``(X, y)`` and the calibrator on ``(X_cal, y_cal)``.
+
+        Without a calibration set, ``calibration_fraction`` of the rows (stratified)
+        are held out for early stopping and calibration. With a ``cluster`` (see the
+        module docstring) the booster may be fitted on it; rows of one client (the last
+        index level) then stay on one worker.
+        """
+        X = pd.DataFrame(X).astype(float)
+        y = np.asarray(y, dtype=int)
+        if X_cal is None:
+            X, X_cal, y, y_cal = train_test_split(
+                X,
+                y,
+                test_size=self.calibration_fraction,
+                stratify=y,
+                random_state=self.random_state,
+            )
+        X_cal = pd.DataFrame(X_cal).reindex(columns=X.columns).astype(float)
+        y_cal = np.asarray(y_cal, dtype=int)
+        booster = self._fit_booster(X, y, X_cal, y_cal, cluster)
         model = ValueModel(booster, list(X.columns))
         calibrator = (
             {"method": "none"}

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from recsvc.cli import _common
 from recsvc.cli._common import console, settings
+from recsvc.config import Settings
 from recsvc.errors import NotReady
 from recsvc.usecases import clients, models, scoring
 
@@ -34,15 +35,31 @@ def _metrics_table(metrics: dict[str, Any], title: str) -> Table:
     return table
 
 
+def with_dask(s: Settings) -> Settings:
+    """``s`` with a Dask scheduler: the configured one, else ``"local"`` (a LocalCluster).
+
+    Only the setting changes here; training opens the cluster (the CLI never imports Dask).
+    """
+    return s if s.dask_scheduler else s.model_copy(update={"dask_scheduler": "local"})
+
+
 def train(
     force: Annotated[
         bool, typer.Option("--force", help="Promote even if it does not beat the active version.")
+    ] = False,
+    dask: Annotated[
+        bool,
+        typer.Option(
+            "--dask",
+            help="Run features and large LightGBM fits on Dask: the scheduler in "
+            "RECSVC_DASK_SCHEDULER, else a LocalCluster of RECSVC_DASK_WORKERS processes.",
+        ),
     ] = False,
 ) -> None:
     """Train value model, CLV and ranker on the store; register; promote if it wins."""
     from training.pipeline import train as run_training
 
-    s = settings()
+    s = with_dask(settings()) if dask else settings()
     version = run_training(s, progress=True, force=force)
     report = models.evaluation_report(_common.runtime(), name=version)
     metrics = report.metrics
