@@ -39,6 +39,7 @@ from training.cluster_fit import fit_classifier, fit_ranker, replay_early_stoppi
 
 __all__ = [
     "Cluster",
+    "ClusterFitter",
     "client_partitions",
     "fit_classifier",
     "fit_ranker",
@@ -153,6 +154,30 @@ def open_cluster(scheduler: str, n_workers: int = 2, min_rows: int = 0) -> Itera
         client.close()
         if local is not None:
             local.close()
+
+
+@dataclass(frozen=True)
+class ClusterFitter:
+    """The ranker's LightGBM fits (:class:`recsvc.recommend.ranker.BoosterFitter`) through
+    :func:`fit_ranker` and :func:`fit_classifier`: on the cluster's Dask estimators when
+    the table is large enough, in this process otherwise."""
+
+    cluster: Cluster | None
+
+    def ranker(
+        self,
+        X: Any,
+        y: np.ndarray,
+        groups: np.ndarray,
+        params: dict[str, Any],
+        categorical: list[str],
+    ) -> Any:
+        return fit_ranker(self.cluster, X, y, groups, params, categorical)
+
+    def classifier(
+        self, X: Any, y: np.ndarray, params: dict[str, Any], categorical: list[str]
+    ) -> Any:
+        return fit_classifier(self.cluster, X, y, {"objective": "binary", **params}, categorical)
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from recsvc.errors import Conflict, NotReady
-from recsvc.features import client_features, stage_names
+from recsvc.features import stage_names
 from recsvc.features.today import business_today
 from recsvc.registry import Registry, write_json
 from recsvc.semantic import SemanticLayer
@@ -32,8 +32,9 @@ from recsvc.serving.layout import snapshot_dir
 from recsvc.store.frames import Frames
 from recsvc.value.clv import WEEKS_PER_YEAR
 from recsvc.value.segments import assign_segments, segment_thresholds
+from training.cluster import ClusterFitter, session
 from training.clv import clv_backtest, fit_clv
-from training.dataset import backtest_cutoffs, snapshot
+from training.dataset import backtest_cutoffs, features_at, snapshots
 from training.plots import write_plots
 from training.ranker import train as train_ranker
 from training.value import DEFAULT_PARAMS, rescore_champion, train_value
@@ -83,6 +84,17 @@ def data_summary(frames: Frames, today: pd.Timestamp) -> dict[str, Any]:
         else None,
         "last_activity": str(frames.latest_date.date()),
     }
+
+
+def _load(settings: Any, semantic: Any) -> tuple[Frames, Any]:
+    """The store's snapshot, and the saved semantic layer unless one was given."""
+    from recsvc.store import Database, load_frames
+
+    db = Database.from_settings(settings)
+    db.upgrade()
+    frames = load_frames(db)
+    db.dispose()
+    return frames, semantic if semantic is not None else load_semantic(settings)
 
 
 def load_semantic(settings: Any) -> SemanticLayer | None:
@@ -245,27 +257,19 @@ def train(
     track = settings.environment != "test" if track is None else track
     params = {**DEFAULT_PARAMS, **(params or {})}
     clock = StepClock()
-    with _progress(progress, clock) as step:
+    with session(settings) as cluster, _progress(progress, clock) as step:
         step("load data")
         if frames is None:
-            from recsvc.store import Database, load_frames
-
-            db = Database.from_settings(settings)
-            db.upgrade()
-            frames = load_frames(db)
-            db.dispose()
-            if semantic is None:
-                semantic = load_semantic(settings)
+            frames, semantic = _load(settings, semantic)
         today = business_today(frames, settings)
         cutoffs = backtest_cutoffs(frames, settings)
-        snaps = []
-        for c in cutoffs:
-            step(f"features: cutoff {c.date()}")
-            snaps.append(snapshot(frames, c, settings, semantic))
-        today_X = client_features(frames, today, semantic, dormant_months=settings.dormant_months)
+        step("features")
+        snaps = snapshots(frames, cutoffs, settings, semantic, cluster)
+        today_X = features_at(frames, [today], settings, semantic, cluster)[0]
+        known = {pd.Timestamp(s.cutoff): s.X for s in snaps} | {pd.Timestamp(today): today_X}
 
         step("value model: backtest and final fit")
-        result = train_value(snaps, params, step)
+        result = train_value(snaps, params, step, cluster=cluster)
         metrics = result.metrics
 
         step("CLV: BG/NBD + Gamma-Gamma")
@@ -296,7 +300,7 @@ def train(
             and registry.metrics(active).get("eval_cutoff") != metrics["eval_cutoff"]
         ):
             step("value model: re-scoring the champion on this backtest")
-            metrics["champion"] = rescore_champion(snaps, registry.meta(active))
+            metrics["champion"] = rescore_champion(snaps, registry.meta(active), cluster=cluster)
         meta = {
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "code_version": code_version(),
@@ -315,7 +319,16 @@ def train(
         step("ranker")
         ranker_metrics = None
         if with_ranker:
-            ranker_metrics = train_ranker(settings, frames, semantic, folder, progress=progress)
+            ranker_metrics = train_ranker(
+                settings,
+                frames,
+                semantic,
+                folder,
+                progress=progress,
+                known_features=lambda c: known.get(pd.Timestamp(c)),
+                fitter=ClusterFitter(cluster),
+                step=step,
+            )
         if ranker_metrics is not None:
             metrics["ranker"] = ranker_metrics
         step("portal")

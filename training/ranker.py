@@ -49,8 +49,9 @@ def train(
     progress: bool = False,
     *,
     evaluate: bool = True,
-    features_at: Callable[[pd.Timestamp], pd.DataFrame | None] | None = None,
+    known_features: Callable[[pd.Timestamp], pd.DataFrame | None] | None = None,
     fitter: BoosterFitter | None = None,
+    step: Callable[[str], None] | None = None,
 ) -> dict[str, float]:
     """Fit the ranker on the full history, save it to ``version_dir / "ranker"``.
 
@@ -58,8 +59,9 @@ def train(
     runs too, with the ranker as it stood before its held-out cutoff (no second fit);
     its table and plot go to the version folder and ``settings.reports_dir``.
 
-    ``features_at`` gives client features at a cutoff when the caller computed them
-    (the value model's snapshots); ``fitter`` fits the LightGBM models (on a cluster).
+    ``known_features`` gives client features at a cutoff when the caller computed them
+    (the value model's snapshots); ``fitter`` fits the LightGBM models (on a cluster);
+    ``step`` is told when the evaluation starts (the pipeline times its steps).
 
     Returns:
         Flat metrics: the ranker's held-out calibration metrics and, with
@@ -69,12 +71,12 @@ def train(
     has_value = (version_dir / "value" / "model.txt").exists()
     value = ValueService.load(version_dir, settings) if has_value else None
     cutoff = business_today(frames, settings)
-    today_features = features_at(cutoff) if features_at else None
+    today_features = known_features(cutoff) if known_features else None
     ctx = build_context(
         frames, cutoff, semantic=semantic, settings=settings, value=value, features=today_features
     )
     ctx.extras["value"] = value
-    ranker = make_ranker(settings, fitter).fit(ctx, features_at=features_at)
+    ranker = make_ranker(settings, fitter).fit(ctx, known_features=known_features)
     summary = {
         "as_of": str(cutoff.date()),
         "clients": len(frames.clients),
@@ -90,6 +92,8 @@ def train(
     if evaluate:
         from training.recommend_eval import evaluate as run_eval
 
+        if step is not None:
+            step("ranker evaluation")
         table = run_eval(
             settings,
             frames,
@@ -98,7 +102,7 @@ def train(
             version=version_dir.name,
             value=value,
             ranker=ranker,
-            features_at=features_at,
+            known_features=known_features,
         )
         for method, row in table.iterrows():
             for col in ("ndcg5", "recall5", "map5", "coverage"):

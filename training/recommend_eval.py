@@ -84,7 +84,7 @@ def evaluate(
     version: str | None = None,
     value: ValueService | None = None,
     ranker: Ranker | None = None,
-    features_at: Callable[[pd.Timestamp], pd.DataFrame | None] | None = None,
+    known_features: Callable[[pd.Timestamp], pd.DataFrame | None] | None = None,
 ) -> pd.DataFrame:
     """Evaluate every method on the temporal holdout; write the plot and CSV.
 
@@ -100,7 +100,7 @@ def evaluate(
         ranker: the version's fitted ranker, whose model as it stood before ``T``
             (:meth:`Ranker.holdout_ranker`) is evaluated; or an unfitted ranker (default
             :func:`training.ranker.make_ranker`) to fit on what was known before ``T``.
-        features_at: client features at a cutoff when the caller has them.
+        known_features: client features at a cutoff when the caller has them.
 
     Returns:
         One row per method: ``ndcg5, recall5, map5, coverage, clients``.
@@ -115,7 +115,7 @@ def evaluate(
         semantic=semantic,
         settings=settings,
         value=value,
-        features=features_at(T) if features_at else None,
+        features=known_features(T) if known_features else None,
     )
     ctx.extras["value"] = value
     truth_map = holdout_truth(ctx, horizon)
@@ -125,7 +125,7 @@ def evaluate(
     fitted = ranker.holdout_ranker(T) if ranker is not None and ranker.fitted else None
     if fitted is None:
         fitted = ranker if ranker is not None and not ranker.fitted else make_ranker(settings)
-        fitted = fitted.fit(ctx, features_at=features_at)
+        fitted = fitted.fit(ctx, known_features=known_features)
     rec = Recommender(settings, ctx, model=ScoredRanker(fitted).bind(ctx), rules=rules)
     exclude = rec.exclusions(ids, live=False)
     catalogue = list(ctx.codes)
