@@ -64,6 +64,17 @@ def fake_embedder() -> Any:
     return FakeEmbedder()
 
 
+def in_child(function: str, *args: Any) -> None:
+    """``benchmarks.bench_train.<function>(*args)`` in a fresh interpreter (its own peak
+    memory, nothing warm from an earlier size)."""
+    call = f"{function}({', '.join(map(repr, args))})"
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
+        f"from benchmarks.bench_train import {function}; {call}"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def prepare(folder: Path, clients: int) -> float:
     """Generate, import and index a store of ``clients`` clients (once per folder)."""
     done = folder / "prepared.json"
@@ -72,11 +83,7 @@ def prepare(folder: Path, clients: int) -> float:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     t0 = time.perf_counter()
-    code = (
-        "import sys; sys.path.insert(0, %r);"
-        "from benchmarks.bench_train import _prepare_child; _prepare_child(%r, %d)"
-    ) % (str(ROOT), str(folder), clients)
-    subprocess.run([sys.executable, "-c", code], check=True)
+    in_child("_prepare_child", str(folder), clients)
     seconds = time.perf_counter() - t0
     done.write_text(json.dumps({"clients": clients, "seconds": seconds}))
     return seconds
@@ -111,12 +118,8 @@ def run_train(folder: Path, dask: bool) -> dict[str, Any]:
     out = folder / "result.json"
     out.unlink(missing_ok=True)
     shutil.rmtree(folder / "models", ignore_errors=True)
-    code = (
-        "import sys; sys.path.insert(0, %r);"
-        "from benchmarks.bench_train import _train_child; _train_child(%r, %r)"
-    ) % (str(ROOT), str(folder), dask)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True)
+    in_child("_train_child", str(folder), dask)
     result = json.loads(out.read_text())
     result["wall"] = time.perf_counter() - t0
     return result
@@ -142,7 +145,131 @@ def _train_child(folder: str, dask: bool) -> None:
         "ndcg5": metrics.get("ranker", {}).get("eval_full_ndcg5"),
         "popularity_ndcg5": metrics.get("ranker", {}).get("eval_popularity_ndcg5"),
     }
+    result["fits"] = fit_ratios(settings, version)
     (base / "result.json").write_text(json.dumps(result, indent=2))
+
+
+class TimedFitter:
+    """The ranker's local fits, timed, keeping the last matrices they were given."""
+
+    def __init__(self) -> None:
+        from recsvc.recommend.ranker import LocalFitter
+
+        self.inner = LocalFitter()
+        self.seconds = 0.0
+        self.last: tuple[Any, ...] = ()
+
+    def ranker(self, X: Any, y: Any, groups: Any, params: Any, categorical: Any) -> Any:
+        self.last = (X, y, groups, params, categorical)
+        t0 = time.perf_counter()
+        try:
+            return self.inner.ranker(X, y, groups, params, categorical)
+        finally:
+            self.seconds = time.perf_counter() - t0
+
+    def classifier(self, X: Any, y: Any, params: Any, categorical: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return self.inner.classifier(X, y, params, categorical)
+        finally:
+            self.seconds += time.perf_counter() - t0
+
+
+def fit_ratios(settings: Any, version: str) -> dict[str, dict[str, float]]:
+    """Our value and ranker fits next to raw LightGBM on the very same matrices.
+
+    Value: :class:`ValueTrainer` (LightGBM, early stopping on the calibration cutoff, then
+    Platt scaling) against ``LGBMClassifier.fit`` with the same parameters, data and
+    early stopping. Ranker: the ranker's final fit (stacking its blocks into query groups,
+    the lambdarank model and the client model) against ``LGBMRanker.fit`` on the stacked
+    lambdarank matrix.
+    """
+    import lightgbm as lgb
+
+    from recsvc.features.today import business_today
+    from recsvc.recommend.context import build_context
+    from recsvc.registry import Registry
+    from recsvc.semantic import SemanticLayer
+    from recsvc.store import Database, load_frames
+    from recsvc.value import ValueService
+    from training.dataset import backtest_cutoffs, snapshots, stack
+    from training.ranker import make_ranker
+    from training.value import DEFAULT_PARAMS
+    from training.value_trainer import ValueTrainer
+
+    db = Database.from_settings(settings)
+    frames = load_frames(db)
+    db.dispose()
+    semantic = SemanticLayer.load(settings, fake_embedder())
+    snaps = snapshots(frames, backtest_cutoffs(frames, settings), settings, semantic)
+    X, y = stack(snaps[1:])
+    Xc, yc = snaps[0].X.reindex(columns=X.columns), snaps[0].y
+    t0 = time.perf_counter()
+    trainer = ValueTrainer(**DEFAULT_PARAMS).fit(X, y, Xc, yc)
+    ours_value = time.perf_counter() - t0
+    raw = lgb.LGBMClassifier(n_estimators=trainer.n_estimators, **trainer._lgb_params())
+    t0 = time.perf_counter()
+    raw.fit(
+        X,
+        y,
+        eval_set=[(Xc, yc)],
+        callbacks=[lgb.early_stopping(trainer.early_stopping_rounds, verbose=False)],
+    )
+    raw_value = time.perf_counter() - t0
+
+    folder = Registry(settings.models_dir).path(version)
+    value = ValueService.load(folder, settings)
+    ctx = build_context(
+        frames, business_today(frames, settings), semantic=semantic, settings=settings, value=value
+    )
+    ctx.extras["value"] = value
+    timed = TimedFitter()
+    ranker = make_ranker(settings, timed).fit(ctx)
+    ours_ranker = ranker.train_seconds_
+    Xr, yr, groups, params, cats = timed.last
+    t0 = time.perf_counter()
+    lgb.LGBMRanker(objective="lambdarank", **params).fit(
+        Xr, yr, group=groups, categorical_feature=cats
+    )
+    raw_ranker = time.perf_counter() - t0
+    return {
+        "value": {"ours": ours_value, "raw": raw_value, "rows": len(X)},
+        "ranker": {"ours": ours_ranker, "raw": raw_ranker, "rows": len(Xr)},
+    }
+
+
+def run_load(folder: Path) -> dict[str, Any]:
+    """Open the trained version as a server does, in a fresh process: time and memory."""
+    out = folder / "load.json"
+    out.unlink(missing_ok=True)
+    in_child("_load_child", str(folder))
+    return dict(json.loads(out.read_text()))
+
+
+def _load_child(folder: str) -> None:
+    import logging
+
+    from recsvc.usecases import open_runtime
+
+    base = Path(folder)
+    settings = bench_settings(base)
+    emb = fake_embedder()
+    rt = open_runtime(settings, embedder=emb, load_model=False, warm_worklist=False)
+    version = rt.registry.active()
+    assert version is not None
+    db_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    logging.getLogger("recsvc.serving.bundle").setLevel(logging.INFO)
+    t0 = time.perf_counter()
+    bundle = rt.open_version(version)
+    seconds = time.perf_counter() - t0
+    result = {
+        "seconds": seconds,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "before_mb": db_rss,
+        "steps": getattr(bundle, "load_steps", {}),
+    }
+    rt.close()
+    (base / "load.json").write_text(json.dumps(result, indent=2))
 
 
 def growth(sizes: list[int], seconds: list[float]) -> float | None:
@@ -178,9 +305,14 @@ def main() -> None:
             fit = r.get("fits", {}).get(name)
             if fit:
                 print(
-                    f"  {name} fit {fit['ours']:.2f} s vs raw {fit['raw']:.2f} s"
-                    f" = {fit['ours'] / fit['raw']:.2f}x raw"
+                    f"  {name} fit on {fit['rows']:,} rows: {fit['ours']:.2f} s vs raw"
+                    f" {fit['raw']:.2f} s = {fit['ours'] / fit['raw']:.2f}x raw"
                 )
+        load = run_load(folder)
+        steps = ", ".join(f"{k} {v:.1f} s" for k, v in load["steps"].items())
+        print(
+            f"  version load {load['seconds']:.1f} s ({steps}), {load['peak_rss_mb']:.0f} MB peak"
+        )
         totals.append(r["seconds"])
     b = growth(sizes, totals)
     if b is not None:

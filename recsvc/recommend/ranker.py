@@ -33,6 +33,7 @@ import copy
 import datetime as dt
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -199,13 +200,13 @@ class Ranker:
     def fit(
         self,
         context: RecContext,
-        features_at: Callable[[pd.Timestamp], pd.DataFrame | None] | None = None,
+        known_features: Callable[[pd.Timestamp], pd.DataFrame | None] | None = None,
     ) -> Ranker:
         """Build blocks at past cutoffs before ``context``'s, train, calibrate.
 
         Args:
             context: the snapshot whose cutoff the newest label window ends at.
-            features_at: client features at a cutoff when the caller has them (training
+            known_features: client features at a cutoff when the caller has them (training
                 shares them with the value model's snapshots); computed otherwise.
         """
         self.codes_ = context.codes
@@ -221,7 +222,7 @@ class Ranker:
             c = context.cutoff - pd.DateOffset(months=self.horizon_months + step * i)
             ctx = context.at(c)
             if context.features is not None:
-                enrich(ctx, value=value, features=features_at(c) if features_at else None)
+                enrich(ctx, value=value, features=known_features(c) if known_features else None)
             block = build_block(
                 ctx,
                 self.fit_sources(ctx),
@@ -264,7 +265,9 @@ class Ranker:
             model, cmodel = self._train(train)
             self._calibrate(model, cmodel, held)
             self.holdout_ = (model, cmodel, held.cutoff)
+        started = time.perf_counter()
         self.model_, self.client_model_ = self._train(blocks)
+        self.train_seconds_ = time.perf_counter() - started
         self.trained_at_ = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         return self
 

@@ -62,6 +62,8 @@ class ServingBundle:
     features: pd.DataFrame | None = None
     scores: pd.DataFrame | None = None
     loaded_at: float = field(default_factory=time.time)
+    load_steps: dict[str, float] = field(default_factory=dict, compare=False)
+    """Seconds each part of opening the version took (data, scores, recommender …)."""
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     """Serialises filling the worklist memo (live recommender calls need no lock)."""
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -160,6 +162,7 @@ def open_bundle(
         value=value,
         features=features,
         scores=scores,
+        load_steps=steps,
     )
     log.info(
         "loaded %s in %.1fs (%s; %d clients scored, %d portal lists)",
