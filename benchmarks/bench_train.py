@@ -212,7 +212,8 @@ def fit_ratios(settings: Any, version: str) -> dict[str, dict[str, float]]:
     raw.fit(
         X,
         y,
-        eval_set=[(Xc, yc)],
+        eval_X=(Xc,),
+        eval_y=(yc,),
         callbacks=[lgb.early_stopping(trainer.early_stopping_rounds, verbose=False)],
     )
     raw_value = time.perf_counter() - t0
