@@ -308,7 +308,11 @@ class SemanticLayer:
         target = Path(folder or self.settings.index_dir or "indexes")
         parts = LayerParts(self.docs, self.dense, self.lexical, self.model_id, self.built_at)
         return write_parts(
-            target, parts, embedding_model=self.settings.embedding_model, stats=self.stats()
+            target,
+            parts,
+            embedding_model=self.settings.embedding_model,
+            embedding_backend=self.settings.embedding_backend,
+            stats=self.stats(),
         )
 
     @classmethod
