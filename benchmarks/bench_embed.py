@@ -139,16 +139,20 @@ def bench_static(static_dir: str | None, repeats: int) -> None:
                 for _ in range(repeats):
                     t, vectors = timed(lambda e=emb, x=labelled.texts: encode_by_length(e, x))
                     times.append(t)
-                speed.setdefault(labelled.name, {})[name] = len(labelled.texts) / min(times)
+                label = f"{labelled.name} ({len(labelled.texts)})"
+                speed.setdefault(label, {})[name] = len(labelled.texts) / min(times)
                 layer = one_kind_layer(labelled.texts, vectors, settings, emb)
                 quality.setdefault(labelled.name, {})[name] = label_precision(
                     layer, vectors, labelled
                 )
                 print(f"  {labelled.name} {name}: {quality[labelled.name][name]}", flush=True)
         abstracts = patent_abstracts(realdata, 1000)
-        for name, emb in models.items():
+        one_thread = StaticEmbedder(folder, bulk_threads=1)
+        for name, emb in {**models, "static, one thread": one_thread}.items():
             t = min(timed(lambda e=emb: encode_by_length(e, abstracts))[0] for _ in range(repeats))
-            speed.setdefault("patent abstracts", {})[name] = len(abstracts) / t
+            speed.setdefault("patent abstracts (1000)", {})[name] = len(abstracts) / t
+    one = speed["patent abstracts (1000)"].pop("static, one thread")
+    print(f"static model on one thread: {one:.0f} texts/s of patent abstracts")
     print("\n| texts | transformer texts/s | static texts/s | speed-up |")
     print("|---|---|---|---|")
     for name, s in speed.items():
