@@ -59,8 +59,9 @@ class Settings(BaseSettings):
     """Model name or local path for sentence-transformers; set a multilingual model here."""
     embedding_backend: Literal["transformer", "static"] = "transformer"
     """``transformer`` embeds with ``embedding_model`` itself. ``static`` embeds with a
-    static model distilled from it offline (model2vec; ``recsvc index distill``): about
-    ten times faster, for large stores, a little less precise (``docs/semantic.md``)."""
+    static model distilled from it offline (model2vec; ``recsvc index distill``): a
+    hundred times faster or more, for large stores, and less precise on fine
+    distinctions (measured in ``docs/semantic.md``)."""
     static_model_dir: Path | None = None
     """Where ``recsvc index distill`` writes the static model and the ``static`` backend
     reads it; default ``data_dir/static-model``."""

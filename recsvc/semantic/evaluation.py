@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -120,7 +121,8 @@ def label_precision(
                 hits = layer._hybrid(
                     "commissions", k, text=query_text, vector=query_vec, exclude={q}
                 )
-                share = np.mean([labels[h[0]] == labels[q] for h in hits]) if hits else 0.0
+                keys = [cast(int, key) for key, _, _ in hits]  # the texts' positions
+                share = np.mean([labels[key] == labels[q] for key in keys]) if keys else 0.0
                 found[name].append(float(share))
     finally:
         layer.fusion = fusion

@@ -330,7 +330,7 @@ class SemanticLayer:
         share them; see :meth:`VectorIndex.load`).
 
         Raises:
-            NotReady: nothing saved, or it was built with another embedding model.
+            NotReady: nothing saved, or it was built with another embedding model or backend.
         """
         folder = Path(folder or settings.index_dir or "indexes")
         parts = read_parts(folder, settings, any_model=embedder is not None, mmap=mmap)
