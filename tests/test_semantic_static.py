@@ -132,3 +132,23 @@ def test_an_index_built_with_the_static_model_serves_only_static_queries(
     assert [h.id for h in hits] == [
         h.id for h in layer.search("wastewater treatment", "commissions", k=3)
     ]
+
+
+def test_index_distill_refuses_a_model_it_cannot_find_locally(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing is downloaded: an unknown base model is a clear error, not a fetch."""
+    from typer.testing import CliRunner
+
+    from recsvc.cli import _common, app
+
+    monkeypatch.setenv("RECSVC_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RECSVC_EMBEDDING_MODEL", str(tmp_path / "no-such-model"))
+    _common.settings.cache_clear()
+    try:
+        done = CliRunner().invoke(app, ["index", "distill"])
+    finally:
+        _common.settings.cache_clear()
+    assert done.exit_code != 0
+    assert isinstance(done.exception, NotReady) and "never downloads" in str(done.exception)
+    assert not (tmp_path / "data" / "static-model").exists()
