@@ -15,9 +15,16 @@ and long abstracts as three "kinds" — embedded one kind per call (how builds e
 before) and in one longest-first pass over all of them (``encode_by_length``, how
 they embed now), on all cores.
 
+With ``--static``: the static model distilled from the packaged one (model2vec,
+offline) next to the transformer on the real labelled sets of
+:mod:`recsvc.semantic.evaluation` (NIH grants, NIH titles, patent titles): speed of an
+index build's encoding (longest first, all cores) and label precision@k of each
+channel and of the fused search.
+
 Usage:
     .venv/bin/python benchmarks/bench_embed.py --n 512 --repeats 2 --onnx
     .venv/bin/python benchmarks/bench_embed.py --build --n 300 --repeats 2
+    .venv/bin/python benchmarks/bench_embed.py --static [--static-dir data/static-model]
 
 Texts: NIH grant titles + project terms from ../shared/realdata when present (short,
 technical, like commission titles + keywords), otherwise synthetic ones.
@@ -103,6 +110,78 @@ def bench_build(emb: SentenceTransformerEmbedder, n: int, repeats: int) -> None:
     print(f"speed-up:               {best_kind / best_sorted:.2f}x")
 
 
+def bench_static(static_dir: str | None, repeats: int) -> None:
+    """Transformer vs static model: encoding speed and label precision on real sets."""
+    from recsvc.config import Settings
+    from recsvc.semantic import StaticEmbedder, distill_static
+    from recsvc.semantic.evaluation import label_precision, one_kind_layer, real_sets
+
+    realdata = NIH.parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp))
+        if static_dir is None:
+            t, _ = timed(lambda: distill_static(settings))
+            print(f"distilled the static model in {t:.1f}s")
+        folder = Path(static_dir) if static_dir else settings.static_model_dir
+        assert folder is not None
+        models = {
+            "transformer": SentenceTransformerEmbedder(threads=1),
+            "static": StaticEmbedder(folder, base_model=settings.embedding_model),
+        }
+        for name, emb in models.items():
+            emb.encode(["warm up"] * 8)
+            print(f"{name}: {emb.model_id}, dim {emb.dim}")
+        speed: dict[str, dict[str, float]] = {}
+        quality: dict[str, dict[str, dict[str, float]]] = {}
+        for labelled in real_sets(realdata):
+            for name, emb in models.items():
+                times = []
+                for _ in range(repeats):
+                    t, vectors = timed(lambda e=emb, x=labelled.texts: encode_by_length(e, x))
+                    times.append(t)
+                label = f"{labelled.name} ({len(labelled.texts)})"
+                speed.setdefault(label, {})[name] = len(labelled.texts) / min(times)
+                layer = one_kind_layer(labelled.texts, vectors, settings, emb)
+                quality.setdefault(labelled.name, {})[name] = label_precision(
+                    layer, vectors, labelled
+                )
+                print(f"  {labelled.name} {name}: {quality[labelled.name][name]}", flush=True)
+        abstracts = patent_abstracts(realdata, 1000)
+        one_thread = StaticEmbedder(folder, bulk_threads=1)
+        for name, emb in {**models, "static, one thread": one_thread}.items():
+            t = min(timed(lambda e=emb: encode_by_length(e, abstracts))[0] for _ in range(repeats))
+            speed.setdefault("patent abstracts (1000)", {})[name] = len(abstracts) / t
+    one = speed["patent abstracts (1000)"].pop("static, one thread")
+    print(f"static model on one thread: {one:.0f} texts/s of patent abstracts")
+    print("\n| texts | transformer texts/s | static texts/s | speed-up |")
+    print("|---|---|---|---|")
+    for name, s in speed.items():
+        print(
+            f"| {name} | {s['transformer']:.0f} | {s['static']:.0f} | "
+            f"{s['static'] / s['transformer']:.0f}x |"
+        )
+    print("\nlabel precision@k (each record a query, itself excluded):\n")
+    print(
+        "| set | lexical | dense transformer | dense static | fused transformer "
+        "| fused static | RRF transformer | RRF static |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for name, q in quality.items():
+        tr, st = q["transformer"], q["static"]
+        print(
+            f"| {name} | {tr['lexical']:.4f} | {tr['dense']:.4f} | {st['dense']:.4f} | "
+            f"{tr['fused']:.4f} | {st['fused']:.4f} | {tr['rrf']:.4f} | {st['rrf']:.4f} |"
+        )
+
+
+def patent_abstracts(realdata: Path, n: int) -> list[str]:
+    """The first ``n`` "neural network" patent abstracts: long technical texts."""
+    import pandas as pd
+
+    path = realdata / "patentsview_nn_abstracts" / "neural_network_patent_query.csv"
+    return pd.read_csv(path)["patent_abstract"].fillna("").astype(str).head(n).tolist()
+
+
 def timed(fn) -> tuple[float, np.ndarray]:
     t = time.perf_counter()
     out = fn()
@@ -117,7 +196,12 @@ def main() -> None:
     ap.add_argument("--onnx", action="store_true", help="also try the ONNX backend")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: default)")
     ap.add_argument("--build", action="store_true", help="an index build's mix of kinds")
+    ap.add_argument("--static", action="store_true", help="transformer vs static model")
+    ap.add_argument("--static-dir", default=None, help="a distilled model (default: distil)")
     args = ap.parse_args()
+    if args.static:
+        bench_static(args.static_dir, args.repeats)
+        return
     if args.build:
         emb = SentenceTransformerEmbedder(batch_size=args.batch_size, threads=args.threads)
         print(f"model {emb.model_id}, 3 kinds x {args.n} texts, bulk threads {emb.bulk_threads}")

@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     # -- semantic layer --------------------------------------------------------
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     """Model name or local path for sentence-transformers; set a multilingual model here."""
+    embedding_backend: Literal["transformer", "static"] = "transformer"
+    """``transformer`` embeds with ``embedding_model`` itself. ``static`` embeds with a
+    static model distilled from it offline (model2vec; ``recsvc index distill``): a
+    hundred times faster or more, for large stores, and less precise on fine
+    distinctions (measured in ``docs/semantic.md``)."""
+    static_model_dir: Path | None = None
+    """Where ``recsvc index distill`` writes the static model and the ``static`` backend
+    reads it; default ``data_dir/static-model``."""
     embedding_batch_size: int = 64
     embedding_device: str = "cpu"
     embedding_threads: int = 1
@@ -150,6 +158,7 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'recsvc.db'}"
         self.index_dir = self.index_dir or self.data_dir / "indexes"
         self.cache_dir = self.cache_dir or self.data_dir / "cache"
+        self.static_model_dir = self.static_model_dir or self.data_dir / "static-model"
         self.reports_dir = self.reports_dir or self.data_dir / "reports"
         self.serving_dir = self.serving_dir or self.data_dir / "serving"
         if self.environment == "production" and self.secret_key.startswith("dev-insecure"):

@@ -182,3 +182,51 @@ def test_the_cli_shows_lexical_matches_for_a_chinese_only_commission(
         found = searching.similar_commissions(rt, external_id="N-601", k=3)  # type: ignore[arg-type]
     assert {h.id for h in found.commissions[:2]} == {"N-602", "N-603"}
     assert all(set(h.channels) == {"lexical"} for h in found.commissions)
+
+
+def test_recsvc_similar_commission_finds_chinese_only_neighbours_end_to_end(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command itself, on a store it imported and an index it built: the English
+    model's stand-in cannot see the Chinese-only commissions, the lexical channel can."""
+    import json
+
+    from typer.testing import CliRunner
+
+    import recsvc.semantic.layer as layer_mod
+    from recsvc.cli import _common, app
+
+    folder = tmp_path / "import"
+    folder.mkdir()
+    pd.DataFrame(
+        {"external_id": [f"K-{c}" for c in range(1, 6)], "kind": ["enterprise"] * 5}
+    ).to_csv(folder / "clients.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "external_id": ext,
+                "client_external_id": f"K-{client}",
+                "title_zh": title,
+                "keywords": kw,
+                "commissioned_on": "2023-05-01",
+            }
+            for _, client, ext, title, kw in _CHINESE_ONLY
+        ]
+    ).to_csv(folder / "commissions.csv", index=False)
+    for name in ("data_dir", "database_url", "models_dir"):
+        monkeypatch.setenv(f"RECSVC_{name.upper()}", str(getattr(settings, name)))
+    monkeypatch.setattr(layer_mod, "load_embedder", lambda s, cached=True: _EnglishBlind())
+    _common.settings.cache_clear()
+    runner = CliRunner()
+    try:
+        for args in (["db", "upgrade"], ["import", str(folder)], ["index", "build"]):
+            done = runner.invoke(app, args)
+            assert done.exit_code == 0, (args, done.output)
+        like = runner.invoke(app, ["similar", "--commission", "N-601", "-k", "3", "--json"])
+    finally:
+        _common.settings.cache_clear()
+    assert like.exit_code == 0, like.output
+    commissions = json.loads(like.stdout)["commissions"]
+    assert {h["id"] for h in commissions[:2]} == {"N-602", "N-603"}, commissions
+    assert all(set(h["channels"]) == {"lexical"} for h in commissions)
+    assert "N-601" not in {h["id"] for h in commissions}

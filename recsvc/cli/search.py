@@ -1,4 +1,5 @@
-"""CLI commands of the semantic layer: ``index build``, ``search``, ``similar``.
+"""CLI commands of the semantic layer: ``index build``, ``index distill``, ``search``,
+``similar``.
 
 The commands speak public ids (client and commission external ids, product codes,
 case ids); the use cases (:mod:`recsvc.usecases.search`) translate them, as for the API.
@@ -50,6 +51,26 @@ def build(
             if built.embedded is not None
             else ""
         )
+    )
+
+
+@index_app.command("distill")
+def distill(
+    dims: Annotated[
+        int, typer.Option("--dims", help="Width of the static vectors (PCA); 0: the model's.")
+    ] = 256,
+) -> None:
+    """Distil a fast static embedder from the configured model (offline, model2vec).
+
+    Select it with RECSVC_EMBEDDING_BACKEND=static, then run `recsvc index build`.
+    """
+    settings = _common.settings()
+    with console_err.status("distilling a static model …"):
+        made = searching.distill_static(settings, dims=dims or None)
+    p = made.provenance
+    console.print(
+        f"static model {made.model_id} ({p['dims']} dims, {p['vocabulary']} word pieces) "
+        f"distilled from {p['base_model_id']} in {p['seconds']}s; saved to {made.folder}"
     )
 
 

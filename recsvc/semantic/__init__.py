@@ -24,6 +24,7 @@ from recsvc.semantic.hits import Scope, SearchHit
 from recsvc.semantic.index import VectorIndex, choose_kind, set_search_threads
 from recsvc.semantic.layer import SemanticLayer, build_semantic
 from recsvc.semantic.lexical import LexicalIndex
+from recsvc.semantic.static import StaticEmbedder, distill_static
 from recsvc.semantic.text import tokenize
 
 __all__ = [
@@ -37,11 +38,13 @@ __all__ = [
     "SearchHit",
     "SemanticLayer",
     "SentenceTransformerEmbedder",
+    "StaticEmbedder",
     "VectorIndex",
     "build_docs",
     "build_semantic",
     "case_summary",
     "choose_kind",
+    "distill_static",
     "load_embedder",
     "rrf",
     "set_search_threads",

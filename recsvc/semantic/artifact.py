@@ -82,13 +82,19 @@ def _counts(all_docs: Mapping[str, list]) -> str:
 
 
 def write_parts(
-    target: Path, parts: LayerParts, *, embedding_model: str, stats: dict[str, Any]
+    target: Path,
+    parts: LayerParts,
+    *,
+    embedding_model: str,
+    stats: dict[str, Any],
+    embedding_backend: str = "transformer",
 ) -> Path:
     """Write ``parts`` to ``target``, replacing the folder whole."""
     config = {
         "format": FORMAT,
         "model_id": parts.model_id,
         "embedding_model": embedding_model,
+        "embedding_backend": embedding_backend,
         "built_at": parts.built_at,
         "saved_at": pd.Timestamp.now("UTC").isoformat(),
         "kinds": stats,
@@ -109,23 +115,25 @@ def read_parts(
 
     Args:
         folder: the layer's folder.
-        settings: the configured embedding model.
+        settings: the configured embedding model and backend.
         any_model: accept a folder built with another model than the configured one
             (the caller brings the embedder and checks it).
         mmap: map the stored vectors instead of reading them.
 
     Raises:
-        NotReady: nothing saved, an old format, or another embedding model.
+        NotReady: nothing saved, an old format, or another embedding model or backend.
     """
     if not (folder / "config.json").exists():
         raise NotReady(f"no semantic index in {folder}; run `recsvc index build`")
     config = json.loads((folder / "config.json").read_text())
     if config.get("format") != FORMAT:
         raise NotReady(f"semantic index {folder} has an old format; run `recsvc index build`")
-    if not any_model and config["embedding_model"] != settings.embedding_model:
+    built = (config["embedding_model"], config.get("embedding_backend", "transformer"))
+    configured = (settings.embedding_model, settings.embedding_backend)
+    if not any_model and built != configured:
         raise NotReady(
-            f"the index was built with {config['embedding_model']}, the configured model "
-            f"is {settings.embedding_model}; run `recsvc index build`"
+            f"the index was built with {built[0]} ({built[1]}), the configured model is "
+            f"{configured[0]} ({configured[1]}); run `recsvc index build`"
         )
     docs: dict[str, DocStore] = {}
     dense: dict[str, VectorIndex] = {}

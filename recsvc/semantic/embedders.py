@@ -145,6 +145,11 @@ def resolve_model_path(name: str) -> Path | None:
         return None
 
 
+def model_label(name: str) -> str:
+    """A model name as it appears in model ids: a folder's name, or the hub name."""
+    return Path(name).name if Path(name).is_dir() else name.replace("/", "--")
+
+
 def fingerprint(folder: Path) -> str:
     """Hash of a model folder's config files and weight-file sizes (cheap, no full read)."""
     h = hashlib.sha1()
@@ -210,9 +215,8 @@ class SentenceTransformerEmbedder:
         )
         self.name = name
         self.batch_size = batch_size
-        label = Path(name).name if Path(name).is_dir() else name.replace("/", "--")
         suffix = "" if backend == "torch" else f"-{backend}"
-        self.model_id = f"{label}@{fingerprint(folder)}{suffix}"
+        self.model_id = f"{model_label(name)}@{fingerprint(folder)}{suffix}"
         get_dim = (
             getattr(self.model, "get_embedding_dimension", None)
             or self.model.get_sentence_embedding_dimension
@@ -254,16 +258,31 @@ class SentenceTransformerEmbedder:
 
 
 def load_embedder(settings: Settings, *, cached: bool = True) -> Embedder:
-    """The configured real embedder, wrapped in the on-disk cache unless ``cached=False``."""
+    """The configured real embedder, wrapped in the on-disk cache unless ``cached=False``.
+
+    ``settings.embedding_backend`` picks the transformer ``embedding_model`` or the
+    static model distilled from it (:class:`recsvc.semantic.static.StaticEmbedder`).
+    """
     from recsvc.semantic.cache import CachedEmbedder
 
-    emb: Embedder = SentenceTransformerEmbedder(
-        settings.embedding_model,
-        batch_size=settings.embedding_batch_size,
-        device=settings.embedding_device,
-        threads=settings.embedding_threads,
-        bulk_threads=settings.embedding_bulk_threads,
-    )
+    emb: Embedder
+    if settings.embedding_backend == "static":
+        from recsvc.semantic.static import StaticEmbedder
+
+        assert settings.static_model_dir is not None
+        emb = StaticEmbedder(
+            settings.static_model_dir,
+            base_model=settings.embedding_model,
+            bulk_threads=settings.embedding_bulk_threads,
+        )
+    else:
+        emb = SentenceTransformerEmbedder(
+            settings.embedding_model,
+            batch_size=settings.embedding_batch_size,
+            device=settings.embedding_device,
+            threads=settings.embedding_threads,
+            bulk_threads=settings.embedding_bulk_threads,
+        )
     if cached:
         assert settings.cache_dir is not None
         return CachedEmbedder(emb, settings.cache_dir)

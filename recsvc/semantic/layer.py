@@ -341,7 +341,11 @@ class SemanticLayer:
         target = Path(folder or self.settings.index_dir or "indexes")
         parts = LayerParts(self.docs, self.dense, self.lexical, self.model_id, self.built_at)
         return write_parts(
-            target, parts, embedding_model=self.settings.embedding_model, stats=self.stats()
+            target,
+            parts,
+            embedding_model=self.settings.embedding_model,
+            embedding_backend=self.settings.embedding_backend,
+            stats=self.stats(),
         )
 
     @classmethod
@@ -359,7 +363,7 @@ class SemanticLayer:
         share them; see :meth:`VectorIndex.load`).
 
         Raises:
-            NotReady: nothing saved, or it was built with another embedding model.
+            NotReady: nothing saved, or it was built with another embedding model or backend.
         """
         folder = Path(folder or settings.index_dir or "indexes")
         parts = read_parts(folder, settings, any_model=embedder is not None, mmap=mmap)

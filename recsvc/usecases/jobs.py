@@ -81,6 +81,8 @@ def _job_env(rt: Runtime) -> dict[str, str]:
             "RECSVC_CACHE_DIR": str(s.cache_dir),
             "RECSVC_REPORTS_DIR": str(s.reports_dir),
             "RECSVC_EMBEDDING_MODEL": s.embedding_model,
+            "RECSVC_EMBEDDING_BACKEND": s.embedding_backend,
+            "RECSVC_STATIC_MODEL_DIR": str(s.static_model_dir),
             "RECSVC_ENVIRONMENT": s.environment,
         }
     )

@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from recsvc.config import Settings
 from recsvc.errors import NotFound
 from recsvc.runtime import Runtime
-from recsvc.semantic import KINDS, SearchHit, build_semantic
+from recsvc.semantic import KINDS, SearchHit, StaticEmbedder, build_semantic
+from recsvc.semantic import distill_static as distil
 from recsvc.store import queries
 
 __all__ = [
@@ -21,7 +23,9 @@ __all__ = [
     "IndexBuilt",
     "SimilarClient",
     "SimilarCommissions",
+    "StaticDistilled",
     "build_index",
+    "distill_static",
     "search",
     "similar_clients",
     "similar_commissions",
@@ -82,6 +86,28 @@ def build_index(rt: Runtime, *, progress: bool = False) -> IndexBuilt:
     folder = layer.save()
     misses = getattr(layer.embedder, "total_misses", None)
     return IndexBuilt(Path(folder), layer.model_id, layer.stats(), misses)
+
+
+@dataclass(frozen=True)
+class StaticDistilled:
+    """A static embedding model just distilled from the configured transformer."""
+
+    folder: Path
+    model_id: str
+    provenance: dict[str, Any]
+
+
+def distill_static(settings: Settings, *, dims: int | None = 256) -> StaticDistilled:
+    """Distil the fast static embedder from ``settings.embedding_model`` (offline) into
+    ``settings.static_model_dir``; ``embedding_backend = "static"`` then uses it (after
+    ``recsvc index build``).
+
+    Raises:
+        NotReady: the base model is not available locally.
+    """
+    folder = distil(settings, dims=dims)
+    emb = StaticEmbedder(folder, base_model=settings.embedding_model)
+    return StaticDistilled(folder, emb.model_id, emb.provenance)
 
 
 def search(rt: Runtime, *, query: str, kind: str = "commissions", k: int = 10) -> list[Hit]:
