@@ -121,8 +121,8 @@ class Settings(BaseSettings):
     ranker_max_pairs: int = 600_000
     """(client, product) rows one ranker fit may train on. Past it the fit uses fewer
     cutoffs (newest first, at least four) and then thins each query group's negatives
-    (``docs/recommender.md``); 0 means no limit. The demo (2,000 clients) stays far
-    below it; 100,000 clients reach it at about three cutoffs."""
+    (``docs/recommender.md``); 0 means no limit. The demo (2,000 clients, about 23,000
+    rows in the final fit) stays far below it."""
     recommend_k: int = 5
     max_per_category: int = 2
     decline_cooldown_days: int = 90
