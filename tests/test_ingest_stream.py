@@ -31,15 +31,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate(tmp_path_factory.mktemp("demo"), n_clients=40, seed=3).out_dir
 
 
-def test_a_duplicate_in_a_later_chunk_names_the_first_row(db: Database, tmp_path: Path) -> None:
+def test_a_duplicate_in_a_later_chunk_names_the_first_row(any_db: Database, tmp_path: Path) -> None:
     rows = [*_clients(6), ["C2", "企业"], ["C7", "企业"], ["C7", "企业"]]
     with pytest.raises(ImportRejected) as info:
-        import_file(db, _csv(tmp_path / "clients.csv", rows), chunk_rows=2)
+        import_file(any_db, _csv(tmp_path / "clients.csv", rows), chunk_rows=2)
     problems = info.value.problems
     assert [(p.row, p.field) for p in problems] == [(8, "external_id"), (10, "external_id")]
     assert "first on row 3" in problems[0].reason  # C2, three chunks earlier
     assert "first on row 9" in problems[1].reason  # C7, same chunk
-    assert db.counts()["clients"] == 0
+    assert any_db.counts()["clients"] == 0
+    good = import_file(any_db, _csv(tmp_path / "ok" / "clients.csv", _clients(7)), chunk_rows=2)
+    assert good.inserted == 7 and any_db.counts()["clients"] == 7
 
 
 def test_chunked_import_equals_one_chunk(db: Database, demo: Path, tmp_path: Path) -> None:
@@ -83,7 +85,7 @@ def test_a_bad_last_row_rolls_back_every_chunk_of_every_file(db: Database, demo:
 
 
 def test_rows_that_refer_to_a_rejected_row_are_not_reported_twice(
-    db: Database, tmp_path: Path
+    any_db: Database, tmp_path: Path
 ) -> None:
     """A rejected client is never written; a contact of it is still no dangling reference,
     and a contact of a client nobody knows still is."""
@@ -102,12 +104,12 @@ def test_rows_that_refer_to_a_rejected_row_are_not_reported_twice(
     ]
     _csv(folder / "commissions.csv", commissions)
     with pytest.raises(ImportRejected) as info:
-        import_dir(db, folder, chunk_rows=2)
+        import_dir(any_db, folder, chunk_rows=2)
     assert [(p.file, p.row, p.field) for p in info.value.problems] == [
         ("clients.csv", 6, "kind"),
         ("contacts.csv", 4, "client_external_id"),
     ]
-    assert db.counts()["clients"] == 0
+    assert any_db.counts()["clients"] == 0
 
 
 def _peak_bytes(db_path: Path, folder: Path, chunk_rows: int) -> int:
