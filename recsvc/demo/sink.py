@@ -63,10 +63,10 @@ class CsvSink:
         if name not in self._files:
             path = self.folder / f"{name}.csv"
             path.parent.mkdir(parents=True, exist_ok=True)
-            fh = path.open("w", encoding="utf-8", newline="")
-            columns = [str(c) for c in df.columns]
-            csv.writer(fh, lineterminator="\n").writerow(columns)
-            self._files[name] = (fh, columns)
+            new: IO[str] = path.open("w", encoding="utf-8", newline="")
+            header = [str(c) for c in df.columns]
+            csv.writer(new, lineterminator="\n").writerow(header)
+            self._files[name] = (new, header)
             self.rows[name] = 0
         fh, columns = self._files[name]
         if [str(c) for c in df.columns] != columns:

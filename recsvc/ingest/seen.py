@@ -14,7 +14,17 @@ from collections.abc import Iterable
 from types import TracebackType
 
 import pandas as pd
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, insert, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Insert,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    insert,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from recsvc.ingest.validate import IN_CHUNK
@@ -22,7 +32,6 @@ from recsvc.ingest.validate import IN_CHUNK
 __all__ = ["SeenIds"]
 
 _NAMES = itertools.count()
-_UPSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 class SeenIds:
@@ -76,8 +85,12 @@ class SeenIds:
         ids = data["external_id"]
         ids = ids[ids.notna() & ~ids.duplicated(keep="first")]
         dialect = self.conn.dialect.name
-        if dialect in _UPSERTS:  # one statement: an id seen before keeps its first row
-            stmt = _UPSERTS[dialect](self.table).on_conflict_do_nothing()
+        stmt: Insert
+        # one statement where the backend has it: an id seen before keeps its first row
+        if dialect == "sqlite":
+            stmt = sqlite.insert(self.table).on_conflict_do_nothing()
+        elif dialect == "postgresql":
+            stmt = postgresql.insert(self.table).on_conflict_do_nothing()
         else:
             before = self.earlier(ids.tolist())
             ids = ids[~ids.isin(list(before))]

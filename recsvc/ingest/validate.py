@@ -97,16 +97,16 @@ class Known:
             for start in range(0, len(values), IN_CHUNK):
                 part = values[start : start + IN_CHUNK]
                 if owner is None:
-                    stmt = select(key, pk, None).where(key.in_(part))
-                else:
-                    stmt = (
-                        select(key, pk, Client.external_id)
-                        .join(Client, Client.id == owner)
-                        .where(key.in_(part))
-                    )
+                    for value, ident in conn.execute(select(key, pk).where(key.in_(part))):
+                        ids[value], owners[value] = ident, None
+                    continue
+                stmt = (
+                    select(key, pk, Client.external_id)
+                    .join(Client, Client.id == owner)
+                    .where(key.in_(part))
+                )
                 for value, ident, client in conn.execute(stmt):
-                    ids[value] = ident
-                    owners[value] = client
+                    ids[value], owners[value] = ident, client
             target = spec.references.split(".")[0] if spec.references else ""
             waiting = pending.owners.get(target, {})
             owners.update({v: waiting[v] for v in values if v in waiting and v not in owners})
