@@ -14,24 +14,19 @@ from collections.abc import Iterable
 from types import TracebackType
 
 import pandas as pd
-from sqlalchemy import (
-    Column,
-    Connection,
-    Insert,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    insert,
-    select,
-)
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, insert, select
 
 from recsvc.ingest.validate import IN_CHUNK
 
 __all__ = ["SeenIds"]
 
 _NAMES = itertools.count()
+#: Insert that skips ids already present, in each backend's driver syntax (positional
+#: tuples skip SQLAlchemy's per-row parameter processing: this runs for every row).
+_IGNORING = {
+    "sqlite": "INSERT OR IGNORE INTO {table} (external_id, row) VALUES (?, ?)",
+    "postgresql": "INSERT INTO {table} (external_id, row) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+}
 
 
 class SeenIds:
@@ -84,17 +79,15 @@ class SeenIds:
             return
         ids = data["external_id"]
         ids = ids[ids.notna() & ~ids.duplicated(keep="first")]
-        dialect = self.conn.dialect.name
-        stmt: Insert
-        # one statement where the backend has it: an id seen before keeps its first row
-        if dialect == "sqlite":
-            stmt = sqlite.insert(self.table).on_conflict_do_nothing()
-        elif dialect == "postgresql":
-            stmt = postgresql.insert(self.table).on_conflict_do_nothing()
-        else:
-            before = self.earlier(ids.tolist())
-            ids = ids[~ids.isin(list(before))]
-            stmt = insert(self.table)
+        if ids.empty:
+            return
+        sql = _IGNORING.get(self.conn.dialect.name)
+        if sql is not None:  # one plain executemany: an id seen before keeps its first row
+            rows = list(zip(ids.tolist(), ids.index.astype(int).tolist(), strict=True))
+            self.conn.exec_driver_sql(sql.format(table=self.table.name), rows)
+            return
+        before = self.earlier(ids.tolist())
+        ids = ids[~ids.isin(list(before))]
         params = [{"external_id": ext, "row": int(row)} for row, ext in ids.items()]
         if params:
-            self.conn.execute(stmt, params)
+            self.conn.execute(insert(self.table), params)
