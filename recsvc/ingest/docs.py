@@ -119,7 +119,8 @@ or from Python: `import_file(db, path, entity=None, *, dry_run=False, progress=F
   empty header over an empty column is ignored.
 - Large files stream through in chunks of 20,000 rows with a progress bar (`--progress`):
   each chunk is validated, then written inside the import's one transaction, so memory
-  follows the chunk, not the file (benchmarks/README.md: the demo at 100,000 clients).
+  follows the chunk, not the file (benchmarks/README.md: 34 million rows of the
+  1,000,000-client demo in 0.35 GB).
 
 ## Values
 
