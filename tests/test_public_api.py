@@ -43,6 +43,7 @@ PINNED: dict[str, set[str]] = {
     },
     "api.app": {"app_from_env", "create_app"},
     "recsvc.demo": {
+        "DEFAULT_BLOCK_SIZE",
         "DEFAULT_SEED",
         "DemoManifest",
         "IMPORT_FILES",

@@ -25,18 +25,32 @@ def demo_data(
         Path | None,
         typer.Option("--out", help="Folder for the import files (default: data_dir/demo)."),
     ] = None,
+    block_size: Annotated[
+        int | None,
+        typer.Option(
+            "--block-size",
+            min=1,
+            help="Clients drawn and simulated at once (default 20,000); memory grows with "
+            "it, not with --clients.",
+        ),
+    ] = None,
     no_import: Annotated[
         bool, typer.Option("--no-import", help="Only write the files; do not import them.")
     ] = False,
 ) -> None:
     """Generate the demo dataset (2011-2025) into --out and import it into the store."""
     from recsvc.cli.data import report_table
-    from recsvc.demo import DEFAULT_SEED, generate
+    from recsvc.demo import DEFAULT_BLOCK_SIZE, DEFAULT_SEED, generate
     from recsvc.usecases import imports
 
     folder = out or settings().data_dir / "demo"
     with console.status(f"generating {clients:,} clients into {folder} …"):
-        manifest = generate(folder, n_clients=clients, seed=DEFAULT_SEED if seed is None else seed)
+        manifest = generate(
+            folder,
+            n_clients=clients,
+            seed=DEFAULT_SEED if seed is None else seed,
+            block_size=DEFAULT_BLOCK_SIZE if block_size is None else block_size,
+        )
     console.print(
         f"wrote {sum(manifest.files.values()):,} rows in {len(manifest.files)} files "
         f"({manifest.seconds:.1f}s); ground truth in {manifest.truth_dir}"

@@ -3,9 +3,14 @@
 Column names follow the ingest contract (docs/architecture.md): model attribute names,
 foreign keys as ``client_external_id`` / ``contact_external_id`` /
 ``commission_external_id`` / ``product_code``, enum English codes, ISO dates.
+
+Each function turns one block of clients into rows; ``first`` is the number of rows of
+that table the blocks before wrote, so numbered external ids continue across blocks.
 """
 
 from __future__ import annotations
+
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -19,6 +24,7 @@ from recsvc.store.catalogue import CATALOGUE
 
 _END = np.datetime64(R.END.isoformat(), "D")
 _SEVERITIES = tuple(R.SEVERITY_MIX)
+_SEGMENT_QS = (R.SEGMENT_STRONG_Q, R.SEGMENT_AVERAGE_Q)
 _INTERACTIONS = tuple(R.INTERACTION_MIX)
 _COMPLAINT_CATEGORIES = ("报告质量", "交付延期", "收费争议", "服务态度", "检索遗漏")
 _COMPLAINT_TEXT = (
@@ -51,7 +57,7 @@ def _iso(d: np.ndarray) -> np.ndarray:
 
 
 def commissions_table(
-    w: World, h: History, rng: np.random.Generator
+    w: World, h: History, rng: np.random.Generator, first: int = 0
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Commissions plus each commission's date and completion date (for children)."""
     c = {k: _cat(v) for k, v in h.commissions.items()}
@@ -76,7 +82,7 @@ def commissions_table(
     ke = _cat(h.titles["kw_en"], object)
     keywords = np.where(zh_only, kz, np.where(en_only, ke, kz + ";" + ke))
     year = month // 12 + 2011
-    ext = np.array([f"CX{y}-{g + 1:07d}" for y, g in zip(year, c["gid"], strict=True)])
+    ext = np.array([f"CX{y}-{first + g + 1:07d}" for y, g in zip(year, c["gid"], strict=True)])
     df = pd.DataFrame(
         {
             "external_id": ext,
@@ -101,7 +107,12 @@ def commissions_table(
 
 
 def orders_table(
-    w: World, h: History, comm: pd.DataFrame, comm_month: np.ndarray, rng: np.random.Generator
+    w: World,
+    h: History,
+    comm: pd.DataFrame,
+    comm_month: np.ndarray,
+    rng: np.random.Generator,
+    first: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Orders and their truth (the trigger that chose the product, when the need opened,
     its monthly probability)."""
@@ -124,7 +135,7 @@ def orders_table(
         ),
     )
     year = month // 12 + 2011
-    ext = np.array([f"VA{y}-{i + 1:06d}" for i, y in enumerate(year)])
+    ext = np.array([f"VA{y}-{first + i + 1:06d}" for i, y in enumerate(year)])
     cext = comm["external_id"].to_numpy()
     df = pd.DataFrame(
         {
@@ -151,7 +162,12 @@ def orders_table(
 
 
 def feedback_table(
-    w: World, h: History, comm: pd.DataFrame, done: np.ndarray, rng: np.random.Generator
+    w: World,
+    h: History,
+    comm: pd.DataFrame,
+    done: np.ndarray,
+    rng: np.random.Generator,
+    first: int = 0,
 ) -> pd.DataFrame:
     f = {k: _cat(v) for k, v in h.feedback.items()}
     n = len(f["client"])
@@ -186,12 +202,12 @@ def feedback_table(
             "comment": comment,
         }
     )[keep].reset_index(drop=True)
-    df.insert(0, "external_id", [f"FB{i + 1:08d}" for i in range(len(df))])
+    df.insert(0, "external_id", [f"FB{first + i + 1:08d}" for i in range(len(df))])
     return df
 
 
 def complaints_table(
-    w: World, h: History, comm: pd.DataFrame, date: np.ndarray, done: np.ndarray
+    w: World, h: History, comm: pd.DataFrame, date: np.ndarray, done: np.ndarray, first: int = 0
 ) -> pd.DataFrame:
     c = {k: _cat(v) for k, v in h.complaints.items()}
     if not len(c.get("client", [])):
@@ -232,11 +248,13 @@ def complaints_table(
             "description": np.array(_COMPLAINT_TEXT)[cat],
         }
     )[keep].reset_index(drop=True)
-    df.insert(0, "external_id", [f"CP{i + 1:07d}" for i in range(len(df))])
+    df.insert(0, "external_id", [f"CP{first + i + 1:07d}" for i in range(len(df))])
     return df
 
 
-def interactions_table(w: World, h: History, rng: np.random.Generator) -> pd.DataFrame:
+def interactions_table(
+    w: World, h: History, rng: np.random.Generator, first: int = 0
+) -> pd.DataFrame:
     it = {k: _cat(v) for k, v in h.interactions.items()}
     n = len(it["client"])
     date = month_dates(it["month"], rng)
@@ -248,7 +266,7 @@ def interactions_table(w: World, h: History, rng: np.random.Generator) -> pd.Dat
     staff = np.where(rng.random(n) < 0.8, manager, other)
     return pd.DataFrame(
         {
-            "external_id": [f"IN{i + 1:08d}" for i in range(n)],
+            "external_id": [f"IN{first + i + 1:08d}" for i in range(n)],
             "client_external_id": w.external_id[it["client"]],
             "kind": kinds,
             "occurred_on": _iso(date),
@@ -259,14 +277,20 @@ def interactions_table(w: World, h: History, rng: np.random.Generator) -> pd.Dat
 
 
 def clients_truth(w: World, h: History) -> pd.DataFrame:
-    """Latent traits per client and the segment they imply (never imported)."""
+    """Latent traits per client and the segment they imply (never imported).
+
+    Segments compare an enterprise's latent R&D strength and loyalty with the quantiles
+    of their distribution (both standard normal among enterprises, R2), not with the
+    ranks inside this block, so a client's segment does not depend on the block size.
+    """
     seg = np.full(w.n, "", dtype=object)
     ent = w.kind == KINDS.index("enterprise")
     if ent.any():
-        rq = pd.Series(w.rd[ent]).rank(pct=True).to_numpy()
-        lq = pd.Series(w.loyalty[ent]).rank(pct=True).to_numpy()
-        strong_r, strong_l = rq > R.SEGMENT_STRONG_Q, lq > R.SEGMENT_STRONG_Q
-        avg_r, avg_l = rq > R.SEGMENT_AVERAGE_Q, lq > R.SEGMENT_AVERAGE_Q
+        strong, average = (NormalDist().inv_cdf(q) for q in _SEGMENT_QS)
+        rd = w.rd[ent] - R.RD_SHIFT["enterprise"]
+        loyalty = w.loyalty[ent]
+        strong_r, strong_l = rd > strong, loyalty > strong
+        avg_r, avg_l = rd > average, loyalty > average
         key = strong_r & strong_l
         potential = ~key & ((strong_r & avg_l) | (avg_r & strong_l))
         seg[ent] = np.where(key, "key", np.where(potential, "potential", "general"))

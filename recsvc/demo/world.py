@@ -1,7 +1,10 @@
 """The static demo world: clients with latent traits, their profiles and contacts.
 
-:func:`make_world` draws every client at once (numpy arrays, one row per client); the
-monthly simulation (:mod:`recsvc.demo.simulate`) then plays their behaviour out.
+:func:`make_world` draws one block of clients at once (numpy arrays, one row per
+client); the monthly simulation (:mod:`recsvc.demo.simulate`) then plays their
+behaviour out. Clients never interact, so a large clientele is drawn block by block
+(:func:`recsvc.demo.generate`); :class:`Numbering` places a block's external ids after
+those of the blocks before it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,29 @@ def month_dates(month: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A random day inside each simulation month (0 = 2011-01) as ``datetime64[D]``."""
     start = (_MONTH0 + month.astype("timedelta64[M]")).astype("datetime64[D]")
     return start + rng.integers(0, 28, len(month)).astype("timedelta64[D]")
+
+
+@dataclass(frozen=True)
+class Numbering:
+    """Where a block's clients and contacts sit in the whole clientele.
+
+    Attributes:
+        first_client: Clients of the blocks before this one (``C…`` ids continue after).
+        first_contact: Contacts of the blocks before this one (``P…`` ids continue after).
+        total_clients: Clients of the whole dataset; fixes the width of every id, so ids
+            sort alike whatever the block size.
+    """
+
+    first_client: int = 0
+    first_contact: int = 0
+    total_clients: int | None = None
+
+    def client_width(self, n: int) -> int:
+        return max(6, len(str(self.total_clients or n)))
+
+    def contact_width(self, n: int) -> int:
+        # at most 4 contacts per client (see _contacts), so the width is known up front
+        return max(7, len(str(4 * (self.total_clients or n))))
 
 
 @dataclass
@@ -69,10 +95,18 @@ def _field_probs(years: np.ndarray) -> np.ndarray:
     return w[None, :] * np.exp(np.clip(g[None, :] * span, None, R.MAX_FIELD_LOG_GROWTH))
 
 
-def make_world(n: int, rng: np.random.Generator) -> World:
-    """Draw ``n`` clients with latent traits, observable profiles and contacts."""
-    width = max(6, len(str(n)))
-    ext = np.array([f"C{i + 1:0{width}d}" for i in range(n)], dtype=object)
+def make_world(n: int, rng: np.random.Generator, numbering: Numbering | None = None) -> World:
+    """Draw ``n`` clients with latent traits, observable profiles and contacts.
+
+    Args:
+        n: Clients in this block.
+        rng: The block's random stream.
+        numbering: Where the block sits in the whole clientele (default: it is all of it).
+    """
+    num = numbering or Numbering()
+    width = num.client_width(n)
+    first = num.first_client
+    ext = np.array([f"C{first + i + 1:0{width}d}" for i in range(n)], dtype=object)
     kind = rng.choice(len(KINDS), size=n, p=np.array(list(R.KIND_MIX.values())))
     # arrival: some already registered (2006-2010), the rest arrive month by month
     before = rng.random(n) < R.SHARE_BEFORE_2011
@@ -102,8 +136,8 @@ def make_world(n: int, rng: np.random.Generator) -> World:
     purpose_mix /= purpose_mix.sum(axis=1, keepdims=True)
 
     registered = month_dates(arrival, rng)
-    clients = _profiles(ext, kind, home, second, rd, registered, rng)
-    contacts, cstart, ccount = _contacts(ext, kind, rd, rng)
+    clients = _profiles(ext, kind, home, second, rd, registered, rng, first)
+    contacts, cstart, ccount = _contacts(ext, kind, rd, rng, num)
     return World(
         n,
         ext,
@@ -136,6 +170,7 @@ def _profiles(
     rd: np.ndarray,
     registered: np.ndarray,
     rng: np.random.Generator,
+    first: int,
 ) -> pd.DataFrame:
     n = len(ext)
     region = _pick(rng, nm.REGIONS, n, nm.REGION_WEIGHTS)
@@ -213,7 +248,7 @@ def _profiles(
         rows_tech.append(";".join(sorted(techs)))
         rows_prod.append(";".join(sorted(prods)))
         rows_hon.append(";".join(nm.HONOURS[j] for j in sorted(hon_pick[i, : n_hon[i]])))
-        pc = nm.REGIONS[region[i]][2] + f"{(i * 7919) % 10000:04d}"
+        pc = nm.REGIONS[region[i]][2] + f"{((first + i) * 7919) % 10000:04d}"
         extras.append(
             json.dumps(
                 {"postcode": pc, "employees": int(employees[i]), "source": "demo"},
@@ -249,7 +284,11 @@ def _profiles(
 
 
 def _contacts(
-    ext: np.ndarray, kind: np.ndarray, rd: np.ndarray, rng: np.random.Generator
+    ext: np.ndarray,
+    kind: np.ndarray,
+    rd: np.ndarray,
+    rng: np.random.Generator,
+    numbering: Numbering,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     n = len(ext)
     count = np.clip(1 + rng.poisson(np.exp(-0.5 + 0.3 * rd)), 1, 4)
@@ -280,10 +319,10 @@ def _contacts(
         logins.append(f"{sp}{gp}{num[j]}")
         emails.append(f"{gp}.{sp}{num[j]}@{nm.MAIL_DOMAINS[dom[j]]}")
         phones.append(f"1{prefix[j]}{phone[j]:09d}")
-    width = max(7, len(str(m)))
+    width, first = numbering.contact_width(len(ext)), numbering.first_contact
     df = pd.DataFrame(
         {
-            "external_id": [f"P{j + 1:0{width}d}" for j in range(m)],
+            "external_id": [f"P{first + j + 1:0{width}d}" for j in range(m)],
             "client_external_id": ext[owner],
             "name": names,
             "registered_name": logins,

@@ -79,7 +79,8 @@ def _objects(values: list[object], index: pd.Index) -> pd.Series:
     return pd.Series(values, index=index, dtype=object)
 
 
-def _text(v: object) -> str:
+def as_text(v: object) -> str:
+    """A non-text cell (Excel, JSON) as the text a string column stores."""
     if isinstance(v, str):
         return v
     if isinstance(v, float) and v.is_integer():
@@ -90,7 +91,7 @@ def _text(v: object) -> str:
 
 
 def _conv_string(spec: ColumnSpec, raw: pd.Series, missing: pd.Series, textual: bool) -> Converted:
-    values = raw if textual else raw.map(_text, na_action="ignore")
+    values = raw if textual else raw.map(as_text, na_action="ignore")
     values = values.astype(object).where(~missing, None)
     return values, pd.Series(False, index=raw.index), ""
 

@@ -1,10 +1,12 @@
-"""Validation of one entity file against its :class:`~recsvc.ingest.schema.EntitySchema`.
+"""Validation of one chunk of an entity file against its :class:`~.schema.EntitySchema`.
 
-Everything is checked before anything is written: header (missing required columns,
-unknown or duplicate columns), every cell (type, date, range, enum, length), the file
-as a whole (duplicate ``external_id``) and references (to rows in the database or in
-the same batch). Checks are vectorised over pandas columns, so validation costs about
-as much as reading the file.
+Every row is checked before it is written: header (missing required columns, unknown
+or duplicate columns; on the first chunk), every cell (type, date, range, enum,
+length), the file as a whole (duplicate ``external_id``, also against the ids of
+earlier chunks) and references (to rows in the database, which already holds the rows
+this import wrote before, or to :class:`Pending` rows of this import that could not be
+written). Checks are vectorised over pandas columns, so validation costs about as much
+as reading the file.
 
 Cells are converted by :mod:`recsvc.ingest.cells`. Values of personal columns
 (:attr:`ColumnSpec.personal`) are never quoted in a :class:`~recsvc.errors.Problem`.
@@ -12,70 +14,115 @@ Cells are converted by :mod:`recsvc.ingest.cells`. Values of personal columns
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, select
 
 from recsvc.errors import Problem
-from recsvc.ingest.cells import convert_column, show
+from recsvc.ingest.cells import as_text, convert_column, show
 from recsvc.ingest.readers import Table
-from recsvc.ingest.schema import SCHEMAS, EntitySchema
+from recsvc.ingest.schema import EntitySchema
 from recsvc.store.models import Client, Commission, Contact, Product
+
+#: Rows per ``IN (…)`` list when looking keys up (well under every backend's limit).
+IN_CHUNK = 900
+
+#: What each reference column points to: (key column, primary key, owning client's table).
+_PARENTS: dict[str, tuple[Any, Any, Any]] = {
+    "client_external_id": (Client.external_id, Client.id, None),
+    "contact_external_id": (Contact.external_id, Contact.id, Contact.client_id),
+    "commission_external_id": (Commission.external_id, Commission.id, Commission.client_id),
+    "product_code": (Product.code, Product.id, None),
+}
+
+
+@dataclass
+class Pending:
+    """Rows of this import that passed their own checks but were not written (a row with
+    a problem, or one referring to such a row), so later files may still refer to them.
+
+    Empty unless the import is going to be rejected, so a good import holds no keys in
+    memory: everything it wrote is looked up in the database.
+    """
+
+    owners: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    """Entity → external id → its client's external id (``None`` for clients)."""
+
+    def add(self, entity: str, data: pd.DataFrame) -> None:
+        """Remember the external ids (and their clients) of unwritten rows."""
+        if "external_id" not in data or data.empty:
+            return
+        clients = (
+            data["client_external_id"].tolist()
+            if "client_external_id" in data
+            else [None] * len(data)
+        )
+        target = self.owners.setdefault(entity, {})
+        for ext, client in zip(data["external_id"].tolist(), clients, strict=True):
+            if ext is not None:
+                target[ext] = client
 
 
 @dataclass
 class Known:
-    """Keys a reference may point to: what the database holds plus the batch so far.
+    """Keys the references of one chunk point to: stored rows plus :class:`Pending` rows.
 
     ``contacts`` and ``commissions`` map their external id to their client's external id,
-    so a reference can be checked to belong to the same client.
+    so a reference can be checked to belong to the same client. ``ids`` maps each
+    reference column's stored keys to their primary keys (pending keys have none).
     """
 
     clients: set[str] = field(default_factory=set)
-    contacts: dict[str, str] = field(default_factory=dict)
-    commissions: dict[str, str] = field(default_factory=dict)
+    contacts: dict[str, str | None] = field(default_factory=dict)
+    commissions: dict[str, str | None] = field(default_factory=dict)
     products: set[str] = field(default_factory=set)
+    ids: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, conn: Connection, entities: Iterable[str]) -> Known:
-        """Read the keys that files of ``entities`` may refer to (one query per table)."""
-        targets = {
-            spec.references.split(".")[0]
-            for entity in entities
-            for spec in SCHEMAS[entity].references
-            if spec.references
-        }
+    def lookup(
+        cls, conn: Connection, schema: EntitySchema, raw: pd.DataFrame, pending: Pending
+    ) -> Known:
+        """Look up the keys that ``raw`` (one chunk of cells) refers to, in chunks of ids."""
         known = cls()
-        if "clients" in targets:
-            known.clients = set(conn.scalars(select(Client.external_id)))
-        if "contacts" in targets:
-            stmt = select(Contact.external_id, Client.external_id).join(
-                Client, Client.id == Contact.client_id
-            )
-            known.contacts = {a: b for a, b in conn.execute(stmt)}
-        if "commissions" in targets:
-            stmt = select(Commission.external_id, Client.external_id).join(
-                Client, Client.id == Commission.client_id
-            )
-            known.commissions = {a: b for a, b in conn.execute(stmt)}
-        if "products" in targets:
-            known.products = set(conn.scalars(select(Product.code)))
+        for spec in schema.references:
+            if spec.name not in raw.columns or spec.name not in _PARENTS:
+                continue
+            values = sorted({as_text(v) for v in raw[spec.name].tolist() if _present(v)})
+            key, pk, owner = _PARENTS[spec.name]
+            ids = known.ids.setdefault(spec.name, {})
+            owners: dict[str, str | None] = {}
+            for start in range(0, len(values), IN_CHUNK):
+                part = values[start : start + IN_CHUNK]
+                if owner is None:
+                    for value, ident in conn.execute(select(key, pk).where(key.in_(part))):
+                        ids[value], owners[value] = ident, None
+                    continue
+                stmt = (
+                    select(key, pk, Client.external_id)
+                    .join(Client, Client.id == owner)
+                    .where(key.in_(part))
+                )
+                for value, ident, client in conn.execute(stmt):
+                    ids[value], owners[value] = ident, client
+            target = spec.references.split(".")[0] if spec.references else ""
+            waiting = pending.owners.get(target, {})
+            owners.update({v: waiting[v] for v in values if v in waiting and v not in owners})
+            if target == "clients":
+                known.clients = set(owners)
+            elif target == "contacts":
+                known.contacts = owners
+            elif target == "commissions":
+                known.commissions = owners
+            elif target == "products":
+                known.products = set(owners)
         return known
 
-    def add(self, entity: str, data: pd.DataFrame) -> None:
-        """Make the keys of a validated batch file referencable by later files."""
-        if "external_id" not in data:
-            return
-        ids = data["external_id"]
-        if entity == "clients":
-            self.clients.update(v for v in ids.tolist() if v is not None)
-        elif entity in ("contacts", "commissions") and "client_external_id" in data:
-            target = self.contacts if entity == "contacts" else self.commissions
-            for ext, client in zip(ids.tolist(), data["client_external_id"].tolist(), strict=True):
-                if ext is not None and client is not None:
-                    target[ext] = client
+
+def _present(value: object) -> bool:
+    return value is not None and not (isinstance(value, float) and pd.isna(value)) and value != ""
 
 
 @dataclass
@@ -92,14 +139,25 @@ class Validated:
         return len(self.data)
 
 
-def validate(schema: EntitySchema, table: Table, raw: pd.DataFrame, known: Known) -> Validated:
-    """Check ``raw`` (the file's cells, indexed by row number) and convert its values.
+def validate(
+    schema: EntitySchema,
+    table: Table,
+    raw: pd.DataFrame,
+    known: Known,
+    *,
+    header: bool = True,
+    earlier: Callable[[Iterable[str]], Mapping[str, int]] | None = None,
+) -> Validated:
+    """Check ``raw`` (cells of one chunk, indexed by row number) and convert its values.
 
     Args:
         schema: The entity's column schema.
         table: The opened file (for its name and kind).
-        raw: All of the file's data rows, as read by :meth:`Table.chunks`.
-        known: Keys references may point to (database plus earlier files of the batch).
+        raw: Data rows as read by :meth:`Table.chunks` (one chunk or the whole file).
+        known: Keys the chunk's references may point to (:meth:`Known.lookup`).
+        header: Check the header (missing required columns …); True for the first chunk.
+        earlier: Looks ids up among this file's earlier chunks (→ the row each was first
+            on), so a duplicate is found across chunks; None for a whole file.
 
     Returns:
         The typed data (only known columns, ``None`` for empty cells) and every problem.
@@ -119,22 +177,24 @@ def validate(schema: EntitySchema, table: Table, raw: pd.DataFrame, known: Known
                 )
             continue
         if col in seen:
-            problems.append(Problem("duplicate column", field=col, row=header_row, file=name))
+            if header:
+                problems.append(Problem("duplicate column", field=col, row=header_row, file=name))
             continue
         seen.add(col)
         if col not in schema.names:
-            problems.append(
-                Problem(
-                    f"unknown column; {schema.entity} files take {', '.join(schema.names)}",
-                    field=col,
-                    row=header_row,
-                    file=name,
+            if header:
+                problems.append(
+                    Problem(
+                        f"unknown column; {schema.entity} files take {', '.join(schema.names)}",
+                        field=col,
+                        row=header_row,
+                        file=name,
+                    )
                 )
-            )
             continue
         keep.append(pos)
     no_header = table.kind == "json" and raw.empty  # an empty JSON file names no keys
-    for col in schema.required:
+    for col in schema.required if header else ():
         if col not in seen and not no_header:
             problems.append(
                 Problem("required column is missing", field=col, row=header_row, file=name)
@@ -150,7 +210,7 @@ def validate(schema: EntitySchema, table: Table, raw: pd.DataFrame, known: Known
         problems.extend(cell_problems)
     frame = pd.DataFrame(data, index=raw.index, dtype=object)
 
-    problems.extend(_duplicates(frame, name))
+    problems.extend(_duplicates(frame, name, earlier))
     problems.extend(_cross_checks(schema, frame, name))
     problems.extend(_references(schema, frame, known, name))
     order = {c: i for i, c in enumerate(schema.names)}
@@ -161,15 +221,23 @@ def validate(schema: EntitySchema, table: Table, raw: pd.DataFrame, known: Known
 # -- whole file ------------------------------------------------------------------------
 
 
-def _duplicates(frame: pd.DataFrame, file: str) -> list[Problem]:
+def _duplicates(
+    frame: pd.DataFrame,
+    file: str,
+    earlier: Callable[[Iterable[str]], Mapping[str, int]] | None,
+) -> list[Problem]:
     if "external_id" not in frame:
         return []
     ids = frame["external_id"]
     present = ids.notna()
     dup = present & ids.duplicated(keep="first")
+    before = earlier(ids[present].tolist()) if earlier is not None else {}
+    if before:
+        dup |= present & ids.isin(list(before))
     if not dup.any():
         return []
     first = {v: r for r, v in ids[present & ~dup].items()}
+    first.update(before)
     return [
         Problem(
             f"duplicate external_id {show(v)} (first on row {first[v]})",

@@ -1,37 +1,28 @@
 """The write side of an import: resolve references, diff against the store, bulk upsert.
 
+:func:`write` takes one validated chunk whose references all resolve to stored rows.
 Rows are matched by ``external_id``. New rows go in with chunked SQLAlchemy Core
 ``insert()`` executemany; changed rows are updated with one chunked executemany
 ``UPDATE … WHERE id = :pk``; unchanged rows are not touched (so ``updated_at`` keeps its
 meaning). Only columns present in the file are compared and written: a column left out
-of a file leaves the stored values alone.
+of a file leaves the stored values alone. Stored rows are looked up by the chunk's ids
+only, so memory follows the chunk, not the table.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
-from tqdm import tqdm
 
-from recsvc.ingest.schema import REFERENCE_ATTRIBUTES
-from recsvc.ingest.validate import Validated
-from recsvc.store.models import Client, Commission, Contact, Product
+from recsvc.ingest.schema import REFERENCE_ATTRIBUTES, EntitySchema
+from recsvc.ingest.validate import IN_CHUNK
 
 WRITE_CHUNK = 5_000
-_IN_CHUNK = 900
-_UNRESOLVED = -1
-"""Stands for a parent that only a dry run's batch holds; equals no stored id."""
-
-_PARENTS: dict[str, tuple[Any, Any]] = {
-    "client_external_id": (Client.external_id, Client.id),
-    "contact_external_id": (Contact.external_id, Contact.id),
-    "commission_external_id": (Commission.external_id, Commission.id),
-    "product_code": (Product.code, Product.id),
-}
 
 
 @dataclass(frozen=True)
@@ -40,6 +31,13 @@ class WriteResult:
     updated: int
     unchanged: int
 
+    def __add__(self, other: WriteResult) -> WriteResult:
+        return WriteResult(
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+        )
+
 
 def chunks(rows: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(rows), size):
@@ -47,19 +45,20 @@ def chunks(rows: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 
 def write(
-    conn: Connection, batch: Validated, *, dry_run: bool, progress: bool = False
+    conn: Connection,
+    schema: EntitySchema,
+    data: pd.DataFrame,
+    ids: Mapping[str, Mapping[str, int]],
 ) -> WriteResult:
-    """Upsert one validated file inside the caller's transaction.
+    """Upsert one validated chunk inside the caller's transaction.
 
     Args:
         conn: A connection inside an open transaction (the caller commits or rolls back).
-        batch: A file that passed validation.
-        dry_run: Count what would change but write nothing.
-        progress: Show a progress bar while writing.
+        schema: The entity's schema.
+        data: Typed rows that passed validation; every reference is a stored row.
+        ids: Reference column → key → stored primary key (:attr:`Known.ids`).
     """
-    schema = batch.schema
     table: Table = schema.table
-    data = batch.data
     if data.empty:
         return WriteResult(0, 0, 0)
 
@@ -69,11 +68,8 @@ def write(
         spec = schema.column(col)
         values = data[col].tolist()
         if spec.references:
-            mapping = _key_map(conn, col)
-            if dry_run:
-                values = [None if v is None else mapping.get(v, _UNRESOLVED) for v in values]
-            else:
-                values = [None if v is None else mapping[v] for v in values]
+            mapping = ids[col]
+            values = [None if v is None else mapping[v] for v in values]
             keys.append(REFERENCE_ATTRIBUTES[col])
         else:
             keys.append(spec.attribute or col)
@@ -92,33 +88,18 @@ def write(
             new.append(row)
         elif _differs(row, stored, compared):
             changed.append({"_pk": stored[0], **{f"_v_{k}": row[k] for k in set_keys}})
-    if not dry_run:
-        bar = tqdm(
-            total=len(new) + len(changed),
-            unit="rows",
-            desc=f"write {schema.entity}",
-            disable=not progress,
+    stmt_insert = insert(table)
+    for part in chunks(new, WRITE_CHUNK):
+        conn.execute(stmt_insert, list(part))
+    if changed:
+        stmt_update = (
+            update(table)
+            .where(table.c.id == bindparam("_pk"))
+            .values({k: bindparam(f"_v_{k}") for k in set_keys})
         )
-        with bar:
-            stmt_insert = insert(table)
-            for part in chunks(new, WRITE_CHUNK):
-                conn.execute(stmt_insert, list(part))
-                bar.update(len(part))
-            if changed:
-                stmt_update = (
-                    update(table)
-                    .where(table.c.id == bindparam("_pk"))
-                    .values({k: bindparam(f"_v_{k}") for k in set_keys})
-                )
-                for part in chunks(changed, WRITE_CHUNK):
-                    conn.execute(stmt_update, list(part))
-                    bar.update(len(part))
+        for part in chunks(changed, WRITE_CHUNK):
+            conn.execute(stmt_update, list(part))
     return WriteResult(len(new), len(changed), len(rows) - len(new) - len(changed))
-
-
-def _key_map(conn: Connection, column: str) -> dict[str, int]:
-    key, pk = _PARENTS[column]
-    return {k: i for k, i in conn.execute(select(key, pk))}
 
 
 def _existing(
@@ -127,13 +108,7 @@ def _existing(
     """Stored rows ``(id, *keys, external_id)`` for the given external ids."""
     cols = [table.c.id, *(table.c[k] for k in keys), table.c.external_id]
     out: dict[str, Sequence[Any]] = {}
-    if len(ids) > 5 * _IN_CHUNK:  # a large file: one scan beats many IN lists
-        wanted = set(ids)
-        for row in conn.execute(select(*cols)):
-            if row[-1] in wanted:
-                out[row[-1]] = row
-        return out
-    for part in chunks(ids, _IN_CHUNK):
+    for part in chunks(ids, IN_CHUNK):
         stmt = select(*cols).where(table.c.external_id.in_(list(part)))
         for row in conn.execute(stmt):
             out[row[-1]] = row
