@@ -120,10 +120,11 @@ class Ranker:
     """LightGBM lambdarank with calibrated, cross-client comparable scores.
 
     Args:
-        n_cutoffs: historical cutoffs to build training pairs from: ``T - horizon``,
+        n_cutoffs: historical cutoffs the final models train on: ``T - horizon``,
             then every ``cutoff_step_months`` further back. The most recent is held
-            out for calibration (calibration models see only cutoffs whose label
-            window ends before it).
+            out for calibration: the models calibrated there train on as many cutoffs
+            whose label windows end before it (so a few older cutoffs are built too),
+            and an offline evaluation at that cutoff scores with them.
         horizon_months: label horizon after each cutoff.
         cutoff_step_months: spacing of the cutoffs (label windows may overlap).
         n_estimators, learning_rate, num_leaves, min_child_samples: LightGBM.
@@ -214,10 +215,16 @@ class Ranker:
         self.kinds_ = sorted(context.history.clients["kind"].astype(str).unique())
         step = self.cutoff_step_months or self.horizon_months
         value = context.extras.get("value")
+        # the held-out model trains on the cutoffs whose label windows end before the
+        # held-out one: as many as the final fit, so ``inside`` more are built
+        inside = -(-self.horizon_months // step)
         blocks: list[PairBlock] = []
         pairs = 0
-        for i in range(self.n_cutoffs):
-            if self.max_pairs is not None and pairs >= self.max_pairs and i >= self.min_cutoffs:
+        n_final = self.n_cutoffs
+        for i in range(self.n_cutoffs + inside):
+            enough = len(blocks) >= self.min_cutoffs + inside
+            if self.max_pairs is not None and pairs >= self.max_pairs and enough:
+                n_final = len(blocks) - inside
                 break
             c = context.cutoff - pd.DateOffset(months=self.horizon_months + step * i)
             ctx = context.at(c)
@@ -244,7 +251,8 @@ class Ranker:
                 pairs += int(block.elig[: block.n_buyers].sum())
         if not blocks:
             raise NotReady("no purchases in any training window; cannot train the ranker")
-        self.cutoffs_ = [str(b.cutoff.date()) for b in blocks]
+        final = blocks[:n_final]
+        self.cutoffs_ = [str(b.cutoff.date()) for b in final]
         self.feature_names_ = list(blocks[0].X.columns)
         for b in blocks[1:]:
             for col in b.X.columns:
@@ -253,11 +261,11 @@ class Ranker:
         self.client_feature_names_ = [
             c for c in self.feature_names_ if c.startswith(CLIENT_COLUMNS_PREFIX)
         ]
-        held, train = None, blocks
+        held, train = None, final
         if len(blocks) >= 2:
             limit = blocks[0].cutoff - pd.DateOffset(months=self.horizon_months)
-            older = [b for b in blocks[1:] if b.cutoff <= limit]
-            held, train = (blocks[0], older) if older else (None, blocks)
+            older = [b for b in blocks[1:] if b.cutoff <= limit][:n_final]
+            held, train = (blocks[0], older) if older else (None, final)
         self.metrics_: dict[str, float] = {}
         self.calibration_: dict[str, Any] = {"any": None, "cond": None}
         self.holdout_: tuple[Any, Any, pd.Timestamp] | None = None
@@ -265,8 +273,9 @@ class Ranker:
             model, cmodel = self._train(train)
             self._calibrate(model, cmodel, held)
             self.holdout_ = (model, cmodel, held.cutoff)
+            self.holdout_cutoffs_ = [str(b.cutoff.date()) for b in train]
         started = time.perf_counter()
-        self.model_, self.client_model_ = self._train(blocks)
+        self.model_, self.client_model_ = self._train(final)
         self.train_seconds_ = time.perf_counter() - started
         self.trained_at_ = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         return self
@@ -285,8 +294,8 @@ class Ranker:
         if holdout is None or pd.Timestamp(holdout[2]) != pd.Timestamp(at):
             return None
         held = copy.copy(self)
-        held.model_, held.client_model_, cutoff = holdout
-        held.cutoffs_ = [c for c in self.cutoffs_ if pd.Timestamp(c) < cutoff]
+        held.model_, held.client_model_, _ = holdout
+        held.cutoffs_ = self.holdout_cutoffs_
         held.holdout_ = None
         return held
 
