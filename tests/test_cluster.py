@@ -27,6 +27,7 @@ from recsvc.config import Settings
 from recsvc.features import client_features
 from recsvc.features.partition import CROSS_CLIENT, assemble, frames_for_clients, shared_features
 from recsvc.store.frames import Frames
+from tests.test_features import FakeSemantic
 from tests.test_layering import _hits, _py
 from training.cluster import (
     Cluster,
@@ -49,17 +50,6 @@ from training.value_trainer import ValueTrainer
 FAST = {"n_estimators": 150, "learning_rate": 0.08, "num_leaves": 7, "min_child_samples": 20}
 AUC_TOLERANCE = 0.02
 NDCG_TOLERANCE = 0.02
-
-
-class FakeSemantic:
-    """Deterministic hashed bag-of-words vectors behind the ``embed`` interface."""
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        out = np.zeros((len(texts), 16), dtype=np.float32)
-        for i, t in enumerate(texts):
-            for w in t.split():
-                out[i, sum(map(ord, w)) % 16] += 1
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
 
 
 def _children() -> set[int]:

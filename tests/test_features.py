@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from recsvc.features import FEATURES, STAGES, client_features, relationship_stage
+from recsvc.features.builder import _commission_vectors
 from recsvc.store.frames import PERSONAL_COLUMNS, Frames
 from training.synthetic import synthetic_frames
 
@@ -154,3 +155,37 @@ def test_vectorised_speed() -> None:
     X = client_features(f, CUTOFF)
     assert len(X) > 4000
     assert time.perf_counter() - t < 5.0
+
+
+class CountingSemantic:
+    """Stored vectors for some commissions; counts what it is asked to embed."""
+
+    def __init__(self, stored: dict[int, np.ndarray]) -> None:
+        self.stored = stored
+        self.embedded: list[str] = []
+
+    def commission_vectors(self, ids: np.ndarray) -> np.ndarray:
+        return np.vstack([self.stored.get(int(c), np.zeros(4, np.float32)) for c in ids])
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.embedded.extend(texts)
+        return np.ones((len(texts), 4), dtype=np.float32)
+
+
+def test_features_embed_only_commissions_the_index_does_not_hold() -> None:
+    comm = pd.DataFrame(
+        {
+            "commission_id": [1, 2, 3],
+            "client_id": [10, 10, 11],
+            "title_en": ["graphene sensor", "swine fever vaccine", "lidar mapping"],
+            "title_zh": ["", "猪瘟疫苗", ""],
+            "keywords": ["", "", ""],
+        }
+    )
+    stored = {1: np.array([1, 0, 0, 0], np.float32), 3: np.array([0, 0, 1, 0], np.float32)}
+    semantic = CountingSemantic(stored)
+    vecs = _commission_vectors(semantic, comm)
+    assert len(semantic.embedded) == 1 and "猪瘟疫苗" in semantic.embedded[0]
+    np.testing.assert_array_equal(vecs[0], stored[1])
+    np.testing.assert_array_equal(vecs[1], np.ones(4))
+    np.testing.assert_array_equal(vecs[2], stored[3])

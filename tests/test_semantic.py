@@ -12,6 +12,7 @@ import pytest
 import recsvc.semantic as semantic
 from recsvc.config import Settings
 from recsvc.errors import Forbidden, InvalidInput, NotFound, NotReady
+from recsvc.recommend.cases import CaseFinder
 from recsvc.semantic import (
     CachedEmbedder,
     FakeEmbedder,
@@ -583,3 +584,36 @@ def test_every_searching_thread_applies_the_search_thread_count() -> None:
     finally:
         semantic.set_search_threads(before)
     assert seen == {"n1": 1, "n2": 2}
+
+
+# -- batched searches (the portal precomputation) give what one search per query gives
+def test_similar_clients_many_equals_one_search_per_client(layer: SemanticLayer) -> None:
+    clients = [int(c) for c in layer.dense["clients"].ids()]
+    ids, scores = layer.similar_clients_many(np.array([*clients, 987654]), k=3)
+    for row, cid in enumerate(clients):
+        one_ids, one_scores = layer.similar_clients(cid, k=3)
+        n = len(one_ids)
+        assert ids[row, :n].tolist() == one_ids.tolist()
+        np.testing.assert_allclose(scores[row, :n], one_scores, rtol=1e-6)
+        assert (ids[row, n:] == -1).all() and cid not in ids[row]
+    assert (ids[-1] == -1).all()  # a client the index does not hold gets no neighbours
+
+
+def test_similar_cases_many_equals_one_search_per_commission(layer: SemanticLayer) -> None:
+    commissions = [int(c) for c in layer.docs["commissions"]]
+    many = layer.similar_cases_many([*commissions, 987654], k=5)
+    assert set(many) == set(commissions)  # one not indexed is left out
+    for cid in commissions:
+        one = layer.similar_cases(cid, k=5)
+        assert [(h.id, h.score, h.meta) for h in many[cid]] == [
+            (h.id, h.score, h.meta) for h in one
+        ]
+
+
+def test_prefetched_case_hits_are_what_a_search_finds(layer: SemanticLayer) -> None:
+    commissions = [int(c) for c in layer.docs["commissions"]]
+    fetched, searched = CaseFinder(layer), CaseFinder(layer)
+    fetched.record()
+    fetched.prefetch(commissions)
+    for cid in commissions:
+        assert fetched.hits(cid) == searched.hits(cid)
