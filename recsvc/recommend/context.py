@@ -131,6 +131,7 @@ def build_context(
     with_features: bool = True,
     live: bool = False,
     features: pd.DataFrame | None = None,
+    scores: pd.DataFrame | None = None,
 ) -> RecContext:
     """A context at ``cutoff`` with features, value probabilities and segments when available.
 
@@ -147,6 +148,8 @@ def build_context(
         live: the context serves today's requests.
         features: ``client_features`` at ``cutoff`` when the caller has them already
             (serving computes them for the value scores); computed here otherwise.
+        scores: ``value.score(features)`` when the caller has it (a serving bundle
+            does): its probabilities and segments are used, not computed again.
     """
     cutoff = pd.Timestamp(cutoff) if cutoff is not None else business_today(history, settings)
     if text is None:
@@ -155,15 +158,20 @@ def build_context(
         history=history, cutoff=cutoff, text=text, semantic=semantic, settings=settings, live=live
     )
     if with_features:
-        enrich(ctx, value=value, features=features)
+        enrich(ctx, value=value, features=features, scores=scores)
     return ctx
 
 
 def enrich(
-    ctx: RecContext, *, value: ValueService | None = None, features: pd.DataFrame | None = None
+    ctx: RecContext,
+    *,
+    value: ValueService | None = None,
+    features: pd.DataFrame | None = None,
+    scores: pd.DataFrame | None = None,
 ) -> RecContext:
     """Attach client features (``features``, or computed at ``ctx.cutoff``), and the
-    value probability (with ``value``) and segments of each client."""
+    value probability (with ``value``) and segments of each client (``scores``' columns
+    ``probability`` and ``segment`` when the caller scored them already)."""
     settings = ctx.settings or Settings()
     try:
         feats = (
@@ -178,6 +186,10 @@ def enrich(
         log.debug("client_features failure", exc_info=True)
         return ctx
     ctx.features = feats.select_dtypes("number")
+    if scores is not None and {"probability", "segment"} <= set(scores.columns):
+        ctx.value_proba = scores["probability"].rename("probability")
+        ctx.segments = scores["segment"]
+        return ctx
     if value is not None:
         try:
             ctx.value_proba = value.probabilities(feats)

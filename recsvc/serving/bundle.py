@@ -150,6 +150,7 @@ def open_bundle(
         features=features,
         saved=snapshot_dir(settings, version),
         value=value,
+        scores=scores,
     )
     step("recommender")
     portal = PortalLists.open(folder / PORTAL)

@@ -78,6 +78,7 @@ def open_recommender(
     saved: Path | None = None,
     rules: BusinessRules | None = None,
     value: ValueService | None = None,
+    scores: pd.DataFrame | None = None,
 ) -> Recommender:
     """A recommender of the version in ``folder`` over a snapshot of the store.
 
@@ -97,6 +98,8 @@ def open_recommender(
         rules: business rules (default :meth:`BusinessRules.load`).
         value: the version's value model when the caller loaded it (the serving
             bundle); default: loaded from ``folder`` when it has one.
+        scores: ``value.score(features)`` when the caller computed it (the bundle):
+            the context takes probabilities and segments from it.
     """
     if frames is None:
         if db is None:
@@ -114,6 +117,7 @@ def open_recommender(
         value=value,
         live=True,
         features=features,
+        scores=scores,
     )
     model: ScoredRanker | SourceChain
     if folder is not None and (folder / "ranker" / "config.json").exists():
