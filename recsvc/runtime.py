@@ -28,7 +28,7 @@ from recsvc.config import Settings
 from recsvc.errors import NotReady, RecsvcError
 from recsvc.registry import Registry
 from recsvc.semantic import Embedder, SemanticLayer, set_search_threads
-from recsvc.serving import ServingBundle, freeze_heap, open_bundle
+from recsvc.serving import ServingBundle, SnapshotHolder, freeze_heap, open_bundle
 from recsvc.store.db import Database
 
 __all__ = ["TRAIN_JOB_ARGV", "Runtime"]
@@ -77,6 +77,8 @@ class Runtime:
         self._on_load = on_load
         self._bundle: ServingBundle | None = None
         self._recent: dict[str, ServingBundle] = {}
+        self._snapshot = SnapshotHolder(db)
+        """The store's snapshot, shared by the versions this runtime opens."""
         self._semantic: SemanticLayer | None = None
         self._swap_lock = threading.Lock()
         self._admin_lock = threading.RLock()
@@ -183,7 +185,12 @@ class Runtime:
     def open_version(self, version: str) -> ServingBundle:
         """Open ``version`` for serving (not swapped in, not kept)."""
         bundle = open_bundle(
-            self.settings, self.db, self.semantic_or_none(), version, self.registry.path(version)
+            self.settings,
+            self.db,
+            self.semantic_or_none(),
+            version,
+            self.registry.path(version),
+            frames=self._snapshot.current(),
         )
         if self._on_load is not None:
             self._on_load(bundle)
@@ -257,6 +264,7 @@ class Runtime:
         """The store changed (an import): reopen the version in service on fresh data, in
         the background; requests keep using the current bundle until the swap."""
         self._recent.clear()
+        self._snapshot.forget()
         if self._bundle is None:
             return
 

@@ -34,6 +34,7 @@ PINNED: dict[str, set[str]] = {
     "recsvc.serving": {
         "PortalLists",
         "ServingBundle",
+        "SnapshotHolder",
         "build_serving_files",
         "freeze_heap",
         "open_bundle",

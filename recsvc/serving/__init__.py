@@ -17,10 +17,12 @@ from recsvc.serving.bundle import ServingBundle, freeze_heap, open_bundle
 from recsvc.serving.layout import snapshot_dir
 from recsvc.serving.portal import PortalLists
 from recsvc.serving.recommender import open_recommender
+from recsvc.serving.snapshot import SnapshotHolder
 
 __all__ = [
     "PortalLists",
     "ServingBundle",
+    "SnapshotHolder",
     "build_serving_files",
     "freeze_heap",
     "open_bundle",

@@ -28,7 +28,7 @@ from recsvc.serving.layout import PORTAL, snapshot_dir
 from recsvc.serving.portal import PortalLists
 from recsvc.serving.recommender import open_recommender
 from recsvc.store.db import Database
-from recsvc.store.frames import load_frames
+from recsvc.store.frames import Frames, load_frames
 from recsvc.value import ValueService
 from recsvc.value.clv import clv_summary
 
@@ -108,6 +108,8 @@ def open_bundle(
     semantic: SemanticLayer | None,
     version: str,
     folder: Path,
+    *,
+    frames: Frames | None = None,
 ) -> ServingBundle:
     """Load everything ``version`` serves with, from its folder and today's snapshot.
 
@@ -122,6 +124,9 @@ def open_bundle(
         semantic: the semantic layer, or ``None`` when no index has been built.
         version: the registry version.
         folder: its folder.
+        frames: today's snapshot when the caller holds it (a runtime shares one between
+            the versions it opens, :class:`~recsvc.serving.snapshot.SnapshotHolder`);
+            read from ``db`` otherwise.
     """
     steps: dict[str, float] = {}
     clock = time.perf_counter()
@@ -132,7 +137,8 @@ def open_bundle(
         steps[name] = now - clock
         clock = now
 
-    frames = load_frames(db)
+    if frames is None:
+        frames = load_frames(db)
     if semantic is not None:  # case searches (and explanations the version kept no hits
         semantic.warm("cases")  # for) read these; at 100k loading them takes seconds
     step("data")
