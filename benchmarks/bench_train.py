@@ -130,7 +130,7 @@ def _train_child(folder: str, dask: bool) -> None:
     from training.pipeline import train
 
     base = Path(folder)
-    settings = bench_settings(base, **({"dask": "local"} if dask else {}))
+    settings = bench_settings(base, **({"dask_scheduler": "local"} if dask else {}))
     fake_embedder()
     t0 = time.perf_counter()
     version = train(settings, track=False, force=True)
