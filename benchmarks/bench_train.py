@@ -153,7 +153,7 @@ class TimedFitter:
     """The ranker's local fits, timed, keeping the last matrices they were given."""
 
     def __init__(self) -> None:
-        from recsvc.recommend.ranker import LocalFitter
+        from recsvc.recommend.fitting import LocalFitter
 
         self.inner = LocalFitter()
         self.seconds = 0.0

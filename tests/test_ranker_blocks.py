@@ -11,7 +11,8 @@ import pytest
 from recsvc.features.today import business_today
 from recsvc.recommend.blocks import build_block, known_clients, stack_groups
 from recsvc.recommend.context import build_context
-from recsvc.recommend.ranker import LocalFitter, Ranker
+from recsvc.recommend.fitting import LocalFitter
+from recsvc.recommend.ranker import Ranker
 from recsvc.store.frames import Frames
 from tests.conftest import make_settings
 from tests.test_recommend_synth import CUTOFF, make_history

@@ -158,7 +158,7 @@ def open_cluster(scheduler: str, n_workers: int = 2, min_rows: int = 0) -> Itera
 
 @dataclass(frozen=True)
 class ClusterFitter:
-    """The ranker's LightGBM fits (:class:`recsvc.recommend.ranker.BoosterFitter`) through
+    """The ranker's LightGBM fits (:class:`recsvc.recommend.fitting.BoosterFitter`) through
     :func:`fit_ranker` and :func:`fit_classifier`: on the cluster's Dask estimators when
     the table is large enough, in this process otherwise."""
 

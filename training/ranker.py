@@ -18,7 +18,8 @@ import pandas as pd
 from recsvc.config import Settings
 from recsvc.features.today import business_today
 from recsvc.recommend.context import build_context
-from recsvc.recommend.ranker import BoosterFitter, Ranker
+from recsvc.recommend.fitting import BoosterFitter
+from recsvc.recommend.ranker import Ranker
 from recsvc.store.frames import Frames
 from recsvc.value import ValueService
 

@@ -36,7 +36,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import lightgbm as lgb
 import numpy as np
@@ -46,11 +46,12 @@ from recsvc.errors import NotReady
 from recsvc.recommend.blocks import PairBlock, build_block, stack_groups
 from recsvc.recommend.calibration import apply_table, fit_table, softmax_rows
 from recsvc.recommend.context import RecContext, enrich
+from recsvc.recommend.fitting import BoosterFitter, LocalFitter
 from recsvc.recommend.metrics import ndcg_at_k
 from recsvc.recommend.pairs import CATEGORICAL, CLIENT_COLUMNS_PREFIX, pair_features
 from recsvc.recommend.sources import CandidateSource, default_sources
 
-__all__ = ["BoosterFitter", "LocalFitter", "PairRows", "Ranker"]
+__all__ = ["PairRows", "Ranker"]
 
 log = logging.getLogger(__name__)
 
@@ -70,50 +71,6 @@ class PairRows(NamedTuple):
 
     scores: pd.DataFrame
     features: np.ndarray
-
-
-class BoosterFitter(Protocol):
-    """Fits the ranker's two LightGBM models; training may fit them on a cluster."""
-
-    def ranker(
-        self,
-        X: pd.DataFrame,
-        y: np.ndarray,
-        groups: np.ndarray,
-        params: dict[str, Any],
-        categorical: list[str],
-    ) -> lgb.Booster:
-        """A lambdarank booster over query groups of consecutive rows."""
-        ...
-
-    def classifier(
-        self, X: pd.DataFrame, y: np.ndarray, params: dict[str, Any], categorical: list[str]
-    ) -> lgb.Booster:
-        """A binary classifier booster."""
-        ...
-
-
-class LocalFitter:
-    """LightGBM's own estimators in this process."""
-
-    def ranker(
-        self,
-        X: pd.DataFrame,
-        y: np.ndarray,
-        groups: np.ndarray,
-        params: dict[str, Any],
-        categorical: list[str],
-    ) -> lgb.Booster:
-        model = lgb.LGBMRanker(objective="lambdarank", **params)
-        model.fit(X, y, group=groups, categorical_feature=categorical)
-        return model.booster_
-
-    def classifier(
-        self, X: pd.DataFrame, y: np.ndarray, params: dict[str, Any], categorical: list[str]
-    ) -> lgb.Booster:
-        model = lgb.LGBMClassifier(objective="binary", **params)
-        model.fit(X, y, categorical_feature=categorical)
-        return model.booster_
 
 
 class Ranker:
