@@ -172,7 +172,7 @@ class ClusterFitter:
         params: dict[str, Any],
         categorical: list[str],
     ) -> Any:
-        return fit_ranker(self.cluster, X, y, groups, params, categorical)
+        return fit_ranker(self.cluster, X, y, groups.tolist(), params, categorical)
 
     def classifier(
         self, X: Any, y: np.ndarray, params: dict[str, Any], categorical: list[str]

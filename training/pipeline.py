@@ -301,7 +301,7 @@ def train(
         ):
             step("value model: re-scoring the champion on this backtest")
             metrics["champion"] = rescore_champion(snaps, registry.meta(active), cluster=cluster)
-        meta = {
+        meta: dict[str, Any] = {
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "code_version": code_version(),
             "data": data_summary(frames, today),

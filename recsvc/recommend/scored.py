@@ -199,10 +199,12 @@ class ScoredRanker(CandidateSource):
                 if missing:
                     parts = self._predict(np.asarray(missing, dtype=np.int64))
                     start = 0 if self._scores is None else len(self._scores) // len(self.codes_)
-                    kept = [] if self._scores is None else [(self._scores, self._features)]
-                    blocks = kept + [(r.scores, r.features) for r in parts]
-                    merged = pd.concat([b[0] for b in blocks], ignore_index=True)
-                    merged_X = np.vstack([b[1] for b in blocks])
+                    frames = [r.scores for r in parts]
+                    rows = [r.features for r in parts]
+                    if self._scores is not None and self._features is not None:
+                        frames, rows = [self._scores, *frames], [self._features, *rows]
+                    merged = pd.concat(frames, ignore_index=True)
+                    merged_X = np.vstack(rows)
                     # publish the arrays before the ids that point into them
                     self._scores, self._features = merged, merged_X
                     for i, c in enumerate(missing):

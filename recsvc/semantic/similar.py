@@ -60,7 +60,7 @@ def similar_clients_many(
         keys, scores = index.search(index.vectors(ids[rows].tolist()), k + 1)
     for row, own, found, score in zip(rows, ids[rows].tolist(), keys, scores, strict=True):
         kept = [(key, sc) for key, sc in zip(found, score, strict=True) if key != own][:k]
-        out_ids[row, : len(kept)] = [key for key, _ in kept]
+        out_ids[row, : len(kept)] = np.asarray([key for key, _ in kept], dtype=np.int64)
         out_scores[row, : len(kept)] = [sc for _, sc in kept]
     return out_ids, out_scores
 

@@ -16,7 +16,7 @@ import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -182,7 +182,7 @@ def data_stamp(db: Database) -> str:
     parts = []
     with db.session() as s:
         for model in SNAPSHOT_TABLES:
-            cols = [func.count(), func.max(model.id)]
+            cols: list[Any] = [func.count(), func.max(model.id)]
             if hasattr(model, "updated_at"):
                 cols.append(func.max(model.updated_at))
             parts.append([str(v) for v in s.execute(select(*cols)).one()])
