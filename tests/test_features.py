@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from recsvc.features import FEATURES, STAGES, client_features, relationship_stage
-from recsvc.features.builder import _commission_vectors
+from recsvc.features.vectors import commission_vectors
 from recsvc.store.frames import PERSONAL_COLUMNS, Frames
 from training.synthetic import synthetic_frames
 
@@ -184,7 +184,7 @@ def test_features_embed_only_commissions_the_index_does_not_hold() -> None:
     )
     stored = {1: np.array([1, 0, 0, 0], np.float32), 3: np.array([0, 0, 1, 0], np.float32)}
     semantic = CountingSemantic(stored)
-    vecs = _commission_vectors(semantic, comm)
+    vecs = commission_vectors(semantic, comm)
     assert len(semantic.embedded) == 1 and "猪瘟疫苗" in semantic.embedded[0]
     np.testing.assert_array_equal(vecs[0], stored[1])
     np.testing.assert_array_equal(vecs[1], np.ones(4))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from recsvc.features.stage import DORMANT_MONTHS, relationship_stage
-from recsvc.semantic.documents import commission_docs
+from recsvc.features.vectors import commission_vectors
 from recsvc.store.enums import RESPONSE_TARGET_HOURS, ClientKind, InteractionKind, Purpose
 from recsvc.store.frames import Frames
 
@@ -290,31 +290,6 @@ def _field_features(
     }
 
 
-def _commission_vectors(semantic: Any, commissions: pd.DataFrame) -> np.ndarray:
-    """Each commission's vector as the semantic index stores it; only those it does not
-    hold yet (imported since the last build) are embedded, in the index's text form.
-
-    Embedding another text form here re-embedded every recent commission at every
-    cutoff of every training run (203 s at 10,000 clients with the real model).
-    """
-    ids = commissions["commission_id"].to_numpy(dtype=np.int64)
-    stored = getattr(semantic, "commission_vectors", None)
-    vecs = (
-        np.asarray(stored(ids), dtype=np.float32)
-        if callable(stored)
-        else np.zeros((len(ids), 0), dtype=np.float32)
-    )
-    missing = ~np.any(vecs != 0, axis=1) if vecs.shape[1] else np.ones(len(ids), dtype=bool)
-    if missing.any():
-        texts = [d.text for d in commission_docs(commissions[missing])]
-        uniq, inverse = np.unique(np.asarray(texts, dtype=str), return_inverse=True)
-        fresh = np.asarray(semantic.embed(list(uniq)), dtype=np.float32)[inverse.ravel()]
-        if not vecs.shape[1]:
-            return fresh
-        vecs[missing] = fresh
-    return vecs
-
-
 def _semantic_features(
     semantic: Any, cm: pd.DataFrame, od: pd.DataFrame, cutoff: pd.Timestamp
 ) -> dict[str, pd.Series]:
@@ -326,7 +301,7 @@ def _semantic_features(
     recent = cm[_months(cutoff, cm["commissioned_on"]) < 36]
     if recent.empty:
         return {}
-    vecs = _commission_vectors(semantic, recent)
+    vecs = commission_vectors(semantic, recent)
     frame = pd.DataFrame(vecs, index=recent["client_id"].to_numpy())
     client_vec = frame.groupby(level=0).mean()
     buyers = od[od["status"].isin(PURCHASED) & (_months(cutoff, od["ordered_on"]) < 24)][
