@@ -266,6 +266,8 @@ def train(
         step("features")
         snaps = snapshots(frames, cutoffs, settings, semantic, cluster)
         today_X = features_at(frames, [today], settings, semantic, cluster)[0]
+        # handed to the ranker: it meets today's; its past cutoffs fall on today's day of
+        # the month, the value model's on month starts, so those are computed again
         known = {pd.Timestamp(s.cutoff): s.X for s in snaps} | {pd.Timestamp(today): today_X}
 
         step("value model: backtest and final fit")

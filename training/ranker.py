@@ -61,7 +61,7 @@ def train(
     its table and plot go to the version folder and ``settings.reports_dir``.
 
     ``known_features`` gives client features at a cutoff when the caller computed them
-    (the value model's snapshots); ``fitter`` fits the LightGBM models (on a cluster);
+    already (the pipeline's of today); ``fitter`` fits the LightGBM models (on a cluster);
     ``step`` is told when the evaluation starts (the pipeline times its steps).
 
     Returns:

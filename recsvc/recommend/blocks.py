@@ -34,10 +34,18 @@ import numpy as np
 import pandas as pd
 
 from recsvc.recommend.context import RecContext
+from recsvc.recommend.metrics import ndcg_at_k
 from recsvc.recommend.pairs import client_matrix, pair_features, purchase_labels
 from recsvc.recommend.sources import CandidateSource
 
-__all__ = ["PairBlock", "StackedGroups", "build_block", "known_clients", "stack_groups"]
+__all__ = [
+    "PairBlock",
+    "StackedGroups",
+    "build_block",
+    "holdout_metrics",
+    "known_clients",
+    "stack_groups",
+]
 
 
 @dataclass(frozen=True)
@@ -192,3 +200,34 @@ def stack_groups(
         client_y=np.concatenate(cy),
         sampled=sampled,
     )
+
+
+def holdout_metrics(
+    block: PairBlock, raw: np.ndarray, proba: np.ndarray, codes: np.ndarray
+) -> dict[str, float]:
+    """How a model scored on a held-out block: NDCG@5 of its ranking (and of popularity)
+    over the buyers; Brier score, mean probability and base rate over buyers and the
+    sampled non-buyers, each weighted by how many clients it stands for.
+
+    Args:
+        block: the held-out block.
+        raw: the model's scores of the block's pair rows, ``(len(rows), n_products)``.
+        proba: the calibrated probabilities of the same rows.
+        codes: the products, in column order.
+    """
+    nb, y, elig = block.n_buyers, block.y, block.elig
+
+    def ranked(values: np.ndarray) -> list[list[str]]:
+        order = np.argsort(-np.where(elig[:nb], values[:nb], -np.inf), axis=1, kind="stable")
+        return [list(codes[o]) for o in order]
+
+    truth = [set(codes[row > 0]) for row in y[:nb]]
+    pop = block.X["prod_pop"].to_numpy().reshape(len(block.rows), -1)
+    w = np.broadcast_to(block.weight[:, None], elig.shape)[elig]
+    return {
+        "ranker_holdout_ndcg5": ndcg_at_k(ranked(raw), truth),
+        "ranker_holdout_popularity_ndcg5": ndcg_at_k(ranked(pop), truth),
+        "ranker_holdout_brier": float(np.average((proba[elig] - y[elig]) ** 2, weights=w)),
+        "ranker_holdout_mean_proba": float(np.average(proba[elig], weights=w)),
+        "ranker_holdout_base_rate": float(np.average(y[elig], weights=w)),
+    }

@@ -43,11 +43,10 @@ import numpy as np
 import pandas as pd
 
 from recsvc.errors import NotReady
-from recsvc.recommend.blocks import PairBlock, build_block, stack_groups
+from recsvc.recommend.blocks import PairBlock, build_block, holdout_metrics, stack_groups
 from recsvc.recommend.calibration import apply_table, fit_table, softmax_rows
 from recsvc.recommend.context import RecContext, enrich
 from recsvc.recommend.fitting import BoosterFitter, LocalFitter
-from recsvc.recommend.metrics import ndcg_at_k
 from recsvc.recommend.pairs import CATEGORICAL, CLIENT_COLUMNS_PREFIX, pair_features
 from recsvc.recommend.sources import CandidateSource, default_sources
 
@@ -164,8 +163,8 @@ class Ranker:
 
         Args:
             context: the snapshot whose cutoff the newest label window ends at.
-            known_features: client features at a cutoff when the caller has them (training
-                shares them with the value model's snapshots); computed otherwise.
+            known_features: client features at a cutoff when the caller computed them
+                already (training hands over today's); computed otherwise.
         """
         self.codes_ = context.codes
         self.categories_ = sorted(context.products["category"].astype(str).unique())
@@ -315,22 +314,7 @@ class Ranker:
         p_any = p_any_all[block.rows]
         p_a = apply_table(self.calibration_["any"], p_any) if cmodel is not None else base_any
         proba = np.asarray(p_a).reshape(-1, 1) * apply_table(self.calibration_["cond"], share)
-        codes = np.asarray(self.codes_)
-
-        def ranked(values: np.ndarray) -> list[list[str]]:
-            order = np.argsort(-np.where(elig[:nb], values[:nb], -np.inf), axis=1, kind="stable")
-            return [list(codes[o]) for o in order]
-
-        truth = [set(codes[row > 0]) for row in y[:nb]]
-        pop = block.X["prod_pop"].to_numpy().reshape(len(block.rows), -1)
-        w = np.broadcast_to(block.weight[:, None], elig.shape)[elig]
-        self.metrics_ = {
-            "ranker_holdout_ndcg5": ndcg_at_k(ranked(raw), truth),
-            "ranker_holdout_popularity_ndcg5": ndcg_at_k(ranked(pop), truth),
-            "ranker_holdout_brier": float(np.average((proba[elig] - y[elig]) ** 2, weights=w)),
-            "ranker_holdout_mean_proba": float(np.average(proba[elig], weights=w)),
-            "ranker_holdout_base_rate": float(np.average(y[elig], weights=w)),
-        }
+        self.metrics_ = holdout_metrics(block, raw, proba, np.asarray(self.codes_))
 
     # -- prediction ------------------------------------------------------------
     def predict(
