@@ -299,6 +299,11 @@ class TrainingJob(Base):
     started_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     finished_at: Mapped[dt.datetime | None] = mapped_column()
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    """The job process's id on ``host`` (to tell a live job from one whose process died)."""
+    host: Mapped[str | None] = mapped_column(String(255))
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column()
+    """When the job last reported progress; a running job silent for long is stale."""
 
 
 class ImportRun(Base):
@@ -313,6 +318,42 @@ class ImportRun(Base):
     updated: Mapped[int] = mapped_column(Integer)
     unchanged: Mapped[int] = mapped_column(Integer)
     finished_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+
+
+class AuditEvent(Base):
+    """Who did what to which client's data: append-only, never personal data.
+
+    The actor is a key id and role (``None`` for the command line, where ``surface`` is
+    ``cli``); the client is its internal id only, so an erased client's row names
+    nobody. ``detail`` holds counts and codes (never query text, names or titles).
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), index=True)
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    surface: Mapped[str] = mapped_column(String(16))
+    actor_key_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor_role: Mapped[str | None] = mapped_column(String(16))
+    client_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    target: Mapped[str | None] = mapped_column(String(120))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Erasure(Base):
+    """The record that a client was erased: who, when, why and how many rows and
+    entries went; the client is named by its former internal id only."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    erased_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    client_id: Mapped[int] = mapped_column(Integer)
+    actor_key_id: Mapped[int | None] = mapped_column(Integer)
+    actor_role: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 #: Importable entities in dependency order (parents before children).
