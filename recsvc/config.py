@@ -152,6 +152,11 @@ class Settings(BaseSettings):
     """Signs console session cookies and CSRF tokens."""
     chromium_path: str = "/usr/bin/chromium"
 
+    # -- audit trail --------------------------------------------------------------
+    audit_retention_days: int = 730
+    """Days an audit event is kept (``recsvc audit prune`` and each server start delete
+    older ones); 0 keeps every event."""
+
     @model_validator(mode="after")
     def _derive_paths_and_refuse_insecure(self) -> Settings:
         if not self.database_url:

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile, status
 from fastapi.responses import FileResponse
 
+from api.auditing import ApiAudit
 from api.deps import API_PREFIX, AnalystDep, RuntimeDep
 from api.schemas import (
     EvaluationReportPublic,
@@ -52,6 +53,7 @@ def _versions(rt: Runtime) -> ModelVersionsPublic:
     "/imports",
     response_model=ImportReportsPublic,
     status_code=status.HTTP_201_CREATED,
+    dependencies=[ApiAudit.import_],
     summary="Upload an import file",
 )
 async def upload_import(
@@ -82,6 +84,7 @@ async def upload_import(
     "/jobs/training",
     response_model=JobPublic,
     status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[ApiAudit.train],
     summary="Start a training job",
 )
 def start_training(principal: AnalystDep, rt: RuntimeDep) -> JobPublic:
@@ -108,6 +111,7 @@ def list_models(_: AnalystDep, rt: RuntimeDep) -> ModelVersionsPublic:
 @router.post(
     "/models/{version}/promote",
     response_model=ModelVersionsPublic,
+    dependencies=[ApiAudit.promote],
     summary="Promote a version (hot swap)",
 )
 def promote(
@@ -122,6 +126,7 @@ def promote(
 @router.post(
     "/models/rollback",
     response_model=ModelVersionsPublic,
+    dependencies=[ApiAudit.rollback],
     summary="Roll back to the previous version (hot swap)",
 )
 def rollback(_: AnalystDep, rt: RuntimeDep) -> ModelVersionsPublic:
@@ -133,6 +138,7 @@ def rollback(_: AnalystDep, rt: RuntimeDep) -> ModelVersionsPublic:
 @router.get(
     "/models/{version}/report",
     response_model=EvaluationReportPublic,
+    dependencies=[ApiAudit.report],
     summary="Evaluation report of a version",
 )
 def report(
@@ -147,6 +153,7 @@ def report(
 @router.get(
     "/models/{version}/plots/{name}",
     name="plot",
+    dependencies=[ApiAudit.plot],
     summary="A plot of an evaluation report",
     response_class=FileResponse,
     responses={200: {"content": {"image/png": {}}}},

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from api.auditing import ApiAudit
 from api.deps import (
     API_PREFIX,
     CONTACT_ROLES,
@@ -79,6 +80,7 @@ def list_clients(
 @router.get(
     "/clients/{external_id}",
     response_model=ClientProfilePublic,
+    dependencies=[ApiAudit.client_view],
     summary="Client 360° profile",
 )
 def client_profile(
@@ -119,6 +121,7 @@ def client_profile(
 @router.get(
     "/clients/{external_id}/recommendations",
     response_model=RecommendationsPublic,
+    dependencies=[ApiAudit.recommendations],
     summary="Next best services for a client (live, with explanations)",
 )
 def client_recommendations(
@@ -145,6 +148,7 @@ def client_recommendations(
 @router.get(
     "/clients/{external_id}/similar",
     response_model=SimilarClientsPublic,
+    dependencies=[ApiAudit.similar],
     summary="Similar clients",
 )
 def similar_clients(
@@ -159,7 +163,12 @@ def similar_clients(
     return SimilarClientsPublic(data=data, count=len(data))
 
 
-@router.get("/search", response_model=SearchHitsPublic, summary="Semantic search")
+@router.get(
+    "/search",
+    response_model=SearchHitsPublic,
+    dependencies=[ApiAudit.search],
+    summary="Semantic search",
+)
 def search(
     _: StaffReadDep,
     rt: RuntimeDep,
@@ -178,6 +187,7 @@ def search(
 @router.get(
     "/worklist",
     response_model=WorklistPublic,
+    dependencies=[ApiAudit.worklist],
     summary="This week's worklist (JSON, CSV or Excel)",
     responses={
         200: {

@@ -12,6 +12,7 @@ from dataclasses import asdict
 from fastapi import APIRouter, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
+from api.auditing import ApiAudit
 from api.deps import API_PREFIX, PortalClientDep, RuntimeDep
 from api.schemas import EventPublic, EventsPublic, PortalEventsCreate, RecommendationsPublic
 from api.views import encoded_recommendations_response, recommendations_response
@@ -23,6 +24,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/me", tags=["portal"])
 @router.get(
     "/recommendations",
     response_model=RecommendationsPublic,
+    dependencies=[ApiAudit.portal_recommendations],
     summary="My recommendations (portal)",
 )
 async def my_recommendations(

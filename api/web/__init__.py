@@ -29,6 +29,7 @@ SESSION_MAX_AGE = 12 * 3600
 
 def build_console(settings: Settings, parent: FastAPI | None = None) -> FastAPI:
     """The console as an ASGI app (mounted by :func:`mount`; tests may use it alone)."""
+    import api.web.audit
     from api.web import auth, clients, models, portal, search, worklist
     from api.web.errors import CatchAllMiddleware, install_error_pages
 
@@ -38,6 +39,7 @@ def build_console(settings: Settings, parent: FastAPI | None = None) -> FastAPI:
     console.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (auth, worklist, clients, search, models, portal):
         console.include_router(module.router)
+    console.include_router(api.web.audit.router)
     install_error_pages(console)
     console.add_middleware(CatchAllMiddleware)
     console.add_middleware(

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.views import score_public
+from api.web.audit import ConsoleAudit
 from api.web.deps import (
     CsrfDep,
     RuntimeDep,
@@ -112,7 +113,7 @@ def _client_context(rt: Runtime, user: Principal, client_id: int) -> dict[str, A
     }
 
 
-@router.get("/clients/{external_id}", name="client")
+@router.get("/clients/{external_id}", name="client", dependencies=[ConsoleAudit.client_page])
 def client_page(
     request: Request,
     user: Staff,

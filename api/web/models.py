@@ -10,12 +10,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from api.web import audit
+from api.web.audit import ConsoleAudit
 from api.web.deps import CsrfDep, RuntimeDep, prefix, render, require
 from recsvc.auth import Principal
 from recsvc.errors import Conflict, NotFound
 from recsvc.runtime import Runtime
 from recsvc.store.enums import JobStatus, Role
 from recsvc.usecases import jobs, models
+from recsvc.usecases.audit import AuditAction
 
 __all__ = ["router"]
 
@@ -122,6 +125,7 @@ def promote(
         models.promote(rt, name=version, force=force)
     except Conflict as exc:
         return _page(request, rt, version, "", message=exc.detail, status=409)
+    audit.record(rt, user, AuditAction.PROMOTE, target=version, detail={"force": force})
     return RedirectResponse(f"{prefix(request)}/models?version={version}", 303)
 
 
@@ -132,10 +136,11 @@ def rollback(request: Request, user: Analyst, rt: RuntimeDep) -> Response:
         models.rollback(rt)
     except (Conflict, NotFound) as exc:
         return _page(request, rt, None, "", message=exc.detail, status=409)
+    audit.record(rt, user, AuditAction.ROLLBACK, target=rt.registry.active())
     return RedirectResponse(f"{prefix(request)}/models", 303)
 
 
-@router.post("/models/train", dependencies=[CsrfDep])
+@router.post("/models/train", dependencies=[CsrfDep, ConsoleAudit.train])
 def train(request: Request, user: Analyst, rt: RuntimeDep) -> Response:
     """Start a background training run and show its progress."""
     job = jobs.start_training(rt, requested_by=user.name)
@@ -153,7 +158,7 @@ def job_fragment(
     return render(request, "_job.html", {"job": jobs.job(rt, job_id=job_id), "finished": FINISHED})
 
 
-@router.get("/models/{version}/plots/{name}", name="plot")
+@router.get("/models/{version}/plots/{name}", name="plot", dependencies=[ConsoleAudit.plot])
 def plot(
     user: Analyst,
     rt: RuntimeDep,

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
+from api.web.audit import ConsoleAudit
 from api.web.deps import RuntimeDep, UserDep, render
 from recsvc.errors import Forbidden, NotReady
 from recsvc.usecases import clients, recommendations
@@ -19,7 +20,7 @@ __all__ = ["router"]
 router = APIRouter()
 
 
-@router.get("/portal/{external_id}", name="portal")
+@router.get("/portal/{external_id}", name="portal", dependencies=[ConsoleAudit.portal_preview])
 def portal_preview(
     request: Request,
     user: UserDep,

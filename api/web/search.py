@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from api.web.audit import ConsoleAudit
 from api.web.deps import RuntimeDep, Staff, render
 from recsvc.errors import NotReady
 from recsvc.usecases import search as searching
@@ -44,7 +45,7 @@ def present(hit: dict[str, Any], products: dict[str, dict[str, Any]]) -> dict[st
     )
 
 
-@router.get("/search", name="search")
+@router.get("/search", name="search", dependencies=[ConsoleAudit.search])
 def search_page(
     request: Request,
     user: Staff,

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.views import export_response
+from api.web.audit import ConsoleAudit
 from api.web.deps import RuntimeDep, Staff, render
 from recsvc.errors import NotReady
 from recsvc.runtime import Runtime
@@ -52,7 +53,7 @@ def _rows(
     return found.version, found.rows
 
 
-@router.get("/", name="worklist")
+@router.get("/", name="worklist", dependencies=[ConsoleAudit.worklist_page])
 def worklist_page(
     request: Request,
     user: Staff,
@@ -88,7 +89,7 @@ def worklist_page(
     )
 
 
-@router.get("/worklist.{fmt}", name="worklist_export")
+@router.get("/worklist.{fmt}", name="worklist_export", dependencies=[ConsoleAudit.worklist_export])
 def worklist_export(
     user: Staff,
     rt: RuntimeDep,
