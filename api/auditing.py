@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -84,16 +84,23 @@ def param(name: str, default: str | None = None) -> Extract:
     return _read
 
 
+def _typed(value: str) -> Any:
+    """A parameter as the count or flag it stands for (``"5"`` → 5, ``"true"`` → True)."""
+    if value.isdigit():
+        return int(value)
+    return {"true": True, "false": False}.get(value.lower(), value)
+
+
 def params(*names: str, **fixed: Any) -> Extract:
-    """A detail dict of the parameters ``names`` that were given (digits become ints)
-    plus ``fixed``; never name a free-text parameter here."""
+    """A detail dict of the parameters ``names`` that were given (counts and flags
+    typed) plus ``fixed``; never name a free-text parameter here."""
 
     def _read(call: Call, _rt: Runtime) -> dict[str, Any]:
         out: dict[str, Any] = dict(fixed)
         for name in names:
             value = call.params.get(name)
             if value:
-                out[name] = int(value) if value.isdigit() else value
+                out[name] = _typed(value)
         return out
 
     return _read
@@ -144,10 +151,11 @@ def audited(
         when: record only calls for which this is true (e.g. a search page with a query).
     """
 
+    # defaults, not Annotated[...]: string annotations cannot see these closure variables
     async def _audit(
         request: Request,
-        who: Annotated[Principal, Depends(principal)],
-        rt: Annotated[Runtime, Depends(runtime)],
+        who: Principal = Depends(principal),  # noqa: B008
+        rt: Runtime = Depends(runtime),  # noqa: B008
     ) -> AsyncIterator[None]:
         yield  # an exception here (the call failed) propagates: nothing is recorded
         call = Call(who, _params(request))

@@ -20,6 +20,7 @@ import sys
 
 import typer
 
+from recsvc.cli import audit as audit_commands
 from recsvc.cli import data, demo, models, recommend, search, serve, serving
 from recsvc.cli._common import console_err
 from recsvc.errors import RecsvcError
@@ -48,6 +49,7 @@ def version() -> None:
 
 for module in (data, demo, search, models, recommend, serve, serving):
     module.register(app)
+audit_commands.register(app)
 
 
 def main() -> None:

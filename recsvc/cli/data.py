@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from recsvc.cli import _common
+from recsvc.cli import audit as audit_commands
 from recsvc.cli._common import console
 from recsvc.ingest import ENTITY_ORDER, ImportReport
 from recsvc.usecases import imports
@@ -46,9 +47,9 @@ def import_(
 ) -> None:
     """Validate and import a file or a folder (all or nothing)."""
     show = sys.stderr.isatty() if progress is None else progress
-    reports = imports.import_path(
-        _common.runtime(), path=path, entity=entity, dry_run=dry_run, progress=show
-    )
+    rt = _common.runtime()
+    reports = imports.import_path(rt, path=path, entity=entity, dry_run=dry_run, progress=show)
+    audit_commands.record_import(rt, reports, dry_run=dry_run)
     console.print(report_table(reports, dry_run=dry_run))
 
 

@@ -13,10 +13,12 @@ import typer
 from rich.table import Table
 
 from recsvc.cli import _common
+from recsvc.cli import audit as audit_commands
 from recsvc.cli._common import console, settings
 from recsvc.config import Settings
 from recsvc.errors import NotReady
 from recsvc.usecases import clients, models, scoring
+from recsvc.usecases.audit import AuditAction
 
 models_app = typer.Typer(help="Model versions: list, promote, roll back.", no_args_is_help=True)
 
@@ -61,7 +63,9 @@ def train(
 
     s = with_dask(settings()) if dask else settings()
     version = run_training(s, progress=True, force=force)
-    report = models.evaluation_report(_common.runtime(), name=version)
+    rt = _common.runtime()
+    audit_commands.record(rt, AuditAction.TRAIN, target=version)
+    report = models.evaluation_report(rt, name=version)
     metrics = report.metrics
     console.print(_metrics_table(metrics, f"{version} — backtest at {metrics.get('eval_cutoff')}"))
     promotion = report.decision or {}
@@ -125,14 +129,18 @@ def promote(
     ] = False,
 ) -> None:
     """Make VERSION active if it beats the active one on the same backtest (or --force)."""
-    reason = models.promote(_common.runtime(), name=version, force=force)
+    rt = _common.runtime()
+    reason = models.promote(rt, name=version, force=force)
+    audit_commands.record(rt, AuditAction.PROMOTE, target=version, detail={"force": force})
     console.print(f"{version} is active ({reason})")
 
 
 @models_app.command("rollback")
 def rollback() -> None:
     """Return to the previously active version."""
-    previous = models.rollback(_common.runtime())
+    rt = _common.runtime()
+    previous = models.rollback(rt)
+    audit_commands.record(rt, AuditAction.ROLLBACK, target=previous)
     console.print(f"rolled back; {previous} is active")
 
 

@@ -14,11 +14,13 @@ import typer
 from rich.table import Table
 
 from recsvc.cli import _common
+from recsvc.cli import audit as audit_commands
 from recsvc.cli._common import console
 from recsvc.errors import InvalidInput
 from recsvc.store.enums import DeclineReason, Surface
 from recsvc.usecases import clients, events, recommendations
 from recsvc.usecases import worklist as worklists
+from recsvc.usecases.audit import AuditAction
 
 
 def recommend(
@@ -111,6 +113,8 @@ def worklist(
     if export is not None:
         fmt = export.suffix.lower().lstrip(".")
         export.write_bytes(worklists.export(rows, fmt=fmt))
+        detail = {"format": fmt, "rows": len(rows)}
+        audit_commands.record(rt, AuditAction.WORKLIST_EXPORT, detail=detail)
         console.print(f"exported {len(rows)} rows to {export}")
 
 

@@ -19,6 +19,7 @@ import typer
 from rich.table import Table
 
 from recsvc.cli import _common
+from recsvc.cli import audit as audit_commands
 from recsvc.cli._common import console, settings
 from recsvc.errors import NotFound
 from recsvc.runtime import Runtime
@@ -65,6 +66,7 @@ def serve(
     host = host or s.host
     port = port or s.port
     workers = workers or s.workers
+    audit_commands.prune_at_start()
     if workers == 1:
         app = create_app(s)
         if demo:
