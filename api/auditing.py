@@ -31,7 +31,6 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import CONTACT_ROLES, get_principal, get_runtime
 from recsvc.auth import Principal
 from recsvc.runtime import Runtime
-from recsvc.store import queries
 from recsvc.usecases import audit
 from recsvc.usecases.audit import AuditAction, AuditSurface
 
@@ -66,8 +65,7 @@ Extract = Callable[[Call, Runtime], Any]
 
 def client_in_path(call: Call, rt: Runtime) -> int | None:
     """The internal id of the client whose ``external_id`` is in the path."""
-    external_id = call.params.get("external_id")
-    return queries.client_id(rt.db, external_id=external_id) if external_id else None
+    return audit.client_of(rt, external_id=call.params.get("external_id"))
 
 
 def client_of_token(call: Call, _rt: Runtime) -> int | None:

@@ -48,6 +48,7 @@ ROUTES: list[tuple[str, str, frozenset[str | None], Any]] = [
     ("POST", "/api/v1/models/rollback", ANALYST, None),
     ("GET", "/api/v1/models/{version}/report", ANALYST, None),
     ("GET", "/api/v1/models/{version}/plots/{name}", ANALYST, None),
+    ("GET", "/api/v1/audit", frozenset({"admin"}), None),
 ]
 
 

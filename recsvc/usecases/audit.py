@@ -31,6 +31,7 @@ from sqlalchemy import delete
 
 from recsvc.auth import Principal
 from recsvc.runtime import Runtime
+from recsvc.store import queries
 from recsvc.store.models import AuditEvent
 from recsvc.store.queries.audit import AuditFilters, audit_events
 
@@ -43,6 +44,7 @@ __all__ = [
     "AuditSurface",
     "clean_detail",
     "clean_target",
+    "client_of",
     "list_events",
     "prune",
     "record",
@@ -175,6 +177,12 @@ class AuditPage:
 
     data: list[AuditEntry]
     count: int
+
+
+def client_of(rt: Runtime, *, external_id: str | None) -> int | None:
+    """The internal id of ``external_id`` for an event, or ``None`` (no id given, or no
+    such client: a call about an unknown client has failed and records nothing)."""
+    return queries.client_id(rt.db, external_id=external_id) if external_id else None
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
