@@ -3,14 +3,15 @@
 :func:`audited` builds a dependency to put in a route decorator's
 ``dependencies=[...]``; :func:`Audited` is the JSON API's. The dependency does nothing
 before the route runs (no lookup, no write: the hot paths stay as they were) and,
-after the route returned without an exception, appends ONE event with
-:func:`recsvc.usecases.audit.record`. A call that fails (401, 403, 404, 409, 422, …)
-raises through the dependency and records nothing.
+after the route returned without an exception, queues ONE event for the process's
+audit writer (:func:`recsvc.usecases.audit.record_soon`: a list append; the writer
+thread writes batches every quarter second). A call that fails (401, 403, 404, 409,
+422, …) raises through the dependency and records nothing.
 
-The write happens after the response has gone out (FastAPI runs a request-scoped
-dependency's exit then), in the thread pool, so the caller never waits for it and the
-event loop never blocks on the store. The client is resolved there too: from the
-``external_id`` in the path, or from a portal token's bound client.
+The event is queued after the response has gone out (FastAPI runs a request-scoped
+dependency's exit then); the client is resolved on the writer's thread, from the
+``external_id`` in the path or from a portal token's bound client, so neither the
+caller nor the event loop ever waits on the store for the audit trail.
 
 Example::
 
@@ -20,13 +21,13 @@ Example::
 
 from __future__ import annotations
 
-import logging
+import datetime as dt
+import functools
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 
 from api.deps import CONTACT_ROLES, get_principal, get_runtime
 from recsvc.auth import Principal
@@ -46,8 +47,6 @@ __all__ = [
     "params",
     "sees_contacts",
 ]
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -158,21 +157,19 @@ def audited(
         yield  # an exception here (the call failed) propagates: nothing is recorded
         call = Call(who, _params(request))
         if when is None or when(call):
-            await run_in_threadpool(_write, call, rt, request.url.path)
+            stamp = dt.datetime.now(dt.UTC)
+            audit.record_soon(rt, functools.partial(_row, call, rt, stamp))
 
-    def _write(call: Call, rt: Runtime, path: str) -> None:
-        try:
-            audit.record(
-                rt,
-                call.principal,
-                _value(action, call, rt),
-                surface=surface,
-                client_id=client(call, rt) if client else None,
-                target=_value(target, call, rt),
-                detail=_value(detail, call, rt),
-            )
-        except Exception:  # the response is already sent; say loudly what was lost
-            log.exception("audit event not recorded for %s", path)
+    def _row(call: Call, rt: Runtime, stamp: dt.datetime) -> dict[str, Any]:
+        return audit.event_row(
+            call.principal,
+            _value(action, call, rt),
+            surface=surface,
+            client_id=client(call, rt) if client else None,
+            target=_value(target, call, rt),
+            detail=_value(detail, call, rt),
+            occurred_at=stamp,
+        )
 
     return Depends(_audit)
 
