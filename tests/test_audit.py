@@ -309,6 +309,24 @@ def test_the_writer_thread_writes_queued_events(api_env: ApiEnv) -> None:
     )
 
 
+def test_a_batch_the_store_refuses_is_kept_and_retried(
+    api_env: ApiEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt = api_env.runtime
+    row = audit.event_row(None, AuditAction.IMPORT, surface=AuditSurface.CLI, target="clients")
+    engine = type(rt.db.engine)
+
+    def refuse(_self: Any) -> Any:
+        raise RuntimeError("database is locked")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "begin", refuse)
+        audit.record_soon(rt, lambda: row)
+        assert audit.flush(rt) == 0
+    (event,) = _since(rt, 0)  # flushed again, now the store accepts it
+    assert (event.action, event.target) == ("import", "clients")
+
+
 def test_record_drops_anything_that_is_not_a_code(api_env: ApiEnv) -> None:
     rt = api_env.runtime
     audit.record(

@@ -2,11 +2,15 @@
 or erased what, and when — recorded by the API, the console and the CLI, listed for
 admins, pruned after ``Settings.audit_retention_days``.
 
+API routes and console pages queue their events (:func:`record_soon`) for a writer
+thread that writes them in batches; the CLI and the admin's views write at once
+(:func:`record`).
+
 The trail is append-only (nothing here updates an event; only :func:`prune` deletes,
 by age) and never holds personal data: the actor is a key id and role, the client is
 its internal id (so an erased client's events name nobody), ``target`` is a code (a
 model version, an import entity, a search kind) and ``detail`` holds counts and codes.
-:func:`record` enforces the last two: a target or detail value that is not a short
+:func:`event_row` enforces the last two: a target or detail value that is not a short
 code (a query text, a name, a title) is dropped, never stored.
 
 Example:
@@ -20,14 +24,9 @@ Example:
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
-import functools
 import logging
 import re
-import threading
-import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -39,6 +38,7 @@ from recsvc.runtime import Runtime
 from recsvc.store import queries
 from recsvc.store.models import AuditEvent
 from recsvc.store.queries.audit import AuditFilters, audit_events
+from recsvc.usecases.audit_writer import FLUSH_SECONDS, AuditWriter, flush, record_soon
 
 __all__ = [
     "ERASED",
@@ -181,109 +181,6 @@ def record(
     )
     with rt.db.engine.begin() as conn:  # Core: a third of an ORM session's cost
         conn.execute(insert(AuditEvent), row)
-
-
-def record_soon(rt: Runtime, make_row: Callable[[], dict[str, Any]]) -> None:
-    """Queue an event for this process's audit writer (see :class:`AuditWriter`).
-
-    ``make_row`` runs on the writer's thread (it may query the store, e.g. to find a
-    client's internal id) and returns an :func:`event_row`; stamp ``occurred_at``
-    before queueing. Costs a list append: for the request hot paths.
-    """
-    writer = _writers.get(rt)
-    if writer is None:
-        with _writers_lock:
-            writer = _writers.get(rt) or _writers.setdefault(rt, AuditWriter(rt))
-    writer.submit(make_row)
-
-
-def flush(rt: Runtime) -> int:
-    """Write the events queued by :func:`record_soon` now; returns how many."""
-    writer = _writers.get(rt)
-    return writer.flush() if writer is not None else 0
-
-
-class AuditWriter:
-    """Writes queued events in batches (one INSERT of many rows) from a daemon thread,
-    every :data:`FLUSH_SECONDS` and at exit.
-
-    Why: written one by one, an event cost a served recommendation a thread hop and
-    a transaction (measured in docs/architecture.md), and a store write-locked by an
-    import would have held a pool thread per request. The price: a process killed
-    outright loses at most the last :data:`FLUSH_SECONDS` of events. A batch that
-    cannot be written is kept and retried (up to :data:`MAX_PENDING` events).
-    """
-
-    def __init__(self, rt: Runtime) -> None:
-        self._rt = weakref.ref(rt)
-        self._pending: list[Callable[[], dict[str, Any]]] = []
-        self._lock = threading.Lock()
-        self._flushing = threading.Lock()
-        self._wake = threading.Event()
-        threading.Thread(
-            target=_run_writer, args=(weakref.ref(self),), name="audit-writer", daemon=True
-        ).start()
-
-    def submit(self, make_row: Callable[[], dict[str, Any]]) -> None:
-        with self._lock:
-            if len(self._pending) >= MAX_PENDING:
-                log.error("audit queue full (store unwritable?): an event was dropped")
-                return
-            self._pending.append(make_row)
-
-    def flush(self) -> int:
-        with self._flushing:
-            with self._lock:
-                batch, self._pending = self._pending, []
-            rt = self._rt()
-            if not batch or rt is None:
-                return 0
-            rows = []
-            for make_row in batch:
-                try:
-                    rows.append(make_row())
-                except Exception:
-                    log.exception("audit event dropped: it could not be built")
-            try:
-                with rt.db.engine.begin() as conn:
-                    conn.execute(insert(AuditEvent), rows)
-            except Exception:
-                log.exception("%d audit events not written yet; retrying", len(rows))
-                with self._lock:
-                    kept = [functools.partial(dict, r) for r in rows]
-                    self._pending = (kept + self._pending)[:MAX_PENDING]
-                return 0
-            return len(rows)
-
-
-#: How often the writer writes what was queued (and so the most a crash loses).
-FLUSH_SECONDS = 0.25
-#: Events kept queued while the store cannot be written; past it new ones are dropped.
-MAX_PENDING = 100_000
-
-_writers: weakref.WeakKeyDictionary[Runtime, AuditWriter] = weakref.WeakKeyDictionary()
-_writers_lock = threading.Lock()
-
-
-def _run_writer(ref: weakref.ref[AuditWriter]) -> None:
-    """The writer's loop; it ends once its runtime (and so the writer) is gone."""
-    while (writer := ref()) is not None:
-        wake = writer._wake
-        del writer  # hold no reference while asleep
-        wake.wait(FLUSH_SECONDS)
-        if (writer := ref()) is None:
-            return
-        writer.flush()
-        del writer
-
-
-@atexit.register
-def _flush_all() -> None:
-    for writer in list(_writers.values()):
-        try:
-            writer.flush()
-        except Exception:  # pragma: no cover - shutting down
-            log.exception("audit events lost at exit")
 
 
 @dataclass(frozen=True)
