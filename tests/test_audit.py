@@ -16,7 +16,9 @@ from typer.testing import CliRunner
 
 from recsvc.cli import _common as common
 from recsvc.cli import app as cli_app
+from recsvc.config import Settings
 from recsvc.runtime import Runtime
+from recsvc.store import Database
 from recsvc.store.models import ApiKey, AuditEvent, Client, Commission, Contact
 from recsvc.usecases import audit
 from recsvc.usecases.audit import AuditAction, AuditSurface
@@ -457,3 +459,30 @@ def test_cli_import_list_and_prune(cli_env: ApiEnv, tmp_path: Any) -> None:
     pruned = runner.invoke(cli_app, ["audit", "prune"])
     assert pruned.exit_code == 0 and "pruned 0" in pruned.output
     assert audit.list_events(cli_env.runtime, action=AuditAction.AUDIT_VIEW).count == 2
+
+
+def test_listing_and_prune_on_both_stores(any_db: Database, settings: Settings) -> None:
+    """Filters, the erased-client join, newest-first order and retention, on SQLite and
+    PostgreSQL alike."""
+    rt = Runtime(settings, any_db, serves=False)
+    with any_db.session() as s:
+        client = Client(external_id="DB-1", name_zh="某某公司", kind="enterprise")
+        s.add(client)
+        s.flush()
+        cid = client.id
+    audit.record(rt, None, AuditAction.CLIENT_VIEW, surface=AuditSurface.CLI, client_id=cid)
+    audit.record(rt, None, AuditAction.CLIENT_ERASE, surface=AuditSurface.CLI, client_id=cid + 99)
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=settings.audit_retention_days + 1)
+    with any_db.session() as s:
+        s.add(AuditEvent(occurred_at=old, action="search", surface="cli", target="clients"))
+    page = audit.list_events(rt)
+    assert [(e.action, e.client) for e in page.data] == [
+        ("client.erase", "(erased)"),
+        ("client.view", "DB-1"),
+        ("search", None),
+    ]
+    assert all(e.occurred_at.tzinfo is not None for e in page.data)
+    assert audit.list_events(rt, client_id=cid).count == 1
+    assert audit.list_events(rt, until=old + dt.timedelta(seconds=1)).count == 1
+    assert audit.prune(rt) == 1
+    assert audit.list_events(rt).count == 2

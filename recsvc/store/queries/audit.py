@@ -66,7 +66,7 @@ def audit_events(
         .outerjoin(Client, Client.id == AuditEvent.client_id)
         .outerjoin(ApiKey, ApiKey.id == AuditEvent.actor_key_id)
         .where(*where)
-        .order_by(AuditEvent.id.desc())
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
         .offset(offset)
         .limit(limit)
     )
