@@ -57,10 +57,10 @@ def login(
 ) -> Response:
     """Check the key and start a session; a wrong key re-shows the form with 401."""
     try:
-        principal = access.authenticate(rt, secret=key.strip() or None)
+        principal, nonce = access.open_session(rt, secret=key.strip() or None)
     except Unauthorized:
         return render(request, "login.html", {"next": next, "error": "login.error"}, status=401)
-    sign_in(request, principal)
+    sign_in(request, principal, nonce)
     landing = home(request, principal)
     target = landing if principal.is_portal else safe_next(next, landing)
     return RedirectResponse(target, 303)
