@@ -18,6 +18,7 @@ import api.web
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.routes import analyst, librarian, ops, portal
+from api.security import SecurityHeadersMiddleware
 from recsvc import __version__
 from recsvc.config import Settings
 from recsvc.runtime import Runtime
@@ -70,6 +71,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.state.metrics = ApiMetrics()
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    # outermost of ours: covers the API, the mounted console, static files and docs
+    app.add_middleware(SecurityHeadersMiddleware)
     for module in (ops, librarian, portal, analyst):
         app.include_router(module.router)
     api.web.mount(app, settings)

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.security import headers_for
 from recsvc.errors import (
     Forbidden,
     InvalidInput,
@@ -103,7 +104,8 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     body = RecsvcError("an unexpected error occurred; it has been logged").to_problem(
         request.url.path
     )
-    return problem_response(body, 500)
+    # Starlette answers this from its outermost layer, past SecurityHeadersMiddleware
+    return problem_response(body, 500, headers_for(request.url.path))
 
 
 def install_error_handlers(app: FastAPI) -> None:
