@@ -23,6 +23,7 @@ from recsvc.errors import (
     NotFound,
     Problem,
     RecsvcError,
+    TooManyRequests,
     Unauthorized,
 )
 
@@ -60,6 +61,8 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
 async def _recsvc_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RecsvcError)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     return problem_response(exc.to_problem(request.url.path), exc.status, headers)
 
 

@@ -195,6 +195,12 @@ class Settings(BaseSettings):
     """Signs console session cookies. Production refuses an empty, short, low-entropy or
     known-default value (:func:`secret_key_problem`); ``recsvc keys secret`` prints a
     fresh one (32+ random bytes)."""
+    auth_max_failures: int = 10
+    """Failed authentications (wrong API key or sign-in) from one client address, or
+    with one key prefix, that lock it out: the 10th within ``auth_failure_window_seconds``
+    locks for ``auth_lockout_seconds``. 0 turns the limit off. Counted per process."""
+    auth_failure_window_seconds: float = 60.0
+    auth_lockout_seconds: float = 300.0
     chromium_path: str = "/usr/bin/chromium"
 
     @model_validator(mode="after")

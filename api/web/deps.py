@@ -22,6 +22,7 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from api.ratelimit import AuthLimiter
 from api.web.i18n import DEFAULT_LANG, LANGS, Translator
 from recsvc.auth import STAFF_ROLES, Principal
 from recsvc.errors import Forbidden, RecsvcError, Unauthorized
@@ -94,6 +95,13 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def auth_limiter(request: Request) -> AuthLimiter | None:
+    """The API app's failed-authentication limiter (shared with the console), if any."""
+    parent = getattr(request.app.state, "parent", None)
+    limiter: AuthLimiter | None = getattr(parent.state, "auth_limiter", None) if parent else None
+    return limiter
 
 
 #: The session entry of a signed-in user: ``{"key_id": int, "nonce": str}``.
