@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+import api.openapi
 import api.web
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, MetricsMiddleware
@@ -84,6 +85,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     for module in (ops, librarian, portal, analyst):
         app.include_router(module.router)
     api.web.mount(app, settings)
+    api.openapi.install(app)
     return app
 
 

@@ -57,6 +57,8 @@ __all__ = [
     "OrderPublic",
     "PortalEventCreate",
     "PortalEventsCreate",
+    "ProblemItemPublic",
+    "ProblemPublic",
     "ReadyPublic",
     "ReasonPublic",
     "RecommendationsPublic",
@@ -385,6 +387,27 @@ class EvaluationReportPublic(BaseModel):
     metrics: dict[str, Any]
     meta: dict[str, Any] = {}
     plots: list[str] = Field(default_factory=list, description="URLs of the report's plots")
+
+
+class ProblemItemPublic(BaseModel):
+    """One located problem in a 422 (or an import's report): which file, row, field, why."""
+
+    reason: str
+    field: str | None = None
+    row: int | None = None
+    file: str | None = None
+
+
+class ProblemPublic(BaseModel):
+    """An RFC 9457 problem document (``application/problem+json``): every error the API
+    answers has this shape (``api/errors.py``)."""
+
+    type: str = Field(description="A URI naming the kind of problem")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = Field(None, description="The request path")
+    errors: list[ProblemItemPublic] | None = Field(None, description="Field-level problems")
 
 
 class HealthPublic(BaseModel):
