@@ -14,11 +14,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+import api.openapi
 import api.routes.audit
 import api.web
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, MetricsMiddleware
+from api.ratelimit import AuthLimiter
 from api.routes import analyst, librarian, ops, portal
+from api.security import SecurityHeadersMiddleware
 from recsvc import __version__
 from recsvc.config import Settings
 from recsvc.runtime import Runtime
@@ -68,13 +71,23 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.runtime = rt
-    app.state.metrics = ApiMetrics()
+    metrics = app.state.metrics = ApiMetrics()
+    app.state.auth_limiter = AuthLimiter(
+        failures=settings.auth_max_failures,
+        window=settings.auth_failure_window_seconds,
+        lockout=settings.auth_lockout_seconds,
+        on_failure=lambda surface: metrics.auth_failures.labels(surface).inc(),
+        on_lockout=lambda scope: metrics.auth_lockouts.labels(scope).inc(),
+    )
     install_error_handlers(app)
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    # outermost of ours: covers the API, the mounted console, static files and docs
+    app.add_middleware(SecurityHeadersMiddleware)
     for module in (ops, librarian, portal, analyst):
         app.include_router(module.router)
     app.include_router(api.routes.audit.router)
     api.web.mount(app, settings)
+    api.openapi.install(app)
     return app
 
 

@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from api.ratelimit import authenticate_limited
 from recsvc.auth import Principal
 from recsvc.config import Settings
 from recsvc.errors import Forbidden
@@ -66,13 +67,22 @@ async def get_principal(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     api_key: Annotated[str | None, Security(_api_key)],
 ) -> Principal:
-    """The caller, from ``Authorization: Bearer`` or ``X-API-Key`` (401 without one).
+    """The caller, from ``Authorization: Bearer`` or ``X-API-Key`` (401 without one or
+    with a wrong one; 429 once an address or key prefix has failed too often, see
+    :mod:`api.ratelimit`).
 
     Dependencies that touch only memory are ``async`` so the hot path never hops to the
     thread pool; a key-cache miss costs one indexed lookup in the store.
     """
     secret = bearer.credentials if bearer is not None else api_key
-    principal = access.authenticate(rt, secret=secret)
+    limiter = getattr(request.app.state, "auth_limiter", None)
+    principal = authenticate_limited(
+        limiter,
+        request,
+        secret,
+        lambda s: access.authenticate(rt, secret=s),
+        surface="api",
+    )
     request.state.principal = principal
     return principal
 

@@ -16,12 +16,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.security import headers_for
 from recsvc.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
     Problem,
     RecsvcError,
+    TooManyRequests,
     Unauthorized,
 )
 
@@ -59,6 +61,8 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
 async def _recsvc_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RecsvcError)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     return problem_response(exc.to_problem(request.url.path), exc.status, headers)
 
 
@@ -103,7 +107,8 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     body = RecsvcError("an unexpected error occurred; it has been logged").to_problem(
         request.url.path
     )
-    return problem_response(body, 500)
+    # Starlette answers this from its outermost layer, past SecurityHeadersMiddleware
+    return problem_response(body, 500, headers_for(request.url.path))
 
 
 def install_error_handlers(app: FastAPI) -> None:

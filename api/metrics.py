@@ -1,4 +1,5 @@
-"""Prometheus metrics: request latency by route, recommendations served, outcomes.
+"""Prometheus metrics: request latency by route, recommendations served, outcomes,
+failed authentications and lockouts.
 
 Each app has its own :class:`prometheus_client.CollectorRegistry`, so several apps
 (tests) never collide. The middleware is plain ASGI (cheap on the hot path) and labels
@@ -34,6 +35,18 @@ class ApiMetrics:
             "recsvc_recommendations_total",
             "Recommendations served, by surface, model version and source",
             ["surface", "model_version", "source"],
+            registry=self.registry,
+        )
+        self.auth_failures = Counter(
+            "recsvc_auth_failures_total",
+            "Failed authentications (wrong or revoked key), by surface (api, console)",
+            ["surface"],
+            registry=self.registry,
+        )
+        self.auth_lockouts = Counter(
+            "recsvc_auth_lockouts_total",
+            "Lockouts after repeated failed authentications, by scope (addr, prefix)",
+            ["scope"],
             registry=self.registry,
         )
         self.outcomes = Counter(

@@ -3,6 +3,9 @@
 Naming follows one pattern: ``ThingBase`` (shared fields), ``ThingCreate`` (a request
 body), ``ThingPublic`` (one item out), ``ThingsPublic`` (``{data, count}``).
 
+Every timestamp is a :data:`UtcDateTime`: it always carries an offset (the stores hand
+back naive UTC datetimes on SQLite; they are read as UTC and written ``+00:00``).
+
 The recommendations body and its items (one :class:`~recsvc.recommend.offer.Offer`
 shape from the recommender to the wire) are defined with the use case that answers
 them, so the CLI prints the same JSON.
@@ -11,9 +14,9 @@ them, so the CLI prints the same JSON.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from recsvc.store.enums import (
     ClientKind,
@@ -54,6 +57,8 @@ __all__ = [
     "OrderPublic",
     "PortalEventCreate",
     "PortalEventsCreate",
+    "ProblemItemPublic",
+    "ProblemPublic",
     "ReadyPublic",
     "ReasonPublic",
     "RecommendationsPublic",
@@ -62,11 +67,29 @@ __all__ = [
     "SearchHitsPublic",
     "SimilarClientPublic",
     "SimilarClientsPublic",
+    "UtcDateTime",
     "WorklistPublic",
     "WorklistRowPublic",
 ]
 
 _ORM = ConfigDict(from_attributes=True)
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """``value`` in UTC; a naive value is taken to be UTC already (what the store keeps)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+#: A timestamp in a response: always timezone-aware UTC, written with an explicit
+#: ``+00:00`` offset (RFC 3339 ``date-time``, as the OpenAPI schema declares).
+UtcDateTime = Annotated[
+    dt.datetime,
+    AfterValidator(as_utc),
+    PlainSerializer(lambda v: as_utc(v).isoformat(), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
 class ClientBase(BaseModel):
@@ -164,9 +187,9 @@ class ComplaintPublic(BaseModel):
     external_id: str
     severity: Severity
     category: str | None = None
-    opened_at: dt.datetime
-    responded_at: dt.datetime | None = None
-    resolved_at: dt.datetime | None = None
+    opened_at: UtcDateTime
+    responded_at: UtcDateTime | None = None
+    resolved_at: UtcDateTime | None = None
 
 
 class InteractionPublic(BaseModel):
@@ -340,8 +363,8 @@ class JobPublic(BaseModel):
     progress: float
     message: str | None = None
     requested_by: str | None = None
-    started_at: dt.datetime | None = None
-    finished_at: dt.datetime | None = None
+    started_at: UtcDateTime | None = None
+    finished_at: UtcDateTime | None = None
     result: dict[str, Any] | None = None
 
 
@@ -364,6 +387,27 @@ class EvaluationReportPublic(BaseModel):
     metrics: dict[str, Any]
     meta: dict[str, Any] = {}
     plots: list[str] = Field(default_factory=list, description="URLs of the report's plots")
+
+
+class ProblemItemPublic(BaseModel):
+    """One located problem in a 422 (or an import's report): which file, row, field, why."""
+
+    reason: str
+    field: str | None = None
+    row: int | None = None
+    file: str | None = None
+
+
+class ProblemPublic(BaseModel):
+    """An RFC 9457 problem document (``application/problem+json``): every error the API
+    answers has this shape (``api/errors.py``)."""
+
+    type: str = Field(description="A URI naming the kind of problem")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = Field(None, description="The request path")
+    errors: list[ProblemItemPublic] | None = Field(None, description="Field-level problems")
 
 
 class HealthPublic(BaseModel):

@@ -8,6 +8,12 @@ role and is bound to exactly one client.
 Used by the API (``Authorization: Bearer`` / ``X-API-Key``), the CLI
 (``recsvc keys create|list|revoke``) and the web console's sign-in.
 
+A console session remembers only a key id and a *session nonce*: a per-sign-in random
+value sealed with the key's stored hash (:func:`session_nonce`). Each request re-reads
+the key by id (:meth:`KeyCache.session`), so a revoked key, a changed role or a rotated
+secret take effect within the cache's few seconds, and a cookie forged with the app's
+secret still lacks the seal, which needs the key's hash from the store.
+
 Example:
     >>> from recsvc.store import Database
     >>> db = Database.from_url("sqlite://"); db.upgrade()
@@ -23,6 +29,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -34,6 +41,7 @@ from recsvc.store.enums import Role
 from recsvc.store.models import ApiKey
 
 __all__ = [
+    "INVALID_KEY",
     "STAFF_ROLES",
     "KeyCache",
     "KeyInfo",
@@ -44,6 +52,7 @@ __all__ = [
     "list_keys",
     "revoke_key",
     "rotate_key",
+    "session_nonce",
     "verify_key",
 ]
 
@@ -53,6 +62,9 @@ STAFF_ROLES = frozenset({Role.LIBRARIAN, Role.ANALYST, Role.ADMIN})
 _SECRET_TAG = {Role.PORTAL: "rcp"}
 _STAFF_TAG = "rck"
 _PREFIX_LEN = 12
+#: The one answer for a key that is unknown, revoked or malformed: a caller must not
+#: learn which (a revoked key's holder knows it was revoked).
+INVALID_KEY = "invalid API key (unknown or no longer valid)"
 
 
 def generate_secret(role: Role) -> str:
@@ -157,48 +169,74 @@ def create_key(
     return info, secret
 
 
+def _principal(key: ApiKey, client_external_id: str | None) -> Principal:
+    return Principal(
+        key_id=key.id,
+        name=key.name,
+        prefix=key.prefix,
+        role=Role(key.role),
+        client_id=key.client_id,
+        client_external_id=client_external_id,
+    )
+
+
 def verify_key(db: Database, secret: str | None) -> Principal:
     """The principal for ``secret``.
 
     Raises:
-        Unauthorized: no secret, an unknown one, or a revoked one.
+        Unauthorized: no secret, or one that is unknown or revoked (one message for
+            both, :data:`INVALID_KEY`).
     """
     if not secret:
         raise Unauthorized("an API key is required (Authorization: Bearer <key>)")
     digest = hash_secret(secret)
     for key, client_external_id in queries.keys_with_prefix(db, prefix=secret[:_PREFIX_LEN]):
-        if hmac.compare_digest(key.key_hash, digest):
-            if key.revoked_at is not None:
-                raise Unauthorized("this API key has been revoked")
-            return Principal(
-                key_id=key.id,
-                name=key.name,
-                prefix=key.prefix,
-                role=Role(key.role),
-                client_id=key.client_id,
-                client_external_id=client_external_id,
-            )
-    raise Unauthorized("unknown API key")
+        if hmac.compare_digest(key.key_hash, digest) and key.revoked_at is None:
+            return _principal(key, client_external_id)
+    raise Unauthorized(INVALID_KEY)
+
+
+def _seal(key_hash: str, nonce: str) -> str:
+    return hmac.new(key_hash.encode(), nonce.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def session_nonce(secret: str) -> str:
+    """A fresh session nonce for a sign-in with ``secret``: 128 random bits plus a seal
+    made with the key's stored hash, so it stays valid only while the key keeps that
+    secret (rotation ends the session) and cannot be made without the store."""
+    nonce = secrets.token_urlsafe(16)
+    return f"{nonce}.{_seal(hash_secret(secret), nonce)}"
 
 
 class KeyCache:
-    """:func:`verify_key` remembered for a few seconds per key (revocation lags by that).
+    """Keys verified in the last few seconds, by secret (API calls) and by id (console
+    sessions); revocation, role changes and rotation lag by ``seconds`` at most.
 
-    Keyed by the key's hash; plaintext secrets are not kept. One per process.
+    Keyed by the key's hash or id; plaintext secrets are not kept. One per process;
+    ``clock`` is injectable for tests.
     """
 
-    def __init__(self, db: Database, *, seconds: float = 5.0, size: int = 10_000) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        seconds: float = 5.0,
+        size: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.db = db
         self.seconds = seconds
         self.size = size
+        self.clock = clock
         self._seen: dict[str, tuple[float, Principal]] = {}
+        self._by_id: dict[int, tuple[float, tuple[Principal, str] | None]] = {}
 
     def principal(self, secret: str | None) -> Principal:
         """The principal for ``secret`` (see :func:`verify_key`)."""
         if not secret:
             return verify_key(self.db, secret)
         digest = hash_secret(secret)
-        now = time.monotonic()
+        now = self.clock()
         hit = self._seen.get(digest)
         if hit is not None and now - hit[0] < self.seconds:
             return hit[1]
@@ -207,6 +245,34 @@ class KeyCache:
             self._seen.clear()
         self._seen[digest] = (now, principal)
         return principal
+
+    def session(self, key_id: int, nonce: str) -> Principal:
+        """The principal of a console session: the key ``key_id`` as the store has it
+        now (cached briefly), if it is active and ``nonce`` was sealed with its current
+        secret (:func:`session_nonce`).
+
+        Raises:
+            Unauthorized: the key is gone, revoked or rotated, or the nonce is forged.
+        """
+        now = self.clock()
+        hit = self._by_id.get(key_id)
+        if hit is None or now - hit[0] >= self.seconds:
+            row = queries.key_by_id(self.db, key_id=key_id)
+            found = None
+            if row is not None and row[0].revoked_at is None:
+                found = (_principal(*row), row[0].key_hash)
+            if len(self._by_id) > self.size:
+                self._by_id.clear()
+            hit = self._by_id[key_id] = (now, found)
+        nonce_part, _, seal = nonce.partition(".")
+        if hit[1] is None or not hmac.compare_digest(_seal(hit[1][1], nonce_part), seal):
+            raise Unauthorized("this session's key is no longer valid; please sign in again")
+        return hit[1][0]
+
+    def forget(self) -> None:
+        """Drop every cached answer (this process revoked or rotated a key)."""
+        self._seen.clear()
+        self._by_id.clear()
 
 
 def list_keys(db: Database) -> list[KeyInfo]:

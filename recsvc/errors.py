@@ -12,6 +12,7 @@ Hierarchy::
     ├── NotFound                     404  no such client / product / model version
     ├── Unauthorized                 401  no or unknown API key / portal token
     ├── Forbidden                    403  the key's role may not do this
+    ├── TooManyRequests              429  too many failed sign-ins: locked out for a while
     ├── Conflict                     409  state forbids it (e.g. challenger did not beat champion)
     └── NotReady                     503  a model or index has not been built yet
 """
@@ -104,6 +105,18 @@ class Forbidden(RecsvcError):
     status = 403
     title = "Forbidden"
     exit_code = 4
+
+
+class TooManyRequests(RecsvcError):
+    """Refused for a while (``retry_after`` seconds; the API sends ``Retry-After``)."""
+
+    status = 429
+    title = "Too many requests"
+    exit_code = 4
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 class Conflict(RecsvcError):

@@ -17,6 +17,7 @@ import recsvc
 PINNED: dict[str, set[str]] = {
     "recsvc": {"RecsvcError", "Settings", "__version__"},
     "recsvc.auth": {
+        "INVALID_KEY",
         "STAFF_ROLES",
         "KeyInfo",
         "Principal",
@@ -27,6 +28,7 @@ PINNED: dict[str, set[str]] = {
         "list_keys",
         "revoke_key",
         "rotate_key",
+        "session_nonce",
         "verify_key",
     },
     "recsvc.runtime": {"TRAIN_JOB_ARGV", "Runtime"},

@@ -9,11 +9,14 @@ from typing import Any
 import itsdangerous
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 
 from api.web import SESSION_COOKIE
-from recsvc.auth import revoke_key
+from recsvc.auth import revoke_key, rotate_key
 from recsvc.config import Settings
 from recsvc.store import Database
+from recsvc.store.enums import Role
+from recsvc.store.models import ApiKey
 from tests.fixtures_web import Keys, csrf_of, sign_in
 
 
@@ -110,15 +113,6 @@ def test_sign_in_keeps_next_but_not_foreign_urls(web_app: TestClient, web_keys: 
         assert resp.headers["location"] == expected
 
 
-def test_revoked_key_ends_the_session(
-    web_app: TestClient, web_keys: Keys, small_store: Database
-) -> None:
-    sign_in(web_app, web_keys.librarian)
-    assert web_app.get("/console/search").status_code == 200
-    revoke_key(small_store, "lib-wang")
-    assert web_app.get("/console/search", follow_redirects=False).status_code == 303
-
-
 def test_librarian_cannot_open_models_page(web_app: TestClient, web_keys: Keys) -> None:
     sign_in(web_app, web_keys.librarian)
     resp = web_app.get("/console/models")
@@ -192,27 +186,76 @@ def test_language_switch_changes_labels(web_app: TestClient, web_keys: Keys) -> 
     assert "语义检索" not in page.text
 
 
-def test_session_keeps_the_principal_never_the_key(
+def test_session_keeps_a_key_id_and_nonce_never_the_key_or_role(
     web_app: TestClient, web_keys: Keys, settings: Settings
 ) -> None:
     sign_in(web_app, web_keys.portal)
-    user = read_session(web_app, settings)["user"]
-    assert user["name"] == "portal-c" and user["role"] == "portal"
-    assert user["client_external_id"] == "C001" and isinstance(user["client_id"], int)
-    assert web_keys.portal.startswith(user["prefix"]) and user["prefix"] != web_keys.portal
-    assert web_keys.portal not in web_app.cookies[SESSION_COOKIE]
-    assert web_keys.portal not in json.dumps(read_session(web_app, settings))
+    session = read_session(web_app, settings)
+    assert set(session["auth"]) == {"key_id", "nonce"}
+    assert isinstance(session["auth"]["key_id"], int)
+    dumped = json.dumps(session)
+    for leaked in (web_keys.portal, "portal", "C001", "portal-c"):
+        assert leaked not in dumped, leaked
+    first = session["auth"]["nonce"]
+    web_app.cookies.clear()
+    sign_in(web_app, web_keys.portal)
+    assert read_session(web_app, settings)["auth"]["nonce"] != first
+
+
+def test_forged_admin_cookie_for_a_portal_key_is_refused(
+    web_app: TestClient, web_keys: Keys, settings: Settings, small_store: Database
+) -> None:
+    """The attack of issue 16: a cookie signed with the app's secret for a portal
+    token's key id, claiming the admin role (the session layout of the release that
+    trusted it, and today's layout with a made-up nonce)."""
+    portal_id = _key_id(small_store, "portal-c")
+    claims = {
+        "key_id": portal_id,
+        "name": "portal-c",
+        "prefix": web_keys.portal[:12],
+        "role": "admin",
+        "client_id": None,
+        "client_external_id": None,
+    }
+    for forged in (
+        {"user": claims, "csrf_token": "x"},
+        {"auth": {"key_id": portal_id, "nonce": "made-up.0000"}, "user": claims},
+    ):
+        write_session(web_app, settings, forged)
+        resp = web_app.get("/console/models", follow_redirects=False)
+        assert resp.status_code in (303, 403), resp.status_code
+        assert "模型版本" not in resp.text
+    # a real portal session is still a portal session, whatever else the cookie says
+    web_app.cookies.clear()
+    sign_in(web_app, web_keys.portal)
+    session = read_session(web_app, settings)
+    session["user"] = claims
+    write_session(web_app, settings, session)
+    assert web_app.get("/console/models").status_code == 403
+    assert web_app.get("/console/portal/C001").status_code == 200
+
+
+def test_session_nonce_of_one_key_does_not_open_another(
+    web_app: TestClient, web_keys: Keys, settings: Settings, small_store: Database
+) -> None:
+    sign_in(web_app, web_keys.portal)
+    session = read_session(web_app, settings)
+    session["auth"]["key_id"] = _key_id(small_store, "adm-zhao")
+    write_session(web_app, settings, session)
+    resp = web_app.get("/console/models", follow_redirects=False)
+    assert resp.status_code == 303
 
 
 @pytest.mark.parametrize(
     "stale",
     [
-        {"drop": "prefix"},
-        {"drop": "role"},
-        {"set": {"role": "superuser"}},
-        {"set": {"legacy": True}},
+        {"drop": "nonce"},
+        {"drop": "key_id"},
+        {"set": {"key_id": "1"}},
+        {"set": {"key_id": 10_000}},
+        {"legacy": True},
     ],
-    ids=["no-prefix", "no-role", "unknown-role", "extra-field"],
+    ids=["no-nonce", "no-key-id", "key-id-text", "unknown-key", "old-layout"],
 )
 def test_stale_session_counts_as_signed_out(
     web_app: TestClient, web_keys: Keys, settings: Settings, stale: dict[str, Any]
@@ -221,8 +264,10 @@ def test_stale_session_counts_as_signed_out(
     session = read_session(web_app, settings)
     write_session(web_app, settings, session)
     assert web_app.get("/console/models", follow_redirects=False).status_code == 200
-    session["user"].pop(stale.get("drop", ""), None)
-    session["user"].update(stale.get("set", {}))
+    if stale.get("legacy"):
+        session["user"] = session.pop("auth")
+    session.get("auth", {}).pop(stale.get("drop", ""), None)
+    session.get("auth", {}).update(stale.get("set", {}))
     write_session(web_app, settings, session)
     for path in ("/console/", "/console/models", "/console/portal/C001"):
         resp = web_app.get(path, follow_redirects=False)
@@ -231,17 +276,75 @@ def test_stale_session_counts_as_signed_out(
     assert web_app.get("/console/login").status_code == 200
 
 
-def test_rebuilt_session_still_enforces_roles(
-    web_app: TestClient, web_keys: Keys, settings: Settings
+class _Clock:
+    """A hand-moved clock for the key cache."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _key_id(db: Database, name: str) -> int:
+    with db.session() as s:
+        key_id = s.scalar(select(ApiKey.id).where(ApiKey.name == name))
+    assert key_id is not None
+    return int(key_id)
+
+
+def _cache_clock(web_app: TestClient) -> _Clock:
+    clock = _Clock()
+    web_app.app.state.runtime.keys.clock = clock  # type: ignore[attr-defined]
+    return clock
+
+
+def test_revoked_key_ends_the_session_within_the_cache_time(
+    web_app: TestClient, web_keys: Keys, small_store: Database
 ) -> None:
+    clock = _cache_clock(web_app)
     sign_in(web_app, web_keys.librarian)
-    assert web_app.get("/console/models").status_code == 403
-    assert 'href="/console/models"' not in web_app.get("/console/search").text
-    web_app.cookies.clear()
+    assert web_app.get("/console/search").status_code == 200
+    revoke_key(small_store, "lib-wang")  # another process: this one's cache lags
+    seconds = web_app.app.state.runtime.keys.seconds  # type: ignore[attr-defined]
+    assert 0 < seconds <= 10
+    clock.now += seconds
+    assert web_app.get("/console/search", follow_redirects=False).status_code == 303
+
+
+def test_role_change_is_honoured_within_the_cache_time(
+    web_app: TestClient, web_keys: Keys, small_store: Database
+) -> None:
+    clock = _cache_clock(web_app)
     sign_in(web_app, web_keys.analyst)
-    assert 'href="/console/models"' in web_app.get("/console/search").text
-    session = read_session(web_app, settings)
-    session["user"]["role"] = "librarian"  # a signed session is trusted as written
-    write_session(web_app, settings, session)
+    assert web_app.get("/console/models").status_code == 200
+    with small_store.session() as s:
+        s.execute(update(ApiKey).where(ApiKey.name == "ana-li").values(role=Role.LIBRARIAN))
+    clock.now += 60
     assert web_app.get("/console/models").status_code == 403
     assert web_app.get("/console/search").status_code == 200
+    assert 'href="/console/models"' not in web_app.get("/console/search").text
+
+
+def test_rotation_ends_sessions_of_the_old_secret(
+    web_app: TestClient, web_keys: Keys, small_store: Database
+) -> None:
+    clock = _cache_clock(web_app)
+    sign_in(web_app, web_keys.admin)
+    assert web_app.get("/console/models").status_code == 200
+    _, fresh = rotate_key(small_store, "adm-zhao")
+    clock.now += 60
+    assert web_app.get("/console/models", follow_redirects=False).status_code == 303
+    web_app.cookies.clear()
+    sign_in(web_app, fresh)
+    assert web_app.get("/console/models").status_code == 200
+
+
+def test_revocation_through_this_process_is_immediate(web_app: TestClient, web_keys: Keys) -> None:
+    from recsvc.usecases import access
+
+    _cache_clock(web_app)
+    sign_in(web_app, web_keys.librarian)
+    assert web_app.get("/console/search").status_code == 200
+    access.revoke_key(web_app.app.state.runtime, name="lib-wang")  # type: ignore[attr-defined]
+    assert web_app.get("/console/search", follow_redirects=False).status_code == 303

@@ -296,3 +296,39 @@ def test_retraining_progress_updates_live(page: Page, web_demo: DemoLive) -> Non
     expect(job.locator(".badge")).to_have_text("失败", timeout=30_000)
     expect(page.locator("#job")).not_to_have_attribute("hx-get", re.compile("."))
     assert page.evaluate("window.__same_document === true"), "updated in place, no reload"
+
+
+# -- the console under its Content-Security-Policy ------------------------------------
+
+
+def test_main_pages_raise_no_csp_violation(page: Page, web_demo: DemoLive) -> None:
+    """Every main page, signed in as admin (who sees them all), renders and runs htmx
+    under the strict CSP without the browser refusing anything."""
+    live = web_demo.live
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda msg: (
+            violations.append(f"{page.url}: {msg.text}")
+            if "Content Security Policy" in msg.text or "Content-Security-Policy" in msg.text
+            else None
+        ),
+    )
+    page.goto(live.url("/console/login"))
+    browser_sign_in(page, live, live.keys.admin)
+    page.goto(live.url("/console/"))
+    client = _first_client(page)
+    for path in (
+        "/console/",
+        f"/console/clients/{client}",
+        "/console/search?q=疫苗",
+        "/console/models",
+        f"/console/portal/{live.keys.portal_client}",
+    ):
+        response = page.goto(live.url(path))
+        assert response is not None and response.status == 200, path
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        page.wait_for_load_state("networkidle")
+    assert page.evaluate("typeof htmx") == "object"  # the script loaded and ran
+    assert page.evaluate("htmx.config.includeIndicatorStyles") is False
+    assert not violations, "\n".join(violations)

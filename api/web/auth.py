@@ -12,9 +12,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from api.ratelimit import authenticate_limited
 from api.web.deps import (
     CsrfDep,
     RuntimeDep,
+    auth_limiter,
     language,
     prefix,
     render,
@@ -24,7 +26,7 @@ from api.web.deps import (
 )
 from api.web.i18n import LANGS
 from recsvc.auth import Principal
-from recsvc.errors import Unauthorized
+from recsvc.errors import TooManyRequests, Unauthorized
 from recsvc.usecases import access
 
 __all__ = ["router"]
@@ -55,12 +57,23 @@ def login(
     key: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> Response:
-    """Check the key and start a session; a wrong key re-shows the form with 401."""
+    """Check the key and start a session; a wrong key re-shows the form with 401, too
+    many wrong keys from this address with 429 (:mod:`api.ratelimit`)."""
     try:
-        principal = access.authenticate(rt, secret=key.strip() or None)
+        principal, nonce = authenticate_limited(
+            auth_limiter(request),
+            request,
+            key.strip() or None,
+            lambda s: access.open_session(rt, secret=s),
+            surface="console",
+        )
+    except TooManyRequests as exc:
+        page = render(request, "login.html", {"next": next, "error": "login.locked"}, status=429)
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     except Unauthorized:
         return render(request, "login.html", {"next": next, "error": "login.error"}, status=401)
-    sign_in(request, principal)
+    sign_in(request, principal, nonce)
     landing = home(request, principal)
     target = landing if principal.is_portal else safe_next(next, landing)
     return RedirectResponse(target, 303)
@@ -72,6 +85,7 @@ def logout(request: Request) -> Response:
     lang = language(request)
     request.session.clear()
     request.session["lang"] = lang
+    request.state.user = None
     return RedirectResponse(f"{prefix(request)}/login", 303)
 
 

@@ -2,17 +2,18 @@
 CSRF tokens, role checks and rendering.
 
 The session (a cookie signed with ``settings.secret_key`` by Starlette's
-``SessionMiddleware``) holds who signed in (the fields of the API's
-:class:`~recsvc.auth.Principal`: the key's id, name, listing prefix, role and, for
-portal tokens, the bound client), the interface language and the per-session CSRF
-token; never the key itself. Role checks are ``Principal.allowed``, as in the API.
+``SessionMiddleware``) holds only the signed-in key's id and a per-sign-in nonce sealed
+with that key's stored hash, plus the interface language and the CSRF token; never the
+key, its role or its client. Every request re-reads the key from the store (through the
+runtime's key cache, a few seconds), so the console and the API share one
+:class:`~recsvc.auth.Principal` and a forged or stale cookie opens nothing. Role checks
+are ``Principal.allowed``, as in the API.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -21,9 +22,10 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from api.ratelimit import AuthLimiter
 from api.web.i18n import DEFAULT_LANG, LANGS, Translator
 from recsvc.auth import STAFF_ROLES, Principal
-from recsvc.errors import Forbidden, RecsvcError
+from recsvc.errors import Forbidden, RecsvcError, Unauthorized
 from recsvc.runtime import Runtime
 from recsvc.store.enums import Role
 from recsvc.usecases import access, open_runtime
@@ -95,48 +97,62 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def principal_from(raw: Any) -> Principal | None:
-    """The :class:`Principal` a session remembers, or None when ``raw`` is not one (a
-    cookie from an older release, with a field missing or a role unknown)."""
-    if not isinstance(raw, dict):
-        return None
-    try:
-        return Principal(**{**raw, "role": Role(raw["role"])})
-    except (KeyError, TypeError, ValueError):
-        return None
+def auth_limiter(request: Request) -> AuthLimiter | None:
+    """The API app's failed-authentication limiter (shared with the console), if any."""
+    parent = getattr(request.app.state, "parent", None)
+    limiter: AuthLimiter | None = getattr(parent.state, "auth_limiter", None) if parent else None
+    return limiter
+
+
+#: The session entry of a signed-in user: ``{"key_id": int, "nonce": str}``.
+SESSION_AUTH = "auth"
 
 
 def session_user(request: Request) -> Principal | None:
-    """The signed-in user, or None (a stale session entry is dropped)."""
-    user = principal_from(request.session.get("user"))
+    """The signed-in user, read from the key store now (cached a few seconds), or None.
+
+    A session whose key was revoked, rotated or deleted, whose nonce is not the one
+    sign-in made, or that is malformed (an older release's cookie) is dropped.
+    """
+    if hasattr(request.state, "user"):
+        user: Principal | None = request.state.user
+        return user
+    raw = request.session.get(SESSION_AUTH)
+    user = None
+    if isinstance(raw, dict) and isinstance(raw.get("key_id"), int):
+        try:
+            user = access.session_principal(
+                get_runtime(request), key_id=raw["key_id"], nonce=str(raw.get("nonce", ""))
+            )
+        except Unauthorized:
+            user = None
     if user is None:
-        request.session.pop("user", None)
+        for stale in (SESSION_AUTH, "user"):
+            request.session.pop(stale, None)
+    request.state.user = user
     return user
 
 
-def sign_in(request: Request, user: Principal) -> None:
+def sign_in(request: Request, user: Principal, nonce: str) -> None:
     """Start a fresh session for ``user`` (new CSRF token; the language is kept).
 
-    The session keeps the principal's fields (who, which role, which client), never
-    the key itself.
+    The session keeps the key's id and the sign-in's nonce only (see the module doc).
     """
     lang = request.session.get("lang")
     request.session.clear()
-    request.session["user"] = {**asdict(user), "role": user.role.value}
+    request.session[SESSION_AUTH] = {"key_id": user.key_id, "nonce": nonce}
     request.session[CSRF_FIELD] = secrets.token_urlsafe(32)
     if lang:
         request.session["lang"] = lang
+    request.state.user = user
 
 
-def current_user(request: Request, rt: RuntimeDep) -> Principal:
+def current_user(request: Request) -> Principal:
     """The signed-in user; :class:`LoginRequired` (a redirect) when there is none or
-    when the key the session was opened with has since been revoked."""
+    when the key the session was opened with has since been revoked or rotated."""
     user = session_user(request)
     if user is None:
         raise LoginRequired("please sign in")
-    if not access.key_is_active(rt, key_id=user.key_id):
-        request.session.pop("user", None)
-        raise LoginRequired("the key of this session was revoked")
     return user
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from functools import cache
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 
 from recsvc.config import Settings
+from recsvc.errors import InvalidInput
 from recsvc.runtime import Runtime
 
 console = Console()
@@ -17,8 +19,19 @@ console_err = Console(stderr=True)
 
 @cache
 def settings() -> Settings:
-    """Settings from the environment, built once per process."""
-    s = Settings()
+    """Settings from the environment, built once per process.
+
+    Raises:
+        InvalidInput: a setting is refused (e.g. a weak secret key in production); the
+            CLI prints the reason and exits, the way every command reports errors.
+    """
+    try:
+        s = Settings()
+    except ValidationError as exc:
+        reasons = "; ".join(
+            str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()
+        )
+        raise InvalidInput(f"refusing to start: {reasons}") from None
     logging.basicConfig(
         level=s.log_level,
         format="%(message)s",

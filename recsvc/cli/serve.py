@@ -1,4 +1,5 @@
-"""CLI commands ``serve`` and ``keys create|list|revoke`` (plus the hidden ``train-job``).
+"""CLI commands ``serve`` and ``keys create|list|revoke|secret`` (plus the hidden
+``train-job``).
 
 ``serve --demo`` makes sure one librarian, one analyst, one admin key and one portal
 token exist, prints the secrets of those it created (only hashes are stored) and
@@ -187,6 +188,14 @@ def keys_list() -> None:
             _fmt(k.revoked_at),
         )
     console.print(table)
+
+
+@keys_app.command("secret")
+def keys_secret() -> None:
+    """Print a fresh value for RECSVC_SECRET_KEY (48 random bytes, URL-safe base64)."""
+    import secrets
+
+    typer.echo(secrets.token_urlsafe(48))  # the value alone, to paste or pipe
 
 
 @keys_app.command("revoke")

@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from recsvc.store.queries.api_keys import key_is_active, key_named, keys, keys_with_prefix
+from recsvc.store.queries.api_keys import key_by_id, key_named, keys, keys_with_prefix
 from recsvc.store.queries.choices import filter_options, product_codes
 from recsvc.store.queries.client_records import (
     ClientHistory,
@@ -55,7 +55,7 @@ __all__ = [
     "event",
     "filter_options",
     "impression",
-    "key_is_active",
+    "key_by_id",
     "key_named",
     "keys",
     "keys_with_prefix",

@@ -1,5 +1,5 @@
 """Reads of API keys: every key, the candidates for a presented secret, a key by name
-and whether a key is still active."""
+and a key by id (console sessions)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,7 @@ from sqlalchemy.orm import Session
 from recsvc.store.db import Database
 from recsvc.store.models import ApiKey, Client
 
-__all__ = ["key_is_active", "key_named", "keys", "keys_with_prefix"]
-
-
-def key_is_active(db: Database, *, key_id: int) -> bool:
-    """Whether an API key still exists and is not revoked."""
-    with db.session() as s:
-        row = s.execute(select(ApiKey.revoked_at).where(ApiKey.id == key_id)).first()
-    return row is not None and row[0] is None
+__all__ = ["key_by_id", "key_named", "keys", "keys_with_prefix"]
 
 
 def _keys_with_clients() -> Select[ApiKey, str | None]:
@@ -28,6 +21,13 @@ def keys(db: Database) -> list[tuple[ApiKey, str | None]]:
     """Every API key, active and revoked, oldest first, with its client's external id."""
     with db.session() as s:
         return [(k, ext) for k, ext in s.execute(_keys_with_clients().order_by(ApiKey.id))]
+
+
+def key_by_id(db: Database, *, key_id: int) -> tuple[ApiKey, str | None] | None:
+    """The API key with id ``key_id`` (revoked or not) and its client's external id."""
+    with db.session() as s:
+        row = s.execute(_keys_with_clients().where(ApiKey.id == key_id)).first()
+    return None if row is None else (row[0], row[1])
 
 
 def keys_with_prefix(db: Database, *, prefix: str) -> list[tuple[ApiKey, str | None]]:
