@@ -79,9 +79,10 @@ def test_explicit_encoding_imports_the_ambiguous_file(
 def test_unknown_or_wrong_explicit_encoding_is_a_problem(db: Database, tmp_path: Path) -> None:
     path = tmp_path / "clients.csv"
     path.write_bytes("external_id,kind,name_zh\nC1,enterprise,某烟草公司\n".encode("gbk"))
-    with pytest.raises(ImportRejected) as info:
-        import_file(db, path, encoding="klingon")
-    assert info.value.problems[0].field == "encoding"
+    for name in ("klingon", "base64", "rot13", "undefined", "utf\x00"):
+        with pytest.raises(ImportRejected) as info:
+            import_file(db, path, encoding=name)
+        assert info.value.problems[0].field == "encoding"
     with pytest.raises(ImportRejected) as info:
         import_file(db, path, encoding="utf-8")
     assert "--encoding" in info.value.problems[0].reason

@@ -8,11 +8,13 @@ problem naming the file, row and field, and leave the store exactly as it was.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from recsvc.errors import ImportRejected
@@ -133,6 +135,31 @@ def test_hostile_upload_is_a_422_naming_row_and_field(api_env: ApiEnv, case: str
     assert (first.get("row"), first.get("field")) == (row, field), first
     assert _store(api_env) == before
     assert api_env.get("/healthz").status_code == 200
+
+
+def test_header_only_workbook_is_refused(api_env: ApiEnv) -> None:
+    workbook = Workbook()
+    workbook.active.append(["external_id", "kind"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    resp = api_env.post(
+        "/api/v1/imports", "analyst", files={"file": ("clients.xlsx", buffer.getvalue(), "x")}
+    )
+    assert resp.status_code == 422, resp.text
+    assert [(e["file"], e.get("field")) for e in resp.json()["errors"]] == [("clients.xlsx", None)]
+
+
+def test_a_codec_that_is_no_text_encoding_is_a_422(api_env: ApiEnv) -> None:
+    content = b"external_id,kind\nCH-1,enterprise\n"
+    for name in ("base64", "zlib", "undefined"):
+        resp = api_env.post(
+            "/api/v1/imports",
+            "analyst",
+            files={"file": ("clients.csv", content, "text/csv")},
+            data={"encoding": name},
+        )
+        assert resp.status_code == 422, resp.text
+        assert resp.json()["errors"][0]["field"] == "encoding"
 
 
 def test_personal_values_are_not_quoted_even_when_hostile(api_env: ApiEnv) -> None:

@@ -159,13 +159,16 @@ def check_encoding(name: str, encoding: str) -> str:
     """``encoding`` as Python names it, for a file the caller says is in it.
 
     Raises:
-        ImportRejected: Python knows no such encoding.
+        ImportRejected: Python knows no such text encoding (``base64``, ``zlib`` and
+            the like are codecs, not text encodings).
     """
     try:
-        return codecs.lookup(encoding).name
-    except LookupError:
+        info = codecs.lookup(encoding)
+    except (LookupError, ValueError):
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True) or info.name == "undefined":
         raise ImportRejected(
-            f"{name}: unknown encoding {encoding!r}",
+            f"{name}: unknown text encoding",
             problems=[
                 Problem(
                     f"unknown text encoding {encoding[:40]!r}; use e.g. utf-8, gb18030, cp1252",
@@ -173,7 +176,8 @@ def check_encoding(name: str, encoding: str) -> str:
                     file=name,
                 )
             ],
-        ) from None
+        )
+    return info.name
 
 
 @dataclass
@@ -239,7 +243,7 @@ class Table:
                 yield _drop_blank(chunk.fillna("").apply(_strip_column))
         except pd.errors.EmptyDataError:
             return  # no header at all: the validator reports the missing columns
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        except (pd.errors.ParserError, UnicodeError, ValueError) as exc:
             raise self._unreadable(exc) from exc
 
     # -- Excel -----------------------------------------------------------------------
@@ -273,7 +277,7 @@ class Table:
                         pd.DataFrame(buffer, index=numbers, columns=header, dtype=object)
                     )
                     buffer, numbers = [], []
-            if buffer:
+            if buffer or not numbers:  # a header-only sheet still yields its header
                 yield _drop_blank(pd.DataFrame(buffer, index=numbers, columns=header, dtype=object))
         finally:
             workbook.close()
@@ -284,7 +288,7 @@ class Table:
         try:
             with self.path.open(encoding=encoding) as fh:
                 head = fh.read(4096).lstrip()
-        except UnicodeDecodeError as exc:
+        except UnicodeError as exc:
             raise self._unreadable(exc) from exc
         array = head.startswith("[")
         records = self._json_array(encoding) if array else self._json_lines(encoding)
@@ -308,7 +312,7 @@ class Table:
             with self.path.open(encoding=encoding) as fh:
                 text = fh.read()
             data = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeError) as exc:
             raise self._unreadable(exc) from exc
         except RecursionError:
             item, key = _too_deep(text, records_at=2)
@@ -348,7 +352,7 @@ class Table:
                 if len(good) >= self.chunk_rows and not problems:
                     yield from good
                     good = []
-        except UnicodeDecodeError as exc:
+        except UnicodeError as exc:
             raise self._unreadable(exc) from exc
         if problems:
             raise ImportRejected(f"{self.name}: not valid JSON lines", problems=problems)
