@@ -75,6 +75,17 @@ HOSTILE: dict[str, tuple[str, str, tuple[int | None, str | None]]] = {
         '[{"external_id": {"$gt": ""}, "kind": "enterprise"}]',
         (1, "external_id"),
     ),
+    "lone surrogate in a JSON key": (
+        "clients.json",
+        '[{"external_id\\ud800": "CH-1", "external_id": "CH-1", "kind": "enterprise"}]',
+        (None, "external_id\\ud800"),
+    ),
+    "timestamp before the first UTC instant": (
+        "complaints.csv",
+        "external_id,client_external_id,severity,opened_at\n"
+        "XH-1,CA-001,general,0001-01-01T00:00:00+08:00\n",
+        (2, "opened_at"),
+    ),
     "300-char external id": (
         "clients.csv",
         "external_id,kind\n" + "C" * 300 + ",enterprise\n",

@@ -357,7 +357,10 @@ def parse_datetime(value: object) -> dt.datetime | None:
         return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01T00:00+08:00 is before the first UTC instant
+        return None
 
 
 def _conv_datetime(

@@ -418,6 +418,7 @@ def _lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
         yield from enumerate(fh, start=1)
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]')
 
 
@@ -456,9 +457,12 @@ def _deep_problem(file: str, row: int | None, field: str | None) -> Problem:
 
 
 def _header_name(value: object) -> str:
+    """A header as matched against column names; control characters and lone
+    surrogates are spelt as escapes, so a problem naming the header can be shown."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
-    return str(value).strip().lstrip("\ufeff").lower()
+    name = str(value).strip().lstrip("\ufeff").lower()
+    return _UNPRINTABLE.sub(lambda m: ascii(m[0])[1:-1], name)
 
 
 def _strip_column(col: pd.Series) -> pd.Series:
@@ -486,6 +490,6 @@ def _json_frame(
 ) -> pd.DataFrame:
     rows = [[_clean_cell(rec.get(key)) for key in header] for rec in buffer]
     frame = pd.DataFrame(
-        rows, index=numbers, columns=[h.strip().lower() for h in header], dtype=object
+        rows, index=numbers, columns=[_header_name(h) for h in header], dtype=object
     )
     return frame
