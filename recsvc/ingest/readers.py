@@ -52,7 +52,6 @@ SUFFIXES: dict[str, str] = {
 
 CHUNK_ROWS = 20_000
 _SAMPLE_BYTES = 256 * 1024
-_GB_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "big5", "big5hkscs", "cp950", "cp936"}
 
 #: Encodings a file that is not UTF-8 may be in: Chinese Excel and WPS exports (GBK,
 #: read as its superset GB18030) and Western Excel exports (Windows-1252).
@@ -66,6 +65,7 @@ _COMMON_HANZI_SHARE = 0.5
 _WORD = re.compile(r'[^\s,;"\[\]{}:]*[^\x00-\x7f][^\s,;"\[\]{}:]*')
 _NON_ASCII = re.compile(r"[\x00-\x7f]+")
 _WORD_CHARS = 100_000
+_NAMED = 6  # candidates named in a problem
 
 
 def detect_encoding(path: Path) -> str:
@@ -99,16 +99,14 @@ def detect_encoding(path: Path) -> str:
     if not readings:
         matches = charset_normalizer.from_bytes(sample)
         for match in matches:
-            encoding = match.encoding.lower()
-            encoding = "gb18030" if encoding in _GB_FAMILY else encoding
-            if match.chaos < _MESS_LIMIT and encoding not in readings:
-                readings[encoding] = str(match)
+            if match.chaos < _MESS_LIMIT:
+                readings.setdefault(match.encoding.lower(), str(match))
     if len(set(readings.values())) == 1:
         return next(iter(readings))
     if readings:
         raise ImportRejected(
             f"{path.name}: the text encoding is ambiguous",
-            problems=[_ambiguous(path.name, list(readings))],
+            problems=[_ambiguous(path.name, list(readings)[:_NAMED])],
         )
     raise ImportRejected(
         f"{path.name}: cannot tell the text encoding",
