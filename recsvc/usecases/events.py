@@ -35,7 +35,7 @@ __all__ = [
 ACTION_CODES: frozenset[str] = frozenset(
     action.item_code for actions in STRATEGIES.values() for action in actions
 )
-_PORTAL_OUTCOMES = (EventType.ACCEPTED, EventType.DECLINED, EventType.PURCHASED)
+_OUTCOMES = (EventType.ACCEPTED, EventType.DECLINED, EventType.PURCHASED)
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def record_item_outcome(
             decline; or an item code that is neither a product nor a known action.
         NotFound: the client was never shown that item.
     """
-    if outcome not in _PORTAL_OUTCOMES:
+    if outcome not in _OUTCOMES:
         raise InvalidInput("outcome must be accepted, declined or purchased")
     _check_item_code(item_code, queries.product_codes(rt.db), field="item_code", where="")
     event_id = feedback.record_outcome(
@@ -160,7 +160,7 @@ def _checked_batch(
             code = _check_item_code(e.item_code, codes, field=f"events.{i}.item_code", where=where)
             items.append(Shown(item_code=code, rank=int(e.rank or 1), score=None))
             continue
-        if e.event not in _PORTAL_OUTCOMES:
+        if e.event not in _OUTCOMES:
             raise InvalidInput(
                 f"{where}unknown event {e.event!r}",
                 problems=[Problem("not an event the portal records", field=f"events.{i}.event")],
