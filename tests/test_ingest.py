@@ -431,17 +431,25 @@ def test_folder_import_on_both_databases(any_db: Database, good_dir: Path) -> No
     assert any_db.counts()["orders"] == 2
 
 
-def test_empty_files_import_nothing(db: Database, tmp_path: Path) -> None:
-    (tmp_path / "clients.json").write_text("[]")
-    assert import_file(db, tmp_path / "clients.json").rows == 0
+def test_files_without_data_rows_are_rejected_and_not_recorded(
+    db: Database, tmp_path: Path
+) -> None:
     header_only = write_csv(tmp_path / "c" / "clients.csv", CLIENTS[:1])
-    assert import_file(db, header_only).inserted == 0
+    (tmp_path / "clients.json").write_text("[]")
+    blank_rows = write_csv(tmp_path / "b" / "clients.csv", [CLIENTS[0], [""] * 6, [""] * 6])
+    for path in (header_only, tmp_path / "clients.json", blank_rows):
+        with pytest.raises(ImportRejected) as info:
+            import_file(db, path)
+        assert [(p.row, p.field) for p in info.value.problems] == [(None, None)]
+        assert "no data rows" in info.value.problems[0].reason
     empty = tmp_path / "d" / "clients.csv"
     empty.parent.mkdir()
     empty.write_text("")
     with pytest.raises(ImportRejected) as info:  # no header: the required columns are missing
         import_file(db, empty)
-    assert {p.field for p in info.value.problems} == {"external_id", "kind"}
+    assert {p.field for p in info.value.problems} == {None, "external_id", "kind"}
+    with db.session() as s:
+        assert s.scalars(select(ImportRun)).all() == []
 
 
 def test_problem_list_is_capped(

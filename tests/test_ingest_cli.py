@@ -142,3 +142,13 @@ def _count(table: str, entity: str, column: int = 1) -> int:
         if cells and cells[0] == entity:
             return int(cells[column].replace(",", ""))
     raise AssertionError(f"{entity} not in:\n{table}")
+
+
+def test_encoding_option_settles_an_ambiguous_file(recsvc: Run, tmp_path: Path) -> None:
+    path = tmp_path / "clients.csv"
+    path.write_bytes("external_id,kind,name_zh\nC1,enterprise,你\n".encode("gbk"))
+    code, _, err = recsvc("import", str(path))
+    assert code == 2 and "ambiguous" in err and "--encoding" in err
+    code, out, err = recsvc("import", str(path), "--encoding", "gb18030")
+    assert code == 0, err
+    assert _count(out, "clients", column=3) == 1  # inserted

@@ -64,6 +64,10 @@ async def upload_import(
     ],
     entity: Annotated[str | None, Form(max_length=32)] = None,
     dry_run: Annotated[bool, Form()] = False,
+    encoding: Annotated[
+        str | None,
+        Form(max_length=40, description="Text encoding of a CSV/JSON file; default: detected"),
+    ] = None,
 ) -> ImportReportsPublic:
     """Validated like ``recsvc import``: a rejected file answers 422 with ``errors`` listing
     file, row, field and reason, and nothing is written."""
@@ -75,6 +79,7 @@ async def upload_import(
         entity=entity,
         dry_run=dry_run,
         max_bytes=_MAX_UPLOAD_BYTES,
+        encoding=encoding,
     )
     data = [ImportReportPublic.model_validate(asdict(r)) for r in reports]
     return ImportReportsPublic(data=data, count=len(data))

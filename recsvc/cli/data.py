@@ -44,11 +44,21 @@ def import_(
         bool | None,
         typer.Option("--progress/--no-progress", help="Progress bars (default: on a terminal)."),
     ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding",
+            help="Text encoding of the CSV/JSON files (e.g. cp1252, gb18030); "
+            "default: detected, and an ambiguous file is refused.",
+        ),
+    ] = None,
 ) -> None:
     """Validate and import a file or a folder (all or nothing)."""
     show = sys.stderr.isatty() if progress is None else progress
     rt = _common.runtime()
-    reports = imports.import_path(rt, path=path, entity=entity, dry_run=dry_run, progress=show)
+    reports = imports.import_path(
+        rt, path=path, entity=entity, dry_run=dry_run, progress=show, encoding=encoding
+    )
     audit_commands.record_import(rt, reports, dry_run=dry_run)
     console.print(report_table(reports, dry_run=dry_run))
 

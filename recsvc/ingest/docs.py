@@ -17,12 +17,23 @@ from typing import Any
 from recsvc.config import PROJECT_ROOT
 from recsvc.ingest.importer import MAX_PROBLEMS_PER_FILE
 from recsvc.ingest.readers import SUFFIXES
-from recsvc.ingest.schema import ENTITY_ORDER, SCHEMAS, ColumnSpec, EntitySchema
+from recsvc.ingest.schema import (
+    ENTITY_ORDER,
+    MAX_JSON_DEPTH,
+    SCHEMAS,
+    ColumnSpec,
+    EntitySchema,
+)
 
 log = logging.getLogger(__name__)
 
 SCHEMA_DIR = PROJECT_ROOT / "data" / "schemas"
 DOC_PATH = PROJECT_ROOT / "docs" / "import-format.md"
+
+#: JSON Schema patterns of what text may hold (no control characters; free text keeps
+#: tab, line feed and carriage return), as :mod:`recsvc.ingest.cells` checks.
+_NO_CONTROL = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+_NO_CONTROL_MULTILINE = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
 
 _JSON_TYPES = {
     "string": "string",
@@ -55,10 +66,13 @@ def json_schema(schema: EntitySchema) -> dict[str, Any]:
             prop["x-codes"] = col.enum_values()
         if col.max_length is not None:
             prop["maxLength"] = col.max_length
-        if col.minimum is not None:
-            prop["minimum"] = col.minimum
-        if col.maximum is not None:
-            prop["maximum"] = col.maximum
+        low, high = col.int_range or (None, None)
+        if col.minimum is not None or low is not None:
+            prop["minimum"] = col.minimum if col.minimum is not None else low
+        if col.maximum is not None or high is not None:
+            prop["maximum"] = col.maximum if col.maximum is not None else high
+        if col.type == "string":
+            prop["pattern"] = _NO_CONTROL_MULTILINE if col.multiline else _NO_CONTROL
         if col.references:
             prop["x-references"] = col.references
         if col.default is not None:
@@ -96,24 +110,38 @@ recsvc import data/incoming/                # every entity file in the folder, o
 recsvc import clients.xlsx                  # one file; the entity comes from the file name
 recsvc import export.csv --entity orders    # any file name, entity given
 recsvc import data/incoming/ --dry-run      # validate and count; write nothing
+recsvc import clients.csv --encoding cp1252 # name the text encoding of an ambiguous file
 ```
 
-or from Python: `import_file(db, path, entity=None, *, dry_run=False, progress=False)` and
-`import_dir(db, folder, *, dry_run=False, progress=False)` in `recsvc.ingest`, which return
-`ImportReport(entity, source, rows, inserted, updated, unchanged, dry_run)`.
+or from Python: `import_file(db, path, entity=None, *, dry_run=False, progress=False,
+encoding=None)` and `import_dir(db, folder, *, dry_run=False, progress=False,
+encoding=None)` in `recsvc.ingest`, which return
+`ImportReport(entity, source, rows, inserted, updated, unchanged, dry_run)`. The upload
+route (`POST /api/v1/imports`) takes the same file with `entity`, `dry_run` and
+`encoding` form fields.
 
 ## Files
 
 - **Names.** A file is named after its entity: `clients`, `contacts`, `commissions`,
   `orders`, `interactions`, `feedback`, `complaints` with suffix {suffixes}. In a folder,
   other files and sub-folders are ignored; two files for one entity are refused.
-- **CSV** is comma-separated with one header row. The encoding is detected: UTF-8 with or
-  without BOM, and GBK / GB18030 as Chinese Excel and WPS save "CSV". Undecodable UTF-8 is
-  read as GB18030 (a superset of GBK and GB2312); only then is charset-normalizer asked.
+- **CSV** is comma-separated with one header row. The encoding is detected, never
+  guessed: a UTF-8 or UTF-16 byte-order mark, else UTF-8 when the file is valid UTF-8.
+  Otherwise the file is read in GB18030 (a superset of GBK and GB2312, as Chinese Excel
+  and WPS save "CSV") and in Windows-1252 (as Western Excel saves it: "Women’s",
+  "Peña"), and each reading is judged: mojibake in its non-ASCII words (charset-normalizer's
+  mess ratio) rules it out, and a GB18030 reading must be mostly common (GB2312) hanzi.
+  The file is read when exactly one reading remains; when both remain (a few bytes such
+  as `C4 E3`, "你" or "Äã") the import is refused with a problem on field `encoding` that
+  names the candidates, and `--encoding` (the upload's `encoding` field) settles it. When
+  neither fits, charset-normalizer's matches are asked the same way. JSON files likewise.
 - **Excel** `.xlsx`: the sheet named after the entity, else the first sheet; row 1 is the
   header. Date cells may be real Excel dates.
 - **JSON**: an array of objects, or JSON lines (one object per line, `.json`, `.jsonl` or
   `.ndjson`). `extra` may be a JSON object directly.
+- **No data, no import.** A file without data rows (only a header, only blank rows, an
+  empty JSON array) is refused and not recorded. In a folder such a file is checked (its
+  header) and skipped, as long as some other file has data.
 - **Headers** are matched case-insensitively after trimming spaces. A column not listed
   below is **rejected** (a misspelt header would otherwise lose its data silently); an
   empty header over an empty column is ignored.
@@ -131,7 +159,14 @@ or from Python: `import_file(db, path, entity=None, *, dry_run=False, progress=F
 - **Timestamps** are ISO 8601 (`2024-03-05T09:30:00+08:00`, `2024-03-05 09:30`). Offsets
   are converted to UTC; a timestamp without an offset is stored as given.
 - **Numbers** use `.` as decimal point, no thousands separators. Fees and amounts are
-  ≥ 0, counts are whole numbers ≥ 0, scores lie between 1 and 5.
+  ≥ 0, counts are whole numbers ≥ 0, scores lie between 1 and 5. `nan` and `inf` (JSON
+  `NaN`, `Infinity`) are refused. Whole numbers are read exactly and must fit the
+  database column (32-bit: at most 2,147,483,647; 64-bit columns: 2⁶³ − 1).
+- **Text** must fit its column (`text ≤ n`) and hold no control characters (NUL, bell,
+  escape …); only free text (`text` without a limit) keeps tabs and line breaks.
+- **JSON cells** hold one value; an object or array is refused except in `extra`, which
+  may nest {max_depth} levels deep. JSON nested too deeply to parse at all is a problem on
+  its row and column as well, never a crash.
 - **Yes/no** (`active`): `true/false`, `1/0`, `yes/no`, `是/否`.
 - **Enums** take the English code or one of the Chinese labels listed below (codes are
   case-insensitive). `extra` is a JSON object (in CSV: the object as text).
@@ -153,7 +188,8 @@ or from Python: `import_file(db, path, entity=None, *, dry_run=False, progress=F
   one line counting the rest. A dry run does the whole import and rolls it back, so its
   counts are exact; while an import (or a dry run) runs, other writers wait.
 - A folder is imported in dependency order ({order}) in one transaction.
-- Each accepted entity file is recorded in `import_runs` (entity, source, counts).
+- Each accepted entity file with data rows is recorded in `import_runs` (entity, source,
+  counts).
 - Writes are chunked SQLAlchemy Core bulk inserts; changed rows get one bulk update.
 
 ## Problems and row numbers
@@ -179,6 +215,8 @@ Machine-readable column schemas (JSON Schema 2020-12, one row of a JSON import) 
 def _type_label(col: ColumnSpec) -> str:
     if col.type == "string":
         return f"text ≤ {col.max_length}" if col.max_length else "text"
+    if col.type == "integer" and col.int_range is not None:
+        return f"integer ({col.int_range[1].bit_length() + 1}-bit)"
     return {"json": "JSON object", "datetime": "timestamp", "boolean": "yes/no"}.get(
         col.type, col.type
     )
@@ -243,6 +281,7 @@ def render_markdown() -> str:
         suffixes=", ".join(f"`{s}`" for s in SUFFIXES),
         max_problems=f"{MAX_PROBLEMS_PER_FILE:,}",
         order=" → ".join(ENTITY_ORDER),
+        max_depth=MAX_JSON_DEPTH,
     )
     sections = ["## Columns", *(_entity_section(SCHEMAS[e]) for e in ENTITY_ORDER)]
     return preamble + "\n" + "\n\n".join(sections) + "\n\n" + _enum_section() + "\n"

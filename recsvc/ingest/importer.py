@@ -75,6 +75,7 @@ def import_file(
     dry_run: bool = False,
     progress: bool = False,
     chunk_rows: int = CHUNK_ROWS,
+    encoding: str | None = None,
 ) -> ImportReport:
     """Validate and upsert one entity file.
 
@@ -85,11 +86,14 @@ def import_file(
         dry_run: Report what would be inserted and updated without writing.
         progress: Show a progress bar.
         chunk_rows: Rows validated and written at once; memory follows it, not the file.
+        encoding: Text encoding of a CSV or JSON file; None detects it (and refuses an
+            ambiguous one).
 
     Raises:
         NotFound: the file does not exist.
         InvalidInput: the entity is unknown or cannot be inferred.
-        ImportRejected: the file failed validation; nothing was written.
+        ImportRejected: the file failed validation or has no data rows; nothing was
+            written.
     """
     path = Path(path)
     if not path.is_file():
@@ -105,7 +109,10 @@ def import_file(
                 )
             ],
         )
-    return _import(db, [(entity, path)], dry_run=dry_run, progress=progress, rows=chunk_rows)[0]
+    plan = [(entity, path)]
+    return _import(
+        db, plan, dry_run=dry_run, progress=progress, rows=chunk_rows, encoding=encoding
+    )[0]
 
 
 def import_dir(
@@ -115,12 +122,15 @@ def import_dir(
     dry_run: bool = False,
     progress: bool = False,
     chunk_rows: int = CHUNK_ROWS,
+    encoding: str | None = None,
 ) -> list[ImportReport]:
     """Validate and upsert every entity file in ``folder`` in one transaction.
 
     Files are recognised by stem (``clients.csv``, ``orders.xlsx`` …); other files and
     sub-folders are ignored. References may point to rows of other files in the folder.
-    ``dry_run``, ``progress`` and ``chunk_rows`` are those of :func:`import_file`.
+    ``dry_run``, ``progress``, ``chunk_rows`` and ``encoding`` (then that of every CSV
+    and JSON file) are those of :func:`import_file`. A file without data rows is checked
+    (its header) and skipped, unless no file has data: then the import is rejected.
 
     Raises:
         NotFound: the folder does not exist.
@@ -152,11 +162,17 @@ def import_dir(
             ],
         )
     plan = [(e, found[e][0]) for e in ENTITY_ORDER if e in found]
-    return _import(db, plan, dry_run=dry_run, progress=progress, rows=chunk_rows)
+    return _import(db, plan, dry_run=dry_run, progress=progress, rows=chunk_rows, encoding=encoding)
 
 
 def _import(
-    db: Database, plan: list[tuple[str, Path]], *, dry_run: bool, progress: bool, rows: int
+    db: Database,
+    plan: list[tuple[str, Path]],
+    *,
+    dry_run: bool,
+    progress: bool,
+    rows: int,
+    encoding: str | None = None,
 ) -> list[ImportReport]:
     """Stream every file of ``plan`` (in order) into one transaction; commit if all pass."""
     with db.engine.connect() as conn:
@@ -167,14 +183,20 @@ def _import(
             problems: list[Problem] = []
             rejected: list[str] = []
             for entity, path in plan:
-                table = open_table(path, chunk_rows=rows)
+                table = open_table(path, chunk_rows=rows, encoding=encoding)
                 report, found = _stream(conn, SCHEMAS[entity], table, pending, progress)
                 reports.append(replace(report, dry_run=dry_run))
                 if found:
                     problems.extend(found)
                     rejected.append(path.name)
-                elif not dry_run:
+                elif not dry_run and report.rows:
                     _record(conn, report)
+            if not any(r.rows for r in reports):  # nothing to import is a mistake, not a run
+                rejected = [path.name for _, path in plan]
+                problems.extend(
+                    Problem("the file has no data rows; nothing to import", file=name)
+                    for name in rejected
+                )
             if problems:
                 raise ImportRejected(
                     f"{', '.join(sorted(rejected))}: {len(problems)} problem(s); "

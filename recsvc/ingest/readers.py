@@ -8,6 +8,13 @@ are skipped but still counted, so numbers stay those of the file.
 
 CSV cells arrive as stripped strings (``""`` for empty); Excel and JSON cells keep
 their native values (numbers, dates, objects). Type conversion is the validator's job.
+A file without data rows yields one empty chunk (with its header), so the validator
+can say so. JSON nested too deeply to parse is a problem on its row, never a
+``RecursionError``.
+
+The text encoding of CSV and JSON files is detected (:func:`detect_encoding`) unless
+the caller names it; a file that reads as sensible text in more than one encoding is
+refused rather than guessed, because a wrong guess corrupts every name silently.
 
 Example:
     >>> table = open_table(Path("clients.csv"))          # doctest: +SKIP
@@ -27,8 +34,10 @@ from typing import Any
 
 import charset_normalizer
 import pandas as pd
+from charset_normalizer.md import mess_ratio
 
 from recsvc.errors import ImportRejected, Problem
+from recsvc.ingest.schema import MAX_JSON_DEPTH
 
 log = logging.getLogger(__name__)
 
@@ -43,19 +52,35 @@ SUFFIXES: dict[str, str] = {
 
 CHUNK_ROWS = 20_000
 _SAMPLE_BYTES = 256 * 1024
-_GB_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "big5", "big5hkscs", "cp950", "cp936"}
+
+#: Encodings a file that is not UTF-8 may be in: Chinese Excel and WPS exports (GBK,
+#: read as its superset GB18030) and Western Excel exports (Windows-1252).
+CANDIDATE_ENCODINGS: tuple[str, ...] = ("gb18030", "cp1252")
+#: A decoding whose non-ASCII words score at least this on charset-normalizer's mess
+#: ratio (mojibake: symbols inside words, odd scripts side by side) is not plausible.
+_MESS_LIMIT = 0.2
+#: A GB18030 decoding is plausible only when at least this share of its non-ASCII
+#: characters are common (GB2312) ones; Latin-1 bytes decode to rare ones.
+_COMMON_HANZI_SHARE = 0.5
+_WORD = re.compile(r'[^\s,;"\[\]{}:]*[^\x00-\x7f][^\s,;"\[\]{}:]*')
+_NON_ASCII = re.compile(r"[\x00-\x7f]+")
+_WORD_CHARS = 100_000
+_NAMED = 6  # candidates named in a problem
 
 
 def detect_encoding(path: Path) -> str:
-    """The text encoding of ``path``: UTF-8 (with or without BOM), else GB18030, else a guess.
+    """The text encoding of ``path``, when it can be told without guessing.
 
-    Order: a UTF-8 / UTF-16 byte-order mark wins; a sample that decodes as strict UTF-8
-    is UTF-8; otherwise Chinese Excel exports are GBK, read as GB18030 (its superset)
-    when the sample decodes strictly so; only then is charset-normalizer's guess used.
-    Short GBK samples are often misdetected as Big5, which is why GB18030 is tried first.
+    A UTF-8 / UTF-16 byte-order mark wins; a sample that decodes as strict UTF-8 is
+    UTF-8. Otherwise each of :data:`CANDIDATE_ENCODINGS` that decodes the sample
+    strictly is a reading; a reading is plausible when its non-ASCII words are not
+    mojibake (charset-normalizer's mess ratio) and, for GB18030, mostly common hanzi.
+    Exactly one plausible text is accepted. When no candidate fits, charset-normalizer's
+    matches are asked the same question.
 
     Raises:
-        ImportRejected: when no encoding fits.
+        ImportRejected: when the encoding is ambiguous (the problem names the candidate
+            encodings and the ``--encoding`` option) or no encoding fits.
     """
     with path.open("rb") as fh:
         sample = fh.read(_SAMPLE_BYTES)
@@ -64,20 +89,93 @@ def detect_encoding(path: Path) -> str:
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            codecs.getincrementaldecoder(encoding)().decode(sample, final=at_end)
-            return encoding
-        except UnicodeDecodeError:
-            continue
-    best = charset_normalizer.from_bytes(sample).best()
-    if best is None:
+    if _decodes(sample, "utf-8", at_end) is not None:
+        return "utf-8"
+    readings: dict[str, str] = {}
+    for encoding in CANDIDATE_ENCODINGS:
+        text = _decodes(sample, encoding, at_end)
+        if text is not None and _plausible(encoding, text):
+            readings[encoding] = text
+    if not readings:
+        matches = charset_normalizer.from_bytes(sample)
+        for match in matches:
+            if match.chaos < _MESS_LIMIT:
+                readings.setdefault(match.encoding.lower(), str(match))
+    if len(set(readings.values())) == 1:
+        return next(iter(readings))
+    if readings:
         raise ImportRejected(
-            f"{path.name}: cannot tell the text encoding",
-            problems=[Problem("unknown text encoding; save the file as UTF-8", file=path.name)],
+            f"{path.name}: the text encoding is ambiguous",
+            problems=[_ambiguous(path.name, list(readings)[:_NAMED])],
         )
-    encoding = best.encoding.lower()
-    return "gb18030" if encoding in _GB_FAMILY else encoding
+    raise ImportRejected(
+        f"{path.name}: cannot tell the text encoding",
+        problems=[
+            Problem(
+                "unknown text encoding; save the file as UTF-8, or name its encoding "
+                "with --encoding (the upload's encoding field)",
+                field="encoding",
+                file=path.name,
+            )
+        ],
+    )
+
+
+def _ambiguous(name: str, encodings: list[str]) -> Problem:
+    return Problem(
+        f"the text encoding is ambiguous: it reads as different text in {' and '.join(encodings)}; "
+        "save the file as UTF-8, or name its encoding with --encoding "
+        f"(the upload's encoding field), e.g. --encoding {encodings[0]}",
+        field="encoding",
+        file=name,
+    )
+
+
+def _decodes(sample: bytes, encoding: str, at_end: bool) -> str | None:
+    """``sample`` decoded strictly (a cut character at its end is fine), or None."""
+    try:
+        return codecs.getincrementaldecoder(encoding)().decode(sample, final=at_end)
+    except UnicodeDecodeError:
+        return None
+
+
+def _plausible(encoding: str, text: str) -> bool:
+    """Whether ``text`` (a reading of the sample in ``encoding``) looks like real text."""
+    words = " ".join(_WORD.findall(text))[:_WORD_CHARS]
+    if not words:
+        return True
+    if mess_ratio(words, _MESS_LIMIT) >= _MESS_LIMIT:
+        return False
+    if encoding == "gb18030":
+        wide = _NON_ASCII.sub("", words)
+        common = len(wide.encode("gb2312", errors="ignore")) / 2
+        return common >= _COMMON_HANZI_SHARE * len(wide)
+    return True
+
+
+def check_encoding(name: str, encoding: str) -> str:
+    """``encoding`` as Python names it, for a file the caller says is in it.
+
+    Raises:
+        ImportRejected: Python knows no such text encoding (``base64``, ``zlib`` and
+            the like are codecs, not text encodings).
+    """
+    try:
+        info = codecs.lookup(encoding)
+    except (LookupError, ValueError):
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True) or info.name == "undefined":
+        raise ImportRejected(
+            f"{name}: unknown text encoding",
+            problems=[
+                Problem(
+                    f"unknown text encoding {encoding[:40]!r}; use e.g. utf-8, gb18030, cp1252",
+                    field="encoding",
+                    file=name,
+                )
+            ],
+        )
+    return info.name
 
 
 @dataclass
@@ -96,15 +194,28 @@ class Table:
     def chunks(self) -> Iterator[pd.DataFrame]:
         """Yield DataFrames (object dtype) indexed by human row number.
 
+        Chunks left empty (only blank rows) are skipped; a file without any data row
+        yields its first, empty chunk (it carries the header) and nothing else.
+
         Raises:
             ImportRejected: when the file cannot be parsed at all.
         """
         if self.kind == "csv":
-            yield from self._csv_chunks()
+            frames = self._csv_chunks()
         elif self.kind == "xlsx":
-            yield from self._xlsx_chunks()
+            frames = self._xlsx_chunks()
         else:
-            yield from self._json_chunks()
+            frames = self._json_chunks()
+        first_empty: pd.DataFrame | None = None
+        data = False
+        for frame in frames:
+            if not frame.empty:
+                data = True
+                yield frame
+            elif first_empty is None:
+                first_empty = frame
+        if not data and first_empty is not None:
+            yield first_empty
 
     # -- CSV -------------------------------------------------------------------------
     def _csv_chunks(self) -> Iterator[pd.DataFrame]:
@@ -130,7 +241,7 @@ class Table:
                 yield _drop_blank(chunk.fillna("").apply(_strip_column))
         except pd.errors.EmptyDataError:
             return  # no header at all: the validator reports the missing columns
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        except (pd.errors.ParserError, UnicodeError, ValueError) as exc:
             raise self._unreadable(exc) from exc
 
     # -- Excel -----------------------------------------------------------------------
@@ -164,7 +275,7 @@ class Table:
                         pd.DataFrame(buffer, index=numbers, columns=header, dtype=object)
                     )
                     buffer, numbers = [], []
-            if buffer:
+            if buffer or not numbers:  # a header-only sheet still yields its header
                 yield _drop_blank(pd.DataFrame(buffer, index=numbers, columns=header, dtype=object))
         finally:
             workbook.close()
@@ -172,8 +283,11 @@ class Table:
     # -- JSON ------------------------------------------------------------------------
     def _json_chunks(self) -> Iterator[pd.DataFrame]:
         encoding = self.encoding or "utf-8"
-        with self.path.open(encoding=encoding) as fh:
-            head = fh.read(4096).lstrip()
+        try:
+            with self.path.open(encoding=encoding) as fh:
+                head = fh.read(4096).lstrip()
+        except UnicodeError as exc:
+            raise self._unreadable(exc) from exc
         array = head.startswith("[")
         records = self._json_array(encoding) if array else self._json_lines(encoding)
         header: list[str] = []
@@ -194,9 +308,16 @@ class Table:
     def _json_array(self, encoding: str) -> Iterator[tuple[int, dict[str, Any]]]:
         try:
             with self.path.open(encoding=encoding) as fh:
-                data = json.load(fh)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                text = fh.read()
+            data = json.loads(text)
+        except (json.JSONDecodeError, UnicodeError) as exc:
             raise self._unreadable(exc) from exc
+        except RecursionError:
+            item, key = _too_deep(text, records_at=2)
+            raise ImportRejected(
+                f"{self.name}: JSON nested too deeply",
+                problems=[_deep_problem(self.name, item, key)],
+            ) from None
         bad = [i for i, item in enumerate(data, start=1) if not isinstance(item, dict)]
         if bad:
             raise ImportRejected(
@@ -208,14 +329,19 @@ class Table:
     def _json_lines(self, encoding: str) -> Iterator[tuple[int, dict[str, Any]]]:
         problems: list[Problem] = []
         good: list[tuple[int, dict[str, Any]]] = []
-        with self.path.open(encoding=encoding) as fh:
-            for number, line in enumerate(fh, start=1):
+        lines = _lines(self.path, encoding)
+        try:
+            for number, line in lines:
                 if not line.strip():
                     continue
                 try:
                     item = json.loads(line)
                 except json.JSONDecodeError as exc:
                     problems.append(Problem(f"invalid JSON: {exc.msg}", row=number, file=self.name))
+                    continue
+                except RecursionError:
+                    _, key = _too_deep(line, records_at=1)
+                    problems.append(_deep_problem(self.name, number, key))
                     continue
                 if not isinstance(item, dict):
                     problems.append(Problem("not a JSON object", row=number, file=self.name))
@@ -224,12 +350,19 @@ class Table:
                 if len(good) >= self.chunk_rows and not problems:
                     yield from good
                     good = []
+        except UnicodeError as exc:
+            raise self._unreadable(exc) from exc
         if problems:
             raise ImportRejected(f"{self.name}: not valid JSON lines", problems=problems)
         yield from good
 
     def _unreadable(self, exc: Exception) -> ImportRejected:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, UnicodeDecodeError):
+            reason = (
+                f"not {self.encoding} text ({exc.reason} at byte {exc.start:,}); save the "
+                "file as UTF-8, or name its encoding with --encoding"
+            )
         line = re.search(r"\bline (\d+)", reason)
         return ImportRejected(
             f"{self.name}: the file cannot be read",
@@ -243,11 +376,18 @@ class Table:
         )
 
 
-def open_table(path: Path, *, chunk_rows: int = CHUNK_ROWS) -> Table:
-    """Open ``path`` for reading (CSV encodings are detected here).
+def open_table(path: Path, *, chunk_rows: int = CHUNK_ROWS, encoding: str | None = None) -> Table:
+    """Open ``path`` for reading (CSV and JSON encodings are detected here).
+
+    Args:
+        path: The file.
+        chunk_rows: Rows per chunk.
+        encoding: The text encoding of a CSV or JSON file, when the caller knows it
+            (``recsvc import --encoding``); None detects it.
 
     Raises:
-        ImportRejected: for an unsupported suffix or an undetectable encoding.
+        ImportRejected: for an unsupported suffix, an unknown encoding, or an
+            ambiguous or undetectable one.
     """
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
@@ -260,16 +400,67 @@ def open_table(path: Path, *, chunk_rows: int = CHUNK_ROWS) -> Table:
                 )
             ],
         )
-    encoding = detect_encoding(path) if kind in ("csv", "json") else None
+    if kind not in ("csv", "json"):
+        encoding = None
+    elif encoding:
+        encoding = check_encoding(path.name, encoding)
+    else:
+        encoding = detect_encoding(path)
     if encoding:
         log.debug("%s: reading as %s", path.name, encoding)
     return Table(path=path, kind=kind, encoding=encoding, chunk_rows=chunk_rows)
 
 
+def _lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
+    with path.open(encoding=encoding) as fh:
+        yield from enumerate(fh, start=1)
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]')
+
+
+def _too_deep(text: str, *, records_at: int) -> tuple[int | None, str | None]:
+    """Where JSON ``text`` first nests beyond a record's column plus
+    :data:`~.schema.MAX_JSON_DEPTH` levels: ``(record number, column)``, without parsing.
+
+    ``records_at`` is the depth of the records: 2 in an array, 1 on a JSON line.
+    Strings are skipped whole, so brackets inside them do not count.
+    """
+    depth, record, key = 0, 1, None
+    limit = records_at + MAX_JSON_DEPTH
+    for match in _JSON_TOKEN.finditer(text):
+        token = match[0]
+        if token in ("[", "{"):
+            depth += 1
+            if depth > limit:
+                return record, key
+        elif token in ("]", "}"):
+            depth -= 1
+        elif token == ",":
+            if depth == records_at - 1:
+                record += 1
+        elif depth == records_at:  # the last string in a record precedes its value
+            key = _header_name(token[1:-1])
+    return None, None
+
+
+def _deep_problem(file: str, row: int | None, field: str | None) -> Problem:
+    return Problem(
+        f"nested deeper than {MAX_JSON_DEPTH} levels (JSON objects or arrays in a column)",
+        row=row,
+        field=field or None,
+        file=file,
+    )
+
+
 def _header_name(value: object) -> str:
+    """A header as matched against column names; control characters and lone
+    surrogates are spelt as escapes, so a problem naming the header can be shown."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
-    return str(value).strip().lstrip("\ufeff").lower()
+    name = str(value).strip().lstrip("\ufeff").lower()
+    return _UNPRINTABLE.sub(lambda m: ascii(m[0])[1:-1], name)
 
 
 def _strip_column(col: pd.Series) -> pd.Series:
@@ -297,6 +488,6 @@ def _json_frame(
 ) -> pd.DataFrame:
     rows = [[_clean_cell(rec.get(key)) for key in header] for rec in buffer]
     frame = pd.DataFrame(
-        rows, index=numbers, columns=[h.strip().lower() for h in header], dtype=object
+        rows, index=numbers, columns=[_header_name(h) for h in header], dtype=object
     )
     return frame

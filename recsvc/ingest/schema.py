@@ -25,13 +25,32 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal, cast
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
 from sqlalchemy import Enum as SAEnum
 
 from recsvc.store.labels import import_spellings
 from recsvc.store.models import ENTITIES
 
 ColumnType = Literal["string", "integer", "number", "date", "datetime", "boolean", "enum", "json"]
+
+#: Deepest nesting accepted in a ``json`` column (the object itself is level 1). Deeper
+#: values are refused with a problem, never parsed into a RecursionError.
+MAX_JSON_DEPTH = 10
+
+#: Bits of each SQLAlchemy integer type: the range SQLite and PostgreSQL both store.
+_INT_BITS: tuple[tuple[type[Integer], int], ...] = ((BigInteger, 64), (SmallInteger, 16))
 
 
 @dataclass(frozen=True)
@@ -51,6 +70,9 @@ class ColumnSpec:
         attribute: The model attribute the value is stored in (None for references).
         default: Stored when the cell is empty and the column has a default.
         personal: Values are personal data: never echoed in problems or logs.
+        int_range: Smallest and largest integer the database column holds.
+        multiline: Text that may hold tabs and line breaks (other control characters
+            are refused everywhere).
     """
 
     name: str
@@ -65,6 +87,8 @@ class ColumnSpec:
     attribute: str | None = None
     default: object | None = None
     personal: bool = False
+    int_range: tuple[int, int] | None = None
+    multiline: bool = False
 
     def enum_values(self) -> list[str]:
         """The English codes of an enum column."""
@@ -140,6 +164,7 @@ def _column(
     sa_type = col.type
     enum: builtins.type[StrEnum] | None = None
     max_length: int | None = None
+    int_range: tuple[int, int] | None = None
     kind: ColumnType
     if isinstance(sa_type, SAEnum):
         kind, enum = "enum", cast("type[StrEnum] | None", sa_type.enum_class)
@@ -151,6 +176,8 @@ def _column(
         kind = "boolean"
     elif isinstance(sa_type, Integer):
         kind = "integer"
+        bits = next((b for t, b in _INT_BITS if isinstance(sa_type, t)), 32)
+        int_range = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
     elif isinstance(sa_type, Float):
         kind = "number"
     elif isinstance(sa_type, JSON):
@@ -176,6 +203,8 @@ def _column(
         attribute=name,
         default=default,
         personal=personal,
+        int_range=int_range,
+        multiline=isinstance(sa_type, Text),
     )
 
 
@@ -376,6 +405,7 @@ REFERENCE_ATTRIBUTES: dict[str, str] = {
 
 __all__ = [
     "ENTITY_ORDER",
+    "MAX_JSON_DEPTH",
     "REFERENCE_ATTRIBUTES",
     "SCHEMAS",
     "ColumnSpec",

@@ -1,12 +1,12 @@
 """Validation of one chunk of an entity file against its :class:`~.schema.EntitySchema`.
 
 Every row is checked before it is written: header (missing required columns, unknown
-or duplicate columns; on the first chunk), every cell (type, date, range, enum,
-length), the file as a whole (duplicate ``external_id``, also against the ids of
-earlier chunks) and references (to rows in the database, which already holds the rows
-this import wrote before, or to :class:`Pending` rows of this import that could not be
-written). Checks are vectorised over pandas columns, so validation costs about as much
-as reading the file.
+or duplicate columns; on the first chunk), every cell (type,
+date, range, enum, length, what the database can hold), the file as a whole (duplicate
+``external_id``, also against the ids of earlier chunks) and references (to rows in the
+database, which already holds the rows this import wrote before, or to :class:`Pending`
+rows of this import that could not be written). Checks are vectorised over pandas
+columns, so validation costs about as much as reading the file.
 
 Cells are converted by :mod:`recsvc.ingest.cells`. Values of personal columns
 (:attr:`ColumnSpec.personal`) are never quoted in a :class:`~recsvc.errors.Problem`.
@@ -122,7 +122,10 @@ class Known:
 
 
 def _present(value: object) -> bool:
-    return value is not None and not (isinstance(value, float) and pd.isna(value)) and value != ""
+    """A key worth looking up (JSON objects and arrays are refused by the cell check)."""
+    if value is None or isinstance(value, dict | list):
+        return False
+    return not (isinstance(value, float) and pd.isna(value)) and value != ""
 
 
 @dataclass

@@ -36,6 +36,15 @@ class Shown:
     score: float | None
 
 
+@dataclass(frozen=True)
+class Answer:
+    """An outcome answering a stored impression of the same client (in a batch)."""
+
+    impression_id: int
+    outcome: EventType
+    reason: DeclineReason | None = None
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -140,6 +149,68 @@ def record_outcome(
         s.add(row)
         s.flush()
         return row.id
+
+
+def record_batch(
+    db: Database,
+    client_id: int,
+    items: Sequence[Shown | Answer],
+    *,
+    surface: Surface | str,
+    model_version: str | None,
+    actor: str | None = None,
+    at: dt.datetime | None = None,
+) -> list[int]:
+    """Impressions and outcomes of one client in ONE transaction: all are stored or none.
+
+    The caller has checked the items (codes, reasons, no outcome recorded twice); an
+    outcome copies its impression's item, surface, version, rank and score, as
+    :func:`record_outcome` does. Returns the event ids in order.
+
+    Raises:
+        NotFound: an answered impression does not exist or is another client's.
+    """
+    surface = Surface(surface)
+    occurred = at or _now()
+    with db.session() as s:
+        rows: list[RecommendationEvent] = []
+        for item in items:
+            if isinstance(item, Shown):
+                rows.append(
+                    RecommendationEvent(
+                        event=EventType.IMPRESSION,
+                        client_id=int(client_id),
+                        item_code=item.item_code,
+                        surface=surface,
+                        model_version=model_version,
+                        rank=int(item.rank),
+                        score=None if item.score is None else float(item.score),
+                        actor=actor,
+                        occurred_at=occurred,
+                    )
+                )
+                continue
+            imp = s.get(RecommendationEvent, item.impression_id)
+            if imp is None or imp.event != EventType.IMPRESSION or imp.client_id != client_id:
+                raise NotFound(f"no impression {item.impression_id}")
+            rows.append(
+                RecommendationEvent(
+                    event=item.outcome,
+                    client_id=imp.client_id,
+                    item_code=imp.item_code,
+                    impression_id=imp.id,
+                    surface=imp.surface,
+                    model_version=imp.model_version,
+                    rank=imp.rank,
+                    score=imp.score,
+                    reason=item.reason,
+                    actor=actor,
+                    occurred_at=occurred,
+                )
+            )
+        s.add_all(rows)
+        s.flush()
+        return [int(row.id) for row in rows]
 
 
 def rates_from_events(

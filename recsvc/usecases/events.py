@@ -1,5 +1,10 @@
 """Recommendation events: impressions shown and their outcomes (accepted, declined with
-a reason, purchased), from librarians, the portal, the worklist and the CLI."""
+a reason, purchased), from librarians, the portal, the worklist and the CLI.
+
+An item code is a catalogue product code or a known relationship action
+(:data:`ACTION_CODES`, ``action:fixed_contact`` …); anything else is refused. A portal
+batch is all or nothing: every event is checked before one transaction writes them.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,15 @@ from dataclasses import dataclass
 
 from recsvc.errors import Conflict, InvalidInput, NotFound, Problem
 from recsvc.recommend import feedback
-from recsvc.recommend.feedback import Shown
+from recsvc.recommend.feedback import Answer, Shown
 from recsvc.recommend.worklist import WorklistRow
 from recsvc.runtime import Runtime
 from recsvc.store import queries
 from recsvc.store.enums import DeclineReason, EventType, Surface
+from recsvc.value import STRATEGIES
 
 __all__ = [
+    "ACTION_CODES",
     "Event",
     "PortalEvent",
     "record_item_outcome",
@@ -22,6 +29,13 @@ __all__ = [
     "record_portal_events",
     "record_worklist",
 ]
+
+
+#: Item codes of the relationship actions events may name (``action:fixed_contact`` …).
+ACTION_CODES: frozenset[str] = frozenset(
+    action.item_code for actions in STRATEGIES.values() for action in actions
+)
+_OUTCOMES = (EventType.ACCEPTED, EventType.DECLINED, EventType.PURCHASED)
 
 
 @dataclass(frozen=True)
@@ -95,12 +109,13 @@ def record_item_outcome(
     """Record an outcome for the client's latest impression of ``item_code``.
 
     Raises:
-        InvalidInput: not accepted, declined or purchased; or a reason on anything
-            but a decline.
+        InvalidInput: not accepted, declined or purchased; a reason on anything but a
+            decline; or an item code that is neither a product nor a known action.
         NotFound: the client was never shown that item.
     """
-    if outcome not in (EventType.ACCEPTED, EventType.DECLINED, EventType.PURCHASED):
+    if outcome not in _OUTCOMES:
         raise InvalidInput("outcome must be accepted, declined or purchased")
+    _check_item_code(item_code, queries.product_codes(rt.db), field="item_code", where="")
     event_id = feedback.record_outcome(
         rt.db, outcome, client_id=client_id, item_code=item_code, reason=reason, actor=actor
     )
@@ -113,50 +128,96 @@ def record_portal_events(
     """Impressions (need ``item_code``) and outcomes (need ``impression_id``) from the
     portal of ``client_id``; outcomes may only answer this client's impressions.
 
+    All or nothing: every event is checked first, then the batch is written in one
+    transaction, so a rejected batch stores none of its events. A problem names the
+    event's index (``events.1.item_code``).
+
     Raises:
-        InvalidInput: an unknown item code, or an outcome without ``impression_id``.
-        NotFound, Conflict: as :func:`record_outcome`.
+        InvalidInput: an item code that is neither a product nor a known action, an
+            outcome without ``impression_id``, or a reason on anything but a decline.
+        NotFound: an outcome answers no impression of this client.
+        Conflict: the impression already has that outcome (stored, or earlier in the batch).
     """
     bundle = rt.bundle
     version = bundle.version if bundle is not None else None
-    out: list[Event] = []
+    items = _checked_batch(rt, client_id, events)
+    ids = feedback.record_batch(
+        rt.db, client_id, items, surface=Surface.PORTAL, model_version=version, actor="portal"
+    )
+    return [_event(rt, event_id) for event_id in ids]
+
+
+def _checked_batch(
+    rt: Runtime, client_id: int, events: Sequence[PortalEvent]
+) -> list[Shown | Answer]:
+    """The batch as items to record, or the first event's problem raised."""
     codes = queries.product_codes(rt.db)
+    answered: set[tuple[int, EventType]] = set()
+    items: list[Shown | Answer] = []
     for i, e in enumerate(events):
+        where = f"events[{i}]: "
         if e.event == EventType.IMPRESSION:
-            code = e.item_code
-            if not code or (code not in codes and not code.startswith("action:")):
-                raise InvalidInput(
-                    f"events[{i}]: unknown item_code {code!r}",
-                    problems=[Problem("unknown item code", field=f"events.{i}.item_code")],
-                )
-            (eid,) = feedback.record_impressions(
-                rt.db,
-                client_id,
-                [Shown(item_code=code, rank=int(e.rank or 1), score=None)],
-                surface=Surface.PORTAL,
-                model_version=version,
-                actor="portal",
+            code = _check_item_code(e.item_code, codes, field=f"events.{i}.item_code", where=where)
+            items.append(Shown(item_code=code, rank=int(e.rank or 1), score=None))
+            continue
+        if e.event not in _OUTCOMES:
+            raise InvalidInput(
+                f"{where}unknown event {e.event!r}",
+                problems=[Problem("not an event the portal records", field=f"events.{i}.event")],
             )
-            out.append(Event(eid, EventType.IMPRESSION, code, None, Surface.PORTAL, version))
-        else:
-            if e.impression_id is None:
-                raise InvalidInput(
-                    f"events[{i}]: an outcome needs impression_id",
-                    problems=[
-                        Problem("required for an outcome", field=f"events.{i}.impression_id")
-                    ],
-                )
-            out.append(
-                record_outcome(
-                    rt,
-                    impression_id=e.impression_id,
-                    outcome=e.event,
-                    reason=e.reason,
-                    actor="portal",
-                    client_id=client_id,
-                )
+        outcome = EventType(e.event)
+        if e.impression_id is None:
+            raise InvalidInput(
+                f"{where}an outcome needs impression_id",
+                problems=[Problem("required for an outcome", field=f"events.{i}.impression_id")],
             )
-    return out
+        reason = _reason(e.reason, outcome, field=f"events.{i}.reason", where=where)
+        imp = queries.impression(rt.db, impression_id=e.impression_id)
+        if imp is None or imp.event != EventType.IMPRESSION or imp.client_id != client_id:
+            raise NotFound(f"{where}no impression {e.impression_id}")
+        key = (e.impression_id, outcome)
+        stored = queries.outcome_of(rt.db, impression_id=e.impression_id, outcome=outcome)
+        if key in answered or stored is not None:
+            raise Conflict(f"{where}impression {e.impression_id} already has outcome {outcome!r}")
+        answered.add(key)
+        items.append(Answer(impression_id=e.impression_id, outcome=outcome, reason=reason))
+    return items
+
+
+def _check_item_code(code: str | None, products: set[str], *, field: str, where: str) -> str:
+    """``code`` when it is a product code or a known action's code.
+
+    Raises:
+        InvalidInput: anything else (problem on ``field``).
+    """
+    if code and (code in products or code in ACTION_CODES):
+        return code
+    if code and code.startswith("action:"):
+        reason = f"unknown action; known actions are {', '.join(sorted(ACTION_CODES))}"
+    else:
+        reason = "unknown item code (neither a product code nor an action:… code)"
+    raise InvalidInput(
+        f"{where}unknown item_code {code!r}", problems=[Problem(reason, field=field)]
+    )
+
+
+def _reason(
+    reason: DeclineReason | str | None, outcome: EventType, *, field: str, where: str
+) -> DeclineReason | None:
+    if reason is None:
+        return None
+    if outcome is not EventType.DECLINED:
+        raise InvalidInput(
+            f"{where}a reason is only recorded with 'declined'",
+            problems=[Problem("only with 'declined'", field=field)],
+        )
+    try:
+        return DeclineReason(reason)
+    except ValueError:
+        raise InvalidInput(
+            f"{where}unknown decline reason {reason!r}",
+            problems=[Problem("unknown decline reason", field=field)],
+        ) from None
 
 
 def record_worklist(

@@ -25,11 +25,13 @@ def import_upload(
     entity: str | None = None,
     dry_run: bool = False,
     max_bytes: int | None = None,
+    encoding: str | None = None,
 ) -> list[ImportReport]:
     """Import an uploaded file; the version in service reloads on the fresh data.
 
     The upload is written under its own (sanitised) name in a private temporary
     folder, so problems name the file the analyst sent, and reports name it too.
+    ``encoding`` names a CSV or JSON file's text encoding (None: detected).
 
     Raises:
         InvalidInput: empty, too large, or an unsupported file type.
@@ -56,7 +58,7 @@ def import_upload(
     with tempfile.TemporaryDirectory(prefix="recsvc-upload-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(payload)
-        report = import_file(rt.db, path, entity, dry_run=dry_run)
+        report = import_file(rt.db, path, entity, dry_run=dry_run, encoding=encoding or None)
     if not dry_run and (report.inserted or report.updated):
         rt.data_changed()
     return [replace(report, source=name)]
@@ -69,8 +71,11 @@ def import_path(
     entity: str | None = None,
     dry_run: bool = False,
     progress: bool = False,
+    encoding: str | None = None,
 ) -> list[ImportReport]:
     """Validate and import a file or a folder of entity files (all or nothing).
+
+    ``encoding`` names the text encoding of the CSV and JSON files (None: detected).
 
     Raises:
         InvalidInput: ``entity`` given for a folder.
@@ -79,9 +84,11 @@ def import_path(
     if path.is_dir():
         if entity:
             raise InvalidInput("--entity applies to a single file, not a folder")
-        reports = import_dir(rt.db, path, dry_run=dry_run, progress=progress)
+        reports = import_dir(rt.db, path, dry_run=dry_run, progress=progress, encoding=encoding)
     else:
-        reports = [import_file(rt.db, path, entity, dry_run=dry_run, progress=progress)]
+        reports = [
+            import_file(rt.db, path, entity, dry_run=dry_run, progress=progress, encoding=encoding)
+        ]
     if not dry_run and any(r.inserted or r.updated for r in reports):
         rt.data_changed()
     return reports
