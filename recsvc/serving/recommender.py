@@ -76,6 +76,7 @@ def open_recommender(
     frames: Frames | None = None,
     features: pd.DataFrame | None = None,
     saved: Path | None = None,
+    kept: Path | None = None,
     rules: BusinessRules | None = None,
     value: ValueService | None = None,
     scores: pd.DataFrame | None = None,
@@ -95,6 +96,8 @@ def open_recommender(
         features: client features at the serving cutoff, when the caller has them.
         saved: the version's :func:`~recsvc.serving.layout.snapshot_dir`, whose ranker
             scores and explanation arrays are mapped when they are this snapshot's.
+        kept: where the version's kept similar-case hits and contributions are
+            (:func:`~recsvc.serving.layout.served_dir`; default ``folder``).
         rules: business rules (default :meth:`BusinessRules.load`).
         value: the version's value model when the caller loaded it (the serving
             bundle); default: loaded from ``folder`` when it has one.
@@ -132,10 +135,11 @@ def open_recommender(
         saved / EXPLAINER_ARRAYS if saved is not None else None
     )
     contributions = None
-    if folder is not None:
-        explainer.use_case_table(folder / CASE_HITS)
+    kept = Path(kept) if kept is not None else folder
+    if kept is not None:
+        explainer.use_case_table(kept / CASE_HITS)
         if isinstance(model, ScoredRanker):
-            contributions = ContributionTable.open(folder / CONTRIBUTIONS)
+            contributions = ContributionTable.open(kept / CONTRIBUTIONS)
     return Recommender(
         settings,
         context,
