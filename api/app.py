@@ -17,7 +17,7 @@ from fastapi import FastAPI
 import api.web
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, MetricsMiddleware
-from api.routes import analyst, librarian, ops, portal
+from api.routes import admin, analyst, librarian, ops, portal
 from recsvc import __version__
 from recsvc.config import Settings
 from recsvc.runtime import Runtime
@@ -70,7 +70,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.state.metrics = ApiMetrics()
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    for module in (ops, librarian, portal, analyst):
+    for module in (ops, librarian, portal, analyst, admin):
         app.include_router(module.router)
     api.web.mount(app, settings)
     return app
