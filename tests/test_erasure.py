@@ -10,24 +10,28 @@ read what it left.
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from recsvc.cli import _common as common
 from recsvc.cli import app as cli_app
 from recsvc.recommend import OFFERS
-from recsvc.semantic import FakeEmbedder, Scope, SemanticLayer
+from recsvc.registry import Registry
+from recsvc.semantic import CachedEmbedder, FakeEmbedder, Scope, SemanticLayer, VectorIndex
+from recsvc.semantic.cache import forget_texts
 from recsvc.semantic.text import text_hash
 from recsvc.store.enums import Surface
-from recsvc.usecases import access
-from tests.conftest import tree_digest
-from tests.fixtures_api import ApiEnv, demo_env, open_demo
+from recsvc.usecases import access, clients, erasure, open_runtime
+from tests.conftest import copy_tree, tree_digest
+from tests.fixtures_api import ApiEnv, _demo_settings, demo_env, open_demo
 
 
 @dataclass
@@ -139,6 +143,8 @@ def erased(api_demo_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> I
             runtime, name="portal-of-the-erased", role="portal", client_external_id=ext
         )[1]
         assert env.get("/api/v1/me/recommendations", "victim").status_code == 200
+        before = env.get("/api/v1/worklist", "librarian", params={"limit": 5000}).text
+        state.extra["in_worklist"] = ext in before
         state.response = env.client.delete(
             f"/api/v1/clients/{ext}",
             params={"reason": "written erasure request, ticket 2026-118"},
@@ -184,6 +190,11 @@ def test_every_call_about_the_client_answers_404(erased: Erased) -> None:
         assert resp.json()["type"].endswith("/notfound")
     listed = env.get("/api/v1/clients", "librarian", params={"q": erased.external_id})
     assert listed.status_code == 200 and listed.json()["count"] == 0
+    assert erased.extra["in_worklist"]
+    for fmt in ("json", "csv"):
+        worklist = env.get("/api/v1/worklist", "librarian", params={"limit": 5000, "format": fmt})
+        assert worklist.status_code == 200 and erased.external_id not in worklist.text
+        assert not [n for n in erased.names if n in worklist.text]
 
 
 def test_its_portal_token_no_longer_opens_anything(erased: Erased) -> None:
@@ -339,3 +350,62 @@ def test_the_command_confirms_erases_and_a_server_follows(cli_env: ApiEnv) -> No
     assert listed.exit_code == 0 and json.loads(listed.output)[0]["actor_role"] is None
     unknown = runner.invoke(cli_app, ["clients", "erase", "CA-001", "--reason", "x", "--yes"])
     assert unknown.exit_code != 0
+
+
+def test_an_hnsw_index_drops_erased_vectors_at_once() -> None:
+    """Removing from HNSW leaves a tombstone (the vector stays in the graph and in the
+    saved file); erasing compacts it away."""
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(60, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = VectorIndex.build(list(range(60)), vectors, kind="hnsw")
+    index.remove([1])
+    assert index.tombstones == 1 and index.raw.ntotal == 60
+    assert index.erase([2, 3, 99]) == 2
+    assert index.tombstones == 0 and index.raw.ntotal == len(index) == 57
+    assert not {1, 2, 3} & set(index.ids())
+    keys, _ = index.search(vectors[[2]], 57)
+    assert not {1, 2, 3} & set(keys[0])
+
+
+def test_the_embedding_cache_forgets_texts_in_every_shard(tmp_path: Path) -> None:
+    cache = CachedEmbedder(FakeEmbedder(dim=8), tmp_path)
+    cache.encode(["a", "b", "c"])
+    cache.encode(["d"])  # a second shard
+    assert cache.forget(["b", "d", "zz"]) == 2 and len(cache) == 2
+    assert forget_texts(tmp_path, ["b", "d", "zz"]) == 2
+    reopened = CachedEmbedder(FakeEmbedder(dim=8), tmp_path)
+    assert len(reopened) == 2
+    reopened.encode(["a", "b"])
+    assert reopened.last_misses == 1  # "b" is embedded again: it was gone
+    keys = b"".join(p.read_bytes() for p in tmp_path.rglob("*.keys.json"))
+    assert text_hash("d").encode() not in keys
+
+
+def test_a_version_that_keeps_its_lists_in_its_folder_is_served_and_patched_there(
+    api_demo_bundle: Path, tmp_path: Path
+) -> None:
+    """Versions trained before the portal lists moved to the serving folder keep
+    ``portal/`` and ``kept/`` in their own folder: they are still served, and an
+    erasure patches them there (the one write into a version folder)."""
+    for sub in ("data", "models"):
+        copy_tree(api_demo_bundle / sub, tmp_path / sub)
+    settings = _demo_settings(tmp_path)
+    version = Registry(settings.models_dir).active()
+    assert version is not None
+    outside = Path(settings.serving_dir) / version
+    for name in ("portal", "kept"):
+        shutil.move(outside / name, settings.models_dir / version / name)
+    rt = open_runtime(settings, embedder=FakeEmbedder(), warm_worklist=False)
+    try:
+        lists = rt.require_bundle().portal_recs
+        cid = sorted(lists)[3]
+        assert len(lists) > 100
+        ext = clients.external_ids(rt, client_ids=[cid])[cid]
+        done = erasure.erase_client(rt, external_id=ext, reason="legacy layout")
+        assert done.counts["serving.portal_lists"] == 1
+        assert cid not in rt.require_bundle().portal_recs
+        assert len(rt.require_bundle().portal_recs) == len(lists) - 1
+        assert not (outside / "portal").exists()
+    finally:
+        rt.close()
