@@ -4,6 +4,7 @@ portal lists moved out of the version folder. The must-show is tests/test_erasur
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from recsvc.registry import Registry
 from recsvc.semantic import CachedEmbedder, FakeEmbedder, VectorIndex
 from recsvc.semantic.cache import forget_texts
 from recsvc.semantic.text import text_hash
+from recsvc.store import Database
 from recsvc.usecases import clients, erasure, open_runtime
 from tests.conftest import copy_tree
 from tests.fixtures_api import ApiEnv, _demo_settings
@@ -116,3 +118,57 @@ def test_a_version_that_keeps_its_lists_in_its_folder_is_served_and_patched_ther
         assert not (outside / "portal").exists()
     finally:
         rt.close()
+
+
+def test_the_rows_go_in_one_transaction_with_the_record(any_db: Database) -> None:
+    """On SQLite and PostgreSQL: every row of the client goes, another client's row that
+    linked one of its commissions keeps its row and loses the link, and the record
+    names the client by its internal id only."""
+    from recsvc.auth import create_key
+    from recsvc.store import queries
+    from recsvc.store.enums import ClientKind, FeedbackKind, Role
+    from recsvc.store.models import Client, Commission, Contact, Erasure, Feedback, Product
+
+    with any_db.session() as s:
+        gone, stays = (
+            Client(external_id="G-1", kind=ClientKind.OTHER),
+            Client(external_id="S-1", kind=ClientKind.OTHER),
+        )
+        s.add_all([gone, stays])
+        s.flush()
+        commission = Commission(
+            external_id="K-1",
+            client_id=gone.id,
+            title_zh="待删",
+            commissioned_on=dt.date(2025, 1, 2),
+        )
+        s.add_all([commission, Contact(external_id="P-1", client_id=gone.id, name="张三")])
+        s.flush()
+        s.add_all(
+            [
+                Feedback(
+                    external_id=f"F-{n}",
+                    client_id=owner,
+                    commission_id=commission.id,
+                    kind=FeedbackKind.REPORT,
+                    received_on=dt.date(2025, 2, 1),
+                )
+                for n, owner in ((1, gone.id), (2, stays.id))
+            ]
+        )
+        gone_id, stays_id = gone.id, stays.id
+        assert s.query(Product).count()  # the catalogue stays whole
+    create_key(any_db, "portal-g", Role.PORTAL, "G-1")
+    record, rows = queries.erase_client_rows(
+        any_db, client_id=gone_id, reason="r", actor_key_id=9, actor_role="admin", counts={"x": 1}
+    )
+    assert rows["clients"] == rows["commissions"] == rows["contacts"] == rows["api_keys"] == 1
+    assert rows["feedback"] == 1
+    with any_db.session() as s:
+        assert s.get(Client, gone_id) is None and s.get(Client, stays_id) is not None
+        (kept,) = s.query(Feedback).all()
+        assert kept.client_id == stays_id and kept.commission_id is None
+        erased = s.get(Erasure, record)
+        assert erased is not None and erased.client_id == gone_id and erased.actor_key_id == 9
+        assert erased.counts["x"] == 1 and erased.counts["rows.commissions"] == 1
+    assert queries.latest_erasure(any_db) == record
