@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from recsvc.recommend import OFFERS
@@ -240,6 +241,12 @@ def test_its_vectors_left_every_index_in_memory_and_on_disk(erased: Erased) -> N
         for kind in ("clients", "commissions", "cases"):
             assert dense[kind].raw.ntotal == len(dense[kind])  # no vector left behind
             assert not any(d.client_id == erased.client_id for d in layer.docs[kind].values())
+    # the version's text space keeps its model; its commission vectors are serving files
+    version = erased.env.runtime.require_bundle().version
+    assert not list((Path(settings.models_dir) / version).rglob("commission_ids.npy"))
+    (ids_file,) = Path(settings.serving_dir, version).rglob("commission_ids.npy")
+    assert not set(np.load(ids_file).tolist()) & erased.commission_ids
+    assert erased.response.json()["counts"]["serving.text_vectors"] == len(erased.commission_ids)
     hashes = [text_hash(t) for t in erased.texts]
     cached = b"".join(p.read_bytes() for p in Path(settings.cache_dir).rglob("*.keys.json"))
     assert cached and not any(h.encode() in cached for h in hashes)

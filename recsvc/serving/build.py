@@ -1,10 +1,11 @@
 """Write a model version's serving files: the only code that does.
 
 * :func:`write_version_files`: training, before it registers a version, writes its
-  text space into its folder and, into :func:`~recsvc.serving.layout.snapshot_dir`,
-  the portal lists, kept similar-case hits and contributions (they quote clients, so
-  they stay out of the immutable folder) and the ranker scores and explanation arrays
-  of the snapshot it trained on.
+  text space's model into its folder and, into
+  :func:`~recsvc.serving.layout.snapshot_dir`, the text space's commission vectors,
+  the portal lists, kept similar-case hits and contributions (they quote or index
+  clients, so they stay out of the immutable folder) and the ranker scores and
+  explanation arrays of the snapshot it trained on.
 * :func:`build_serving_files`: ``recsvc serving build`` writes the ranker scores and
   explanation arrays of today's snapshot, exactly as a server opens it, so that every
   server worker maps them instead of computing them.
@@ -63,11 +64,12 @@ def write_version_files(
     snapshot: Path | None = None,
     served: Path | None = None,
 ) -> int:
-    """Write a version's serving files: the text space into its (not yet registered)
-    ``folder``, the rest into ``served``.
+    """Write a version's serving files: the text space's model into its (not yet
+    registered) ``folder``, the rest into ``served``.
 
     Every client's portal list; explaining the lists records the similar-case hits and
-    model contributions they computed, which are kept for live calls. These go into
+    model contributions they computed, which are kept for live calls. These and the
+    text space's commission vectors go into
     ``served`` (training: the version's :func:`~recsvc.serving.layout.snapshot_dir`,
     where an erasure may patch them; default ``folder``). With ``snapshot`` the ranker
     scores and explanation arrays of ``frames`` go there too.
@@ -77,7 +79,8 @@ def write_version_files(
     """
     folder = Path(folder)
     served = Path(served) if served is not None else folder
-    shared_text_space(frames, semantic).save(folder / TEXT_SPACE)
+    vectors = served / TEXT_SPACE if served != folder else None
+    shared_text_space(frames, semantic).save(folder / TEXT_SPACE, vectors=vectors)
     recommender = open_recommender(settings, None, semantic, folder, frames=frames, kept=served)
     if snapshot is not None:
         write_snapshot_files(recommender, snapshot)

@@ -9,6 +9,8 @@ patched here, never rebuilt from scratch:
 * ``kept/cases/``: the hits of its commissions and its cases among other commissions'
   hits go (:func:`~recsvc.recommend.kept.erase_case_hits`).
 * ``kept/contributions/``: its rows go (:func:`~recsvc.recommend.kept.erase_contributions`).
+* ``text/``: the text space's vectors of its commissions go
+  (:func:`~recsvc.recommend.text.erase_commission_vectors`).
 * ``ranker/`` and ``explainer/`` (of one snapshot, which the erasure has changed) are
   deleted: servers compute them in memory until ``recsvc serving build`` writes them
   for the new snapshot.
@@ -32,12 +34,14 @@ from pathlib import Path
 from typing import Any
 
 from recsvc.recommend.kept import erase_case_hits, erase_contributions
+from recsvc.recommend.text import erase_commission_vectors
 from recsvc.serving.layout import (
     CASE_HITS,
     CONTRIBUTIONS,
     EXPLAINER_ARRAYS,
     PORTAL,
     RANKER_SCORES,
+    TEXT_SPACE,
     served_dir,
     snapshot_dir,
 )
@@ -81,7 +85,7 @@ def erase_serving_files(
 
     Returns:
         Entries removed per kind: ``portal_lists``, ``portal_evidence``, ``case_hits``,
-        ``contributions``, ``snapshot_files``.
+        ``contributions``, ``text_vectors``, ``snapshot_files``.
     """
     counts: Counter[str] = Counter()
     summaries = list(case_summaries)
@@ -106,6 +110,7 @@ def erase_serving_files(
             triggers=triggers,
             signature=signature,
         )
+        counts["text_vectors"] += erase_commission_vectors(served / TEXT_SPACE, triggers)
         counts["contributions"] += erase_contributions(
             served / CONTRIBUTIONS, client_id=client_id, n_products=_n_products(folder)
         )

@@ -3,13 +3,14 @@
 Two places, by what may change them:
 
 * **in the version folder** (written by training before it registers the version, then
-  never again): the model and what depends on the version alone and quotes no client:
-  ``text/`` (the text space: character n-gram vocabulary, LSA components, vectors).
+  never again): the models, which name no client: ``text/`` (the text space's
+  character n-gram vocabulary, IDF weights and LSA components).
 * **in** ``settings.serving_dir/<version>/`` (:func:`snapshot_dir`): what holds client
   texts or ids, or depends on the store's snapshot too, and so may be rebuilt or
   patched. Written by training for the snapshot it trained on:
 
-  - ``portal/`` (every client's portal list as served) and ``kept/cases/``,
+  - ``text/`` (the text space's commission ids, text hashes and vectors),
+    ``portal/`` (every client's portal list as served) and ``kept/cases/``,
     ``kept/contributions/`` (what computing the portal lists searched and explained);
     an erasure (:mod:`recsvc.serving.erase`) patches them;
   - ``ranker/`` (every client's scores and feature rows) and ``explainer/`` (the
@@ -17,8 +18,8 @@ Two places, by what may change them:
     snapshot. A server maps them when their fingerprint is its snapshot's and
     otherwise computes them in memory; an erasure deletes them.
 
-A version trained before the lists moved keeps ``portal/`` and ``kept/`` in its own
-folder; :func:`served_dir` finds them there, and an erasure patches them there.
+A version trained before these moved keeps them in its own folder; :func:`served_dir`
+finds them there, and an erasure patches them there.
 
 A server never writes either place.
 """
@@ -39,7 +40,8 @@ __all__ = [
     "snapshot_dir",
 ]
 
-#: In the version: its text space (vocabulary, LSA components, commission vectors).
+#: In the version: its text space's model (vocabulary, IDF, LSA components); in
+#: :func:`served_dir`: its commission vectors.
 TEXT_SPACE = "text"
 #: In :func:`served_dir`: the portal lists, in served form.
 PORTAL = "portal"
