@@ -65,6 +65,8 @@ def served_dir(settings: Any, version: str, folder: Path) -> Path:
     """Where ``version``'s portal lists and kept explanations are: its
     :func:`snapshot_dir`, or its own ``folder`` for a version trained before they
     moved there."""
+    if getattr(settings, "serving_dir", None) is None:
+        return Path(folder)
     outside = snapshot_dir(settings, version)
     if (outside / PORTAL).is_dir() or (outside / "kept").is_dir():
         return outside

@@ -35,6 +35,7 @@ from recsvc.serving.layout import (
     EXPLAINER_ARRAYS,
     RANKER_SCORES,
     TEXT_SPACE,
+    served_dir,
 )
 from recsvc.store.db import Database
 from recsvc.store.frames import Frames, load_frames
@@ -105,8 +106,8 @@ def open_recommender(
         saved: the version's :func:`~recsvc.serving.layout.snapshot_dir`, whose ranker
             scores and explanation arrays are mapped when they are this snapshot's.
         kept: where the version's kept similar-case hits, contributions and text-space
-            commission vectors are (:func:`~recsvc.serving.layout.served_dir`;
-            default ``folder``).
+            commission vectors are (default: :func:`~recsvc.serving.layout.served_dir`
+            of the version the folder is named after).
         rules: business rules (default :meth:`BusinessRules.load`).
         value: the version's value model when the caller loaded it (the serving
             bundle); default: loaded from ``folder`` when it has one.
@@ -118,7 +119,8 @@ def open_recommender(
             raise ValueError("give a db or frames")
         frames = load_frames(db)
     folder = Path(folder) if folder is not None else None
-    kept = Path(kept) if kept is not None else folder
+    if kept is None and folder is not None:
+        kept = served_dir(settings, folder.name, folder)
     if value is None and folder is not None and (folder / "value").exists():
         value = _value_of(folder, settings)
     context = build_context(
