@@ -20,7 +20,7 @@ import api.web
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.ratelimit import AuthLimiter
-from api.routes import analyst, librarian, ops, portal
+from api.routes import admin, analyst, librarian, ops, portal
 from api.security import SecurityHeadersMiddleware
 from recsvc import __version__
 from recsvc.config import Settings
@@ -83,7 +83,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     # outermost of ours: covers the API, the mounted console, static files and docs
     app.add_middleware(SecurityHeadersMiddleware)
-    for module in (ops, librarian, portal, analyst):
+    for module in (ops, librarian, portal, analyst, admin):
         app.include_router(module.router)
     app.include_router(api.routes.audit.router)
     api.web.mount(app, settings)

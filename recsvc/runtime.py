@@ -29,6 +29,7 @@ from recsvc.errors import NotReady, RecsvcError
 from recsvc.registry import Registry
 from recsvc.semantic import Embedder, SemanticLayer, set_search_threads
 from recsvc.serving import ServingBundle, SnapshotHolder, freeze_heap, open_bundle
+from recsvc.store import queries
 from recsvc.store.db import Database
 
 __all__ = ["TRAIN_JOB_ARGV", "Runtime"]
@@ -82,6 +83,8 @@ class Runtime:
         self._semantic: SemanticLayer | None = None
         self._swap_lock = threading.Lock()
         self._admin_lock = threading.RLock()
+        self._erasures: int | None = None
+        """The latest erasure this process has applied (see :meth:`client_erased`)."""
 
     @classmethod
     def open(
@@ -118,6 +121,7 @@ class Runtime:
             on_load=on_load,
             serves=load_model,
         )
+        runtime._erasures = queries.latest_erasure(db)
         if load_model:
             try:
                 runtime.reload()
@@ -280,8 +284,34 @@ class Runtime:
 
         threading.Thread(target=reopen, name="reload-after-import", daemon=True).start()
 
+    def client_erased(self, *, semantic_saved: bool = False) -> None:
+        """A client was erased: forget everything this process holds of it, now.
+
+        The cached keys go (the client's portal tokens were deleted), the semantic
+        layer is read again from its folder unless this process erased from its own
+        layer (``semantic_saved``), and the version in service is reopened on the
+        store's new snapshot and swapped in before this returns, so no request after
+        it sees the client.
+        """
+        with self._admin_lock:
+            self._erasures = queries.latest_erasure(self.db)
+            self.keys = KeyCache(self.db)
+            if not semantic_saved:
+                self._semantic = None
+            self._recent.clear()
+            self._snapshot.forget()
+            current = self._bundle
+            if current is not None:
+                self.swap(self.open_version(current.version))
+
     def refresh_if_changed(self) -> None:
-        """Serve the registry's active version if another process changed it."""
+        """Serve the registry's active version if another process changed it, and drop
+        a client another process erased (:meth:`client_erased`)."""
+        latest = queries.latest_erasure(self.db)
+        if self._erasures is None:
+            self._erasures = latest
+        elif latest != self._erasures:
+            self.client_erased()
         active = self.registry.active()
         bundle = self._bundle
         if active is not None and (bundle is None or bundle.version != active):

@@ -244,6 +244,9 @@ def second_version(settings: Settings) -> tuple[str, str]:
     assert v1 is not None
     v2 = f"{v1}-2"
     shutil.copytree(registry.path(v1), settings.models_dir / v2)
+    served = Path(settings.serving_dir)
+    if (served / v1).is_dir():  # its portal lists and kept explanations live there
+        shutil.copytree(served / v1, served / v2)
     meta = json.loads((settings.models_dir / v2 / "meta.json").read_text())
     (settings.models_dir / v2 / "meta.json").write_text(json.dumps({**meta, "version": v2}))
     return v1, v2

@@ -7,6 +7,7 @@ app exposes, so a new route cannot ship without declaring who may call it.
 from __future__ import annotations
 
 import io
+import uuid
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ STAFF_READ = frozenset({"librarian", "analyst", "admin"})
 LIBRARIAN = frozenset({"librarian", "admin"})
 ANALYST = frozenset({"analyst", "admin"})
 PORTAL = frozenset({"portal"})
+ADMIN = frozenset({"admin"})
 
 _CSV = "external_id,kind,name_zh\nCNEW-1,enterprise,新客户\n"
 
@@ -48,8 +50,21 @@ ROUTES: list[tuple[str, str, frozenset[str | None], Any]] = [
     ("POST", "/api/v1/models/rollback", ANALYST, None),
     ("GET", "/api/v1/models/{version}/report", ANALYST, None),
     ("GET", "/api/v1/models/{version}/plots/{name}", ANALYST, None),
-    ("GET", "/api/v1/audit", frozenset({"admin"}), None),
+    ("GET", "/api/v1/audit", ADMIN, None),
+    ("DELETE", "/api/v1/clients/{external_id}", ADMIN, lambda env: _erasable(env)),
+    ("GET", "/api/v1/erasures", ADMIN, None),
 ]
+
+
+def _erasable(env: ApiEnv) -> dict[str, Any]:
+    """A fresh client to erase (the matrix's shared clients must stay)."""
+    from recsvc.store.enums import ClientKind
+    from recsvc.store.models import Client
+
+    with env.runtime.db.session() as s:
+        client = Client(external_id=f"ERASE-{uuid.uuid4().hex[:12]}", kind=ClientKind.OTHER)
+        s.add(client)
+    return {"params": {"reason": "role matrix"}, "path": {"external_id": client.external_id}}
 
 
 def test_the_table_lists_every_route(api_demo: ApiEnv) -> None:
@@ -70,8 +85,8 @@ def test_role_matrix(
     extra: Any,
     who: str | None,
 ) -> None:
-    url = path.format(**api_demo.path_params())
     kwargs = extra(api_demo) if extra else {}
+    url = path.format(**{**api_demo.path_params(), **kwargs.pop("path", {})})
     resp = api_demo.client.request(method, url, headers=api_demo.headers(who), **kwargs)
     if who in allowed:
         # 409: rollback with nothing to roll back to is a state answer, not a denial

@@ -188,11 +188,12 @@ def _segment_summary(features: pd.DataFrame, segments: pd.Series) -> dict[str, A
 
 
 def _serving_files(settings: Any, frames: Frames, semantic: Any, version: str, folder: Path) -> int:
-    """The version's serving files (text space, portal lists, kept explanations) and
-    those of the snapshot it was trained on, written before it is registered."""
-    return write_version_files(
-        settings, frames, semantic, folder, snapshot=snapshot_dir(settings, version)
-    )
+    """The version's serving files, written before it is registered: its text space
+    into its folder; its portal lists and kept explanations (they quote clients, so an
+    erasure must be able to patch them) and the files of the snapshot it was trained
+    on into its ``snapshot_dir``."""
+    outside = snapshot_dir(settings, version)
+    return write_version_files(settings, frames, semantic, folder, snapshot=outside, served=outside)
 
 
 def _track(

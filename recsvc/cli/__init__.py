@@ -9,6 +9,7 @@ Each command group lives in its own module and registers itself on :data:`app`:
 - :mod:`recsvc.cli.recommend` — ``recommend``, ``worklist``, ``feedback``
 - :mod:`recsvc.cli.serve` — ``serve``, ``keys create|list|revoke``
 - :mod:`recsvc.cli.serving` — ``serving build``
+- :mod:`recsvc.cli.clients` — ``clients erase|erasures``
 
 Errors derived from :class:`recsvc.errors.RecsvcError` are printed as one line per
 problem and end the process with the error's ``exit_code`` (2 for a rejected import).
@@ -21,7 +22,7 @@ import sys
 import typer
 
 from recsvc.cli import audit as audit_commands
-from recsvc.cli import data, demo, models, recommend, search, serve, serving
+from recsvc.cli import clients, data, demo, models, recommend, search, serve, serving
 from recsvc.cli._common import console_err
 from recsvc.errors import RecsvcError
 
@@ -47,7 +48,7 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for module in (data, demo, search, models, recommend, serve, serving):
+for module in (data, demo, search, models, recommend, serve, serving, clients):
     module.register(app)
 audit_commands.register(app)
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 from collections.abc import Callable, Iterator, Sized
 from pathlib import Path
 from typing import Any, TypeVar
@@ -51,6 +52,8 @@ __all__ = [
     "ContributionRecorder",
     "ContributionTable",
     "case_hit",
+    "erase_case_hits",
+    "erase_contributions",
     "row_digest",
 ]
 
@@ -142,11 +145,14 @@ class CaseHitRecorder:
 
     def save(self, folder: Path, signature: str) -> Path:
         """Write the table to ``folder`` (replaced whole) for the index ``signature``."""
+        return self._save(folder, _cases_fingerprint(signature))
+
+    def _save(self, folder: Path, fingerprint: str | None) -> Path:
         triggers = np.array(sorted(self._hits), dtype=np.int64)
         lists = [self._hits[int(t)] for t in triggers]
         sizes = np.array([len(r) for r, _ in lists], dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        with CASE_FILES.save(folder, fingerprint=_cases_fingerprint(signature)) as tmp:
+        with CASE_FILES.save(folder, fingerprint=fingerprint) as tmp:
             spans = write_records(tmp / "cases.bin", self._case_rows)
             np.save(tmp / "case_spans.npy", np.array(spans, dtype=np.int64).reshape(-1, 2))
             np.save(tmp / "triggers.npy", triggers)
@@ -285,3 +291,81 @@ class ContributionTable:
             return None
         pairs = zip(self._features[i].tolist(), self._values[i].tolist(), strict=True)
         return [(f, v) for f, v in pairs if f >= 0]
+
+
+def _fingerprint(folder: Path) -> str | None:
+    config = json.loads((folder / "config.json").read_text())
+    return None if config.get("fingerprint") is None else str(config["fingerprint"])
+
+
+def erase_case_hits(
+    folder: Path,
+    *,
+    owner: int,
+    case_ids: set[str],
+    triggers: set[int],
+    signature: tuple[str, str] | None = None,
+) -> int:
+    """Rewrite the case table in ``folder`` without one client (an erasure): without
+    the hits of its commissions (``triggers``) and without its cases (by ``owner`` or
+    id) among other commissions' hits.
+
+    Args:
+        signature: the semantic index's signature before and after the client left it;
+            a table of the first is saved for the second (the other hits are still that
+            index's), any other keeps its fingerprint.
+
+    Returns:
+        The number of hits removed (0 when there is no table).
+    """
+    folder = Path(folder)
+    if not (folder / "config.json").exists():
+        return 0
+    fingerprint = _fingerprint(folder)
+    if signature is not None and fingerprint == _cases_fingerprint(signature[0]):
+        fingerprint = _cases_fingerprint(signature[1])
+    table = CaseHitTable(folder)
+    recorder = CaseHitRecorder()
+    removed = 0
+    starts = np.asarray(table._starts).tolist()
+    for i, trigger in enumerate(np.asarray(table._triggers).tolist()):
+        a, b = starts[i], starts[i + 1]
+        if trigger in triggers:
+            removed += b - a
+            continue
+        kept: list[CaseHit] = []
+        rows = np.asarray(table._rows[a:b]).tolist()
+        scores = np.asarray(table._scores[a:b]).tolist()
+        for row, score in zip(rows, scores, strict=True):
+            case_id, product, case_owner, en, zh = table._record(row)
+            if case_owner == owner or str(case_id) in case_ids:
+                removed += 1
+            else:
+                kept.append((str(case_id), float(score), product, case_owner, en, zh))
+        recorder.add(trigger, tuple(kept))
+    del table
+    recorder._save(folder, fingerprint)
+    return removed
+
+
+def erase_contributions(folder: Path, *, client_id: int, n_products: int | None) -> int:
+    """Rewrite the contribution table in ``folder`` without one client's rows (an
+    erasure); without ``n_products`` (the ranker's product count, which row keys are
+    made of) the table is removed whole (live calls compute what it held).
+
+    Returns:
+        The number of rows removed.
+    """
+    folder = Path(folder)
+    if not (folder / "config.json").exists():
+        return 0
+    arrays = {n: np.load(folder / f"{n}.npy") for n in ("rows", "digests", "features", "values")}
+    if not n_products:
+        shutil.rmtree(folder)
+        return len(arrays["rows"])
+    keep = arrays["rows"] // n_products != int(client_id)
+    fingerprint = _fingerprint(folder)
+    with CONTRIBUTION_FILES.save(folder, fingerprint=fingerprint) as tmp:
+        for name, array in arrays.items():
+            np.save(tmp / f"{name}.npy", array[keep])
+    return int((~keep).sum())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,15 +123,22 @@ class TextSpace:
         return self
 
     # -- persistence ------------------------------------------------------------
-    def save(self, folder: str | Path) -> Path:
+    def save(self, folder: str | Path, vectors: str | Path | None = None) -> Path:
         """Write the fitted space into ``folder`` (replaced whole, never half-written).
 
         The vocabulary is JSON; IDF weights, LSA components, commission ids, text
         hashes and vectors are ``.npy`` files, which :meth:`load` memory-maps: a
         model's server processes then share one copy of the commission vectors
         through the page cache instead of each fitting and holding its own.
+
+        Args:
+            folder: where the space goes (the model: vocabulary, IDF, components).
+            vectors: where the per-commission files go (ids, text hashes, vectors),
+                which an erasure must be able to patch; default ``folder``.
         """
         folder = Path(folder)
+        if vectors is not None:
+            self.save_vectors(vectors)
         vec = self.vectorizer_
         config = {
             "format": TEXT_FORMAT,
@@ -145,12 +153,22 @@ class TextSpace:
             (tmp / "vocabulary.json").write_text(json.dumps(vocab, ensure_ascii=False))
             np.save(tmp / "idf.npy", vec.idf_)
             np.save(tmp / "components.npy", self.svd_.components_)
-            np.save(tmp / "commission_ids.npy", self.commission_ids_)
-            np.save(tmp / "text_hashes.npy", self.text_hashes_)
-            np.save(tmp / "lexical.npy", self.commissions_.lexical)
-            if self.commissions_.dense is not None:
-                np.save(tmp / "dense.npy", self.commissions_.dense)
+            if vectors is None:
+                self._write_vectors(tmp)
         return folder
+
+    def save_vectors(self, folder: str | Path) -> Path:
+        """Write only the per-commission files into ``folder`` (replaced whole)."""
+        with replaced_folder(Path(folder)) as tmp:
+            self._write_vectors(tmp)
+        return Path(folder)
+
+    def _write_vectors(self, folder: Path) -> None:
+        np.save(folder / "commission_ids.npy", self.commission_ids_)
+        np.save(folder / "text_hashes.npy", self.text_hashes_)
+        np.save(folder / "lexical.npy", self.commissions_.lexical)
+        if self.commissions_.dense is not None:
+            np.save(folder / "dense.npy", self.commissions_.dense)
 
     @classmethod
     def load(
@@ -159,12 +177,14 @@ class TextSpace:
         commissions: pd.DataFrame,
         products: pd.DataFrame,
         semantic: Any | None = None,
+        vectors: str | Path | None = None,
     ) -> TextSpace:
         """The space :meth:`save` wrote, brought up to date with ``commissions``.
 
-        Commission vectors are memory-mapped (copy-on-write); commissions that are new
-        since the save, or whose text changed, are encoded now with the saved
-        vocabulary and components. Products are re-encoded (a handful of texts).
+        Commission vectors are memory-mapped (copy-on-write) from ``vectors`` when it
+        holds them, else from ``folder``; commissions that are new since the save, or
+        whose text changed, are encoded now with the saved vocabulary and components.
+        Products are re-encoded (a handful of texts).
 
         Raises:
             FileNotFoundError / ValueError: nothing usable in ``folder``.
@@ -181,15 +201,18 @@ class TextSpace:
         components = np.load(folder / "components.npy")
         self.svd_ = TruncatedSVD(n_components=components.shape[0])
         self.svd_.components_ = components
-        ids = np.load(folder / "commission_ids.npy")
-        prefetch(folder / "lexical.npy", folder / "dense.npy")
-        lexical = np.load(folder / "lexical.npy", mmap_mode="c")
-        dense = np.load(folder / "dense.npy", mmap_mode="c") if config["dense"] else None
+        at = Path(vectors) if vectors is not None else folder
+        if not (at / "commission_ids.npy").exists():
+            at = folder
+        ids = np.load(at / "commission_ids.npy")
+        prefetch(at / "lexical.npy", at / "dense.npy")
+        lexical = np.load(at / "lexical.npy", mmap_mode="c")
+        dense = np.load(at / "dense.npy", mmap_mode="c") if config["dense"] else None
         if dense is None and self._indexed():  # saved without a semantic layer: no mixing
             self.semantic = None
         self.commission_ids_ = ids
         self.commission_row_ = {int(c): i for i, c in enumerate(ids.tolist())}
-        self.text_hashes_ = np.load(folder / "text_hashes.npy")
+        self.text_hashes_ = np.load(at / "text_hashes.npy")
         self.commissions_ = Vectors(dense, lexical)
         self.product_codes_ = products["code"].astype(str).to_numpy()
         self.products_ = self.encode(product_text(products))
@@ -361,3 +384,23 @@ class TextSpace:
         dense += np.float32(1.0 - self.dense_weight) * lex
         np.copyto(lex, dense, where=both)
         return lex
+
+
+def erase_commission_vectors(folder: str | Path, commission_ids: set[int]) -> int:
+    """Rewrite the per-commission files in ``folder`` (:meth:`TextSpace.save_vectors`)
+    without ``commission_ids`` (an erasure); how many rows went."""
+    folder = Path(folder)
+    if not (folder / "commission_ids.npy").exists() or not commission_ids:
+        return 0
+    ids = np.load(folder / "commission_ids.npy")
+    keep = ~np.isin(ids, np.fromiter(commission_ids, dtype=np.int64))
+    if keep.all():
+        return 0
+    names = ("dense", "lexical", "text_hashes", "commission_ids")  # the ids last
+    for name in names:
+        path = folder / f"{name}.npy"
+        if path.exists():  # a new file each (a server may have the old one mapped)
+            tmp = folder / f".{name}.{os.getpid()}.npy"
+            np.save(tmp, np.load(path)[keep])
+            os.replace(tmp, path)
+    return int((~keep).sum())

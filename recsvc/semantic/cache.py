@@ -26,7 +26,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +125,18 @@ class CachedEmbedder:
         tmp.write_text(json.dumps(keys))
         tmp.rename(self.folder / f"{stem}.keys.json")  # the shard exists once its keys do
 
+    def forget(self, texts: Iterable[str]) -> int:
+        """Drop the vectors of ``texts`` from memory (an erasure; :func:`forget_texts`
+        removes them from the folder); how many were cached."""
+        gone = {text_hash(t) for t in texts} & set(self._rows)
+        if gone:
+            keep = sorted(
+                ((k, i) for k, i in self._rows.items() if k not in gone), key=lambda kv: kv[1]
+            )
+            self._vectors = np.ascontiguousarray(self._vectors[[i for _, i in keep]])
+            self._rows = {k: j for j, (k, _) in enumerate(keep)}
+        return len(gone)
+
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         """Vectors for ``texts``; only texts never seen by this model are embedded."""
         hashes = [text_hash(t) for t in texts]
@@ -146,3 +158,45 @@ class CachedEmbedder:
         if not hashes:
             return np.zeros((0, self.dim), dtype=np.float32)
         return self._vectors[[self._rows[h] for h in hashes]]
+
+
+def forget_texts(cache_dir: str | Path, texts: Iterable[str]) -> int:
+    """Remove the vectors of ``texts`` from every model's cache under ``cache_dir``.
+
+    Each model folder whose shards hold one of them is rewritten as one shard without
+    them (the new shard is written before the old ones go, so a crash loses nothing
+    but the erasure, which can be run again).
+
+    Returns:
+        How many cached vectors were removed, over all models.
+    """
+    gone = {text_hash(t) for t in texts}
+    removed = 0
+    root = Path(cache_dir) / "embeddings"
+    for folder in sorted(p for p in root.glob("*") if p.is_dir()) if gone else []:
+        shards = sorted(folder.glob("*.keys.json"))
+        keys: list[str] = []
+        parts: list[np.ndarray] = []
+        for key_file in shards:
+            vec_file = key_file.with_name(key_file.name.removesuffix(".keys.json") + ".npy")
+            if vec_file.exists():
+                keys.extend(json.loads(key_file.read_text()))
+                parts.append(np.load(vec_file))
+        hit = [i for i, k in enumerate(keys) if k in gone]
+        if not hit:
+            continue
+        keep = np.setdiff1d(np.arange(len(keys)), hit)
+        vectors = np.concatenate(parts)[keep] if parts else np.zeros((0, 0), np.float32)
+        stem = uuid.uuid4().hex
+        np.save(folder / f"{stem}.npy", vectors)
+        tmp = folder / f"{stem}.keys.tmp"
+        tmp.write_text(json.dumps([keys[i] for i in keep.tolist()]))
+        tmp.rename(folder / f"{stem}.keys.json")
+        for key_file in shards:
+            key_file.with_name(key_file.name.removesuffix(".keys.json") + ".npy").unlink(
+                missing_ok=True
+            )
+            key_file.unlink(missing_ok=True)
+        removed += len(set(keys[i] for i in hit))
+        log.info("%d cached vectors erased from %s", len(hit), folder)
+    return removed

@@ -209,6 +209,18 @@ class VectorIndex:
             self._faiss.remove_ids(np.asarray(labels, dtype=np.int64))
         return len(labels)
 
+    def erase(self, keys: Iterable[Hashable]) -> int:
+        """Drop keys and their vectors from the FAISS structure itself (an erasure).
+
+        :meth:`remove` leaves an HNSW vector in place as a tombstone until compaction;
+        here every tombstone is compacted away at once, so no removed vector stays in
+        memory nor in the next :meth:`save`. Returns how many keys were present.
+        """
+        n = self.remove(keys)
+        if self._tombstones:
+            self.compact()
+        return n
+
     def _own(self) -> None:
         """Copy a memory-mapped index into memory before changing it (FAISS aborts the
         process on a write to mapped vectors)."""

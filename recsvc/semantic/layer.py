@@ -29,7 +29,7 @@ from recsvc.config import Settings
 from recsvc.errors import Forbidden, InvalidInput, NotReady
 from recsvc.semantic import similar, updates
 from recsvc.semantic.artifact import LayerParts, embed_parts, read_parts, write_parts
-from recsvc.semantic.cache import CachedEmbedder
+from recsvc.semantic.cache import CachedEmbedder, forget_texts
 from recsvc.semantic.docstore import DocStore
 from recsvc.semantic.documents import COVERED_KINDS, KINDS, Doc, mark_coverage
 from recsvc.semantic.embedders import Embedder, coverage, load_embedder
@@ -294,12 +294,21 @@ class SemanticLayer:
         with self._lock:
             self.docs[kind][doc.key] = doc
 
-    def drop(self, kind: str, keys: Iterable[Hashable]) -> int:
-        """Forget the documents of ``kind`` under ``keys``; how many there were."""
+    def drop(self, kind: str, keys: Iterable[Hashable], *, erase: bool = False) -> int:
+        """Forget the documents of ``kind`` under ``keys``; how many there were.
+
+        With ``erase`` their vectors and tokens leave the index structures at once
+        (:meth:`VectorIndex.erase`, :meth:`LexicalIndex.erase`) instead of waiting as
+        tombstones for the next compaction.
+        """
         with self._lock:
             keys = [k for k in keys if k in self.docs[kind]]
-            self.dense[kind].remove(keys)
-            self.lexical[kind].remove(keys)
+            if erase:
+                self.dense[kind].erase(keys)
+                self.lexical[kind].erase(keys)
+            else:
+                self.dense[kind].remove(keys)
+                self.lexical[kind].remove(keys)
             for key in keys:
                 del self.docs[kind][key]
             if kind == "cases":
@@ -317,6 +326,20 @@ class SemanticLayer:
     def remove_client(self, client_id: int) -> int:
         """See :func:`recsvc.semantic.updates.remove_client`."""
         return updates.remove_client(self, client_id)
+
+    def erase_client(self, client_id: int) -> updates.ErasedDocs:
+        """See :func:`recsvc.semantic.updates.erase_client`."""
+        return updates.erase_client(self, client_id)
+
+    def forget_texts(self, texts: Iterable[str]) -> int:
+        """Drop the cached vectors of ``texts`` (an erasure): from this layer's embedding
+        cache in memory, and from every model's cache in ``settings.cache_dir``."""
+        texts = list(texts)
+        emb = self._embedder
+        if isinstance(emb, CachedEmbedder):
+            emb.forget(texts)
+        assert self.settings.cache_dir is not None
+        return forget_texts(self.settings.cache_dir, texts)
 
     # -- persistence ----------------------------------------------------------------
     def stats(self) -> dict[str, dict[str, Any]]:

@@ -133,6 +133,14 @@ class LexicalIndex:
             n += found
         return n
 
+    def erase(self, keys: Iterable[Hashable]) -> int:
+        """Drop documents and re-index at once, so their tokens leave memory (an
+        erasure; :meth:`remove` only hides them until the next compaction)."""
+        n = self.remove(keys)
+        if n:
+            self.compact()
+        return n
+
     def _delta_scores(self, query: list[str]) -> list[tuple[float, Hashable]]:
         n_docs = max(len(self), 1)
         q = Counter(query)

@@ -2,13 +2,15 @@
 
 New or changed commissions are embedded and indexed at once (and their clients'
 research-direction vectors refreshed); removed commissions take their cases with them,
-and a removed client takes its profile, commissions and cases.
+and a removed client takes its profile, commissions and cases. An erased client
+(:func:`erase_client`) goes the same way, and its vectors and tokens leave the index
+structures at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -18,7 +20,13 @@ from recsvc.semantic.documents import Doc, client_text, commission_doc
 if TYPE_CHECKING:
     from recsvc.semantic.layer import SemanticLayer
 
-__all__ = ["remove_client", "remove_commissions", "upsert_commissions"]
+__all__ = [
+    "ErasedDocs",
+    "erase_client",
+    "remove_client",
+    "remove_commissions",
+    "upsert_commissions",
+]
 
 
 def upsert_commissions(
@@ -101,3 +109,47 @@ def remove_client(layer: SemanticLayer, client_id: int) -> int:
     for kind in ("commissions", "cases"):
         n += layer.drop(kind, [d.key for d in layer.docs[kind].values() if d.client_id == cid])
     return n
+
+
+@dataclass
+class ErasedDocs:
+    """What :func:`erase_client` took out of a layer.
+
+    Attributes:
+        counts: documents removed per kind.
+        texts: the texts that were embedded for them (to purge the embedding cache).
+        commission_ids: the ids of its commissions.
+        case_ids: the ids of the client's anonymised cases.
+        case_summaries: their ``(English, Chinese)`` summaries, as explanations quote
+            them (to find them in stored explanations of other clients).
+    """
+
+    counts: dict[str, int] = field(default_factory=dict)
+    texts: list[str] = field(default_factory=list)
+    commission_ids: set[int] = field(default_factory=set)
+    case_ids: set[str] = field(default_factory=set)
+    case_summaries: set[tuple[str, str]] = field(default_factory=set)
+
+
+def erase_client(layer: SemanticLayer, client_id: int) -> ErasedDocs:
+    """Erase a client from the layer: its profile, its commissions and the cases they
+    triggered, documents, vectors and BM25 tokens alike (see ``drop(erase=True)``).
+
+    Returns:
+        What went, for the caller to purge what was derived from it elsewhere.
+    """
+    cid = int(client_id)
+    out = ErasedDocs()
+    with layer._lock:
+        for kind in ("clients", "commissions", "cases"):
+            docs = [d for d in layer.docs[kind].values() if d.client_id == cid]
+            out.texts.extend(d.text for d in docs)
+            if kind == "commissions":
+                out.commission_ids.update(int(d.key) for d in docs)
+            if kind == "cases":
+                out.case_ids.update(str(d.key) for d in docs)
+                out.case_summaries.update(
+                    (d.summary, str(d.meta.get("summary_zh") or d.summary)) for d in docs
+                )
+            out.counts[kind] = layer.drop(kind, [d.key for d in docs], erase=True)
+    return out

@@ -1,9 +1,11 @@
 """Write a model version's serving files: the only code that does.
 
-* :func:`write_version_files`: training, before it registers a version, writes what
-  depends on the version alone into its folder (text space, portal lists, kept
-  similar-case hits and contributions) and, for the snapshot it trained on, the ranker
-  scores and explanation arrays into :func:`~recsvc.serving.layout.snapshot_dir`.
+* :func:`write_version_files`: training, before it registers a version, writes its
+  text space's model into its folder and, into
+  :func:`~recsvc.serving.layout.snapshot_dir`, the text space's commission vectors,
+  the portal lists, kept similar-case hits and contributions (they quote or index
+  clients, so they stay out of the immutable folder) and the ranker scores and
+  explanation arrays of the snapshot it trained on.
 * :func:`build_serving_files`: ``recsvc serving build`` writes the ranker scores and
   explanation arrays of today's snapshot, exactly as a server opens it, so that every
   server worker maps them instead of computing them.
@@ -60,25 +62,31 @@ def write_version_files(
     folder: Path,
     *,
     snapshot: Path | None = None,
+    served: Path | None = None,
 ) -> int:
-    """Write a version's own serving files into its (not yet registered) ``folder``.
+    """Write a version's serving files: the text space's model into its (not yet
+    registered) ``folder``, the rest into ``served``.
 
-    The text space, then every client's portal list; explaining the lists records the
-    similar-case hits and model contributions they computed, which are kept for live
-    calls. With ``snapshot`` the ranker scores and explanation arrays of ``frames`` go
-    there too.
+    Every client's portal list; explaining the lists records the similar-case hits and
+    model contributions they computed, which are kept for live calls. These and the
+    text space's commission vectors go into
+    ``served`` (training: the version's :func:`~recsvc.serving.layout.snapshot_dir`,
+    where an erasure may patch them; default ``folder``). With ``snapshot`` the ranker
+    scores and explanation arrays of ``frames`` go there too.
 
     Returns:
         The number of clients with a portal list.
     """
     folder = Path(folder)
-    shared_text_space(frames, semantic).save(folder / TEXT_SPACE)
-    recommender = open_recommender(settings, None, semantic, folder, frames=frames)
+    served = Path(served) if served is not None else folder
+    vectors = served / TEXT_SPACE if served != folder else None
+    shared_text_space(frames, semantic).save(folder / TEXT_SPACE, vectors=vectors)
+    recommender = open_recommender(settings, None, semantic, folder, frames=frames, kept=served)
     if snapshot is not None:
         write_snapshot_files(recommender, snapshot)
     recommender.record_explanations()
-    n = write_portal_lists(recommender, folder / PORTAL, settings.recommend_k)
-    recommender.save_explanations(folder / CASE_HITS, folder / CONTRIBUTIONS)
+    n = write_portal_lists(recommender, served / PORTAL, settings.recommend_k)
+    recommender.save_explanations(served / CASE_HITS, served / CONTRIBUTIONS)
     return n
 
 

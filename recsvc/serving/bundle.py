@@ -24,7 +24,7 @@ import pandas as pd
 from recsvc.config import Settings
 from recsvc.features.today import business_today
 from recsvc.semantic import SemanticLayer
-from recsvc.serving.layout import PORTAL, snapshot_dir
+from recsvc.serving.layout import PORTAL, served_dir, snapshot_dir
 from recsvc.serving.portal import PortalLists
 from recsvc.serving.recommender import open_recommender
 from recsvc.store.db import Database
@@ -147,6 +147,7 @@ def open_bundle(
     features = value.features(frames, cutoff, semantic)
     scores = value.score(features, clv_summary(frames, cutoff))
     step("scores")
+    served = served_dir(settings, version, folder)
     recommender = open_recommender(
         settings,
         db,
@@ -155,11 +156,12 @@ def open_bundle(
         frames=frames,
         features=features,
         saved=snapshot_dir(settings, version),
+        kept=served,
         value=value,
         scores=scores,
     )
     step("recommender")
-    portal = PortalLists.open(folder / PORTAL)
+    portal = PortalLists.open(served / PORTAL)
     step("portal lists")
     bundle = ServingBundle(
         version=version,

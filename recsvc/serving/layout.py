@@ -1,17 +1,25 @@
 """Where a model version's serving files live.
 
-Two places, by what the files depend on:
+Two places, by what may change them:
 
 * **in the version folder** (written by training before it registers the version, then
-  never again): what depends on the version alone. ``text/`` (the text space),
-  ``portal/`` (every client's portal list as served), ``kept/cases/`` and
-  ``kept/contributions/`` (what computing the portal lists searched and explained;
-  each row or hit carries what it was computed from).
-* **in** ``settings.serving_dir/<version>/`` (:func:`snapshot_dir`): what depends on
-  the store's snapshot too. ``ranker/`` (every client's scores and feature rows) and
-  ``explainer/`` (the explanation arrays), written by training for the snapshot it
-  trained on and by ``recsvc serving build`` for today's. A server maps them when
-  their fingerprint is its snapshot's and otherwise computes them in memory.
+  never again): the models, which name no client: ``text/`` (the text space's
+  character n-gram vocabulary, IDF weights and LSA components).
+* **in** ``settings.serving_dir/<version>/`` (:func:`snapshot_dir`): what holds client
+  texts or ids, or depends on the store's snapshot too, and so may be rebuilt or
+  patched. Written by training for the snapshot it trained on:
+
+  - ``text/`` (the text space's commission ids, text hashes and vectors),
+    ``portal/`` (every client's portal list as served) and ``kept/cases/``,
+    ``kept/contributions/`` (what computing the portal lists searched and explained);
+    an erasure (:mod:`recsvc.serving.erase`) patches them;
+  - ``ranker/`` (every client's scores and feature rows) and ``explainer/`` (the
+    explanation arrays), also written by ``recsvc serving build`` for today's
+    snapshot. A server maps them when their fingerprint is its snapshot's and
+    otherwise computes them in memory; an erasure deletes them.
+
+A version trained before these moved keeps them in its own folder; :func:`served_dir`
+finds them there, and an erasure patches them there.
 
 A server never writes either place.
 """
@@ -28,17 +36,19 @@ __all__ = [
     "PORTAL",
     "RANKER_SCORES",
     "TEXT_SPACE",
+    "served_dir",
     "snapshot_dir",
 ]
 
-#: In the version: its text space (vocabulary, LSA components, commission vectors).
+#: In the version: its text space's model (vocabulary, IDF, LSA components); in
+#: :func:`served_dir`: its commission vectors.
 TEXT_SPACE = "text"
-#: In the version: its portal lists, in served form.
+#: In :func:`served_dir`: the portal lists, in served form.
 PORTAL = "portal"
-#: In the version: the similar-case hits its portal lists searched (of one index).
+#: In :func:`served_dir`: the similar-case hits the portal lists searched (of one index).
 CASE_HITS = "kept/cases"
-#: In the version: the model contributions its portal lists computed (per row, with a
-#: digest of the row's features).
+#: In :func:`served_dir`: the model contributions the portal lists computed (per row,
+#: with a digest of the row's features).
 CONTRIBUTIONS = "kept/contributions"
 #: In :func:`snapshot_dir`: the ranker's scores of every client.
 RANKER_SCORES = "ranker"
@@ -49,3 +59,17 @@ EXPLAINER_ARRAYS = "explainer"
 def snapshot_dir(settings: Any, version: str) -> Path:
     """The folder of ``version``'s snapshot-dependent serving files."""
     return Path(settings.serving_dir) / version
+
+
+def served_dir(settings: Any, version: str, folder: Path) -> Path:
+    """Where ``version``'s portal lists and kept explanations are: its
+    :func:`snapshot_dir`, or its own ``folder`` for a version trained before they
+    moved there."""
+    if getattr(settings, "serving_dir", None) is None:
+        return Path(folder)
+    outside = snapshot_dir(settings, version)
+    if (outside / PORTAL).is_dir() or (outside / "kept").is_dir():
+        return outside
+    if (Path(folder) / PORTAL).is_dir() or (Path(folder) / "kept").is_dir():
+        return Path(folder)
+    return outside

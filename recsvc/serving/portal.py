@@ -20,11 +20,12 @@ import numpy as np
 
 from recsvc.artifact import ArtifactKind
 from recsvc.files import map_records, write_records
-from recsvc.recommend.offer import dump_offers
+from recsvc.recommend import reasons
+from recsvc.recommend.offer import OFFERS, Offer, dump_offers
 from recsvc.recommend.service import Recommender
 from recsvc.store.enums import Surface
 
-__all__ = ["PORTAL_FILES", "PortalLists", "write_portal_lists"]
+__all__ = ["PORTAL_FILES", "PortalLists", "erase_from_lists", "write_portal_lists"]
 
 log = logging.getLogger(__name__)
 
@@ -127,3 +128,74 @@ def write_portal_lists(recommender: Recommender, folder: Path, k: int) -> int:
     n = PortalLists.write(folder, lists())
     log.info("portal lists of %d clients written to %s", n, folder)
     return n
+
+
+def _without_cases(offers: list[Offer], quoted: set[str], case_ids: set[str]) -> int:
+    """Take out of ``offers`` (in place) the similar-case evidence that quotes one of
+    ``quoted`` or cites one of ``case_ids``, and its reason lines; how many went."""
+    removed = 0
+    for i, offer in enumerate(offers):
+        gone = [
+            e
+            for e in offer.evidence
+            if e.kind == "similar_case"
+            and (e.text_en in quoted or e.text_zh in quoted or (e.ref or "") in case_ids)
+        ]
+        if not gone:
+            continue
+        removed += len(gone)
+        drop_zh, drop_en = {e.text_zh for e in gone}, {e.text_en for e in gone}
+        offers[i] = offer.model_copy(
+            update={
+                "evidence": [e for e in offer.evidence if e not in gone],
+                "reasons_zh": [r for r in offer.reasons_zh if r not in drop_zh],
+                "reasons_en": [r for r in offer.reasons_en if r not in drop_en],
+            }
+        )
+    return removed
+
+
+def erase_from_lists(
+    folder: Path,
+    client_id: int,
+    *,
+    case_summaries: Iterable[tuple[str, str]] = (),
+    case_ids: Iterable[str] = (),
+) -> tuple[int, int]:
+    """Rewrite the portal lists in ``folder`` without one client (an erasure): its own
+    list goes, and every other list loses the similar-case evidence that quotes one of
+    its cases (``case_summaries``: their English and Chinese summaries) or cites one
+    (``case_ids``). The lists left untouched keep their bytes.
+
+    Returns:
+        ``(lists removed, evidence items removed from other lists)``.
+    """
+    lists = PortalLists.open(folder)
+    if not len(lists):
+        return 0, 0
+    quoted: set[str] = set()
+    for en, zh in case_summaries:
+        case = reasons.similar_case(zh, en, None, 0.0)
+        quoted.update((case.text_en, case.text_zh))
+    ids = {str(c) for c in case_ids}
+    cid = int(client_id)
+    dropped = int(cid in lists)
+    patched = 0
+
+    def rows() -> Iterator[tuple[int, int, bytes]]:
+        nonlocal patched
+        for other in lists:
+            if other == cid:
+                continue
+            count, blob = lists[other]
+            if quoted or ids:
+                offers = OFFERS.validate_json(blob)
+                n = _without_cases(offers, quoted, ids)
+                if n:
+                    patched += n
+                    blob = dump_offers(offers)
+            yield other, count, blob
+
+    if dropped or quoted or ids:
+        PortalLists.write(folder, rows())
+    return dropped, patched

@@ -35,6 +35,7 @@ from recsvc.serving.layout import (
     EXPLAINER_ARRAYS,
     RANKER_SCORES,
     TEXT_SPACE,
+    served_dir,
 )
 from recsvc.store.db import Database
 from recsvc.store.frames import Frames, load_frames
@@ -45,13 +46,21 @@ __all__ = ["open_recommender", "version_text_space"]
 log = logging.getLogger(__name__)
 
 
-def version_text_space(folder: Path | None, history: Frames, semantic: Any) -> TextSpace:
+def version_text_space(
+    folder: Path | None, history: Frames, semantic: Any, vectors: Path | None = None
+) -> TextSpace:
     """The text space a version was trained with, brought up to date with ``history``;
-    fitted in memory when the version has none (``folder`` ``None``: always)."""
+    fitted in memory when the version has none (``folder`` ``None``: always). Its
+    commission vectors are read from ``vectors`` when they are there (the version's
+    :func:`~recsvc.serving.layout.served_dir`), else from the version's folder."""
     if folder is not None and (folder / TEXT_SPACE / "config.json").exists():
         try:
             return TextSpace.load(
-                folder / TEXT_SPACE, history.commissions, history.products, semantic
+                folder / TEXT_SPACE,
+                history.commissions,
+                history.products,
+                semantic,
+                vectors=vectors / TEXT_SPACE if vectors is not None else None,
             )
         except (OSError, ValueError, KeyError) as exc:
             log.warning("text space in %s unusable (%s); fitting one", folder, exc)
@@ -76,6 +85,7 @@ def open_recommender(
     frames: Frames | None = None,
     features: pd.DataFrame | None = None,
     saved: Path | None = None,
+    kept: Path | None = None,
     rules: BusinessRules | None = None,
     value: ValueService | None = None,
     scores: pd.DataFrame | None = None,
@@ -95,6 +105,9 @@ def open_recommender(
         features: client features at the serving cutoff, when the caller has them.
         saved: the version's :func:`~recsvc.serving.layout.snapshot_dir`, whose ranker
             scores and explanation arrays are mapped when they are this snapshot's.
+        kept: where the version's kept similar-case hits, contributions and text-space
+            commission vectors are (default: :func:`~recsvc.serving.layout.served_dir`
+            of the version the folder is named after).
         rules: business rules (default :meth:`BusinessRules.load`).
         value: the version's value model when the caller loaded it (the serving
             bundle); default: loaded from ``folder`` when it has one.
@@ -106,6 +119,8 @@ def open_recommender(
             raise ValueError("give a db or frames")
         frames = load_frames(db)
     folder = Path(folder) if folder is not None else None
+    if kept is None and folder is not None:
+        kept = served_dir(settings, folder.name, folder)
     if value is None and folder is not None and (folder / "value").exists():
         value = _value_of(folder, settings)
     context = build_context(
@@ -113,7 +128,7 @@ def open_recommender(
         business_today(frames, settings),
         semantic=semantic,
         settings=settings,
-        text=version_text_space(folder, frames, semantic),
+        text=version_text_space(folder, frames, semantic, kept),
         value=value,
         live=True,
         features=features,
@@ -132,10 +147,10 @@ def open_recommender(
         saved / EXPLAINER_ARRAYS if saved is not None else None
     )
     contributions = None
-    if folder is not None:
-        explainer.use_case_table(folder / CASE_HITS)
+    if kept is not None:
+        explainer.use_case_table(kept / CASE_HITS)
         if isinstance(model, ScoredRanker):
-            contributions = ContributionTable.open(folder / CONTRIBUTIONS)
+            contributions = ContributionTable.open(kept / CONTRIBUTIONS)
     return Recommender(
         settings,
         context,

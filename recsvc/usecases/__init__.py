@@ -17,6 +17,7 @@ module                    use cases
 :mod:`.imports`           uploads and files into the store; row counts
 :mod:`.jobs`              training jobs in a subprocess
 :mod:`.access`            API keys: who is calling, create, list, revoke
+:mod:`.erasure`           erase a client and everything derived from it; the records
 :mod:`.readiness`         whether the store answers and a model serves
 ========================  ======================================================
 

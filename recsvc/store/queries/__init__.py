@@ -1,8 +1,9 @@
 """Every read of the store outside the bulk frame reader (:mod:`recsvc.store.frames`).
 
 Each query is a keyword-only function of the :class:`~recsvc.store.db.Database`; none
-writes. The use cases (:mod:`recsvc.usecases`) call these; the API, the console and
-the CLI never query the store themselves.
+writes but the erasure of a client (:mod:`.erasure`). The use cases
+(:mod:`recsvc.usecases`) call these; the API, the console and the CLI never query the
+store themselves.
 
 Example:
     >>> from recsvc.store import Database
@@ -29,6 +30,7 @@ from recsvc.store.queries.client_records import (
     commission_id,
     nth_client_external_id,
 )
+from recsvc.store.queries.erasure import erase_client_rows, erasures, latest_erasure
 from recsvc.store.queries.events import (
     client_events,
     event,
@@ -52,6 +54,8 @@ __all__ = [
     "clients",
     "clients_by_id",
     "commission_id",
+    "erase_client_rows",
+    "erasures",
     "event",
     "filter_options",
     "impression",
@@ -59,6 +63,7 @@ __all__ = [
     "key_named",
     "keys",
     "keys_with_prefix",
+    "latest_erasure",
     "latest_impression",
     "nth_client_external_id",
     "outcome_of",

@@ -1,0 +1,61 @@
+"""CLI commands about one client's data: ``clients erase``, ``clients erasures``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from recsvc.cli import _common
+from recsvc.cli._common import console
+from recsvc.usecases import erasure
+
+clients_app = typer.Typer(help="A client's data: erasure.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach this module's commands to the ``recsvc`` app."""
+    app.add_typer(clients_app, name="clients")
+
+
+@clients_app.command("erase")
+def erase(
+    external_id: Annotated[str, typer.Argument(help="The client's external id")],
+    reason: Annotated[
+        str,
+        typer.Option("--reason", help="Why (recorded with the erasure; do not name the person)"),
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Erase a client and everything derived from it (rows, index entries, cached
+    embeddings, serving files); running servers stop serving it within seconds."""
+    if not yes:
+        typer.confirm(
+            f"Erase client {external_id} and everything derived from it? This cannot be undone",
+            abort=True,
+        )
+    done = erasure.erase_client(_common.runtime(), external_id=external_id, reason=reason)
+    console.print(f"erased [bold]{external_id}[/] (erasure record {done.erasure_id})")
+    table = Table("removed", "count")
+    for kind, n in done.counts.items():
+        table.add_row(kind, f"{n:,}")
+    console.print(table)
+
+
+@clients_app.command("erasures")
+def erasures(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """The erasure records: when, who, why, how many (no personal data)."""
+    records = erasure.erasures(_common.runtime())
+    if as_json:
+        typer.echo(json.dumps([r.__dict__ for r in records], ensure_ascii=False, indent=2))
+        return
+    table = Table("id", "erased at", "client id", "by", "reason", "rows")
+    for r in records:
+        rows = sum(v for k, v in r.counts.items() if k.startswith("rows."))
+        by = f"{r.actor_role} key {r.actor_key_id}" if r.actor_key_id else "command line"
+        table.add_row(str(r.id), r.erased_at, str(r.client_id), by, r.reason, f"{rows:,}")
+    console.print(table)
