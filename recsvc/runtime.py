@@ -295,7 +295,7 @@ class Runtime:
         """
         with self._admin_lock:
             self._erasures = queries.latest_erasure(self.db)
-            self.keys = KeyCache(self.db)
+            self.keys.forget()
             if not semantic_saved:
                 self._semantic = None
             self._recent.clear()

@@ -164,6 +164,11 @@ def test_the_erasure_is_answered_and_recorded_without_personal_data(erased: Eras
     dumped = json.dumps(record, ensure_ascii=False)
     for s in [erased.external_id, *erased.names, *erased.titles]:
         assert s not in dumped
+    trail = erased.env.get("/api/v1/audit?action=client.erase", "admin")
+    assert trail.status_code == 200, trail.text
+    (event,) = trail.json()["data"]
+    assert event["client"] == "(erased)" and event["actor_role"] == "admin"
+    assert event["surface"] == "api" and event["actor_key_id"] == record["actor_key_id"]
 
 
 def _calls(ext: str) -> list[tuple[str, str, dict[str, Any]]]:

@@ -22,6 +22,7 @@ from recsvc.semantic.cache import forget_texts
 from recsvc.semantic.text import text_hash
 from recsvc.store import Database
 from recsvc.usecases import clients, erasure, open_runtime
+from recsvc.usecases.audit import AuditSurface
 from tests.conftest import copy_tree
 from tests.fixtures_api import ApiEnv, _demo_settings
 
@@ -111,7 +112,9 @@ def test_a_version_that_keeps_its_lists_in_its_folder_is_served_and_patched_ther
         cid = sorted(lists)[3]
         assert len(lists) > 100
         ext = clients.external_ids(rt, client_ids=[cid])[cid]
-        done = erasure.erase_client(rt, external_id=ext, reason="legacy layout")
+        done = erasure.erase_client(
+            rt, external_id=ext, reason="legacy layout", principal=None, surface=AuditSurface.CLI
+        )
         assert done.counts["serving.portal_lists"] == 1
         assert cid not in rt.require_bundle().portal_recs
         assert len(rt.require_bundle().portal_recs) == len(lists) - 1

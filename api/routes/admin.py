@@ -3,16 +3,17 @@ Open to admin keys only."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from api.deps import API_PREFIX, RuntimeDep, require
+from api.schemas import UtcDateTime
 from recsvc.auth import Principal
 from recsvc.store.enums import Role
 from recsvc.usecases import erasure
+from recsvc.usecases.audit import AuditSurface
 
 router = APIRouter(prefix=API_PREFIX, tags=["admin"])
 
@@ -34,7 +35,7 @@ class ErasureRecordPublic(BaseModel):
     former internal id."""
 
     id: int
-    erased_at: dt.datetime
+    erased_at: UtcDateTime
     client_id: int
     actor_key_id: int | None
     actor_role: str | None
@@ -45,11 +46,6 @@ class ErasureRecordPublic(BaseModel):
 class ErasuresPublic(BaseModel):
     data: list[ErasureRecordPublic]
     count: int
-
-
-def _utc(stamp: str) -> dt.datetime:
-    when = dt.datetime.fromisoformat(stamp)
-    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
 @router.delete(
@@ -80,8 +76,8 @@ def erase_client(
         rt,
         external_id=external_id,
         reason=reason,
-        actor_key_id=principal.key_id,
-        actor_role=principal.role.value,
+        principal=principal,
+        surface=AuditSurface.API,
     )
     return ErasurePublic(erasure_id=done.erasure_id, counts=done.counts)
 
@@ -92,7 +88,7 @@ def list_erasures(_: AdminDep, rt: RuntimeDep) -> ErasuresPublic:
     data = [
         ErasureRecordPublic(
             id=r.id,
-            erased_at=_utc(r.erased_at),
+            erased_at=r.erased_at,
             client_id=r.client_id,
             actor_key_id=r.actor_key_id,
             actor_role=r.actor_role,

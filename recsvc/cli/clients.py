@@ -11,6 +11,7 @@ from rich.table import Table
 from recsvc.cli import _common
 from recsvc.cli._common import console
 from recsvc.usecases import erasure
+from recsvc.usecases.audit import AuditSurface
 
 clients_app = typer.Typer(help="A client's data: erasure.", no_args_is_help=True)
 
@@ -36,7 +37,13 @@ def erase(
             f"Erase client {external_id} and everything derived from it? This cannot be undone",
             abort=True,
         )
-    done = erasure.erase_client(_common.runtime(), external_id=external_id, reason=reason)
+    done = erasure.erase_client(
+        _common.runtime(),
+        external_id=external_id,
+        reason=reason,
+        principal=None,
+        surface=AuditSurface.CLI,
+    )
     console.print(f"erased [bold]{external_id}[/] (erasure record {done.erasure_id})")
     table = Table("removed", "count")
     for kind, n in done.counts.items():
@@ -51,11 +58,13 @@ def erasures(
     """The erasure records: when, who, why, how many (no personal data)."""
     records = erasure.erasures(_common.runtime())
     if as_json:
-        typer.echo(json.dumps([r.__dict__ for r in records], ensure_ascii=False, indent=2))
+        listed = [r.__dict__ for r in records]
+        typer.echo(json.dumps(listed, ensure_ascii=False, indent=2, default=str))
         return
     table = Table("id", "erased at", "client id", "by", "reason", "rows")
     for r in records:
         rows = sum(v for k, v in r.counts.items() if k.startswith("rows."))
         by = f"{r.actor_role} key {r.actor_key_id}" if r.actor_key_id else "command line"
-        table.add_row(str(r.id), r.erased_at, str(r.client_id), by, r.reason, f"{rows:,}")
+        when = r.erased_at.isoformat(timespec="seconds")
+        table.add_row(str(r.id), when, str(r.client_id), by, r.reason, f"{rows:,}")
     console.print(table)

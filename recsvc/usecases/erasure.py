@@ -15,6 +15,7 @@ What goes (the counts of each are recorded, see :func:`erase_client`):
   files go (:func:`recsvc.serving.erase.erase_serving_files`). Registered version
   folders are not written: they hold no client texts.
 
+The erasure is also an event of the audit trail (``client.erase``, by internal id).
 The derived files go first and the rows last, in one transaction with the record:
 if a step fails, the client is still there and the erasure can simply be run again.
 Then the process serving forgets the client at once
@@ -23,21 +24,24 @@ Then the process serving forgets the client at once
 
 Example:
     >>> erase_client(rt, external_id="C000165", reason="written request 2026-12-01",
-    ...              actor_key_id=3, actor_role="admin")             # doctest: +SKIP
+    ...              principal=admin, surface=AuditSurface.API)     # doctest: +SKIP
     Erased(erasure_id=1, client_id=165, counts={'rows.commissions': 166, ...})
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass
 
+from recsvc.auth import Principal
 from recsvc.errors import InvalidInput, Problem
 from recsvc.runtime import Runtime
 from recsvc.serving.erase import erase_serving_files
 from recsvc.store import queries
-from recsvc.usecases import clients
+from recsvc.usecases import audit, clients
+from recsvc.usecases.audit import AuditAction, AuditSurface
 
 __all__ = ["Erased", "ErasureRecord", "erase_client", "erasures"]
 
@@ -63,7 +67,7 @@ class ErasureRecord:
     """An erasure as recorded (no personal data)."""
 
     id: int
-    erased_at: str
+    erased_at: dt.datetime
     client_id: int
     actor_key_id: int | None
     actor_role: str | None
@@ -90,15 +94,16 @@ def erase_client(
     *,
     external_id: str,
     reason: str | None,
-    actor_key_id: int | None = None,
-    actor_role: str | None = None,
+    principal: Principal | None,
+    surface: AuditSurface,
 ) -> Erased:
     """Erase one client and everything derived from it (see the module).
 
     Args:
         external_id: the client's public id.
         reason: why (required; recorded, so it must not name the person).
-        actor_key_id / actor_role: who asked (``None`` on the command line).
+        principal: who asked (``None`` on the command line).
+        surface: where it was asked (API, console or command line), for the audit.
 
     Raises:
         InvalidInput: no reason. NotFound: no such client.
@@ -137,12 +142,13 @@ def erase_client(
             rt.db,
             client_id=cid,
             reason=why,
-            actor_key_id=actor_key_id,
-            actor_role=actor_role,
+            actor_key_id=principal.key_id if principal else None,
+            actor_role=principal.role.value if principal else None,
             counts=counts,
         )
         counts = {**{f"rows.{k}": v for k, v in rows.items()}, **counts}
         rt.client_erased(semantic_saved=layer is not None)
+    audit.record(rt, principal, AuditAction.CLIENT_ERASE, surface=surface, client_id=cid)
     log.info("client %d erased (record %d)", cid, record_id)
     return Erased(record_id, cid, counts)
 
@@ -152,7 +158,7 @@ def erasures(rt: Runtime) -> list[ErasureRecord]:
     return [
         ErasureRecord(
             e.id,
-            e.erased_at.isoformat(),
+            e.erased_at,
             e.client_id,
             e.actor_key_id,
             e.actor_role,
