@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import api.web
+from api.body_limit import BodyLimitMiddleware
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.routes import analyst, librarian, ops, portal
@@ -69,6 +70,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.state.runtime = rt
     app.state.metrics = ApiMetrics()
     install_error_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_kb * 1024,
+        streamed={analyst.UPLOAD_PATH: settings.max_upload_mb * 1024 * 1024},
+    )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     for module in (ops, librarian, portal, analyst):
         app.include_router(module.router)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile, status
 from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import API_PREFIX, AnalystDep, RuntimeDep
 from api.schemas import (
@@ -23,7 +24,9 @@ from recsvc.usecases import imports, jobs, models
 
 router = APIRouter(prefix=API_PREFIX, tags=["analyst"])
 
-_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+#: The upload route: its body is limited by ``RECSVC_MAX_UPLOAD_MB`` (streamed, see
+#: :mod:`api.body_limit`), not by the JSON routes' limit.
+UPLOAD_PATH = f"{API_PREFIX}/imports"
 
 
 def get_version(
@@ -53,6 +56,7 @@ def _versions(rt: Runtime) -> ModelVersionsPublic:
     response_model=ImportReportsPublic,
     status_code=status.HTTP_201_CREATED,
     summary="Upload an import file",
+    responses={413: {"description": "The file is larger than RECSVC_MAX_UPLOAD_MB."}},
 )
 async def upload_import(
     _: AnalystDep,
@@ -64,15 +68,20 @@ async def upload_import(
     dry_run: Annotated[bool, Form()] = False,
 ) -> ImportReportsPublic:
     """Validated like ``recsvc import``: a rejected file answers 422 with ``errors`` listing
-    file, row, field and reason, and nothing is written."""
-    payload = await file.read(_MAX_UPLOAD_BYTES + 1)
-    reports = imports.import_upload(
+    file, row, field and reason, and nothing is written. A file over
+    ``RECSVC_MAX_UPLOAD_MB`` answers 413 while it is still arriving.
+
+    The upload streams to a temporary file as it arrives; validation and the import run
+    in a worker thread, so the server keeps answering other calls meanwhile."""
+    file.file.seek(0)
+    reports = await run_in_threadpool(
+        imports.import_upload,
         rt,
         filename=file.filename or "upload",
-        payload=payload,
+        payload=file.file,
         entity=entity,
         dry_run=dry_run,
-        max_bytes=_MAX_UPLOAD_BYTES,
+        max_bytes=rt.settings.max_upload_mb * 1024 * 1024,
     )
     data = [ImportReportPublic.model_validate(asdict(r)) for r in reports]
     return ImportReportsPublic(data=data, count=len(data))
