@@ -103,9 +103,10 @@ def test_an_upload_over_the_limit_is_refused_and_nothing_imported(tmp_path: Path
         assert small.status_code == 201, small.text
     with runtime.db.session() as s:
         assert s.scalar(select(func.count()).select_from(ImportRun)) == 1
-        assert s.scalar(select(func.count()).select_from(Client)) == small.json()["data"][0][
-            "inserted"
-        ]
+        assert (
+            s.scalar(select(func.count()).select_from(Client))
+            == small.json()["data"][0]["inserted"]
+        )
     runtime.close()
 
 

@@ -92,9 +92,19 @@ async def upload_import(
     response_model=JobPublic,
     status_code=status.HTTP_202_ACCEPTED,
     summary="Start a training job",
+    responses={
+        409: {
+            "description": "A training job is already queued or running in this store; "
+            "the problem document's `job_id` names it."
+        }
+    },
 )
 def start_training(principal: AnalystDep, rt: RuntimeDep) -> JobPublic:
-    """Trains in a background process; poll ``GET /api/v1/jobs/{id}`` for progress."""
+    """Trains in a background process; poll ``GET /api/v1/jobs/{id}`` for progress.
+
+    One job runs at a time per store: while one is queued or running, this answers 409
+    with its id in ``job_id`` (a job whose process died is marked failed first and
+    does not count)."""
     return JobPublic.model_validate(jobs.start_training(rt, requested_by=principal.name))
 
 
