@@ -7,14 +7,22 @@ whole call with an :class:`~recsvc.errors.ImportRejected` listing each
 :class:`~recsvc.errors.Problem`, and the database is left untouched.
 
 Files stream through in chunks of :data:`~recsvc.ingest.readers.CHUNK_ROWS` rows, so
-memory follows the chunk, not the file (a 1,000,000-client demo is 34 million rows):
-each chunk is validated, then its good rows are written inside the one transaction,
-where later chunks and files see them (references and duplicates are looked up in the
-database, not held in memory). Nothing is committed until every file has passed: any
-problem rolls the whole transaction back, and a dry run does all the work and rolls
-back too, so its counts are exactly what the import would do. After a problem, good
-rows are still written (and rolled back) so that every problem of every file is
-reported; rows that cannot be written are remembered in :class:`Pending`.
+memory follows the chunk, not the file (a 1,000,000-client demo is 34 million rows).
+Nothing is committed until every file has passed: any problem rejects the whole call,
+and a dry run does all the work and rolls back, so its counts are exactly what the
+import would do. After a problem, good rows are still checked so that every problem
+of every file is reported; rows that cannot be written are remembered in
+:class:`Pending`. How the writes meet other writers depends on the database:
+
+- **PostgreSQL** (:func:`_import_streaming`): each chunk is validated, then its good
+  rows are written inside the one transaction, where later chunks and files see them
+  (references and duplicates are looked up in the database). Row locks block no
+  live call.
+- **SQLite** (:func:`_import_checked_first`): its one write lock would stop every live
+  write for the whole import, so every file is validated first without writing
+  (passing rows are spilled to a temporary folder; keys that later files may refer to
+  wait in temporary tables, not memory), and only then is the lock taken, for the
+  writes alone, in one transaction. A rejected import never takes it.
 
 Example:
     >>> db = Database.from_url("sqlite://"); db.upgrade()      # doctest: +SKIP
@@ -24,10 +32,13 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, insert
@@ -46,6 +57,14 @@ log = logging.getLogger(__name__)
 
 #: At most this many problems are listed per file; one more problem counts the rest.
 MAX_PROBLEMS_PER_FILE = 1000
+_KEY_TABLES = itertools.count()
+#: Entities other files refer to: their keys are remembered while files are checked.
+_REFERENCED = frozenset(
+    spec.references.split(".")[0]
+    for schema in SCHEMAS.values()
+    for spec in schema.references
+    if spec.references
+)
 
 
 @dataclass(frozen=True)
@@ -158,36 +177,11 @@ def import_dir(
 def _import(
     db: Database, plan: list[tuple[str, Path]], *, dry_run: bool, progress: bool, rows: int
 ) -> list[ImportReport]:
-    """Stream every file of ``plan`` (in order) into one transaction; commit if all pass."""
-    with db.engine.connect() as conn:
-        transaction = conn.begin()
-        try:
-            pending = Pending()
-            reports: list[ImportReport] = []
-            problems: list[Problem] = []
-            rejected: list[str] = []
-            for entity, path in plan:
-                table = open_table(path, chunk_rows=rows)
-                report, found = _stream(conn, SCHEMAS[entity], table, pending, progress)
-                reports.append(replace(report, dry_run=dry_run))
-                if found:
-                    problems.extend(found)
-                    rejected.append(path.name)
-                elif not dry_run:
-                    _record(conn, report)
-            if problems:
-                raise ImportRejected(
-                    f"{', '.join(sorted(rejected))}: {len(problems)} problem(s); "
-                    "nothing was imported",
-                    problems=problems,
-                )
-        except BaseException:
-            transaction.rollback()
-            raise
-        if dry_run:
-            transaction.rollback()
-        else:
-            transaction.commit()
+    """Import every file of ``plan`` (in order), all or nothing; the reports."""
+    if db.is_sqlite:
+        reports = _import_checked_first(db, plan, dry_run=dry_run, progress=progress, rows=rows)
+    else:
+        reports = _import_streaming(db, plan, dry_run=dry_run, progress=progress, rows=rows)
     for report in reports:
         log.info(
             "%s%s: %d rows, %d inserted, %d updated, %d unchanged",
@@ -201,15 +195,237 @@ def _import(
     return reports
 
 
+def _import_streaming(
+    db: Database, plan: list[tuple[str, Path]], *, dry_run: bool, progress: bool, rows: int
+) -> list[ImportReport]:
+    """Stream every file into one transaction, writing each chunk as it passes; commit if
+    all pass (PostgreSQL: other writers are not blocked meanwhile)."""
+    with db.engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            pending = Pending()
+            reports: list[ImportReport] = []
+            problems: list[Problem] = []
+            rejected: list[str] = []
+            for entity, path in plan:
+                table = open_table(path, chunk_rows=rows)
+                sink = _WriteNow(conn, pending)
+                report, found = _stream(conn, SCHEMAS[entity], table, sink, pending, progress)
+                reports.append(replace(report, dry_run=dry_run))
+                if found:
+                    problems.extend(found)
+                    rejected.append(path.name)
+                elif not dry_run:
+                    _record(conn, report)
+            _reject_if(problems, rejected)
+        except BaseException:
+            transaction.rollback()
+            raise
+        if dry_run:
+            transaction.rollback()
+        else:
+            transaction.commit()
+    return reports
+
+
+def _import_checked_first(
+    db: Database, plan: list[tuple[str, Path]], *, dry_run: bool, progress: bool, rows: int
+) -> list[ImportReport]:
+    """Validate every file completely without writing, then write in one short
+    transaction (SQLite: its one write lock blocks every other writer while held).
+
+    The check reads the store but writes nothing to it (duplicate ids go to temporary
+    tables), so live calls write as usual meanwhile; rows that pass are spilled to a
+    temporary folder, and the keys of referenced entities are kept in memory
+    (:class:`Pending`) so later files may refer to them. Only when everything passed is
+    the write lock taken, for the upsert of the spilled rows alone.
+    """
+    with tempfile.TemporaryDirectory(prefix="recsvc-import-") as spill_dir:
+        spilled: list[tuple[EntitySchema, ImportReport, _Spill]] = []
+        problems: list[Problem] = []
+        rejected: list[str] = []
+        with db.engine.connect() as conn:
+            check = conn.begin()
+            pending = _KeysOnDisk(conn)
+            try:
+                for number, (entity, path) in enumerate(plan):
+                    table = open_table(path, chunk_rows=rows)
+                    sink = _Spill(Path(spill_dir) / str(number), pending)
+                    schema = SCHEMAS[entity]
+                    report, found = _stream(conn, schema, table, sink, pending, progress)
+                    spilled.append((schema, report, sink))
+                    if found:
+                        problems.extend(found)
+                        rejected.append(path.name)
+            finally:
+                pending.drop()
+                check.rollback()
+        _reject_if(problems, rejected)
+        with db.engine.connect() as conn:
+            transaction = conn.begin()
+            try:
+                db.serialise(conn, "import")
+                reports = []
+                for schema, report, sink in spilled:
+                    result = WriteResult(0, 0, 0)
+                    for number in range(sink.count):
+                        data = pd.read_pickle(sink.part(number))
+                        known = Known.lookup(conn, schema, data, Pending())
+                        result = result + write(conn, schema, data, known.ids)
+                    done = replace(
+                        report,
+                        inserted=result.inserted,
+                        updated=result.updated,
+                        unchanged=result.unchanged,
+                        dry_run=dry_run,
+                    )
+                    reports.append(done)
+                    if not dry_run:
+                        _record(conn, done)
+            except BaseException:
+                transaction.rollback()
+                raise
+            if dry_run:
+                transaction.rollback()
+            else:
+                transaction.commit()
+    return reports
+
+
+def _reject_if(problems: list[Problem], rejected: list[str]) -> None:
+    if problems:
+        raise ImportRejected(
+            f"{', '.join(sorted(rejected))}: {len(problems)} problem(s); nothing was imported",
+            problems=problems,
+        )
+
+
+class _KeysOnDisk(Pending):
+    """:class:`Pending` whose keys live in temporary tables of the checking connection,
+    not in memory (a check reads every file before anything is written)."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__()
+        self.cursor = conn.connection.cursor()
+
+    def add(self, entity: str, data: pd.DataFrame) -> None:
+        if "external_id" not in data or data.empty:
+            return
+        keys = self.owners.get(entity)
+        if not isinstance(keys, _KeysTable):
+            keys = _KeysTable(self.cursor, f"import_keys_{next(_KEY_TABLES)}")
+            self.owners[entity] = keys
+        clients = (
+            data["client_external_id"].tolist()
+            if "client_external_id" in data
+            else [None] * len(data)
+        )
+        keys.put(
+            (ext, client)
+            for ext, client in zip(data["external_id"].tolist(), clients, strict=True)
+            if ext is not None
+        )
+
+    def drop(self) -> None:
+        """Drop the temporary tables (a pooled connection outlives the import)."""
+        for keys in self.owners.values():
+            if isinstance(keys, _KeysTable):
+                self.cursor.execute(f"DROP TABLE IF EXISTS temp.{keys.name}")
+        self.cursor.close()
+
+
+class _KeysTable(dict[str, str | None]):
+    """External id → its client's external id, in a temporary SQLite table; read one key
+    at a time (``in``, ``[]``, ``get``) the way :meth:`Known.lookup` reads them."""
+
+    def __init__(self, cursor: Any, name: str) -> None:
+        super().__init__()
+        self.cursor = cursor
+        self.name = name
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} (key TEXT PRIMARY KEY, client TEXT)")
+        self._last: tuple[str, str | None] | None = None
+
+    def put(self, pairs: Iterable[tuple[str, str | None]]) -> None:
+        self.cursor.executemany(f"INSERT OR REPLACE INTO {self.name} VALUES (?, ?)", pairs)
+
+    def _find(self, key: object) -> tuple[str, str | None] | None:
+        if self._last is not None and self._last[0] == key:
+            return self._last
+        row = self.cursor.execute(
+            f"SELECT key, client FROM {self.name} WHERE key = ?", (key,)
+        ).fetchone()
+        self._last = (row[0], row[1]) if row else None
+        return self._last
+
+    def __contains__(self, key: object) -> bool:
+        return self._find(key) is not None
+
+    def __getitem__(self, key: str) -> str | None:
+        found = self._find(key)
+        if found is None:
+            raise KeyError(key)
+        return found[1]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        found = self._find(key)
+        return default if found is None else found[1]
+
+
+class _WriteNow:
+    """Write a chunk's writable rows now; remember the others as :class:`Pending`."""
+
+    def __init__(self, conn: Connection, pending: Pending) -> None:
+        self.conn = conn
+        self.pending = pending
+
+    def __call__(
+        self, schema: EntitySchema, data: pd.DataFrame, good: pd.Series, known: Known
+    ) -> WriteResult:
+        self.pending.add(schema.entity, data[~good])
+        return write(self.conn, schema, data[good], known.ids)
+
+
+class _Spill:
+    """Keep a chunk's rows that passed their checks in a file, to write later; remember
+    every row's keys as :class:`Pending` (nothing is in the store yet)."""
+
+    def __init__(self, folder: Path, pending: Pending) -> None:
+        self.folder = folder
+        self.pending = pending
+        self.count = 0
+
+    def __call__(
+        self, schema: EntitySchema, data: pd.DataFrame, good: pd.Series, known: Known
+    ) -> WriteResult:
+        if schema.entity in _REFERENCED:
+            self.pending.add(schema.entity, data)
+        if good.any():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            data[good].to_pickle(self.part(self.count))
+            self.count += 1
+        return WriteResult(0, 0, 0)
+
+    def part(self, number: int) -> Path:
+        """The file of the ``number``-th spilled chunk."""
+        return self.folder / f"{number:06d}.pkl"
+
+
 def _stream(
-    conn: Connection, schema: EntitySchema, table: Table, pending: Pending, progress: bool
+    conn: Connection,
+    schema: EntitySchema,
+    table: Table,
+    sink: Callable[[EntitySchema, pd.DataFrame, pd.Series, Known], WriteResult],
+    pending: Pending,
+    progress: bool,
 ) -> tuple[ImportReport, list[Problem]]:
-    """Validate and write one file chunk by chunk; its report and (capped) problems."""
+    """Validate one file chunk by chunk, handing each chunk and its writable rows to
+    ``sink``; its report and (capped) problems."""
     problems: list[Problem] = []
     file_level: set[Problem] = set()
     more = 0
     rows = 0
     result = WriteResult(0, 0, 0)
+    checked_first = isinstance(sink, _Spill)
     bar = tqdm(unit="rows", desc=f"import {table.name}", disable=not progress)
     with bar, SeenIds(conn) as seen:
         for number, raw in enumerate(_chunks(table)):
@@ -225,9 +441,15 @@ def _stream(
             room = MAX_PROBLEMS_PER_FILE - len(problems)
             problems.extend(row_level[: max(room, 0)])
             more += max(len(row_level) - max(room, 0), 0)
-            good = _writable(schema, batch.data, row_level, known, whole=not file_level)
-            pending.add(schema.entity, batch.data[~good])
-            result = result + write(conn, schema, batch.data[good], known.ids)
+            good = _writable(
+                schema,
+                batch.data,
+                row_level,
+                known,
+                whole=not file_level,
+                stored_only=not checked_first,
+            )
+            result = result + sink(schema, batch.data, good, known)
             rows += len(batch.data)
             bar.update(len(batch.data))
     if more:
@@ -260,12 +482,16 @@ def _writable(
     known: Known,
     *,
     whole: bool,
+    stored_only: bool = True,
 ) -> pd.Series:
-    """Rows that can be written now: no problem of their own and every reference stored
-    (not only :class:`Pending`); none at all when the file itself has a problem."""
+    """Rows that can be written: no problem of their own and (``stored_only``) every
+    reference stored now, not only :class:`Pending`; none at all when the file itself
+    has a problem."""
     if not whole:
         return pd.Series(False, index=data.index)
     good = ~data.index.isin({p.row for p in problems})
+    if not stored_only:
+        return pd.Series(good, index=data.index)
     for spec in schema.references:
         if spec.name in data:
             stored = known.ids.get(spec.name, {})
