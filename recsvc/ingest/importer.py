@@ -32,13 +32,11 @@ Example:
 
 from __future__ import annotations
 
-import itertools
 import logging
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, insert
@@ -48,6 +46,7 @@ from recsvc.errors import ImportRejected, InvalidInput, NotFound, Problem
 from recsvc.ingest.readers import CHUNK_ROWS, SUFFIXES, Table, open_table
 from recsvc.ingest.schema import ENTITY_ORDER, SCHEMAS, EntitySchema
 from recsvc.ingest.seen import SeenIds
+from recsvc.ingest.sinks import KeysOnDisk, Spill, WriteNow
 from recsvc.ingest.validate import Known, Pending, validate
 from recsvc.ingest.writer import WriteResult, write
 from recsvc.store.db import Database
@@ -57,14 +56,6 @@ log = logging.getLogger(__name__)
 
 #: At most this many problems are listed per file; one more problem counts the rest.
 MAX_PROBLEMS_PER_FILE = 1000
-_KEY_TABLES = itertools.count()
-#: Entities other files refer to: their keys are remembered while files are checked.
-_REFERENCED = frozenset(
-    spec.references.split(".")[0]
-    for schema in SCHEMAS.values()
-    for spec in schema.references
-    if spec.references
-)
 
 
 @dataclass(frozen=True)
@@ -209,7 +200,7 @@ def _import_streaming(
             rejected: list[str] = []
             for entity, path in plan:
                 table = open_table(path, chunk_rows=rows)
-                sink = _WriteNow(conn, pending)
+                sink = WriteNow(conn, pending, write)
                 report, found = _stream(conn, SCHEMAS[entity], table, sink, pending, progress)
                 reports.append(replace(report, dry_run=dry_run))
                 if found:
@@ -241,16 +232,16 @@ def _import_checked_first(
     the write lock taken, for the upsert of the spilled rows alone.
     """
     with tempfile.TemporaryDirectory(prefix="recsvc-import-") as spill_dir:
-        spilled: list[tuple[EntitySchema, ImportReport, _Spill]] = []
+        spilled: list[tuple[EntitySchema, ImportReport, Spill]] = []
         problems: list[Problem] = []
         rejected: list[str] = []
         with db.engine.connect() as conn:
             check = conn.begin()
-            pending = _KeysOnDisk(conn)
+            pending = KeysOnDisk(conn)
             try:
                 for number, (entity, path) in enumerate(plan):
                     table = open_table(path, chunk_rows=rows)
-                    sink = _Spill(Path(spill_dir) / str(number), pending)
+                    sink = Spill(Path(spill_dir) / str(number), pending)
                     schema = SCHEMAS[entity]
                     report, found = _stream(conn, schema, table, sink, pending, progress)
                     spilled.append((schema, report, sink))
@@ -300,116 +291,6 @@ def _reject_if(problems: list[Problem], rejected: list[str]) -> None:
         )
 
 
-class _KeysOnDisk(Pending):
-    """:class:`Pending` whose keys live in temporary tables of the checking connection,
-    not in memory (a check reads every file before anything is written)."""
-
-    def __init__(self, conn: Connection) -> None:
-        super().__init__()
-        self.cursor = conn.connection.cursor()
-
-    def add(self, entity: str, data: pd.DataFrame) -> None:
-        if "external_id" not in data or data.empty:
-            return
-        keys = self.owners.get(entity)
-        if not isinstance(keys, _KeysTable):
-            keys = _KeysTable(self.cursor, f"import_keys_{next(_KEY_TABLES)}")
-            self.owners[entity] = keys
-        clients = (
-            data["client_external_id"].tolist()
-            if "client_external_id" in data
-            else [None] * len(data)
-        )
-        keys.put(
-            (ext, client)
-            for ext, client in zip(data["external_id"].tolist(), clients, strict=True)
-            if ext is not None
-        )
-
-    def drop(self) -> None:
-        """Drop the temporary tables (a pooled connection outlives the import)."""
-        for keys in self.owners.values():
-            if isinstance(keys, _KeysTable):
-                self.cursor.execute(f"DROP TABLE IF EXISTS temp.{keys.name}")
-        self.cursor.close()
-
-
-class _KeysTable(dict[str, str | None]):
-    """External id → its client's external id, in a temporary SQLite table; read one key
-    at a time (``in``, ``[]``, ``get``) the way :meth:`Known.lookup` reads them."""
-
-    def __init__(self, cursor: Any, name: str) -> None:
-        super().__init__()
-        self.cursor = cursor
-        self.name = name
-        cursor.execute(f"CREATE TEMPORARY TABLE {name} (key TEXT PRIMARY KEY, client TEXT)")
-        self._last: tuple[str, str | None] | None = None
-
-    def put(self, pairs: Iterable[tuple[str, str | None]]) -> None:
-        self.cursor.executemany(f"INSERT OR REPLACE INTO {self.name} VALUES (?, ?)", pairs)
-
-    def _find(self, key: object) -> tuple[str, str | None] | None:
-        if self._last is not None and self._last[0] == key:
-            return self._last
-        row = self.cursor.execute(
-            f"SELECT key, client FROM {self.name} WHERE key = ?", (key,)
-        ).fetchone()
-        self._last = (row[0], row[1]) if row else None
-        return self._last
-
-    def __contains__(self, key: object) -> bool:
-        return self._find(key) is not None
-
-    def __getitem__(self, key: str) -> str | None:
-        found = self._find(key)
-        if found is None:
-            raise KeyError(key)
-        return found[1]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        found = self._find(key)
-        return default if found is None else found[1]
-
-
-class _WriteNow:
-    """Write a chunk's writable rows now; remember the others as :class:`Pending`."""
-
-    def __init__(self, conn: Connection, pending: Pending) -> None:
-        self.conn = conn
-        self.pending = pending
-
-    def __call__(
-        self, schema: EntitySchema, data: pd.DataFrame, good: pd.Series, known: Known
-    ) -> WriteResult:
-        self.pending.add(schema.entity, data[~good])
-        return write(self.conn, schema, data[good], known.ids)
-
-
-class _Spill:
-    """Keep a chunk's rows that passed their checks in a file, to write later; remember
-    every row's keys as :class:`Pending` (nothing is in the store yet)."""
-
-    def __init__(self, folder: Path, pending: Pending) -> None:
-        self.folder = folder
-        self.pending = pending
-        self.count = 0
-
-    def __call__(
-        self, schema: EntitySchema, data: pd.DataFrame, good: pd.Series, known: Known
-    ) -> WriteResult:
-        if schema.entity in _REFERENCED:
-            self.pending.add(schema.entity, data)
-        if good.any():
-            self.folder.mkdir(parents=True, exist_ok=True)
-            data[good].to_pickle(self.part(self.count))
-            self.count += 1
-        return WriteResult(0, 0, 0)
-
-    def part(self, number: int) -> Path:
-        """The file of the ``number``-th spilled chunk."""
-        return self.folder / f"{number:06d}.pkl"
-
-
 def _stream(
     conn: Connection,
     schema: EntitySchema,
@@ -425,7 +306,7 @@ def _stream(
     more = 0
     rows = 0
     result = WriteResult(0, 0, 0)
-    checked_first = isinstance(sink, _Spill)
+    checked_first = isinstance(sink, Spill)
     bar = tqdm(unit="rows", desc=f"import {table.name}", disable=not progress)
     with bar, SeenIds(conn) as seen:
         for number, raw in enumerate(_chunks(table)):
