@@ -17,6 +17,7 @@ from fastapi import FastAPI
 import api.openapi
 import api.routes.audit
 import api.web
+from api.body_limit import BodyLimitMiddleware
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.ratelimit import AuthLimiter
@@ -80,6 +81,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         on_lockout=lambda scope: metrics.auth_lockouts.labels(scope).inc(),
     )
     install_error_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_kb * 1024,
+        streamed={analyst.UPLOAD_PATH: settings.max_upload_mb * 1024 * 1024},
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     # outermost of ours: covers the API, the mounted console, static files and docs
     app.add_middleware(SecurityHeadersMiddleware)

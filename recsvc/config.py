@@ -203,6 +203,23 @@ class Settings(BaseSettings):
     auth_lockout_seconds: float = 300.0
     chromium_path: str = "/usr/bin/chromium"
 
+    # -- request and job limits ---------------------------------------------------
+    max_body_kb: int = 1024
+    """Largest request body a JSON (or form) route reads, in KiB; a bigger body is
+    answered 413 before the route sees it. File uploads have their own limit."""
+    max_upload_mb: int = 100
+    """Largest import file ``POST /api/v1/imports`` accepts, in MiB (413 past it; the
+    upload is streamed to a temporary file and nothing is kept)."""
+    job_heartbeat_seconds: float = 15.0
+    """How often a running training job records that it is alive."""
+    job_stale_seconds: float = 600.0
+    """A queued or running training job that has not recorded a heartbeat for this long
+    (or whose process is gone from this host) is marked failed."""
+    orphan_version_minutes: float = 30.0
+    """An unregistered model version folder (a training run that was killed) is removed
+    when its process is gone, or, without a live owner to ask, once nothing in it has
+    changed for this long. Registered versions are never touched."""
+
     # -- audit trail --------------------------------------------------------------
     audit_retention_days: int = 730
     """Days an audit event is kept (``recsvc audit prune`` and each server start delete

@@ -14,6 +14,7 @@ Hierarchy::
     ├── Forbidden                    403  the key's role may not do this
     ├── TooManyRequests              429  too many failed sign-ins: locked out for a while
     ├── Conflict                     409  state forbids it (e.g. challenger did not beat champion)
+    │   └── JobRunning               409  a training job is already running (``job_id``)
     └── NotReady                     503  a model or index has not been built yet
 """
 
@@ -129,3 +130,17 @@ class NotReady(RecsvcError):
     status = 503
     title = "Not ready"
     exit_code = 6
+
+
+class JobRunning(Conflict):
+    """A training job is already queued or running; its id is in the problem's
+    ``job_id``."""
+
+    title = "Training job already running"
+
+    def __init__(self, detail: str, *, job_id: str) -> None:
+        super().__init__(detail)
+        self.job_id = job_id
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        return {**super().to_problem(instance), "job_id": self.job_id}

@@ -14,12 +14,16 @@ Layout under ``settings.models_dir``::
     └── mlruns/                MLflow tracking (written by training only)
 
 A version folder is written whole by training before it is registered and never
-after (the serving files of a store snapshot live in ``settings.serving_dir``, see
-:mod:`recsvc.serving.layout`). Serving resolves the active folder by reading
-``registry.json`` (one small file, no training imports). ``promote`` is a
-champion/challenger gate: a challenger replaces the active version only if it beats it
-on the same evaluation cutoff, unless forced.
-``rollback`` returns to the previously active version.
+after. While training writes it, the folder holds an ``.owner.json`` naming the
+process (pid, host) that writes it; registering removes it. A run killed before
+registering leaves an unregistered folder, which :meth:`Registry.clean_unregistered`
+removes once its owner is gone (each training run calls it first; so does
+``recsvc models clean``). The serving files of a store snapshot live in
+``settings.serving_dir`` (see :mod:`recsvc.serving.layout`). Serving resolves the
+active folder by reading ``registry.json`` (one small file, no training imports).
+``promote`` is a champion/challenger gate: a challenger replaces the active version
+only if it beats it on the same evaluation cutoff, unless forced. ``rollback`` returns
+to the previously active version.
 
 Example:
     >>> reg = Registry(tmp_path)                    # doctest: +SKIP
@@ -31,21 +35,26 @@ Example:
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 import logging
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from recsvc.errors import Conflict, NotFound
+from recsvc.liveness import HOST, process_alive
 
 log = logging.getLogger(__name__)
 
 POINTER = "registry.json"
+#: In a version folder being written: the process writing it (removed on registering).
+OWNER = ".owner.json"
 SUBFOLDERS = ("value", "clv", "ranker", "plots")
 _VERSION_RE = re.compile(r"^v\d{8}-\d{6}(-\d+)?$")
 
@@ -92,6 +101,24 @@ def _get(metrics: dict[str, Any], path: tuple[str, ...]) -> float | None:
             return None
         node = node[key]
     return float(node) if isinstance(node, int | float) else None
+
+
+def _parse_time(value: Any) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _last_change(folder: Path) -> dt.datetime:
+    """The newest modification time of ``folder`` or anything in it (UTC)."""
+    newest = folder.stat().st_mtime
+    for path in folder.rglob("*"):
+        try:
+            newest = max(newest, path.stat().st_mtime)
+        except OSError:  # removed while we looked
+            continue
+    return dt.datetime.fromtimestamp(newest, dt.UTC)
 
 
 class Registry:
@@ -170,6 +197,8 @@ class Registry:
                 n += 1
                 version = f"{base}-{n}"
         folder = self.root / version
+        claimed = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        write_json(folder / OWNER, {"pid": os.getpid(), "host": HOST, "created": claimed})
         for sub in SUBFOLDERS:
             (folder / sub).mkdir()
         return version, folder
@@ -177,6 +206,47 @@ class Registry:
     def write_meta(self, version: str, meta: dict[str, Any]) -> None:
         """Write ``meta.json``; this is what makes a folder a registered version."""
         write_json(self.root / version / "meta.json", {"version": version, **meta})
+        (self.root / version / OWNER).unlink(missing_ok=True)
+
+    def unregistered(self) -> builtins.list[str]:
+        """Version folders without ``meta.json``: being trained, or left by a killed run."""
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            p.name
+            for p in self.root.iterdir()
+            if p.is_dir() and _VERSION_RE.match(p.name) and not (p / "meta.json").exists()
+        )
+
+    def clean_unregistered(self, quiet_for: dt.timedelta) -> builtins.list[str]:
+        """Remove unregistered version folders whose training run is over; returns them.
+
+        A folder whose ``.owner.json`` names a process on this host is removed when that
+        process is gone, and kept while it lives. Without an owner to ask (another host,
+        no owner file) a folder is removed once nothing in it has changed for
+        ``quiet_for``. Registered versions are never touched.
+        """
+        removed = []
+        now = dt.datetime.now(dt.UTC)
+        for version in self.unregistered():
+            folder = self.root / version
+            try:
+                owner = read_json(folder / OWNER, None)
+            except (OSError, ValueError):
+                owner = None
+            alive = None
+            if isinstance(owner, dict):
+                since = _parse_time(owner.get("created"))
+                pid = owner.get("pid") if isinstance(owner.get("pid"), int) else None
+                alive = process_alive(pid, owner.get("host"), since)
+            if alive or (alive is None and now - _last_change(folder) < quiet_for):
+                continue
+            if (folder / "meta.json").exists():  # registered meanwhile
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            log.warning("removed %s: an unregistered version left by a killed training", version)
+            removed.append(version)
+        return removed
 
     def write_metrics(self, version: str, metrics: dict[str, Any]) -> None:
         write_json(self.root / version / "metrics.json", metrics)

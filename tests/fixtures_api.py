@@ -82,6 +82,18 @@ class ApiEnv:
             "events": [{"event": "impression", "item_code": self.product_codes()[0], "rank": 1}]
         }
 
+    def no_running_job(self) -> dict[str, Any]:
+        """Finish any queued or running job (one runs per store; the role matrix starts
+        one per allowed role). Returns no request arguments."""
+        with self.runtime.db.session() as s:
+            for job in s.scalars(
+                select(TrainingJob).where(
+                    TrainingJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING))
+                )
+            ):
+                job.status = JobStatus.FAILED
+        return {}
+
     def product_codes(self) -> list[str]:
         with self.runtime.db.session() as s:
             return list(s.scalars(select(Product.code).order_by(Product.id)))

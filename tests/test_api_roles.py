@@ -43,7 +43,7 @@ ROUTES: list[tuple[str, str, frozenset[str | None], Any]] = [
         ANALYST,
         lambda env: {"files": {"file": ("clients.csv", io.BytesIO(_CSV.encode()), "text/csv")}},
     ),
-    ("POST", "/api/v1/jobs/training", ANALYST, None),
+    ("POST", "/api/v1/jobs/training", ANALYST, lambda env: env.no_running_job()),
     ("GET", "/api/v1/jobs/{job_id}", ANALYST, None),
     ("GET", "/api/v1/models", ANALYST, None),
     ("POST", "/api/v1/models/{version}/promote", ANALYST, None),

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile, status
 from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.auditing import ApiAudit
 from api.deps import API_PREFIX, AnalystDep, RuntimeDep
@@ -24,7 +25,9 @@ from recsvc.usecases import imports, jobs, models
 
 router = APIRouter(prefix=API_PREFIX, tags=["analyst"])
 
-_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+#: The upload route: its body is limited by ``RECSVC_MAX_UPLOAD_MB`` (streamed, see
+#: :mod:`api.body_limit`), not by the JSON routes' limit.
+UPLOAD_PATH = f"{API_PREFIX}/imports"
 
 
 def get_version(
@@ -55,6 +58,7 @@ def _versions(rt: Runtime) -> ModelVersionsPublic:
     status_code=status.HTTP_201_CREATED,
     dependencies=[ApiAudit.import_],
     summary="Upload an import file",
+    responses={413: {"description": "The file is larger than RECSVC_MAX_UPLOAD_MB."}},
 )
 async def upload_import(
     _: AnalystDep,
@@ -70,15 +74,20 @@ async def upload_import(
     ] = None,
 ) -> ImportReportsPublic:
     """Validated like ``recsvc import``: a rejected file answers 422 with ``errors`` listing
-    file, row, field and reason, and nothing is written."""
-    payload = await file.read(_MAX_UPLOAD_BYTES + 1)
-    reports = imports.import_upload(
+    file, row, field and reason, and nothing is written. A file over
+    ``RECSVC_MAX_UPLOAD_MB`` answers 413 while it is still arriving.
+
+    The upload streams to a temporary file as it arrives; validation and the import run
+    in a worker thread, so the server keeps answering other calls meanwhile."""
+    file.file.seek(0)
+    reports = await run_in_threadpool(
+        imports.import_upload,
         rt,
         filename=file.filename or "upload",
-        payload=payload,
+        payload=file.file,
         entity=entity,
         dry_run=dry_run,
-        max_bytes=_MAX_UPLOAD_BYTES,
+        max_bytes=rt.settings.max_upload_mb * 1024 * 1024,
         encoding=encoding,
     )
     data = [ImportReportPublic.model_validate(asdict(r)) for r in reports]
@@ -91,9 +100,19 @@ async def upload_import(
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[ApiAudit.train],
     summary="Start a training job",
+    responses={
+        409: {
+            "description": "A training job is already queued or running in this store; "
+            "the problem document's `job_id` names it."
+        }
+    },
 )
 def start_training(principal: AnalystDep, rt: RuntimeDep) -> JobPublic:
-    """Trains in a background process; poll ``GET /api/v1/jobs/{id}`` for progress."""
+    """Trains in a background process; poll ``GET /api/v1/jobs/{id}`` for progress.
+
+    One job runs at a time per store: while one is queued or running, this answers 409
+    with its id in ``job_id`` (a job whose process died is marked failed first and
+    does not count)."""
     return JobPublic.model_validate(jobs.start_training(rt, requested_by=principal.name))
 
 

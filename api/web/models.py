@@ -14,7 +14,7 @@ from api.web import audit
 from api.web.audit import ConsoleAudit
 from api.web.deps import CsrfDep, RuntimeDep, prefix, render, require
 from recsvc.auth import Principal
-from recsvc.errors import Conflict, NotFound
+from recsvc.errors import Conflict, JobRunning, NotFound
 from recsvc.runtime import Runtime
 from recsvc.store.enums import JobStatus, Role
 from recsvc.usecases import jobs, models
@@ -142,8 +142,12 @@ def rollback(request: Request, user: Analyst, rt: RuntimeDep) -> Response:
 
 @router.post("/models/train", dependencies=[CsrfDep, ConsoleAudit.train])
 def train(request: Request, user: Analyst, rt: RuntimeDep) -> Response:
-    """Start a background training run and show its progress."""
-    job = jobs.start_training(rt, requested_by=user.name)
+    """Start a background training run and show its progress; while one is running
+    (one per store), answer 409 with the running one's progress instead."""
+    try:
+        job = jobs.start_training(rt, requested_by=user.name)
+    except JobRunning as exc:
+        return _page(request, rt, None, exc.job_id, message=exc.detail, status=409)
     return RedirectResponse(f"{prefix(request)}/models?job={job.id}", 303)
 
 

@@ -5,7 +5,8 @@ Each command group lives in its own module and registers itself on :data:`app`:
 - :mod:`recsvc.cli.data` — ``db upgrade``, ``import``, ``stats``
 - :mod:`recsvc.cli.demo` — ``demo-data``
 - :mod:`recsvc.cli.search` — ``index build|distill``, ``search``, ``similar``
-- :mod:`recsvc.cli.models` — ``train``, ``evaluate``, ``models list|promote|rollback``, ``score``
+- :mod:`recsvc.cli.models` — ``train``, ``evaluate``, ``models list|promote|rollback|clean``,
+  ``score``
 - :mod:`recsvc.cli.recommend` — ``recommend``, ``worklist``, ``feedback``
 - :mod:`recsvc.cli.serve` — ``serve``, ``keys create|list|revoke``
 - :mod:`recsvc.cli.serving` — ``serving build``

@@ -1,4 +1,4 @@
-"""CLI commands: ``train``, ``evaluate``, ``models list|promote|rollback``, ``score``.
+"""CLI commands: ``train``, ``evaluate``, ``models list|promote|rollback|clean``, ``score``.
 
 Training code is imported inside the commands that need it, so importing the CLI (and
 serving) never pulls in ``training``.
@@ -17,10 +17,12 @@ from recsvc.cli import audit as audit_commands
 from recsvc.cli._common import console, settings
 from recsvc.config import Settings
 from recsvc.errors import NotReady
-from recsvc.usecases import clients, models, scoring
+from recsvc.usecases import clients, jobs, models, scoring
 from recsvc.usecases.audit import AuditAction
 
-models_app = typer.Typer(help="Model versions: list, promote, roll back.", no_args_is_help=True)
+models_app = typer.Typer(
+    help="Model versions: list, promote, roll back, clean up.", no_args_is_help=True
+)
 
 
 def _fmt(value: Any) -> str:
@@ -61,6 +63,7 @@ def train(
     """Train value model, CLV and ranker on the store; register; promote if it wins."""
     from training.pipeline import train as run_training
 
+    jobs.clean_versions(_common.runtime())  # folders of runs killed before registering
     s = with_dask(settings()) if dask else settings()
     version = run_training(s, progress=True, force=force)
     rt = _common.runtime()
@@ -142,6 +145,16 @@ def rollback() -> None:
     previous = models.rollback(rt)
     audit_commands.record(rt, AuditAction.ROLLBACK, target=previous)
     console.print(f"rolled back; {previous} is active")
+
+
+@models_app.command("clean")
+def clean() -> None:
+    """Remove version folders left by killed training runs (never registered, their
+    process gone); registered versions and a running training's folder stay."""
+    removed = jobs.clean_versions(_common.runtime())
+    for version in removed:
+        console.print(f"removed {version}")
+    console.print(f"{len(removed)} unregistered version folder(s) removed")
 
 
 def score(

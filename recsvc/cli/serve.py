@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from typing import Annotated
 
@@ -207,17 +208,25 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name")]) -> 
 
 def train_job(job_id: Annotated[str, typer.Argument(help="training_jobs.id")]) -> None:
     """Run a training job recorded by the API (the server launches this in a subprocess,
-    so the serving process never imports :mod:`training`)."""
+    so the serving process never imports :mod:`training`).
+
+    The job records this process (pid, host) and a heartbeat: every
+    ``job_heartbeat_seconds`` and with each progress report, so a server can tell a
+    live job from one whose process died. Version folders of earlier killed runs are
+    removed first."""
     rt = _common.runtime()
 
     def update(**values: object) -> None:
         try:
-            jobs.update_job(rt, job_id=job_id, **values)
+            jobs.heartbeat(rt, job_id=job_id, **values)
         except NotFound:
             raise typer.Exit(3) from None
 
     update(status=JobStatus.RUNNING, message="training started", progress=0.0)
+    stop = threading.Event()
+    threading.Thread(target=_beat, args=(rt, job_id, stop), name="heartbeat", daemon=True).start()
     try:
+        jobs.clean_versions(rt)
         from training import pipeline
 
         handler = _JobProgress(pipeline.STEPS, update)
@@ -225,12 +234,14 @@ def train_job(job_id: Annotated[str, typer.Argument(help="training_jobs.id")]) -
         logging.getLogger(pipeline.__name__).setLevel(logging.INFO)
         version = pipeline.train(settings(), progress=False)
     except BaseException as exc:
+        stop.set()
         update(
             status=JobStatus.FAILED,
             message=f"{type(exc).__name__}: {exc}"[:2000],
             finished_at=dt.datetime.now(dt.UTC),
         )
         raise
+    stop.set()
     registry = rt.registry
     update(
         status=JobStatus.SUCCEEDED,
@@ -244,6 +255,15 @@ def train_job(job_id: Annotated[str, typer.Argument(help="training_jobs.id")]) -
             "promotion": registry.decision(version),
         },
     )
+
+
+def _beat(rt: Runtime, job_id: str, stop: threading.Event) -> None:
+    """Record the job's heartbeat until ``stop`` is set (a long step reports no progress)."""
+    while not stop.wait(rt.settings.job_heartbeat_seconds):
+        try:
+            jobs.heartbeat(rt, job_id=job_id)
+        except Exception:  # a missed beat is not worth killing the training for
+            logging.getLogger(__name__).warning("job %s: heartbeat failed", job_id, exc_info=True)
 
 
 class _JobProgress(logging.Handler):

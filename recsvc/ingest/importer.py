@@ -7,14 +7,22 @@ whole call with an :class:`~recsvc.errors.ImportRejected` listing each
 :class:`~recsvc.errors.Problem`, and the database is left untouched.
 
 Files stream through in chunks of :data:`~recsvc.ingest.readers.CHUNK_ROWS` rows, so
-memory follows the chunk, not the file (a 1,000,000-client demo is 34 million rows):
-each chunk is validated, then its good rows are written inside the one transaction,
-where later chunks and files see them (references and duplicates are looked up in the
-database, not held in memory). Nothing is committed until every file has passed: any
-problem rolls the whole transaction back, and a dry run does all the work and rolls
-back too, so its counts are exactly what the import would do. After a problem, good
-rows are still written (and rolled back) so that every problem of every file is
-reported; rows that cannot be written are remembered in :class:`Pending`.
+memory follows the chunk, not the file (a 1,000,000-client demo is 34 million rows).
+Nothing is committed until every file has passed: any problem rejects the whole call,
+and a dry run does all the work and rolls back, so its counts are exactly what the
+import would do. After a problem, good rows are still checked so that every problem
+of every file is reported; rows that cannot be written are remembered in
+:class:`Pending`. How the writes meet other writers depends on the database:
+
+- **PostgreSQL** (:func:`_import_streaming`): each chunk is validated, then its good
+  rows are written inside the one transaction, where later chunks and files see them
+  (references and duplicates are looked up in the database). Row locks block no
+  live call.
+- **SQLite** (:func:`_import_checked_first`): its one write lock would stop every live
+  write for the whole import, so every file is validated first without writing
+  (passing rows are spilled to a temporary folder; keys that later files may refer to
+  wait in temporary tables, not memory), and only then is the lock taken, for the
+  writes alone, in one transaction. A rejected import never takes it.
 
 Example:
     >>> db = Database.from_url("sqlite://"); db.upgrade()      # doctest: +SKIP
@@ -25,7 +33,8 @@ Example:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -37,6 +46,7 @@ from recsvc.errors import ImportRejected, InvalidInput, NotFound, Problem
 from recsvc.ingest.readers import CHUNK_ROWS, SUFFIXES, Table, open_table
 from recsvc.ingest.schema import ENTITY_ORDER, SCHEMAS, EntitySchema
 from recsvc.ingest.seen import SeenIds
+from recsvc.ingest.sinks import KeysOnDisk, Spill, WriteNow
 from recsvc.ingest.validate import Known, Pending, validate
 from recsvc.ingest.writer import WriteResult, write
 from recsvc.store.db import Database
@@ -174,42 +184,9 @@ def _import(
     rows: int,
     encoding: str | None = None,
 ) -> list[ImportReport]:
-    """Stream every file of ``plan`` (in order) into one transaction; commit if all pass."""
-    with db.engine.connect() as conn:
-        transaction = conn.begin()
-        try:
-            pending = Pending()
-            reports: list[ImportReport] = []
-            problems: list[Problem] = []
-            rejected: list[str] = []
-            for entity, path in plan:
-                table = open_table(path, chunk_rows=rows, encoding=encoding)
-                report, found = _stream(conn, SCHEMAS[entity], table, pending, progress)
-                reports.append(replace(report, dry_run=dry_run))
-                if found:
-                    problems.extend(found)
-                    rejected.append(path.name)
-                elif not dry_run and report.rows:
-                    _record(conn, report)
-            if not any(r.rows for r in reports):  # nothing to import is a mistake, not a run
-                rejected = [path.name for _, path in plan]
-                problems.extend(
-                    Problem("the file has no data rows; nothing to import", file=name)
-                    for name in rejected
-                )
-            if problems:
-                raise ImportRejected(
-                    f"{', '.join(sorted(rejected))}: {len(problems)} problem(s); "
-                    "nothing was imported",
-                    problems=problems,
-                )
-        except BaseException:
-            transaction.rollback()
-            raise
-        if dry_run:
-            transaction.rollback()
-        else:
-            transaction.commit()
+    """Import every file of ``plan`` (in order), all or nothing; the reports."""
+    way = _import_checked_first if db.is_sqlite else _import_streaming
+    reports = way(db, plan, dry_run=dry_run, progress=progress, rows=rows, encoding=encoding)
     for report in reports:
         log.info(
             "%s%s: %d rows, %d inserted, %d updated, %d unchanged",
@@ -223,15 +200,152 @@ def _import(
     return reports
 
 
+def _import_streaming(
+    db: Database,
+    plan: list[tuple[str, Path]],
+    *,
+    dry_run: bool,
+    progress: bool,
+    rows: int,
+    encoding: str | None,
+) -> list[ImportReport]:
+    """Stream every file into one transaction, writing each chunk as it passes; commit if
+    all pass (PostgreSQL: other writers are not blocked meanwhile)."""
+    with db.engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            pending = Pending()
+            reports: list[ImportReport] = []
+            problems: list[Problem] = []
+            rejected: list[str] = []
+            for entity, path in plan:
+                table = open_table(path, chunk_rows=rows, encoding=encoding)
+                sink = WriteNow(conn, pending, write)
+                report, found = _stream(conn, SCHEMAS[entity], table, sink, pending, progress)
+                reports.append(replace(report, dry_run=dry_run))
+                if found:
+                    problems.extend(found)
+                    rejected.append(path.name)
+                elif not dry_run and report.rows:
+                    _record(conn, report)
+            _reject_if(problems, rejected, plan, reports)
+        except BaseException:
+            transaction.rollback()
+            raise
+        if dry_run:
+            transaction.rollback()
+        else:
+            transaction.commit()
+    return reports
+
+
+def _import_checked_first(
+    db: Database,
+    plan: list[tuple[str, Path]],
+    *,
+    dry_run: bool,
+    progress: bool,
+    rows: int,
+    encoding: str | None,
+) -> list[ImportReport]:
+    """Validate every file completely without writing, then write in one short
+    transaction (SQLite: its one write lock blocks every other writer while held).
+
+    The check reads the store but writes nothing to it (duplicate ids go to temporary
+    tables), so live calls write as usual meanwhile; rows that pass are spilled to a
+    temporary folder, and the keys of referenced entities are kept in memory
+    (:class:`Pending`) so later files may refer to them. Only when everything passed is
+    the write lock taken, for the upsert of the spilled rows alone.
+    """
+    with tempfile.TemporaryDirectory(prefix="recsvc-import-") as spill_dir:
+        spilled: list[tuple[EntitySchema, ImportReport, Spill]] = []
+        problems: list[Problem] = []
+        rejected: list[str] = []
+        with db.engine.connect() as conn:
+            check = conn.begin()
+            pending = KeysOnDisk(conn)
+            try:
+                for number, (entity, path) in enumerate(plan):
+                    table = open_table(path, chunk_rows=rows, encoding=encoding)
+                    sink = Spill(Path(spill_dir) / str(number), pending)
+                    schema = SCHEMAS[entity]
+                    report, found = _stream(conn, schema, table, sink, pending, progress)
+                    spilled.append((schema, report, sink))
+                    if found:
+                        problems.extend(found)
+                        rejected.append(path.name)
+            finally:
+                pending.drop()
+                check.rollback()
+        _reject_if(problems, rejected, plan, [report for _, report, _ in spilled])
+        with db.engine.connect() as conn:
+            transaction = conn.begin()
+            try:
+                db.serialise(conn, "import")
+                reports = []
+                for schema, report, sink in spilled:
+                    result = WriteResult(0, 0, 0)
+                    for number in range(sink.count):
+                        data = pd.read_pickle(sink.part(number))
+                        known = Known.lookup(conn, schema, data, Pending())
+                        result = result + write(conn, schema, data, known.ids)
+                    done = replace(
+                        report,
+                        inserted=result.inserted,
+                        updated=result.updated,
+                        unchanged=result.unchanged,
+                        dry_run=dry_run,
+                    )
+                    reports.append(done)
+                    if not dry_run and done.rows:
+                        _record(conn, done)
+            except BaseException:
+                transaction.rollback()
+                raise
+            if dry_run:
+                transaction.rollback()
+            else:
+                transaction.commit()
+    return reports
+
+
+def _reject_if(
+    problems: list[Problem],
+    rejected: list[str],
+    plan: list[tuple[str, Path]],
+    reports: list[ImportReport],
+) -> None:
+    """Raise :class:`ImportRejected` for ``problems``, or when no file had a data row
+    (nothing to import is a mistake, not a run)."""
+    if not any(r.rows for r in reports):
+        rejected = [path.name for _, path in plan]
+        problems = problems + [
+            Problem("the file has no data rows; nothing to import", file=name)
+            for name in rejected
+        ]
+    if problems:
+        raise ImportRejected(
+            f"{', '.join(sorted(rejected))}: {len(problems)} problem(s); nothing was imported",
+            problems=problems,
+        )
+
+
 def _stream(
-    conn: Connection, schema: EntitySchema, table: Table, pending: Pending, progress: bool
+    conn: Connection,
+    schema: EntitySchema,
+    table: Table,
+    sink: Callable[[EntitySchema, pd.DataFrame, pd.Series, Known], WriteResult],
+    pending: Pending,
+    progress: bool,
 ) -> tuple[ImportReport, list[Problem]]:
-    """Validate and write one file chunk by chunk; its report and (capped) problems."""
+    """Validate one file chunk by chunk, handing each chunk and its writable rows to
+    ``sink``; its report and (capped) problems."""
     problems: list[Problem] = []
     file_level: set[Problem] = set()
     more = 0
     rows = 0
     result = WriteResult(0, 0, 0)
+    checked_first = isinstance(sink, Spill)
     bar = tqdm(unit="rows", desc=f"import {table.name}", disable=not progress)
     with bar, SeenIds(conn) as seen:
         for number, raw in enumerate(_chunks(table)):
@@ -247,9 +361,15 @@ def _stream(
             room = MAX_PROBLEMS_PER_FILE - len(problems)
             problems.extend(row_level[: max(room, 0)])
             more += max(len(row_level) - max(room, 0), 0)
-            good = _writable(schema, batch.data, row_level, known, whole=not file_level)
-            pending.add(schema.entity, batch.data[~good])
-            result = result + write(conn, schema, batch.data[good], known.ids)
+            good = _writable(
+                schema,
+                batch.data,
+                row_level,
+                known,
+                whole=not file_level,
+                stored_only=not checked_first,
+            )
+            result = result + sink(schema, batch.data, good, known)
             rows += len(batch.data)
             bar.update(len(batch.data))
     if more:
@@ -282,12 +402,16 @@ def _writable(
     known: Known,
     *,
     whole: bool,
+    stored_only: bool = True,
 ) -> pd.Series:
-    """Rows that can be written now: no problem of their own and every reference stored
-    (not only :class:`Pending`); none at all when the file itself has a problem."""
+    """Rows that can be written: no problem of their own and (``stored_only``) every
+    reference stored now, not only :class:`Pending`; none at all when the file itself
+    has a problem."""
     if not whole:
         return pd.Series(False, index=data.index)
     good = ~data.index.isin({p.row for p in problems})
+    if not stored_only:
+        return pd.Series(good, index=data.index)
     for spec in schema.references:
         if spec.name in data:
             stored = known.ids.get(spec.name, {})

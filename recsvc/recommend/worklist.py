@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from recsvc.errors import InvalidInput
+from recsvc.exports import table_bytes
 from recsvc.store.enums import Surface
 
 COLUMNS_ZH = {
@@ -172,19 +173,14 @@ def export_worklist(rows: Sequence[WorklistRow], path: Path | str) -> Path:
         InvalidInput: any other suffix.
     """
     path = Path(path)
-    df = worklist_frame(rows)
     suffix = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        df.to_csv(path, index=False, encoding="utf-8-sig")
-    elif suffix == ".xlsx":
-        with pd.ExcelWriter(path, engine="xlsxwriter") as xw:
-            df.to_excel(xw, sheet_name="worklist", index=False)
-            sheet = xw.sheets["worklist"]
-            for j, col in enumerate(df.columns):
-                width = min(60, max(10, int(df[col].astype(str).str.len().max() or 10) + 2))
-                sheet.set_column(j, j, width)
-            sheet.freeze_panes(1, 0)
-    else:
+    if suffix not in (".csv", ".xlsx"):
         raise InvalidInput(f"export to .csv or .xlsx, not {suffix or 'no suffix'}")
+    cols = list(WorklistRow.__dataclass_fields__)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # formula-leading text neutralised, xlsx cells never formulas (recsvc.exports)
+    payload = table_bytes(
+        [r.as_dict() for r in rows], {c: c for c in cols}, fmt=suffix[1:], sheet="worklist"
+    )
+    path.write_bytes(payload)
     return path

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -29,6 +30,11 @@ from recsvc.store.catalogue import sync_catalogue
 from recsvc.store.models import ENTITIES, Base, Product
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: How long a SQLite statement waits for another connection's write lock before it
+#: fails with "database is locked". Writers hold the lock briefly (an import writes
+#: only after validating, see :mod:`recsvc.ingest.importer`), so a live call waits
+#: well under a second; this is the bound for the unexpected.
+SQLITE_BUSY_TIMEOUT_S = 30
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -36,6 +42,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
     cursor.close()
 
 
@@ -49,7 +56,10 @@ def make_engine(url: str) -> Engine:
         else:
             path = url.split("///", 1)[-1]
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            engine = create_engine(
+                url,
+                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+            )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):
@@ -84,6 +94,25 @@ class Database:
             raise
         finally:
             session.close()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def serialise(self, conn: Connection | Session, name: str) -> None:
+        """Make the rest of ``conn``'s transaction exclusive among callers naming ``name``,
+        across threads, processes and hosts sharing the store (check-then-insert races).
+
+        Call it first in a fresh transaction. SQLite takes the database's write lock
+        (``BEGIN IMMEDIATE``); PostgreSQL a transaction-scoped advisory lock on ``name``.
+        Either is released when the transaction ends.
+        """
+        if self.is_sqlite:
+            bind = conn.connection() if isinstance(conn, Session) else conn
+            bind.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            key = zlib.crc32(name.encode()) - 2**31
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     def alembic_config(self) -> Config:
         cfg = Config()

@@ -4,9 +4,11 @@ validation as ``recsvc import``); and how many rows the store holds."""
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import BinaryIO
 
 from recsvc.errors import InvalidInput, Problem
 from recsvc.ingest import ImportReport, import_dir, import_file
@@ -15,13 +17,14 @@ from recsvc.runtime import Runtime
 __all__ = ["IMPORT_SUFFIXES", "import_path", "import_upload", "row_counts"]
 
 IMPORT_SUFFIXES = frozenset({".csv", ".xlsx", ".json", ".jsonl"})
+_COPY_CHUNK = 1024 * 1024
 
 
 def import_upload(
     rt: Runtime,
     *,
     filename: str,
-    payload: bytes,
+    payload: bytes | BinaryIO,
     entity: str | None = None,
     dry_run: bool = False,
     max_bytes: int | None = None,
@@ -29,9 +32,12 @@ def import_upload(
 ) -> list[ImportReport]:
     """Import an uploaded file; the version in service reloads on the fresh data.
 
-    The upload is written under its own (sanitised) name in a private temporary
-    folder, so problems name the file the analyst sent, and reports name it too.
-    ``encoding`` names a CSV or JSON file's text encoding (None: detected).
+    The upload (bytes, or a file object read from its current position, e.g. the
+    temporary file a web framework streamed it to) is copied in chunks under its own
+    (sanitised) name into a private temporary folder, so problems name the file the
+    analyst sent, and reports name it too. ``encoding`` names a CSV or JSON file's text
+    encoding (None: detected). This blocks for as long as the import runs: a server
+    calls it in a worker thread.
 
     Raises:
         InvalidInput: empty, too large, or an unsupported file type.
@@ -46,18 +52,24 @@ def import_upload(
                 Problem(f"use one of {', '.join(sorted(IMPORT_SUFFIXES))}", field="file", file=name)
             ],
         )
-    if not payload:
-        raise InvalidInput(
-            f"{name}: the file is empty", problems=[Problem("empty file", field="file", file=name)]
-        )
-    if max_bytes is not None and len(payload) > max_bytes:
-        raise InvalidInput(
-            f"{name}: larger than {max_bytes} bytes",
-            problems=[Problem("file too large", field="file", file=name)],
-        )
     with tempfile.TemporaryDirectory(prefix="recsvc-upload-") as tmp:
         path = Path(tmp) / name
-        path.write_bytes(payload)
+        if isinstance(payload, bytes):
+            path.write_bytes(payload)
+        else:
+            with path.open("wb") as out:
+                shutil.copyfileobj(payload, out, _COPY_CHUNK)
+        size = path.stat().st_size
+        if not size:
+            raise InvalidInput(
+                f"{name}: the file is empty",
+                problems=[Problem("empty file", field="file", file=name)],
+            )
+        if max_bytes is not None and size > max_bytes:
+            raise InvalidInput(
+                f"{name}: larger than {max_bytes} bytes",
+                problems=[Problem("file too large", field="file", file=name)],
+            )
         report = import_file(rt.db, path, entity, dry_run=dry_run, encoding=encoding or None)
     if not dry_run and (report.inserted or report.updated):
         rt.data_changed()

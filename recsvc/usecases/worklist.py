@@ -1,5 +1,6 @@
 """The worklist: which clients to contact now, with their best offer and why; exported
-to CSV (UTF-8 with BOM, opens in Excel) or ``.xlsx``.
+to CSV (UTF-8 with BOM, opens in Excel) or ``.xlsx`` through :mod:`recsvc.exports`
+(formula-leading text neutralised, no formula cells).
 
 Deterministic for one version in service (it ranks on that version's snapshot), so a
 ranked list is kept with the bundle per filter set; a shorter page of a list already
@@ -8,13 +9,11 @@ ranked is a slice of it.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, replace
 from typing import Any
 
-import pandas as pd
-
 from recsvc.errors import InvalidInput
+from recsvc.exports import EXPORT_FORMATS, table_bytes
 from recsvc.recommend import worklist as rank_worklist
 from recsvc.recommend.worklist import WorklistRow
 from recsvc.runtime import Runtime
@@ -120,25 +119,17 @@ def public_row(row: WorklistRow) -> dict[str, Any]:
 def export(rows: list[WorklistRow], *, fmt: str) -> bytes:
     """Worklist rows as CSV (UTF-8 with BOM) or ``.xlsx`` bytes.
 
-    Columns are the public ones (no internal ids), headed in Chinese and English.
+    Columns are the public ones (no internal ids), headed in Chinese and English. Text
+    that a spreadsheet would run as a formula (a client named ``=HYPERLINK(…)``) is
+    neutralised, and ``.xlsx`` cells are strings or numbers, never formulas.
 
     Raises:
         InvalidInput: a format other than csv or xlsx.
     """
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in EXPORT_FORMATS:
         raise InvalidInput(f"export to csv or xlsx, not {fmt!r}")
-    df = pd.DataFrame([public_row(r) for r in rows], columns=list(WORKLIST_COLUMNS))
-    df.columns = [f"{zh} {en}" for en, zh in WORKLIST_COLUMNS.items()]
-    buf = io.BytesIO()
-    if fmt == "csv":
-        buf.write(df.to_csv(index=False).encode("utf-8-sig"))
-    else:
-        with pd.ExcelWriter(buf, engine="xlsxwriter") as xw:
-            df.to_excel(xw, sheet_name="worklist", index=False)
-            sheet = xw.sheets["worklist"]
-            sheet.freeze_panes(1, 0)
-            sheet.set_column(0, len(df.columns) - 1, 18)
-    return buf.getvalue()
+    headings = {en: f"{zh} {en}" for en, zh in WORKLIST_COLUMNS.items()}
+    return table_bytes([public_row(r) for r in rows], headings, fmt=fmt, sheet="worklist")
 
 
 def _ranked(bundle: ServingBundle, filters: WorklistFilters) -> list[WorklistRow]:
