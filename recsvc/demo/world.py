@@ -20,6 +20,11 @@ from recsvc.demo import rules as R
 from recsvc.demo.fields import FIELDS
 
 KINDS: tuple[str, ...] = tuple(R.KIND_MIX)
+#: Per field (FIELDS order): the institutes and universities that work in it.
+_FIT_INSTITUTES = [nm.fitting(nm.ACADEMY_INSTITUTES, f.code) for f in FIELDS]
+_FIT_UNIVERSITIES = [nm.fitting(nm.UNIVERSITIES, f.code) for f in FIELDS]
+#: Per field: the topics a client's core technologies and products come from.
+_PROFILE_TOPICS = [tuple(t for t in f.topics if t.made) or f.topics for f in FIELDS]
 _MONTH0 = np.datetime64(R.START.isoformat()[:7], "M")
 
 
@@ -136,7 +141,7 @@ def make_world(n: int, rng: np.random.Generator, numbering: Numbering | None = N
     purpose_mix /= purpose_mix.sum(axis=1, keepdims=True)
 
     registered = month_dates(arrival, rng)
-    clients = _profiles(ext, kind, home, second, rd, registered, rng, first)
+    clients = _profiles(ext, kind, home, rd, registered, rng, first)
     contacts, cstart, ccount = _contacts(ext, kind, rd, rng, num)
     return World(
         n,
@@ -166,7 +171,6 @@ def _profiles(
     ext: np.ndarray,
     kind: np.ndarray,
     home: np.ndarray,
-    second: np.ndarray,
     rd: np.ndarray,
     registered: np.ndarray,
     rng: np.random.Generator,
@@ -175,11 +179,8 @@ def _profiles(
     n = len(ext)
     region = _pick(rng, nm.REGIONS, n, nm.REGION_WEIGHTS)
     ba, bb = _pick(rng, nm.BRAND_A, n), _pick(rng, nm.BRAND_B, n)
-    inst, univ, other = (
-        _pick(rng, nm.ACADEMY_INSTITUTES, n),
-        _pick(rng, nm.UNIVERSITIES, n),
-        _pick(rng, nm.OTHER_ORGS, n),
-    )
+    # an institute or university that works in the client's field
+    inst, univ, other = rng.random(n), rng.random(n), _pick(rng, nm.OTHER_ORGS, n)
     ri_suffix = _pick(
         rng, (("研究院", "Academy of"), ("工程技术研究中心", "Engineering Center of")), n
     )
@@ -188,6 +189,7 @@ def _profiles(
     for i in range(n):
         k, f = KINDS[kind[i]], FIELDS[home[i]]
         rz, re_, _ = nm.REGIONS[region[i]]
+        fz, fe = f.name_zh, nm.title_case(f.name_en)
         if k == "enterprise":
             iz, ie = nm.INDUSTRY_WORDS[f.code]
             brand_zh = nm.BRAND_A[ba[i]][0] + nm.BRAND_B[bb[i]][0]
@@ -195,19 +197,21 @@ def _profiles(
             names_zh.append(f"{rz}{brand_zh}{iz}{'股份' if plc[i] else ''}有限公司")
             names_en.append(f"{re_} {brand_en} {ie} Co., Ltd.")
         elif k == "in_house_institute":
-            iz, ie = nm.ACADEMY_INSTITUTES[inst[i]]
-            names_zh.append(f"{iz}{f.name_zh}研究组")
-            names_en.append(f"{f.name_en} Group, {ie}")
+            fit = _FIT_INSTITUTES[home[i]]
+            iz, ie, _ = nm.ACADEMY_INSTITUTES[fit[int(inst[i] * len(fit))]]
+            names_zh.append(f"{iz}{fz}研究组")
+            names_en.append(f"{fe} Group, {ie}")
         elif k == "research_institute":
             sz, se = (("研究院", "Academy of"), ("工程技术研究中心", "Engineering Center of"))[
                 ri_suffix[i]
             ]
-            names_zh.append(f"{rz}{f.name_zh}{sz}")
-            names_en.append(f"{re_} {se} {f.name_en}")
+            names_zh.append(f"{rz}{fz}{sz}")
+            names_en.append(f"{re_} {se} {fe}")
         elif k == "university":
-            uz, ue = nm.UNIVERSITIES[univ[i]]
+            fit = _FIT_UNIVERSITIES[home[i]]
+            uz, ue, _ = nm.UNIVERSITIES[fit[int(univ[i] * len(fit))]]
             names_zh.append(f"{uz}{f.subject_zh}研究团队")
-            names_en.append(f"{f.name_en} Research Team, {ue}")
+            names_en.append(f"{fe} Research Team, {ue}")
         elif k == "other":
             oz, oe = nm.OTHER_ORGS[other[i]]
             names_zh.append(f"{rz}{oz}")
@@ -229,22 +233,18 @@ def _profiles(
     in_force = rng.binomial(inv + util + design, 0.7)
     n_hon = np.minimum(rng.poisson(np.exp(-0.6 + 0.8 * rd)), 4)
     hon_pick = rng.random((n, len(nm.HONOURS))).argsort(axis=1)
-    tech_pick = rng.random((n, 3))
+    tech_pick = rng.random((n, 4))
     prod_pick = rng.random((n, 2))
     staff = _pick(rng, nm.STAFF, n)
     employees = np.round(np.where(is_ind, 1, np.exp(4.0 + 0.7 * rd + noise[:, 4]))).astype(int)
     rows_tech, rows_prod, rows_hon, extras = [], [], [], []
     for i in range(n):
-        f, f2 = FIELDS[home[i]], FIELDS[second[i]]
-        techs = {
-            f.tech[int(tech_pick[i, 0] * len(f.tech))][0],
-            f.tech[int(tech_pick[i, 1] * len(f.tech))][0],
-            f2.tech[int(tech_pick[i, 2] * len(f2.tech))][0],
-        }
-        prods = {
-            f.obj[int(prod_pick[i, 0] * len(f.obj))][0],
-            f.obj[int(prod_pick[i, 1] * len(f.obj))][0],
-        }
+        # core technologies and products: one topic of the client's own field, one
+        # whose objects are made (a vaccine maker sells vaccines, not viruses)
+        topics = _PROFILE_TOPICS[home[i]]
+        t = topics[int(tech_pick[i, 3] * len(topics))]
+        techs = {t.tech[int(tech_pick[i, j] * len(t.tech))][0] for j in range(3)}
+        prods = {t.obj[int(prod_pick[i, j] * len(t.obj))][0] for j in range(2)}
         rows_tech.append(";".join(sorted(techs)))
         rows_prod.append(";".join(sorted(prods)))
         rows_hon.append(";".join(nm.HONOURS[j] for j in sorted(hon_pick[i, : n_hon[i]])))
