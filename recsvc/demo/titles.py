@@ -178,15 +178,20 @@ def compose_titles(field_idx: np.ndarray, rng: np.random.Generator) -> Titles:
     """Compose one bilingual title per row of ``field_idx`` (indices into FIELDS)."""
     field_idx = np.asarray(field_idx, dtype=np.int64)
     n = len(field_idx)
-    u = rng.random((n, 8))
-    topic = _TOPIC_OFFSET[field_idx] + (u[:, 7] * _TOPIC_COUNT[field_idx]).astype(np.int64)
+    u = rng.random((n, 7))
+    # the object's draw picks the topic, and what is left of it the object: titles take
+    # as many random numbers as before topics, so the simulation's stream is unchanged
+    scaled = u[:, 1] * _TOPIC_COUNT[field_idx]
+    k = np.minimum(scaled.astype(np.int64), _TOPIC_COUNT[field_idx] - 1)
+    topic = _TOPIC_OFFSET[field_idx] + k
+    u_obj = scaled - k
     pat = np.where(
         _TOPIC_MADE[topic],
         (u[:, 0] * len(PATTERNS)).astype(np.int64),
         _STUDY[(u[:, 0] * len(_STUDY)).astype(np.int64)],
     )
     v = _VOCAB
-    oi = v["obj"].pick(topic, u[:, 1])
+    oi = v["obj"].pick(topic, u_obj)
     cnt = v["obj"].count[topic]
     off = v["obj"].offset[topic]
     o2 = off + (oi - off + 1 + (u[:, 2] * (cnt - 1)).astype(np.int64)) % cnt

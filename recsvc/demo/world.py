@@ -179,8 +179,12 @@ def _profiles(
     n = len(ext)
     region = _pick(rng, nm.REGIONS, n, nm.REGION_WEIGHTS)
     ba, bb = _pick(rng, nm.BRAND_A, n), _pick(rng, nm.BRAND_B, n)
-    # an institute or university that works in the client's field
-    inst, univ, other = rng.random(n), rng.random(n), _pick(rng, nm.OTHER_ORGS, n)
+    # one of all institutes and universities, mapped onto those of the client's field
+    inst, univ, other = (
+        _pick(rng, nm.ACADEMY_INSTITUTES, n),
+        _pick(rng, nm.UNIVERSITIES, n),
+        _pick(rng, nm.OTHER_ORGS, n),
+    )
     ri_suffix = _pick(
         rng, (("研究院", "Academy of"), ("工程技术研究中心", "Engineering Center of")), n
     )
@@ -198,7 +202,7 @@ def _profiles(
             names_en.append(f"{re_} {brand_en} {ie} Co., Ltd.")
         elif k == "in_house_institute":
             fit = _FIT_INSTITUTES[home[i]]
-            iz, ie, _ = nm.ACADEMY_INSTITUTES[fit[int(inst[i] * len(fit))]]
+            iz, ie, _ = nm.ACADEMY_INSTITUTES[fit[inst[i] * len(fit) // len(nm.ACADEMY_INSTITUTES)]]
             names_zh.append(f"{iz}{fz}研究组")
             names_en.append(f"{fe} Group, {ie}")
         elif k == "research_institute":
@@ -209,7 +213,7 @@ def _profiles(
             names_en.append(f"{re_} {se} {fe}")
         elif k == "university":
             fit = _FIT_UNIVERSITIES[home[i]]
-            uz, ue, _ = nm.UNIVERSITIES[fit[int(univ[i] * len(fit))]]
+            uz, ue, _ = nm.UNIVERSITIES[fit[univ[i] * len(fit) // len(nm.UNIVERSITIES)]]
             names_zh.append(f"{uz}{f.subject_zh}研究团队")
             names_en.append(f"{fe} Research Team, {ue}")
         elif k == "other":
@@ -233,17 +237,21 @@ def _profiles(
     in_force = rng.binomial(inv + util + design, 0.7)
     n_hon = np.minimum(rng.poisson(np.exp(-0.6 + 0.8 * rd)), 4)
     hon_pick = rng.random((n, len(nm.HONOURS))).argsort(axis=1)
-    tech_pick = rng.random((n, 4))
+    tech_pick = rng.random((n, 3))
     prod_pick = rng.random((n, 2))
     staff = _pick(rng, nm.STAFF, n)
     employees = np.round(np.where(is_ind, 1, np.exp(4.0 + 0.7 * rd + noise[:, 4]))).astype(int)
     rows_tech, rows_prod, rows_hon, extras = [], [], [], []
     for i in range(n):
         # core technologies and products: one topic of the client's own field, one
-        # whose objects are made (a vaccine maker sells vaccines, not viruses)
+        # whose objects are made (a vaccine maker sells vaccines, not viruses); the
+        # third technique's draw picks the topic, what is left of it the technique
         topics = _PROFILE_TOPICS[home[i]]
-        t = topics[int(tech_pick[i, 3] * len(topics))]
-        techs = {t.tech[int(tech_pick[i, j] * len(t.tech))][0] for j in range(3)}
+        scaled = tech_pick[i, 2] * len(topics)
+        k = min(int(scaled), len(topics) - 1)
+        t = topics[k]
+        draws = (tech_pick[i, 0], tech_pick[i, 1], scaled - k)
+        techs = {t.tech[int(x * len(t.tech))][0] for x in draws}
         prods = {t.obj[int(prod_pick[i, j] * len(t.obj))][0] for j in range(2)}
         rows_tech.append(";".join(sorted(techs)))
         rows_prod.append(";".join(sorted(prods)))
