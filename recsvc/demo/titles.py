@@ -1,8 +1,11 @@
 """Bilingual commission titles and keywords composed from field vocabularies.
 
-A title picks an object, a process, a technique, an application and a property from
-its field (:mod:`recsvc.demo.fields`) and fills one of several sentence patterns, so
-the Chinese and English titles stay aligned in meaning while varying in form.
+A title picks one topic of its field (:mod:`recsvc.demo.fields`), then an object, a
+process, a technique, an application and a property of that topic, and fills one of
+several sentence patterns, so the Chinese and English titles stay aligned in meaning
+while varying in form, and their parts belong together. Where a process begins with
+the object's head noun (猪瘟活疫苗 + 疫苗研制), the title says the head noun once
+(猪瘟活疫苗研制, "development of live classical swine fever vaccine").
 
 Composition is vectorised: terms are looked up with array indexing and concatenated
 as numpy object arrays, one pattern at a time, so a million titles take seconds.
@@ -44,6 +47,12 @@ _KEYWORD_SLOTS: tuple[tuple[str, ...], ...] = tuple(
     ("o", "q", "m", "a") if "{p}" not in zh else ("o", "p", "a") for zh, _ in PATTERNS
 )
 _SLOTS = ("obj", "proc", "tech", "app", "prop")
+#: Patterns that develop, apply or claim the object itself: only for objects that are
+#: made (a vaccine, a reactor), never for ones that are studied (a virus, wastewater).
+_MADE_ONLY = ("研制", "开发", "一种", "在{a}中的应用研究", "{a}用")
+_STUDY = np.array([k for k, (zh, _) in enumerate(PATTERNS) if not any(w in zh for w in _MADE_ONLY)])
+#: Patterns whose process follows the second object.
+_AFTER_O2 = np.array([k for k, (zh, _) in enumerate(PATTERNS) if "{o2}{p}" in zh])
 
 
 @dataclass
@@ -62,11 +71,18 @@ def _cap(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
+#: Every topic of every field, in file order; a title draws all its terms from one.
+_TOPICS = [t for f in FIELDS for t in f.topics]
+_TOPIC_COUNT = np.array([len(f.topics) for f in FIELDS])
+_TOPIC_OFFSET = np.concatenate([[0], np.cumsum(_TOPIC_COUNT)[:-1]])
+_TOPIC_MADE = np.array([t.made for t in _TOPICS])
+
+
 class _Vocab:
-    """All fields' terms of one slot as flat arrays plus per-field offsets and counts."""
+    """All topics' terms of one slot as flat arrays plus per-topic offsets and counts."""
 
     def __init__(self, slot: str) -> None:
-        terms = [getattr(f, slot) for f in FIELDS]
+        terms = [t.terms(slot) for t in _TOPICS]
         self.count = np.array([len(t) for t in terms])
         self.offset = np.concatenate([[0], np.cumsum(self.count)[:-1]])
         flat = [t for ts in terms for t in ts]
@@ -78,11 +94,64 @@ class _Vocab:
             ["An" if en[:1] in "aeiou" else "A" for _, en in flat], dtype=object
         )
 
-    def pick(self, field_idx: np.ndarray, u: np.ndarray) -> np.ndarray:
-        return self.offset[field_idx] + (u * self.count[field_idx]).astype(np.int64)
+    def pick(self, topic: np.ndarray, u: np.ndarray) -> np.ndarray:
+        return self.offset[topic] + (u * self.count[topic]).astype(np.int64)
 
 
 _VOCAB = {slot: _Vocab(slot) for slot in _SLOTS}
+
+
+def after_object_zh(obj: str, proc: str) -> str:
+    """``proc`` as it reads right after ``obj``: without the head noun ``obj`` ends with.
+
+    >>> after_object_zh("猪瘟活疫苗", "疫苗研制"), after_object_zh("猪瘟病毒", "疫苗研制")
+    ('研制', '疫苗研制')
+    """
+    for k in range(min(len(obj), len(proc) - 1), 1, -1):
+        if obj.endswith(proc[:k]):
+            return proc[k:]
+    return proc
+
+
+def after_object_en(obj: str, proc: str) -> str:
+    """``proc`` without the words that ``obj`` ends with ("vaccine development" after
+    "… vaccine" is "development")."""
+    o, p = obj.lower().split(), proc.split()
+    for k in range(min(len(o), len(p) - 1), 0, -1):
+        if o[-k:] == [w.lower() for w in p[:k]]:
+            return " ".join(p[k:])
+    return proc
+
+
+class _ProcAfterObject:
+    """Each topic's processes as they read after each of its objects (zh, en, En).
+
+    Row ``base[topic] + i * n_proc + j`` holds process ``j`` after object ``i``.
+    """
+
+    def __init__(self) -> None:
+        zh: list[str] = []
+        en: list[str] = []
+        self.base = np.zeros(len(_TOPICS), dtype=np.int64)
+        for k, t in enumerate(_TOPICS):
+            self.base[k] = len(zh)
+            for oz, oe in t.obj:
+                for pz, pe in t.proc:
+                    zh.append(after_object_zh(oz, pz.lstrip("*")))
+                    en.append(after_object_en(oe, pe))
+        self.zh = np.array(zh, dtype=object)
+        self.en = np.array(en, dtype=object)
+        self.en_cap = np.array([_cap(e) for e in en], dtype=object)
+        self.zh_len = np.array([len(z) for z in zh])
+        self.en_len = np.array([len(e) for e in en])
+
+    def rows(self, topic: np.ndarray, obj_idx: np.ndarray, proc_idx: np.ndarray) -> np.ndarray:
+        o = obj_idx - _VOCAB["obj"].offset[topic]
+        p = proc_idx - _VOCAB["proc"].offset[topic]
+        return self.base[topic] + o * _VOCAB["proc"].count[topic] + p
+
+
+_PROC_AFTER = _ProcAfterObject()
 
 
 def _tokens(template: str) -> list[tuple[bool, str]]:
@@ -110,19 +179,39 @@ def compose_titles(field_idx: np.ndarray, rng: np.random.Generator) -> Titles:
     field_idx = np.asarray(field_idx, dtype=np.int64)
     n = len(field_idx)
     u = rng.random((n, 7))
-    pat = (u[:, 0] * len(PATTERNS)).astype(np.int64)
+    # the object's draw picks the topic, and what is left of it the object: titles take
+    # as many random numbers as before topics, so the simulation's stream is unchanged
+    scaled = u[:, 1] * _TOPIC_COUNT[field_idx]
+    k = np.minimum(scaled.astype(np.int64), _TOPIC_COUNT[field_idx] - 1)
+    topic = _TOPIC_OFFSET[field_idx] + k
+    u_obj = scaled - k
+    pat = np.where(
+        _TOPIC_MADE[topic],
+        (u[:, 0] * len(PATTERNS)).astype(np.int64),
+        _STUDY[(u[:, 0] * len(_STUDY)).astype(np.int64)],
+    )
     v = _VOCAB
-    oi = v["obj"].pick(field_idx, u[:, 1])
-    cnt = v["obj"].count[field_idx]
-    off = v["obj"].offset[field_idx]
+    oi = v["obj"].pick(topic, u_obj)
+    cnt = v["obj"].count[topic]
+    off = v["obj"].offset[topic]
     o2 = off + (oi - off + 1 + (u[:, 2] * (cnt - 1)).astype(np.int64)) % cnt
+    pi = v["proc"].pick(topic, u[:, 3])
     idx = {
         "o": ("obj", oi),
         "o2": ("obj", o2),
-        "p": ("proc", v["proc"].pick(field_idx, u[:, 3])),
-        "m": ("tech", v["tech"].pick(field_idx, u[:, 4])),
-        "a": ("app", v["app"].pick(field_idx, u[:, 5])),
-        "q": ("prop", v["prop"].pick(field_idx, u[:, 6])),
+        "p": ("proc", pi),
+        "m": ("tech", v["tech"].pick(topic, u[:, 4])),
+        "a": ("app", v["app"].pick(topic, u[:, 5])),
+        "q": ("prop", v["prop"].pick(topic, u[:, 6])),
+    }
+    # the process as it reads after the object; in comparisons ({o}与{o2}{p}) after
+    # whichever of the two objects ends with the noun it begins with
+    after_o = _PROC_AFTER.rows(topic, oi, pi)
+    after_o2 = _PROC_AFTER.rows(topic, o2, pi)
+    compare = np.isin(pat, _AFTER_O2)
+    after = {
+        lang: np.where(compare & (size[after_o2] < size[after_o]), after_o2, after_o)
+        for lang, size in (("zh", _PROC_AFTER.zh_len), ("en", _PROC_AFTER.en_len))
     }
     out = {k: np.empty(n, dtype=object) for k in ("zh", "en", "kz", "ke")}
     is_process = np.zeros(n, dtype=bool)
@@ -132,10 +221,17 @@ def compose_titles(field_idx: np.ndarray, rng: np.random.Generator) -> Titles:
             continue
 
         def term(slot: str, lang: str, rows: np.ndarray = rows) -> np.ndarray:
-            if slot in ("P", "Q", "Aq"):
+            if slot in ("p", "P"):
+                table = {"zh": _PROC_AFTER.zh, "en": _PROC_AFTER.en}[lang]
+                return (_PROC_AFTER.en_cap if slot == "P" else table)[after[lang][rows]]
+            if slot in ("Q", "Aq"):
                 vocab, ix = idx[slot[-1].lower()]
                 table = v[vocab].article if slot == "Aq" else v[vocab].en_cap
                 return table[ix[rows]]
+            vocab, ix = idx[slot]
+            return getattr(v[vocab], lang)[ix[rows]]
+
+        def keyword(slot: str, lang: str, rows: np.ndarray = rows) -> np.ndarray:
             vocab, ix = idx[slot]
             return getattr(v[vocab], lang)[ix[rows]]
 
@@ -145,9 +241,9 @@ def compose_titles(field_idx: np.ndarray, rng: np.random.Generator) -> Titles:
                 acc = acc + (term(tok, lang) if is_slot else tok)
             out[key][rows] = acc
         for key, lang in (("kz", "zh"), ("ke", "en")):
-            acc = term(_KEYWORD_SLOTS[k][0], lang)
+            acc = keyword(_KEYWORD_SLOTS[k][0], lang)
             for slot in _KEYWORD_SLOTS[k][1:]:
-                acc = acc + ";" + term(slot, lang)
+                acc = acc + ";" + keyword(slot, lang)
             out[key][rows] = acc
         if "{p}" in PATTERNS[k][0]:
             is_process[rows] = v["proc"].flag[idx["p"][1][rows]]

@@ -20,6 +20,11 @@ from recsvc.demo import rules as R
 from recsvc.demo.fields import FIELDS
 
 KINDS: tuple[str, ...] = tuple(R.KIND_MIX)
+#: Per field (FIELDS order): the institutes and universities that work in it.
+_FIT_INSTITUTES = [nm.fitting(nm.ACADEMY_INSTITUTES, f.code) for f in FIELDS]
+_FIT_UNIVERSITIES = [nm.fitting(nm.UNIVERSITIES, f.code) for f in FIELDS]
+#: Per field: the topics a client's core technologies and products come from.
+_PROFILE_TOPICS = [tuple(t for t in f.topics if t.made) or f.topics for f in FIELDS]
 _MONTH0 = np.datetime64(R.START.isoformat()[:7], "M")
 
 
@@ -136,7 +141,7 @@ def make_world(n: int, rng: np.random.Generator, numbering: Numbering | None = N
     purpose_mix /= purpose_mix.sum(axis=1, keepdims=True)
 
     registered = month_dates(arrival, rng)
-    clients = _profiles(ext, kind, home, second, rd, registered, rng, first)
+    clients = _profiles(ext, kind, home, rd, registered, rng, first)
     contacts, cstart, ccount = _contacts(ext, kind, rd, rng, num)
     return World(
         n,
@@ -166,7 +171,6 @@ def _profiles(
     ext: np.ndarray,
     kind: np.ndarray,
     home: np.ndarray,
-    second: np.ndarray,
     rd: np.ndarray,
     registered: np.ndarray,
     rng: np.random.Generator,
@@ -175,6 +179,7 @@ def _profiles(
     n = len(ext)
     region = _pick(rng, nm.REGIONS, n, nm.REGION_WEIGHTS)
     ba, bb = _pick(rng, nm.BRAND_A, n), _pick(rng, nm.BRAND_B, n)
+    # one of all institutes and universities, mapped onto those of the client's field
     inst, univ, other = (
         _pick(rng, nm.ACADEMY_INSTITUTES, n),
         _pick(rng, nm.UNIVERSITIES, n),
@@ -188,6 +193,7 @@ def _profiles(
     for i in range(n):
         k, f = KINDS[kind[i]], FIELDS[home[i]]
         rz, re_, _ = nm.REGIONS[region[i]]
+        fz, fe = f.name_zh, nm.title_case(f.name_en)
         if k == "enterprise":
             iz, ie = nm.INDUSTRY_WORDS[f.code]
             brand_zh = nm.BRAND_A[ba[i]][0] + nm.BRAND_B[bb[i]][0]
@@ -195,19 +201,21 @@ def _profiles(
             names_zh.append(f"{rz}{brand_zh}{iz}{'股份' if plc[i] else ''}有限公司")
             names_en.append(f"{re_} {brand_en} {ie} Co., Ltd.")
         elif k == "in_house_institute":
-            iz, ie = nm.ACADEMY_INSTITUTES[inst[i]]
-            names_zh.append(f"{iz}{f.name_zh}研究组")
-            names_en.append(f"{f.name_en} Group, {ie}")
+            fit = _FIT_INSTITUTES[home[i]]
+            iz, ie, _ = nm.ACADEMY_INSTITUTES[fit[inst[i] * len(fit) // len(nm.ACADEMY_INSTITUTES)]]
+            names_zh.append(f"{iz}{fz}研究组")
+            names_en.append(f"{fe} Group, {ie}")
         elif k == "research_institute":
             sz, se = (("研究院", "Academy of"), ("工程技术研究中心", "Engineering Center of"))[
                 ri_suffix[i]
             ]
-            names_zh.append(f"{rz}{f.name_zh}{sz}")
-            names_en.append(f"{re_} {se} {f.name_en}")
+            names_zh.append(f"{rz}{fz}{sz}")
+            names_en.append(f"{re_} {se} {fe}")
         elif k == "university":
-            uz, ue = nm.UNIVERSITIES[univ[i]]
+            fit = _FIT_UNIVERSITIES[home[i]]
+            uz, ue, _ = nm.UNIVERSITIES[fit[univ[i] * len(fit) // len(nm.UNIVERSITIES)]]
             names_zh.append(f"{uz}{f.subject_zh}研究团队")
-            names_en.append(f"{f.name_en} Research Team, {ue}")
+            names_en.append(f"{fe} Research Team, {ue}")
         elif k == "other":
             oz, oe = nm.OTHER_ORGS[other[i]]
             names_zh.append(f"{rz}{oz}")
@@ -235,16 +243,16 @@ def _profiles(
     employees = np.round(np.where(is_ind, 1, np.exp(4.0 + 0.7 * rd + noise[:, 4]))).astype(int)
     rows_tech, rows_prod, rows_hon, extras = [], [], [], []
     for i in range(n):
-        f, f2 = FIELDS[home[i]], FIELDS[second[i]]
-        techs = {
-            f.tech[int(tech_pick[i, 0] * len(f.tech))][0],
-            f.tech[int(tech_pick[i, 1] * len(f.tech))][0],
-            f2.tech[int(tech_pick[i, 2] * len(f2.tech))][0],
-        }
-        prods = {
-            f.obj[int(prod_pick[i, 0] * len(f.obj))][0],
-            f.obj[int(prod_pick[i, 1] * len(f.obj))][0],
-        }
+        # core technologies and products: one topic of the client's own field, one
+        # whose objects are made (a vaccine maker sells vaccines, not viruses); the
+        # third technique's draw picks the topic, what is left of it the technique
+        topics = _PROFILE_TOPICS[home[i]]
+        scaled = tech_pick[i, 2] * len(topics)
+        k = min(int(scaled), len(topics) - 1)
+        t = topics[k]
+        draws = (tech_pick[i, 0], tech_pick[i, 1], scaled - k)
+        techs = {t.tech[int(x * len(t.tech))][0] for x in draws}
+        prods = {t.obj[int(prod_pick[i, j] * len(t.obj))][0] for j in range(2)}
         rows_tech.append(";".join(sorted(techs)))
         rows_prod.append(";".join(sorted(prods)))
         rows_hon.append(";".join(nm.HONOURS[j] for j in sorted(hon_pick[i, : n_hon[i]])))
