@@ -19,8 +19,10 @@ from recsvc.cli import app as cli_app
 from recsvc.registry import Registry
 from recsvc.semantic import CachedEmbedder, FakeEmbedder, VectorIndex
 from recsvc.semantic.cache import forget_texts
+from recsvc.semantic.documents import build_docs
 from recsvc.semantic.text import text_hash
 from recsvc.store import Database
+from recsvc.store.frames import load_frames
 from recsvc.usecases import clients, erasure, open_runtime
 from recsvc.usecases.audit import AuditSurface
 from tests.conftest import copy_tree
@@ -90,6 +92,30 @@ def test_the_embedding_cache_forgets_texts_in_every_shard(tmp_path: Path) -> Non
     assert reopened.last_misses == 1  # "b" is embedded again: it was gone
     keys = b"".join(p.read_bytes() for p in tmp_path.rglob("*.keys.json"))
     assert text_hash("d").encode() not in keys
+
+
+def test_without_an_index_the_cache_forgets_the_texts_rebuilt_from_the_store(
+    api_env: ApiEnv,
+) -> None:
+    """A store never indexed may still have cached vectors (training embeds commissions
+    through the cache): the erasure rebuilds the client's texts to find them."""
+    rt, cache_dir = api_env.runtime, api_env.settings.cache_dir
+    assert rt.semantic_or_none() is None and cache_dir is not None
+    cid = clients.client_id(rt, external_id="CB-002")
+    docs = build_docs(load_frames(rt.db))
+    kinds = ("clients", "commissions")
+    texts = [(d.client_id == cid, d.text) for kind in kinds for d in docs[kind]]
+    mine = {t for is_mine, t in texts if is_mine}
+    others = {t for is_mine, t in texts if not is_mine} - mine
+    assert mine and others
+    CachedEmbedder(FakeEmbedder(dim=8), cache_dir).encode(sorted(mine | others))
+    done = erasure.erase_client(
+        rt, external_id="CB-002", reason="letter", principal=None, surface=AuditSurface.CLI
+    )
+    assert done.counts["cache.vectors"] == len(mine)
+    reopened = CachedEmbedder(FakeEmbedder(dim=8), cache_dir)
+    reopened.encode(sorted(mine | others))
+    assert reopened.last_misses == len(mine)
 
 
 def test_a_version_that_keeps_its_lists_in_its_folder_is_served_and_patched_there(

@@ -9,7 +9,8 @@ What goes (the counts of each are recorded, see :func:`erase_client`):
   triggered: documents, FAISS vectors (HNSW compacted, so no tombstone keeps a
   vector) and BM25 tokens, saved to ``settings.index_dir``
   (:meth:`~recsvc.semantic.SemanticLayer.erase_client`);
-- **embedding cache**: the vectors cached for those texts, in every model's cache;
+- **embedding cache**: the vectors cached for those texts, in every model's cache (with
+  no index built, the texts are rebuilt from the store first);
 - **serving files** of every version: its portal list, its cases quoted in other
   clients' stored explanations, its kept case hits and contributions; the snapshot
   files go (:func:`recsvc.serving.erase.erase_serving_files`). Registered version
@@ -38,8 +39,11 @@ from dataclasses import dataclass
 from recsvc.auth import Principal
 from recsvc.errors import InvalidInput, Problem
 from recsvc.runtime import Runtime
+from recsvc.semantic.cache import forget_texts
+from recsvc.semantic.documents import build_docs
 from recsvc.serving.erase import erase_serving_files
 from recsvc.store import queries
+from recsvc.store.frames import load_frames
 from recsvc.usecases import audit, clients
 from recsvc.usecases.audit import AuditAction, AuditSurface
 
@@ -126,6 +130,8 @@ def erase_client(
             counts["cache.vectors"] = layer.forget_texts(gone.texts)
             case_ids, summaries = gone.case_ids, gone.case_summaries
             commission_ids = gone.commission_ids
+        elif rt.settings.cache_dir is not None:  # no index to ask: rebuild its texts
+            counts["cache.vectors"] = forget_texts(rt.settings.cache_dir, _texts_of(rt, cid))
         registry = rt.registry
         versions = [(v, registry.path(v)) for v in registry.versions()]
         served = erase_serving_files(
@@ -151,6 +157,16 @@ def erase_client(
     audit.record(rt, principal, AuditAction.CLIENT_ERASE, surface=surface, client_id=cid)
     log.info("client %d erased (record %d)", cid, record_id)
     return Erased(record_id, cid, counts)
+
+
+def _texts_of(rt: Runtime, client_id: int) -> list[str]:
+    """The texts the semantic layer embeds for a client (its profile, commissions and
+    cases), rebuilt from the store: what training or a search may have cached vectors
+    for when no index exists. Reads the whole snapshot (an erasure without an index is
+    rare: a store that was never indexed)."""
+    docs = build_docs(load_frames(rt.db))
+    kinds = ("clients", "commissions", "cases")
+    return [d.text for kind in kinds for d in docs[kind] if d.client_id == client_id]
 
 
 def erasures(rt: Runtime) -> list[ErasureRecord]:
