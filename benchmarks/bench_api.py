@@ -152,7 +152,7 @@ def make_keys(
     from recsvc.config import Settings
     from recsvc.registry import Registry
     from recsvc.serving import PortalLists
-    from recsvc.serving.layout import PORTAL
+    from recsvc.serving.layout import PORTAL, served_dir
     from recsvc.store import Database
     from recsvc.store.enums import Role
     from recsvc.store.models import ApiKey, Client
@@ -162,7 +162,8 @@ def make_keys(
     with db.session() as s:
         s.execute(delete(ApiKey).where(ApiKey.name.like("bench-%")))
     registry = Registry(settings.models_dir)
-    ids = sorted(PortalLists.open(registry.path(registry.active() or "") / PORTAL))
+    active = registry.active() or ""
+    ids = sorted(PortalLists.open(served_dir(settings, active, registry.path(active)) / PORTAL))
     with db.session() as s:  # all of them: an IN list of 100k ids is over SQLite's limit
         ext = dict(s.query(Client.id, Client.external_id).all())
     chosen = [ext[i] for i in ids[:: max(1, len(ids) // n_portal)][:n_portal]]

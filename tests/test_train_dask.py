@@ -26,7 +26,7 @@ import pytest
 
 from recsvc.config import Settings
 from recsvc.registry import Registry
-from recsvc.serving.layout import PORTAL
+from recsvc.serving.layout import PORTAL, served_dir
 from recsvc.serving.portal import PortalLists
 from recsvc.store.frames import Frames
 from training.pipeline import train
@@ -49,7 +49,8 @@ def _train(frames: Frames, base: Path, **overrides: Any) -> tuple[dict[str, Any]
     )
     version = train(settings, frames=frames, semantic=None, track=False, force=True)
     registry = Registry(settings.models_dir)
-    return registry.metrics(version), PortalLists.open(registry.path(version) / PORTAL)
+    served = served_dir(settings, version, registry.path(version))
+    return registry.metrics(version), PortalLists.open(served / PORTAL)
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +59,7 @@ def local_run(demo_frames: Frames, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def _sample(lists: PortalLists) -> list[int]:
+    assert len(lists), "the version wrote no portal lists"
     ids = np.asarray(list(lists), dtype=np.int64)
     return np.random.default_rng(0).choice(ids, min(SAMPLE, len(ids)), replace=False).tolist()
 
