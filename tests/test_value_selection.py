@@ -184,3 +184,28 @@ def test_the_service_serves_the_chosen_model(tmp_path: Path) -> None:
     p = lr.probabilities(X)
     assert np.allclose(p, logistic.predict(X))
     assert not np.allclose(p, lgb.probabilities(X))
+
+
+def test_cli_chooses_the_value_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from recsvc.cli import _common, app
+
+    settings = make_settings(tmp_path)
+    reg = Registry(settings.models_dir)
+    version, _ = _version(reg, _metrics(0.9059, 0.9061))
+    monkeypatch.setenv("RECSVC_MODELS_DIR", str(settings.models_dir))
+    monkeypatch.setenv("RECSVC_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("RECSVC_DATABASE_URL", settings.database_url)
+    _common.settings.cache_clear()
+    try:
+        runner = CliRunner()
+        done = runner.invoke(app, ["models", "choose-value", version, "logistic"])
+        assert done.exit_code == 0, done.output
+        assert f"{version} serves its logistic value model" in done.output
+        assert "* logistic" in done.output and "0.9061" in done.output
+        assert Registry(settings.models_dir).value_model(version) == "logistic"
+        refused = runner.invoke(app, ["models", "choose-value", version, "forest"])
+        assert isinstance(refused.exception, Conflict)
+    finally:
+        _common.settings.cache_clear()
