@@ -75,7 +75,7 @@ def test_analyst_chooses_the_value_model_on_the_page(
     version = _version(settings, 0.9059, 0.9061)
     sign_in(web_app, web_keys.analyst)
     page = web_app.get(f"/console/models?version={version}").text
-    assert re.search(r'id="value-model">LightGBM<', page)
+    assert re.search(r'id="value-model">LightGBM', page)
     resp = web_app.post(
         f"/console/models/{version}/value-model",
         data={"csrf_token": csrf_of(page), "model": "logistic"},
