@@ -227,5 +227,6 @@ class ApiAudit:
     plot = Audited(AuditAction.REPORT_DOWNLOAD, target=param("version"), detail=_plot)
     promote = Audited(AuditAction.PROMOTE, target=param("version"), detail=params("force"))
     rollback = Audited(AuditAction.ROLLBACK, target=_active_version)
+    value_model = Audited(AuditAction.VALUE_MODEL, target=param("version"), detail=params("model"))
     train = Audited(AuditAction.TRAIN)
     import_ = Audited(AuditAction.IMPORT, target=param("entity"), detail=params("dry_run"))

@@ -373,6 +373,9 @@ class ModelVersionPublic(BaseModel):
     active: bool
     created: str | None = None
     metrics: dict[str, Any] = {}
+    value_model: str = Field(
+        "lightgbm", description="The value model it serves: `lightgbm` or `logistic`"
+    )
 
 
 class ModelVersionsPublic(BaseModel):

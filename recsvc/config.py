@@ -133,6 +133,10 @@ class Settings(BaseSettings):
     high_value_spend_threshold: float = 0.0
     """Alternatively high-value if value-added spend in the horizon exceeds this (CNY);
     0 means any value-added purchase counts."""
+    simpler_model_tolerance: float = 0.005
+    """AUC margin by which LightGBM must beat its logistic baseline on the backtest; within
+    it the simpler model is as good: training makes it the version's default value model
+    and the models page says so (see docs/value-model.md)."""
     backtest_cutoffs: int = 4
     """Number of historical cutoffs (one per year back from the latest data) used to train."""
     dormant_months: int = 24

@@ -7,7 +7,7 @@ Layout under ``settings.models_dir``::
     ├── v20250101-120000/
     │   ├── meta.json          version, created, code version, data summary, params, features
     │   ├── metrics.json       backtest metrics (value model, baselines, ranker, champion)
-    │   ├── value/  clv/  ranker/  plots/
+    │   ├── value/  logistic/  clv/  ranker/  plots/
     │   ├── text/              the text space the ranker was trained with (mapped by servers)
     │   ├── portal/            every client's portal list as served JSON (mapped)
     │   └── kept/              similar-case hits and model contributions of the lists
@@ -24,6 +24,13 @@ active folder by reading ``registry.json`` (one small file, no training imports)
 ``promote`` is a champion/challenger gate: a challenger replaces the active version
 only if it beats it on the same evaluation cutoff, unless forced. ``rollback`` returns
 to the previously active version.
+
+A version holds two value models: LightGBM (``value/``) and the logistic baseline
+(``logistic/``). Which one serves is a registry setting per version
+(:meth:`Registry.value_model`, :meth:`Registry.choose_value_model`): the analyst's
+choice kept in the pointer file, else the default training recorded in
+``metrics.json`` (``value_selection``), else LightGBM. The gate compares the value
+model each version serves.
 
 Example:
     >>> reg = Registry(tmp_path)                    # doctest: +SKIP
@@ -55,7 +62,10 @@ log = logging.getLogger(__name__)
 POINTER = "registry.json"
 #: In a version folder being written: the process writing it (removed on registering).
 OWNER = ".owner.json"
-SUBFOLDERS = ("value", "clv", "ranker", "plots")
+SUBFOLDERS = ("value", "logistic", "clv", "ranker", "plots")
+#: The value models a version can serve, and the sub-folder holding each.
+VALUE_MODELS: dict[str, str] = {"lightgbm": "value", "logistic": "logistic"}
+DEFAULT_VALUE_MODEL = "lightgbm"
 _VERSION_RE = re.compile(r"^v\d{8}-\d{6}(-\d+)?$")
 
 #: Metrics compared by the champion/challenger gate: (alternative paths in metrics.json,
@@ -101,6 +111,15 @@ def _get(metrics: dict[str, Any], path: tuple[str, ...]) -> float | None:
             return None
         node = node[key]
     return float(node) if isinstance(node, int | float) else None
+
+
+def served_metrics(metrics: dict[str, Any], value_model: str) -> dict[str, Any]:
+    """``metrics`` with ``value`` holding the numbers of the value model that serves
+    (the logistic baseline's when it does and they were measured)."""
+    logistic = (metrics.get("baselines") or {}).get("logistic")
+    if value_model == "logistic" and isinstance(logistic, dict):
+        return {**metrics, "value": logistic}
+    return metrics
 
 
 def _parse_time(value: Any) -> dt.datetime | None:
@@ -162,6 +181,46 @@ class Registry:
 
     def metrics(self, version: str) -> dict[str, Any]:
         return read_json(self.path(version) / "metrics.json", {})
+
+    def value_model(self, version: str) -> str:
+        """Which value model ``version`` serves: ``"lightgbm"`` or ``"logistic"``.
+
+        The analyst's choice (:meth:`choose_value_model`) if one was made, else the
+        default its training recorded, else LightGBM. Safe on an unregistered folder
+        (training reads it before registering).
+        """
+        chosen = (self._pointer().get("value_models") or {}).get(version) or {}
+        model = chosen.get("model")
+        if model in VALUE_MODELS:
+            return str(model)
+        selection = read_json(self.root / version / "metrics.json", {}).get("value_selection")
+        default = (selection or {}).get("default")
+        return str(default) if default in VALUE_MODELS else DEFAULT_VALUE_MODEL
+
+    def value_model_choice(self, version: str) -> dict[str, Any] | None:
+        """The analyst's choice for ``version`` (``{"model", "by", "at"}``), or None."""
+        chosen = (self._pointer().get("value_models") or {}).get(version)
+        return chosen if isinstance(chosen, dict) else None
+
+    def choose_value_model(self, version: str, model: str, *, by: str | None = None) -> str:
+        """Make ``model`` the value model ``version`` serves (kept in the pointer file;
+        the version folder stays as training wrote it). Returns the model.
+
+        Raises:
+            NotFound: no such version.
+            Conflict: an unknown model, or one the version has no artifact for.
+        """
+        folder = self.path(version)
+        if model not in VALUE_MODELS:
+            raise Conflict(f"unknown value model {model!r}: one of {', '.join(VALUE_MODELS)}")
+        if not (folder / VALUE_MODELS[model] / "config.json").exists():
+            raise Conflict(f"{version} has no {model} value model (trained before it was kept)")
+        pointer = self._pointer()
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        chosen = {**pointer.get("value_models", {}), version: {"model": model, "by": by, "at": now}}
+        write_json(self.root / POINTER, {**pointer, "value_models": chosen})
+        log.info("%s serves its %s value model (chosen by %s)", version, model, by)
+        return model
 
     def list(self) -> list[VersionInfo]:
         """All versions with their headline metrics, oldest first."""
@@ -257,8 +316,10 @@ class Registry:
 
         The champion's numbers come from the challenger's ``metrics.json`` when the
         trainer re-scored the champion on the challenger's backtest (key ``champion``),
-        otherwise from the champion's own metrics if both share ``eval_cutoff``.
-        Beating means: no gate metric worse, at least one strictly better.
+        otherwise from the champion's own metrics if both share ``eval_cutoff``. The
+        value metrics are those of the value model each version serves
+        (:meth:`value_model`). Beating means: no gate metric worse, at least one
+        strictly better.
 
         Returns:
             ``(wins, reason)``.
@@ -274,6 +335,8 @@ class Registry:
                     f"{challenger} was evaluated at {ch.get('eval_cutoff')} and {champion} at "
                     f"{cm.get('eval_cutoff')}: not comparable (use --force)"
                 )
+        models = {"value": (self.value_model(challenger), self.value_model(champion))}
+        ch, cm = served_metrics(ch, models["value"][0]), served_metrics(cm, models["value"][1])
         better, compared = [], []
         for paths, higher in GATE_METRICS:
             found: list[tuple[tuple[str, ...], float, float]] = []
@@ -285,6 +348,8 @@ class Registry:
                 continue
             path, a, b = found[0]
             name = ".".join(path)
+            if path[0] in models:
+                name += " ({} vs {})".format(*models[path[0]])
             compared.append(f"{name} {a:.4f} vs {b:.4f}")
             diff = (a - b) if higher else (b - a)
             if diff < 0:
@@ -296,12 +361,13 @@ class Registry:
             return False, f"{challenger} does not beat {champion}: " + ", ".join(compared)
         return True, ", ".join(compared)
 
-    def promote(self, version: str, force: bool = False) -> str:
+    def promote(self, version: str, force: bool = False, *, note: str | None = None) -> str:
         """Make ``version`` active if it beats the active one (or ``force``).
 
         The gate's decision, either way, is kept in the registry's pointer file (see
         :meth:`decision`), never in the version folder: a registered version is
-        immutable.
+        immutable. ``note`` (training's word on which value model serves) is added to
+        the decision's reason.
 
         Raises:
             NotFound: no such version.
@@ -318,9 +384,13 @@ class Registry:
         reason = "no active version" if champion is None else "forced"
         if champion is not None and not force:
             wins, reason = self.compare(version, champion)
+            if note:
+                reason = f"{reason}; {note}"
             if not wins:
                 self._write_pointer(pointer, version, promoted=False, reason=reason)
                 raise Conflict(f"not promoted: {reason}")
+        elif note:
+            reason = f"{reason}; {note}"
         history = (
             [*pointer.get("history", []), champion] if champion else pointer.get("history", [])
         )

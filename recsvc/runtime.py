@@ -246,6 +246,16 @@ class Runtime:
                 self.swap(self._kept(previous))
         return previous
 
+    def value_model_changed(self, version: str) -> None:
+        """The registry changed which value model ``version`` serves: forget it opened,
+        and reopen and serve it now if it is the version in service."""
+        with self._admin_lock:
+            self._recent.pop(version, None)
+            current = self._bundle
+            if self.serves and current is not None and current.version == version:
+                bundle = self._kept(version)
+                self.swap(bundle)
+
     def swap(self, bundle: ServingBundle) -> None:
         """Put ``bundle`` in service (one reference assignment: atomic for readers)."""
         with self._swap_lock:
@@ -316,6 +326,12 @@ class Runtime:
         bundle = self._bundle
         if active is not None and (bundle is None or bundle.version != active):
             self.reload(active)
+        elif (
+            bundle is not None
+            and bundle.value is not None
+            and bundle.value.value_model != self.registry.value_model(bundle.version)
+        ):
+            self.value_model_changed(bundle.version)  # chosen in another process
 
     def watch_registry(self, interval: float = 5.0) -> threading.Event:
         """Follow promotions made by other processes (``recsvc models promote``): poll the

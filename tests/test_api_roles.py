@@ -49,11 +49,20 @@ ROUTES: list[tuple[str, str, frozenset[str | None], Any]] = [
     ("POST", "/api/v1/models/{version}/promote", ANALYST, None),
     ("POST", "/api/v1/models/rollback", ANALYST, None),
     ("GET", "/api/v1/models/{version}/report", ANALYST, None),
+    ("POST", "/api/v1/models/{version}/value-model", ANALYST, lambda env: _same_value_model(env)),
     ("GET", "/api/v1/models/{version}/plots/{name}", ANALYST, None),
     ("GET", "/api/v1/audit", ADMIN, None),
     ("DELETE", "/api/v1/clients/{external_id}", ADMIN, lambda env: _erasable(env)),
     ("GET", "/api/v1/erasures", ADMIN, None),
 ]
+
+
+def _same_value_model(env: ApiEnv) -> dict[str, Any]:
+    """Choose the value model the active version already serves (nothing changes)."""
+    registry = env.runtime.registry
+    version = registry.active()
+    assert version is not None
+    return {"params": {"model": registry.value_model(version)}}
 
 
 def _erasable(env: ApiEnv) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from recsvc.value.logistic import LogisticValueModel
+
 
 def _quintile(s: pd.Series, higher_is_better: bool) -> pd.Series:
     ranked = (s if higher_is_better else -s).rank(method="average", pct=True)
@@ -31,7 +33,12 @@ def rfm_score(features: pd.DataFrame) -> pd.Series:
 
 
 class LogisticBaseline:
-    """Median imputation (with missing indicators), standardisation, L2 logistic regression."""
+    """Median imputation (with missing indicators), standardisation, L2 logistic regression.
+
+    Fitted with scikit-learn; ``model_`` is the serving-side
+    :class:`~recsvc.value.logistic.LogisticValueModel` holding the fitted numbers, so a
+    version can serve this baseline without scikit-learn or ``training``.
+    """
 
     def __init__(self, *, C: float = 1.0, max_iter: int = 2000) -> None:
         self.C = C
@@ -39,12 +46,24 @@ class LogisticBaseline:
 
     def fit(self, X: pd.DataFrame, y: Any) -> LogisticBaseline:
         self.feature_names_ = list(X.columns)
-        self.model_ = make_pipeline(
+        pipeline = make_pipeline(
             SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
             StandardScaler(),
             LogisticRegression(C=self.C, max_iter=self.max_iter),
         ).fit(X.astype(float), np.asarray(y, dtype=int))
+        imputer, scaler, lr = (step for _, step in pipeline.steps)
+        indicator = imputer.indicator_
+        self.model_ = LogisticValueModel(
+            self.feature_names_,
+            medians=imputer.statistics_,
+            indicators=[] if indicator is None else indicator.features_,
+            mean=scaler.mean_,
+            scale=scaler.scale_,
+            coef=lr.coef_[0],
+            intercept=float(lr.intercept_[0]),
+            info={"params": {"C": self.C, "max_iter": self.max_iter}, "n_train": len(X)},
+        )
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return self.model_.predict_proba(X.reindex(columns=self.feature_names_).astype(float))[:, 1]
+        return self.model_.predict(X)

@@ -30,6 +30,7 @@ from recsvc.semantic import SemanticLayer
 from recsvc.serving.build import write_version_files
 from recsvc.serving.layout import snapshot_dir
 from recsvc.store.frames import Frames
+from recsvc.value.choice import selection
 from recsvc.value.clv import WEEKS_PER_YEAR
 from recsvc.value.segments import assign_segments, segment_thresholds
 from training.cluster import ClusterFitter, session
@@ -286,6 +287,10 @@ def train(
         registry = Registry(settings.models_dir)
         version, folder = registry.create()
         result.model.save(folder / "value")
+        if result.logistic is not None:  # the version can serve its logistic baseline
+            result.logistic.save(folder / "logistic")
+        # which of the two serves by default: recorded before the ranker reads it
+        metrics["value_selection"] = selection(metrics, settings.simpler_model_tolerance)
         thresholds = segment_thresholds(today_X, settings)
         write_json(folder / "value" / "segments.json", thresholds)
         segments = assign_segments(today_X, settings, thresholds)
@@ -344,7 +349,8 @@ def train(
         registry.write_metrics(version, metrics)
         registry.write_meta(version, meta)  # from here on the folder is a registered version
         try:
-            registry.promote(version, force=force)  # the decision is kept by the registry
+            # the decision (with the value-model default's reason) is kept by the registry
+            registry.promote(version, force=force, note=metrics["value_selection"]["reason"])
         except Conflict as exc:
             log.warning("version %s registered but not promoted: %s", version, exc.detail)
         if track:

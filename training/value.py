@@ -5,7 +5,9 @@ With cutoffs ``C_0`` (newest with a complete label window) … ``C_n``:
 - backtest: LightGBM on ``C_2 … C_n``, calibrated on ``C_1``, evaluated on ``C_0``;
   logistic regression on ``C_1 … C_n``; the RFM heuristic needs no training.
 - production model: the same recipe shifted one year (trained on ``C_1 … C_n``,
-  calibrated on ``C_0``), then used to score today.
+  calibrated on ``C_0``), then used to score today; the production logistic model is
+  trained on ``C_0 … C_n`` (it needs no calibration set) and saved beside it, so a
+  version can serve either (:mod:`recsvc.value.choice`).
 
 Every function takes an optional ``cluster`` (:func:`training.cluster.session`): the
 LightGBM fits then run on it when the stacked table is large enough; the logistic
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from recsvc.value.logistic import LogisticValueModel
 from recsvc.value.model import ValueModel
 from training.baselines import LogisticBaseline, rfm_score
 from training.dataset import Snapshot, stack
@@ -49,6 +52,7 @@ class ValueResult:
     model: ValueModel
     metrics: dict[str, Any]
     backtest: pd.DataFrame
+    logistic: LogisticValueModel | None = None
 
 
 def _fit(
@@ -122,6 +126,9 @@ def train_value(
     metrics, bt = backtest(snaps, params, cluster=cluster)
     note("final value model")
     final = _fit(params, snaps[1:], snaps[0], cluster=cluster)
+    X_lr, y_lr = stack(snaps)
+    logistic = LogisticBaseline().fit(X_lr, y_lr).model_
+    logistic.info["train_cutoffs"] = [str(s.cutoff.date()) for s in snaps]
     model = final.model_
     model.info.update(
         {
@@ -134,7 +141,7 @@ def train_value(
         "calibration_cutoff": model.info["calibration_cutoff"],
         "best_iteration": model.info["best_iteration"],
     }
-    return ValueResult(model=model, metrics=metrics, backtest=bt)
+    return ValueResult(model=model, metrics=metrics, backtest=bt, logistic=logistic)
 
 
 def rescore_champion(
@@ -148,7 +155,12 @@ def rescore_champion(
     params = champion_meta.get("params", {}).get("value", DEFAULT_PARAMS)
     features = champion_meta.get("features")
     metrics, _ = backtest(snaps, params, features, cluster=cluster)
-    return {"version": champion_meta.get("version"), "method": "refit", "value": metrics["value"]}
+    return {
+        "version": champion_meta.get("version"),
+        "method": "refit",
+        "value": metrics["value"],
+        "baselines": metrics["baselines"],
+    }
 
 
 def lift_summary(bt: pd.DataFrame) -> dict[str, float]:

@@ -1,12 +1,13 @@
 """Analyst work: import files, train in the background, list, promote and roll back
-model versions, read evaluation reports. Open to analyst and admin keys."""
+model versions, choose which value model a version serves, read evaluation reports.
+Open to analyst and admin keys."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -43,8 +44,15 @@ VersionDep = Annotated[str, Depends(get_version)]
 
 def _versions(rt: Runtime) -> ModelVersionsPublic:
     listing = models.list_versions(rt)
+    registry = rt.registry
     data = [
-        ModelVersionPublic(version=v.version, active=v.active, created=v.created, metrics=v.metrics)
+        ModelVersionPublic(
+            version=v.version,
+            active=v.active,
+            created=v.created,
+            metrics=v.metrics,
+            value_model=registry.value_model(v.version),
+        )
         for v in listing.versions
     ]
     return ModelVersionsPublic(
@@ -156,6 +164,26 @@ def promote(
 def rollback(_: AnalystDep, rt: RuntimeDep) -> ModelVersionsPublic:
     """Return to the previously active version, swapping it in while requests flow."""
     models.rollback(rt)
+    return _versions(rt)
+
+
+@router.post(
+    "/models/{version}/value-model",
+    response_model=ModelVersionsPublic,
+    dependencies=[ApiAudit.value_model],
+    summary="Choose the value model a version serves",
+    responses={409: {"description": "The version holds no such value model."}},
+)
+def choose_value_model(
+    principal: AnalystDep,
+    version: VersionDep,
+    rt: RuntimeDep,
+    model: Annotated[Literal["lightgbm", "logistic"], Query(description="The value model")],
+) -> ModelVersionsPublic:
+    """Serve ``version``'s LightGBM model or its logistic baseline (probabilities and
+    reasons); kept in the registry, so it lasts across restarts, and swapped in at once
+    when ``version`` is in service."""
+    models.choose_value_model(rt, name=version, model=model, by=principal.name)
     return _versions(rt)
 
 

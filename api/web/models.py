@@ -1,11 +1,12 @@
 """The models page (analysts and admins): versions with their metrics, the active one
-marked, promote / roll back, a retraining with live progress, and the evaluation plots
-served from the version folders. Same use cases as ``/api/v1/models``."""
+marked, promote / roll back, a retraining with live progress, the evaluation plots
+served from the version folders, and per version LightGBM vs its logistic baseline vs
+RFM with the choice of which value model serves. Same use cases as ``/api/v1/models``."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -78,7 +79,11 @@ def _page(
     report = models.evaluation_report(rt, name=show) if show else None
     job = jobs.job(rt, job_id=job_id) if job_id else None
     rows = [
-        dict(asdict(v), headline=[metric(v.metrics or {}, p) for _, p in HEADLINE])
+        dict(
+            asdict(v),
+            headline=[metric(v.metrics or {}, p) for _, p in HEADLINE],
+            value_model=rt.registry.value_model(v.version),
+        )
         for v in reversed(versions)
     ]
     return render(
@@ -126,6 +131,23 @@ def promote(
     except Conflict as exc:
         return _page(request, rt, version, "", message=exc.detail, status=409)
     audit.record(rt, user, AuditAction.PROMOTE, target=version, detail={"force": force})
+    return RedirectResponse(f"{prefix(request)}/models?version={version}", 303)
+
+
+@router.post("/models/{version}/value-model", dependencies=[CsrfDep])
+def choose_value_model(
+    request: Request,
+    user: Analyst,
+    rt: RuntimeDep,
+    version: VersionDep,
+    model: Annotated[Literal["lightgbm", "logistic"], Form()],
+) -> Response:
+    """Serve ``version``'s LightGBM model or its logistic baseline."""
+    try:
+        models.choose_value_model(rt, name=version, model=model, by=user.name)
+    except Conflict as exc:
+        return _page(request, rt, version, "", message=exc.detail, status=409)
+    audit.record(rt, user, AuditAction.VALUE_MODEL, target=version, detail={"model": model})
     return RedirectResponse(f"{prefix(request)}/models?version={version}", 303)
 
 

@@ -138,6 +138,26 @@ def promote(
     console.print(f"{version} is active ({reason})")
 
 
+@models_app.command("choose-value")
+def choose_value(
+    version: Annotated[str, typer.Argument(help="The version.")],
+    model: Annotated[
+        str, typer.Argument(help="lightgbm or logistic (its logistic-regression baseline).")
+    ],
+) -> None:
+    """Make VERSION serve its LightGBM or its logistic value model (kept in the registry;
+    servers follow it)."""
+    rt = _common.runtime()
+    models.choose_value_model(rt, name=version, model=model, by="cli")
+    audit_commands.record(rt, AuditAction.VALUE_MODEL, target=version, detail={"model": model})
+    report = models.evaluation_report(rt, name=version)
+    c = report.comparison
+    for row in c.rows if c is not None else []:
+        mark = "*" if row.name == report.value_model else " "
+        console.print(f"{mark} {row.name:<9} AUC {_fmt(row.auc)}  PR-AUC {_fmt(row.pr_auc)}")
+    console.print(f"{version} serves its {report.value_model} value model")
+
+
 @models_app.command("rollback")
 def rollback() -> None:
     """Return to the previously active version."""

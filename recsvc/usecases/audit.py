@@ -78,6 +78,7 @@ class AuditAction(StrEnum):
     REPORT_DOWNLOAD = "report.download"
     PROMOTE = "model.promote"
     ROLLBACK = "model.rollback"
+    VALUE_MODEL = "model.value_model"
     TRAIN = "model.train"
     IMPORT = "import"
     CLIENT_ERASE = "client.erase"

@@ -1,26 +1,32 @@
-"""Model versions: list them, promote one (hot swap), roll back, read evaluation
-reports and their plots."""
+"""Model versions: list them, promote one (hot swap), roll back, choose which value
+model a version serves, read evaluation reports and their plots."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recsvc.errors import NotFound, NotReady
-from recsvc.registry import VersionInfo
+from recsvc.registry import VALUE_MODELS, VersionInfo
 from recsvc.runtime import Runtime
 from recsvc.serving.build import build_serving_files
+
+if TYPE_CHECKING:
+    from recsvc.value.choice import ModelComparison
 
 __all__ = [
     "EvaluationReport",
     "Versions",
     "build_serving",
+    "choose_value_model",
     "evaluation_report",
+    "held_value_models",
     "list_versions",
     "plot_path",
     "promote",
     "rollback",
+    "value_comparison",
     "version",
 ]
 
@@ -44,6 +50,14 @@ class EvaluationReport:
     meta: dict[str, Any]
     plots: list[str] = field(default_factory=list)
     decision: dict[str, Any] | None = None
+    value_model: str = "lightgbm"
+    """The value model the version serves (``lightgbm`` or ``logistic``)."""
+    value_choice: dict[str, Any] | None = None
+    """The analyst's choice of it (``{"model", "by", "at"}``), None if training's default."""
+    value_models: tuple[str, ...] = ("lightgbm",)
+    """The value models the version holds (one can be chosen)."""
+    comparison: ModelComparison | None = None
+    """LightGBM vs logistic vs RFM on the version's backtest."""
 
 
 def version(rt: Runtime, *, name: str) -> str:
@@ -95,9 +109,46 @@ def evaluation_report(rt: Runtime, *, name: str) -> EvaluationReport:
     registry = rt.registry
     plots_dir = registry.path(name) / "plots"
     plots = sorted(p.name for p in plots_dir.glob("*.png")) if plots_dir.is_dir() else []
+    metrics = registry.metrics(name)
     return EvaluationReport(
-        name, registry.metrics(name), registry.meta(name), plots, registry.decision(name)
+        name,
+        metrics,
+        registry.meta(name),
+        plots,
+        registry.decision(name),
+        value_model=registry.value_model(name),
+        value_choice=registry.value_model_choice(name),
+        value_models=held_value_models(rt, name=name),
+        comparison=value_comparison(rt, metrics),
     )
+
+
+def held_value_models(rt: Runtime, *, name: str) -> tuple[str, ...]:
+    """The value models version ``name`` holds an artifact of (it can serve any)."""
+    folder = rt.registry.path(name)
+    return tuple(m for m, sub in VALUE_MODELS.items() if (folder / sub / "config.json").exists())
+
+
+def value_comparison(rt: Runtime, metrics: dict[str, Any]) -> ModelComparison:
+    """LightGBM vs logistic vs RFM of one version's ``metrics``, and whether the simpler
+    model is as good (within ``settings.simpler_model_tolerance`` AUC)."""
+    from recsvc.value.choice import compare  # not at import: the CLI starts without it
+
+    return compare(metrics, rt.settings.simpler_model_tolerance)
+
+
+def choose_value_model(rt: Runtime, *, name: str, model: str, by: str | None = None) -> str:
+    """Make version ``name`` serve its ``model`` (``lightgbm`` or ``logistic``) value model;
+    the version in service is reopened with it at once, other processes follow the
+    registry. Returns the model.
+
+    Raises:
+        NotFound: no such version.
+        Conflict: an unknown model, or one the version does not hold.
+    """
+    rt.registry.choose_value_model(name, model, by=by)
+    rt.value_model_changed(name)
+    return model
 
 
 def plot_path(rt: Runtime, *, name: str, plot: str) -> Path:

@@ -58,6 +58,20 @@ def reason_text(feature: str, value: float | None, contribution: float) -> tuple
     return zh, en
 
 
+def top_reasons(contrib: pd.Series, values: pd.Series, k: int) -> list[Reason]:
+    """The ``k`` largest raising and ``k`` most lowering of one client's contributions
+    (log-odds by feature), as :class:`Reason` objects: raising ones first."""
+    ups = contrib[contrib > 0].sort_values(ascending=False).head(k)
+    downs = contrib[contrib < 0].sort_values().head(k)
+    reasons = []
+    for name, c in [*ups.items(), *downs.items()]:
+        v = values[name]
+        value = None if pd.isna(v) else float(v)
+        zh, en = reason_text(str(name), value, float(c))
+        reasons.append(Reason(str(name), float(c), value, zh, en))
+    return reasons
+
+
 class ValueModel:
     """A calibrated LightGBM classifier over :func:`recsvc.features.client_features`.
 
@@ -114,15 +128,7 @@ class ValueModel:
             else features_row.iloc[:1]
         )
         contrib = self.contributions(row).iloc[0].drop("bias")
-        values = self._matrix(row).iloc[0]
-        ups = contrib[contrib > 0].sort_values(ascending=False).head(k)
-        downs = contrib[contrib < 0].sort_values().head(k)
-        reasons = []
-        for name, c in [*ups.items(), *downs.items()]:
-            v = values[name]
-            zh, en = reason_text(str(name), None if pd.isna(v) else float(v), float(c))
-            reasons.append(Reason(str(name), float(c), None if pd.isna(v) else float(v), zh, en))
-        return reasons
+        return top_reasons(contrib, self._matrix(row).iloc[0], k)
 
     def importance(self, kind: str = "gain") -> pd.Series:
         """Feature importance from the booster, largest first."""

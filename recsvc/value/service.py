@@ -24,8 +24,10 @@ from recsvc.config import Settings
 from recsvc.errors import NotFound
 from recsvc.features import STAGE_LABELS, STAGES, client_features
 from recsvc.features.today import business_today
+from recsvc.registry import VALUE_MODELS, Registry
 from recsvc.store.frames import Frames
 from recsvc.value.clv import CLV_COLUMNS, ClvModel, clv_summary
+from recsvc.value.logistic import LogisticValueModel
 from recsvc.value.model import Reason, ValueModel
 from recsvc.value.segments import SEGMENT_LABELS, STRATEGIES, Action, assign_segments
 
@@ -77,31 +79,53 @@ class ClientScore:
 
 
 class ValueService:
-    """The value model, CLV model and segment thresholds of one registered version."""
+    """The value model, CLV model and segment thresholds of one registered version.
+
+    ``model`` is the version's LightGBM model or its logistic baseline, whichever the
+    registry says it serves (:meth:`recsvc.registry.Registry.value_model`);
+    ``value_model`` names it.
+    """
 
     def __init__(
         self,
-        model: ValueModel,
+        model: ValueModel | LogisticValueModel,
         clv: ClvModel | None,
         thresholds: dict[str, float] | None,
         settings: Settings,
         version: str | None = None,
+        value_model: str = "lightgbm",
     ) -> None:
         self.model = model
         self.clv = clv
         self.thresholds = thresholds
         self.settings = settings
         self.version = version
+        self.value_model = value_model
 
     @classmethod
-    def load(cls, version_dir: Path | str, settings: Settings) -> ValueService:
-        """Load from a version folder (``registry.active_path()``)."""
+    def load(
+        cls, version_dir: Path | str, settings: Settings, value_model: str | None = None
+    ) -> ValueService:
+        """Load from a version folder (``registry.active_path()``).
+
+        Args:
+            version_dir: the version's folder (in a registry's root).
+            settings: the configuration.
+            value_model: ``"lightgbm"`` or ``"logistic"``; default: the one the registry
+                says the version serves. A version trained before the logistic model was
+                kept serves LightGBM.
+        """
         folder = Path(version_dir)
-        model = ValueModel.load(folder / "value")
+        name = value_model or Registry(folder.parent).value_model(folder.name)
+        model: ValueModel | LogisticValueModel
+        if name == "logistic" and (folder / VALUE_MODELS[name] / "config.json").exists():
+            model = LogisticValueModel.load(folder / VALUE_MODELS[name])
+        else:
+            model, name = ValueModel.load(folder / "value"), "lightgbm"
         clv = ClvModel.load(folder / "clv") if (folder / "clv" / "config.json").exists() else None
         seg_file = folder / "value" / "segments.json"
         thresholds = json.loads(seg_file.read_text()) if seg_file.exists() else None
-        return cls(model, clv, thresholds, settings, version=folder.name)
+        return cls(model, clv, thresholds, settings, version=folder.name, value_model=name)
 
     def features(self, frames: Frames, cutoff: Any = None, semantic: Any = None) -> pd.DataFrame:
         cutoff = business_today(frames, self.settings) if cutoff is None else pd.Timestamp(cutoff)
@@ -110,7 +134,8 @@ class ValueService:
         )
 
     def probabilities(self, features: pd.DataFrame) -> pd.Series:
-        """Calibrated probability of a value-added purchase per row of ``features``."""
+        """Probability of a value-added purchase per row of ``features`` (by the value
+        model the version serves)."""
         p = np.asarray(self.model.predict(features), dtype=float)
         return pd.Series(p, index=features.index, name="probability")
 
