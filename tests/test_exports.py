@@ -61,7 +61,9 @@ def _rows() -> list[WorklistRow]:
 def hostile_worklist(monkeypatch: pytest.MonkeyPatch) -> None:
     """``worklist.worklist`` answers with the hostile rows (API and console call it)."""
     monkeypatch.setattr(
-        uc_worklist, "worklist", lambda rt, *, filters, offset=0, contacts=False: Worklist("v-test", _rows())
+        uc_worklist,
+        "worklist",
+        lambda rt, *, filters, offset=0, contacts=False: Worklist("v-test", _rows()),
     )
 
 
