@@ -69,7 +69,5 @@ def _count(result: Recommendations, request: Request) -> None:
 
 
 def score_public(score: ClientScore) -> ScorePublic:
-    """A client's score as the API and the console show it (``client_probability``
-    is the worklist's name of ``value_probability``)."""
-    body = scoring.public(score)
-    return ScorePublic.model_validate({**body, "client_probability": body["value_probability"]})
+    """A client's score as the API and the console show it."""
+    return ScorePublic.model_validate(scoring.public(score))
