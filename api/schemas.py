@@ -220,6 +220,11 @@ class ScorePublic(BaseModel):
     """The value model's view of a client, with its reasons."""
 
     value_probability: float
+    client_probability: float | None = Field(
+        None,
+        description="P(buys any value-added service within the horizon): value_probability, "
+        "under the name the worklist uses",
+    )
     reasons: list[ReasonPublic]
     segment: str | None = None
     actions: list[ActionPublic] = []
@@ -278,16 +283,29 @@ class SearchHitsPublic(BaseModel):
 
 
 class WorklistRowPublic(BaseModel):
-    """One client to contact: its best offer, the probability it buys, and why."""
+    """One client to contact: its best offer, the probability it buys it, what that is
+    worth, and why (the quantities of ``recsvc.quantities``)."""
 
     rank: int
     client_external_id: str
     client_name: str | None = None
+    client_name_en: str | None = None
     segment: str | None = None
     industry_field: str | None = None
     account_manager: str | None = None
-    score: float | None = None
-    expected_value: float | None = None
+    contact_name: str | None = Field(None, description="Primary contact (librarian, admin)")
+    contact_phone: str | None = Field(None, description="Primary contact (librarian, admin)")
+    contact_email: str | None = Field(None, description="Primary contact (librarian, admin)")
+    probability: float | None = Field(
+        None, description="P(the client buys this offer within the horizon), 0–1"
+    )
+    expected_value: float | None = Field(
+        None, description="probability × the offer's list price, ¥ (None without a price)"
+    )
+    client_probability: float | None = Field(
+        None, description="P(the client buys any value-added service within the horizon)"
+    )
+    score: float | None = Field(None, description="The same as probability (older name)")
     product_code: str | None = None
     product_name_zh: str | None = None
     product_name_en: str | None = None

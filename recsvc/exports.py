@@ -12,7 +12,10 @@ would act on the librarian's machine. Every export therefore goes through
 - writes every ``.xlsx`` cell explicitly as a string or a number, never as a
   formula or a link, whatever its text.
 
-Numbers (scores, expected values) stay numbers; only text is neutralised.
+Numbers (scores, expected values) stay numbers; only text is neutralised. In
+``.xlsx`` a column may carry an Excel number format (``'0.0%'``, ``'"¥"#,##0'``): the
+cell stays a number, the spreadsheet shows it formatted. The header row is frozen and
+filterable, and columns get widths that fit their headings (or the given ones).
 
 Example:
     >>> neutralise("=1+1")
@@ -26,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -54,6 +58,8 @@ def table_bytes(
     fmt: str,
     sheet: str = "sheet",
     width: int = 18,
+    formats: Mapping[str, str] | None = None,
+    widths: Mapping[str, int] | None = None,
 ) -> bytes:
     """``rows`` as a CSV (UTF-8 with BOM, opens in Excel) or ``.xlsx`` file.
 
@@ -62,7 +68,9 @@ def table_bytes(
         columns: name → heading, in the order of the file's columns.
         fmt: ``"csv"`` or ``"xlsx"``.
         sheet: the worksheet's name (``.xlsx``).
-        width: column width (``.xlsx``).
+        width: the least column width (``.xlsx``).
+        formats: column name → Excel number format of its numbers (``.xlsx``).
+        widths: column name → width, where the default does not fit (``.xlsx``).
 
     Raises:
         ValueError: a format other than csv or xlsx (callers check it first).
@@ -72,7 +80,13 @@ def table_bytes(
     if fmt == "csv":
         return _csv(headings, body)
     if fmt == "xlsx":
-        return _xlsx(headings, body, sheet, width)
+        formats = formats or {}
+        widths = widths or {}
+        layout = [
+            (formats.get(name), widths.get(name, max(width, _text_width(str(h)) + 2)))
+            for name, h in columns.items()
+        ]
+        return _xlsx(headings, body, sheet, layout)
     raise ValueError(f"export to csv or xlsx, not {fmt!r}")
 
 
@@ -93,7 +107,17 @@ def _csv(headings: list[Any], body: list[list[Any]]) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
-def _xlsx(headings: list[Any], body: list[list[Any]], sheet: str, width: int) -> bytes:
+def _text_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet: CJK and other wide characters count twice."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _xlsx(
+    headings: list[Any],
+    body: list[list[Any]],
+    sheet: str,
+    layout: list[tuple[str | None, int]],
+) -> bytes:
     buf = io.BytesIO()
     # no guessing at all: a string is a string, never a formula, a link or a number
     options = {
@@ -104,15 +128,21 @@ def _xlsx(headings: list[Any], body: list[list[Any]], sheet: str, width: int) ->
     }
     with xlsxwriter.Workbook(buf, options) as book:
         ws = book.add_worksheet(sheet)
-        for r, values in enumerate([headings, *body]):
+        bold = book.add_format({"bold": True})
+        numbers = [book.add_format({"num_format": f}) if f else None for f, _ in layout]
+        for c, value in enumerate(headings):
+            ws.write_string(0, c, value, bold)
+        for r, values in enumerate(body, start=1):
             for c, value in enumerate(values):
                 if value is None:
                     continue
                 if isinstance(value, str):
                     ws.write_string(r, c, value)
                 else:
-                    ws.write_number(r, c, value)
+                    ws.write_number(r, c, value, numbers[c])
         ws.freeze_panes(1, 0)
+        for c, (_, w) in enumerate(layout):
+            ws.set_column(c, c, w)
         if headings:
-            ws.set_column(0, len(headings) - 1, width)
+            ws.autofilter(0, 0, len(body), len(headings) - 1)
     return buf.getvalue()

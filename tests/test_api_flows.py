@@ -95,8 +95,11 @@ def test_worklist_json_csv_xlsx(api_demo: ApiEnv) -> None:
     assert resp.status_code == 200, resp.text
     rows = resp.json()["data"]
     assert len(rows) == 5 and rows[0]["reason_zh"] and rows[0]["product_code"]
-    scores = [r["score"] for r in rows]
-    assert scores == sorted(scores, reverse=True)
+    values = [r["expected_value"] or 0.0 for r in rows]
+    assert values == sorted(values, reverse=True)  # ranked by value by default
+    by_p = api_demo.get("/api/v1/worklist?limit=5&sort=probability", "librarian").json()["data"]
+    p = [r["probability"] for r in by_p]
+    assert p == sorted(p, reverse=True) and all(r["score"] == r["probability"] for r in by_p)
     seg = rows[0]["segment"]
     same = api_demo.get(f"/api/v1/worklist?limit=5&segment={seg}", "librarian").json()["data"]
     assert {r["segment"] for r in same} == {seg}

@@ -61,20 +61,28 @@ def _rows() -> list[WorklistRow]:
 def hostile_worklist(monkeypatch: pytest.MonkeyPatch) -> None:
     """``worklist.worklist`` answers with the hostile rows (API and console call it)."""
     monkeypatch.setattr(
-        uc_worklist, "worklist", lambda rt, *, filters, offset=0: Worklist("v-test", _rows())
+        uc_worklist,
+        "worklist",
+        lambda rt, *, filters, offset=0, contacts=False: Worklist("v-test", _rows()),
     )
+
+
+def _col(headings: list[object], name: str) -> int:
+    """Position of export column ``name`` (its Chinese heading) in ``headings``."""
+    return headings.index(uc_worklist.COLUMNS[name].zh.format(months=12))
 
 
 def _assert_safe_csv(payload: bytes) -> None:
     table = list(csv.reader(io.StringIO(payload.decode("utf-8-sig"), newline="")))
+    p, ev, why = (_col(list(table[0]), n) for n in ("probability", "expected_value", "reason"))
     names = [r[2] for r in table[1:]]
     assert names == [*("'" + n for n in HOSTILE), "华东生物"]
     for row in table[1:]:
         assert row[4] == "'=1+2"  # industry field
-        assert row[9] == "0.75" and row[10] == "-12.5"  # numbers stay numbers
-        assert row[11] == "'@reason"
+        assert row[p] == "0.75" and row[ev] == "-12"  # numbers stay numbers (rounded)
+        assert row[why] == "'@reason"
         for cell in row:
-            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")) or cell == "-12.5"
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")) or cell == "-12"
 
 
 def _assert_safe_xlsx(payload: bytes) -> None:
@@ -88,8 +96,10 @@ def _assert_safe_xlsx(payload: bytes) -> None:
         for r in range(2, sheet.max_row + 1)
     ]
     assert names == [*("'" + n for n in HOSTILE), "华东生物"]
-    assert sheet.cell(row=2, column=10).value == 0.75  # a number, not text
-    assert sheet.cell(row=2, column=11).value == -12.5
+    head = [c.value for c in sheet[1]]
+    p, ev = (_col(head, n) + 1 for n in ("probability", "expected_value"))
+    assert sheet.cell(row=2, column=p).value == 0.75  # a number, not text
+    assert sheet.cell(row=2, column=ev).value == -12
 
 
 def test_neutralise_only_formula_leading_text() -> None:

@@ -45,7 +45,8 @@ def test_worklist_and_portal_on_demo_data(demo_frames: Frames, tmp_path) -> None
     rec = open_recommender(settings, None, None, None, frames=demo_frames)
     rows = worklist(rec, limit=10)
     assert len(rows) == 10 and all(r.reason_zh and r.product_code for r in rows)
-    assert list(np.argsort([-r.score for r in rows], kind="stable")) == list(range(10))
+    value = [r.expected_value or 0.0 for r in rows]
+    assert list(np.argsort([-v for v in value], kind="stable")) == list(range(10))
     cid = rows[0].client_id
     portal = rec.recommend(cid, Surface.PORTAL, k=5)
     others = demo_frames.clients[demo_frames.clients["client_id"] != cid]

@@ -222,7 +222,10 @@ def test_worklist_filters_pages_and_exports(tmp_path: Path, trained: Path) -> No
     page1 = worklist(rec, limit=5)
     page2 = worklist(rec, limit=5, offset=5)
     assert [r.rank for r in page1] == [1, 2, 3, 4, 5] and page2[0].rank == 6
-    assert page1[0].score >= page1[-1].score >= page2[0].score
+    value = [r.expected_value or 0.0 for r in [*page1, *page2]]
+    assert value == sorted(value, reverse=True)  # ranked by expected value
+    by_p = worklist(rec, limit=10, sort="probability")
+    assert [r.score for r in by_p] == sorted((r.score for r in by_p), reverse=True)
     assert {r.client_id for r in page1}.isdisjoint({r.client_id for r in page2})
     assert all(r.reason_zh and r.reason_en for r in page1)
     env = worklist(rec, field="environment", limit=50)
@@ -232,7 +235,7 @@ def test_worklist_filters_pages_and_exports(tmp_path: Path, trained: Path) -> No
     assert only and all(r.product_code == "patent_navigation" for r in only)
     xlsx = export_worklist(page1, tmp_path / "w.xlsx")
     sheet = openpyxl.load_workbook(xlsx).active
-    assert sheet.max_row == 6 and sheet.cell(1, 3).value == "external_id"
+    assert sheet.max_row == 6 and sheet.cell(1, 2).value == "客户编号"
     csv = export_worklist(page1, tmp_path / "w.csv")
     assert len(pd.read_csv(csv)) == 5
 

@@ -199,7 +199,7 @@ def search(
     },
 )
 def worklist(
-    _: LibrarianDep,
+    principal: LibrarianDep,
     rt: RuntimeDep,
     response: Response,
     segment: Annotated[str | None, Query(max_length=32)] = None,
@@ -207,22 +207,36 @@ def worklist(
     kind: ClientKind | None = None,
     product: Annotated[str | None, Query(max_length=64, description="Product code")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 50,
+    sort: Annotated[
+        Literal["value", "probability"],
+        Query(description="By expected value (¥, the default) or by probability"),
+    ] = "value",
     format: Literal["json", "csv", "xlsx"] = "json",
+    lang: Annotated[Literal["zh", "en"], Query(description="Language of an export")] = "zh",
 ) -> WorklistPublic | Response:
-    """Which clients to contact and what to offer each, ranked, with reasons."""
+    """Which clients to contact and what to offer each, ranked by expected value (or
+    probability), with reasons; the primary contact for roles that may see it."""
     filters = WorklistFilters(
         segment=segment,
         account_manager=account_manager,
         kind=kind.value if kind else None,
         product=product,
+        sort=sort,
         limit=limit,
     )
-    found = worklists.worklist(rt, filters=filters)
+    contacts = principal.role in CONTACT_ROLES
+    found = worklists.worklist(rt, filters=filters, contacts=contacts)
     if format != "json":
-        payload = worklists.export(found.rows, fmt=format)
+        payload = worklists.export(
+            found.rows,
+            fmt=format,
+            lang=lang,
+            contacts=contacts,
+            months=rt.settings.horizon_months,
+        )
         return export_response(payload, format, found.version, "worklist")
     response.headers["X-Model-Version"] = found.version
-    data = [WorklistRowPublic(**worklists.public_row(r)) for r in found.rows]
+    data = [WorklistRowPublic(**worklists.public_row(r, contacts=contacts)) for r in found.rows]
     return WorklistPublic(model_version=found.version, data=data, count=len(data))
 
 

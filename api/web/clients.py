@@ -26,6 +26,7 @@ from api.web.deps import (
     render,
     sees_personal_data,
 )
+from recsvc import quantities
 from recsvc.auth import Principal
 from recsvc.errors import Forbidden, NotReady
 from recsvc.runtime import Runtime
@@ -110,6 +111,9 @@ def _client_context(rt: Runtime, user: Principal, client_id: int) -> dict[str, A
         "decline_reasons": [r.value for r in DeclineReason],
         "outcomes": OUTCOMES,
         "timeline_rows": TIMELINE_ROWS,
+        "horizon_months": rt.settings.horizon_months,
+        "percent": quantities.percent,
+        "yuan": quantities.yuan,
     }
 
 

@@ -35,7 +35,7 @@ HEADLINE: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
     ("models.m.auc", (("value", "auc"),)),
     ("models.m.auc_rfm", (("baselines", "rfm", "auc"),)),
     ("models.m.lift", (("value", "lift@10%"), ("value", "lift@10"))),
-    ("models.m.ndcg", (("ranker", "ndcg@5"), ("ranker", "eval_full_ndcg5"))),
+    ("models.m.ndcg", models.NDCG5_PATHS),
     ("models.m.ndcg_pop", (("ranker", "eval_popularity_ndcg5"),)),
     ("models.m.recall", (("ranker", "recall@5"), ("ranker", "eval_full_recall5"))),
 )
@@ -43,17 +43,9 @@ FINISHED = {JobStatus.SUCCEEDED.value, JobStatus.FAILED.value}
 
 
 def metric(metrics: dict[str, Any], paths: tuple[tuple[str, ...], ...]) -> float | None:
-    """The first number found in ``metrics`` along one of ``paths`` (None if none is)."""
-    for path in paths:
-        node: Any = metrics
-        for key in path:
-            if not isinstance(node, dict) or key not in node:
-                node = None
-                break
-            node = node[key]
-        if isinstance(node, int | float) and not isinstance(node, bool):
-            return float(node)
-    return None
+    """The first number found in ``metrics`` along one of ``paths`` (None if none is);
+    the same reading as ``recsvc models list`` (:func:`recsvc.usecases.models.metric`)."""
+    return models.metric(metrics, paths)
 
 
 def checked_version(version: VersionPath, rt: RuntimeDep) -> str:

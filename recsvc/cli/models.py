@@ -110,8 +110,7 @@ def list_() -> None:
         table.add_column(name, no_wrap=True, min_width=18 if name == "version" else None)
     for info in listing.versions:
         m = info.metrics
-        ranker = m.get("ranker", {})
-        ndcg = ranker.get("ndcg@5", ranker.get("ranker_holdout_ndcg5"))
+        ndcg = models.metric(m, models.NDCG5_PATHS)  # as the console's models page
         table.add_row(
             "*" if info.active else "",
             info.version,

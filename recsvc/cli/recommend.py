@@ -13,10 +13,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from recsvc import quantities
 from recsvc.cli import _common
 from recsvc.cli import audit as audit_commands
 from recsvc.cli._common import console
 from recsvc.errors import InvalidInput
+from recsvc.exports import EXPORT_FORMATS
 from recsvc.store.enums import DeclineReason, Surface
 from recsvc.usecases import clients, events, recommendations
 from recsvc.usecases import worklist as worklists
@@ -48,14 +50,17 @@ def recommend(
         typer.echo(result.public(client).model_dump_json(indent=2))
         return
     table = Table(
-        "#", "product", "score", "reasons", title=f"{client} · {result.version} · {surface}"
+        "#", "product", "p · EV", "reasons", title=f"{client} · {result.version} · {surface}"
     )
     for offer in result.offers:
         reasons = "\n".join(
             f"{zh} / {en}" for zh, en in zip(offer.reasons_zh, offer.reasons_en, strict=False)
         )
         table.add_row(
-            str(offer.rank), f"{offer.name_zh}\n{offer.name_en}", f"{offer.score:.3f}", reasons
+            str(offer.rank),
+            f"{offer.name_zh}\n{offer.name_en}",
+            f"{quantities.percent(offer.score)}\n{quantities.yuan(offer.expected_value)}",
+            reasons,
         )
     console.print(table)
     for a in result.actions:
@@ -73,35 +78,61 @@ def worklist(
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Rows per page.")] = 20,
     page: Annotated[int, typer.Option("--page", help="Page number, from 1.")] = 1,
+    sort: Annotated[
+        str, typer.Option("--sort", help="value (expected value, ¥; default) or probability.")
+    ] = "value",
     export: Annotated[
         Path | None, typer.Option("--export", help="Write the rows to a .csv or .xlsx file.")
     ] = None,
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language of the export's headings and texts: zh or en.")
+    ] = "zh",
     record: Annotated[
         bool, typer.Option("--record/--no-record", help="Record the offers shown as impressions.")
     ] = False,
 ) -> None:
-    """Clients to contact now: best offer, probability and a one-line reason."""
+    """Clients to contact now: best offer, its probability and expected value, and a
+    one-line reason; ranked by expected value unless ``--sort probability``."""
+    if sort not in worklists.SORTS:
+        raise InvalidInput("--sort must be value or probability")
+    if lang not in ("zh", "en"):
+        raise InvalidInput("--lang must be zh or en")
+    if export is not None:
+        fmt = export.suffix.lower().lstrip(".")
+        if fmt not in EXPORT_FORMATS:
+            raise InvalidInput(f"--export to a .csv or .xlsx file, not {export.name!r}")
+        if not export.parent.is_dir():
+            raise InvalidInput(f"--export: no folder {str(export.parent)!r}")
     rt = _common.runtime(load_model=True)
     found = worklists.worklist(
         rt,
         filters=worklists.WorklistFilters(
-            segment=segment, field=field, account_manager=staff, product=product, limit=limit
+            segment=segment,
+            field=field,
+            account_manager=staff,
+            product=product,
+            sort=sort,
+            limit=limit,
         ),
         offset=(max(page, 1) - 1) * limit,
+        contacts=True,  # the CLI is staff on the store's own machine
     )
     rows = found.rows
     if record:
         events.record_worklist(rt, rows=rows, version=found.version, actor="cli")
+    months = rt.settings.horizon_months
+    order = "expected value" if sort == "value" else "probability"
+    console.print(f"[bold]worklist[/] · model {found.version} · ranked by {order}", highlight=False)
     console.print(
-        f"[bold]worklist[/] · model {found.version} · "
-        "p = probability the client buys this offer within 12 months",
+        f"p = probability the client buys it within {months} months · EV = p × list price",
         highlight=False,
     )
     for r in rows:
         # One card per client: Chinese names and reasons stay readable in any width.
         console.print(
             f"[bold]{r.rank:>3}[/]  {r.external_id}  {r.name_zh or r.name_en}  "
-            f"[cyan]{r.segment}[/] · {r.account_manager or '—'} · [bold]p {r.score:.2f}[/]",
+            f"[cyan]{r.segment}[/] · {r.account_manager or '—'} · "
+            f"[bold]p {quantities.percent(r.score)} · EV {quantities.yuan(r.expected_value)}[/]",
             highlight=False,
         )
         console.print(f"       offer   {r.product_zh} / {r.product_en}", highlight=False)
@@ -112,7 +143,7 @@ def worklist(
             console.print(f"       action  {r.action_zh} / {r.action_en}", highlight=False)
     if export is not None:
         fmt = export.suffix.lower().lstrip(".")
-        export.write_bytes(worklists.export(rows, fmt=fmt))
+        export.write_bytes(worklists.export(rows, fmt=fmt, lang=lang, contacts=True, months=months))
         detail = {"format": fmt, "rows": len(rows)}
         audit_commands.record(rt, AuditAction.WORKLIST_EXPORT, detail=detail)
         console.print(f"exported {len(rows)} rows to {export}")

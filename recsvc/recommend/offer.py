@@ -15,12 +15,21 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-__all__ = ["OFFERS", "Evidence", "EvidenceKind", "Offer", "dump_offers"]
+__all__ = [
+    "OFFERS",
+    "Evidence",
+    "EvidenceKind",
+    "Offer",
+    "dump_offers",
+    "expected_value",
+    "list_prices",
+]
 
 EvidenceKind = Literal["own_project", "similar_case", "factor"]
 
@@ -50,7 +59,13 @@ class Offer(BaseModel):
     name_zh: str
     name_en: str
     rank: int
-    score: float
+    score: float = Field(
+        description="P(the client buys this offer within the horizon), calibrated, 0–1"
+    )
+    expected_value: float | None = Field(
+        None,
+        description="score × the product's list price, in ¥ (staff surfaces; None without a price)",
+    )
     sources: dict[str, float] = Field(
         default_factory=dict, description="Each candidate source's score of this item"
     )
@@ -79,3 +94,31 @@ def dump_offers(offers: Sequence[Offer]) -> bytes:
     """Offers as one compact JSON array (UTF-8, Chinese unescaped): a stored portal list
     and the ``data`` of a response are these bytes."""
     return OFFERS.dump_json(list(offers))
+
+
+def list_prices(products: Any) -> dict[str, float]:
+    """``code -> list price`` (¥) of a products frame indexed by code; products without
+    a price (empty, zero or not a number) are left out."""
+    out: dict[str, float] = {}
+    for code, price in products["price"].items():
+        try:
+            value = float(price)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(value) and value > 0:
+            out[str(code)] = value
+    return out
+
+
+def expected_value(probability: float, price: float | None) -> float | None:
+    """What an offer is worth now: P(buys it within the horizon) × its list price, in ¥
+    (``None`` for a product without a price). The worklist ranks by it and every
+    surface shows it, so it is computed here only.
+
+    Example:
+        >>> expected_value(0.25, 4000.0)
+        1000.0
+    """
+    if price is None or not math.isfinite(probability):
+        return None
+    return probability * price

@@ -37,7 +37,7 @@ from recsvc.recommend.kept import (
     ContributionTable,
     row_digest,
 )
-from recsvc.recommend.offer import Evidence, Offer
+from recsvc.recommend.offer import Evidence, Offer, expected_value, list_prices
 from recsvc.recommend.rules import EXCLUSION_COLUMNS, BusinessRules
 from recsvc.recommend.scored import ScoredRanker
 from recsvc.recommend.sources import CandidateSource, SourceChain, top_k
@@ -145,6 +145,7 @@ class Recommender:
         self._contribution_recorder: ContributionRecorder | None = None
         self.products = context.products.set_index("code")
         self._product_info = _product_info(self.products)
+        self.prices = list_prices(self.products)
 
     # -- clients not in the snapshot (cold start) ---------------------------------
     def ensure_client(self, client_id: int) -> None:
@@ -277,6 +278,11 @@ class Recommender:
                         name_en=name_en,
                         rank=j + 1,
                         score=float(score),
+                        expected_value=(
+                            None
+                            if surface is Surface.PORTAL
+                            else expected_value(float(score), self.prices.get(str(code)))
+                        ),
                         sources=sources,
                         reasons_zh=[e.text_zh for e in evidence],
                         reasons_en=[e.text_en for e in evidence],

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from recsvc.value.choice import ModelComparison
 
 __all__ = [
+    "NDCG5_PATHS",
     "EvaluationReport",
     "Versions",
     "build_serving",
@@ -23,12 +24,43 @@ __all__ = [
     "evaluation_report",
     "held_value_models",
     "list_versions",
+    "metric",
     "plot_path",
     "promote",
     "rollback",
     "value_comparison",
     "version",
 ]
+
+
+#: Where "NDCG@5" of a version's recommendations is read, first found wins: the
+#: backtest at the evaluation cutoff (the split of the AUC beside it in every list),
+#: then the ranker's training holdout for versions that have only that. ``recsvc models
+#: list`` and the console's models page both read it here, so one label is one number.
+NDCG5_PATHS: tuple[tuple[str, ...], ...] = (
+    ("ranker", "ndcg@5"),
+    ("ranker", "eval_full_ndcg5"),
+    ("ranker", "ranker_holdout_ndcg5"),
+)
+
+
+def metric(metrics: dict[str, Any], paths: tuple[tuple[str, ...], ...]) -> float | None:
+    """The first number found in ``metrics`` along one of ``paths`` (None if none is).
+
+    Example:
+        >>> metric({"ranker": {"eval_full_ndcg5": 0.68}}, NDCG5_PATHS)
+        0.68
+    """
+    for path in paths:
+        node: Any = metrics
+        for key in path:
+            if not isinstance(node, dict) or key not in node:
+                node = None
+                break
+            node = node[key]
+        if isinstance(node, int | float) and not isinstance(node, bool):
+            return float(node)
+    return None
 
 
 @dataclass(frozen=True)

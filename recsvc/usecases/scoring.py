@@ -67,6 +67,8 @@ def public(score: ClientScore) -> dict[str, Any]:
     ``recsvc score --json`` prints it."""
     return {
         "value_probability": float(score.probability),
+        # the name every surface gives P(buys any service) (recsvc.quantities)
+        "client_probability": float(score.probability),
         "reasons": [
             {
                 "feature": r.feature,

@@ -1,10 +1,12 @@
-"""The worklist: which clients to contact now, with their best offer and why; exported
-to CSV (UTF-8 with BOM, opens in Excel) or ``.xlsx`` through :mod:`recsvc.exports`
-(formula-leading text neutralised, no formula cells).
+"""The worklist: which clients to contact now, with their best offer, its probability
+and expected value, and why; exported to CSV (UTF-8 with BOM, opens in Excel) or
+``.xlsx`` by :func:`export`, the one export of the CLI, the API and the console.
 
 Deterministic for one version in service (it ranks on that version's snapshot), so a
 ranked list is kept with the bundle per filter set; a shorter page of a list already
-ranked is a slice of it.
+ranked is a slice of it. Each row also carries the client's probability of buying any
+service (the value model's, as the client page shows it) and, for roles that may see
+personal data, the client's primary contact.
 """
 
 from __future__ import annotations
@@ -12,56 +14,41 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from recsvc.errors import InvalidInput
-from recsvc.exports import EXPORT_FORMATS, table_bytes
+import pandas as pd
+
 from recsvc.recommend import worklist as rank_worklist
-from recsvc.recommend.worklist import WorklistRow
+from recsvc.recommend.worklist import COLUMNS, SORTS, WorklistRow, worklist_table
 from recsvc.runtime import Runtime
 from recsvc.serving import ServingBundle
 from recsvc.store import queries
 
 __all__ = [
-    "WORKLIST_COLUMNS",
+    "COLUMNS",
+    "SORTS",
     "Worklist",
     "WorklistFilters",
     "WorklistRow",
     "export",
     "filter_options",
+    "heading",
     "public_row",
     "warm",
     "worklist",
 ]
 
-#: Worklist columns as exported: public name → Chinese heading.
-WORKLIST_COLUMNS: dict[str, str] = {
-    "rank": "序号",
-    "client_external_id": "客户编号",
-    "client_name": "客户名称",
-    "segment": "客户分类",
-    "industry_field": "行业领域",
-    "account_manager": "负责人",
-    "product_code": "产品代码",
-    "product_name_zh": "推荐产品",
-    "product_name_en": "产品(英文)",
-    "score": "购买概率",
-    "expected_value": "期望价值",
-    "reason_zh": "推荐理由",
-    "reason_en": "理由(英文)",
-    "action_zh": "关系维护动作",
-    "action_en": "动作(英文)",
-}
 _KEPT_LISTS = 256
 
 
 @dataclass(frozen=True)
 class WorklistFilters:
-    """Filters for the worklist (all optional) and the page size."""
+    """Filters for the worklist (all optional), its order and the page size."""
 
     segment: str | None = None
     account_manager: str | None = None
     kind: str | None = None
     product: str | None = None
     field: str | None = None
+    sort: str = "value"
     limit: int = 50
 
 
@@ -73,16 +60,36 @@ class Worklist:
     rows: list[WorklistRow]
 
 
-def worklist(rt: Runtime, *, filters: WorklistFilters, offset: int = 0) -> Worklist:
+def worklist(
+    rt: Runtime, *, filters: WorklistFilters, offset: int = 0, contacts: bool = False
+) -> Worklist:
     """Rows ``offset`` to ``offset + filters.limit`` of the worklist, best first.
+
+    Args:
+        contacts: fill each row's primary contact (personal data: only for roles that
+            may see it).
 
     Raises:
         NotReady: no model is in service.
-        InvalidInput: an unknown product code.
+        InvalidInput: an unknown product code or sort.
     """
     bundle = rt.require_bundle()
     want = replace(filters, limit=filters.limit + offset)
-    return Worklist(bundle.version, _ranked(bundle, want)[offset:])
+    rows = [_with_client_probability(bundle, r) for r in _ranked(bundle, want)[offset:]]
+    if contacts and rows:
+        found = queries.primary_contacts(rt.db, client_ids=[r.client_id for r in rows])
+        rows = [
+            replace(
+                r,
+                contact_name=c.name,
+                contact_phone=c.phone,
+                contact_email=c.email,
+            )
+            if (c := found.get(r.client_id)) is not None
+            else r
+            for r in rows
+        ]
+    return Worklist(bundle.version, rows)
 
 
 def filter_options(rt: Runtime) -> dict[str, list[Any]]:
@@ -95,17 +102,30 @@ def warm(bundle: ServingBundle) -> None:
     _ranked(bundle, WorklistFilters())
 
 
-def public_row(row: WorklistRow) -> dict[str, Any]:
-    """A worklist row with public ids only (the API's and the exports' columns)."""
-    return {
+def heading(rt: Runtime, name: str, lang: str) -> str:
+    """The heading of worklist column ``name`` in ``lang`` (the export's words)."""
+    return COLUMNS[name].text(lang).format(months=rt.settings.horizon_months)
+
+
+def public_row(row: WorklistRow, *, contacts: bool = False) -> dict[str, Any]:
+    """A worklist row with public ids only (the API's and the console's fields).
+
+    ``probability`` and ``expected_value`` are the offer's, ``client_probability`` the
+    client's (:mod:`recsvc.quantities`); ``score`` repeats ``probability`` for older
+    callers. Contact fields only with ``contacts``.
+    """
+    out: dict[str, Any] = {
         "rank": row.rank,
         "client_external_id": row.external_id,
         "client_name": row.name_zh or row.name_en or None,
+        "client_name_en": row.name_en or None,
         "segment": row.segment or None,
         "industry_field": row.industry_field or None,
         "account_manager": row.account_manager or None,
+        "probability": float(row.score),
+        "expected_value": row.expected_value,
+        "client_probability": row.client_probability,
         "score": float(row.score),
-        "expected_value": float(row.expected_value),
         "product_code": row.product_code,
         "product_name_zh": row.product_zh,
         "product_name_en": row.product_en,
@@ -114,22 +134,45 @@ def public_row(row: WorklistRow) -> dict[str, Any]:
         "action_zh": row.action_zh or None,
         "action_en": row.action_en or None,
     }
+    if contacts:
+        out.update(
+            contact_name=row.contact_name,
+            contact_phone=row.contact_phone,
+            contact_email=row.contact_email,
+        )
+    return out
 
 
-def export(rows: list[WorklistRow], *, fmt: str) -> bytes:
-    """Worklist rows as CSV (UTF-8 with BOM) or ``.xlsx`` bytes.
+def export(
+    rows: list[WorklistRow],
+    *,
+    fmt: str,
+    lang: str = "zh",
+    contacts: bool = False,
+    months: int = 12,
+) -> bytes:
+    """Worklist rows as CSV (UTF-8 with BOM) or ``.xlsx`` bytes, for the CLI, the API
+    and the console alike (:func:`recsvc.recommend.worklist.worklist_table`).
 
-    Columns are the public ones (no internal ids), headed in Chinese and English. Text
-    that a spreadsheet would run as a formula (a client named ``=HYPERLINK(…)``) is
-    neutralised, and ``.xlsx`` cells are strings or numbers, never formulas.
+    Headings, names, segments and reasons in ``lang``; probabilities and values rounded
+    (CSV) or numbers with a percent / ¥ format (``.xlsx``); the contact columns only
+    with ``contacts`` (rows from :func:`worklist` called with ``contacts=True``);
+    ``months``, the horizon the headings name (``settings.horizon_months``). Text
+    that a spreadsheet would run as a formula is neutralised.
 
     Raises:
         InvalidInput: a format other than csv or xlsx.
     """
-    if fmt not in EXPORT_FORMATS:
-        raise InvalidInput(f"export to csv or xlsx, not {fmt!r}")
-    headings = {en: f"{zh} {en}" for en, zh in WORKLIST_COLUMNS.items()}
-    return table_bytes([public_row(r) for r in rows], headings, fmt=fmt, sheet="worklist")
+    return worklist_table(rows, fmt=fmt, lang=lang, contacts=contacts, months=months)
+
+
+def _with_client_probability(bundle: ServingBundle, row: WorklistRow) -> WorklistRow:
+    """The row with the client's value probability, as the client page reads it."""
+    scores = bundle.scores
+    if scores is None or row.client_id not in scores.index:
+        return row
+    p = scores.loc[row.client_id, "probability"]
+    return row if pd.isna(p) else replace(row, client_probability=float(p))
 
 
 def _ranked(bundle: ServingBundle, filters: WorklistFilters) -> list[WorklistRow]:
@@ -146,6 +189,7 @@ def _ranked(bundle: ServingBundle, filters: WorklistFilters) -> list[WorklistRow
             staff=filters.account_manager,
             product=filters.product,
             kind=filters.kind,
+            sort=filters.sort,
             limit=filters.limit,
         )
     if len(bundle.cache) > _KEPT_LISTS:

@@ -29,6 +29,7 @@ from recsvc.store.queries.client_records import (
     clients_by_id,
     commission_id,
     nth_client_external_id,
+    primary_contacts,
 )
 from recsvc.store.queries.erasure import erase_client_rows, erasures, latest_erasure
 from recsvc.store.queries.events import (
@@ -68,6 +69,7 @@ __all__ = [
     "nth_client_external_id",
     "outcome_of",
     "ping",
+    "primary_contacts",
     "product_codes",
     "rate_events",
     "training_job",

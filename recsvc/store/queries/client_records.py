@@ -35,6 +35,7 @@ __all__ = [
     "clients_by_id",
     "commission_id",
     "nth_client_external_id",
+    "primary_contacts",
 ]
 
 #: Every client route translates the public id: one statement, built once.
@@ -199,6 +200,21 @@ def client_history(db: Database, *, client_id: int, include_contacts: bool) -> C
             interactions=list(interactions),
             contacts=contacts,
         )
+
+
+def primary_contacts(db: Database, *, client_ids: list[int]) -> dict[int, Contact]:
+    """Each client's primary contact: its first active one (lowest id), or its first
+    one if none is active. Personal data: callers check the role first."""
+    out: dict[int, Contact] = {}
+    with db.session() as s:
+        rows = s.scalars(
+            select(Contact)
+            .where(Contact.client_id.in_(client_ids))
+            .order_by(Contact.client_id, Contact.active.desc(), Contact.id)
+        )
+        for c in rows:
+            out.setdefault(c.client_id, c)
+    return out
 
 
 def _public(model: Any) -> list[Any]:
