@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from api.views import export_response
 from api.web.audit import ConsoleAudit
+from api.web.clients import DECLINE_REASONS, outcome_cells
 from api.web.deps import RuntimeDep, Staff, render
 from recsvc.errors import NotReady
 from recsvc.runtime import Runtime
@@ -71,12 +72,16 @@ def worklist_page(
     except NotReady:
         version, rows = None, []
     filters = {"segment": segment, "field": field, "staff": staff, "product": product}
+    shown = rows[start : start + PAGE_SIZE]
+    offers = [(r.client_id, r.external_id, r.product_code, None) for r in shown]
     return render(
         request,
         "worklist.html",
         {
             "active": "worklist",
-            "rows": [worklist.public_row(r) for r in rows[start : start + PAGE_SIZE]],
+            "rows": [worklist.public_row(r) for r in shown],
+            "outcome_cells": outcome_cells(rt, offers, where="worklist"),
+            "decline_reasons": DECLINE_REASONS,
             "start": start,
             "page": page,
             "has_next": len(rows) > start + PAGE_SIZE,
