@@ -196,3 +196,24 @@ def test_log_call_records_a_call_interaction(api_demo: ApiEnv, console: TestClie
     assert [(c.kind, c.occurred_on, c.note) for c in calls] == [
         (InteractionKind.CALL, dt.datetime.now(dt.UTC).date(), None)
     ]
+
+
+def test_the_cli_path_records_the_order_once(api_env: ApiEnv) -> None:
+    """``recsvc feedback CLIENT PRODUCT purchased`` calls ``record_item_outcome``: the
+    purchase answers the client's latest impression and is one order at the amount
+    given; a second one on that impression is refused and adds no order."""
+    rt = api_env.runtime
+    body = api_env.impression("purchased")
+    with rt.db.session() as s:
+        shown = s.get(RecommendationEvent, body["impression_id"])
+        assert shown is not None
+        client_id, code = shown.client_id, shown.item_code
+    event = events.record_item_outcome(
+        rt, client_id=client_id, item_code=code, outcome="purchased", amount=123.0
+    )
+    assert event.impression_id == body["impression_id"]
+    with pytest.raises(Conflict):
+        events.record_item_outcome(rt, client_id=client_id, item_code=code, outcome="purchased")
+    with rt.db.session() as s:
+        orders = [(o.external_id, o.amount) for o in s.scalars(select(Order))]
+    assert orders == [(f"rec-{body['impression_id']}", 123.0)]
