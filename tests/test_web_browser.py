@@ -11,8 +11,9 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from recsvc.registry import Registry
+from recsvc.store.catalogue import CATALOGUE
 from recsvc.store.enums import DeclineReason, EventType
-from recsvc.store.models import Client, Contact, RecommendationEvent
+from recsvc.store.models import Client, Contact, Order, RecommendationEvent
 from tests.fixtures_web import DemoLive, LiveServer, browser_sign_in
 
 pytestmark = pytest.mark.browser
@@ -112,8 +113,8 @@ def test_librarian_worklist_client_accept_is_stored(
     assert shown, "showing the page records impressions"
     first = page.locator("article.rec").first
     impression_id = int(first.locator("input[name=impression_id]").first.input_value())
-    first.get_by_role("button", name="客户接受").click()
-    expect(first.get_by_role("status")).to_have_text("已记录：客户接受。")
+    first.get_by_role("button", name="接受", exact=True).click()
+    expect(first.get_by_role("status")).to_have_text(re.compile(r"^\d\d-\d\d 由 lib-wang 接受$"))
 
     events = _events(web_demo, external_id)
     accepted = [e for e in events if e.event == EventType.ACCEPTED]
@@ -133,8 +134,9 @@ def test_decline_with_reason_works_without_javascript(browser: Browser, web_demo
         page.goto(live.url(f"/console/clients/{external_id}"))
         rec = page.locator("article.rec").nth(1)
         impression_id = int(rec.locator("input[name=impression_id]").first.input_value())
+        rec.locator("summary", has_text="拒绝…").click()
         rec.get_by_label("拒绝原因").select_option("no_budget")
-        rec.get_by_role("button", name="客户拒绝").click()
+        rec.get_by_role("button", name="记录拒绝").click()
         expect(page).to_have_url(re.compile(r"recorded=declined$"))
         expect(page.get_by_role("status").first).to_have_text("已记录：客户拒绝。")
     finally:
@@ -143,6 +145,89 @@ def test_decline_with_reason_works_without_javascript(browser: Browser, web_demo
     assert [(e.impression_id, e.reason) for e in declined] == [
         (impression_id, DeclineReason.NO_BUDGET)
     ]
+
+
+def test_inline_accept_and_decline_from_the_worklist_persist_after_reload(
+    page: Page, web_demo: DemoLive, test_output: Path
+) -> None:
+    """Rows 6 and 7 (other tests act on the first client): accept; decline refused
+    without a reason, then recorded with the one picked; both still show after a reload,
+    in Chinese and in English."""
+    live = web_demo.live
+    browser_sign_in(page, live, live.keys.librarian)
+    rows = page.locator("tbody tr")
+    accept_row, decline_row = rows.nth(5), rows.nth(6)
+    accept_client = accept_row.locator("a[href*='/console/clients/']").get_attribute("href")
+    decline_client = decline_row.locator("a[href*='/console/clients/']").get_attribute("href")
+    accept_row.get_by_role("button", name="接受", exact=True).click()
+    expect(accept_row.get_by_role("status")).to_have_text(re.compile(r"由 lib-wang 接受$"))
+
+    decline_row.locator("summary", has_text="拒绝…").click()
+    expect(decline_row.get_by_label("拒绝原因")).to_have_value("")  # nothing preselected
+    decline_row.get_by_role("button", name="记录拒绝").click()
+    expect(decline_row.get_by_role("alert")).to_have_text("请先选择客户给出的拒绝原因。")
+    decline_row.get_by_label("拒绝原因").select_option("not_relevant")
+    decline_row.get_by_role("button", name="记录拒绝").click()
+    expect(decline_row.get_by_role("status")).to_contain_text("由 lib-wang 记录拒绝")
+
+    page.reload()
+    accept_row = page.locator("tr", has=page.locator(f"a[href='{accept_client}']"))
+    decline_row = page.locator("tr", has=page.locator(f"a[href='{decline_client}']"))
+    expect(accept_row.get_by_role("status")).to_have_text(re.compile(r"由 lib-wang 接受$"))
+    expect(accept_row.get_by_role("button", name="接受", exact=True)).to_have_count(0)
+    expect(decline_row.get_by_role("status")).to_contain_text("由 lib-wang 记录拒绝")
+    page.screenshot(path=str(test_output / "console-worklist-outcomes-zh.png"), full_page=True)
+    page.get_by_role("button", name="English").click()
+    accepted_en = re.compile(r"^accepted on .* by lib-wang$")
+    expect(accept_row.get_by_role("status")).to_have_text(accepted_en)
+    expect(page.get_by_role("button", name="Log call").first).to_be_visible()
+    expect(page.get_by_role("button", name="Accept offer").first).to_be_visible()
+    page.screenshot(path=str(test_output / "console-worklist-outcomes-en.png"), full_page=True)
+    page.get_by_role("button", name="中文").click()
+
+    declined = [
+        e
+        for e in _events(web_demo, str(decline_client).rsplit("/", 1)[-1])
+        if e.event == EventType.DECLINED
+    ]
+    assert [(e.reason, e.actor) for e in declined] == [(DeclineReason.NOT_RELEVANT, "lib-wang")]
+
+
+def test_marking_purchased_creates_the_order_and_leaves_the_next_list(
+    page: Page, web_demo: DemoLive
+) -> None:
+    live = web_demo.live
+    one_off = {e.code: e.price for e in CATALOGUE if e.one_off}
+    browser_sign_in(page, live, live.keys.librarian)
+    rows = page.locator("tbody tr")
+    for i in range(10, rows.count()):  # past the rows the other tests act on
+        code = rows.nth(i).locator("input[name=item_code]").first.get_attribute("value")
+        if code in one_off:
+            row = rows.nth(i)
+            break
+    else:
+        pytest.fail("no worklist row offers a one-off product")
+    href = row.locator("a[href*='/console/clients/']").get_attribute("href")
+    assert href
+    external_id = href.rsplit("/", 1)[-1]
+    product = row.locator("td.offer").inner_text().strip()
+    row.get_by_role("button", name="标记已购买").click()
+    expect(row.get_by_role("status")).to_have_text(re.compile(r"由 lib-wang 标记已购买$"))
+
+    with live.db.session() as s:
+        cid = s.scalar(select(Client.id).where(Client.external_id == external_id))
+        orders = list(s.scalars(select(Order).where(Order.client_id == cid)))
+    made = [o for o in orders if o.external_id.startswith("rec-")]
+    assert len(made) == 1 and made[0].amount == one_off[str(code)]
+
+    page.goto(live.url(f"/console/clients/{external_id}"))
+    expect(page.locator("article.rec").first).to_be_visible()
+    offered = [
+        i.get_attribute("value") for i in page.locator("article.rec input[name=item_code]").all()
+    ]
+    assert offered and code not in offered
+    titles = page.locator("article.rec h3").all_inner_texts()
+    assert titles and not [t for t in titles if t.endswith(f". {product}")], titles
 
 
 def test_worklist_in_both_languages(page: Page, web_demo: DemoLive, test_output: Path) -> None:

@@ -249,7 +249,10 @@ def worklist(
 def record_feedback(
     principal: LibrarianDep, body: FeedbackCreate, rt: RuntimeDep, request: Request
 ) -> EventPublic:
-    """Accepted, declined (with a reason) or purchased, referring to an impression."""
+    """Accepted, declined (with the reason the client gave: required) or purchased,
+    referring to an impression. A purchase of a product is also its order (at the
+    catalogue price, dated today, once per impression), so the next recommendation
+    for the client leaves a one-off product out."""
     event = events.record_outcome(
         rt,
         impression_id=body.impression_id,

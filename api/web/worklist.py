@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from api.views import export_response
 from api.web.audit import ConsoleAudit
+from api.web.clients import DECLINE_REASONS, outcome_cells
 from api.web.deps import RuntimeDep, Staff, language, render, sees_personal_data
 from recsvc import quantities
 from recsvc.auth import Principal
@@ -91,14 +92,18 @@ def worklist_page(
         filters["sort"] = sort
     lang = language(request)
     contacts = sees_personal_data(user)
+    shown = rows[start : start + PAGE_SIZE]
+    offers: list[tuple[int, str, str, int | None]] = [
+        (r.client_id, r.external_id, r.product_code, None) for r in shown
+    ]
     return render(
         request,
         "worklist.html",
         {
             "active": "worklist",
-            "rows": [
-                worklist.public_row(r, contacts=contacts) for r in rows[start : start + PAGE_SIZE]
-            ],
+            "rows": [worklist.public_row(r, contacts=contacts) for r in shown],
+            "outcome_cells": outcome_cells(rt, offers, where="worklist"),
+            "decline_reasons": DECLINE_REASONS,
             "sort": sort,
             "sorts": SORTS,
             "contacts": contacts,

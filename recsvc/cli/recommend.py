@@ -159,8 +159,15 @@ def feedback(
             "--reason", help=f"With declined: {', '.join(r.value for r in DeclineReason)}."
         ),
     ] = None,
+    amount: Annotated[
+        float | None,
+        typer.Option(
+            "--amount", min=0, help="With purchased: the order's amount (default: list price)."
+        ),
+    ] = None,
 ) -> None:
-    """Record an outcome for the client's latest impression of a product."""
+    """Record an outcome for the client's latest impression of a product; ``purchased``
+    also records the order (once per impression)."""
     rt = _common.runtime()
     event = events.record_item_outcome(
         rt,
@@ -169,6 +176,7 @@ def feedback(
         outcome=outcome,
         reason=reason,
         actor="cli",
+        amount=amount,
     )
     console.print(f"recorded {outcome} of {product} for {client} (event {event.id})")
 

@@ -5,11 +5,18 @@ score); outcomes (``accepted``, ``declined`` with a :class:`DeclineReason`,
 ``purchased``) refer back to it. The next retrain reads the same events through
 ``Frames.events`` (:func:`feedback_features`) and the business rules turn recent
 declines into cool-downs.
+
+A ``purchased`` outcome of a product is also the order (:func:`order_for`): the business
+rules read orders, so without one the product just bought would be offered again. The
+order's ``external_id`` names the impression (``rec-<impression id>``), so one impression
+never yields two orders. A call logged from the worklist is an interaction
+(:func:`record_call`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -17,12 +24,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from sqlalchemy import insert
+from sqlalchemy.orm import Session
 
 from recsvc.errors import InvalidInput, NotFound
 from recsvc.store import queries
 from recsvc.store.db import Database
-from recsvc.store.enums import DeclineReason, EventType, Surface
-from recsvc.store.models import RecommendationEvent
+from recsvc.store.enums import DeclineReason, EventType, InteractionKind, OrderStatus, Surface
+from recsvc.store.models import Interaction, Order, RecommendationEvent
 
 OUTCOMES = (EventType.ACCEPTED, EventType.DECLINED, EventType.PURCHASED, EventType.IGNORED)
 
@@ -100,11 +108,14 @@ def record_outcome(
     actor: str | None = None,
     surface: Surface | str = Surface.LIBRARIAN,
     at: dt.datetime | None = None,
+    amount: float | None = None,
 ) -> int:
     """Record an outcome referring to an impression.
 
     Give ``impression_id``, or ``client_id`` and ``item_code`` (then the client's latest
     impression of that item is used; without one the outcome is recorded unattached).
+    A ``purchased`` product is also recorded as its order, in the same transaction
+    (:func:`order_for`; ``amount`` defaults to the catalogue price).
 
     Raises:
         InvalidInput: an unknown outcome, or a reason on a non-decline.
@@ -148,6 +159,7 @@ def record_outcome(
         )
         s.add(row)
         s.flush()
+        order_for(s, row, amount=amount)
         return row.id
 
 
@@ -210,7 +222,61 @@ def record_batch(
             )
         s.add_all(rows)
         s.flush()
+        for row in rows:
+            order_for(s, row)
         return [int(row.id) for row in rows]
+
+
+def order_for(s: Session, outcome: RecommendationEvent, *, amount: float | None = None) -> None:
+    """The order a ``purchased`` outcome of a product stands for, added in ``s``.
+
+    Once per impression: the order is ``rec-<impression id>`` (``rec-event-<id>`` for an
+    unattached outcome) and an existing one is kept. Dated the outcome's day, paid, for
+    ``amount`` or the catalogue price. Outcomes of relationship actions (``action:…``)
+    and anything but ``purchased`` add nothing.
+    """
+    if outcome.event != EventType.PURCHASED:
+        return
+    product = queries.product_named(s, code=outcome.item_code)
+    if product is None:
+        return
+    if outcome.impression_id is not None:
+        external_id = f"rec-{outcome.impression_id}"
+    else:
+        external_id = f"rec-event-{outcome.id}"
+    if queries.order_named(s, external_id=external_id) is not None:
+        return
+    occurred = outcome.occurred_at or _now()
+    s.add(
+        Order(
+            external_id=external_id,
+            client_id=outcome.client_id,
+            product_id=product.id,
+            ordered_on=occurred.date(),
+            amount=float(product.price if amount is None else amount),
+            status=OrderStatus.PAID,
+        )
+    )
+    s.flush()
+
+
+def record_call(
+    db: Database, client_id: int, *, staff: str | None, on: dt.date | None = None
+) -> int:
+    """A call with the client logged today (an ``interactions`` row of kind ``call``,
+    no note: the work surface records that it happened, not what was said).
+    Returns the interaction id."""
+    with db.session() as s:
+        row = Interaction(
+            external_id=f"call-{uuid.uuid4().hex}",
+            client_id=int(client_id),
+            kind=InteractionKind.CALL,
+            occurred_on=on or _now().date(),
+            staff=staff,
+        )
+        s.add(row)
+        s.flush()
+        return int(row.id)
 
 
 def rates_from_events(

@@ -81,6 +81,7 @@ class BusinessRules:
         orders: Columns,
         events: pd.DataFrame,
         events_as_of: pd.Timestamp | None = None,
+        orders_as_of: pd.Timestamp | None = None,
     ) -> dict[int, set[str]]:
         """Products not to offer now, per client.
 
@@ -94,6 +95,8 @@ class BusinessRules:
             events: recommendation events ``client_id, item_code, event, occurred_at``.
             events_as_of: "now" for cool-downs (events carry wall-clock time, which
                 may run ahead of the business date of demo data); default ``as_of``.
+            orders_as_of: orders up to this moment count (a live call reads orders
+                placed today, after the business date); default ``as_of``.
         """
         as_of = pd.Timestamp(as_of)
         ids = [int(c) for c in client_ids]
@@ -110,7 +113,7 @@ class BusinessRules:
                 np.isin(order_clients, ids)
                 & np.isin(bought, list(one_off))
                 & (on >= since.to_datetime64())
-                & (on < as_of.to_datetime64())
+                & (on < pd.Timestamp(orders_as_of or as_of).to_datetime64())
             )
             for cid, c in zip(order_clients[keep], bought[keep], strict=True):
                 out[int(cid)].add(str(c))

@@ -178,22 +178,25 @@ class Recommender:
     def exclusions(
         self, client_ids: Sequence[int] | np.ndarray, *, live: bool = True
     ) -> dict[int, set[str]]:
-        """Business-rule exclusions; ``live`` reads the latest events from the store."""
+        """Business-rule exclusions; ``live`` reads the latest events and orders from the
+        store (a product bought a minute ago, a decline just recorded)."""
         ctx = self.context
         events = ctx.history.events
-        if live and self.db is not None and len(client_ids) <= 50:
-            cooling = self.rules.cooldown_events
-            events = queries.client_events(
-                self.db, client_ids=[int(c) for c in client_ids], events=cooling
-            )
         clients, orders = ctx.history.clients, ctx.orders
         if len(client_ids) <= 50:  # a few clients: their rows by index, not full scans
             clients = _rows_of(clients, client_ids, EXCLUSION_COLUMNS["clients"])
             orders = _rows_of(orders, client_ids, EXCLUSION_COLUMNS["orders"])
+            if live and self.db is not None:
+                ids = [int(c) for c in client_ids]
+                cooling = self.rules.cooldown_events
+                events = queries.client_events(self.db, client_ids=ids, events=cooling)
+                orders = queries.bought_orders(self.db, client_ids=ids)
+        now = max(ctx.cutoff, pd.Timestamp.now()) if ctx.live else ctx.cutoff
         return self.rules.exclusions(
             client_ids,
             as_of=ctx.cutoff,
-            events_as_of=max(ctx.cutoff, pd.Timestamp.now()) if ctx.live else ctx.cutoff,
+            events_as_of=now,
+            orders_as_of=now + pd.Timedelta(days=1) if ctx.live else ctx.cutoff,
             clients=clients,
             products=ctx.products,
             orders=orders,

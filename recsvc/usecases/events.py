@@ -4,6 +4,10 @@ a reason, purchased), from librarians, the portal, the worklist and the CLI.
 An item code is a catalogue product code or a known relationship action
 (:data:`ACTION_CODES`, ``action:fixed_contact`` …); anything else is refused. A portal
 batch is all or nothing: every event is checked before one transaction writes them.
+
+A librarian's decline needs a reason the librarian picked (none is assumed). A
+``purchased`` product is also its order, once per impression (see
+:mod:`recsvc.recommend.feedback`), so the next recommendation leaves it out.
 """
 
 from __future__ import annotations
@@ -70,17 +74,19 @@ def record_outcome(
     reason: DeclineReason | str | None = None,
     actor: str | None = None,
     client_id: int | None = None,
+    amount: float | None = None,
 ) -> Event:
     """Record accepted / declined (with a reason) / purchased for an impression.
 
     Args:
         client_id: when given (portal, console), the impression must belong to this
             client; another client's impression is reported as not found.
+        amount: the order's amount when ``purchased`` (default: the catalogue price).
 
     Raises:
         NotFound: no such impression (or not this client's).
         Conflict: the impression already has this outcome.
-        InvalidInput: a reason on anything but a decline.
+        InvalidInput: a decline without a reason, or a reason on anything but a decline.
     """
     imp = queries.impression(rt.db, impression_id=impression_id)
     if (
@@ -91,8 +97,9 @@ def record_outcome(
         raise NotFound(f"no impression {impression_id}")
     if queries.outcome_of(rt.db, impression_id=impression_id, outcome=outcome) is not None:
         raise Conflict(f"impression {impression_id} already has outcome {outcome!r}")
+    _require_reason(outcome, reason)
     event_id = feedback.record_outcome(
-        rt.db, outcome, impression_id=impression_id, reason=reason, actor=actor
+        rt.db, outcome, impression_id=impression_id, reason=reason, actor=actor, amount=amount
     )
     return _event(rt, event_id)
 
@@ -105,21 +112,69 @@ def record_item_outcome(
     outcome: str,
     reason: DeclineReason | str | None = None,
     actor: str | None = None,
+    shown_on: Surface | None = None,
+    amount: float | None = None,
 ) -> Event:
     """Record an outcome for the client's latest impression of ``item_code``.
 
+    Args:
+        shown_on: the surface the item was seen on (the worklist); when the client has
+            no impression of it yet, one is recorded there first, so the outcome (and a
+            purchase's order) belongs to an impression.
+        amount: the order's amount when ``purchased`` (default: the catalogue price).
+
     Raises:
-        InvalidInput: not accepted, declined or purchased; a reason on anything but a
-            decline; or an item code that is neither a product nor a known action.
-        NotFound: the client was never shown that item.
+        InvalidInput: not accepted, declined or purchased; a decline without a reason
+            or a reason on anything but a decline; or an item code that is neither a
+            product nor a known action.
+        Conflict: the latest impression already has this outcome.
     """
     if outcome not in _OUTCOMES:
         raise InvalidInput("outcome must be accepted, declined or purchased")
+    _require_reason(outcome, reason)
     _check_item_code(item_code, queries.product_codes(rt.db), field="item_code", where="")
-    event_id = feedback.record_outcome(
-        rt.db, outcome, client_id=client_id, item_code=item_code, reason=reason, actor=actor
+    with rt.db.session() as s:
+        latest = queries.latest_impression(s, client_id=client_id, item_code=item_code)
+        impression_id = None if latest is None else latest.id
+    if impression_id is None and shown_on is not None:
+        bundle = rt.bundle
+        (impression_id,) = feedback.record_impressions(
+            rt.db,
+            client_id,
+            [Shown(item_code, 1, None)],
+            surface=shown_on,
+            model_version=bundle.version if bundle is not None else None,
+            actor=actor,
+        )
+    if impression_id is None:
+        event_id = feedback.record_outcome(
+            rt.db,
+            outcome,
+            client_id=client_id,
+            item_code=item_code,
+            reason=reason,
+            actor=actor,
+            amount=amount,
+        )
+        return _event(rt, event_id)
+    return record_outcome(
+        rt,
+        impression_id=impression_id,
+        outcome=outcome,
+        reason=reason,
+        actor=actor,
+        client_id=client_id,
+        amount=amount,
     )
-    return _event(rt, event_id)
+
+
+def _require_reason(outcome: str, reason: DeclineReason | str | None) -> None:
+    """A decline names the reason the librarian picked; none is assumed."""
+    if outcome == EventType.DECLINED and not reason:
+        raise InvalidInput(
+            "a decline needs the reason the client gave",
+            problems=[Problem("required with 'declined'", field="reason")],
+        )
 
 
 def record_portal_events(

@@ -33,19 +33,24 @@ from recsvc.store.queries.client_records import (
 )
 from recsvc.store.queries.erasure import erase_client_rows, erasures, latest_erasure
 from recsvc.store.queries.events import (
+    LatestOutcome,
     client_events,
     event,
     impression,
     latest_impression,
+    latest_outcomes,
     outcome_of,
     rate_events,
 )
 from recsvc.store.queries.ops import ping, training_job
+from recsvc.store.queries.orders import bought_orders, order_named, product_named
 
 __all__ = [
     "ClientHistory",
     "ClientRows",
+    "LatestOutcome",
     "OrderRow",
+    "bought_orders",
     "client",
     "client_events",
     "client_external_ids",
@@ -66,11 +71,14 @@ __all__ = [
     "keys_with_prefix",
     "latest_erasure",
     "latest_impression",
+    "latest_outcomes",
     "nth_client_external_id",
+    "order_named",
     "outcome_of",
     "ping",
     "primary_contacts",
     "product_codes",
+    "product_named",
     "rate_events",
     "training_job",
 ]

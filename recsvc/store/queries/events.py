@@ -1,9 +1,12 @@
 """Reads of recommendation events: a client's events (live cool-downs), what
-acceptance rates count, impressions and their recorded outcomes."""
+acceptance rates count, impressions and their recorded outcomes, and the latest outcome
+of each (client, item) the console shows instead of fresh buttons."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -15,10 +18,12 @@ from recsvc.store.enums import EventType
 from recsvc.store.models import RecommendationEvent
 
 __all__ = [
+    "LatestOutcome",
     "client_events",
     "event",
     "impression",
     "latest_impression",
+    "latest_outcomes",
     "outcome_of",
     "rate_events",
 ]
@@ -119,3 +124,51 @@ def event(db: Database, *, event_id: int) -> RecommendationEvent | None:
     """A recommendation event by id, or ``None``."""
     with db.session() as s:
         return s.get(RecommendationEvent, event_id)
+
+
+_OUTCOME_TYPES = (EventType.ACCEPTED, EventType.DECLINED, EventType.PURCHASED)
+
+
+@dataclass(frozen=True)
+class LatestOutcome:
+    """The latest outcome recorded for a client and an item."""
+
+    event: EventType
+    occurred_at: dt.datetime
+    actor: str | None
+    reason: str | None
+
+
+def latest_outcomes(
+    db: Database, *, pairs: Iterable[tuple[int, str]], since: dt.datetime
+) -> dict[tuple[int, str], LatestOutcome]:
+    """The latest accepted / declined / purchased event at or after ``since`` of each
+    ``(client_id, item_code)`` pair that has one (one query for a page of rows)."""
+    wanted = {(int(c), str(i)) for c, i in pairs}
+    if not wanted:
+        return {}
+    query = (
+        select(
+            RecommendationEvent.client_id,
+            RecommendationEvent.item_code,
+            RecommendationEvent.event,
+            RecommendationEvent.occurred_at,
+            RecommendationEvent.actor,
+            RecommendationEvent.reason,
+        )
+        .where(
+            RecommendationEvent.client_id.in_(sorted({c for c, _ in wanted})),
+            RecommendationEvent.event.in_(_OUTCOME_TYPES),
+            RecommendationEvent.occurred_at >= since,
+        )
+        .order_by(RecommendationEvent.occurred_at, RecommendationEvent.id)
+    )
+    out: dict[tuple[int, str], LatestOutcome] = {}
+    with db.engine.connect() as conn:
+        for cid, item, event_type, at, actor, reason in conn.execute(query):
+            key = (int(cid), str(item))
+            if key in wanted:  # later rows replace earlier ones: the latest wins
+                out[key] = LatestOutcome(
+                    EventType(event_type), at, actor, None if reason is None else str(reason)
+                )
+    return out
