@@ -84,6 +84,15 @@ class RecContext:
         return o
 
     @cached_property
+    def purchase_dates(self) -> dict[tuple[int, str], pd.Timestamp]:
+        """The latest purchase of each (client, product code) before the cutoff."""
+        o = self.orders
+        if o.empty:
+            return {}
+        last = o.groupby(["client_id", "product_code"])["ordered_on"].max()
+        return {(int(c), str(p)): pd.Timestamp(t) for (c, p), t in last.items()}
+
+    @cached_property
     def clients(self) -> pd.DataFrame:
         """Clients known before the cutoff, indexed by ``client_id``."""
         return self.frames.clients.set_index("client_id", drop=False)

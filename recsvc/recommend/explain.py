@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from recsvc.features.phrasing import as_float
 from recsvc.recommend import reasons
 from recsvc.recommend.cases import CASE_HITS_CACHED, CaseFinder
 from recsvc.recommend.client_lookups import ClientLookups
@@ -60,6 +62,12 @@ KIND_LABELS = KIND_PHRASES
 PURPOSE_LABELS = PURPOSE_PHRASES
 #: Minimum text similarity for an own commission to count as a trigger.
 MIN_TRIGGER_SIM = 0.05
+#: ``reason_max_age_years`` of a context without settings.
+DEFAULT_MAX_AGE_YEARS = 3.0
+#: Percentile from which a field's momentum or a satisfaction dip is a "why now".
+WHY_NOW_PERCENTILE = 75
+#: Sentences an offer carries at most.
+MAX_REASONS = 5
 
 
 @dataclass
@@ -164,18 +172,36 @@ class Explainer:
     # -- evidence -----------------------------------------------------------------------
     def own_projects(self, client_id: int, code: str, k: int = 2) -> list[Evidence]:
         """The client's own commissions most similar to the product's cases/description."""
+        return [ev for ev, _ in self._own_projects(client_id, code, k)]
+
+    def _own_projects(
+        self, client_id: int, code: str, k: int
+    ) -> list[tuple[Evidence, pd.Timestamp]]:
+        """:meth:`own_projects` with each commission's date."""
         comm = self.lookups.projects(client_id)
         sim = self.lookups.similarities(comm, code)
         if sim is None:
             return []
         sim = sim * self.lookups.recency(client_id, comm)  # prefer recent projects
+        product = self.names.get(code, (code, code))
         out = []
         for i in np.argsort(-sim)[:k]:
             if sim[i] < MIN_TRIGGER_SIM:
                 continue
-            row = {c: comm[c][i] for c in PROJECT_FIELDS if c in comm}
-            out.append(reasons.own_project(row, float(sim[i])))
+            row = {c: comm[c][i] for c in (*PROJECT_FIELDS, "purpose") if c in comm}
+            ev = reasons.own_project(row, float(sim[i]), product, self.context.cutoff)
+            out.append((ev, pd.Timestamp(row["commissioned_on"])))
         return out
+
+    @property
+    def max_age(self) -> pd.Timedelta:
+        """Evidence older than this is never the first reason (``reason_max_age_years``)."""
+        years = getattr(self.context.settings, "reason_max_age_years", DEFAULT_MAX_AGE_YEARS)
+        return pd.Timedelta(days=365.25 * float(years))
+
+    def fresh(self, when: Any) -> bool:
+        """Whether evidence dated ``when`` may be the first reason."""
+        return bool(pd.notna(when)) and self.context.cutoff - pd.Timestamp(when) <= self.max_age
 
     def similar_cases(
         self, client_id: int, code: str, surface: Surface, trigger: int | None, k: int = 1
@@ -270,26 +296,81 @@ class Explainer:
         if name == "look-alike" and score > 0:
             return reasons.look_alike(product, score)
         if name == "ladder":
-            ladder = self.ladder
-            prev = ladder.previous(self.lookups.bought(client_id), code) if ladder else None
-            if prev is None:
-                return None
-            return reasons.ladder_step(self.names.get(prev, (prev, prev)), product)
+            return self.ladder_step(client_id, code)
         if name == "purpose":
-            lifts = self.purpose_lifts
-            if lifts is None:
-                return None
-            found = lifts.best(self.lookups.recent_purposes(client_id, lifts.lookback_days), code)
-            return None if found is None else reasons.purpose_lift(*found, product)
+            return self.purpose_step(client_id, code)
         if name == "content" and score > 0:
             return reasons.content_match(product, score)
         if name == "popular-in-segment":
             return reasons.popular_in_segment()
         if name in ("owned", "days_since_owned") and code in self.lookups.bought(client_id):
             return reasons.owned(product, self.lookups.one_off(code))
-        if name == "value_proba" or name.startswith(("cf_", "basic_")):
-            return reasons.feature_sentence(name)
+        if name == "value_proba":
+            proba = self.context.value_proba
+            if proba is None or client_id not in proba.index:
+                return None
+            return reasons.feature_sentence(name, float(proba.loc[client_id]), proba.to_numpy())
+        if name.startswith(("cf_", "basic_")):
+            feature = reasons.BASIC_FEATURES.get(name, name.removeprefix("cf_"))
+            value, population = self._feature(client_id, feature)
+            return reasons.feature_sentence(name, value, population)
         return None
+
+    def _feature(self, client_id: int, feature: str) -> tuple[float | None, Any]:
+        """One client's value of a client feature and every client's (its population)."""
+        feats = self.context.features
+        if feats is None or feature not in feats or client_id not in feats.index:
+            return None, None
+        column = feats[feature]
+        return as_float(column.loc[client_id]), column.to_numpy()
+
+    def ladder_step(self, client_id: int, code: str) -> Evidence | None:
+        """The product the client bought that most often leads to ``code``, dated."""
+        found = self._ladder(client_id, code)
+        return None if found is None else found[0]
+
+    def _ladder(self, client_id: int, code: str) -> tuple[Evidence, Any] | None:
+        """:meth:`ladder_step` with the date of that purchase (``None``: unknown)."""
+        ladder = self.ladder
+        prev = ladder.previous(self.lookups.bought(client_id), code) if ladder else None
+        if prev is None:
+            return None
+        when = self.context.purchase_dates.get((int(client_id), prev))
+        product = self.names.get(code, (code, code))
+        return reasons.ladder_step(self.names.get(prev, (prev, prev)), product, when), when
+
+    def purpose_step(self, client_id: int, code: str) -> Evidence | None:
+        """A recent commission whose purpose makes ``code`` likelier, dated."""
+        lifts = self.purpose_lifts
+        if lifts is None:
+            return None
+        found = lifts.best(self.lookups.recent_purposes(client_id, lifts.lookback_days), code)
+        if found is None:
+            return None
+        comm = self.lookups.projects(client_id)
+        dates = [
+            pd.Timestamp(d)
+            for p, d in zip(comm.get("purpose", ()), comm.get("commissioned_on", ()), strict=False)
+            if str(p) == found[0] and pd.notna(d)
+        ]
+        product = self.names.get(code, (code, code))
+        return reasons.purpose_lift(*found, product, max(dates) if dates else None)
+
+    def why_now(self, client_id: int) -> list[Evidence]:
+        """Signals of timing that do not depend on the product: the fields of the
+        client's recent projects gaining momentum, a dip in satisfaction."""
+        out: list[Evidence] = []
+        value, population = self._feature(client_id, "client_fields_momentum")
+        if value is not None and value > 0 and population is not None:
+            share = _share_below(value, population)
+            if share >= WHY_NOW_PERCENTILE:
+                out.append(reasons.momentum(share))
+        value, population = self._feature(client_id, "satisfaction_trend")
+        if value is not None and value < 0 and population is not None:
+            share = _share_above(value, population)
+            if share >= WHY_NOW_PERCENTILE:
+                out.append(reasons.satisfaction_dip(share))
+        return out
 
     # -- the whole explanation ------------------------------------------------------------
     def explain(
@@ -301,12 +382,35 @@ class Explainer:
         source_scores: Mapping[str, float],
         contributions: Sequence[tuple[str, float]] = (),
     ) -> Explanation:
-        """Own projects, one similar case and up to two factors, in that order."""
-        own = self.own_projects(client_id, code, k=1)
-        trigger = self.lookups.commission_of(own[0].ref) if own and own[0].ref else None
+        """Why this product and why now, the first sentence being the headline.
+
+        In order: the client's own project and the ladder step (what it bought before)
+        when not older than ``reason_max_age_years``, with a recent commission's
+        purpose second; the similar case; timing signals (momentum, a satisfaction
+        dip); up to two model factors; and last, with their dates, a project or a
+        purchase too old to lead.
+        """
+        own = self._own_projects(client_id, code, k=1)
+        trigger = None
+        if own and own[0][0].ref:
+            trigger = self.lookups.commission_of(str(own[0][0].ref))
+        ladder = self._ladder(client_id, code)
+        if ladder is not None:
+            own.append(ladder)
+        fresh = [ev for ev, when in own if when is None or self.fresh(when)]
+        stale = [ev for ev, when in own if when is not None and not self.fresh(when)]
+        purpose = self.purpose_step(client_id, code)  # within the source's lookback
+        steps = [*fresh[:1], *([purpose] if purpose is not None else []), *fresh[1:]]
         cases = self.similar_cases(client_id, code, surface, trigger, k=1)
         facts = self.factors(client_id, code, source_scores, contributions, k=2)
-        evidence = [*own, *cases, *facts]
+        ordered = [*steps[:2], *cases, *steps[2:], *self.why_now(client_id), *facts]
+        # a factor may repeat a step (the ranker named the ladder): each sentence once;
+        # stale evidence last, with its date, and never first
+        seen = {e.text_zh for e in stale}
+        evidence = list({e.text_zh: e for e in ordered if e.text_zh not in seen}.values())
+        if stale and not evidence:  # something current leads
+            evidence = [reasons.popular_in_segment()]
+        evidence = [*evidence[:MAX_REASONS], *stale]
         if surface == Surface.PORTAL:
             # own projects are the client's own text and factors are our templates; case
             # sentences carry text from other clients' records and must not leak
@@ -321,3 +425,17 @@ class Explainer:
         if not evidence:  # always say something true: the segment-popularity factor
             evidence = [reasons.popular_in_segment()]
         return Explanation(evidence)
+
+
+def _share_below(value: float, population: Any) -> int:
+    """Whole percent of ``population`` strictly below ``value`` (floored)."""
+    pop = np.asarray(population, dtype=float)
+    pop = pop[np.isfinite(pop)]
+    return int(100 * np.mean(pop < value)) if len(pop) else 0
+
+
+def _share_above(value: float, population: Any) -> int:
+    """Whole percent of ``population`` strictly above ``value`` (floored)."""
+    pop = np.asarray(population, dtype=float)
+    pop = pop[np.isfinite(pop)]
+    return int(100 * np.mean(pop > value)) if len(pop) else 0
