@@ -182,9 +182,7 @@ def test_every_offer_reason_reads_well(
     assert not bad, bad[:10]
 
 
-def test_value_reasons_follow_their_sign_and_population(
-    api_demo: ApiEnv, rows: list[Any]
-) -> None:
+def test_value_reasons_follow_their_sign_and_population(api_demo: ApiEnv, rows: list[Any]) -> None:
     bundle = api_demo.runtime.require_bundle()
     features = bundle.features
     assert features is not None

@@ -36,6 +36,8 @@ __all__ = [
     "as_float",
     "factor_text",
     "reference_point",
+    "share_above",
+    "share_below",
     "value_phrase",
 ]
 
@@ -79,6 +81,23 @@ def value_phrase(doc: FeatureDoc, value: float | None) -> tuple[str, str] | None
     return None
 
 
+def _finite(population: Sequence[float] | np.ndarray) -> np.ndarray:
+    pop = np.asarray(population, dtype=float)
+    return pop[np.isfinite(pop)]
+
+
+def share_below(value: float, population: Sequence[float] | np.ndarray) -> int:
+    """Whole percent (floored) of ``population`` strictly below ``value``."""
+    pop = _finite(population)
+    return math.floor(100 * float(np.mean(pop < value))) if len(pop) else 0
+
+
+def share_above(value: float, population: Sequence[float] | np.ndarray) -> int:
+    """Whole percent (floored) of ``population`` strictly above ``value``."""
+    pop = _finite(population)
+    return math.floor(100 * float(np.mean(pop > value))) if len(pop) else 0
+
+
 def reference_point(
     value: float | None, population: Sequence[float] | np.ndarray | None
 ) -> tuple[str, str] | None:
@@ -88,12 +107,9 @@ def reference_point(
     clients" when neither side holds a majority (ties, as with many zeros)."""
     if value is None or population is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    pop = np.asarray(population, dtype=float)
-    pop = pop[np.isfinite(pop)]
-    if len(pop) < 2:
+    if len(_finite(population)) < 2:
         return None
-    below = math.floor(100 * float(np.mean(pop < value)))
-    above = math.floor(100 * float(np.mean(pop > value)))
+    below, above = share_below(value, population), share_above(value, population)
     if below >= 50 and below >= above:
         return f"高于{below}%的客户", f"higher than {below}% of clients"
     if above >= 50:

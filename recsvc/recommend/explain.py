@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recsvc.features.phrasing import as_float
 from recsvc.recommend import reasons
 from recsvc.recommend.cases import CASE_HITS_CACHED, CaseFinder
 from recsvc.recommend.client_lookups import ClientLookups
@@ -41,6 +40,7 @@ from recsvc.recommend.explain_state import PROJECT_FIELDS, ExplainerState
 from recsvc.recommend.guard import LeakGuard
 from recsvc.recommend.kept import CaseHitTable
 from recsvc.recommend.offer import Evidence
+from recsvc.recommend.signals import feature_value, why_now
 from recsvc.recommend.sources import CandidateSource
 from recsvc.store.enums import Surface
 from recsvc.store.frames import column_arrays
@@ -64,8 +64,6 @@ PURPOSE_LABELS = PURPOSE_PHRASES
 MIN_TRIGGER_SIM = 0.05
 #: ``reason_max_age_years`` of a context without settings.
 DEFAULT_MAX_AGE_YEARS = 3.0
-#: Percentile from which a field's momentum or a satisfaction dip is a "why now".
-WHY_NOW_PERCENTILE = 75
 #: Sentences an offer carries at most.
 MAX_REASONS = 5
 
@@ -312,17 +310,9 @@ class Explainer:
             return reasons.feature_sentence(name, float(proba.loc[client_id]), proba.to_numpy())
         if name.startswith(("cf_", "basic_")):
             feature = reasons.BASIC_FEATURES.get(name, name.removeprefix("cf_"))
-            value, population = self._feature(client_id, feature)
+            value, population = feature_value(self.context, client_id, feature)
             return reasons.feature_sentence(name, value, population)
         return None
-
-    def _feature(self, client_id: int, feature: str) -> tuple[float | None, Any]:
-        """One client's value of a client feature and every client's (its population)."""
-        feats = self.context.features
-        if feats is None or feature not in feats or client_id not in feats.index:
-            return None, None
-        column = feats[feature]
-        return as_float(column.loc[client_id]), column.to_numpy()
 
     def ladder_step(self, client_id: int, code: str) -> Evidence | None:
         """The product the client bought that most often leads to ``code``, dated."""
@@ -356,22 +346,6 @@ class Explainer:
         product = self.names.get(code, (code, code))
         return reasons.purpose_lift(*found, product, max(dates) if dates else None)
 
-    def why_now(self, client_id: int) -> list[Evidence]:
-        """Signals of timing that do not depend on the product: the fields of the
-        client's recent projects gaining momentum, a dip in satisfaction."""
-        out: list[Evidence] = []
-        value, population = self._feature(client_id, "client_fields_momentum")
-        if value is not None and value > 0 and population is not None:
-            share = _share_below(value, population)
-            if share >= WHY_NOW_PERCENTILE:
-                out.append(reasons.momentum(share))
-        value, population = self._feature(client_id, "satisfaction_trend")
-        if value is not None and value < 0 and population is not None:
-            share = _share_above(value, population)
-            if share >= WHY_NOW_PERCENTILE:
-                out.append(reasons.satisfaction_dip(share))
-        return out
-
     # -- the whole explanation ------------------------------------------------------------
     def explain(
         self,
@@ -403,7 +377,7 @@ class Explainer:
         steps = [*fresh[:1], *([purpose] if purpose is not None else []), *fresh[1:]]
         cases = self.similar_cases(client_id, code, surface, trigger, k=1)
         facts = self.factors(client_id, code, source_scores, contributions, k=2)
-        ordered = [*steps[:2], *cases, *steps[2:], *self.why_now(client_id), *facts]
+        ordered = [*steps[:2], *cases, *steps[2:], *why_now(self.context, client_id), *facts]
         # a factor may repeat a step (the ranker named the ladder): each sentence once;
         # stale evidence last, with its date, and never first
         seen = {e.text_zh for e in stale}
@@ -425,17 +399,3 @@ class Explainer:
         if not evidence:  # always say something true: the segment-popularity factor
             evidence = [reasons.popular_in_segment()]
         return Explanation(evidence)
-
-
-def _share_below(value: float, population: Any) -> int:
-    """Whole percent of ``population`` strictly below ``value`` (floored)."""
-    pop = np.asarray(population, dtype=float)
-    pop = pop[np.isfinite(pop)]
-    return int(100 * np.mean(pop < value)) if len(pop) else 0
-
-
-def _share_above(value: float, population: Any) -> int:
-    """Whole percent of ``population`` strictly above ``value`` (floored)."""
-    pop = np.asarray(population, dtype=float)
-    pop = pop[np.isfinite(pop)]
-    return int(100 * np.mean(pop > value)) if len(pop) else 0
