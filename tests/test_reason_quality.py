@@ -91,6 +91,75 @@ def test_the_rules_catch_what_main_printed() -> None:
     assert not problems("bought 1.8 times as often; CNY 1,200; 12.5%", "en")
 
 
+@pytest.mark.parametrize(
+    ("feature", "value"),
+    [
+        ("n_commissions_12m", 7.0),
+        ("decayed_commissions", 7.0),
+        ("field_growth_5y", 0.0593),
+        ("loyalty_score", 11.634),
+        ("satisfaction_mean", 4.424),
+        ("fee_total", 21525.4379),
+        ("invention_share", 0.5381),
+        ("months_since_first_commission", 173.24),
+        ("purpose_project_approval_24m", 6.0),
+        ("kind_university", 1.0),
+        ("no_such_feature", 3.14159),
+    ],
+)
+@pytest.mark.parametrize("contribution", [0.4, -0.4])
+def test_a_factor_says_its_value_reference_and_sign(
+    feature: str, value: float, contribution: float
+) -> None:
+    from recsvc.features.phrasing import factor_text
+
+    population = np.linspace(0, 2 * value, 101)
+    zh, en = factor_text(feature, value, contribution, population)
+    said, other = (RAISES, LOWERS) if contribution > 0 else (LOWERS, RAISES)
+    assert said[0] in zh and other[0] not in zh
+    assert said[1] in en and other[1] not in en
+    assert not problems(zh, "zh") and not problems(en, "en"), (zh, en)
+    for share in re.findall(r"高于(\d+)%", zh):
+        assert 100 * np.mean(population < value) >= int(share)
+
+
+def test_why_now_signals_and_an_ended_cool_down() -> None:
+    """Momentum and a satisfaction dip from the features, each against all clients;
+    a decline whose cool-down ended within as long again (not before, not long after)."""
+    from types import SimpleNamespace
+
+    from recsvc.recommend.signals import cooldown_ended, why_now
+
+    feats = pd.DataFrame(
+        {
+            "client_fields_momentum": np.linspace(-1, 1, 100),
+            "satisfaction_trend": np.linspace(-1, 1, 100),
+        },
+        index=range(100),
+    )
+    ctx: Any = SimpleNamespace(
+        features=feats,
+        cutoff=pd.Timestamp("2025-12-01"),
+        settings=SimpleNamespace(decline_cooldown_days=90),
+        declines={
+            (1, "P"): pd.Timestamp("2025-08-01"),  # 122 days: pause over
+            (2, "P"): pd.Timestamp("2025-11-01"),  # still paused
+            (3, "P"): pd.Timestamp("2024-01-01"),  # long ago
+        },
+    )
+    top, bottom, middle = why_now(ctx, 99), why_now(ctx, 0), why_now(ctx, 50)
+    assert [e.text_en for e in top] == [
+        "The fields of its recent projects are gaining momentum: faster than 99% of clients"
+    ]
+    assert len(bottom) == 1 and "dipped" in bottom[0].text_en and "99%" in bottom[0].text_en
+    assert middle == []
+    ended = cooldown_ended(ctx, 1, "P")
+    assert ended is not None and "2025年8月" in ended.text_zh and "Aug 2025" in ended.text_en
+    assert cooldown_ended(ctx, 2, "P") is None and cooldown_ended(ctx, 3, "P") is None
+    for e in [*top, *bottom, ended]:
+        assert not problems(e.text_zh, "zh") and not problems(e.text_en, "en")
+
+
 @pytest.fixture(scope="module")
 def badges() -> dict[str, dict[str, str]]:
     """The console's badge before each kind of evidence, per language."""

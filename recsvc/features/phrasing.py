@@ -33,6 +33,7 @@ from recsvc.features.docs import FEATURES, FeatureDoc
 
 __all__ = [
     "EFFECT_PHRASES",
+    "UNDOCUMENTED",
     "as_float",
     "factor_text",
     "reference_point",
@@ -47,8 +48,9 @@ EFFECT_PHRASES: dict[bool, tuple[str, str]] = {
     False: ("降低了购买可能性", "this lowers the chance of a purchase"),
 }
 
-#: A value of a ``number`` feature (an index without a unit) is never shown.
-_UNITLESS = "number"
+#: A feature without a :data:`FEATURES` entry: named in general words, never by its
+#: internal column name.
+UNDOCUMENTED = FeatureDoc("一项客户特征", "a client feature")
 
 
 def _whole(value: float) -> str:
@@ -125,7 +127,7 @@ def factor_text(
 ) -> tuple[str, str]:
     """One factor as ``(zh, en)``: the value, where it stands, and its effect (see the
     module docstring). ``contribution`` is the model's (``> 0`` raises the chance)."""
-    doc = FEATURES.get(feature, FeatureDoc(feature, feature.replace("_", " ")))
+    doc = FEATURES.get(feature, UNDOCUMENTED)
     stated = value_phrase(doc, value)
     ref = reference_point(value, population)
     en_label = f"{doc.en[0].upper()}{doc.en[1:]}"

@@ -40,7 +40,7 @@ from recsvc.recommend.explain_state import PROJECT_FIELDS, ExplainerState
 from recsvc.recommend.guard import LeakGuard
 from recsvc.recommend.kept import CaseHitTable
 from recsvc.recommend.offer import Evidence
-from recsvc.recommend.signals import feature_value, why_now
+from recsvc.recommend.signals import cooldown_ended, feature_value, why_now
 from recsvc.recommend.sources import CandidateSource
 from recsvc.store.enums import Surface
 from recsvc.store.frames import column_arrays
@@ -374,7 +374,9 @@ class Explainer:
         fresh = [ev for ev, when in own if when is None or self.fresh(when)]
         stale = [ev for ev, when in own if when is not None and not self.fresh(when)]
         purpose = self.purpose_step(client_id, code)  # within the source's lookback
-        steps = [*fresh[:1], *([purpose] if purpose is not None else []), *fresh[1:]]
+        paused = cooldown_ended(self.context, client_id, code)
+        now = [e for e in (purpose, paused) if e is not None]
+        steps = [*fresh[:1], *now, *fresh[1:]]
         cases = self.similar_cases(client_id, code, surface, trigger, k=1)
         facts = self.factors(client_id, code, source_scores, contributions, k=2)
         ordered = [*steps[:2], *cases, *steps[2:], *why_now(self.context, client_id), *facts]

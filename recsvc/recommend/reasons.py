@@ -24,6 +24,7 @@ __all__ = [
     "age_text",
     "case_sentences",
     "content_match",
+    "cooldown_ended",
     "factor_names",
     "feature_sentence",
     "first_text",
@@ -241,6 +242,18 @@ def momentum(share: int) -> Evidence:
         text_zh=f"近期项目所在领域正在升温：委托增长势头高于{share}%的客户",
         text_en=f"The fields of its recent projects are gaining momentum: faster than "
         f"{share}% of clients",
+    )
+
+
+def cooldown_ended(when: Any, days: int) -> Evidence:
+    """The client declined the product in ``when``'s month; the ``days`` of cool-down
+    after a decline have passed."""
+    m_zh, m_en = month_text(when)
+    return Evidence.model_construct(
+        kind="factor",
+        text_zh=f"客户于{m_zh}暂缓了此产品，{days}天的冷静期已过，可以再次介绍",
+        text_en=f"The client declined it in {m_en}; the {days}-day pause is over, so it "
+        "can be offered again",
     )
 
 

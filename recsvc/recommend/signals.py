@@ -1,21 +1,24 @@
-"""Why now: timing signals of a client that do not depend on the offered product.
+"""Why now: timing signals of a client, read from the serving context.
 
 The fields of the client's recent projects gaining commissions faster than most
 clients' (``client_fields_momentum``), or its satisfaction falling more than most
-(``satisfaction_trend``), read from the serving context's client features and told
-against every client's value (a percentile computed at serve time).
+(``satisfaction_trend``), read from the context's client features and told against
+every client's value (a percentile computed at serve time); and, per product, a
+decline whose cool-down (``decline_cooldown_days``) has just ended.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from recsvc.features.phrasing import as_float, share_above, share_below
 from recsvc.recommend import reasons
 from recsvc.recommend.context import RecContext
 from recsvc.recommend.offer import Evidence
 
-__all__ = ["WHY_NOW_PERCENTILE", "feature_value", "why_now"]
+__all__ = ["WHY_NOW_PERCENTILE", "cooldown_ended", "feature_value", "why_now"]
 
 #: Percentile from which a field's momentum or a satisfaction dip is a "why now".
 WHY_NOW_PERCENTILE = 75
@@ -45,3 +48,16 @@ def why_now(context: RecContext, client_id: int) -> list[Evidence]:
         if share >= WHY_NOW_PERCENTILE:
             out.append(reasons.satisfaction_dip(share))
     return out
+
+
+def cooldown_ended(context: RecContext, client_id: int, code: str) -> Evidence | None:
+    """The client declined ``code`` and the cool-down has ended within as long again:
+    the product may be offered again now (the decline's month is told)."""
+    when = context.declines.get((int(client_id), str(code)))
+    if when is None:
+        return None
+    days = int(getattr(context.settings, "decline_cooldown_days", 90))
+    since = context.cutoff - when
+    if not pd.Timedelta(days=days) <= since <= pd.Timedelta(days=2 * days):
+        return None
+    return reasons.cooldown_ended(when, days)
