@@ -1,13 +1,20 @@
 """Explanations grounded in evidence, as short sentences in Chinese and English.
 
-Three kinds of evidence back each offer:
+Evidence says why this product and why now; the first sentence is the headline:
 
 1. the client's **own projects** that triggered it (its commissions most similar to
-   the product's past cases and description);
-2. **similar past cases**, anonymised ("an agricultural enterprise … bought field trend
+   the product's past cases and description), dated, with their purpose; the
+   **ladder step** (a product it bought that leads to this one), dated;
+2. **why now**: a recent commission's purpose, a decline whose cool-down ended, the
+   fields of its projects gaining momentum, a satisfaction dip
+   (:mod:`recsvc.recommend.signals`);
+3. **similar past cases**, anonymised ("an agricultural enterprise … bought field trend
    analysis"), from the semantic layer's case summaries or, without one, from the
    kind and field of the buyer only;
-3. the **top model factors** (LightGBM contributions, or the strongest sources).
+4. the **top model factors** (LightGBM contributions, or the strongest sources).
+
+Evidence older than ``reason_max_age_years`` is never the headline: it comes last,
+with its date.
 
 The :class:`Explainer` looks evidence up per client in
 :class:`~recsvc.recommend.client_lookups.ClientLookups` (over a snapshot's state,

@@ -1,8 +1,12 @@
 """The sentences of explanations, in Chinese and English, as :class:`Evidence`.
 
 Pure templates: each function turns what the explainer looked up (a commission, a
-past case, a factor's value) into one piece of evidence. The explainer decides which
-to say; nothing here reads the snapshot.
+past case, a purchase, a factor's value) into one piece of evidence, in words a
+librarian would say and dated where it has a date ("2025年9月委托的查新项目“…”（3个月前，
+用于专利申请）…"). Each sentence keeps to its language's script; client-supplied text
+(a title, a field) is quoted as it is. Client-profile factors are worded by
+:mod:`recsvc.features.phrasing` (value, reference point, effect; no raw decimal). The
+explainer decides which to say; nothing here reads the snapshot.
 """
 
 from __future__ import annotations
