@@ -174,6 +174,9 @@ class Settings(BaseSettings):
     max_per_category: int = 2
     decline_cooldown_days: int = 90
     one_off_rebuy_days: int = 365
+    reason_max_age_years: float = 3.0
+    """Evidence older than this (a commission, a purchase) is never an offer's first
+    reason (the worklist's one line); it may still follow, with its date."""
 
     # -- service ----------------------------------------------------------------
     host: str = "127.0.0.1"

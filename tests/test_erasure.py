@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from recsvc.recommend import OFFERS
+from recsvc.recommend import OFFERS, reasons
 from recsvc.semantic import FakeEmbedder, Scope, SemanticLayer
 from recsvc.semantic.text import text_hash
 from recsvc.store.enums import Surface
@@ -52,6 +52,13 @@ class Erased:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _quoted(doc: Any) -> str:
+    """The English sentence an explanation makes of a case document (its topic makes
+    it the case's own: one without is told by kind and field only, as others are)."""
+    zh = str(doc.meta.get("summary_zh") or doc.summary)
+    return reasons.similar_case(zh, doc.summary, None, 0.0).text_en
+
+
 def _victim(env: ApiEnv) -> int:
     """A client with a portal list whose anonymised cases the most other clients'
     stored explanations quote."""
@@ -59,7 +66,8 @@ def _victim(env: ApiEnv) -> int:
     bundle = env.runtime.require_bundle()
     by_owner: dict[int, set[str]] = {}
     for doc in layer.docs["cases"].values():
-        by_owner.setdefault(int(doc.client_id), set()).add(f"Similar case: {doc.summary}")
+        if "project on" in _quoted(doc):
+            by_owner.setdefault(int(doc.client_id), set()).add(_quoted(doc))
     quoted: dict[int, int] = dict.fromkeys(by_owner, 0)
     for cid in bundle.portal_recs:
         _, body = bundle.portal_recs[cid]
@@ -129,7 +137,7 @@ def erased(api_demo_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> I
             texts=[d.text for kind in docs for d in docs[kind]],
             sizes={kind: len(layer.dense[kind]) for kind in docs},
             cited_by=cited_by,
-            quotes={f"Similar case: {d.summary}" for d in docs["cases"]},
+            quotes={_quoted(d) for d in docs["cases"] if "project on" in _quoted(d)},
             models_before=tree_digest([settings.models_dir]),
         )
         # a portal token bound to the client, used once (so the key cache holds it)

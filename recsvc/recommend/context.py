@@ -84,6 +84,25 @@ class RecContext:
         return o
 
     @cached_property
+    def purchase_dates(self) -> dict[tuple[int, str], pd.Timestamp]:
+        """The latest purchase of each (client, product code) before the cutoff."""
+        o = self.orders
+        if o.empty:
+            return {}
+        last = o.groupby(["client_id", "product_code"])["ordered_on"].max()
+        return {(int(c), str(p)): pd.Timestamp(t) for (c, p), t in last.items()}
+
+    @cached_property
+    def declines(self) -> dict[tuple[int, str], pd.Timestamp]:
+        """The latest decline of each (client, item code) before the cutoff."""
+        e = self.frames.events
+        if e is None or e.empty or "item_code" not in e:
+            return {}
+        e = e[e["event"].astype(str) == "declined"]
+        last = pd.to_datetime(e["occurred_at"]).groupby([e["client_id"], e["item_code"]]).max()
+        return {(int(c), str(p)): pd.Timestamp(t) for (c, p), t in last.items()}
+
+    @cached_property
     def clients(self) -> pd.DataFrame:
         """Clients known before the cutoff, indexed by ``client_id``."""
         return self.frames.clients.set_index("client_id", drop=False)

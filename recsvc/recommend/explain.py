@@ -1,13 +1,20 @@
 """Explanations grounded in evidence, as short sentences in Chinese and English.
 
-Three kinds of evidence back each offer:
+Evidence says why this product and why now; the first sentence is the headline:
 
 1. the client's **own projects** that triggered it (its commissions most similar to
-   the product's past cases and description);
-2. **similar past cases**, anonymised ("an agricultural enterprise … bought field trend
+   the product's past cases and description), dated, with their purpose; the
+   **ladder step** (a product it bought that leads to this one), dated;
+2. **why now**: a recent commission's purpose, a decline whose cool-down ended, the
+   fields of its projects gaining momentum, a satisfaction dip
+   (:mod:`recsvc.recommend.signals`);
+3. **similar past cases**, anonymised ("an agricultural enterprise … bought field trend
    analysis"), from the semantic layer's case summaries or, without one, from the
    kind and field of the buyer only;
-3. the **top model factors** (LightGBM contributions, or the strongest sources).
+4. the **top model factors** (LightGBM contributions, or the strongest sources).
+
+Evidence older than ``reason_max_age_years`` is never the headline: it comes last,
+with its date.
 
 The :class:`Explainer` looks evidence up per client in
 :class:`~recsvc.recommend.client_lookups.ClientLookups` (over a snapshot's state,
@@ -29,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from recsvc.recommend import reasons
 from recsvc.recommend.cases import CASE_HITS_CACHED, CaseFinder
@@ -39,6 +47,7 @@ from recsvc.recommend.explain_state import PROJECT_FIELDS, ExplainerState
 from recsvc.recommend.guard import LeakGuard
 from recsvc.recommend.kept import CaseHitTable
 from recsvc.recommend.offer import Evidence
+from recsvc.recommend.signals import cooldown_ended, feature_value, why_now
 from recsvc.recommend.sources import CandidateSource
 from recsvc.store.enums import Surface
 from recsvc.store.frames import column_arrays
@@ -60,6 +69,10 @@ KIND_LABELS = KIND_PHRASES
 PURPOSE_LABELS = PURPOSE_PHRASES
 #: Minimum text similarity for an own commission to count as a trigger.
 MIN_TRIGGER_SIM = 0.05
+#: ``reason_max_age_years`` of a context without settings.
+DEFAULT_MAX_AGE_YEARS = 3.0
+#: Sentences an offer carries at most.
+MAX_REASONS = 5
 
 
 @dataclass
@@ -164,18 +177,36 @@ class Explainer:
     # -- evidence -----------------------------------------------------------------------
     def own_projects(self, client_id: int, code: str, k: int = 2) -> list[Evidence]:
         """The client's own commissions most similar to the product's cases/description."""
+        return [ev for ev, _ in self._own_projects(client_id, code, k)]
+
+    def _own_projects(
+        self, client_id: int, code: str, k: int
+    ) -> list[tuple[Evidence, pd.Timestamp]]:
+        """:meth:`own_projects` with each commission's date."""
         comm = self.lookups.projects(client_id)
         sim = self.lookups.similarities(comm, code)
         if sim is None:
             return []
         sim = sim * self.lookups.recency(client_id, comm)  # prefer recent projects
+        product = self.names.get(code, (code, code))
         out = []
         for i in np.argsort(-sim)[:k]:
             if sim[i] < MIN_TRIGGER_SIM:
                 continue
-            row = {c: comm[c][i] for c in PROJECT_FIELDS if c in comm}
-            out.append(reasons.own_project(row, float(sim[i])))
+            row = {c: comm[c][i] for c in (*PROJECT_FIELDS, "purpose") if c in comm}
+            ev = reasons.own_project(row, float(sim[i]), product, self.context.cutoff)
+            out.append((ev, pd.Timestamp(row["commissioned_on"])))
         return out
+
+    @property
+    def max_age(self) -> pd.Timedelta:
+        """Evidence older than this is never the first reason (``reason_max_age_years``)."""
+        years = getattr(self.context.settings, "reason_max_age_years", DEFAULT_MAX_AGE_YEARS)
+        return pd.Timedelta(days=365.25 * float(years))
+
+    def fresh(self, when: Any) -> bool:
+        """Whether evidence dated ``when`` may be the first reason."""
+        return bool(pd.notna(when)) and self.context.cutoff - pd.Timestamp(when) <= self.max_age
 
     def similar_cases(
         self, client_id: int, code: str, surface: Surface, trigger: int | None, k: int = 1
@@ -270,26 +301,57 @@ class Explainer:
         if name == "look-alike" and score > 0:
             return reasons.look_alike(product, score)
         if name == "ladder":
-            ladder = self.ladder
-            prev = ladder.previous(self.lookups.bought(client_id), code) if ladder else None
-            if prev is None:
-                return None
-            return reasons.ladder_step(self.names.get(prev, (prev, prev)), product)
+            return self.ladder_step(client_id, code)
         if name == "purpose":
-            lifts = self.purpose_lifts
-            if lifts is None:
-                return None
-            found = lifts.best(self.lookups.recent_purposes(client_id, lifts.lookback_days), code)
-            return None if found is None else reasons.purpose_lift(*found, product)
+            return self.purpose_step(client_id, code)
         if name == "content" and score > 0:
             return reasons.content_match(product, score)
         if name == "popular-in-segment":
             return reasons.popular_in_segment()
         if name in ("owned", "days_since_owned") and code in self.lookups.bought(client_id):
             return reasons.owned(product, self.lookups.one_off(code))
-        if name == "value_proba" or name.startswith(("cf_", "basic_")):
-            return reasons.feature_sentence(name)
+        if name == "value_proba":
+            proba = self.context.value_proba
+            if proba is None or client_id not in proba.index:
+                return None
+            return reasons.feature_sentence(name, float(proba.loc[client_id]), proba.to_numpy())
+        if name.startswith(("cf_", "basic_")):
+            feature = reasons.BASIC_FEATURES.get(name, name.removeprefix("cf_"))
+            value, population = feature_value(self.context, client_id, feature)
+            return reasons.feature_sentence(name, value, population)
         return None
+
+    def ladder_step(self, client_id: int, code: str) -> Evidence | None:
+        """The product the client bought that most often leads to ``code``, dated."""
+        found = self._ladder(client_id, code)
+        return None if found is None else found[0]
+
+    def _ladder(self, client_id: int, code: str) -> tuple[Evidence, Any] | None:
+        """:meth:`ladder_step` with the date of that purchase (``None``: unknown)."""
+        ladder = self.ladder
+        prev = ladder.previous(self.lookups.bought(client_id), code) if ladder else None
+        if prev is None:
+            return None
+        when = self.context.purchase_dates.get((int(client_id), prev))
+        product = self.names.get(code, (code, code))
+        return reasons.ladder_step(self.names.get(prev, (prev, prev)), product, when), when
+
+    def purpose_step(self, client_id: int, code: str) -> Evidence | None:
+        """A recent commission whose purpose makes ``code`` likelier, dated."""
+        lifts = self.purpose_lifts
+        if lifts is None:
+            return None
+        found = lifts.best(self.lookups.recent_purposes(client_id, lifts.lookback_days), code)
+        if found is None:
+            return None
+        comm = self.lookups.projects(client_id)
+        dates = [
+            pd.Timestamp(d)
+            for p, d in zip(comm.get("purpose", ()), comm.get("commissioned_on", ()), strict=False)
+            if str(p) == found[0] and pd.notna(d)
+        ]
+        product = self.names.get(code, (code, code))
+        return reasons.purpose_lift(*found, product, max(dates) if dates else None)
 
     # -- the whole explanation ------------------------------------------------------------
     def explain(
@@ -301,12 +363,37 @@ class Explainer:
         source_scores: Mapping[str, float],
         contributions: Sequence[tuple[str, float]] = (),
     ) -> Explanation:
-        """Own projects, one similar case and up to two factors, in that order."""
-        own = self.own_projects(client_id, code, k=1)
-        trigger = self.lookups.commission_of(own[0].ref) if own and own[0].ref else None
+        """Why this product and why now, the first sentence being the headline.
+
+        In order: the client's own project and the ladder step (what it bought before)
+        when not older than ``reason_max_age_years``, with a recent commission's
+        purpose second; the similar case; timing signals (momentum, a satisfaction
+        dip); up to two model factors; and last, with their dates, a project or a
+        purchase too old to lead.
+        """
+        own = self._own_projects(client_id, code, k=1)
+        trigger = None
+        if own and own[0][0].ref:
+            trigger = self.lookups.commission_of(str(own[0][0].ref))
+        ladder = self._ladder(client_id, code)
+        if ladder is not None:
+            own.append(ladder)
+        fresh = [ev for ev, when in own if when is None or self.fresh(when)]
+        stale = [ev for ev, when in own if when is not None and not self.fresh(when)]
+        purpose = self.purpose_step(client_id, code)  # within the source's lookback
+        paused = cooldown_ended(self.context, client_id, code)
+        now = [e for e in (purpose, paused) if e is not None]
+        steps = [*fresh[:1], *now, *fresh[1:]]
         cases = self.similar_cases(client_id, code, surface, trigger, k=1)
         facts = self.factors(client_id, code, source_scores, contributions, k=2)
-        evidence = [*own, *cases, *facts]
+        ordered = [*steps[:2], *cases, *steps[2:], *why_now(self.context, client_id), *facts]
+        # a factor may repeat a step (the ranker named the ladder): each sentence once;
+        # stale evidence last, with its date, and never first
+        seen = {e.text_zh for e in stale}
+        evidence = list({e.text_zh: e for e in ordered if e.text_zh not in seen}.values())
+        if stale and not evidence:  # something current leads
+            evidence = [reasons.popular_in_segment()]
+        evidence = [*evidence[:MAX_REASONS], *stale]
         if surface == Surface.PORTAL:
             # own projects are the client's own text and factors are our templates; case
             # sentences carry text from other clients' records and must not leak

@@ -40,7 +40,7 @@ def client_score(rt: Runtime, *, client_id: int, k: int = 3) -> ClientScore | No
             stage=str(scored["stage"]),
             actions=list(STRATEGIES.get(segment, [])),
             clv={c: scored.get(c) for c in CLV_COLUMNS},
-            reasons=value.model.explain(features.loc[[client_id]], k=k),
+            reasons=value.reasons(features, client_id, k=k),
             version=bundle.version,
         )
     try:

@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import pandas as pd
 from recsvc.config import Settings
 from recsvc.errors import NotFound
 from recsvc.features import STAGE_LABELS, STAGES, client_features
+from recsvc.features.phrasing import as_float, factor_text
 from recsvc.features.today import business_today
 from recsvc.registry import VALUE_MODELS, Registry
 from recsvc.store.frames import Frames
@@ -168,6 +169,20 @@ class ValueService:
             feats = feats.reindex(pd.Index(np.atleast_1d(client_ids))).dropna(how="all")
         return self.score(feats, clv_summary(frames, cutoff))
 
+    def reasons(self, features: pd.DataFrame, client_id: int, k: int = 3) -> list[Reason]:
+        """The top ``k`` raising and lowering factors of one client, worded against all
+        of ``features`` (every client's: the reference points are their percentiles).
+
+        Example: "近12个月委托数为7，高于90%的客户；提高了购买可能性".
+        """
+        found = self.model.explain(features.loc[[client_id]], k=k)
+        out = []
+        for r in found:
+            population = features.get(r.feature)
+            zh, en = factor_text(r.feature, as_float(r.value), r.contribution, population)
+            out.append(replace(r, text_zh=zh, text_en=en))
+        return out
+
     def explain_client(
         self, frames: Frames, client_id: int, cutoff: Any = None, semantic: Any = None, k: int = 3
     ) -> ClientScore:
@@ -190,6 +205,6 @@ class ValueService:
             stage=str(scored["stage"]),
             actions=list(STRATEGIES[segment]),
             clv={c: float(scored[c]) for c in CLV_COLUMNS},
-            reasons=self.model.explain(row, k=k),
+            reasons=self.reasons(feats, client_id, k=k),
             version=self.version,
         )
