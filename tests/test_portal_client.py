@@ -20,7 +20,7 @@ from recsvc.recommend import sources
 from recsvc.store.catalogue import CATALOGUE
 from recsvc.store.catalogue_texts import CLIENT_TEXTS
 from recsvc.store.enums import EventType, Surface
-from recsvc.store.models import RecommendationEvent
+from recsvc.store.models import Commission, RecommendationEvent
 from recsvc.usecases import clients as uc_clients
 from recsvc.usecases.portal import PortalOfferPublic, PortalPublic
 from tests.fixtures_api import ApiEnv
@@ -72,6 +72,22 @@ def test_portal_answer_holds_only_client_facing_fields(api_demo: ApiEnv) -> None
         assert offer["price"] is None or offer["price"] > 0
     quoted = [o for o in body["data"] if CLIENT_TEXTS[o["code"]].quoted]
     assert all(o["price"] is None for o in quoted)
+    # why: the client's own projects, in its words (never another client's case)
+    cid = uc_clients.client_id(api_demo.runtime, external_id=api_demo.clients["A"])
+    with api_demo.runtime.db.session() as s:
+        titles = {
+            t
+            for row in s.execute(
+                select(Commission.title_zh, Commission.title_en).where(Commission.client_id == cid)
+            )
+            for t in row
+            if t
+        }
+    why = [(zh, en) for o in body["data"] for zh, en in zip(o["why_zh"], o["why_en"], strict=True)]
+    assert why, "the demo client's offers follow on from its projects"
+    for zh, en in why:
+        assert zh.startswith("基于您的查新项目“") and en.startswith("Follows on from your")
+        assert any(f"“{t}”" in zh for t in titles) and any(f"“{t}”" in en for t in titles)
 
 
 def test_portal_answer_holds_no_internal_terms(api_demo: ApiEnv) -> None:

@@ -3,9 +3,9 @@
 ``/me`` routes take no client id at all: the client is the one the token is bound to,
 so a token cannot name another client. The answer speaks to the client
 (:class:`~recsvc.usecases.portal.PortalPublic`): what each service is, what the client
-gets, the guide price or "ask us", and evidence the client may read (its own project,
-an anonymised similar case); no scores, candidate sources, model factors or model
-version in the body (``X-Model-Version`` stays a header, for operators).
+gets, the guide price or "ask us", and why (the client's own projects); no scores,
+candidate sources, model factors, similar cases or model version in the body
+(``X-Model-Version`` stays a header, for operators).
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ router = APIRouter(prefix=f"{API_PREFIX}/me", tags=["portal"])
 async def my_recommendations(
     client: PortalClientDep, rt: RuntimeDep, request: Request, response: Response
 ) -> PortalPublic:
-    """Services suggested to the client, in its own words: a description, what it gets,
-    the guide price (null: ask us) and why (its own project, similar cases). Precomputed
-    after each training run (computed live for a client the model has not seen)."""
+    """Services suggested to the client, in its words: a description, what it gets, the
+    guide price (null: ask us) and why (the client's own projects it follows on from).
+    Precomputed after each training run (live for a client the model has not seen)."""
     page = await run_in_threadpool(
         portal.offers, rt, client_id=client.client_id, client_external_id=client.external_id
     )

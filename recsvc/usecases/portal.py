@@ -3,9 +3,10 @@ is shown, and the client's "ask about this".
 
 :func:`offers` turns the portal's recommendations (:func:`recommendations.portal`) into
 :class:`PortalPublic`: per offer the product's name, a short description addressed to
-the client, what they receive, the guide price or ``None`` ("ask us"), and the evidence
-a client may read (their own project, an anonymised similar case). Nothing internal
-goes out: no scores, candidate sources, model factors or model version.
+the client, what they receive, the guide price or ``None`` ("ask us"), and why: the
+client's own projects the offer follows on from, told in the client's words. Nothing
+internal goes out: no scores, candidate sources, model factors (the centre's
+reasoning), similar cases of other clients or the model version.
 
 Example:
     >>> page = offers(rt, client_id=7, client_external_id="C007")    # doctest: +SKIP
@@ -24,14 +25,15 @@ from recsvc.errors import InvalidInput
 from recsvc.recommend.offer import Offer
 from recsvc.runtime import Runtime
 from recsvc.store.catalogue_texts import CLIENT_TEXTS
-from recsvc.store.models import Product
+from recsvc.store.models import Commission, Product
 from recsvc.usecases import events, recommendations
 from recsvc.usecases.recommendations import Recommendations
 
 __all__ = ["PortalOfferPublic", "PortalPage", "PortalPublic", "ask", "offers"]
 
-#: The evidence a client may read; ``factor`` lines (model factors, candidate sources,
-#: upgrade paths, client features) are the centre's reasoning and stay internal.
+#: The evidence a client reads: its own projects. ``factor`` lines (model factors,
+#: candidate sources, upgrade paths, client features) are the centre's reasoning and
+#: similar cases are other clients' business; both stay on the staff surfaces.
 CLIENT_EVIDENCE = ("own_project",)
 CURRENCY = "CNY"
 
@@ -76,15 +78,13 @@ def offers(rt: Runtime, *, client_id: int, client_external_id: str) -> PortalPag
         NotReady: no model is in service.
     """
     served = recommendations.portal(rt, client_id=client_id)
-    items = served.public(client_external_id).data
+    items = [o for o in served.public(client_external_id).data if o.kind == "product"]
     catalogue = _catalogue(rt)
+    projects = _projects(rt, client_id, items)
     data = [
-        _client_offer(o, catalogue[o.code])
-        for o in items
-        if o.kind == "product" and o.code in catalogue
+        _client_offer(o, catalogue[o.code], projects).model_copy(update={"rank": i + 1})
+        for i, o in enumerate(o for o in items if o.code in catalogue)
     ]
-    for i, item in enumerate(data):
-        item.rank = i + 1
     return PortalPage(
         PortalPublic(client_external_id=client_external_id, data=data, count=len(data)), served
     )
@@ -138,9 +138,42 @@ def _catalogue(rt: Runtime) -> dict[str, _Product]:
     return {r[0]: _Product(*r[1:]) for r in rows}
 
 
-def _client_offer(offer: Offer, product: _Product) -> PortalOfferPublic:
+def _projects(rt: Runtime, client_id: int, items: list[Offer]) -> dict[str, tuple[str, str]]:
+    """The client's own projects the offers cite, as "why" lines ``(zh, en)`` by id."""
+    refs = {e.ref for o in items for e in o.evidence if e.kind in CLIENT_EVIDENCE and e.ref}
+    if not refs:
+        return {}
+    with rt.db.session() as s:
+        rows = s.execute(
+            select(
+                Commission.external_id,
+                Commission.title_zh,
+                Commission.title_en,
+                Commission.commissioned_on,
+            ).where(Commission.client_id == client_id, Commission.external_id.in_(refs))
+        ).all()
+    out: dict[str, tuple[str, str]] = {}
+    for ref, zh, en, on in rows:
+        if not (zh or en):
+            continue
+        when = on.strftime("%Y-%m")
+        out[ref] = (
+            f"基于您的查新项目“{zh or en}”（{when}）",
+            f"Follows on from your novelty-search project “{en or zh}” ({when})",
+        )
+    return out
+
+
+def _client_offer(
+    offer: Offer, product: _Product, projects: dict[str, tuple[str, str]]
+) -> PortalOfferPublic:
     text = CLIENT_TEXTS.get(offer.code)
-    evidence = [e for e in offer.evidence if e.kind in CLIENT_EVIDENCE]
+    why: list[tuple[str, str]] = []
+    for e in offer.evidence:
+        if e.kind in CLIENT_EVIDENCE:
+            line = projects.get(e.ref or "", (e.text_zh, e.text_en))
+            if line not in why:
+                why.append(line)
     price = product.price if product.price and product.price > 0 else None
     return PortalOfferPublic(
         code=offer.code,
@@ -152,6 +185,6 @@ def _client_offer(offer: Offer, product: _Product) -> PortalOfferPublic:
         deliverables_zh=list(text.deliverables_zh) if text else [],
         deliverables_en=list(text.deliverables_en) if text else [],
         price=None if text and text.quoted else price,
-        why_zh=[e.text_zh for e in evidence],
-        why_en=[e.text_en for e in evidence],
+        why_zh=[zh for zh, _ in why],
+        why_en=[en for _, en in why],
     )
