@@ -239,3 +239,18 @@ def test_every_link_a_portal_user_can_reach_works(api_demo: ApiEnv, console: Tes
     assert lang.status_code == 200 and "Welcome" in lang.text
     out = console.post("/console/logout", data={"csrf_token": csrf_of(lang.text)})
     assert out.status_code == 200 and 'name="key"' in out.text
+
+
+def test_a_portal_users_error_page_links_home_to_its_own_page(
+    api_demo: ApiEnv, console: TestClient
+) -> None:
+    """A portal user who strays onto a staff page gets the 403 page, whose brand link
+    leads back to its own portal page, not to another 403."""
+    a = api_demo.clients["A"]
+    sign_in(console, api_demo.keys["portal"])
+    refused = console.get("/console/")
+    assert refused.status_code == 403
+    assert f'class="brand" href="/console/portal/{a}"' in refused.text
+    for href in LINK.findall(refused.text):
+        if href.startswith("/"):
+            assert console.get(href).status_code == 200, href
