@@ -254,3 +254,31 @@ def test_a_portal_users_error_page_links_home_to_its_own_page(
     for href in LINK.findall(refused.text):
         if href.startswith("/"):
             assert console.get(href).status_code == 200, href
+
+
+def test_a_service_quoted_per_project_says_ask_us_and_keeps_only_own_projects() -> None:
+    from recsvc.recommend.offer import Evidence, Offer
+    from recsvc.usecases.portal import _client_offer, _Product
+
+    offer = Offer(
+        code="embedded_service",
+        name_zh="嵌入科研团队服务",
+        name_en="Embedded research-team service",
+        rank=1,
+        score=0.4,
+        sources={"look-alike": 0.3},
+        evidence=[
+            Evidence(kind="own_project", text_zh="与查新项目…", text_en="Matches…", ref="K1"),
+            Evidence(kind="similar_case", text_zh="相似案例：…", text_en="Similar case: …"),
+            Evidence(
+                kind="factor", text_zh="常见的服务升级路径：…", text_en="A common service path"
+            ),
+        ],
+    )
+    product = _Product("嵌入科研团队服务", "Embedded research-team service", "d", "d", 120000.0)
+    own = {"K1": ("基于您的查新项目“甲”（2025-01）", "Follows on from your … “A” (2025-01)")}
+    out = _client_offer(offer, product, own)
+    assert CLIENT_TEXTS["embedded_service"].quoted and out.price is None
+    assert out.why_zh == [own["K1"][0]] and out.why_en == [own["K1"][1]]
+    priced = _client_offer(offer.model_copy(update={"code": "patent_analysis"}), product, {})
+    assert priced.price == 120000.0 and priced.why_zh == ["与查新项目…"]
