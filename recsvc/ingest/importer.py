@@ -320,7 +320,8 @@ def _reject_if(
     if not any(r.rows for r in reports):
         rejected = [path.name for _, path in plan]
         problems = problems + [
-            Problem("the file has no data rows; nothing to import", file=name) for name in rejected
+            Problem("the file has no data rows; nothing to import", file=name)
+            for name in rejected
         ]
     if problems:
         raise ImportRejected(
