@@ -30,6 +30,7 @@ from recsvc.store.enums import (
     Severity,
     Surface,
 )
+from recsvc.usecases.portal import PortalOfferPublic, PortalPublic
 from recsvc.usecases.recommendations import ActionPublic, RecommendationsPublic
 
 __all__ = [
@@ -57,6 +58,8 @@ __all__ = [
     "OrderPublic",
     "PortalEventCreate",
     "PortalEventsCreate",
+    "PortalOfferPublic",
+    "PortalPublic",
     "ProblemItemPublic",
     "ProblemPublic",
     "ReadyPublic",

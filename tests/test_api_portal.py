@@ -52,11 +52,9 @@ def test_own_recommendations_only(api_demo: ApiEnv) -> None:
     resp = api_demo.get("/api/v1/me/recommendations", "portal")
     assert resp.status_code == 200, resp.text
     body = resp.json()
-    assert body["client_external_id"] == a and body["surface"] == "portal"
+    assert body["client_external_id"] == a
     assert body["count"] == len(body["data"]) > 0
-    assert body["served_from"] == "precomputed"
-    assert resp.headers["x-model-version"] == body["model_version"]
-    assert all(item["impression_id"] is None for item in body["data"])
+    assert resp.headers["x-model-version"]  # a header for operators, not in the body
     text = json.dumps(body, ensure_ascii=False)
     leaks = {
         ext: sorted(v for v in values if v in text)

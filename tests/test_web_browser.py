@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urldefrag, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -344,6 +345,76 @@ def test_portal_token_signs_in_to_its_own_page(browser: Browser, web_demo: DemoL
         context.close()
 
 
+#: How many pages the portal crawl opens at most (the portal has a handful).
+PORTAL_CRAWL_LIMIT = 40
+
+
+def _crawl(page: Page, live: LiveServer, start: str) -> dict[str, int]:
+    """Every same-origin link reachable from ``start``, opened in the page (breadth
+    first, bounded): ``{url: status}``."""
+    origin = urlsplit(live.base_url).netloc
+    queue, seen = [start], {}
+    while queue and len(seen) < PORTAL_CRAWL_LIMIT:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        response = page.goto(url)
+        seen[url] = response.status if response is not None else 0
+        hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+        for href in hrefs:
+            target = urldefrag(href).url
+            if urlsplit(target).netloc == origin and target not in seen:
+                queue.append(target)
+    return seen
+
+
+def test_portal_user_reaches_every_link_without_an_error(
+    page: Page, web_demo: DemoLive, test_output: Path
+) -> None:
+    """Signed in with a portal token: every same-origin link on its pages (crawled),
+    the language switch, "ask about this" and sign-out answer without a 403, 404 or
+    500; the pages carry no staff frame. Screenshots of the portal in zh and en."""
+    live = web_demo.live
+    bad: list[str] = []
+    page.on(
+        "response",
+        lambda r: (
+            bad.append(f"{r.status} {r.url}")
+            if r.status >= 400 and r.request.resource_type in ("document", "stylesheet")
+            else None
+        ),
+    )
+    browser_sign_in(page, live, live.keys.portal)
+    home = live.url(f"/console/portal/{live.keys.portal_client}")
+    expect(page).to_have_url(home)
+    visited = _crawl(page, live, home)
+    assert home in visited and len(visited) >= 1
+    assert {u: s for u, s in visited.items() if s >= 400} == {}
+    page.goto(home)
+    expect(page.locator("nav")).to_have_count(0)
+    expect(page.locator(".staff-banner")).to_have_count(0)
+    expect(page.locator("footer")).not_to_contain_text("工作人员")
+    offers = page.locator("article.offer")
+    expect(offers.first).to_be_visible()
+    expect(offers.first.locator(".price")).not_to_be_empty()
+    page.screenshot(path=str(test_output / "portal-client-zh.png"), full_page=True)
+
+    page.get_by_role("button", name="English").click()
+    expect(page).to_have_url(home)
+    expect(page.locator("h1")).to_contain_text("Welcome")
+    expect(offers.first.get_by_text("What you get")).to_be_visible()
+    page.screenshot(path=str(test_output / "portal-client-en.png"), full_page=True)
+
+    offers.first.get_by_role("button", name="Ask about this").click()
+    expect(page.locator("#asked")).to_contain_text("Thank you")
+    assert _crawl(page, live, page.url)  # the thank-you page's links work too
+    page.screenshot(path=str(test_output / "portal-client-asked-en.png"), full_page=True)
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/console/login$"))
+    assert not bad, bad
+
+
 def test_no_page_returns_500(page: Page, web_demo: DemoLive) -> None:
     live = web_demo.live
     browser_sign_in(page, live, live.keys.admin)
@@ -407,11 +478,11 @@ def test_main_pages_raise_no_csp_violation(page: Page, web_demo: DemoLive) -> No
     page.goto(live.url("/console/"))
     client = _first_client(page)
     for path in (
+        f"/console/portal/{live.keys.portal_client}",  # the portal frame loads no htmx
         "/console/",
         f"/console/clients/{client}",
         "/console/search?q=疫苗",
         "/console/models",
-        f"/console/portal/{live.keys.portal_client}",
     ):
         response = page.goto(live.url(path))
         assert response is not None and response.status == 200, path

@@ -1,8 +1,11 @@
 """The client portal: a portal token sees its own client's recommendations only.
 
 ``/me`` routes take no client id at all: the client is the one the token is bound to,
-so a token cannot name another client. Explanations on this surface are anonymised
-(no other client's name, id or commission text).
+so a token cannot name another client. The answer speaks to the client
+(:class:`~recsvc.usecases.portal.PortalPublic`): what each service is, what the client
+gets, the guide price or "ask us", and why (the client's own projects); no scores,
+candidate sources, model factors, similar cases or model version in the body
+(``X-Model-Version`` stays a header, for operators).
 """
 
 from __future__ import annotations
@@ -14,29 +17,35 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auditing import ApiAudit
 from api.deps import API_PREFIX, PortalClientDep, RuntimeDep
-from api.schemas import EventPublic, EventsPublic, PortalEventsCreate, RecommendationsPublic
-from api.views import encoded_recommendations_response, recommendations_response
-from recsvc.usecases import events, recommendations
+from api.schemas import EventPublic, EventsPublic, PortalEventsCreate, PortalPublic
+from api.views import MODEL_VERSION_HEADER
+from recsvc.usecases import events, portal
 
 router = APIRouter(prefix=f"{API_PREFIX}/me", tags=["portal"])
 
 
 @router.get(
     "/recommendations",
-    response_model=RecommendationsPublic,
+    response_model=PortalPublic,
     dependencies=[ApiAudit.portal_recommendations],
     summary="My recommendations (portal)",
 )
 async def my_recommendations(
     client: PortalClientDep, rt: RuntimeDep, request: Request, response: Response
-) -> RecommendationsPublic | Response:
-    """Personalised recommendations, precomputed after each training run and served from
-    memory (computed live for a client the model has not seen)."""
-    stored = recommendations.portal_stored(rt, client_id=client.client_id)
-    if stored is not None:
-        return encoded_recommendations_response(stored, client.external_id, request)
-    result = await run_in_threadpool(recommendations.portal, rt, client_id=client.client_id)
-    return recommendations_response(result, client.external_id, request, response)
+) -> PortalPublic:
+    """Services suggested to the client, in its words: a description, what it gets, the
+    guide price (null: ask us) and why (the client's own projects it follows on from).
+    Precomputed after each training run (live for a client the model has not seen)."""
+    page = await run_in_threadpool(
+        portal.offers, rt, client_id=client.client_id, client_external_id=client.external_id
+    )
+    served = page.served
+    response.headers[MODEL_VERSION_HEADER] = served.version
+    if served.n:
+        request.app.state.metrics.recommendations.labels(
+            served.surface.value, served.version, served.served_from
+        ).inc(served.n)
+    return page.public
 
 
 @router.post(

@@ -2,6 +2,8 @@
 
 :func:`sync_catalogue` upserts it by ``code``; it runs after every schema upgrade,
 so a fresh database always has the catalogue and editing this list is a deploy.
+What the client portal tells a client about each product (a description addressed to
+them, deliverables, quoted or guide price) is :mod:`recsvc.store.catalogue_texts`.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ module                    use cases
 :mod:`.clients`           find clients, a client's record and history
 :mod:`.scoring`           a client's value probability, segment, CLV, stage
 :mod:`.recommendations`   next best services, live and the portal's stored lists
+:mod:`.portal`            the portal in the client's words; its "ask about this"
 :mod:`.search`            semantic search, similar clients and commissions
 :mod:`.worklist`          whom to contact now, and its CSV / Excel export
 :mod:`.events`            impressions and outcomes (librarian, portal, CLI)
