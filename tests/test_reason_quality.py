@@ -9,7 +9,7 @@ Chinese and in English. A reason fails on:
   are set aside;
 - **mixed scripts**: Chinese characters in an English sentence, or a Latin word in a
   Chinese one, outside “quoted” client-supplied text (a commission title, a field); an
-  upper-case acronym of up to six letters (``SCI``, ``SLAM``) is a word of both;
+  upper-case acronym of up to six letters (``SCI``, ``SLAM``, ``5G``) is a word of both;
 - a **duplicated label**: a word repeated as a label ("客户特征 客户特征：…"), or a
   sentence that begins with the label of the badge the console puts before it;
 - a **stale headline**: the worklist's one line citing a month older than
@@ -43,8 +43,9 @@ ALLOWED_NUMBERS = re.compile(
 )
 RAW_DECIMAL = re.compile(r"\d+\.\d{2,}")
 HAN = re.compile(r"[\u3400-\u9fff]")
-LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
-ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,5}$")
+LATIN_WORD = re.compile(r"\d*[A-Za-z][A-Za-z0-9'-]*")
+#: SCI, SLAM, and technical names such as 5G or 3D (Chinese writes them in Latin too)
+ACRONYM = re.compile(r"^(?:\d+[A-Z][A-Z0-9&]{0,4}|[A-Z][A-Z0-9&]{1,5})$")
 REPEATED_LABEL = re.compile(r"(\w{2,})[\s:：]+\1[:：]")
 ZH_MONTH = re.compile(r"(\d{4})(?:年|-)(\d{1,2})(?:月|\b)")
 RAISES = ("提高了购买可能性", "raises the chance")
