@@ -11,15 +11,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from recsvc.cli import _common
 from recsvc.cli import audit as audit_commands
 from recsvc.cli._common import console
 from recsvc.errors import InvalidInput
+from recsvc.exports import EXPORT_FORMATS
 from recsvc.store.enums import DeclineReason, Surface
-from recsvc.usecases import clients, events, recommendations
-from recsvc.usecases import worklist as worklists
+from recsvc.store.labels import SEGMENT_CODES
+from recsvc.usecases import clients
 from recsvc.usecases.audit import AuditAction
 
 
@@ -37,6 +37,8 @@ def recommend(
     ] = True,
 ) -> None:
     """Next best services for one client, with reasons, plus relationship actions."""
+    from recsvc.usecases import recommendations  # the ranker: imported when it ranks
+
     if surface not in ("librarian", "portal"):
         raise InvalidInput("--surface must be librarian or portal")
     rt = _common.runtime(load_model=True)
@@ -47,7 +49,7 @@ def recommend(
     if as_json:
         typer.echo(result.public(client).model_dump_json(indent=2))
         return
-    table = Table(
+    table = _common.table(
         "#", "product", "score", "reasons", title=f"{client} · {result.version} · {surface}"
     )
     for offer in result.offers:
@@ -81,6 +83,17 @@ def worklist(
     ] = False,
 ) -> None:
     """Clients to contact now: best offer, probability and a one-line reason."""
+    if segment is not None and segment not in SEGMENT_CODES:
+        raise InvalidInput(
+            f"--segment {segment!r} is not a segment; use one of {', '.join(SEGMENT_CODES)}"
+        )
+    if export is not None:
+        _common.output_file(export)
+        if export.suffix.lower().lstrip(".") not in EXPORT_FORMATS:
+            raise InvalidInput(f"--export must end in .{' or .'.join(EXPORT_FORMATS)}")
+    from recsvc.usecases import events
+    from recsvc.usecases import worklist as worklists  # the ranker: imported when it ranks
+
     rt = _common.runtime(load_model=True)
     found = worklists.worklist(
         rt,
@@ -130,6 +143,8 @@ def feedback(
     ] = None,
 ) -> None:
     """Record an outcome for the client's latest impression of a product."""
+    from recsvc.usecases import events
+
     rt = _common.runtime()
     event = events.record_item_outcome(
         rt,

@@ -8,20 +8,18 @@ case ids); the use cases (:mod:`recsvc.usecases.search`) translate them, as for 
 from __future__ import annotations
 
 import json
-import sys
 import time
 from contextlib import nullcontext
 from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from recsvc.cli import _common
 from recsvc.cli._common import console, console_err
 from recsvc.errors import InvalidInput
+from recsvc.semantic import KINDS
 from recsvc.usecases import clients
-from recsvc.usecases import search as searching
 
 index_app = typer.Typer(help="The semantic index (embeddings, FAISS, BM25).", no_args_is_help=True)
 
@@ -34,24 +32,30 @@ def build(
     ] = None,
 ) -> None:
     """Embed commissions, clients, products and cases from the store and save the indexes."""
+    from recsvc.usecases import search as searching  # FAISS, the embedder
+
     rt = _common.runtime()
-    show = sys.stderr.isatty() if progress is None else progress
+    show = _common.progress_default(progress)
     started = time.perf_counter()
     quiet = console_err.status("embedding and indexing …") if not show else nullcontext()
     with quiet:
         built = searching.build_index(rt, progress=show)
-    table = Table("kind", "records", "index", title=f"semantic index · {built.model_id}")
+    saved = f"saved to {built.folder} in {time.perf_counter() - started:.1f}s" + (
+        f" ({built.embedded} texts embedded, the rest from the cache)"
+        if built.embedded is not None
+        else ""
+    )
+    if _common.is_brief():
+        counts = ", ".join(f"{info['count']:,} {kind}" for kind, info in built.stats.items())
+        console.print(
+            f"semantic index {built.model_id}: {counts}; {saved}", highlight=False, soft_wrap=True
+        )
+        return
+    table = _common.table("kind", "records", "index", title=f"semantic index · {built.model_id}")
     for kind, info in built.stats.items():
         table.add_row(kind, str(info["count"]), info["index"])
     console.print(table)
-    console.print(
-        f"saved to {built.folder} in {time.perf_counter() - started:.1f}s"
-        + (
-            f" ({built.embedded} texts embedded, the rest from the cache)"
-            if built.embedded is not None
-            else ""
-        )
-    )
+    console.print(saved)
 
 
 @index_app.command("distill")
@@ -64,6 +68,8 @@ def distill(
 
     Select it with RECSVC_EMBEDDING_BACKEND=static, then run `recsvc index build`.
     """
+    from recsvc.usecases import search as searching  # FAISS, the embedder
+
     settings = _common.settings()
     with console_err.status("distilling a static model …"):
         made = searching.distill_static(settings, dims=dims or None)
@@ -82,7 +88,7 @@ def _print_hits(hits: list[dict[str, Any]], title: str, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(hits, ensure_ascii=False, indent=2))
         return
-    table = Table("#", "id", "score", "channels", "title", title=title)
+    table = _common.table("#", "id", "score", "channels", "title", title=title)
     for i, hit in enumerate(hits, start=1):
         table.add_row(
             str(i), hit["id"], f"{hit['score']:.4f}", _channels(hit["channels"]), hit["title"]
@@ -93,14 +99,16 @@ def _print_hits(hits: list[dict[str, Any]], title: str, as_json: bool) -> None:
 def search(
     text: Annotated[str, typer.Argument(help="Query text, English or Chinese.")],
     kind: Annotated[
-        str, typer.Option("--kind", help=f"What to search: {' | '.join(searching.KINDS)}.")
+        str, typer.Option("--kind", help=f"What to search: {' | '.join(KINDS)}.")
     ] = "commissions",
     k: Annotated[int, typer.Option("-k", help="Number of hits.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
 ) -> None:
     """Hybrid (dense + BM25) search in librarian scope."""
-    if kind not in searching.KINDS:
-        raise InvalidInput(f"--kind must be one of {', '.join(searching.KINDS)}")
+    from recsvc.usecases import search as searching  # FAISS, the embedder
+
+    if kind not in KINDS:
+        raise InvalidInput(f"--kind must be one of {', '.join(KINDS)}")
     hits = searching.search(_common.runtime(), query=text, kind=kind, k=k)
     _print_hits([asdict(h) for h in hits], f"{kind} · {text}", as_json)
 
@@ -119,6 +127,8 @@ def similar(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
 ) -> None:
     """Clients like a client, or commissions and value-added cases like a commission."""
+    from recsvc.usecases import search as searching  # FAISS, the embedder
+
     if (client is None) == (commission is None):
         raise InvalidInput("give exactly one of --client or --commission")
     rt = _common.runtime()
@@ -128,7 +138,9 @@ def similar(
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
             return
-        table = Table("#", "client", "score", "name", "industry", title=f"clients like {client}")
+        table = _common.table(
+            "#", "client", "score", "name", "industry", title=f"clients like {client}"
+        )
         for i, r in enumerate(rows, start=1):
             table.add_row(
                 str(i),
@@ -147,7 +159,9 @@ def similar(
         typer.echo(json.dumps({"commissions": comm_hits, "cases": case_hits}, ensure_ascii=False))
         return
     _print_hits(comm_hits, f"commissions like {commission}", False)
-    table = Table("#", "case", "score", "product", "summary", title="past value-added cases")
+    table = _common.table(
+        "#", "case", "score", "product", "summary", title="past value-added cases"
+    )
     for i, h in enumerate(case_hits, start=1):
         table.add_row(
             str(i), h["id"], f"{h['score']:.4f}", h["meta"].get("product_code"), h["summary"]

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from recsvc.cli import _common
 from recsvc.cli import audit as audit_commands
@@ -65,6 +64,7 @@ def serve(
     from api.app import create_app
 
     s = settings()
+    _common.configure_logging(s.log_level)  # a server logs at its level, --verbose or not
     host = host or s.host
     port = port or s.port
     workers = workers or s.workers
@@ -178,7 +178,7 @@ def keys_create(
 @keys_app.command("list")
 def keys_list() -> None:
     """List keys: name, role, bound client, prefix, created, revoked."""
-    table = Table("name", "role", "client", "prefix", "created", "revoked")
+    table = _common.table("name", "role", "client", "prefix", "created", "revoked")
     for k in access.list_keys(_common.runtime()):
         table.add_row(
             k.name,
