@@ -35,6 +35,7 @@ def set_verbose(on: bool) -> None:
     """Show INFO log lines (``recsvc --verbose``); the default shows warnings only."""
     global _verbose
     _verbose = on
+    configure_logging(logging.INFO if on else logging.WARNING)
 
 
 def set_brief(on: bool) -> None:
@@ -66,7 +67,7 @@ def configure_logging(level: str | int) -> None:
 def settings() -> Settings:
     """Settings from the environment, built once per process.
 
-    Logging starts here: at the configured level with ``--verbose``, else warnings only.
+    With ``--verbose`` the log level becomes the configured one (e.g. DEBUG).
 
     Raises:
         InvalidInput: a setting is refused (e.g. a weak secret key in production); the
@@ -79,7 +80,8 @@ def settings() -> Settings:
             str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()
         )
         raise InvalidInput(f"refusing to start: {reasons}") from None
-    configure_logging(s.log_level if _verbose else logging.WARNING)
+    if _verbose:
+        configure_logging(s.log_level)
     return s
 
 

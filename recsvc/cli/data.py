@@ -15,10 +15,21 @@ from rich.table import Table
 from recsvc.cli import _common
 from recsvc.cli import audit as audit_commands
 from recsvc.cli._common import console
-from recsvc.store.models import ENTITIES
 
 if TYPE_CHECKING:
     from recsvc.ingest import ImportReport  # the ingest package loads pandas
+
+#: The importable entities in import order: :data:`recsvc.ingest.ENTITY_ORDER`, which
+#: would load pandas for every command's --help (``tests/test_cli_fast.py`` compares).
+ENTITIES = (
+    "clients",
+    "contacts",
+    "commissions",
+    "orders",
+    "interactions",
+    "feedback",
+    "complaints",
+)
 
 db_app = typer.Typer(help="Schema management.", no_args_is_help=True)
 

@@ -18,8 +18,8 @@ import typer
 from recsvc.cli import _common
 from recsvc.cli._common import console, console_err
 from recsvc.errors import InvalidInput
-from recsvc.semantic import KINDS
 from recsvc.usecases import clients
+from recsvc.usecases import search as searching
 
 index_app = typer.Typer(help="The semantic index (embeddings, FAISS, BM25).", no_args_is_help=True)
 
@@ -32,8 +32,6 @@ def build(
     ] = None,
 ) -> None:
     """Embed commissions, clients, products and cases from the store and save the indexes."""
-    from recsvc.usecases import search as searching  # FAISS, the embedder
-
     rt = _common.runtime()
     show = _common.progress_default(progress)
     started = time.perf_counter()
@@ -68,8 +66,6 @@ def distill(
 
     Select it with RECSVC_EMBEDDING_BACKEND=static, then run `recsvc index build`.
     """
-    from recsvc.usecases import search as searching  # FAISS, the embedder
-
     settings = _common.settings()
     with console_err.status("distilling a static model …"):
         made = searching.distill_static(settings, dims=dims or None)
@@ -99,16 +95,14 @@ def _print_hits(hits: list[dict[str, Any]], title: str, as_json: bool) -> None:
 def search(
     text: Annotated[str, typer.Argument(help="Query text, English or Chinese.")],
     kind: Annotated[
-        str, typer.Option("--kind", help=f"What to search: {' | '.join(KINDS)}.")
+        str, typer.Option("--kind", help=f"What to search: {' | '.join(searching.KINDS)}.")
     ] = "commissions",
     k: Annotated[int, typer.Option("-k", help="Number of hits.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
 ) -> None:
     """Hybrid (dense + BM25) search in librarian scope."""
-    from recsvc.usecases import search as searching  # FAISS, the embedder
-
-    if kind not in KINDS:
-        raise InvalidInput(f"--kind must be one of {', '.join(KINDS)}")
+    if kind not in searching.KINDS:
+        raise InvalidInput(f"--kind must be one of {', '.join(searching.KINDS)}")
     hits = searching.search(_common.runtime(), query=text, kind=kind, k=k)
     _print_hits([asdict(h) for h in hits], f"{kind} · {text}", as_json)
 
@@ -127,8 +121,6 @@ def similar(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
 ) -> None:
     """Clients like a client, or commissions and value-added cases like a commission."""
-    from recsvc.usecases import search as searching  # FAISS, the embedder
-
     if (client is None) == (commission is None):
         raise InvalidInput("give exactly one of --client or --commission")
     rt = _common.runtime()
