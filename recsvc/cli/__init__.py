@@ -62,6 +62,8 @@ def _root(
         # or `make demo` gets one line per command
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TQDM_DISABLE", "1")
+    if not verbose:  # MLflow configures its own logger (INFO) when training imports it
+        os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
 
 
 @app.command()

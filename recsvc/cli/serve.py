@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from typing import Annotated
 
@@ -64,15 +65,22 @@ def serve(
     from api.app import create_app
 
     s = settings()
-    _common.configure_logging(s.log_level)  # a server logs at its level, --verbose or not
     host = host or s.host
     port = port or s.port
     workers = workers or s.workers
     audit_commands.prune_at_start()
     if workers == 1:
+        started = time.perf_counter()
         app = create_app(s)
+        bundle = app.state.runtime.bundle
+        if bundle is not None:  # the loading steps log at INFO: one line, as other commands
+            _common.console_err.print(
+                f"model {bundle.version} loaded in {time.perf_counter() - started:.1f} s",
+                highlight=False,
+            )
         if demo:
             _demo_banner(app.state.runtime, host, port, rotate=rotate_demo_keys)
+        _common.configure_logging(s.log_level)  # the running server logs at its level
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
         return
     # several processes: each worker builds its own app (and loads the model) from the
@@ -85,6 +93,7 @@ def serve(
     # metrics of all workers: each writes its samples here, /metrics sums them (a fresh
     # folder per run, or old counts would be added in)
     metrics_dir = tempfile.mkdtemp(prefix="recsvc-metrics-")
+    _common.configure_logging(s.log_level)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
         uvicorn.run(
