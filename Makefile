@@ -38,13 +38,15 @@ lint: install
 	$(BIN)/ruff check recsvc api training tests benchmarks
 	$(BIN)/mypy recsvc
 
+# one line per step (--brief, no INFO lines, progress bars only on a terminal), then the
+# worklist and the server's banner
 demo: install
-	$(RECSVC) demo-data --clients $(DEMO_CLIENTS)
-	$(RECSVC) stats
-	$(RECSVC) index build
-	$(RECSVC) train
-	$(RECSVC) worklist --limit 10
-	$(RECSVC) serve --demo
+	@$(RECSVC) --brief demo-data --clients $(DEMO_CLIENTS)
+	@$(RECSVC) --brief stats
+	@$(RECSVC) --brief index build
+	@$(RECSVC) --brief train
+	@$(RECSVC) worklist --limit 10
+	@$(RECSVC) serve --demo
 
 clean:
 	rm -rf data/recsvc.db* data/demo data/cache data/indexes data/reports models/v* test-output

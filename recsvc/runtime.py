@@ -22,15 +22,21 @@ import logging
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from recsvc.auth import KeyCache
 from recsvc.config import Settings
 from recsvc.errors import NotReady, RecsvcError
 from recsvc.registry import Registry
-from recsvc.semantic import Embedder, SemanticLayer, set_search_threads
-from recsvc.serving import ServingBundle, SnapshotHolder, freeze_heap, open_bundle
 from recsvc.store import queries
 from recsvc.store.db import Database
+
+if TYPE_CHECKING:
+    # Imported where first used: the semantic layer pulls in FAISS and the serving
+    # bundle LightGBM and scikit-learn, which a command that only reads the store
+    # (``recsvc stats``) must not pay for.
+    from recsvc.semantic import Embedder, SemanticLayer
+    from recsvc.serving import ServingBundle, SnapshotHolder
 
 __all__ = ["TRAIN_JOB_ARGV", "Runtime"]
 
@@ -43,7 +49,7 @@ _KEEP_BUNDLES = 2
 
 #: Called with each bundle after it is opened and before it serves (e.g. to rank the
 #: default worklist so the first request for it is fast).
-OnLoad = Callable[[ServingBundle], None]
+OnLoad = Callable[["ServingBundle"], None]
 
 
 class Runtime:
@@ -78,8 +84,7 @@ class Runtime:
         self._on_load = on_load
         self._bundle: ServingBundle | None = None
         self._recent: dict[str, ServingBundle] = {}
-        self._snapshot = SnapshotHolder(db)
-        """The store's snapshot, shared by the versions this runtime opens."""
+        self._snapshot_holder: SnapshotHolder | None = None
         self._semantic: SemanticLayer | None = None
         self._swap_lock = threading.Lock()
         self._admin_lock = threading.RLock()
@@ -110,7 +115,6 @@ class Runtime:
             job_argv: the command a training job runs; tests use a stand-in.
             on_load: called with each bundle before it serves.
         """
-        set_search_threads(settings.search_threads)
         db = Database.from_settings(settings)
         db.upgrade()
         runtime = cls(
@@ -149,6 +153,9 @@ class Runtime:
             with self._admin_lock:
                 layer = self._semantic
                 if layer is None:
+                    from recsvc.semantic import SemanticLayer, set_search_threads
+
+                    set_search_threads(self.settings.search_threads)
                     # mapped: every worker of a server shares the stored vectors
                     layer = SemanticLayer.load(self.settings, self._embedder, mmap=True)
                     self._semantic = layer
@@ -161,6 +168,23 @@ class Runtime:
         except NotReady as exc:
             log.info("serving without the semantic layer: %s", exc.detail)
             return None
+
+    @property
+    def _snapshot(self) -> SnapshotHolder:
+        """The store's snapshot, shared by the versions this runtime opens."""
+        holder = self._snapshot_holder
+        if holder is None:
+            from recsvc.serving import SnapshotHolder
+
+            with self._admin_lock:
+                holder = self._snapshot_holder
+                if holder is None:
+                    holder = self._snapshot_holder = SnapshotHolder(self.db)
+        return holder
+
+    def _forget_snapshot(self) -> None:
+        if self._snapshot_holder is not None:
+            self._snapshot_holder.forget()
 
     # -- the version in service ------------------------------------------------------
     @property
@@ -188,6 +212,10 @@ class Runtime:
 
     def open_version(self, version: str) -> ServingBundle:
         """Open ``version`` for serving (not swapped in, not kept)."""
+        from recsvc.semantic import set_search_threads
+        from recsvc.serving import open_bundle
+
+        set_search_threads(self.settings.search_threads)
         bundle = open_bundle(
             self.settings,
             self.db,
@@ -261,6 +289,8 @@ class Runtime:
         with self._swap_lock:
             self._bundle = bundle
             self.load_error = None
+        from recsvc.serving import freeze_heap
+
         freeze_heap()
         log.info("model version %s in service", bundle.version)
 
@@ -278,7 +308,7 @@ class Runtime:
         """The store changed (an import): reopen the version in service on fresh data, in
         the background; requests keep using the current bundle until the swap."""
         self._recent.clear()
-        self._snapshot.forget()
+        self._forget_snapshot()
         if self._bundle is None:
             return
 
@@ -309,7 +339,7 @@ class Runtime:
             if not semantic_saved:
                 self._semantic = None
             self._recent.clear()
-            self._snapshot.forget()
+            self._forget_snapshot()
             current = self._bundle
             if current is not None:
                 self.swap(self.open_version(current.version))

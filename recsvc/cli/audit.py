@@ -11,18 +11,19 @@ import datetime as dt
 import json
 import logging
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from recsvc.cli import _common
 from recsvc.cli._common import console
 from recsvc.errors import InvalidInput
-from recsvc.ingest import ImportReport
 from recsvc.runtime import Runtime
 from recsvc.usecases import audit, clients
 from recsvc.usecases.audit import AuditAction, AuditSurface
+
+if TYPE_CHECKING:
+    from recsvc.ingest import ImportReport  # the ingest package loads pandas
 
 __all__ = ["audit_app", "prune_at_start", "record", "record_import", "register"]
 
@@ -105,7 +106,7 @@ def list_(
         for e in page.data:
             typer.echo(json.dumps(asdict(e), default=str, ensure_ascii=False))
         return
-    table = Table(
+    table = _common.table(
         "id",
         "when (UTC)",
         "action",

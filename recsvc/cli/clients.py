@@ -6,11 +6,9 @@ import json
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from recsvc.cli import _common
 from recsvc.cli._common import console
-from recsvc.usecases import erasure
 from recsvc.usecases.audit import AuditSurface
 
 clients_app = typer.Typer(help="A client's data: erasure.", no_args_is_help=True)
@@ -32,6 +30,8 @@ def erase(
 ) -> None:
     """Erase a client and everything derived from it (rows, index entries, cached
     embeddings, serving files); running servers stop serving it within seconds."""
+    from recsvc.usecases import erasure  # opens the index and serving files
+
     if not yes:
         typer.confirm(
             f"Erase client {external_id} and everything derived from it? This cannot be undone",
@@ -45,7 +45,7 @@ def erase(
         surface=AuditSurface.CLI,
     )
     console.print(f"erased [bold]{external_id}[/] (erasure record {done.erasure_id})")
-    table = Table("removed", "count")
+    table = _common.table("removed", "count")
     for kind, n in done.counts.items():
         table.add_row(kind, f"{n:,}")
     console.print(table)
@@ -56,12 +56,14 @@ def erasures(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """The erasure records: when, who, why, how many (no personal data)."""
+    from recsvc.usecases import erasure
+
     records = erasure.erasures(_common.runtime())
     if as_json:
         listed = [r.__dict__ for r in records]
         typer.echo(json.dumps(listed, ensure_ascii=False, indent=2, default=str))
         return
-    table = Table("id", "erased at", "client id", "by", "reason", "rows")
+    table = _common.table("id", "erased at", "client id", "by", "reason", "rows")
     for r in records:
         rows = sum(v for k, v in r.counts.items() if k.startswith("rows."))
         by = f"{r.actor_role} key {r.actor_key_id}" if r.actor_key_id else "command line"

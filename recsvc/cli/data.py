@@ -6,9 +6,8 @@ in :mod:`recsvc.cli` prints one line per problem and exits with code 2.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -16,8 +15,21 @@ from rich.table import Table
 from recsvc.cli import _common
 from recsvc.cli import audit as audit_commands
 from recsvc.cli._common import console
-from recsvc.ingest import ENTITY_ORDER, ImportReport
-from recsvc.usecases import imports
+
+if TYPE_CHECKING:
+    from recsvc.ingest import ImportReport  # the ingest package loads pandas
+
+#: The importable entities in import order: :data:`recsvc.ingest.ENTITY_ORDER`, which
+#: would load pandas for every command's --help (``tests/test_cli_fast.py`` compares).
+ENTITIES = (
+    "clients",
+    "contacts",
+    "commissions",
+    "orders",
+    "interactions",
+    "feedback",
+    "complaints",
+)
 
 db_app = typer.Typer(help="Schema management.", no_args_is_help=True)
 
@@ -33,9 +45,7 @@ def import_(
     path: Annotated[Path, typer.Argument(help="An entity file, or a folder of entity files.")],
     entity: Annotated[
         str | None,
-        typer.Option(
-            "--entity", "-e", help=f"Entity of a single file ({', '.join(ENTITY_ORDER)})."
-        ),
+        typer.Option("--entity", "-e", help=f"Entity of a single file ({', '.join(ENTITIES)})."),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate and report; write nothing.")
@@ -54,7 +64,9 @@ def import_(
     ] = None,
 ) -> None:
     """Validate and import a file or a folder (all or nothing)."""
-    show = sys.stderr.isatty() if progress is None else progress
+    from recsvc.usecases import imports
+
+    show = _common.progress_default(progress)
     rt = _common.runtime()
     reports = imports.import_path(
         rt, path=path, entity=entity, dry_run=dry_run, progress=show, encoding=encoding
@@ -65,8 +77,18 @@ def import_(
 
 def stats() -> None:
     """Row counts per entity."""
-    table = Table("entity", "rows", title="store")
-    for name, count in imports.row_counts(_common.runtime()).items():
+    from recsvc.usecases import imports
+
+    counts = imports.row_counts(_common.runtime())
+    if _common.is_brief():
+        console.print(
+            "store: " + " · ".join(f"{count:,} {name}" for name, count in counts.items()),
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    table = _common.table("entity", "rows", title="store")
+    for name, count in counts.items():
         table.add_row(name, f"{count:,}")
     console.print(table)
 
@@ -74,7 +96,9 @@ def stats() -> None:
 def report_table(reports: list[ImportReport], *, dry_run: bool = False) -> Table:
     """A rich table of import reports."""
     title = "import (dry run: nothing written)" if dry_run else "import"
-    table = Table("entity", "source", "rows", "inserted", "updated", "unchanged", title=title)
+    table = _common.table(
+        "entity", "source", "rows", "inserted", "updated", "unchanged", title=title
+    )
     for r in reports:
         table.add_row(
             r.entity,

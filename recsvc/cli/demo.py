@@ -6,7 +6,7 @@ Re-running it on an existing store is safe: the import is an upsert keyed by
 
 from __future__ import annotations
 
-import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -44,6 +44,7 @@ def demo_data(
     from recsvc.usecases import imports
 
     folder = out or settings().data_dir / "demo"
+    started = time.perf_counter()
     with console.status(f"generating {clients:,} clients into {folder} …"):
         manifest = generate(
             folder,
@@ -51,13 +52,26 @@ def demo_data(
             seed=DEFAULT_SEED if seed is None else seed,
             block_size=DEFAULT_BLOCK_SIZE if block_size is None else block_size,
         )
-    console.print(
-        f"wrote {sum(manifest.files.values()):,} rows in {len(manifest.files)} files "
+    wrote = (
+        f"{sum(manifest.files.values()):,} rows in {len(manifest.files)} files "
         f"({manifest.seconds:.1f}s); ground truth in {manifest.truth_dir}"
     )
     if no_import:
+        console.print(f"wrote {wrote}", highlight=False)
         return
-    reports = imports.import_path(_common.runtime(), path=folder, progress=sys.stderr.isatty())
+    reports = imports.import_path(
+        _common.runtime(), path=folder, progress=_common.progress_default(None)
+    )
+    if _common.is_brief():
+        clients_in = sum(r.rows for r in reports if r.entity == "clients")
+        console.print(
+            f"demo store: {clients_in:,} clients, {sum(r.rows for r in reports):,} rows "
+            f"imported in {time.perf_counter() - started:.1f} s (files in {folder})",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    console.print(f"wrote {wrote}", highlight=False)
     console.print(report_table(reports))
 
 

@@ -7,6 +7,7 @@ serving) never pulls in ``training``.
 from __future__ import annotations
 
 import json
+import time
 from typing import Annotated, Any
 
 import typer
@@ -16,8 +17,8 @@ from recsvc.cli import _common
 from recsvc.cli import audit as audit_commands
 from recsvc.cli._common import console, settings
 from recsvc.config import Settings
-from recsvc.errors import NotReady
-from recsvc.usecases import clients, jobs, models, scoring
+from recsvc.errors import InvalidInput, NotReady
+from recsvc.usecases import clients, jobs, models
 from recsvc.usecases.audit import AuditAction
 
 models_app = typer.Typer(
@@ -30,7 +31,7 @@ def _fmt(value: Any) -> str:
 
 
 def _metrics_table(metrics: dict[str, Any], title: str) -> Table:
-    table = Table("model", "AUC", "PR-AUC", "Brier", "lift@10%", title=title)
+    table = _common.table("model", "AUC", "PR-AUC", "Brier", "lift@10%", title=title)
     rows = [("value model (LightGBM)", metrics.get("value", {}))]
     for name, m in metrics.get("baselines", {}).items():
         rows.append((f"baseline: {name}", m))
@@ -60,19 +61,35 @@ def train(
         ),
     ] = False,
 ) -> None:
-    """Train value model, CLV and ranker on the store; register; promote if it wins."""
+    """Train value model, CLV and ranker on the store; register; promote if it wins.
+
+    Raises:
+        InvalidInput: the store has no clients (exit code 2).
+    """
+    rt = _common.runtime()
+    if not rt.db.counts().get("clients"):
+        raise InvalidInput("the store has no clients; import data or run recsvc demo-data")
     from training.pipeline import train as run_training
 
-    jobs.clean_versions(_common.runtime())  # folders of runs killed before registering
+    jobs.clean_versions(rt)  # folders of runs killed before registering
     s = with_dask(settings()) if dask else settings()
-    version = run_training(s, progress=True, force=force)
-    rt = _common.runtime()
+    started = time.perf_counter()
+    version = run_training(s, progress=_common.progress_default(None), force=force)
+    seconds = time.perf_counter() - started
     audit_commands.record(rt, AuditAction.TRAIN, target=version)
     report = models.evaluation_report(rt, name=version)
     metrics = report.metrics
-    console.print(_metrics_table(metrics, f"{version} — backtest at {metrics.get('eval_cutoff')}"))
     promotion = report.decision or {}
     state = "[green]promoted[/]" if promotion.get("promoted") else "[yellow]not promoted[/]"
+    if _common.is_brief():
+        console.print(
+            f"{version} trained in {seconds:.0f} s: AUC {_fmt(metrics.get('value', {}).get('auc'))}"
+            f" · {state} ({promotion.get('reason', '')})",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    console.print(_metrics_table(metrics, f"{version} — backtest at {metrics.get('eval_cutoff')}"))
     console.print(f"{version}: {state} ({promotion.get('reason', '')})")
 
 
@@ -86,7 +103,7 @@ def evaluate(
 
     with console.status("evaluating"):
         report = run_evaluation(settings(), version)
-    table = Table(
+    table = _common.table(
         "model",
         "AUC",
         "PR-AUC",
@@ -105,7 +122,7 @@ def evaluate(
 def list_() -> None:
     """Every version, its backtest AUC, and which one is active."""
     listing = models.list_versions(_common.runtime())
-    table = Table(title="models")
+    table = _common.table(title="models")
     for name in ("", "version", "created", "eval cutoff", "AUC", "RFM AUC", "NDCG@5"):
         table.add_column(name, no_wrap=True, min_width=18 if name == "version" else None)
     for info in listing.versions:
@@ -185,6 +202,8 @@ def score(
 ) -> None:
     """Value probability, segment and actions, CLV, stage and reasons (zh/en) of a client,
     by the model version in service (the same answer as the API's client profile)."""
+    from recsvc.usecases import scoring
+
     rt = _common.runtime(load_model=True)
     client_id = clients.client_id(rt, external_id=client)
     with console.status("scoring"):

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from recsvc import quantities
 from recsvc.cli import _common
@@ -20,8 +19,8 @@ from recsvc.cli._common import console
 from recsvc.errors import InvalidInput
 from recsvc.exports import EXPORT_FORMATS
 from recsvc.store.enums import DeclineReason, Surface
-from recsvc.usecases import clients, events, recommendations
-from recsvc.usecases import worklist as worklists
+from recsvc.store.labels import SEGMENT_CODES
+from recsvc.usecases import clients
 from recsvc.usecases.audit import AuditAction
 
 
@@ -39,6 +38,8 @@ def recommend(
     ] = True,
 ) -> None:
     """Next best services for one client, with reasons, plus relationship actions."""
+    from recsvc.usecases import recommendations  # the ranker: imported when it ranks
+
     if surface not in ("librarian", "portal"):
         raise InvalidInput("--surface must be librarian or portal")
     rt = _common.runtime(load_model=True)
@@ -49,7 +50,7 @@ def recommend(
     if as_json:
         typer.echo(result.public(client).model_dump_json(indent=2))
         return
-    table = Table(
+    table = _common.table(
         "#", "product", "p · EV", "reasons", title=f"{client} · {result.version} · {surface}"
     )
     for offer in result.offers:
@@ -93,16 +94,22 @@ def worklist(
 ) -> None:
     """Clients to contact now: best offer, its probability and expected value, and a
     one-line reason; ranked by expected value unless ``--sort probability``."""
+    from recsvc.usecases import events
+    from recsvc.usecases import worklist as worklists  # the ranker: imported when it ranks
+
+    if segment is not None and segment not in SEGMENT_CODES:
+        raise InvalidInput(
+            f"--segment {segment!r} is not a segment; use one of {', '.join(SEGMENT_CODES)}"
+        )
     if sort not in worklists.SORTS:
         raise InvalidInput("--sort must be value or probability")
     if lang not in ("zh", "en"):
         raise InvalidInput("--lang must be zh or en")
     if export is not None:
-        fmt = export.suffix.lower().lstrip(".")
-        if fmt not in EXPORT_FORMATS:
-            raise InvalidInput(f"--export to a .csv or .xlsx file, not {export.name!r}")
-        if not export.parent.is_dir():
-            raise InvalidInput(f"--export: no folder {str(export.parent)!r}")
+        _common.output_file(export)
+        if export.suffix.lower().lstrip(".") not in EXPORT_FORMATS:
+            raise InvalidInput(f"--export must end in .{' or .'.join(EXPORT_FORMATS)}")
+
     rt = _common.runtime(load_model=True)
     found = worklists.worklist(
         rt,
@@ -168,6 +175,8 @@ def feedback(
 ) -> None:
     """Record an outcome for the client's latest impression of a product; ``purchased``
     also records the order (once per impression)."""
+    from recsvc.usecases import events
+
     rt = _common.runtime()
     event = events.record_item_outcome(
         rt,

@@ -8,14 +8,12 @@ case ids); the use cases (:mod:`recsvc.usecases.search`) translate them, as for 
 from __future__ import annotations
 
 import json
-import sys
 import time
 from contextlib import nullcontext
 from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from recsvc.cli import _common
 from recsvc.cli._common import console, console_err
@@ -35,23 +33,27 @@ def build(
 ) -> None:
     """Embed commissions, clients, products and cases from the store and save the indexes."""
     rt = _common.runtime()
-    show = sys.stderr.isatty() if progress is None else progress
+    show = _common.progress_default(progress)
     started = time.perf_counter()
     quiet = console_err.status("embedding and indexing …") if not show else nullcontext()
     with quiet:
         built = searching.build_index(rt, progress=show)
-    table = Table("kind", "records", "index", title=f"semantic index · {built.model_id}")
+    saved = f"saved to {built.folder} in {time.perf_counter() - started:.1f}s" + (
+        f" ({built.embedded} texts embedded, the rest from the cache)"
+        if built.embedded is not None
+        else ""
+    )
+    if _common.is_brief():
+        counts = ", ".join(f"{info['count']:,} {kind}" for kind, info in built.stats.items())
+        console.print(
+            f"semantic index {built.model_id}: {counts}; {saved}", highlight=False, soft_wrap=True
+        )
+        return
+    table = _common.table("kind", "records", "index", title=f"semantic index · {built.model_id}")
     for kind, info in built.stats.items():
         table.add_row(kind, str(info["count"]), info["index"])
     console.print(table)
-    console.print(
-        f"saved to {built.folder} in {time.perf_counter() - started:.1f}s"
-        + (
-            f" ({built.embedded} texts embedded, the rest from the cache)"
-            if built.embedded is not None
-            else ""
-        )
-    )
+    console.print(saved)
 
 
 @index_app.command("distill")
@@ -82,7 +84,7 @@ def _print_hits(hits: list[dict[str, Any]], title: str, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(hits, ensure_ascii=False, indent=2))
         return
-    table = Table("#", "id", "score", "channels", "title", title=title)
+    table = _common.table("#", "id", "score", "channels", "title", title=title)
     for i, hit in enumerate(hits, start=1):
         table.add_row(
             str(i), hit["id"], f"{hit['score']:.4f}", _channels(hit["channels"]), hit["title"]
@@ -128,7 +130,9 @@ def similar(
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
             return
-        table = Table("#", "client", "score", "name", "industry", title=f"clients like {client}")
+        table = _common.table(
+            "#", "client", "score", "name", "industry", title=f"clients like {client}"
+        )
         for i, r in enumerate(rows, start=1):
             table.add_row(
                 str(i),
@@ -147,7 +151,9 @@ def similar(
         typer.echo(json.dumps({"commissions": comm_hits, "cases": case_hits}, ensure_ascii=False))
         return
     _print_hits(comm_hits, f"commissions like {commission}", False)
-    table = Table("#", "case", "score", "product", "summary", title="past value-added cases")
+    table = _common.table(
+        "#", "case", "score", "product", "summary", title="past value-added cases"
+    )
     for i, h in enumerate(case_hits, start=1):
         table.add_row(
             str(i), h["id"], f"{h['score']:.4f}", h["meta"].get("product_code"), h["summary"]

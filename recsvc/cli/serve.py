@@ -14,11 +14,11 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from recsvc.cli import _common
 from recsvc.cli import audit as audit_commands
@@ -70,9 +70,17 @@ def serve(
     workers = workers or s.workers
     audit_commands.prune_at_start()
     if workers == 1:
+        started = time.perf_counter()
         app = create_app(s)
+        bundle = app.state.runtime.bundle
+        if bundle is not None:  # the loading steps log at INFO: one line, as other commands
+            _common.console_err.print(
+                f"model {bundle.version} loaded in {time.perf_counter() - started:.1f} s",
+                highlight=False,
+            )
         if demo:
             _demo_banner(app.state.runtime, host, port, rotate=rotate_demo_keys)
+        _common.configure_logging(s.log_level)  # the running server logs at its level
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
         return
     # several processes: each worker builds its own app (and loads the model) from the
@@ -85,6 +93,7 @@ def serve(
     # metrics of all workers: each writes its samples here, /metrics sums them (a fresh
     # folder per run, or old counts would be added in)
     metrics_dir = tempfile.mkdtemp(prefix="recsvc-metrics-")
+    _common.configure_logging(s.log_level)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
         uvicorn.run(
@@ -178,7 +187,7 @@ def keys_create(
 @keys_app.command("list")
 def keys_list() -> None:
     """List keys: name, role, bound client, prefix, created, revoked."""
-    table = Table("name", "role", "client", "prefix", "created", "revoked")
+    table = _common.table("name", "role", "client", "prefix", "created", "revoked")
     for k in access.list_keys(_common.runtime()):
         table.add_row(
             k.name,

@@ -36,10 +36,13 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from recsvc.config import Settings
 from recsvc.runtime import Runtime
-from recsvc.semantic import Embedder
+
+if TYPE_CHECKING:
+    from recsvc.semantic import Embedder  # FAISS: loaded only by what searches
 
 __all__ = ["open_runtime"]
 
@@ -62,12 +65,15 @@ def open_runtime(
         warm_worklist: rank the default worklist while a version loads (before it
             serves), so the first worklist request is fast.
     """
-    from recsvc.usecases.worklist import warm
+    on_load = None
+    if load_model and warm_worklist:
+        from recsvc.usecases.worklist import warm  # the ranker: only where a model loads
 
+        on_load = warm
     return Runtime.open(
         settings,
         embedder=embedder,
         load_model=load_model,
         job_argv=job_argv,
-        on_load=warm if warm_worklist else None,
+        on_load=on_load,
     )

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from recsvc.errors import NotFound, NotReady
 from recsvc.registry import VALUE_MODELS, VersionInfo
 from recsvc.runtime import Runtime
-from recsvc.serving.build import build_serving_files
 
 if TYPE_CHECKING:
     from recsvc.value.choice import ModelComparison
@@ -211,4 +210,6 @@ def build_serving(rt: Runtime, *, name: str | None = None) -> Path:
     name = name or registry.active()
     if name is None:
         raise NotReady("no active model version: train one first (recsvc train)")
+    from recsvc.serving.build import build_serving_files  # LightGBM: only here
+
     return build_serving_files(rt.settings, rt.db, rt.semantic_or_none(), name, registry.path(name))

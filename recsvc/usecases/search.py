@@ -13,8 +13,7 @@ from typing import Any
 from recsvc.config import Settings
 from recsvc.errors import NotFound
 from recsvc.runtime import Runtime
-from recsvc.semantic import KINDS, SearchHit, StaticEmbedder, build_semantic
-from recsvc.semantic import distill_static as distil
+from recsvc.semantic import KINDS, SearchHit
 from recsvc.store import queries
 
 __all__ = [
@@ -82,6 +81,8 @@ class IndexBuilt:
 def build_index(rt: Runtime, *, progress: bool = False) -> IndexBuilt:
     """Embed commissions, clients, products and cases from the store and save the
     indexes (a server opens them on its next start)."""
+    from recsvc.semantic import build_semantic  # FAISS and the embedder: only here
+
     layer = build_semantic(rt.db, rt.settings, progress=progress)
     folder = layer.save()
     misses = getattr(layer.embedder, "total_misses", None)
@@ -105,6 +106,9 @@ def distill_static(settings: Settings, *, dims: int | None = 256) -> StaticDisti
     Raises:
         NotReady: the base model is not available locally.
     """
+    from recsvc.semantic import StaticEmbedder
+    from recsvc.semantic import distill_static as distil
+
     folder = distil(settings, dims=dims)
     emb = StaticEmbedder(folder, base_model=settings.embedding_model)
     return StaticDistilled(folder, emb.model_id, emb.provenance)
