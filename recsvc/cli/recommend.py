@@ -138,11 +138,15 @@ def worklist(
         # One card per client: Chinese names and reasons stay readable in any width.
         console.print(
             f"[bold]{r.rank:>3}[/]  {r.external_id}  {r.name_zh or r.name_en}  "
-            f"[cyan]{r.segment}[/] · {r.account_manager or '—'} · "
-            f"[bold]p {quantities.percent(r.score)} · EV {quantities.yuan(r.expected_value)}[/]",
+            f"[cyan]{r.segment}[/] · {r.account_manager or '—'}",
             highlight=False,
         )
         console.print(f"       offer   {r.product_zh} / {r.product_en}", highlight=False)
+        console.print(
+            f"       value   [bold]p {quantities.percent(r.score)} · "
+            f"EV {quantities.yuan(r.expected_value)}[/]",
+            highlight=False,
+        )
         reason = r.reason_zh or r.reason_en
         if reason:
             console.print(f"       why     {reason}", highlight=False, markup=False, soft_wrap=True)
