@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -211,31 +212,22 @@ def _import_streaming(
 ) -> list[ImportReport]:
     """Stream every file into one transaction, writing each chunk as it passes; commit if
     all pass (PostgreSQL: other writers are not blocked meanwhile)."""
-    with db.engine.connect() as conn:
-        transaction = conn.begin()
-        try:
-            pending = Pending()
-            reports: list[ImportReport] = []
-            problems: list[Problem] = []
-            rejected: list[str] = []
-            for entity, path in plan:
-                table = open_table(path, chunk_rows=rows, encoding=encoding)
-                sink = WriteNow(conn, pending, write)
-                report, found = _stream(conn, SCHEMAS[entity], table, sink, pending, progress)
-                reports.append(replace(report, dry_run=dry_run))
-                if found:
-                    problems.extend(found)
-                    rejected.append(path.name)
-                elif not dry_run and report.rows:
-                    _record(conn, report)
-            _reject_if(problems, rejected, plan, reports)
-        except BaseException:
-            transaction.rollback()
-            raise
-        if dry_run:
-            transaction.rollback()
-        else:
-            transaction.commit()
+    with _all_or_nothing(db, keep=not dry_run) as conn:
+        pending = Pending()
+        reports: list[ImportReport] = []
+        problems: list[Problem] = []
+        rejected: list[str] = []
+        for entity, path in plan:
+            table = open_table(path, chunk_rows=rows, encoding=encoding)
+            sink = WriteNow(conn, pending, write)
+            report, found = _stream(conn, SCHEMAS[entity], table, sink, pending, progress)
+            reports.append(replace(report, dry_run=dry_run))
+            if found:
+                problems.extend(found)
+                rejected.append(path.name)
+            elif not dry_run and report.rows:
+                _record(conn, report)
+        _reject_if(problems, rejected, plan, reports)
     return reports
 
 
@@ -278,35 +270,43 @@ def _import_checked_first(
                 pending.drop()
                 check.rollback()
         _reject_if(problems, rejected, plan, [report for _, report, _ in spilled])
-        with db.engine.connect() as conn:
-            transaction = conn.begin()
-            try:
-                db.serialise(conn, "import")
-                reports = []
-                for schema, report, sink in spilled:
-                    result = WriteResult(0, 0, 0)
-                    for number in range(sink.count):
-                        data = pd.read_pickle(sink.part(number))
-                        known = Known.lookup(conn, schema, data, Pending())
-                        result = result + write(conn, schema, data, known.ids)
-                    done = replace(
-                        report,
-                        inserted=result.inserted,
-                        updated=result.updated,
-                        unchanged=result.unchanged,
-                        dry_run=dry_run,
-                    )
-                    reports.append(done)
-                    if not dry_run and done.rows:
-                        _record(conn, done)
-            except BaseException:
-                transaction.rollback()
-                raise
-            if dry_run:
-                transaction.rollback()
-            else:
-                transaction.commit()
+        with _all_or_nothing(db, keep=not dry_run) as conn:
+            db.serialise(conn, "import")
+            reports = []
+            for schema, report, sink in spilled:
+                result = WriteResult(0, 0, 0)
+                for number in range(sink.count):
+                    data = pd.read_pickle(sink.part(number))
+                    known = Known.lookup(conn, schema, data, Pending())
+                    result = result + write(conn, schema, data, known.ids)
+                done = replace(
+                    report,
+                    inserted=result.inserted,
+                    updated=result.updated,
+                    unchanged=result.unchanged,
+                    dry_run=dry_run,
+                )
+                reports.append(done)
+                if not dry_run and done.rows:
+                    _record(conn, done)
     return reports
+
+
+@contextmanager
+def _all_or_nothing(db: Database, *, keep: bool) -> Iterator[Connection]:
+    """A connection in one transaction: committed when the block ends and ``keep`` (not
+    a dry run), rolled back otherwise and on any error."""
+    with db.engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            yield conn
+        except BaseException:
+            transaction.rollback()
+            raise
+        if keep:
+            transaction.commit()
+        else:
+            transaction.rollback()
 
 
 def _reject_if(
