@@ -286,3 +286,20 @@ def api_demo(api_demo_bundle: Path, tmp_path_factory: pytest.TempPathFactory) ->
     """The demo app with a trained model, shared by one test module (a private copy)."""
     settings, runtime = open_demo(api_demo_bundle, tmp_path_factory.mktemp("api-demo-copy"))
     yield from demo_env(settings, runtime)
+
+
+@pytest.fixture
+def cli_env(api_env: ApiEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiEnv]:
+    """The command line pointed at the api_env store (another process's view of it)."""
+    from recsvc.cli import _common
+
+    _common.settings.cache_clear()
+    for key, value in {
+        "RECSVC_DATABASE_URL": api_env.settings.database_url,
+        "RECSVC_DATA_DIR": str(api_env.settings.data_dir),
+        "RECSVC_MODELS_DIR": str(api_env.settings.models_dir),
+        "RECSVC_ENVIRONMENT": "test",
+    }.items():
+        monkeypatch.setenv(key, value)
+    yield api_env
+    _common.settings.cache_clear()

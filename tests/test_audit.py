@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from recsvc.cli import _common as common
 from recsvc.cli import app as cli_app
 from recsvc.config import Settings
 from recsvc.runtime import Runtime
@@ -415,20 +414,6 @@ def test_prune_removes_only_events_past_retention(api_env: ApiEnv) -> None:
     keep_all = Runtime(rt.settings.model_copy(update={"audit_retention_days": 0}), rt.db)
     assert audit.prune(keep_all, now=now + dt.timedelta(days=5000)) == 0
 
-
-@pytest.fixture
-def cli_env(api_env: ApiEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiEnv]:
-    """The CLI pointed at the api_env store."""
-    common.settings.cache_clear()
-    for key, value in {
-        "RECSVC_DATABASE_URL": api_env.settings.database_url,
-        "RECSVC_DATA_DIR": str(api_env.settings.data_dir),
-        "RECSVC_MODELS_DIR": str(api_env.settings.models_dir),
-        "RECSVC_ENVIRONMENT": "test",
-    }.items():
-        monkeypatch.setenv(key, value)
-    yield api_env
-    common.settings.cache_clear()
 
 
 def test_cli_import_list_and_prune(cli_env: ApiEnv, tmp_path: Any) -> None:

@@ -12,7 +12,6 @@ import pytest
 from typer.testing import CliRunner
 
 from recsvc.auth import list_keys, verify_key
-from recsvc.cli import _common as common
 from recsvc.cli import app
 from recsvc.cli.serve import _demo_banner
 from recsvc.errors import Unauthorized
@@ -20,20 +19,6 @@ from tests.fixtures_api import ApiEnv
 
 SECRET = re.compile(r"\b(rc[kp]_[A-Za-z0-9_-]{40,})")
 
-
-@pytest.fixture
-def cli_env(api_env: ApiEnv, monkeypatch: pytest.MonkeyPatch) -> ApiEnv:
-    """The CLI pointed at the api_env store."""
-    common.settings.cache_clear()
-    for key, value in {
-        "RECSVC_DATABASE_URL": api_env.settings.database_url,
-        "RECSVC_DATA_DIR": str(api_env.settings.data_dir),
-        "RECSVC_MODELS_DIR": str(api_env.settings.models_dir),
-        "RECSVC_ENVIRONMENT": "test",
-    }.items():
-        monkeypatch.setenv(key, value)
-    yield api_env
-    common.settings.cache_clear()
 
 
 def test_keys_create_list_revoke(cli_env: ApiEnv) -> None:

@@ -7,14 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pytest
 from typer.testing import CliRunner
 
-from recsvc.cli import _common as common
 from recsvc.cli import app as cli_app
 from recsvc.registry import Registry
 from recsvc.semantic import CachedEmbedder, FakeEmbedder, VectorIndex
@@ -27,21 +24,6 @@ from recsvc.usecases import clients, erasure, open_runtime
 from recsvc.usecases.audit import AuditSurface
 from tests.conftest import copy_tree
 from tests.fixtures_api import ApiEnv, _demo_settings
-
-
-@pytest.fixture
-def cli_env(api_env: ApiEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiEnv]:
-    """The CLI pointed at the api_env store (a second process's view, in effect)."""
-    common.settings.cache_clear()
-    for key, value in {
-        "RECSVC_DATABASE_URL": api_env.settings.database_url,
-        "RECSVC_DATA_DIR": str(api_env.settings.data_dir),
-        "RECSVC_MODELS_DIR": str(api_env.settings.models_dir),
-        "RECSVC_ENVIRONMENT": "test",
-    }.items():
-        monkeypatch.setenv(key, value)
-    yield api_env
-    common.settings.cache_clear()
 
 
 def test_the_command_confirms_erases_and_a_server_follows(cli_env: ApiEnv) -> None:
