@@ -45,7 +45,7 @@ demo: install
 	@$(RECSVC) --brief stats
 	@$(RECSVC) --brief index build
 	@$(RECSVC) --brief train
-	@$(RECSVC) worklist --limit 10
+	@$(RECSVC) --brief worklist --limit 10
 	@$(RECSVC) serve --demo
 
 clean:

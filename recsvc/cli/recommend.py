@@ -8,7 +8,7 @@ answers.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,6 +22,9 @@ from recsvc.store.enums import DeclineReason, Surface
 from recsvc.store.labels import SEGMENT_CODES
 from recsvc.usecases import clients
 from recsvc.usecases.audit import AuditAction
+
+if TYPE_CHECKING:  # the ranker's modules load when a command ranks, not at start
+    from recsvc.recommend.worklist import WorklistRow
 
 
 def recommend(
@@ -129,13 +132,40 @@ def worklist(
         events.record_worklist(rt, rows=rows, version=found.version, actor="cli")
     months = rt.settings.horizon_months
     order = "expected value" if sort == "value" else "probability"
-    console.print(f"[bold]worklist[/] · model {found.version} · ranked by {order}", highlight=False)
+    if _common.is_brief():
+        _print_brief(rows, order)
+    else:
+        _print_cards(rows, version=found.version, order=order, months=months)
+    if export is not None:
+        fmt = export.suffix.lower().lstrip(".")
+        export.write_bytes(worklists.export(rows, fmt=fmt, lang=lang, contacts=True, months=months))
+        detail = {"format": fmt, "rows": len(rows)}
+        audit_commands.record(rt, AuditAction.WORKLIST_EXPORT, detail=detail)
+        console.print(f"exported {len(rows)} rows to {export}", highlight=False, soft_wrap=True)
+
+
+def _print_brief(rows: list[WorklistRow], order: str) -> None:
+    """The worklist in one line: how many, and whom to call first with what."""
+    top = rows[0] if rows else None
+    lead = (
+        f"first {top.external_id} {top.name_zh or top.name_en}: {top.product_zh} "
+        f"(p {quantities.percent(top.score)} · EV {quantities.yuan(top.expected_value)})"
+        if top is not None
+        else "no client to contact"
+    )
+    console.print(
+        f"worklist of {len(rows)} ranked by {order} · {lead}", highlight=False, soft_wrap=True
+    )
+
+
+def _print_cards(rows: list[WorklistRow], *, version: str, order: str, months: int) -> None:
+    """One card per client: Chinese names and reasons stay readable in any width."""
+    console.print(f"[bold]worklist[/] · model {version} · ranked by {order}", highlight=False)
     console.print(
         f"p = probability the client buys it within {months} months · EV = p × list price",
         highlight=False,
     )
     for r in rows:
-        # One card per client: Chinese names and reasons stay readable in any width.
         console.print(
             f"[bold]{r.rank:>3}[/]  {r.external_id}  {r.name_zh or r.name_en}  "
             f"[cyan]{r.segment}[/] · {r.account_manager or '—'}",
@@ -152,12 +182,6 @@ def worklist(
             console.print(f"       why     {reason}", highlight=False, markup=False, soft_wrap=True)
         if r.action_zh:
             console.print(f"       action  {r.action_zh} / {r.action_en}", highlight=False)
-    if export is not None:
-        fmt = export.suffix.lower().lstrip(".")
-        export.write_bytes(worklists.export(rows, fmt=fmt, lang=lang, contacts=True, months=months))
-        detail = {"format": fmt, "rows": len(rows)}
-        audit_commands.record(rt, AuditAction.WORKLIST_EXPORT, detail=detail)
-        console.print(f"exported {len(rows)} rows to {export}")
 
 
 def feedback(
