@@ -22,6 +22,7 @@ Chinese and in English. A reason fails on:
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -280,3 +281,37 @@ def test_value_reasons_follow_their_sign_and_population(api_demo: ApiEnv, rows: 
                     bad.append((cid, reason.text_zh, f"value {v} is not below {share}%"))
     assert n >= len(_sample(rows))
     assert not bad, bad[:10]
+
+
+def test_the_client_page_shows_the_reasons_as_sentences(api_demo: ApiEnv, rows: list[Any]) -> None:
+    """What a librarian reads on the client page is the same checked sentences, one
+    language at a time, never an object's repr."""
+    from fastapi.testclient import TestClient
+
+    from tests.fixtures_web import sign_in
+
+    console = TestClient(api_demo.client.app)
+    sign_in(console, api_demo.keys["librarian"])
+    bad: list[tuple[str, str, str]] = []
+    items = 0
+    for r in rows[:4]:
+        for lang in ("zh", "en"):
+            console.post("/console/lang", data={"lang": lang, "csrf_token": _csrf(console)})
+            page = console.get(f"/console/clients/{r.external_id}")
+            assert page.status_code == 200
+            for block in re.findall(r'<ul class="evidence">(.*?)</ul>', page.text, re.S):
+                for li in re.findall(r"<li>(.*?)</li>", block, re.S):
+                    text = html.unescape(re.sub(r"<[^>]+>", " ", li)).strip()
+                    items += 1
+                    if "kind=" in text or "text_zh=" in text:
+                        bad.append((r.external_id, text[:80], "an object's repr"))
+                    bad += [(r.external_id, text[:80], p) for p in problems(text, lang)]
+    assert items >= 8
+    assert not bad, bad[:10]
+
+
+def _csrf(console: Any) -> str:
+    page = console.get("/console/")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found
+    return found.group(1)

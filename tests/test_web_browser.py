@@ -124,6 +124,12 @@ def test_librarian_worklist_client_accept_is_stored(
     assert accepted[0].actor == "lib-wang"
     assert impression_id in {e.id for e in shown}
 
+    page.get_by_role("button", name="English").click()  # the same page, one language at a time
+    expect(page.locator("#h-recs")).to_have_text("Next best services")
+    state = re.compile(r"^accepted on \d\d-\d\d by lib-wang$")
+    expect(first.get_by_role("status")).to_have_text(state)
+    page.screenshot(path=str(test_output / "console-client-en.png"), full_page=True)
+
 
 def test_decline_with_reason_works_without_javascript(browser: Browser, web_demo: DemoLive) -> None:
     live = web_demo.live
