@@ -293,7 +293,8 @@ def test_analyst_promotes_and_rolls_back(page: Page, web_demo: DemoLive, test_ou
     page.get_by_role("link", name="模型").click()
     active = page.locator("#active-version")
     expect(active).to_have_text(web_demo.champion)
-    expect(page.locator("tr.active-row[data-version]")).to_have_attribute("data-version", web_demo.champion)
+    active_row = page.locator("tr.active-row[data-version]")
+    expect(active_row).to_have_attribute("data-version", web_demo.champion)
     expect(page.locator("figure img").first).to_be_visible()
     page.screenshot(path=str(test_output / "console-models-zh.png"), full_page=True)
 
@@ -306,7 +307,7 @@ def test_analyst_promotes_and_rolls_back(page: Page, web_demo: DemoLive, test_ou
     row.get_by_label("强制").check()
     row.get_by_role("button", name="发布").click()
     expect(page.locator("#active-version")).to_have_text(web_demo.challenger)
-    expect(page.locator("tr.active-row[data-version]")).to_have_attribute("data-version", web_demo.challenger)
+    expect(active_row).to_have_attribute("data-version", web_demo.challenger)
     assert Registry(live.settings.models_dir).active() == web_demo.challenger
 
     page.get_by_role("button", name="回滚到上一版本").click()
