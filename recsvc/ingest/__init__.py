@@ -5,8 +5,9 @@ Example:
     >>> reports = import_dir(db, "data/demo")           # doctest: +SKIP
 """
 
+from recsvc.ingest.encoding import detect_encoding
 from recsvc.ingest.importer import ImportReport, entity_of, import_dir, import_file
-from recsvc.ingest.readers import detect_encoding, open_table
+from recsvc.ingest.readers import open_table
 from recsvc.ingest.schema import ENTITY_ORDER, SCHEMAS, ColumnSpec, EntitySchema
 
 __all__ = [
