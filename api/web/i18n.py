@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,11 @@ class Translator:
         if text is not None:
             return text
         return default if default is not None else str(code)
+
+    def join(self, prefix: str, codes: Iterable[object]) -> str:
+        """The labels of ``codes`` under ``prefix`` as one list in this language
+        ("项目内容相近、服务升级路径" / "similar projects, next step up")."""
+        return ("、" if self.lang == "zh" else ", ").join(self.opt(prefix, c) for c in codes)
 
     def pick(self, zh: object, en: object) -> str:
         """The field for this language, falling back to the other one."""

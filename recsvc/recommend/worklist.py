@@ -219,7 +219,7 @@ def export_row(row: WorklistRow, lang: str) -> dict[str, Any]:
         "client_external_id": row.external_id,
         "client_name": _pick(lang, row.name_zh, row.name_en),
         "segment": label("segment", row.segment, lang) or row.segment or None,
-        "industry_field": row.industry_field or None,
+        "industry_field": label("field", row.industry_field, lang) or row.industry_field or None,
         "account_manager": row.account_manager or None,
         "contact_name": row.contact_name,
         "contact_phone": row.contact_phone,

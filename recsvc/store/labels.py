@@ -7,22 +7,29 @@ plus the further Chinese spellings the importer accepts. The importer
 value model's segment and stage names and the explanations all read from here.
 
 Vocabularies are addressed by a short name (``kind``, ``purpose``, ``segment`` …), the
-same prefix the console's ``t.opt(prefix, code)`` uses.
+same prefix the console's ``t.opt(prefix, code)`` uses. Two of them, ``field`` and
+``enterprise_type``, are the centre's glossary (``glossary.json``): the Chinese words its
+client records use, with their English; a word not in it is client-supplied text and
+is shown as imported.
 
 Example:
     >>> label("kind", "enterprise", "zh")
     '企业'
     >>> label("purpose", Purpose.MARKET_ENTRY, "en")
     'market entry'
+    >>> label("field", "锂电池", "en")
+    'Lithium batteries'
     >>> import_spellings(ClientKind)["university"]
     ('高校', '大学', '高等院校')
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Literal
 
 from recsvc.store.enums import (
@@ -43,6 +50,7 @@ from recsvc.store.enums import (
 __all__ = [
     "CASE_KIND_PHRASES",
     "ENUM_VOCABULARIES",
+    "GLOSSARY_PATH",
     "KIND_PHRASES",
     "PURPOSE_PHRASES",
     "SEGMENT_CODES",
@@ -50,6 +58,7 @@ __all__ = [
     "VOCABULARIES",
     "Label",
     "Lang",
+    "field_phrase",
     "import_spellings",
     "label",
 ]
@@ -219,7 +228,18 @@ ENUM_VOCABULARIES: dict[str, tuple[type[StrEnum], dict[str, Label]]] = {
     ),
 }
 
-#: Every vocabulary: the enums above plus value segments and relationship stages.
+#: The centre's own words for client profiles (industry fields, enterprise types), Chinese
+#: as imported → English; a value missing here is shown as it was imported.
+GLOSSARY_PATH = Path(__file__).with_name("glossary.json")
+
+
+def _glossary() -> dict[str, dict[str, Label]]:
+    raw = json.loads(GLOSSARY_PATH.read_text(encoding="utf-8"))
+    return {name: {zh: Label(zh, en) for zh, en in terms.items()} for name, terms in raw.items()}
+
+
+#: Every vocabulary: the enums above, value segments, relationship stages, the candidate
+#: sources a recommendation was found by, and the glossary of profile words.
 VOCABULARIES: dict[str, Mapping[str, Label]] = {
     **{name: labels for name, (_, labels) in ENUM_VOCABULARIES.items()},
     "segment": {
@@ -236,6 +256,32 @@ VOCABULARIES: dict[str, Mapping[str, Label]] = {
         "commitment": _L("承诺", "Commitment"),
         "dissolution": _L("解体", "Dissolution"),
     },
+    "entity": {
+        "clients": _L("客户", "clients"),
+        "contacts": _L("联系人", "contacts"),
+        "commissions": _L("委托项目", "commissions"),
+        "orders": _L("订单", "orders"),
+        "interactions": _L("联系记录", "interactions"),
+        "feedback": _L("反馈", "feedback"),
+        "complaints": _L("投诉", "complaints"),
+    },
+    "scorer": {
+        "lightgbm": _L("LightGBM 梯度提升树", "LightGBM"),
+        "model": _L("LightGBM 梯度提升树", "LightGBM"),
+        "logistic": _L("逻辑回归", "Logistic regression"),
+        "rfm": _L("RFM 规则", "RFM rule"),
+    },
+    "source": {
+        "content": _L("项目内容相近", "similar projects"),
+        "look-alike": _L("相似客户购买", "similar clients bought it"),
+        "ladder": _L("服务升级路径", "next step up"),
+        "chain": _L("常见后续服务", "usual follow-on"),
+        "purpose": _L("委托用途", "commission purpose"),
+        "popular-in-segment": _L("同类客户常购", "popular in the segment"),
+        "popular": _L("热门服务", "popular overall"),
+        "random": _L("随机探索", "exploration"),
+    },
+    **_glossary(),
 }
 
 #: A client kind inside an explanation sentence ("a similar case: an enterprise …").
@@ -271,6 +317,20 @@ def label(vocabulary: str, code: object, lang: str) -> str | None:
         return None
     found = labels.get(str(code.value if isinstance(code, StrEnum) else code))
     return found.text(lang) if found is not None else None
+
+
+def field_phrase(field: str, lang: str) -> str:
+    """An industry field inside a sentence of ``lang``: the glossary's word ("fine
+    chemicals", "AI and machine vision"), or the field as imported, in quotes, when the
+    glossary does not know it (client-supplied text); "" for no field."""
+    if not field:
+        return ""
+    found = label("field", field, lang)
+    if found is None:
+        return f"“{field}”"
+    if lang != "zh" and len(found) > 1 and found[1].islower():
+        return found[0].lower() + found[1:]
+    return found
 
 
 def import_spellings(enum: type[StrEnum]) -> dict[str, tuple[str, ...]]:

@@ -48,7 +48,7 @@ SEGMENT_LABELS: dict[str, tuple[str, str]] = {
 STRATEGY_LABELS: dict[str, tuple[str, str]] = {
     "key": ("重点服务", "focus"),
     "potential": ("重点培养", "cultivate"),
-    "general": ("关注", "watch"),
+    "general": ("关注", "keep watching"),
     "new": ("引导", "onboard"),
     "dormant": ("唤醒", "win back"),
 }
@@ -68,7 +68,7 @@ STRATEGIES: dict[str, list[Action]] = {
         Action("steady_contact", "保持稳定联系", "keep steady contact"),
     ],
     "general": [
-        Action("watch", "持续关注", "watch"),
+        Action("watch", "持续关注", "keep an eye on their needs"),
     ],
     "new": [
         Action(
