@@ -21,7 +21,7 @@ import pandas as pd
 from recsvc.features import FEATURES
 from recsvc.features.phrasing import factor_text, reference_point
 from recsvc.recommend.offer import Evidence
-from recsvc.store.labels import KIND_PHRASES, PURPOSE_PHRASES
+from recsvc.store.labels import KIND_PHRASES, PURPOSE_PHRASES, field_phrase
 
 __all__ = [
     "BASIC_FEATURES",
@@ -129,7 +129,8 @@ def case_sentences(zh: str, en: str) -> tuple[str, str]:
         head, topic, tail = m.group("head"), m.group("topic"), m.group("tail")
         words = _keep(topic, han=False) if topic else []
         about = f" with a novelty-search project on {'; '.join(words)}" if words else ""
-        after = "" if words else " after a similar novelty-search project"
+        done = words or "novelty-search project" in tail
+        after = "" if done else " after a similar novelty-search project"
         en = f"{head}{about} bought {tail}{after}"
     en = _quote_han(en.rstrip("。."))
     t = _ZH_TOPIC.search(zh)
@@ -156,8 +157,8 @@ def own_case(kind: str, field: str, name: tuple[str, str], score: float) -> Evid
     """A past case told by the buyer's kind and field only (no text quoted)."""
     kind_zh, kind_en = KIND_PHRASES.get(kind, KIND_PHRASES["other"])
     zh_name, en_name = name
-    where_zh = f"“{field}”领域的" if field else ""
-    where_en = f" in “{field}”" if field else ""
+    where_zh = f"{field_phrase(field, 'zh')}领域的" if field else ""
+    where_en = f" in {field_phrase(field, 'en')}" if field else ""
     return Evidence.model_construct(
         kind="similar_case",
         text_zh=f"一家{where_zh}{kind_zh}在相近的查新项目之后购买了{zh_name}",

@@ -28,8 +28,9 @@ import pandas as pd
 from recsvc.semantic.embedders import Embedder, coverage
 from recsvc.semantic.text import normalise
 from recsvc.store.frames import Frames
-from recsvc.store.labels import CASE_KIND_PHRASES
+from recsvc.store.labels import CASE_KIND_PHRASES, field_phrase
 
+_HAN = re.compile(r"[\u3400-\u9fff]")
 KINDS = ("commissions", "clients", "products", "cases")
 RECENT_TITLES = 10
 CASE_WINDOW = pd.DateOffset(months=12)
@@ -84,6 +85,11 @@ def _join(*parts: Any, sep: str = "\n") -> str:
 
 def _keywords(value: Any) -> list[str]:
     return [k.strip() for k in re.split(r"[;；,，、]", _s(value)) if k.strip()]
+
+
+def _script(words: list[str], *, han: bool) -> list[str]:
+    """The non-empty ``words`` written in Chinese (``han``) or not."""
+    return [w for w in words if w and bool(_HAN.search(w)) == han]
 
 
 def _date(value: Any) -> str:
@@ -217,19 +223,20 @@ def case_summary(
     ]
     industry = _scrub(_s(client.get("industry_field")), names)
     subject = _scrub(_s(commission.get("subject_area")), names)
-    topic_en = _scrub("; ".join(keywords[:5]), names) or subject
-    topic_zh = topic_en
-    if topic_en:
-        en_tail, zh_head = (
-            f" with a novelty-search project on {topic_en}",
-            f"在“{topic_zh}”查新项目之后",
-        )
-    else:
-        en_tail, zh_head = " after a novelty-search project", "在一项查新项目之后"
-    where_en = f" in {industry}" if industry else ""
-    where_zh = f"{industry}领域的" if industry else ""
+    # each sentence keeps the keywords (else the subject) written in its own script
+    topic_zh = _scrub(
+        "；".join(_script(keywords, han=True)[:5] or _script([subject], han=True)), names
+    )
+    topic_en = _scrub(
+        "; ".join(_script(keywords, han=False)[:5] or _script([subject], han=False)), names
+    )
+    about_en = f" with a novelty-search project on {topic_en}" if topic_en else ""
+    after_en = "" if topic_en else " after a similar novelty-search project"
+    zh_head = f"在“{topic_zh}”查新项目之后" if topic_zh else "在一项查新项目之后"
+    where_en = f" in {field_phrase(industry, 'en')}" if industry else ""
+    where_zh = f"{field_phrase(industry, 'zh').removesuffix('领域')}领域的" if industry else ""
     product_en = _s(product.get("name_en")).lower() or str(product.get("code"))
-    en = f"{kind_en[0].upper()}{kind_en[1:]}{where_en}{en_tail} bought {product_en}."
+    en = f"{kind_en[0].upper()}{kind_en[1:]}{where_en}{about_en} bought {product_en}{after_en}."
     zh = f"一家{where_zh}{kind_zh}{zh_head}购买了{_s(product.get('name_zh'))}。"
     return en, zh
 
