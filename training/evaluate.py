@@ -19,7 +19,8 @@ SCORES = {"p_model": "value model", "p_rfm": "RFM heuristic", "p_logistic": "log
 def evaluate(settings: Any, version: str | None = None) -> dict[str, Any]:
     """Metrics of the value model and baselines at the version's evaluation cutoff.
 
-    Writes ``lift.png``, ``calibration.png``, ``feature_importance.png`` and
+    Writes the plots (``lift``, ``calibration``, ``feature_importance``, each as
+    ``<plot>.zh.png`` and ``<plot>.en.png``) and
     ``evaluation.json`` into ``settings.reports_dir/<version>/``. The version folder is
     only read: a registered version is never written again (training put its plots
     there before registering it).

@@ -153,31 +153,49 @@ def evaluate(
     return table
 
 
-def write_outputs(table: pd.DataFrame, folder: Path) -> Path:
-    """``recommend_eval.csv`` and a grouped bar chart ``recommend_eval.png``."""
-    import matplotlib
+#: Each evaluated method and each metric, as the plot names them (zh, en).
+METHOD_WORDS: dict[str, tuple[str, str]] = {
+    "full": ("完整推荐（排序模型）", "full recommender (ranker)"),
+    "sources": ("候选来源合并", "candidate sources only"),
+    "content": ("仅内容相似", "content similarity only"),
+    "popularity": ("热门基线", "popularity baseline"),
+    "random": ("随机基线", "random baseline"),
+}
+METRIC_WORDS: dict[str, tuple[str, str]] = {
+    "ndcg5": ("NDCG@5", "NDCG@5"),
+    "recall5": ("召回率@5", "recall@5"),
+    "map5": ("MAP@5", "MAP@5"),
+    "coverage": ("目录覆盖率", "coverage"),
+}
+_TITLE = ("下一项服务推荐：时间留出集 {holdout}", "Next-best-service, temporal holdout {holdout}")
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+def _word(words: tuple[str, str], lang: str) -> str:
+    return words[0] if lang == "zh" else words[1]
+
+
+def write_outputs(table: pd.DataFrame, folder: Path) -> Path:
+    """``recommend_eval.csv`` and a grouped bar chart per interface language,
+    ``recommend_eval.zh.png`` and ``recommend_eval.en.png``; returns the CSV's path."""
+    from training.plots import LANGS, new_figure, save_figure
 
     folder.mkdir(parents=True, exist_ok=True)
     table.to_csv(folder / "recommend_eval.csv", float_format="%.4f")
-    metrics = ["ndcg5", "recall5", "map5", "coverage"]
-    fig, ax = plt.subplots(figsize=(8, 4))
+    metrics = list(METRIC_WORDS)
     width = 0.8 / len(table)
     x = np.arange(len(metrics))
-    for i, (method, row) in enumerate(table.iterrows()):
-        ax.bar(x + i * width, [row[m] for m in metrics], width, label=str(method))
-    ax.set_xticks(x + width * (len(table) - 1) / 2)
-    ax.set_xticklabels(["NDCG@5", "recall@5", "MAP@5", "coverage"])
-    ax.set_ylim(0, 1)
-    ax.set_title(f"Next-best-service, temporal holdout {table.attrs.get('holdout', '')}")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = folder / "recommend_eval.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    for lang in LANGS:
+        fig, ax = new_figure((8, 4))
+        for i, (method, row) in enumerate(table.iterrows()):
+            name = _word(METHOD_WORDS.get(str(method), (str(method), str(method))), lang)
+            ax.bar(x + i * width, [row[m] for m in metrics], width, label=name)
+        ax.set_xticks(x + width * (len(table) - 1) / 2)
+        ax.set_xticklabels([_word(METRIC_WORDS[m], lang) for m in metrics])
+        ax.set_ylim(0, 1)
+        ax.set_title(_word(_TITLE, lang).format(holdout=table.attrs.get("holdout", "")))
+        ax.legend(fontsize=8)
+        save_figure(fig, folder / f"recommend_eval.{lang}.png")
+    return folder / "recommend_eval.csv"
 
 
 def format_table(table: pd.DataFrame) -> str:

@@ -90,6 +90,21 @@ class EvaluationReport:
     comparison: ModelComparison | None = None
     """LightGBM vs logistic vs RFM on the version's backtest."""
 
+    def plots_for(self, lang: str) -> list[tuple[str, str]]:
+        """``(plot, file)`` of each plot as drawn for ``lang``: ``lift.zh.png`` for
+        Chinese; a version trained before plots had languages has ``lift.png`` only."""
+        chosen: dict[str, tuple[int, str]] = {}
+        for file in self.plots:
+            stem = file.removesuffix(".png")
+            base, _, suffix = stem.rpartition(".")
+            if suffix in ("zh", "en"):
+                rank = 0 if suffix == lang else 2
+            else:
+                base, rank = stem, 1
+            if base not in chosen or rank < chosen[base][0]:
+                chosen[base] = (rank, file)
+        return [(base, file) for base, (_, file) in sorted(chosen.items())]
+
 
 def version(rt: Runtime, *, name: str) -> str:
     """``name`` if it is a registered version.
