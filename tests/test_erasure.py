@@ -59,11 +59,21 @@ def _quoted(doc: Any) -> str:
     return reasons.similar_case(zh, doc.summary, None, 0.0).text_en
 
 
-def _victim(env: ApiEnv) -> int:
+def _victim(env: ApiEnv, db_path: Path) -> int:
     """A client with a portal list whose anonymised cases the most other clients'
-    stored explanations quote."""
+    stored explanations quote, and whose name no other client has (the demo has
+    namesakes: two clients can share a research group's name, and erasing one must
+    not hide the other)."""
     layer = env.runtime.semantic
     bundle = env.runtime.require_bundle()
+    unique = {
+        int(cid)
+        for (cid,) in _rows(
+            db_path,
+            "select min(id) from clients group by coalesce(name_zh, external_id) "
+            "having count(*) = 1",
+        )
+    }
     by_owner: dict[int, set[str]] = {}
     for doc in layer.docs["cases"].values():
         if "project on" in _quoted(doc):
@@ -75,7 +85,8 @@ def _victim(env: ApiEnv) -> int:
         for owner, quotes in by_owner.items():
             if owner != cid and any(q in text for q in quotes):
                 quoted[owner] += 1
-    return max((c for c in quoted if c in bundle.portal_recs), key=lambda c: quoted[c])
+    candidates = [c for c in quoted if c in bundle.portal_recs and c in unique]
+    return max(candidates, key=lambda c: quoted[c])
 
 
 def _rows(db_path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -91,7 +102,7 @@ def erased(api_demo_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     settings, runtime = open_demo(api_demo_bundle, tmp_path_factory.mktemp("erasure"))
     for env in demo_env(settings, runtime):
         db_path = Path(settings.database_url.split("///", 1)[1])
-        cid = _victim(env)
+        cid = _victim(env, db_path)
         (ext, zh, en), *_ = _rows(
             db_path, "select external_id, name_zh, name_en from clients where id = ?", cid
         )

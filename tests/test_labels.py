@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 from enum import StrEnum
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +82,40 @@ def test_explanation_phrases_cover_every_code() -> None:
     assert KIND_PHRASES["enterprise"] == ("企业", "an enterprise")
     assert PURPOSE_PHRASES["other"] == ("其他", "other purposes")
     assert PURPOSE_PHRASES["market_entry"] == ("市场进入", "market entry")
+
+
+def test_the_glossary_translates_every_profile_word_the_demo_writes() -> None:
+    """Industry fields and enterprise types are the centre's words: each one the demo
+    generator writes has its English in the glossary, so an English page never shows
+    them in Chinese; a word not in the glossary is shown as imported."""
+    import json
+
+    from recsvc.demo.names import ENTERPRISE_TYPES
+
+    demo_fields = json.loads(
+        (Path(__file__).resolve().parent.parent / "recsvc/demo/fields.json").read_text("utf-8")
+    )
+    for f in demo_fields:
+        assert label("field", f["name_zh"], "en") == f["name_en"], f["code"]
+        assert label("field", f["name_zh"], "zh") == f["name_zh"]
+    assert all(label("enterprise_type", t, "en") for t in ENTERPRISE_TYPES)
+    assert label("field", "某个未登记的领域", "en") is None
+    en = [lab.en for name in ("field", "enterprise_type") for lab in VOCABULARIES[name].values()]
+    assert not [w for w in en if re.search(r"[\u3400-\u9fff]", w)]
+
+
+def test_every_candidate_source_has_words() -> None:
+    from recsvc.recommend import sources as src
+
+    for source in (
+        src.ContentSource,
+        src.LookAlikeSource,
+        src.LadderSource,
+        src.PurposeSource,
+        src.PopularInSegmentSource,
+        src.PopularSource,
+        src.RandomSource,
+        src.SourceChain,
+    ):
+        assert label("source", source.name, "zh"), source.name
+        assert label("source", source.name, "en") != source.name

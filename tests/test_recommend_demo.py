@@ -22,7 +22,8 @@ def table(demo_frames: Frames, tmp_path_factory: pytest.TempPathFactory):  # typ
     settings = Settings(environment="test", data_dir=tmp, models_dir=tmp / "models")
     out = evaluate(settings, demo_frames, None, out_dirs=[tmp / "plots"])
     print("\n" + format_table(out))
-    assert (tmp / "plots" / "recommend_eval.png").stat().st_size > 1000
+    for lang in ("zh", "en"):
+        assert (tmp / "plots" / f"recommend_eval.{lang}.png").stat().st_size > 1000
     return out
 
 

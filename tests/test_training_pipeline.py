@@ -45,7 +45,11 @@ def test_pipeline_registry_and_cli(tmp_path: Path, frames, monkeypatch: pytest.M
     assert {"auc", "pr_auc", "brier", "lift@10%"} <= set(metrics["value"])
     assert {"rfm", "logistic"} == set(metrics["baselines"])
     assert metrics["value"]["auc"] > metrics["baselines"]["rfm"]["auc"] - 0.02
-    for name in ("lift.png", "calibration.png", "feature_importance.png"):
+    for name in (
+        f"{plot}.{lang}.png"
+        for plot in ("lift", "calibration", "feature_importance")
+        for lang in ("zh", "en")
+    ):
         assert (folder / "plots" / name).stat().st_size > 1000
         assert (Path(settings.reports_dir) / v1 / name).exists()
     for path in ("value/model.txt", "value/segments.json", "value/backtest.csv", "clv/config.json"):

@@ -70,7 +70,7 @@ def test_train_and_score_cli_on_demo_store(demo_settings: Settings, monkeypatch)
         assert "价值概率" in scored.output and "segment" in scored.output
         evaluated = runner.invoke(app, ["evaluate"])
         assert evaluated.exit_code == 0, evaluated.output
-        assert "lift.png" in evaluated.output
+        assert "lift.zh.png" in evaluated.output
         missing = runner.invoke(app, ["score", "NO-SUCH-CLIENT"])
         assert missing.exit_code != 0
     finally:

@@ -438,7 +438,7 @@ def test_no_page_returns_500(page: Page, web_demo: DemoLive) -> None:
         "/console/search?q=%27%3B%20drop%20table%20clients",
         "/console/models?version=nope",
         f"/console/models?version={v}",
-        f"/console/models/{v}/plots/lift.png",
+        f"/console/models/{v}/plots/lift.en.png",
         f"/console/models/{v}/plots/nope.png",
         "/console/models/jobs/nope",
         "/console/portal/%20",
