@@ -1,104 +1,30 @@
-"""Request and response bodies of the JSON API.
-
-Naming follows one pattern: ``ThingBase`` (shared fields), ``ThingCreate`` (a request
-body), ``ThingPublic`` (one item out), ``ThingsPublic`` (``{data, count}``).
-
-Every timestamp is a :data:`UtcDateTime`: it always carries an offset (the stores hand
-back naive UTC datetimes on SQLite; they are read as UTC and written ``+00:00``).
-
-The recommendations body and its items (one :class:`~recsvc.recommend.offer.Offer`
-shape from the recommender to the wire) are defined with the use case that answers
-them, so the CLI prints the same JSON.
-"""
+"""Bodies of the staff surface: clients and their history, profiles and scores,
+similar clients, search hits, the worklist and a librarian's outcome."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, Field
 
+from api.schemas.common import FROM_ATTRIBUTES, UtcDateTime
 from recsvc.store.enums import (
     ClientKind,
     DeclineReason,
-    EventType,
     FeedbackKind,
     InteractionKind,
-    JobStatus,
     OrderStatus,
     Purpose,
     Severity,
-    Surface,
 )
-from recsvc.usecases.portal import PortalOfferPublic, PortalPublic
-from recsvc.usecases.recommendations import ActionPublic, RecommendationsPublic
-
-__all__ = [
-    "ActionPublic",
-    "ClientBase",
-    "ClientProfilePublic",
-    "ClientPublic",
-    "ClientsPublic",
-    "ClvPublic",
-    "CommissionPublic",
-    "ComplaintPublic",
-    "ContactPublic",
-    "EvaluationReportPublic",
-    "EventPublic",
-    "EventsPublic",
-    "FeedbackCreate",
-    "FeedbackPublic",
-    "HealthPublic",
-    "ImportReportPublic",
-    "ImportReportsPublic",
-    "InteractionPublic",
-    "JobPublic",
-    "ModelVersionPublic",
-    "ModelVersionsPublic",
-    "OrderPublic",
-    "PortalEventCreate",
-    "PortalEventsCreate",
-    "PortalOfferPublic",
-    "PortalPublic",
-    "ProblemItemPublic",
-    "ProblemPublic",
-    "ReadyPublic",
-    "ReasonPublic",
-    "RecommendationsPublic",
-    "ScorePublic",
-    "SearchHitPublic",
-    "SearchHitsPublic",
-    "SimilarClientPublic",
-    "SimilarClientsPublic",
-    "UtcDateTime",
-    "WorklistPublic",
-    "WorklistRowPublic",
-]
-
-_ORM = ConfigDict(from_attributes=True)
-
-
-def as_utc(value: dt.datetime) -> dt.datetime:
-    """``value`` in UTC; a naive value is taken to be UTC already (what the store keeps)."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
-
-
-#: A timestamp in a response: always timezone-aware UTC, written with an explicit
-#: ``+00:00`` offset (RFC 3339 ``date-time``, as the OpenAPI schema declares).
-UtcDateTime = Annotated[
-    dt.datetime,
-    AfterValidator(as_utc),
-    PlainSerializer(lambda v: as_utc(v).isoformat(), return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
-]
+from recsvc.usecases.recommendations import ActionPublic
 
 
 class ClientBase(BaseModel):
     """What identifies a client and places it (no personal data)."""
 
-    model_config = _ORM
+    model_config = FROM_ATTRIBUTES
 
     external_id: str
     name_zh: str | None = None
@@ -133,7 +59,7 @@ class ClientsPublic(BaseModel):
 class ContactPublic(BaseModel):
     """Personal data: only in profiles seen by admin and librarian keys."""
 
-    model_config = _ORM
+    model_config = FROM_ATTRIBUTES
 
     external_id: str
     name: str
@@ -145,7 +71,7 @@ class ContactPublic(BaseModel):
 
 
 class CommissionPublic(BaseModel):
-    model_config = _ORM
+    model_config = FROM_ATTRIBUTES
 
     external_id: str
     title_zh: str | None = None
@@ -172,7 +98,7 @@ class OrderPublic(BaseModel):
 
 
 class FeedbackPublic(BaseModel):
-    model_config = _ORM
+    model_config = FROM_ATTRIBUTES
 
     external_id: str
     kind: FeedbackKind
@@ -185,7 +111,7 @@ class FeedbackPublic(BaseModel):
 
 
 class ComplaintPublic(BaseModel):
-    model_config = _ORM
+    model_config = FROM_ATTRIBUTES
 
     external_id: str
     severity: Severity
@@ -196,7 +122,7 @@ class ComplaintPublic(BaseModel):
 
 
 class InteractionPublic(BaseModel):
-    model_config = _ORM
+    model_config = FROM_ATTRIBUTES
 
     external_id: str
     kind: InteractionKind
@@ -330,118 +256,3 @@ class FeedbackCreate(BaseModel):
     impression_id: int = Field(ge=1, le=2**62)
     outcome: Literal["accepted", "declined", "purchased"]
     reason: DeclineReason | None = Field(None, description="Why it was declined")
-
-
-class PortalEventCreate(BaseModel):
-    """A portal event: an impression of a recommended item, or an outcome of one."""
-
-    event: Literal["impression", "accepted", "declined", "purchased"]
-    item_code: str | None = Field(None, max_length=64, description="Required for impressions")
-    impression_id: int | None = Field(
-        None, ge=1, le=2**62, description="Required for outcomes: the impression they answer"
-    )
-    rank: int | None = Field(None, ge=1, le=1000)
-    reason: DeclineReason | None = None
-
-
-class PortalEventsCreate(BaseModel):
-    events: list[PortalEventCreate] = Field(min_length=1, max_length=100)
-
-
-class EventPublic(BaseModel):
-    id: int
-    event: EventType
-    item_code: str
-    impression_id: int | None = None
-    surface: Surface
-    model_version: str | None = None
-
-
-class EventsPublic(BaseModel):
-    data: list[EventPublic]
-    count: int
-
-
-class ImportReportPublic(BaseModel):
-    entity: str
-    source: str
-    inserted: int
-    updated: int
-    unchanged: int
-    dry_run: bool = False
-
-
-class ImportReportsPublic(BaseModel):
-    data: list[ImportReportPublic]
-    count: int
-
-
-class JobPublic(BaseModel):
-    model_config = _ORM
-
-    id: str
-    status: JobStatus
-    progress: float
-    message: str | None = None
-    requested_by: str | None = None
-    started_at: UtcDateTime | None = None
-    finished_at: UtcDateTime | None = None
-    result: dict[str, Any] | None = None
-
-
-class ModelVersionPublic(BaseModel):
-    version: str
-    active: bool
-    created: str | None = None
-    metrics: dict[str, Any] = {}
-    value_model: str = Field(
-        "lightgbm", description="The value model it serves: `lightgbm` or `logistic`"
-    )
-
-
-class ModelVersionsPublic(BaseModel):
-    active: str | None
-    serving: str | None = Field(None, description="The version this process serves now")
-    data: list[ModelVersionPublic]
-    count: int
-
-
-class EvaluationReportPublic(BaseModel):
-    version: str
-    metrics: dict[str, Any]
-    meta: dict[str, Any] = {}
-    plots: list[str] = Field(default_factory=list, description="URLs of the report's plots")
-
-
-class ProblemItemPublic(BaseModel):
-    """One located problem in a 422 (or an import's report): which file, row, field, why."""
-
-    reason: str
-    field: str | None = None
-    row: int | None = None
-    file: str | None = None
-
-
-class ProblemPublic(BaseModel):
-    """An RFC 9457 problem document (``application/problem+json``): every error the API
-    answers has this shape (``api/errors.py``)."""
-
-    type: str = Field(description="A URI naming the kind of problem")
-    title: str
-    status: int
-    detail: str
-    instance: str | None = Field(None, description="The request path")
-    errors: list[ProblemItemPublic] | None = Field(None, description="Field-level problems")
-
-
-class HealthPublic(BaseModel):
-    status: Literal["ok"] = "ok"
-
-
-class ReadyPublic(BaseModel):
-    status: Literal["ready", "degraded", "unavailable"]
-    database: bool
-    model_loaded: bool
-    model_version: str | None = None
-    model_error: str | None = Field(None, description="Why the active model failed to load")
-    worker: int = Field(description="Process id of the server worker that answered")
