@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from recsvc.errors import Conflict, NotFound
+from recsvc.gate import compare_metrics
 from recsvc.liveness import HOST, process_alive
 
 log = logging.getLogger(__name__)
@@ -67,13 +68,6 @@ SUBFOLDERS = ("value", "logistic", "clv", "ranker", "plots")
 VALUE_MODELS: dict[str, str] = {"lightgbm": "value", "logistic": "logistic"}
 DEFAULT_VALUE_MODEL = "lightgbm"
 _VERSION_RE = re.compile(r"^v\d{8}-\d{6}(-\d+)?$")
-
-#: Metrics compared by the champion/challenger gate: (alternative paths in metrics.json,
-#: higher is better). The first path found in both versions is compared.
-GATE_METRICS: tuple[tuple[tuple[tuple[str, ...], ...], bool], ...] = (
-    ((("value", "auc"),), True),
-    ((("ranker", "ndcg@5"), ("ranker", "ranker_holdout_ndcg5"), ("ranker", "ndcg5")), True),
-)
 
 
 @dataclass
@@ -102,24 +96,6 @@ def read_json(path: Path, default: Any = None) -> Any:
     if not path.exists():
         return default
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _get(metrics: dict[str, Any], path: tuple[str, ...]) -> float | None:
-    node: Any = metrics
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    return float(node) if isinstance(node, int | float) else None
-
-
-def served_metrics(metrics: dict[str, Any], value_model: str) -> dict[str, Any]:
-    """``metrics`` with ``value`` holding the numbers of the value model that serves
-    (the logistic baseline's when it does and they were measured)."""
-    logistic = (metrics.get("baselines") or {}).get("logistic")
-    if value_model == "logistic" and isinstance(logistic, dict):
-        return {**metrics, "value": logistic}
-    return metrics
 
 
 def _parse_time(value: Any) -> dt.datetime | None:
@@ -336,30 +312,7 @@ class Registry:
                     f"{cm.get('eval_cutoff')}: not comparable (use --force)"
                 )
         models = {"value": (self.value_model(challenger), self.value_model(champion))}
-        ch, cm = served_metrics(ch, models["value"][0]), served_metrics(cm, models["value"][1])
-        better, compared = [], []
-        for paths, higher in GATE_METRICS:
-            found: list[tuple[tuple[str, ...], float, float]] = []
-            for p in paths:
-                va, vb = _get(ch, p), _get(cm, p)
-                if va is not None and vb is not None:
-                    found.append((p, va, vb))
-            if not found:
-                continue
-            path, a, b = found[0]
-            name = ".".join(path)
-            if path[0] in models:
-                name += " ({} vs {})".format(*models[path[0]])
-            compared.append(f"{name} {a:.4f} vs {b:.4f}")
-            diff = (a - b) if higher else (b - a)
-            if diff < 0:
-                return False, f"{challenger} is worse on {name} ({a:.4f} < {b:.4f})"
-            better.append(diff > 0)
-        if not compared:
-            return False, "no common metric to compare (use --force)"
-        if not any(better):
-            return False, f"{challenger} does not beat {champion}: " + ", ".join(compared)
-        return True, ", ".join(compared)
+        return compare_metrics(ch, cm, challenger=challenger, champion=champion, models=models)
 
     def promote(self, version: str, force: bool = False, *, note: str | None = None) -> str:
         """Make ``version`` active if it beats the active one (or ``force``).
