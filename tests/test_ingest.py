@@ -455,7 +455,7 @@ def test_files_without_data_rows_are_rejected_and_not_recorded(
 def test_problem_list_is_capped(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("recsvc.ingest.importer.MAX_PROBLEMS_PER_FILE", 3)
+    monkeypatch.setattr("recsvc.ingest.stream.MAX_PROBLEMS_PER_FILE", 3)
     rows = [["external_id", "kind"], *([f"C{i}", "bogus"] for i in range(10))]
     with pytest.raises(ImportRejected) as info:
         import_file(db, write_csv(tmp_path / "clients.csv", rows))

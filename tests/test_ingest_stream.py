@@ -143,9 +143,10 @@ def test_no_step_sees_more_than_one_chunk(
 ) -> None:
     """Validation and writing are handed one chunk at a time, whatever the file size."""
     import recsvc.ingest.importer as importer
+    import recsvc.ingest.stream as stream
 
     sizes: dict[str, list[int]] = {"validate": [], "write": []}
-    real_validate, real_write = importer.validate, importer.write
+    real_validate, real_write = stream.validate, importer.write
 
     def spy_validate(schema, table, raw, known, **kw):  # type: ignore[no-untyped-def]
         sizes["validate"].append(len(raw))
@@ -155,7 +156,7 @@ def test_no_step_sees_more_than_one_chunk(
         sizes["write"].append(len(data))
         return real_write(conn, schema, data, ids)
 
-    monkeypatch.setattr(importer, "validate", spy_validate)
+    monkeypatch.setattr(stream, "validate", spy_validate)
     monkeypatch.setattr(importer, "write", spy_write)
     reports = import_dir(db, demo, chunk_rows=64)
     assert max(sizes["validate"]) == max(sizes["write"]) == 64

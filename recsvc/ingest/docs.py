@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from recsvc.config import PROJECT_ROOT
-from recsvc.ingest.importer import MAX_PROBLEMS_PER_FILE
 from recsvc.ingest.readers import SUFFIXES
 from recsvc.ingest.schema import (
     ENTITY_ORDER,
@@ -24,6 +23,7 @@ from recsvc.ingest.schema import (
     ColumnSpec,
     EntitySchema,
 )
+from recsvc.ingest.stream import MAX_PROBLEMS_PER_FILE
 
 log = logging.getLogger(__name__)
 
