@@ -29,7 +29,7 @@ import pandas as pd
 import pytest
 
 from recsvc.demo import generate
-from recsvc.demo import names as nm
+from recsvc.demo import organisations as org
 from recsvc.demo.fields import FIELDS, TERM_LISTS, Field
 
 CLIENTS = 2000
@@ -152,19 +152,19 @@ def name_tells(clients: pd.DataFrame) -> list[str]:
         f = _FIELD_BY_NAME[field_zh]
         label = f"{kind} {name_zh} / {name_en} ({f.code})"
         if kind == "enterprise":
-            iz, ie = nm.INDUSTRY_WORDS[f.code]
+            iz, ie = org.INDUSTRY_WORDS[f.code]
             if iz not in name_zh or ie.lower() not in name_en.lower():
                 bad.append(f"industry word of another field: {label}")
         elif kind == "research_institute":
             if f.name_zh not in name_zh or f.name_en.lower() not in name_en.lower():
                 bad.append(f"academy of another field: {label}")
         elif kind in ("in_house_institute", "university"):
-            orgs = nm.ACADEMY_INSTITUTES if kind == "in_house_institute" else nm.UNIVERSITIES
-            org = _fits(orgs, name_zh, name_en)
-            if org is None:
+            orgs = org.ACADEMY_INSTITUTES if kind == "in_house_institute" else org.UNIVERSITIES
+            found = _fits(orgs, name_zh, name_en)
+            if found is None:
                 bad.append(f"unknown organisation: {label}")
                 continue
-            zh, en, codes = org
+            zh, en, codes = found
             group_zh = name_zh[len(zh) :]
             group_en = name_en[: -len(", " + en)].lower()
             if kind == "in_house_institute":

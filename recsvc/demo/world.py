@@ -16,13 +16,14 @@ import numpy as np
 import pandas as pd
 
 from recsvc.demo import names as nm
+from recsvc.demo import organisations as org
 from recsvc.demo import rules as R
 from recsvc.demo.fields import FIELDS
 
 KINDS: tuple[str, ...] = tuple(R.KIND_MIX)
 #: Per field (FIELDS order): the institutes and universities that work in it.
-_FIT_INSTITUTES = [nm.fitting(nm.ACADEMY_INSTITUTES, f.code) for f in FIELDS]
-_FIT_UNIVERSITIES = [nm.fitting(nm.UNIVERSITIES, f.code) for f in FIELDS]
+_FIT_INSTITUTES = [org.fitting(org.ACADEMY_INSTITUTES, f.code) for f in FIELDS]
+_FIT_UNIVERSITIES = [org.fitting(org.UNIVERSITIES, f.code) for f in FIELDS]
 #: Per field: the topics a client's core technologies and products come from.
 _PROFILE_TOPICS = [tuple(t for t in f.topics if t.made) or f.topics for f in FIELDS]
 _MONTH0 = np.datetime64(R.START.isoformat()[:7], "M")
@@ -178,12 +179,12 @@ def _profiles(
 ) -> pd.DataFrame:
     n = len(ext)
     region = _pick(rng, nm.REGIONS, n, nm.REGION_WEIGHTS)
-    ba, bb = _pick(rng, nm.BRAND_A, n), _pick(rng, nm.BRAND_B, n)
+    ba, bb = _pick(rng, org.BRAND_A, n), _pick(rng, org.BRAND_B, n)
     # one of all institutes and universities, mapped onto those of the client's field
     inst, univ, other = (
-        _pick(rng, nm.ACADEMY_INSTITUTES, n),
-        _pick(rng, nm.UNIVERSITIES, n),
-        _pick(rng, nm.OTHER_ORGS, n),
+        _pick(rng, org.ACADEMY_INSTITUTES, n),
+        _pick(rng, org.UNIVERSITIES, n),
+        _pick(rng, org.OTHER_ORGS, n),
     )
     ri_suffix = _pick(
         rng, (("研究院", "Academy of"), ("工程技术研究中心", "Engineering Center of")), n
@@ -193,16 +194,17 @@ def _profiles(
     for i in range(n):
         k, f = KINDS[kind[i]], FIELDS[home[i]]
         rz, re_, _ = nm.REGIONS[region[i]]
-        fz, fe = f.name_zh, nm.title_case(f.name_en)
+        fz, fe = f.name_zh, org.title_case(f.name_en)
         if k == "enterprise":
-            iz, ie = nm.INDUSTRY_WORDS[f.code]
-            brand_zh = nm.BRAND_A[ba[i]][0] + nm.BRAND_B[bb[i]][0]
-            brand_en = nm.BRAND_A[ba[i]][1] + nm.BRAND_B[bb[i]][1]
+            iz, ie = org.INDUSTRY_WORDS[f.code]
+            brand_zh = org.BRAND_A[ba[i]][0] + org.BRAND_B[bb[i]][0]
+            brand_en = org.BRAND_A[ba[i]][1] + org.BRAND_B[bb[i]][1]
             names_zh.append(f"{rz}{brand_zh}{iz}{'股份' if plc[i] else ''}有限公司")
             names_en.append(f"{re_} {brand_en} {ie} Co., Ltd.")
         elif k == "in_house_institute":
             fit = _FIT_INSTITUTES[home[i]]
-            iz, ie, _ = nm.ACADEMY_INSTITUTES[fit[inst[i] * len(fit) // len(nm.ACADEMY_INSTITUTES)]]
+            institutes = org.ACADEMY_INSTITUTES
+            iz, ie, _ = institutes[fit[inst[i] * len(fit) // len(institutes)]]
             names_zh.append(f"{iz}{fz}研究组")
             names_en.append(f"{fe} Group, {ie}")
         elif k == "research_institute":
@@ -213,11 +215,11 @@ def _profiles(
             names_en.append(f"{re_} {se} {fe}")
         elif k == "university":
             fit = _FIT_UNIVERSITIES[home[i]]
-            uz, ue, _ = nm.UNIVERSITIES[fit[univ[i] * len(fit) // len(nm.UNIVERSITIES)]]
+            uz, ue, _ = org.UNIVERSITIES[fit[univ[i] * len(fit) // len(org.UNIVERSITIES)]]
             names_zh.append(f"{uz}{f.subject_zh}研究团队")
             names_en.append(f"{fe} Research Team, {ue}")
         elif k == "other":
-            oz, oe = nm.OTHER_ORGS[other[i]]
+            oz, oe = org.OTHER_ORGS[other[i]]
             names_zh.append(f"{rz}{oz}")
             names_en.append(f"{re_} {oe}")
         else:
