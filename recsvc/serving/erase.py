@@ -41,6 +41,7 @@ from recsvc.serving.layout import (
     EXPLAINER_ARRAYS,
     PORTAL,
     RANKER_SCORES,
+    SCORES,
     TEXT_SPACE,
     served_dir,
     snapshot_dir,
@@ -115,7 +116,7 @@ def erase_serving_files(
             served / CONTRIBUTIONS, client_id=client_id, n_products=_n_products(folder)
         )
         snapshot = snapshot_dir(settings, folder.name) if served == folder else served
-        for name in (RANKER_SCORES, EXPLAINER_ARRAYS):
+        for name in (SCORES, RANKER_SCORES, EXPLAINER_ARRAYS):
             if (snapshot / name).is_dir():
                 shutil.rmtree(snapshot / name)
                 counts["snapshot_files"] += 1

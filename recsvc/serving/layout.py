@@ -13,7 +13,8 @@ Two places, by what may change them:
     ``portal/`` (every client's portal list as served) and ``kept/cases/``,
     ``kept/contributions/`` (what computing the portal lists searched and explained);
     an erasure (:mod:`recsvc.serving.erase`) patches them;
-  - ``ranker/`` (every client's scores and feature rows) and ``explainer/`` (the
+  - ``scores/`` (every client's value features, probability, segment, stage and
+    CLV), ``ranker/`` (every client's scores and feature rows) and ``explainer/`` (the
     explanation arrays), also written by ``recsvc serving build`` for today's
     snapshot. A server maps them when their fingerprint is its snapshot's and
     otherwise computes them in memory; an erasure deletes them.
@@ -35,6 +36,7 @@ __all__ = [
     "EXPLAINER_ARRAYS",
     "PORTAL",
     "RANKER_SCORES",
+    "SCORES",
     "TEXT_SPACE",
     "served_dir",
     "snapshot_dir",
@@ -50,6 +52,8 @@ CASE_HITS = "kept/cases"
 #: In :func:`served_dir`: the model contributions the portal lists computed (per row,
 #: with a digest of the row's features).
 CONTRIBUTIONS = "kept/contributions"
+#: In :func:`snapshot_dir`: every client's value features and scores.
+SCORES = "scores"
 #: In :func:`snapshot_dir`: the ranker's scores of every client.
 RANKER_SCORES = "ranker"
 #: In :func:`snapshot_dir`: the explanation arrays.
