@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recsvc.recommend.text import TextSpace
 from recsvc.registry import Registry
 from recsvc.semantic import FakeEmbedder, SemanticLayer
 from recsvc.serving import open_bundle, snapshot_dir
-from recsvc.serving.layout import SCORES
+from recsvc.serving.layout import SCORES, TEXT_SNAPSHOT, TEXT_SPACE
 from recsvc.store import Database
 from recsvc.value import ValueService
 from recsvc.value.logistic import LogisticValueModel
@@ -103,3 +104,26 @@ def test_scores_of_another_value_model_are_not_mapped(served, scored) -> None:  
 
     assert bundle.value.value_model == "logistic"
     assert scored and max(scored) == len(bundle.scores)
+
+
+def test_the_text_space_of_the_trained_snapshot_checks_no_commission_text(  # type: ignore[no-untyped-def]
+    served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings, _, _, version = served
+    checked: list[int] = []
+    refresh = TextSpace._refresh
+
+    def spy(self: TextSpace, commissions: pd.DataFrame) -> None:
+        checked.append(len(commissions))
+        refresh(self, commissions)
+
+    monkeypatch.setattr(TextSpace, "_refresh", spy)
+    mapped = _open(served).recommender.context.text
+    assert checked == []
+    (snapshot_dir(settings, version) / TEXT_SPACE / TEXT_SNAPSHOT).unlink()
+
+    checked_again = _open(served).recommender.context.text
+
+    assert checked, "without the snapshot's tag every commission text is checked"
+    assert np.array_equal(mapped.commission_ids_, checked_again.commission_ids_)
+    assert np.array_equal(mapped.commissions_.lexical, checked_again.commissions_.lexical)

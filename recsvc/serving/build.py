@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from recsvc.serving.layout import (
     PORTAL,
     RANKER_SCORES,
     SCORES,
+    TEXT_SNAPSHOT,
     TEXT_SPACE,
     snapshot_dir,
 )
@@ -42,7 +44,7 @@ from recsvc.serving.portal import write_portal_lists
 from recsvc.serving.recommender import open_recommender
 from recsvc.serving.scores import save_value_scores, scores_fingerprint, value_scores
 from recsvc.store.db import Database
-from recsvc.store.frames import Frames
+from recsvc.store.frames import Frames, snapshot_digest
 from recsvc.value import ValueService
 
 __all__ = ["build_serving_files", "write_snapshot_files", "write_version_files"]
@@ -99,6 +101,8 @@ def write_version_files(
     served = Path(served) if served is not None else folder
     vectors = served / TEXT_SPACE if served != folder else None
     shared_text_space(frames, semantic).save(folder / TEXT_SPACE, vectors=vectors)
+    if vectors is not None:  # a server of the same snapshot checks no commission text
+        (vectors / TEXT_SNAPSHOT).write_text(json.dumps({"snapshot": snapshot_digest(frames)}))
     value = ValueService.load(folder, settings) if (folder / "value").exists() else None
     features = scores = None
     if value is not None:  # scored once, here: the server maps them (serving.scores)

@@ -42,6 +42,7 @@ from recsvc.serving.layout import (
     PORTAL,
     RANKER_SCORES,
     SCORES,
+    TEXT_SNAPSHOT,
     TEXT_SPACE,
     served_dir,
     snapshot_dir,
@@ -112,6 +113,7 @@ def erase_serving_files(
             signature=signature,
         )
         counts["text_vectors"] += erase_commission_vectors(served / TEXT_SPACE, triggers)
+        (served / TEXT_SPACE / TEXT_SNAPSHOT).unlink(missing_ok=True)  # texts checked again
         counts["contributions"] += erase_contributions(
             served / CONTRIBUTIONS, client_id=client_id, n_products=_n_products(folder)
         )

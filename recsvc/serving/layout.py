@@ -37,6 +37,7 @@ __all__ = [
     "PORTAL",
     "RANKER_SCORES",
     "SCORES",
+    "TEXT_SNAPSHOT",
     "TEXT_SPACE",
     "served_dir",
     "snapshot_dir",
@@ -45,6 +46,9 @@ __all__ = [
 #: In the version: its text space's model (vocabulary, IDF, LSA components); in
 #: :func:`served_dir`: its commission vectors.
 TEXT_SPACE = "text"
+#: In :func:`served_dir`'s ``text/``: the digest of the snapshot whose commissions the
+#: vectors are (``recsvc.store.frames.snapshot_digest``).
+TEXT_SNAPSHOT = "snapshot.json"
 #: In :func:`served_dir`: the portal lists, in served form.
 PORTAL = "portal"
 #: In :func:`served_dir`: the similar-case hits the portal lists searched (of one index).
