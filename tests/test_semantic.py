@@ -27,7 +27,7 @@ from recsvc.semantic import (
 )
 from recsvc.semantic.docstore import DocStore
 from recsvc.semantic.documents import build_docs
-from recsvc.semantic.lexical import LazyIndexes
+from recsvc.semantic.lexical import MAPPED, LazyIndexes
 from recsvc.semantic.sample import sample_frames
 from recsvc.store.frames import Frames
 from tests.conftest import make_settings
@@ -472,6 +472,35 @@ def test_lexical_index_upsert_remove_and_round_trip(tmp_path: Path) -> None:
     lex.compact()  # the saved form holds live documents only, indexed afresh
     assert again.search("vaccine", 5) == lex.search("vaccine", 5) and len(again) == len(lex) == 2
     assert lex.live() == again.live()  # token lists survive being kept as vocabulary ids
+
+
+def test_a_saved_lexical_index_is_mapped_not_indexed_again(tmp_path: Path) -> None:
+    texts = [f"w{i % 7} w{i % 11} 污水{i % 3} doc{i}" for i in range(300)]
+    built = LexicalIndex.build(range(300), texts)
+    folder = built.save(tmp_path / "lex")
+    assert (folder / MAPPED / "meta.json").exists()
+
+    mapped = LexicalIndex.load(folder)
+
+    assert isinstance(mapped._tokens._ids, np.memmap), "the saved BM25 matrix is mapped"
+    assert mapped.live() == built.live() and mapped._df == built._df
+    for query in ["w1 w2", "污水", "doc295 w3", "nothing"]:
+        assert mapped.search(query, 20) == built.search(query, 20)
+    mapped.upsert([7], ["污水 MBR"])  # a mapped index takes updates like a built one
+    built.upsert([7], ["污水 MBR"])
+    assert mapped.search("污水", 5) == built.search("污水", 5)
+    (folder / "docs.json").write_text((folder / "docs.json").read_text() + " ")
+    again = LexicalIndex.load(folder)  # docs.json changed since: indexed from it again
+    assert not isinstance(again._tokens._ids, np.memmap)
+    assert again.search("w1 w2", 20) == LexicalIndex.load(folder).search("w1 w2", 20)
+
+
+def test_an_index_with_a_delta_saves_no_matrix(tmp_path: Path) -> None:
+    lex = LexicalIndex.build([1, 2], ["农村污水处理", "swine vaccine"])
+    lex.upsert([3], ["污水 MBR"])
+    folder = lex.save(tmp_path / "lex")
+    assert not (folder / MAPPED).exists()
+    assert LexicalIndex.load(folder).search("污水", 5)[0] == lex.search("污水", 5)[0]
 
 
 def test_public_api_is_what_all_lists() -> None:

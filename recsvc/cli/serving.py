@@ -20,7 +20,7 @@ def build(
         str | None, typer.Argument(help="The model version (default: the active one).")
     ] = None,
 ) -> None:
-    """Write VERSION's ranker scores and explanation arrays of today's snapshot.
+    """Write VERSION's value scores, ranker scores and explanation arrays of today's snapshot.
 
     Run it after training on another machine, after an import, or whenever servers log
     that they computed these in memory; servers never write them.

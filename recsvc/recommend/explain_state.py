@@ -121,10 +121,15 @@ def base_state(context: RecContext) -> ExplainerState:
     )
     # row positions only: a frame per client would be 100k small frames at 100k clients
     positions = latest.groupby("client_id", sort=False).indices
-    bought = {
-        int(c): list(dict.fromkeys(g["product_code"].astype(str)))
-        for c, g in context.orders.groupby("client_id")
-    }
+    # first purchase of each (client, product) in date order, as lists per client: one
+    # pass over the pairs (a frame per client took 0.6 s at 10,000 clients)
+    o = context.orders
+    first = pd.DataFrame(
+        {"c": o["client_id"].to_numpy(np.int64), "p": o["product_code"].astype(str).to_numpy()}
+    ).drop_duplicates()
+    bought: dict[int, list[str]] = {}
+    for c, code in zip(first["c"].tolist(), first["p"].tolist(), strict=True):
+        bought.setdefault(c, []).append(code)
     products = context.products
     one_off = {}
     if "one_off" in products:

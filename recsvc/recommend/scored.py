@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -33,7 +32,7 @@ from recsvc.files import prefetch
 from recsvc.recommend.context import RecContext
 from recsvc.recommend.ranker import PairRows, Ranker
 from recsvc.recommend.sources import CandidateSource, Exclude, top_k
-from recsvc.store.frames import column_arrays
+from recsvc.store.frames import column_arrays, digest_tables, snapshot_digest
 
 __all__ = ["RANKER_FILES", "ScoredRanker"]
 
@@ -124,23 +123,8 @@ class ScoredRanker(CandidateSource):
                 [str(context.cutoff), list(self.codes_), self.ranker.feature_names_]
             ).encode()
         )
-        history = context.history
-        tables: list[pd.DataFrame | pd.Series | None] = [
-            getattr(history, f.name) for f in dataclasses.fields(history)
-        ]
-        for table in (*tables, context.features, context.value_proba):
-            if table is None:
-                h.update(b"none")
-                continue
-            frame = table if isinstance(table, pd.DataFrame) else table.to_frame()
-            h.update(json.dumps([str(n) for n in frame.columns]).encode())
-            h.update(pd.util.hash_pandas_object(frame.index).to_numpy().tobytes())
-            for _, col in frame.items():
-                try:
-                    hashed = pd.util.hash_pandas_object(col, index=False)
-                except TypeError:  # JSON cells (dicts, lists): hashed by their text
-                    hashed = pd.util.hash_pandas_object(col.map(repr), index=False)
-                h.update(hashed.to_numpy().tobytes())
+        h.update(snapshot_digest(context.history).encode())  # once per snapshot
+        digest_tables(h, (context.features, context.value_proba))
         semantic = context.semantic
         if semantic is not None:
             h.update(semantic.signature().encode())

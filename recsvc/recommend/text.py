@@ -178,8 +178,10 @@ class TextSpace:
         products: pd.DataFrame,
         semantic: Any | None = None,
         vectors: str | Path | None = None,
+        refresh: bool = True,
     ) -> TextSpace:
-        """The space :meth:`save` wrote, brought up to date with ``commissions``.
+        """The space :meth:`save` wrote, brought up to date with ``commissions`` (not
+        checked without ``refresh``: the caller knows they are the saved ones).
 
         Commission vectors are memory-mapped (copy-on-write) from ``vectors`` when it
         holds them, else from ``folder``; commissions that are new since the save, or
@@ -216,7 +218,8 @@ class TextSpace:
         self.commissions_ = Vectors(dense, lexical)
         self.product_codes_ = products["code"].astype(str).to_numpy()
         self.products_ = self.encode(product_text(products))
-        self._refresh(commissions)
+        if refresh:
+            self._refresh(commissions)
         return self
 
     def _refresh(self, commissions: pd.DataFrame) -> None:

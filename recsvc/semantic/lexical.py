@@ -23,16 +23,21 @@ import logging
 import math
 import threading
 from collections import Counter
-from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import numpy as np
 
 from recsvc.errors import NotReady
+from recsvc.files import replaced_folder
 from recsvc.semantic.text import tokenize
 
 FORMAT = 1
+#: The folder beside ``docs.json`` holding the BM25 matrix built from it.
+MAPPED = "bm25.map"
+log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every re-index at DEBUG
 
 
@@ -188,10 +193,15 @@ class LexicalIndex:
         return [key for _, key in found], [s for s, _ in found]
 
     def save(self, folder: str | Path) -> Path:
-        """Write ``config.json`` and ``docs.json`` (keys + tokens of live documents).
+        """Write ``config.json`` and ``docs.json`` (keys + tokens of live documents), and
+        the BM25 matrix built from them beside it (:data:`MAPPED`), which :meth:`load`
+        maps instead of indexing again.
 
-        The BM25 matrix is rebuilt on load: it keeps the artifact independent of bm25s's
-        file format.
+        ``docs.json`` stays the canonical form: the matrix is derived (in bm25s's file
+        format), tagged with the ``docs.json`` and the bm25s version it was built from,
+        and ignored when either differs. An index with a delta segment (documents
+        upserted or removed since it was indexed) saves no matrix: :meth:`load` indexes
+        it again, as before.
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -203,20 +213,84 @@ class LexicalIndex:
         config = {"format": FORMAT, "k1": self.k1, "b": self.b, "key_type": key_type}
         config["count"] = len(keys)
         (folder / "config.json").write_text(json.dumps(config, indent=2))
+        if not self._delta and not self._dead:  # else its matrix is not docs.json's: a
+            self._write_mapped(folder)  # rebuild here would cost an import minutes at 1M
         return folder
+
+    def _write_mapped(self, folder: Path) -> None:
+        with replaced_folder(folder / MAPPED) as tmp:
+            if self._bm25 is not None:
+                self._bm25.save(str(tmp / "bm25"), show_progress=False)
+            np.save(tmp / "token_ids.npy", self._tokens._ids)
+            np.save(tmp / "token_starts.npy", self._tokens._starts)
+            df = [self._df.get(t, 0) for t in self._tokens._vocab]
+            np.save(tmp / "document_counts.npy", np.asarray(df, dtype=np.int64))
+            (tmp / "vocabulary.json").write_text(
+                json.dumps(self._tokens._vocab, ensure_ascii=False)
+            )
+            (tmp / "keys.json").write_text(json.dumps(self._keys, ensure_ascii=False))
+            (tmp / "meta.json").write_text(json.dumps(_source(folder)))
 
     @classmethod
     def load(cls, folder: str | Path) -> LexicalIndex:
-        """The inverse of :meth:`save`."""
+        """The inverse of :meth:`save`: the saved BM25 matrix mapped when it is of this
+        ``docs.json``, else indexed again from the saved tokens."""
         folder = Path(folder)
         if not (folder / "config.json").exists():
             raise NotReady(f"no lexical index in {folder}; run `recsvc index build`")
         config = json.loads((folder / "config.json").read_text())
         idx = cls(k1=config["k1"], b=config["b"])
-        docs = json.loads((folder / "docs.json").read_text())
         cast = str if config["key_type"] == "str" else int
+        if _current(folder):
+            try:
+                idx._open_mapped(folder, cast)
+                return idx
+            except (OSError, ValueError, KeyError) as exc:
+                log.warning("BM25 matrix in %s unusable (%s); indexing again", folder, exc)
+        docs = json.loads((folder / "docs.json").read_text())
         idx._reindex([cast(k) for k in docs["keys"]], docs["tokens"])
         return idx
+
+    def _open_mapped(self, folder: Path, cast: Callable[[Any], Hashable]) -> None:
+        """Take the main segment from :data:`MAPPED` (what :meth:`_reindex` computes)."""
+        mapped = folder / MAPPED
+        keys = [cast(k) for k in json.loads((mapped / "keys.json").read_text())]
+        tokens = _TokenLists([])
+        tokens._ids = np.load(mapped / "token_ids.npy", mmap_mode="r")
+        tokens._starts = np.load(mapped / "token_starts.npy")
+        tokens._vocab = json.loads((mapped / "vocabulary.json").read_text())
+        df = np.load(mapped / "document_counts.npy")
+        if len(tokens._starts) != len(keys) + 1 or len(df) != len(tokens._vocab):
+            raise ValueError("token lists, keys and counts disagree")
+        lengths = np.diff(tokens._starts)
+        self._keys, self._tokens = keys, tokens
+        self._pos = {k: i for i, k in enumerate(keys)}
+        self._dead, self._delta = set(), {}
+        self._df = Counter(dict(zip(tokens._vocab, df.tolist(), strict=True)))
+        self._avgdl = max(float(lengths.mean()) if len(keys) else 1.0, 1.0)
+        self._bm25 = None
+        if keys:
+            self._bm25 = bm25s.BM25.load(str(mapped / "bm25"), mmap=True, show_progress=False)
+
+
+def _source(folder: Path) -> dict[str, Any]:
+    """Which ``docs.json`` (size, change time) and bm25s a saved matrix was built from."""
+    st = (folder / "docs.json").stat()
+    return {
+        "format": FORMAT,
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "bm25s": getattr(bm25s, "__version__", ""),
+    }
+
+
+def _current(folder: Path) -> bool:
+    """Whether :data:`MAPPED` in ``folder`` was built from its ``docs.json``."""
+    try:
+        meta = json.loads((folder / MAPPED / "meta.json").read_text())
+        return bool(meta == _source(folder))
+    except (OSError, ValueError):
+        return False
 
 
 class LazyIndexes(Mapping[str, LexicalIndex]):

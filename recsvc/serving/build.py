@@ -4,11 +4,11 @@
   text space's model into its folder and, into
   :func:`~recsvc.serving.layout.snapshot_dir`, the text space's commission vectors,
   the portal lists, kept similar-case hits and contributions (they quote or index
-  clients, so they stay out of the immutable folder) and the ranker scores and
-  explanation arrays of the snapshot it trained on.
-* :func:`build_serving_files`: ``recsvc serving build`` writes the ranker scores and
-  explanation arrays of today's snapshot, exactly as a server opens it, so that every
-  server worker maps them instead of computing them.
+  clients, so they stay out of the immutable folder) and the value scores, ranker
+  scores and explanation arrays of the snapshot it trained on.
+* :func:`build_serving_files`: ``recsvc serving build`` writes the value scores,
+  ranker scores and explanation arrays of today's snapshot, exactly as a server opens
+  it, so that every server worker maps them instead of computing them.
 
 Servers only read (:func:`~recsvc.serving.recommender.open_recommender`).
 
@@ -18,10 +18,14 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from recsvc.features.today import business_today
 from recsvc.recommend.context import shared_text_space
 from recsvc.recommend.service import Recommender
 from recsvc.serving.bundle import open_bundle
@@ -31,23 +35,39 @@ from recsvc.serving.layout import (
     EXPLAINER_ARRAYS,
     PORTAL,
     RANKER_SCORES,
+    SCORES,
+    TEXT_SNAPSHOT,
     TEXT_SPACE,
     snapshot_dir,
 )
 from recsvc.serving.portal import write_portal_lists
 from recsvc.serving.recommender import open_recommender
+from recsvc.serving.scores import save_value_scores, scores_fingerprint, value_scores
 from recsvc.store.db import Database
-from recsvc.store.frames import Frames
+from recsvc.store.frames import Frames, snapshot_digest
+from recsvc.value import ValueService
 
 __all__ = ["build_serving_files", "write_snapshot_files", "write_version_files"]
 
 log = logging.getLogger(__name__)
 
 
-def write_snapshot_files(recommender: Recommender, folder: Path) -> Path:
+def write_snapshot_files(
+    recommender: Recommender,
+    folder: Path,
+    *,
+    value: ValueService | None = None,
+    features: pd.DataFrame | None = None,
+    scores: pd.DataFrame | None = None,
+) -> Path:
     """Write ``recommender``'s ranker scores and explanation arrays (of its snapshot)
-    into ``folder``, each kind replaced whole."""
+    into ``folder``, each kind replaced whole; with ``value``, every client's
+    ``features`` and ``scores`` by it too (:mod:`recsvc.serving.scores`)."""
     folder = Path(folder)
+    if value is not None and features is not None and scores is not None:
+        ctx = recommender.context
+        fingerprint = scores_fingerprint(value, ctx.history, ctx.cutoff, ctx.semantic)
+        save_value_scores(folder / SCORES, features, scores, fingerprint)
     if recommender.ranker is not None:
         recommender.ranker.save(folder / RANKER_SCORES)
     recommender.explainer.save_state(folder / EXPLAINER_ARRAYS)
@@ -81,9 +101,27 @@ def write_version_files(
     served = Path(served) if served is not None else folder
     vectors = served / TEXT_SPACE if served != folder else None
     shared_text_space(frames, semantic).save(folder / TEXT_SPACE, vectors=vectors)
-    recommender = open_recommender(settings, None, semantic, folder, frames=frames, kept=served)
+    if vectors is not None:  # a server of the same snapshot checks no commission text
+        (vectors / TEXT_SNAPSHOT).write_text(json.dumps({"snapshot": snapshot_digest(frames)}))
+    value = ValueService.load(folder, settings) if (folder / "value").exists() else None
+    features = scores = None
+    if value is not None:  # scored once, here: the server maps them (serving.scores)
+        features, scores, _ = value_scores(
+            value, frames, business_today(frames, settings), semantic
+        )
+    recommender = open_recommender(
+        settings,
+        None,
+        semantic,
+        folder,
+        frames=frames,
+        kept=served,
+        value=value,
+        features=features,
+        scores=scores,
+    )
     if snapshot is not None:
-        write_snapshot_files(recommender, snapshot)
+        write_snapshot_files(recommender, snapshot, value=value, features=features, scores=scores)
     recommender.record_explanations()
     n = write_portal_lists(recommender, served / PORTAL, settings.recommend_k)
     recommender.save_explanations(served / CASE_HITS, served / CONTRIBUTIONS)
@@ -100,4 +138,10 @@ def build_serving_files(
     server of this snapshot maps.
     """
     bundle = open_bundle(settings, db, semantic, version, Path(folder))
-    return write_snapshot_files(bundle.recommender, snapshot_dir(settings, version))
+    return write_snapshot_files(
+        bundle.recommender,
+        snapshot_dir(settings, version),
+        value=bundle.value,
+        features=bundle.features,
+        scores=bundle.scores,
+    )

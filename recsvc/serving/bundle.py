@@ -24,13 +24,13 @@ import pandas as pd
 from recsvc.config import Settings
 from recsvc.features.today import business_today
 from recsvc.semantic import SemanticLayer
-from recsvc.serving.layout import PORTAL, served_dir, snapshot_dir
+from recsvc.serving.layout import PORTAL, SCORES, served_dir, snapshot_dir
 from recsvc.serving.portal import PortalLists
 from recsvc.serving.recommender import open_recommender
+from recsvc.serving.scores import value_scores
 from recsvc.store.db import Database
 from recsvc.store.frames import Frames, load_frames
 from recsvc.value import ValueService
-from recsvc.value.clv import clv_summary
 
 __all__ = ["ServingBundle", "freeze_heap", "open_bundle"]
 
@@ -115,7 +115,8 @@ def open_bundle(
 
     Nothing here is visible to requests until the holder publishes it. Nothing is
     written: the version's files and its snapshot files
-    (:func:`~recsvc.serving.layout.snapshot_dir`) are mapped, and what is missing or of
+    (:func:`~recsvc.serving.layout.snapshot_dir`: every client's value features and
+    scores, ranker scores, explanation arrays) are mapped, and what is missing or of
     another snapshot is computed in memory.
 
     Args:
@@ -144,8 +145,8 @@ def open_bundle(
     step("data")
     value = ValueService.load(folder, settings)
     cutoff = business_today(frames, settings)
-    features = value.features(frames, cutoff, semantic)
-    scores = value.score(features, clv_summary(frames, cutoff))
+    saved = snapshot_dir(settings, version)
+    features, scores, _ = value_scores(value, frames, cutoff, semantic, saved / SCORES)
     step("scores")
     served = served_dir(settings, version, folder)
     recommender = open_recommender(
@@ -155,7 +156,7 @@ def open_bundle(
         folder,
         frames=frames,
         features=features,
-        saved=snapshot_dir(settings, version),
+        saved=saved,
         kept=served,
         value=value,
         scores=scores,

@@ -41,6 +41,8 @@ from recsvc.serving.layout import (
     EXPLAINER_ARRAYS,
     PORTAL,
     RANKER_SCORES,
+    SCORES,
+    TEXT_SNAPSHOT,
     TEXT_SPACE,
     served_dir,
     snapshot_dir,
@@ -111,11 +113,12 @@ def erase_serving_files(
             signature=signature,
         )
         counts["text_vectors"] += erase_commission_vectors(served / TEXT_SPACE, triggers)
+        (served / TEXT_SPACE / TEXT_SNAPSHOT).unlink(missing_ok=True)  # texts checked again
         counts["contributions"] += erase_contributions(
             served / CONTRIBUTIONS, client_id=client_id, n_products=_n_products(folder)
         )
         snapshot = snapshot_dir(settings, folder.name) if served == folder else served
-        for name in (RANKER_SCORES, EXPLAINER_ARRAYS):
+        for name in (SCORES, RANKER_SCORES, EXPLAINER_ARRAYS):
             if (snapshot / name).is_dir():
                 shutil.rmtree(snapshot / name)
                 counts["snapshot_files"] += 1

@@ -13,7 +13,8 @@ Two places, by what may change them:
     ``portal/`` (every client's portal list as served) and ``kept/cases/``,
     ``kept/contributions/`` (what computing the portal lists searched and explained);
     an erasure (:mod:`recsvc.serving.erase`) patches them;
-  - ``ranker/`` (every client's scores and feature rows) and ``explainer/`` (the
+  - ``scores/`` (every client's value features, probability, segment, stage and
+    CLV), ``ranker/`` (every client's scores and feature rows) and ``explainer/`` (the
     explanation arrays), also written by ``recsvc serving build`` for today's
     snapshot. A server maps them when their fingerprint is its snapshot's and
     otherwise computes them in memory; an erasure deletes them.
@@ -35,6 +36,8 @@ __all__ = [
     "EXPLAINER_ARRAYS",
     "PORTAL",
     "RANKER_SCORES",
+    "SCORES",
+    "TEXT_SNAPSHOT",
     "TEXT_SPACE",
     "served_dir",
     "snapshot_dir",
@@ -43,6 +46,9 @@ __all__ = [
 #: In the version: its text space's model (vocabulary, IDF, LSA components); in
 #: :func:`served_dir`: its commission vectors.
 TEXT_SPACE = "text"
+#: In :func:`served_dir`'s ``text/``: the digest of the snapshot whose commissions the
+#: vectors are (``recsvc.store.frames.snapshot_digest``).
+TEXT_SNAPSHOT = "snapshot.json"
 #: In :func:`served_dir`: the portal lists, in served form.
 PORTAL = "portal"
 #: In :func:`served_dir`: the similar-case hits the portal lists searched (of one index).
@@ -50,6 +56,8 @@ CASE_HITS = "kept/cases"
 #: In :func:`served_dir`: the model contributions the portal lists computed (per row,
 #: with a digest of the row's features).
 CONTRIBUTIONS = "kept/contributions"
+#: In :func:`snapshot_dir`: every client's value features and scores.
+SCORES = "scores"
 #: In :func:`snapshot_dir`: the ranker's scores of every client.
 RANKER_SCORES = "ranker"
 #: In :func:`snapshot_dir`: the explanation arrays.

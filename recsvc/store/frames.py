@@ -13,8 +13,9 @@ Clients are identified by the integer ``client_id`` inside the library; the publ
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
@@ -190,19 +191,21 @@ def data_stamp(db: Database) -> str:
 
 
 _T = TypeVar("_T")
+_F = TypeVar("_F")
 
 
-def memo_per_frame(fn: Callable[[pd.DataFrame], _T]) -> Callable[[pd.DataFrame], _T]:
+def memo_per_frame(fn: Callable[[_F], _T]) -> Callable[[_F], _T]:
     """Memoise ``fn(frame)`` per frame object (a snapshot's frames are not changed in
-    place): for indexes a live call would otherwise rebuild from the same frame.
+    place): for indexes a live call would otherwise rebuild from the same frame, and
+    for the digest of a whole snapshot (:func:`snapshot_digest`).
 
     Keyed by identity and holding the frame, so a key is never a recycled id; the memo
     is dropped whole past 16 frames (a process serves one or two snapshots at a time).
     """
-    memo: dict[int, tuple[pd.DataFrame, _T]] = {}
+    memo: dict[int, tuple[_F, _T]] = {}
 
     @functools.wraps(fn)
-    def wrapper(frame: pd.DataFrame) -> _T:
+    def wrapper(frame: _F) -> _T:
         hit = memo.get(id(frame))
         if hit is None or hit[0] is not frame:
             if len(memo) > 16:
@@ -220,3 +223,34 @@ def column_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     rows of a few columns, where a column access or a frame of those rows cost more
     than the work done with them."""
     return {str(c): frame[c].to_numpy() for c in frame.columns}
+
+
+def digest_tables(h: Any, tables: Iterable[pd.DataFrame | pd.Series | None]) -> None:
+    """Feed the contents of ``tables`` (column names, index, every cell) into the
+    hashlib object ``h``; ``None`` counts as a table too."""
+    for table in tables:
+        if table is None:
+            h.update(b"none")
+            continue
+        frame = table if isinstance(table, pd.DataFrame) else table.to_frame()
+        h.update(json.dumps([str(n) for n in frame.columns]).encode())
+        h.update(pd.util.hash_pandas_object(frame.index).to_numpy().tobytes())
+        for _, col in frame.items():
+            try:
+                hashed = pd.util.hash_pandas_object(col, index=False)
+            except TypeError:  # JSON cells (dicts, lists): hashed by their text
+                hashed = pd.util.hash_pandas_object(col.map(repr), index=False)
+            h.update(hashed.to_numpy().tobytes())
+
+
+@memo_per_frame
+def snapshot_digest(frames: Frames) -> str:
+    """A digest of every table of ``frames``, computed once per snapshot object.
+
+    The serving files of a snapshot (value scores, ranker scores) are keyed by it; a
+    load checks two or three of them against the same frames, and hashing every cell
+    of a 100,000-client snapshot takes seconds.
+    """
+    h = hashlib.sha256()
+    digest_tables(h, (getattr(frames, f.name) for f in fields(frames)))
+    return h.hexdigest()

@@ -53,20 +53,11 @@ class LadderSource(CandidateSource):
         super().fit(context)
         codes = list(self.codes_)
         states = [START, *codes]
-        sidx = {s: i for i, s in enumerate(states)}
         counts = np.zeros((len(states), len(codes)))
         totals = np.zeros(len(states))
         o = context.orders[context.orders["product_code"].isin(codes)]
         firsts = o.sort_values("ordered_on").drop_duplicates(["client_id", "product_code"])
-        for _, g in firsts.groupby("client_id"):
-            seq = list(zip(g["product_code"], g["ordered_on"], strict=True))
-            counts[0, codes.index(seq[0][0])] += 1
-            totals[0] += 1
-            for i, (a, ta) in enumerate(seq):
-                totals[sidx[a]] += 1
-                for b, tb in seq[i + 1 :]:
-                    if (tb - ta).days <= self.window_days and b != a:
-                        counts[sidx[a], codes.index(b)] += 1
+        _count_steps(firsts, codes, self.window_days, counts, totals)
         n_clients = max(context.frames.commissions["client_id"].nunique(), 1)
         base = (counts[0] + self.alpha) / (counts[0].sum() + self.alpha * len(codes))
         self.transitions_ = (counts + self.alpha * base) / (totals[:, None] + self.alpha)
@@ -97,6 +88,37 @@ class LadderSource(CandidateSource):
         out = (mix @ self.transitions_) / mix.sum(axis=1, keepdims=True)
         out[~bought & ~has_comm] = np.nan
         return out
+
+
+def _count_steps(
+    firsts: pd.DataFrame, codes: list[str], window_days: int, counts: np.ndarray, totals: np.ndarray
+) -> None:
+    """Add each client's purchase sequence (``firsts``: first purchase of each product,
+    in date order) to the ladder's ``counts`` and ``totals`` (row 0 the start state,
+    row ``1 + j`` product ``codes[j]``): its first product to the start row, every
+    product bought, and every later product bought within ``window_days``.
+
+    Whole arrays, one pass per distance in the sequence (at most one per product): a
+    loop over clients took 0.44 s of opening a version at 10,000 clients.
+    """
+    order = np.argsort(firsts["client_id"].to_numpy(), kind="stable")  # date order kept
+    client = firsts["client_id"].to_numpy()[order]
+    code = pd.Index(codes).get_indexer(firsts["product_code"].to_numpy())[order]
+    when = firsts["ordered_on"].to_numpy(dtype="datetime64[ns]")[order]
+    if not len(client):
+        return
+    starts = np.r_[True, client[1:] != client[:-1]]
+    np.add.at(counts[0], code[starts], 1)
+    totals[0] += int(starts.sum())
+    np.add.at(totals, 1 + code, 1)
+    for d in range(1, len(client)):
+        same = client[d:] == client[:-d]
+        if not same.any():
+            break
+        a, b = np.flatnonzero(same), np.flatnonzero(same) + d
+        days = (when[b] - when[a]) // np.timedelta64(1, "D")
+        ok = ~np.isnat(when[a]) & ~np.isnat(when[b]) & (days <= window_days) & (code[a] != code[b])
+        np.add.at(counts, (1 + code[a[ok]], code[b[ok]]), 1)
 
 
 class PurposeSource(CandidateSource):
