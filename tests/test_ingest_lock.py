@@ -20,7 +20,7 @@ import pytest
 
 from recsvc.auth import create_key
 from recsvc.errors import ImportRejected
-from recsvc.ingest import import_file, importer
+from recsvc.ingest import import_file, importer, stream
 from recsvc.store import Database
 from recsvc.store.enums import Role
 
@@ -56,7 +56,7 @@ def test_a_live_write_during_an_import_waits_well_under_a_second(
     validated = 0
     pause = threading.Event()
     written = threading.Event()
-    real_validate = importer.validate
+    real_validate = stream.validate
 
     def validate(*args: Any, **kwargs: Any) -> Any:
         nonlocal validated
@@ -66,7 +66,7 @@ def test_a_live_write_during_an_import_waits_well_under_a_second(
             written.wait(10)
         return real_validate(*args, **kwargs)
 
-    monkeypatch.setattr(importer, "validate", validate)
+    monkeypatch.setattr(stream, "validate", validate)
     outcome: dict[str, Any] = {}
 
     def run_import() -> None:
