@@ -17,7 +17,6 @@ import json
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from recsvc.files import prefetch, replaced_folder
+from recsvc.recommend.vectors import Vectors, commission_text, product_text, text_hashes
 
 log = logging.getLogger(__name__)
 
@@ -46,44 +46,6 @@ FIT_SAMPLE = 20_000
 HALF_LIFE_DAYS = 730.0
 #: Layout of a saved :class:`TextSpace` (``TextSpace.save``).
 TEXT_FORMAT = 1
-
-
-def text_hashes(texts: Sequence[str]) -> np.ndarray:
-    """A 64-bit hash per text (tells a saved commission vector from a stale one)."""
-    return pd.util.hash_array(np.asarray(texts, dtype=object)).astype(np.uint64)
-
-
-def commission_text(df: pd.DataFrame) -> list[str]:
-    """Title (zh and en) plus keywords of each commission row, as one string."""
-    parts = [
-        df[c].fillna("").astype(str) if c in df else pd.Series([""] * len(df), index=df.index)
-        for c in ("title_zh", "title_en", "keywords")
-    ]
-    return [" ".join(p for p in row if p).strip() for row in zip(*parts, strict=True)]
-
-
-def product_text(df: pd.DataFrame) -> list[str]:
-    """Names and descriptions (zh and en) of each product row."""
-    cols = ("name_zh", "name_en", "description_zh", "description_en")
-    return [
-        " ".join(str(r[c]) for c in cols if c in r and pd.notna(r[c])) for _, r in df.iterrows()
-    ]
-
-
-@dataclass
-class Vectors:
-    """A block of text vectors: dense (or ``None``) and lexical (LSA), both L2-normalised."""
-
-    dense: np.ndarray | None
-    lexical: np.ndarray
-
-    def __len__(self) -> int:
-        return int(self.lexical.shape[0])
-
-    def take(self, rows: np.ndarray) -> Vectors:
-        """The sub-block of the given row positions."""
-        dense = None if self.dense is None else self.dense[rows]
-        return Vectors(dense, self.lexical[rows])
 
 
 class TextSpace:
