@@ -405,7 +405,8 @@ def test_a_version_keeps_its_text_space_and_explanation_arrays(
 
 
 def test_a_saved_text_space_re_encodes_changed_titles(tmp_path: Path) -> None:
-    from recsvc.recommend.text import TextSpace, commission_text
+    from recsvc.recommend.text import TextSpace
+    from recsvc.recommend.vectors import commission_text
 
     frames = make_history()
     space = TextSpace().fit(frames.commissions, frames.products)

@@ -127,3 +127,36 @@ def test_the_text_space_of_the_trained_snapshot_checks_no_commission_text(  # ty
     assert checked, "without the snapshot's tag every commission text is checked"
     assert np.array_equal(mapped.commission_ids_, checked_again.commission_ids_)
     assert np.array_equal(mapped.commissions_.lexical, checked_again.commissions_.lexical)
+
+
+def test_opening_a_version_embeds_no_product_text_while_the_catalogue_is_unchanged(  # type: ignore[no-untyped-def]
+    served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The product vectors are the ones training saved: opening a version needs no
+    embedding model (loading it is about 5 s of every command that opens a version).
+    An edited product text is encoded again, and only then is the model asked."""
+    _, db, semantic, _ = served
+    embedded: list[int] = []
+    embed = type(semantic).embed
+
+    def spy(self: Any, texts: Any, *args: Any, **kwargs: Any) -> Any:
+        embedded.append(len(texts))
+        return embed(self, texts, *args, **kwargs)
+
+    monkeypatch.setattr(type(semantic), "embed", spy)
+    kept = _open(served).recommender.context.text
+    assert embedded == [], "opening the version embedded texts"
+
+    from sqlalchemy import update
+
+    from recsvc.store.models import Product
+
+    code = str(kept.product_codes_[0])
+    with db.session() as s:
+        s.execute(update(Product).where(Product.code == code).values(description_en="Edited."))
+    edited = _open(served).recommender.context.text
+
+    assert embedded, "an edited product text must be encoded again"
+    assert np.array_equal(kept.product_codes_, edited.product_codes_)
+    assert not np.array_equal(kept.products_.lexical[0], edited.products_.lexical[0])
+    assert np.array_equal(kept.products_.lexical[1:], edited.products_.lexical[1:])

@@ -17,7 +17,6 @@ import json
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from recsvc.files import prefetch, replaced_folder
+from recsvc.recommend.vectors import Vectors, commission_text, product_text, text_hashes
 
 log = logging.getLogger(__name__)
 
@@ -46,44 +46,6 @@ FIT_SAMPLE = 20_000
 HALF_LIFE_DAYS = 730.0
 #: Layout of a saved :class:`TextSpace` (``TextSpace.save``).
 TEXT_FORMAT = 1
-
-
-def text_hashes(texts: Sequence[str]) -> np.ndarray:
-    """A 64-bit hash per text (tells a saved commission vector from a stale one)."""
-    return pd.util.hash_array(np.asarray(texts, dtype=object)).astype(np.uint64)
-
-
-def commission_text(df: pd.DataFrame) -> list[str]:
-    """Title (zh and en) plus keywords of each commission row, as one string."""
-    parts = [
-        df[c].fillna("").astype(str) if c in df else pd.Series([""] * len(df), index=df.index)
-        for c in ("title_zh", "title_en", "keywords")
-    ]
-    return [" ".join(p for p in row if p).strip() for row in zip(*parts, strict=True)]
-
-
-def product_text(df: pd.DataFrame) -> list[str]:
-    """Names and descriptions (zh and en) of each product row."""
-    cols = ("name_zh", "name_en", "description_zh", "description_en")
-    return [
-        " ".join(str(r[c]) for c in cols if c in r and pd.notna(r[c])) for _, r in df.iterrows()
-    ]
-
-
-@dataclass
-class Vectors:
-    """A block of text vectors: dense (or ``None``) and lexical (LSA), both L2-normalised."""
-
-    dense: np.ndarray | None
-    lexical: np.ndarray
-
-    def __len__(self) -> int:
-        return int(self.lexical.shape[0])
-
-    def take(self, rows: np.ndarray) -> Vectors:
-        """The sub-block of the given row positions."""
-        dense = None if self.dense is None else self.dense[rows]
-        return Vectors(dense, self.lexical[rows])
 
 
 class TextSpace:
@@ -119,6 +81,7 @@ class TextSpace:
         self.text_hashes_ = text_hashes(texts)
         self.commissions_ = self._encode_commissions(self.commission_ids_, texts)
         self.product_codes_ = products["code"].astype(str).to_numpy()
+        self.product_hashes_ = text_hashes(ptexts)
         self.products_ = self.encode(ptexts)
         return self
 
@@ -146,6 +109,7 @@ class TextSpace:
             | {"ngram_range": list(vec.ngram_range)},
             "dense_weight": self.dense_weight,
             "dense": self.commissions_.dense is not None,
+            "products": self.product_codes_.tolist(),
         }
         vocab = {str(k): int(v) for k, v in vec.vocabulary_.items()}
         with replaced_folder(folder) as tmp:
@@ -153,6 +117,10 @@ class TextSpace:
             (tmp / "vocabulary.json").write_text(json.dumps(vocab, ensure_ascii=False))
             np.save(tmp / "idf.npy", vec.idf_)
             np.save(tmp / "components.npy", self.svd_.components_)
+            np.save(tmp / "product_hashes.npy", self.product_hashes_)
+            np.save(tmp / "product_lexical.npy", self.products_.lexical)
+            if self.products_.dense is not None:
+                np.save(tmp / "product_dense.npy", self.products_.dense)
             if vectors is None:
                 self._write_vectors(tmp)
         return folder
@@ -186,7 +154,9 @@ class TextSpace:
         Commission vectors are memory-mapped (copy-on-write) from ``vectors`` when it
         holds them, else from ``folder``; commissions that are new since the save, or
         whose text changed, are encoded now with the saved vocabulary and components.
-        Products are re-encoded (a handful of texts).
+        Product vectors are the saved ones while the catalogue's codes and texts are
+        those of the save; an edited catalogue is encoded again (a handful of texts,
+        but the dense channel needs the embedding model: about 5 s to load).
 
         Raises:
             FileNotFoundError / ValueError: nothing usable in ``folder``.
@@ -216,11 +186,30 @@ class TextSpace:
         self.commission_row_ = {int(c): i for i, c in enumerate(ids.tolist())}
         self.text_hashes_ = np.load(at / "text_hashes.npy")
         self.commissions_ = Vectors(dense, lexical)
+        ptexts = product_text(products)
         self.product_codes_ = products["code"].astype(str).to_numpy()
-        self.products_ = self.encode(product_text(products))
+        self.product_hashes_ = text_hashes(ptexts)
+        saved = self._saved_products(folder, config)
+        self.products_ = saved if saved is not None else self.encode(ptexts)
         if refresh:
             self._refresh(commissions)
         return self
+
+    def _saved_products(self, folder: Path, config: dict[str, Any]) -> Vectors | None:
+        """The product vectors :meth:`save` wrote, if they are of today's catalogue (the
+        same codes in the same order, the same texts) and of the channels this space
+        uses; else None."""
+        if config.get("products") != self.product_codes_.tolist():
+            return None
+        try:
+            hashes = np.load(folder / "product_hashes.npy")
+            lexical = np.load(folder / "product_lexical.npy")
+            dense = np.load(folder / "product_dense.npy") if self.semantic is not None else None
+        except FileNotFoundError:  # saved before product vectors were kept
+            return None
+        if not np.array_equal(hashes, self.product_hashes_):
+            return None
+        return Vectors(dense, lexical)
 
     def _refresh(self, commissions: pd.DataFrame) -> None:
         """Re-encode saved commissions whose text changed; add the new ones."""
