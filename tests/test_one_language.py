@@ -160,7 +160,7 @@ def supplied(api_demo: ApiEnv) -> list[str]:
 
 @pytest.fixture(scope="module")
 def clients(api_demo: ApiEnv) -> list[str]:
-    """The top worklist's clients, and one client with a complaint or feedback."""
+    """The clients of the top worklist rows (each page has offers, evidence, timeline)."""
     rows = api_demo.get("/api/v1/worklist?limit=5", "librarian").json()["data"]
     return list(dict.fromkeys(r["client_external_id"] for r in rows))[:3]
 
