@@ -14,11 +14,19 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import pytest
 from sqlalchemy import create_engine, text
 
 from recsvc.config import Settings
 from recsvc.store import Database
+
+# anyio loads its file functions lazily, on the first FileResponse (a plot download),
+# inside a worker thread. Under pytest that import is assertion-rewritten, and
+# CPython 3.11's parser is not thread-safe: run beside another thread's compile it
+# fails with "AST constructor recursion depth mismatch" and the download comes back
+# empty. Load it once here, in the main thread.
+anyio.open_file  # noqa: B018
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
