@@ -51,22 +51,16 @@ from recsvc.recommend.signals import cooldown_ended, feature_value, why_now
 from recsvc.recommend.sources import CandidateSource
 from recsvc.store.enums import Surface
 from recsvc.store.frames import column_arrays
-from recsvc.store.labels import KIND_PHRASES, PURPOSE_PHRASES
 
 __all__ = [
     "CASE_HITS_CACHED",
-    "KIND_LABELS",
     "MIN_TRIGGER_SIM",
-    "PURPOSE_LABELS",
     "Explainer",
     "Explanation",
 ]
 
 log = logging.getLogger(__name__)
 
-#: A buyer's kind and a commission's purpose inside an explanation sentence.
-KIND_LABELS = KIND_PHRASES
-PURPOSE_LABELS = PURPOSE_PHRASES
 #: Minimum text similarity for an own commission to count as a trigger.
 MIN_TRIGGER_SIM = 0.05
 #: ``reason_max_age_years`` of a context without settings.

@@ -21,6 +21,7 @@ import pandas as pd
 from recsvc.features import FEATURES
 from recsvc.features.phrasing import factor_text, reference_point
 from recsvc.recommend.offer import Evidence
+from recsvc.semantic.text import in_script
 from recsvc.store.labels import KIND_PHRASES, PURPOSE_PHRASES, field_phrase
 
 __all__ = [
@@ -97,7 +98,6 @@ def own_project(
     )
 
 
-_HAN = re.compile(r"[\u3400-\u9fff]")
 _QUOTED = re.compile(r"“[^”]*”")
 _EN_CASE = re.compile(
     r"^(?P<head>.*?)(?: with a novelty-search project on (?P<topic>.*?))? bought (?P<tail>.*)$"
@@ -107,7 +107,7 @@ _ZH_TOPIC = re.compile(r"在“(?P<topic>[^”]*)”查新项目之后")
 
 def _keep(topic: str, han: bool) -> list[str]:
     """The keywords of ``topic`` (``;``-separated) written in Chinese (``han``) or not."""
-    return [k.strip() for k in topic.split(";") if k.strip() and bool(_HAN.search(k)) == han]
+    return in_script(re.split(r"[;；]", topic), cjk=han)
 
 
 def _quote_han(text: str) -> str:

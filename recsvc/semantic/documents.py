@@ -26,11 +26,10 @@ from typing import Any
 import pandas as pd
 
 from recsvc.semantic.embedders import Embedder, coverage
-from recsvc.semantic.text import normalise
+from recsvc.semantic.text import in_script, normalise
 from recsvc.store.frames import Frames
 from recsvc.store.labels import CASE_KIND_PHRASES, field_phrase
 
-_HAN = re.compile(r"[\u3400-\u9fff]")
 KINDS = ("commissions", "clients", "products", "cases")
 RECENT_TITLES = 10
 CASE_WINDOW = pd.DateOffset(months=12)
@@ -85,11 +84,6 @@ def _join(*parts: Any, sep: str = "\n") -> str:
 
 def _keywords(value: Any) -> list[str]:
     return [k.strip() for k in re.split(r"[;；,，、]", _s(value)) if k.strip()]
-
-
-def _script(words: list[str], *, han: bool) -> list[str]:
-    """The non-empty ``words`` written in Chinese (``han``) or not."""
-    return [w for w in words if w and bool(_HAN.search(w)) == han]
 
 
 def _date(value: Any) -> str:
@@ -225,10 +219,10 @@ def case_summary(
     subject = _scrub(_s(commission.get("subject_area")), names)
     # each sentence keeps the keywords (else the subject) written in its own script
     topic_zh = _scrub(
-        "；".join(_script(keywords, han=True)[:5] or _script([subject], han=True)), names
+        "；".join(in_script(keywords, cjk=True)[:5] or in_script([subject], cjk=True)), names
     )
     topic_en = _scrub(
-        "; ".join(_script(keywords, han=False)[:5] or _script([subject], han=False)), names
+        "; ".join(in_script(keywords, cjk=False)[:5] or in_script([subject], cjk=False)), names
     )
     about_en = f" with a novelty-search project on {topic_en}" if topic_en else ""
     after_en = "" if topic_en else " after a similar novelty-search project"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 
 _CJK = (
     "\u3400-\u4dbf"  # CJK Extension A
@@ -70,6 +71,17 @@ def text_hash(text: str) -> str:
 def has_cjk(text: str) -> bool:
     """Whether ``text`` contains at least one CJK ideograph."""
     return bool(_CJK_RE.search(text))
+
+
+def in_script(words: Iterable[str], *, cjk: bool) -> list[str]:
+    """The stripped, non-empty ``words`` written in Chinese (``cjk``) or not: one
+    language's keywords out of a list that mixes both.
+
+    Example:
+        >>> in_script(["猪瘟疫苗", " swine vaccine ", ""], cjk=False)
+        ['swine vaccine']
+    """
+    return [w for w in (w.strip() for w in words) if w and has_cjk(w) == cjk]
 
 
 def cjk_fraction(text: str) -> float:

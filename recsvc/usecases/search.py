@@ -6,6 +6,7 @@ ids); internal ids never leave.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from recsvc.config import Settings
 from recsvc.errors import NotFound
 from recsvc.runtime import Runtime
 from recsvc.semantic import KINDS, SearchHit
+from recsvc.semantic.text import in_script
 from recsvc.store import queries
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "StaticDistilled",
     "build_index",
     "distill_static",
+    "hit_texts",
     "search",
     "similar_clients",
     "similar_commissions",
@@ -192,3 +195,43 @@ def _public_hit(hit: SearchHit) -> Hit:
         summary=hit.summary,
         meta={k: _str(v) for k, v in meta.items()},
     )
+
+
+def _split(summary: str | None, *, han: bool) -> str:
+    """The ``;``-separated words of a summary part written in Chinese (``han``) or not."""
+    return "; ".join(in_script(re.split(r"[;；]", summary or ""), cjk=han))
+
+
+def hit_texts(hit: dict[str, Any], products: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A hit's title and summary in each language (``title_zh`` … ``summary_en``, and a
+    client's ``field``): a case's product names and its sentence in each language; a
+    commission's English title and each language's keywords; a client's industry field
+    apart, for the glossary. ``products``: catalogue entries by code."""
+    from recsvc.recommend.reasons import case_sentences  # not at import: the CLI starts without it
+
+    meta = hit.get("meta") or {}
+    title, summary = hit.get("title"), hit.get("summary")
+    shown: dict[str, Any] = {
+        "title_zh": title,
+        "title_en": title,
+        "summary_zh": summary,
+        "summary_en": summary,
+    }
+    if hit.get("kind") == "cases":
+        product = products.get(str(meta.get("product_code") or ""))
+        zh, en = case_sentences(str(meta.get("summary_zh") or ""), str(summary or ""))
+        shown.update(summary_zh=zh, summary_en=en)
+        if product:
+            shown.update(title_zh=product["name_zh"], title_en=product["name_en"])
+    elif hit.get("kind") == "commissions":
+        # "English title | keywords" when the commission has a Chinese title
+        title_en, _, keywords = (summary or "").rpartition(" | ")
+        shown.update(
+            title_en=title_en or title,
+            summary_zh=_split(keywords, han=True),
+            summary_en=_split(keywords, han=False),
+        )
+    elif hit.get("kind") == "clients":
+        field, _, rest = (summary or "").partition(" | ")
+        shown.update(field=field, summary_zh=rest, summary_en=rest)
+    return shown
