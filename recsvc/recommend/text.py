@@ -371,10 +371,14 @@ class TextSpace:
             return lex
         dense = np.asarray(a.dense @ b.dense.T, dtype=np.float32)
         np.maximum(dense, 0.0, out=dense)
-        both = np.any(a.dense != 0, axis=1)[:, None] & np.any(b.dense != 0, axis=1)[None, :]
+        rows, cols = ~np.any(a.dense != 0, axis=1), ~np.any(b.dense != 0, axis=1)
+        # pairs where one side has no dense vector keep the lexical similarity alone
+        alone_rows, alone_cols = lex[rows], lex[:, cols]
         dense *= np.float32(self.dense_weight)
-        dense += np.float32(1.0 - self.dense_weight) * lex
-        np.copyto(lex, dense, where=both)
+        lex *= np.float32(1.0 - self.dense_weight)
+        lex += dense
+        lex[rows] = alone_rows
+        lex[:, cols] = alone_cols
         return lex
 
 
