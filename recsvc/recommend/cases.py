@@ -16,7 +16,14 @@ from typing import Any
 
 from cachetools import LRUCache
 
-from recsvc.recommend.kept import CASE_DEPTH, CaseHit, CaseHitRecorder, CaseHitTable, case_hit
+from recsvc.recommend.kept import (
+    CASE_DEPTH,
+    CaseHit,
+    CaseHitRecorder,
+    CaseHitTable,
+    case_hit,
+    compact_case,
+)
 
 __all__ = ["CASE_HITS_CACHED", "CaseFinder"]
 
@@ -69,7 +76,7 @@ class CaseFinder:
     def prefetch(self, triggers: Iterable[int]) -> None:
         """Search the hits of every trigger not yet known in one batch (the portal
         precomputation explains every client: one search per trigger cost minutes)."""
-        if self.semantic is None or not hasattr(self.semantic, "similar_cases_many"):
+        if self.semantic is None or not hasattr(self.semantic, "similar_case_keys_many"):
             return
         with self._lock:
             table = self.table
@@ -80,10 +87,20 @@ class CaseFinder:
             ]
         if not todo:
             return
-        found = self.semantic.similar_cases_many(todo, CASE_DEPTH)
+        found = self.semantic.similar_case_keys_many(todo, CASE_DEPTH)
+        docs = self.semantic.docs["cases"]
+        compact_of: dict[Any, CaseHit] = {}  # this batch's cases, each decoded once
+
+        def hit_of(key: Any, score: float) -> CaseHit:
+            hit = compact_of.get(key)
+            if hit is None:
+                doc = docs[key]
+                hit = compact_of[key] = compact_case(key, 0.0, doc.client_id, doc.summary, doc.meta)
+            return (hit[0], float(score), *hit[2:])
+
         with self._lock:
-            for trigger, hits in found.items():
-                compact = tuple(case_hit(h) for h in hits)
+            for trigger, keys in found.items():
+                compact = tuple(hit_of(key, score) for key, score in keys)
                 self._hits[trigger] = compact
                 if self._recorder is not None:
                     self._recorder.add(trigger, compact)

@@ -108,11 +108,17 @@ CaseHit = tuple[str, float, str | None, int | None, str, str]
 def case_hit(hit: Any) -> CaseHit:
     """The compact form of a :class:`~recsvc.semantic.SearchHit` of a case."""
     meta = hit.meta or {}
-    en = str(hit.summary or "")
-    owner = meta.get("client_id")
+    return compact_case(hit.id, hit.score, meta.get("client_id"), hit.summary, meta)
+
+
+def compact_case(key: Any, score: float, owner: Any, summary: Any, meta: Any) -> CaseHit:
+    """The compact form of a case hit from its parts: a search hit's (:func:`case_hit`)
+    or a case document's (``doc.client_id``, ``doc.summary``, ``doc.meta``)."""
+    meta = meta or {}
+    en = str(summary or "")
     return (
-        str(hit.id),
-        float(hit.score),
+        str(key),
+        float(score),
         meta.get("product_code"),
         None if owner is None else int(owner),
         en,

@@ -146,9 +146,11 @@ class SemanticLayer:
         vector: np.ndarray | None,
         exclude: Iterable[Hashable] = (),
         dense: tuple[list[Hashable], list[float]] | None = None,
+        lexical: tuple[list[Hashable], list[float]] | None = None,
     ) -> list[tuple[Hashable, float, dict[str, dict[str, float]]]]:
-        """Both channels' candidates fused; ``dense`` gives the dense channel's when a
-        batched search (:meth:`dense_candidates`) found them already."""
+        """Both channels' candidates fused; ``dense`` and ``lexical`` give a channel's
+        when a batched search (:meth:`dense_candidates`,
+        :meth:`~recsvc.semantic.lexical.LexicalIndex.search_many`) found them already."""
         exclude = set(exclude)
         depth = self.depth(k)
         found: dict[str, tuple[list[Hashable], list[float]]] = {}
@@ -157,7 +159,9 @@ class SemanticLayer:
                 found["dense"] = dense
             elif vector is not None:
                 found["dense"] = self.dense_candidates(kind, vector, k, [exclude])[0]
-            if text:
+            if lexical is not None:
+                found["lexical"] = lexical
+            elif text:
                 found["lexical"] = self.lexical[kind].search(text, depth, exclude=exclude)
         if self.fusion == "rrf":
             ranked = rrf({name: keys for name, (keys, _) in found.items()}, k=self.settings.rrf_k)
@@ -254,11 +258,11 @@ class SemanticLayer:
         """See :func:`recsvc.semantic.similar.similar_cases`."""
         return similar.similar_cases(self, text_or_commission_id, k, scope)
 
-    def similar_cases_many(
+    def similar_case_keys_many(
         self, commission_ids: Sequence[int], k: int = 10
-    ) -> dict[int, list[SearchHit]]:
-        """See :func:`recsvc.semantic.similar.similar_cases_many`."""
-        return similar.similar_cases_many(self, commission_ids, k)
+    ) -> dict[int, list[tuple[Hashable, float]]]:
+        """See :func:`recsvc.semantic.similar.similar_case_keys_many`."""
+        return similar.similar_case_keys_many(self, commission_ids, k)
 
     def client_vectors(self, client_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Research-direction vectors, one row per id (zeros for a client not indexed)."""
