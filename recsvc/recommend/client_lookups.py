@@ -117,7 +117,7 @@ class ClientLookups:
         state = self.state
         if self.case_base is not None:
             ids = self.context.clients.index.to_numpy(dtype=np.int64)
-            more = best_cases(state, self.context, self.case_base, ids, self.frame)
+            more = best_cases(state, self.context, self.case_base, ids, self.frames)
             with self._lock:
                 self._state = self.state.with_best_cases(more)
         return self
@@ -132,6 +132,18 @@ class ClientLookups:
         return save_state(self.state, folder, self.fingerprint())
 
     # -- per-client lookups -------------------------------------------------------------
+    def frames(self, client_ids: np.ndarray) -> pd.DataFrame:
+        """:meth:`frame` of several clients as one frame, client by client: the
+        snapshot's rows taken at once (a frame per client and their concatenation were
+        two thirds of :func:`best_cases` at 10,000 clients)."""
+        state = self.state
+        rows = [state.positions.get(int(c)) for c in client_ids]
+        parts = [self.frame(int(c)) for c, at in zip(client_ids, rows, strict=True) if at is None]
+        known = [at for at in rows if at is not None]
+        if known:
+            parts.insert(0, state.latest.iloc[np.concatenate(known)])
+        return pd.concat(parts) if len(parts) > 1 else parts[0] if parts else state.latest.iloc[:0]
+
     def frame(self, client_id: int) -> pd.DataFrame:
         """The client's latest commissions as rows of the snapshot (sorted by date)."""
         cid = int(client_id)
@@ -231,7 +243,7 @@ class ClientLookups:
         if cases is None:
             return None
         if cid not in self.state.best:
-            more = best_cases(self.state, self.context, cases, np.array([cid]), self.frame)
+            more = best_cases(self.state, self.context, cases, np.array([cid]), self.frames)
             with self._lock:
                 self._state = self.state.with_best_cases(more)
         state = self.state

@@ -183,14 +183,14 @@ def best_cases(
     context: RecContext,
     cases: CaseBase,
     client_ids: np.ndarray,
-    frame_of: Callable[[int], pd.DataFrame],
+    frames_of: Callable[[np.ndarray], pd.DataFrame],
     chunk: int = 1024,
 ) -> dict[int, np.ndarray]:
     """Per client: ``(best case row, similarity)`` per product column of ``state``.
 
     The best case of a product is its past case most similar to the client's
     recency-weighted commission vector, the client's own cases excluded (row ``-1``:
-    none). One matrix product per chunk of clients; ``frame_of`` gives a client's
+    none). One matrix product per chunk of clients; ``frames_of`` gives clients'
     latest commissions.
     """
     cols = state.codes
@@ -199,8 +199,7 @@ def best_cases(
     out: dict[int, np.ndarray] = {}
     for start in range(0, len(ids), chunk):
         part = ids[start : start + chunk]
-        comms = [frame_of(int(c)) for c in part]
-        comm = pd.concat(comms) if comms else context.frames.commissions.iloc[:0]
+        comm = frames_of(part)
         best = np.full((len(part), len(cols), 2), np.nan)
         best[:, :, 0] = -1
         if not comm.empty:
