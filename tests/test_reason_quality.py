@@ -130,6 +130,7 @@ def test_why_now_signals_and_an_ended_cool_down() -> None:
     a decline whose cool-down ended within as long again (not before, not long after)."""
     from types import SimpleNamespace
 
+    from recsvc.features.phrasing import Population
     from recsvc.recommend.signals import cooldown_ended, why_now
 
     feats = pd.DataFrame(
@@ -141,6 +142,7 @@ def test_why_now_signals_and_an_ended_cool_down() -> None:
     )
     ctx: Any = SimpleNamespace(
         features=feats,
+        population=lambda feature: Population(feats[feature].to_numpy()),
         cutoff=pd.Timestamp("2025-12-01"),
         settings=SimpleNamespace(decline_cooldown_days=90),
         declines={
@@ -315,3 +317,24 @@ def _csrf(console: Any) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert found
     return found.group(1)
+
+
+def test_a_sorted_population_places_a_client_as_a_pass_over_every_client_does() -> None:
+    """Where a client stands (floored percent strictly below and above) from the sorted
+    population equals counting over every value, ties and missing values included."""
+    import math
+
+    from recsvc.features.phrasing import Population, reference_point
+
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 3, 29, 100, 1000):
+        values = np.round(rng.standard_normal(n), 1)  # many ties
+        values[::5] = np.nan
+        finite = values[np.isfinite(values)]
+        population = Population(values)
+        assert len(population) == len(finite)
+        for value in [*np.unique(finite), *rng.standard_normal(10), -9.0, 9.0]:
+            below = math.floor(100 * float(np.mean(finite < value))) if len(finite) else 0
+            above = math.floor(100 * float(np.mean(finite > value))) if len(finite) else 0
+            assert (population.below(value), population.above(value)) == (below, above)
+            assert reference_point(value, population) == reference_point(value, values)

@@ -34,8 +34,10 @@ from recsvc.features.docs import FEATURES, FeatureDoc
 __all__ = [
     "EFFECT_PHRASES",
     "UNDOCUMENTED",
+    "Population",
     "as_float",
     "factor_text",
+    "population_of",
     "reference_point",
     "share_above",
     "share_below",
@@ -83,25 +85,53 @@ def value_phrase(doc: FeatureDoc, value: float | None) -> tuple[str, str] | None
     return None
 
 
-def _finite(population: Sequence[float] | np.ndarray) -> np.ndarray:
-    pop = np.asarray(population, dtype=float)
-    return pop[np.isfinite(pop)]
+class Population:
+    """Every client's value of one feature, finite values sorted once, so that where one
+    client stands is two binary searches. Passing the raw column instead is a pass over
+    every client per sentence: with a sentence per offer, that made explaining every
+    client's list grow with the square of the clients (12 s at 10,000 clients).
+
+    Example:
+        >>> Population([3.0, 1.0, float("nan"), 2.0]).below(2.5), len(Population([1, 2]))
+        (66, 2)
+    """
+
+    def __init__(self, values: Sequence[float] | np.ndarray) -> None:
+        pop = np.asarray(values, dtype=float)
+        self.sorted = np.sort(pop[np.isfinite(pop)])
+
+    def __len__(self) -> int:
+        return len(self.sorted)
+
+    def below(self, value: float) -> int:
+        """Whole percent (floored) of the population strictly below ``value``."""
+        n = len(self.sorted)
+        return math.floor(100 * (int(np.searchsorted(self.sorted, value, "left")) / n)) if n else 0
+
+    def above(self, value: float) -> int:
+        """Whole percent (floored) of the population strictly above ``value``."""
+        n = len(self.sorted)
+        after = n - int(np.searchsorted(self.sorted, value, "right"))
+        return math.floor(100 * (after / n)) if n else 0
 
 
-def share_below(value: float, population: Sequence[float] | np.ndarray) -> int:
+def population_of(population: Population | Sequence[float] | np.ndarray) -> Population:
+    """``population`` as a :class:`Population` (sorted here unless it is one)."""
+    return population if isinstance(population, Population) else Population(population)
+
+
+def share_below(value: float, population: Population | Sequence[float] | np.ndarray) -> int:
     """Whole percent (floored) of ``population`` strictly below ``value``."""
-    pop = _finite(population)
-    return math.floor(100 * float(np.mean(pop < value))) if len(pop) else 0
+    return population_of(population).below(value)
 
 
-def share_above(value: float, population: Sequence[float] | np.ndarray) -> int:
+def share_above(value: float, population: Population | Sequence[float] | np.ndarray) -> int:
     """Whole percent (floored) of ``population`` strictly above ``value``."""
-    pop = _finite(population)
-    return math.floor(100 * float(np.mean(pop > value))) if len(pop) else 0
+    return population_of(population).above(value)
 
 
 def reference_point(
-    value: float | None, population: Sequence[float] | np.ndarray | None
+    value: float | None, population: Population | Sequence[float] | np.ndarray | None
 ) -> tuple[str, str] | None:
     """Where ``value`` stands among ``population`` (every client's value), as
     ``(zh, en)``: "higher than 90% of clients" only when at least 90% are strictly
@@ -109,9 +139,10 @@ def reference_point(
     clients" when neither side holds a majority (ties, as with many zeros)."""
     if value is None or population is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    if len(_finite(population)) < 2:
+    pop = population_of(population)
+    if len(pop) < 2:
         return None
-    below, above = share_below(value, population), share_above(value, population)
+    below, above = pop.below(value), pop.above(value)
     if below >= 50 and below >= above:
         return f"高于{below}%的客户", f"higher than {below}% of clients"
     if above >= 50:
@@ -123,7 +154,7 @@ def factor_text(
     feature: str,
     value: float | None,
     contribution: float,
-    population: Sequence[float] | np.ndarray | None = None,
+    population: Population | Sequence[float] | np.ndarray | None = None,
 ) -> tuple[str, str]:
     """One factor as ``(zh, en)``: the value, where it stands, and its effect (see the
     module docstring). ``contribution`` is the model's (``> 0`` raises the chance)."""

@@ -18,6 +18,7 @@ import pandas as pd
 
 from recsvc.config import Settings
 from recsvc.features import client_features
+from recsvc.features.phrasing import Population
 from recsvc.features.today import business_today
 from recsvc.recommend.text import TextSpace
 from recsvc.store.frames import Frames
@@ -106,6 +107,28 @@ class RecContext:
     def clients(self) -> pd.DataFrame:
         """Clients known before the cutoff, indexed by ``client_id``."""
         return self.frames.clients.set_index("client_id", drop=False)
+
+    @cached_property
+    def _populations(self) -> dict[str, Population]:
+        return {}
+
+    def population(self, feature: str) -> Population | None:
+        """Every client's value of a client feature (or of ``value_proba``), sorted on
+        first use in this context: where one client stands among all is then two binary
+        searches (:class:`~recsvc.features.phrasing.Population`). ``None`` without it."""
+        found = self._populations.get(feature)
+        if found is None:
+            column = (
+                self.value_proba
+                if feature == "value_proba"
+                else None
+                if self.features is None
+                else self.features.get(feature)
+            )
+            if column is None:
+                return None
+            found = self._populations[feature] = Population(column.to_numpy())
+        return found
 
     def at(self, cutoff: pd.Timestamp, **changes: Any) -> RecContext:
         """The same world at another cutoff (features and segments are dropped)."""

@@ -308,7 +308,8 @@ class Explainer:
             proba = self.context.value_proba
             if proba is None or client_id not in proba.index:
                 return None
-            return reasons.feature_sentence(name, float(proba.loc[client_id]), proba.to_numpy())
+            population = self.context.population("value_proba")
+            return reasons.feature_sentence(name, float(proba.loc[client_id]), population)
         if name.startswith(("cf_", "basic_")):
             feature = reasons.BASIC_FEATURES.get(name, name.removeprefix("cf_"))
             value, population = feature_value(self.context, client_id, feature)

@@ -9,11 +9,9 @@ decline whose cool-down (``decline_cooldown_days``) has just ended.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
-from recsvc.features.phrasing import as_float, share_above, share_below
+from recsvc.features.phrasing import Population, as_float
 from recsvc.recommend import reasons
 from recsvc.recommend.context import RecContext
 from recsvc.recommend.offer import Evidence
@@ -24,14 +22,15 @@ __all__ = ["WHY_NOW_PERCENTILE", "cooldown_ended", "feature_value", "why_now"]
 WHY_NOW_PERCENTILE = 75
 
 
-def feature_value(context: RecContext, client_id: int, feature: str) -> tuple[float | None, Any]:
+def feature_value(
+    context: RecContext, client_id: int, feature: str
+) -> tuple[float | None, Population | None]:
     """One client's value of a client feature and every client's (its population);
     ``(None, None)`` without features, the column or the client."""
     feats = context.features
     if feats is None or feature not in feats or client_id not in feats.index:
         return None, None
-    column = feats[feature]
-    return as_float(column.loc[client_id]), column.to_numpy()
+    return as_float(feats[feature].loc[client_id]), context.population(feature)
 
 
 def why_now(context: RecContext, client_id: int) -> list[Evidence]:
@@ -39,12 +38,12 @@ def why_now(context: RecContext, client_id: int) -> list[Evidence]:
     out: list[Evidence] = []
     value, population = feature_value(context, client_id, "client_fields_momentum")
     if value is not None and value > 0 and population is not None:
-        share = share_below(value, population)
+        share = population.below(value)
         if share >= WHY_NOW_PERCENTILE:
             out.append(reasons.momentum(share))
     value, population = feature_value(context, client_id, "satisfaction_trend")
     if value is not None and value < 0 and population is not None:
-        share = share_above(value, population)
+        share = population.above(value)
         if share >= WHY_NOW_PERCENTILE:
             out.append(reasons.satisfaction_dip(share))
     return out
