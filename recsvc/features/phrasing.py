@@ -37,10 +37,7 @@ __all__ = [
     "Population",
     "as_float",
     "factor_text",
-    "population_of",
     "reference_point",
-    "share_above",
-    "share_below",
     "value_phrase",
 ]
 
@@ -115,21 +112,6 @@ class Population:
         return math.floor(100 * (after / n)) if n else 0
 
 
-def population_of(population: Population | Sequence[float] | np.ndarray) -> Population:
-    """``population`` as a :class:`Population` (sorted here unless it is one)."""
-    return population if isinstance(population, Population) else Population(population)
-
-
-def share_below(value: float, population: Population | Sequence[float] | np.ndarray) -> int:
-    """Whole percent (floored) of ``population`` strictly below ``value``."""
-    return population_of(population).below(value)
-
-
-def share_above(value: float, population: Population | Sequence[float] | np.ndarray) -> int:
-    """Whole percent (floored) of ``population`` strictly above ``value``."""
-    return population_of(population).above(value)
-
-
 def reference_point(
     value: float | None, population: Population | Sequence[float] | np.ndarray | None
 ) -> tuple[str, str] | None:
@@ -139,7 +121,7 @@ def reference_point(
     clients" when neither side holds a majority (ties, as with many zeros)."""
     if value is None or population is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    pop = population_of(population)
+    pop = population if isinstance(population, Population) else Population(population)
     if len(pop) < 2:
         return None
     below, above = pop.below(value), pop.above(value)

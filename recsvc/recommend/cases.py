@@ -89,14 +89,13 @@ class CaseFinder:
             return
         found = self.semantic.similar_case_keys_many(todo, CASE_DEPTH)
         docs = self.semantic.docs["cases"]
-        compact_of: dict[Any, CaseHit] = {}  # this batch's cases, each decoded once
+        decoded: dict[Any, Any] = {}  # this batch's case documents, each decoded once
 
         def hit_of(key: Any, score: float) -> CaseHit:
-            hit = compact_of.get(key)
-            if hit is None:
-                doc = docs[key]
-                hit = compact_of[key] = compact_case(key, 0.0, doc.client_id, doc.summary, doc.meta)
-            return (hit[0], float(score), *hit[2:])
+            doc = decoded.get(key)
+            if doc is None:
+                doc = decoded[key] = docs[key]
+            return compact_case(key, score, doc.client_id, doc.summary, doc.meta)
 
         with self._lock:
             for trigger, keys in found.items():

@@ -118,13 +118,10 @@ class RecContext:
         searches (:class:`~recsvc.features.phrasing.Population`). ``None`` without it."""
         found = self._populations.get(feature)
         if found is None:
-            column = (
-                self.value_proba
-                if feature == "value_proba"
-                else None
-                if self.features is None
-                else self.features.get(feature)
-            )
+            if feature == "value_proba":
+                column = self.value_proba
+            else:
+                column = None if self.features is None else self.features.get(feature)
             if column is None:
                 return None
             found = self._populations[feature] = Population(column.to_numpy())
