@@ -33,6 +33,7 @@ from scipy import sparse
 
 from recsvc.errors import NotReady
 from recsvc.files import replaced_folder
+from recsvc.semantic.postings import CANDIDATE_POSTINGS, Postings
 from recsvc.semantic.text import tokenize
 
 FORMAT = 1
@@ -76,6 +77,8 @@ class LexicalIndex:
     """
 
     max_delta = 2000
+    #: Postings each term keeps for finding candidates (see :mod:`recsvc.semantic.postings`).
+    candidate_postings = CANDIDATE_POSTINGS
 
     def __init__(self, *, k1: float = 1.2, b: float = 0.75) -> None:
         self.k1 = k1
@@ -88,7 +91,7 @@ class LexicalIndex:
         self._df: Counter[str] = Counter()
         self._avgdl = 1.0
         self._bm25: bm25s.BM25 | None = None
-        self._matrix: sparse.csr_matrix | None = None  # the BM25 scores, terms x documents
+        self._postings: Postings | None = None  # the BM25 weights, terms x documents
 
     @classmethod
     def build(cls, keys: Sequence[Hashable], texts: Sequence[str], **params: float) -> LexicalIndex:
@@ -112,7 +115,7 @@ class LexicalIndex:
         self._dead, self._delta = set(), {}
         self._df = Counter(t for doc in tokens for t in set(doc))
         self._avgdl = max(float(np.mean([len(t) for t in tokens])) if tokens else 1.0, 1.0)
-        self._bm25, self._matrix = None, None
+        self._bm25, self._postings = None, None
         if keys:
             bm = bm25s.BM25(k1=self.k1, b=self.b)
             bm.index([t or [""] for t in tokens], show_progress=False)
@@ -183,7 +186,9 @@ class LexicalIndex:
         at once: one sparse product (queries x terms) @ (terms x documents) in place of
         a pass over each query's postings (bm25s scores one query at a time; the
         portal precomputation's 230,000 case searches at 100,000 clients took most of
-        its time there)."""
+        its time there), through each term's top postings
+        (:class:`~recsvc.semantic.postings.Postings`: candidates from the top, exact
+        scores)."""
         if len(self._delta) + len(self._dead) > max(self.max_delta, len(self._keys) // 10):
             self.compact()
         excludes = excludes if excludes is not None else [set() for _ in queries]
@@ -191,7 +196,7 @@ class LexicalIndex:
         out: list[tuple[list[Hashable], list[float]]] = []
         for start in range(0, len(queries), QUERY_BLOCK):
             block = slice(start, start + QUERY_BLOCK)
-            main = self._main_scores(tokens[block])
+            main = self._main_scores(tokens[block], k)
             pairs = zip(tokens[block], excludes[block], strict=True)
             for row, (query, excluded) in enumerate(pairs):
                 if not query or k <= 0:
@@ -206,22 +211,25 @@ class LexicalIndex:
                 out.append(([key for _, key in found], [s for s, _ in found]))
         return out
 
-    def _main_scores(self, queries: list[list[str]]) -> Any:
-        """BM25 scores of the main segment, one sparse row per query (``None``: none)."""
+    def _main_scores(self, queries: list[list[str]], k: int) -> Any:
+        """BM25 scores of the main segment, one sparse row per query holding (at least)
+        its ``k`` best documents (``None``: no main segment)."""
         if self._bm25 is None:
             return None
-        if self._matrix is None:  # the saved (mapped) scores as a terms x documents matrix
+        if self._postings is None:  # the saved (mapped) weights as terms x documents
             sc = self._bm25.scores
             shape = (len(sc["indptr"]) - 1, int(sc["num_docs"]))
-            self._matrix = sparse.csr_matrix((sc["data"], sc["indices"], sc["indptr"]), shape)
+            weights = sparse.csr_matrix((sc["data"], sc["indices"], sc["indptr"]), shape)
+            self._postings = Postings(weights, self.candidate_postings)
         vocab = self._bm25.vocab_dict
         rows = [i for i, q in enumerate(queries) for t in q if t in vocab]
         cols = [vocab[t] for q in queries for t in q if t in vocab]
+        weights = self._postings.weights
         counts = sparse.csr_matrix(
-            (np.ones(len(rows), dtype=self._matrix.dtype), (rows, cols)),
-            shape=(len(queries), self._matrix.shape[0]),
+            (np.ones(len(rows), dtype=weights.dtype), (rows, cols)),
+            shape=(len(queries), weights.shape[0]),
         )  # a repeated term counts as often as it occurs, as in bm25s
-        return (counts @ self._matrix).tocsr()
+        return self._postings.scores(counts, k)
 
     def _best(
         self, scores: Any, row: int, k: int, excluded: set[Hashable]
@@ -319,7 +327,7 @@ class LexicalIndex:
         self._dead, self._delta = set(), {}
         self._df = Counter(dict(zip(tokens._vocab, df.tolist(), strict=True)))
         self._avgdl = max(float(lengths.mean()) if len(keys) else 1.0, 1.0)
-        self._bm25, self._matrix = None, None
+        self._bm25, self._postings = None, None
         if keys:
             self._bm25 = bm25s.BM25.load(str(mapped / "bm25"), mmap=True, show_progress=False)
 
