@@ -31,7 +31,7 @@ from recsvc.semantic import similar, updates
 from recsvc.semantic.artifact import LayerParts, embed_parts, read_parts, write_parts
 from recsvc.semantic.cache import CachedEmbedder, forget_texts
 from recsvc.semantic.docstore import DocStore
-from recsvc.semantic.documents import COVERED_KINDS, KINDS, Doc, mark_coverage
+from recsvc.semantic.documents import KINDS
 from recsvc.semantic.embedders import Embedder, coverage, load_embedder
 from recsvc.semantic.fusion import rrf, weighted
 from recsvc.semantic.hits import PORTAL_CASE_META, Scope, SearchHit
@@ -277,48 +277,7 @@ class SemanticLayer:
         """Commission vectors, one row per id (zeros for one not indexed)."""
         return self.dense["commissions"].vectors([int(c) for c in commission_ids])
 
-    # -- incremental updates --------------------------------------------------------
-    def put(self, kind: str, docs: list[Doc]) -> None:
-        """Embed and index ``docs`` of ``kind``, replacing any with the same keys."""
-        if not docs:
-            return
-        vectors = self.embed([d.text for d in docs])
-        if kind in COVERED_KINDS:
-            mark_coverage(docs, self.embedder)
-        with self._lock:
-            self.dense[kind].add([d.key for d in docs], vectors)
-            self.lexical[kind].upsert([d.key for d in docs], [d.text for d in docs])
-            for d in docs:
-                self.docs[kind][d.key] = d
-            if kind == "cases":
-                self._cases_of = None
-
-    def replace_doc(self, kind: str, doc: Doc) -> None:
-        """Store ``doc`` in place of its key's document (its text and vector unchanged)."""
-        with self._lock:
-            self.docs[kind][doc.key] = doc
-
-    def drop(self, kind: str, keys: Iterable[Hashable], *, erase: bool = False) -> int:
-        """Forget the documents of ``kind`` under ``keys``; how many there were.
-
-        With ``erase`` their vectors and tokens leave the index structures at once
-        (:meth:`VectorIndex.erase`, :meth:`LexicalIndex.erase`) instead of waiting as
-        tombstones for the next compaction.
-        """
-        with self._lock:
-            keys = [k for k in keys if k in self.docs[kind]]
-            if erase:
-                self.dense[kind].erase(keys)
-                self.lexical[kind].erase(keys)
-            else:
-                self.dense[kind].remove(keys)
-                self.lexical[kind].remove(keys)
-            for key in keys:
-                del self.docs[kind][key]
-            if kind == "cases":
-                self._cases_of = None
-        return len(keys)
-
+    # -- incremental updates (recsvc/semantic/updates.py) ---------------------------
     def upsert_commissions(self, commissions: pd.DataFrame | Sequence[dict[str, Any]]) -> int:
         """See :func:`recsvc.semantic.updates.upsert_commissions`."""
         return updates.upsert_commissions(self, commissions)

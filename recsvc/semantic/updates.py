@@ -9,24 +9,71 @@ structures at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from recsvc.semantic.documents import Doc, client_text, commission_doc
+from recsvc.semantic.documents import COVERED_KINDS, Doc, client_text, commission_doc, mark_coverage
 
 if TYPE_CHECKING:
     from recsvc.semantic.layer import SemanticLayer
 
 __all__ = [
     "ErasedDocs",
+    "drop",
     "erase_client",
+    "put",
     "remove_client",
     "remove_commissions",
+    "replace_doc",
     "upsert_commissions",
 ]
+
+
+def put(layer: SemanticLayer, kind: str, docs: list[Doc]) -> None:
+    """Embed and index ``docs`` of ``kind``, replacing any with the same keys."""
+    if not docs:
+        return
+    vectors = layer.embed([d.text for d in docs])
+    if kind in COVERED_KINDS:
+        mark_coverage(docs, layer.embedder)
+    with layer._lock:
+        layer.dense[kind].add([d.key for d in docs], vectors)
+        layer.lexical[kind].upsert([d.key for d in docs], [d.text for d in docs])
+        for d in docs:
+            layer.docs[kind][d.key] = d
+        if kind == "cases":
+            layer._cases_of = None
+
+
+def replace_doc(layer: SemanticLayer, kind: str, doc: Doc) -> None:
+    """Store ``doc`` in place of its key's document (its text and vector unchanged)."""
+    with layer._lock:
+        layer.docs[kind][doc.key] = doc
+
+
+def drop(layer: SemanticLayer, kind: str, keys: Iterable[Hashable], *, erase: bool = False) -> int:
+    """Forget the documents of ``kind`` under ``keys``; how many there were.
+
+    With ``erase`` their vectors and tokens leave the index structures at once
+    (:meth:`VectorIndex.erase`, :meth:`LexicalIndex.erase`) instead of waiting as
+    tombstones for the next compaction.
+    """
+    with layer._lock:
+        keys = [k for k in keys if k in layer.docs[kind]]
+        if erase:
+            layer.dense[kind].erase(keys)
+            layer.lexical[kind].erase(keys)
+        else:
+            layer.dense[kind].remove(keys)
+            layer.lexical[kind].remove(keys)
+        for key in keys:
+            del layer.docs[kind][key]
+        if kind == "cases":
+            layer._cases_of = None
+    return len(keys)
 
 
 def upsert_commissions(
@@ -58,9 +105,9 @@ def upsert_commissions(
                 touched.add(old.client_id)
         elif _plain(old.meta) != doc.meta:  # same text: what the model saw is unchanged
             meta = {**doc.meta, **{m: v for m, v in old.meta.items() if m == "coverage"}}
-            layer.replace_doc("commissions", replace(old, meta=meta))
+            replace_doc(layer, "commissions", replace(old, meta=meta))
             touched.add(doc.client_id)
-    layer.put("commissions", changed)
+    put(layer, "commissions", changed)
     _refresh_clients(layer, {c for c in touched if c is not None})
     return len(changed)
 
@@ -83,16 +130,18 @@ def _refresh_clients(layer: SemanticLayer, client_ids: set[int]) -> None:
         text = client_text(old.meta.get("direction", ""), by_client[cid])
         if text != old.text:
             docs.append(Doc(old.key, text, old.title, old.summary, old.client_id, old.meta))
-    layer.put("clients", docs)
+    put(layer, "clients", docs)
 
 
 def remove_commissions(layer: SemanticLayer, commission_ids: Iterable[int]) -> int:
     """Forget commissions (and the cases they triggered)."""
     ids = {int(c) for c in commission_ids}
     owners = {layer.docs["commissions"][c].client_id for c in ids if c in layer.docs["commissions"]}
-    n = layer.drop("commissions", ids)
-    layer.drop(
-        "cases", [d.key for d in layer.docs["cases"].values() if d.meta["commission_id"] in ids]
+    n = drop(layer, "commissions", ids)
+    drop(
+        layer,
+        "cases",
+        [d.key for d in layer.docs["cases"].values() if d.meta["commission_id"] in ids],
     )
     _refresh_clients(layer, {o for o in owners if o is not None})
     return n
@@ -105,9 +154,9 @@ def remove_client(layer: SemanticLayer, client_id: int) -> int:
         The number of records removed.
     """
     cid = int(client_id)
-    n = layer.drop("clients", [cid])
+    n = drop(layer, "clients", [cid])
     for kind in ("commissions", "cases"):
-        n += layer.drop(kind, [d.key for d in layer.docs[kind].values() if d.client_id == cid])
+        n += drop(layer, kind, [d.key for d in layer.docs[kind].values() if d.client_id == cid])
     return n
 
 
@@ -151,5 +200,5 @@ def erase_client(layer: SemanticLayer, client_id: int) -> ErasedDocs:
                 out.case_summaries.update(
                     (d.summary, str(d.meta.get("summary_zh") or d.summary)) for d in docs
                 )
-            out.counts[kind] = layer.drop(kind, [d.key for d in docs], erase=True)
+            out.counts[kind] = drop(layer, kind, [d.key for d in docs], erase=True)
     return out
