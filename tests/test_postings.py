@@ -61,12 +61,18 @@ def test_every_score_returned_is_the_exact_bm25_score() -> None:
         assert scores == sorted(scores, reverse=True)
 
 
-def test_candidates_from_the_head_find_the_exhaustive_top_hits() -> None:
+def _exhaustive_and_pruned() -> tuple[list[str], LexicalIndex, LexicalIndex]:
+    """The corpus indexed twice: no term cut, and each term's head at 40 postings."""
     texts = _corpus()
     exhaustive = LexicalIndex.build(range(len(texts)), texts)
-    exhaustive.candidate_postings = len(texts)  # no term is cut
+    exhaustive.candidate_postings = len(texts)
     pruned = LexicalIndex.build(range(len(texts)), texts)
     pruned.candidate_postings = 40
+    return texts, exhaustive, pruned
+
+
+def test_candidates_from_the_head_find_the_exhaustive_top_hits() -> None:
+    texts, exhaustive, pruned = _exhaustive_and_pruned()
     queries = [texts[i] for i in range(1, 3000, 31)]
     excludes = [{i} for i in range(1, 3000, 31)]
     want = exhaustive.search_many(queries, 10, excludes=excludes)
@@ -78,11 +84,7 @@ def test_candidates_from_the_head_find_the_exhaustive_top_hits() -> None:
 
 
 def test_only_a_query_with_a_cut_term_is_scored_from_the_head() -> None:
-    texts = _corpus()
-    exhaustive = LexicalIndex.build(range(len(texts)), texts)
-    exhaustive.candidate_postings = len(texts)  # no term is cut
-    pruned = LexicalIndex.build(range(len(texts)), texts)
-    pruned.candidate_postings = 40
+    _, exhaustive, pruned = _exhaustive_and_pruned()
     rare = "t7a t7b t8a w4999"  # each in fewer than 40 documents
     assert pruned.search(rare, 100) == exhaustive.search(rare, 100)
     common = [tokenize("w1 w2 t7a")]  # w1 and w2 are in most documents: their postings are cut
