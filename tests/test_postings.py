@@ -104,6 +104,19 @@ def test_any_head_size_returns_k_hits_best_first(keep: int) -> None:
     assert scores == sorted(scores, reverse=True)
 
 
+def test_warming_a_layer_splits_its_postings_before_any_search() -> None:
+    texts = _corpus(500)
+    emb = FakeEmbedder()
+    layer = one_kind_layer(texts, emb.encode(texts), Settings(environment="development"), emb)
+    index = layer.lexical["commissions"]
+    assert index._postings is None  # built on first use
+    layer.warm("commissions")
+    split = index._postings
+    assert split is not None
+    index.search("w1 w2", 5)
+    assert index._postings is split  # the search used the one split
+
+
 @pytest.mark.realdata
 @pytest.mark.slow
 def test_on_real_patent_titles_the_head_loses_no_label_precision(realdata: Path) -> None:

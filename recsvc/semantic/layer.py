@@ -122,11 +122,12 @@ class SemanticLayer:
         return inner.encode([text])
 
     def warm(self, *kinds: str) -> None:
-        """Read the BM25 indexes of ``kinds`` now (each loads on first use otherwise:
-        seconds at a hundred thousand documents, inside whichever request came first),
-        and for cases the index of which commission each case came from."""
+        """Read the BM25 indexes of ``kinds`` and split their postings now (each is done
+        on first use otherwise: seconds at a hundred thousand documents, inside
+        whichever request came first), and for cases the index of which commission each
+        case came from."""
         for kind in kinds:
-            _ = self.lexical[kind]
+            self.lexical[kind].postings()
             if kind == "cases":
                 similar.cases_by_commission(self)
 

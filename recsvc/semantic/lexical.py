@@ -211,25 +211,32 @@ class LexicalIndex:
                 out.append(([key for _, key in found], [s for s, _ in found]))
         return out
 
-    def _main_scores(self, queries: list[list[str]], k: int) -> Any:
-        """BM25 scores of the main segment, one sparse row per query holding (at least)
-        its ``k`` best documents (``None``: no main segment)."""
-        if self._bm25 is None:
-            return None
-        if self._postings is None:  # the saved (mapped) weights as terms x documents
-            sc = self._bm25.scores
+    def postings(self) -> Postings | None:
+        """The main segment's BM25 weights, split for searching (built on first use:
+        2-4 s at 100,000 past cases, which :meth:`SemanticLayer.warm` spends before a
+        request does); ``None`` without a main segment."""
+        if self._bm25 is not None and self._postings is None:
+            sc = self._bm25.scores  # the saved (mapped) weights as terms x documents
             shape = (len(sc["indptr"]) - 1, int(sc["num_docs"]))
             weights = sparse.csr_matrix((sc["data"], sc["indices"], sc["indptr"]), shape)
             self._postings = Postings(weights, self.candidate_postings)
+        return self._postings
+
+    def _main_scores(self, queries: list[list[str]], k: int) -> Any:
+        """BM25 scores of the main segment, one sparse row per query holding (at least)
+        its ``k`` best documents (``None``: no main segment)."""
+        postings = self.postings()
+        if postings is None or self._bm25 is None:
+            return None
         vocab = self._bm25.vocab_dict
         rows = [i for i, q in enumerate(queries) for t in q if t in vocab]
         cols = [vocab[t] for q in queries for t in q if t in vocab]
-        weights = self._postings.weights
+        weights = postings.weights
         counts = sparse.csr_matrix(
             (np.ones(len(rows), dtype=weights.dtype), (rows, cols)),
             shape=(len(queries), weights.shape[0]),
         )  # a repeated term counts as often as it occurs, as in bm25s
-        return self._postings.scores(counts, k)
+        return postings.scores(counts, k)
 
     def _best(
         self, scores: Any, row: int, k: int, excluded: set[Hashable]
