@@ -122,10 +122,9 @@ class SemanticLayer:
         return inner.encode([text])
 
     def warm(self, *kinds: str) -> None:
-        """Read the BM25 indexes of ``kinds`` and split their postings now (each is done
-        on first use otherwise: seconds at a hundred thousand documents, inside
-        whichever request came first), and for cases the index of which commission each
-        case came from."""
+        """Read and split the BM25 indexes of ``kinds`` now, and for cases index which
+        commission each came from (else first use does it: seconds at 100,000 documents,
+        inside whichever request came first)."""
         for kind in kinds:
             self.lexical[kind].postings()
             if kind == "cases":
