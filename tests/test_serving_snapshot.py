@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 import recsvc.serving.snapshot as snapshot
+import recsvc.store.frames as frames_module
 from recsvc.serving import SnapshotHolder
+from recsvc.serving.snapshot import recall_digest, record_digest
 from recsvc.store import Database
 from recsvc.store.enums import ClientKind
-from recsvc.store.frames import data_stamp
+from recsvc.store.frames import SNAPSHOT_TABLES, data_stamp, load_frames, snapshot_digest
 from recsvc.store.models import Client, Commission
+
+_LONG_AGO = dt.datetime(2020, 1, 1)
 
 
 @pytest.fixture
@@ -45,7 +51,17 @@ def _add_client(db: Database, external_id: str) -> int:
         return int(client.id)
 
 
+def _settle(db: Database) -> None:
+    """Date every edit of the store back to 2020, as if it had been made then."""
+    with db.session() as s:
+        for model in SNAPSHOT_TABLES:
+            if hasattr(model, "updated_at"):
+                s.execute(update(model).values(updated_at=_LONG_AGO))
+        s.commit()
+
+
 def test_an_unchanged_store_is_read_once(db: Database, reads: list[int]) -> None:
+    _settle(db)
     holder = SnapshotHolder(db)
     first = holder.current()
     assert holder.current() is first and len(reads) == 1
@@ -63,14 +79,64 @@ def test_a_change_to_the_store_is_read_again(db: Database, reads: list[int]) -> 
     assert len(reads) == 3
 
 
-def test_an_edit_changes_the_stamp(db: Database) -> None:
+def test_an_edit_changes_the_stamp(any_db: Database) -> None:
+    db = any_db
     cid = _add_client(db, "C-EDIT")
-    stamp = data_stamp(db)
-    assert data_stamp(db) == stamp
-    with db.session() as s:
+    _settle(db)
+    stamp = load_frames(db).stamp
+    assert stamp is not None and data_stamp(db) == stamp
+    with db.session() as s:  # no row added: only updated_at tells
         client = s.get(Client, cid)
         assert client is not None
         client.industry_field = "新材料"
-        client.updated_at = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
         s.commit()
     assert data_stamp(db) != stamp
+
+
+def test_a_store_edited_a_moment_ago_is_not_stamped_and_is_read_again(
+    any_db: Database, reads: list[int]
+) -> None:
+    db = any_db
+    _add_client(db, "C-FRESH")  # within the second: another edit now could keep the stamp
+    holder = SnapshotHolder(db)
+    first = holder.current()
+    assert first.stamp is None
+    assert holder.current() is not first and len(reads) == 2
+    _settle(db)
+    settled = holder.current()
+    assert settled.stamp == data_stamp(db) and holder.current() is settled
+
+
+def test_a_recorded_digest_keys_a_new_read_of_the_same_store(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _add_client(db, "C-ONE")
+    _settle(db)
+    written = load_frames(db)
+    digest = snapshot_digest(written)
+    record_digest(tmp_path, written)
+    monkeypatch.setattr(frames_module, "_DIGESTS", {})  # a fresh process
+    read = load_frames(db)
+
+    def no_hashing(*_: object) -> None:
+        raise AssertionError("every cell hashed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(frames_module, "digest_tables", no_hashing)
+        assert recall_digest(tmp_path, read)
+        assert snapshot_digest(read) == digest
+
+    _add_client(db, "C-TWO")
+    _settle(db)
+    changed = load_frames(db)
+    assert not recall_digest(tmp_path, changed)
+    assert snapshot_digest(changed) != digest  # hashed: the record was of another read
+
+
+def test_frames_read_from_an_unsettled_store_record_nothing(db: Database, tmp_path: Path) -> None:
+    _add_client(db, "C-NEW")
+    read = load_frames(db)
+    assert read.stamp is None
+    record_digest(tmp_path, read)
+    assert not (tmp_path / "snapshot.json").exists()
+    assert not recall_digest(tmp_path, read)

@@ -24,7 +24,6 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -52,12 +51,11 @@ _AFTER_SEMANTIC = "spend_total"
 def frames_for_clients(frames: Frames, client_ids: Any) -> Frames:
     """The snapshot restricted to ``client_ids`` (products are kept whole)."""
     keep = pd.Index(np.asarray(client_ids))
-    cut = {}
-    for f in fields(Frames):
-        table = getattr(frames, f.name)
+    cut: dict[str, pd.DataFrame] = {}
+    for name, table in frames.tables().items():
         if "client_id" in table.columns:
             table = table[table["client_id"].isin(keep)]
-        cut[f.name] = table
+        cut[name] = table
     return Frames(**cut)
 
 

@@ -59,4 +59,5 @@ def with_client(history: Frames, rows: ClientRows) -> Frames:
         clients=grown(history.clients, rows.clients),
         commissions=grown(history.commissions, rows.commissions),
         orders=grown(history.orders, rows.orders),
+        stamp=None,  # no longer what the store held
     )

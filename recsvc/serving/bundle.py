@@ -28,6 +28,7 @@ from recsvc.serving.layout import PORTAL, SCORES, served_dir, snapshot_dir
 from recsvc.serving.portal import PortalLists
 from recsvc.serving.recommender import open_recommender
 from recsvc.serving.scores import value_scores
+from recsvc.serving.snapshot import recall_digest
 from recsvc.store.db import Database
 from recsvc.store.frames import Frames, load_frames
 from recsvc.value import ValueService
@@ -146,6 +147,7 @@ def open_bundle(
     value = ValueService.load(folder, settings)
     cutoff = business_today(frames, settings)
     saved = snapshot_dir(settings, version)
+    recall_digest(saved, frames)  # the files' keys, without hashing every cell
     features, scores, _ = value_scores(value, frames, cutoff, semantic, saved / SCORES)
     step("scores")
     served = served_dir(settings, version, folder)

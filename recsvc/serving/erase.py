@@ -42,6 +42,7 @@ from recsvc.serving.layout import (
     PORTAL,
     RANKER_SCORES,
     SCORES,
+    SNAPSHOT,
     TEXT_SNAPSHOT,
     TEXT_SPACE,
     served_dir,
@@ -122,5 +123,6 @@ def erase_serving_files(
             if (snapshot / name).is_dir():
                 shutil.rmtree(snapshot / name)
                 counts["snapshot_files"] += 1
+        (snapshot / SNAPSHOT).unlink(missing_ok=True)
     log.info("client %d erased from the serving files: %s", client_id, dict(counts))
     return dict(counts)

@@ -18,6 +18,9 @@ Two places, by what may change them:
     explanation arrays), also written by ``recsvc serving build`` for today's
     snapshot. A server maps them when their fingerprint is its snapshot's and
     otherwise computes them in memory; an erasure deletes them.
+  - ``snapshot.json``, written with them: the stamp of the store read they were
+    computed from and that snapshot's digest, so that a server which read the store
+    at the same stamp keys its files without hashing every cell.
 
 A version trained before these moved keeps them in its own folder; :func:`served_dir`
 finds them there, and an erasure patches them there.
@@ -37,6 +40,7 @@ __all__ = [
     "PORTAL",
     "RANKER_SCORES",
     "SCORES",
+    "SNAPSHOT",
     "TEXT_SNAPSHOT",
     "TEXT_SPACE",
     "served_dir",
@@ -62,6 +66,9 @@ SCORES = "scores"
 RANKER_SCORES = "ranker"
 #: In :func:`snapshot_dir`: the explanation arrays.
 EXPLAINER_ARRAYS = "explainer"
+#: In :func:`snapshot_dir`: the stamp and digest of the snapshot its files are of
+#: (:mod:`recsvc.serving.snapshot`).
+SNAPSHOT = "snapshot.json"
 
 
 def snapshot_dir(settings: Any, version: str) -> Path:

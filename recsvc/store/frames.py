@@ -12,16 +12,17 @@ Clients are identified by the integer ``client_id`` inside the library; the publ
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import DateTime, Select, func, select
 
 from recsvc.store.db import Database
 from recsvc.store.models import (
@@ -34,6 +35,21 @@ from recsvc.store.models import (
     Product,
     RecommendationEvent,
 )
+
+#: The tables of a :class:`Frames`, in order.
+TABLES = (
+    "clients",
+    "commissions",
+    "products",
+    "orders",
+    "interactions",
+    "feedback",
+    "complaints",
+    "events",
+)
+
+#: A store whose latest edit is this recent is not stamped (:func:`read_stamp`).
+SETTLE = dt.timedelta(seconds=1)
 
 #: Columns that must never leave the store through a frame.
 PERSONAL_COLUMNS = frozenset(
@@ -53,6 +69,15 @@ class Frames:
     feedback: pd.DataFrame
     complaints: pd.DataFrame
     events: pd.DataFrame
+    stamp: str | None = field(default=None, compare=False, repr=False)
+    """The store's :func:`data_stamp` taken just before :func:`load_frames` read these
+    tables, when the store had settled (:func:`read_stamp`); ``None`` for frames derived
+    from a read (:meth:`as_of`, a client appended) or built in memory. Equal stamps
+    mean equal tables (:func:`snapshot_digest`, :class:`~recsvc.serving.SnapshotHolder`)."""
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Each table by name, in :data:`TABLES` order."""
+        return {name: getattr(self, name) for name in TABLES}
 
     def as_of(self, cutoff: pd.Timestamp) -> Frames:
         """Only what was known strictly before ``cutoff`` (the point-in-time view).
@@ -108,7 +133,10 @@ def _read(db: Database, stmt: Select, dates: tuple[str, ...] = ()) -> pd.DataFra
 
 
 def load_frames(db: Database) -> Frames:
-    """Read the whole store (minus personal data) into :class:`Frames`."""
+    """Read the whole store (minus personal data) into :class:`Frames`, stamped with
+    :func:`read_stamp` taken before the read (a change made during the read makes the
+    next stamp differ)."""
+    stamp = read_stamp(db)
     skip = PERSONAL_COLUMNS | {"created_at", "updated_at"}
     clients = _read(
         db,
@@ -155,11 +183,12 @@ def load_frames(db: Database) -> Frames:
         feedback=feedback,
         complaints=complaints,
         events=events,
+        stamp=stamp,
     )
-    for f in fields(frames):
-        leaked = PERSONAL_COLUMNS & set(getattr(frames, f.name).columns)
+    for name, table in frames.tables().items():
+        leaked = PERSONAL_COLUMNS & set(table.columns)
         if leaked:  # a guard against a future column slipping through, not a validation
-            raise RuntimeError(f"personal columns {sorted(leaked)} reached frame {f.name}")
+            raise RuntimeError(f"personal columns {sorted(leaked)} reached frame {name}")
     return frames
 
 
@@ -177,17 +206,57 @@ SNAPSHOT_TABLES = (
 
 
 def data_stamp(db: Database) -> str:
-    """What :func:`load_frames` would read, summarised cheaply: per table the row count,
-    the largest id and the latest ``updated_at``. Equal stamps mean a snapshot already
-    read is still the store's (inserts, deletes, imports and edits all change it)."""
-    parts = []
+    """What :func:`load_frames` would read, summarised cheaply: the database, and per
+    table the row count, the largest id and the latest ``updated_at``. Equal stamps
+    mean a snapshot already read is still the store's (inserts, deletes, imports and
+    edits all change it), unless the store was edited within :data:`SETTLE` of the
+    stamp (:func:`read_stamp`)."""
+    return _stamp(db)[0]
+
+
+def read_stamp(db: Database) -> str | None:
+    """:func:`data_stamp`, or ``None`` while the store's latest edit is under
+    :data:`SETTLE` old by the database's clock.
+
+    ``updated_at`` has whole seconds on SQLite, so an edit in the same second as the
+    latest one would leave the stamp as it was; once that second is over, any edit
+    gets a later ``updated_at``. (On PostgreSQL ``updated_at`` is its transaction's
+    start: an edit whose transaction began more than :data:`SETTLE` before the latest
+    edit's and commits after the stamp is not seen; imports insert rows, which the
+    counts see.) A snapshot read from an unsettled store has no stamp: nothing is
+    keyed by it, and a holder reads the store again next time.
+    """
+    stamp, latest, now = _stamp(db)
+    if latest is not None and (now is None or _naive(latest) > _naive(now) - SETTLE):
+        return None
+    return stamp
+
+
+def _stamp(db: Database) -> tuple[str, dt.datetime | None, dt.datetime | None]:
+    """The stamp, the latest ``updated_at`` of any table and the database's time now
+    (in the zone ``updated_at`` is written in)."""
+    parts: list[Any] = [db.engine.url.render_as_string(hide_password=True)]
+    edits: list[dt.datetime] = []
+    now = (
+        func.current_timestamp(type_=DateTime)  # UTC text, as SQLite writes updated_at
+        if db.engine.dialect.name == "sqlite"
+        else func.localtimestamp(type_=DateTime)  # the session's zone, as now() is stored
+    )
     with db.session() as s:
         for model in SNAPSHOT_TABLES:
             cols: list[Any] = [func.count(), func.max(model.id)]
             if hasattr(model, "updated_at"):
                 cols.append(func.max(model.updated_at))
-            parts.append([str(v) for v in s.execute(select(*cols)).one()])
-    return json.dumps(parts)
+            row = s.execute(select(*cols)).one()
+            parts.append([str(v) for v in row])
+            if len(row) > 2 and row[2] is not None:
+                edits.append(row[2])
+        clock = s.execute(select(now)).scalar()
+    return json.dumps(parts), max(edits, key=_naive) if edits else None, clock
+
+
+def _naive(when: dt.datetime) -> dt.datetime:
+    return when.replace(tzinfo=None) if when.tzinfo is not None else when
 
 
 _T = TypeVar("_T")
@@ -243,14 +312,35 @@ def digest_tables(h: Any, tables: Iterable[pd.DataFrame | pd.Series | None]) -> 
             h.update(hashed.to_numpy().tobytes())
 
 
+#: Snapshot digests by the stamp of the read they were computed for
+#: (:func:`remember_digest`).
+_DIGESTS: dict[str, str] = {}
+
+
+def remember_digest(stamp: str | None, digest: str) -> None:
+    """Take ``digest`` as the :func:`snapshot_digest` of any snapshot read with
+    ``stamp``: a process that opens a version reads the digest training wrote for the
+    store's stamp instead of hashing every cell (6.4 s at 100,000 clients)."""
+    if stamp is None:
+        return
+    if len(_DIGESTS) > 16:
+        _DIGESTS.clear()
+    _DIGESTS[stamp] = digest
+
+
 @memo_per_frame
 def snapshot_digest(frames: Frames) -> str:
-    """A digest of every table of ``frames``, computed once per snapshot object.
+    """A digest of every table of ``frames``, computed once per snapshot object, or
+    the one remembered for their :attr:`Frames.stamp` (:func:`remember_digest`).
 
-    The serving files of a snapshot (value scores, ranker scores) are keyed by it; a
-    load checks two or three of them against the same frames, and hashing every cell
-    of a 100,000-client snapshot takes seconds.
+    The serving files of a snapshot (value scores, ranker scores, commission vectors)
+    are keyed by it.
     """
+    known = _DIGESTS.get(frames.stamp) if frames.stamp is not None else None
+    if known is not None:
+        return known
     h = hashlib.sha256()
-    digest_tables(h, (getattr(frames, f.name) for f in fields(frames)))
-    return h.hexdigest()
+    digest_tables(h, frames.tables().values())
+    digest = h.hexdigest()
+    remember_digest(frames.stamp, digest)
+    return digest
