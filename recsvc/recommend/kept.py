@@ -21,7 +21,9 @@ A case table of another index is ignored. Layout of ``kept/cases/``:
 ``triggers.npy`` (sorted commission ids), ``starts.npy`` (each trigger's first hit;
 one more entry than triggers), ``hit_cases.npy`` and ``hit_scores.npy`` (per hit: the
 case's row and fused score), ``cases.bin`` with ``case_spans.npy`` (per case, one JSON
-record ``[id, product, owner, summary_en, summary_zh]``). Of
+record ``[id, product, owner, summary_en, summary_zh]``), and ``case_products.npy``,
+``case_owners.npy`` (per case, its product code, ``""`` for none, and owner, ``-1``
+for none: what a lookup filters on, without decoding 87k records at every load). Of
 ``kept/contributions/``: ``rows.npy`` (sorted ``client id * products + product``),
 ``digests.npy`` (of the rows' features), ``features.npy`` and ``values.npy`` (per row,
 the top contributions' feature columns, ``-1`` padded, and values). Both have a
@@ -65,7 +67,7 @@ CASE_DEPTH = 30
 #: Positive contributions kept per row (an explanation names at most two).
 TOP_CONTRIBUTIONS = 4
 #: The folders of the two tables (the depth kept is part of their fingerprints).
-CASE_FILES = ArtifactKind("cases", format=1)
+CASE_FILES = ArtifactKind("cases", format=2)
 CONTRIBUTION_FILES = ArtifactKind("contributions", format=1)
 _Table = TypeVar("_Table", bound=Sized)
 
@@ -132,6 +134,8 @@ class CaseHitRecorder:
     def __init__(self) -> None:
         self._cases: dict[str, int] = {}
         self._case_rows: list[bytes] = []
+        self._case_products: list[str] = []
+        self._case_owners: list[int] = []
         self._hits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
@@ -145,6 +149,8 @@ class CaseHitRecorder:
                 row = self._cases[case_id] = len(self._case_rows)
                 record = [case_id, product, owner, en, zh]
                 self._case_rows.append(json.dumps(record, ensure_ascii=False).encode())
+                self._case_products.append("" if product is None else str(product))
+                self._case_owners.append(-1 if owner is None else int(owner))
             rows[i] = row
         scores = np.fromiter((h[1] for h in hits), dtype=np.float64, count=len(hits))
         self._hits[int(trigger)] = (rows, scores)
@@ -161,6 +167,8 @@ class CaseHitRecorder:
         with CASE_FILES.save(folder, fingerprint=fingerprint) as tmp:
             spans = write_records(tmp / "cases.bin", self._case_rows)
             np.save(tmp / "case_spans.npy", np.array(spans, dtype=np.int64).reshape(-1, 2))
+            np.save(tmp / "case_products.npy", np.array(self._case_products, dtype=np.str_))
+            np.save(tmp / "case_owners.npy", np.array(self._case_owners, dtype=np.int64))
             np.save(tmp / "triggers.npy", triggers)
             np.save(tmp / "starts.npy", starts)
             empty_rows, empty_scores = np.zeros(0, np.int32), np.zeros(0, np.float64)
@@ -186,13 +194,10 @@ class CaseHitTable:
         self._blob = map_records(folder / "cases.bin")
         # each case's product and owner as arrays, so that a lookup decodes only the
         # hits it keeps (the first of the offered product, mostly)
-        records = [self._record(row)[1:3] for row in range(len(self._spans))]
-        products = sorted({str(p) for p, _ in records if p is not None})
-        self._product_of = {p: j for j, p in enumerate(products)}
-        self._products = np.array(
-            [self._product_of.get(str(p), -1) for p, _ in records], dtype=np.int32
-        )
-        self._owners = np.array([-1 if o is None else int(o) for _, o in records], dtype=np.int64)
+        products, codes = np.unique(np.load(folder / "case_products.npy"), return_inverse=True)
+        self._product_of = {str(p): j for j, p in enumerate(products.tolist()) if p != ""}
+        self._products = np.where(products[codes] == "", -1, codes).astype(np.int32)
+        self._owners = np.load(folder / "case_owners.npy", mmap_mode="r")
 
     @classmethod
     def open(cls, folder: Path, signature: str) -> CaseHitTable | None:
@@ -326,6 +331,9 @@ def erase_case_hits(
     """
     folder = Path(folder)
     if not (folder / "config.json").exists():
+        return 0
+    if json.loads((folder / "config.json").read_text()).get("format") != CASE_FILES.format:
+        shutil.rmtree(folder)  # an older layout, of no use to this code: live calls search
         return 0
     fingerprint = _fingerprint(folder)
     if signature is not None and fingerprint == _cases_fingerprint(signature[0]):
