@@ -1,0 +1,46 @@
+"""The explainer's per-client best cases, looked up in a mapped table without a dict
+entry per client, and overlaid (never copied) for clients added live."""
+
+from __future__ import annotations
+
+from collections import ChainMap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recsvc.recommend.explain_state import ExplainerState, TableRows
+
+
+def test_rows_are_found_by_id_whatever_the_order_of_the_ids() -> None:
+    table = np.arange(4 * 3 * 2, dtype=np.float64).reshape(4, 3, 2)
+    rows = TableRows(np.array([40, 10, 30, 20]), table)
+    assert len(rows) == 4 and list(rows) == [40, 10, 30, 20]
+    for i, cid in enumerate([40, 10, 30, 20]):
+        assert np.array_equal(rows[cid], table[i]) and cid in rows
+    assert np.array_equal(rows[np.int64(30)], table[2])
+    assert 25 not in rows and 99 not in rows and "10" not in rows
+    assert rows.get(25) is None
+    with pytest.raises(KeyError):
+        rows[5]
+
+
+def _state(best: TableRows) -> ExplainerState:
+    empty = pd.DataFrame()
+    return ExplainerState(
+        latest=empty, columns={}, positions={}, bought={}, one_off={}, codes={}, best=best
+    )
+
+
+def test_clients_added_live_are_laid_over_the_table_not_copied_into_it() -> None:
+    table = np.zeros((2, 3, 2))
+    mapped = TableRows(np.array([1, 2]), table)
+    state = _state(mapped)
+    one = state.with_best_cases({7: np.ones((3, 2))})
+    two = one.with_best_cases({8: np.full((3, 2), 2.0), 1: np.full((3, 2), 5.0)})
+    assert isinstance(two.best, ChainMap) and len(two.best.maps) == 2
+    assert two.best.maps[1] is mapped  # the table itself, under one layer of live clients
+    assert float(two.best[7][0, 0]) == 1.0 and float(two.best[8][0, 0]) == 2.0
+    assert float(two.best[1][0, 0]) == 5.0  # a client computed again wins
+    assert float(two.best[2][0, 0]) == 0.0 and 9 not in two.best
+    assert 7 not in state.best and 8 not in one.best  # earlier states unchanged
