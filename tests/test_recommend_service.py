@@ -374,6 +374,10 @@ def test_a_version_keeps_its_text_space_and_explanation_arrays(
     assert isinstance(second.context.text.commissions_.lexical, np.memmap)
     assert isinstance(second.explainer.state.sims, np.memmap)
     assert second.ranker is not None and second.ranker.mapped
+    for name, fitted in (("look-alike", "buyer_vectors_"), ("content", "case_vectors_")):
+        mapped, computed = (getattr(_source(rec, name), fitted) for rec in (second, first))
+        assert isinstance(mapped.lexical, np.memmap) and len(mapped) > 0
+        np.testing.assert_array_equal(mapped.lexical, computed.lexical)
     ids = [int(c) for c in first.context.clients.index[::7]]
     for surface in (Surface.LIBRARIAN, Surface.PORTAL):
         want = first.recommend_many(ids, surface, 5, live=False)
@@ -387,6 +391,7 @@ def test_a_version_keeps_its_text_space_and_explanation_arrays(
     third = open_recommender(settings, None, None, folder, frames=grown, saved=saved)
     assert not isinstance(third.explainer.state.sims, np.memmap)
     assert third.ranker is not None and not third.ranker.mapped
+    assert not isinstance(_source(third, "look-alike").buyer_vectors_.lexical, np.memmap)
 
     # the same clients with one more purchase: other scores, so computed again
     bought = make_history()
@@ -404,6 +409,12 @@ def test_a_version_keeps_its_text_space_and_explanation_arrays(
     assert isinstance(again.explainer.state.sims, np.memmap)
     assert again.ranker is not None and again.ranker.mapped
     assert again.recommend(cid, Surface.LIBRARIAN, k=3) == recs
+
+
+def _source(rec: Recommender, name: str) -> Any:
+    """The candidate source ``name`` the recommender's ranker fitted."""
+    assert rec.ranker is not None
+    return next(s for s in rec.ranker.sources_ if s.name == name)
 
 
 def test_a_saved_text_space_re_encodes_changed_titles(tmp_path: Path) -> None:

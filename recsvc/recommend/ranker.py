@@ -133,13 +133,15 @@ class Ranker:
         self.fitter = fitter or LocalFitter()
 
     # -- features --------------------------------------------------------------
-    def fit_sources(self, context: RecContext) -> list[CandidateSource]:
-        """Fresh copies of the candidate sources, fitted on ``context``."""
+    def fit_sources(self, context: RecContext, saved: Path | None = None) -> list[CandidateSource]:
+        """Fresh copies of the candidate sources, fitted on ``context``; each takes what
+        ``saved/<its name>`` holds for this very snapshot (the caller checked) instead
+        of computing it (:meth:`CandidateSource.fit_from`)."""
         if self.sources is None:
             fresh = default_sources()
         else:
             fresh = [copy.deepcopy(s) for s in self.sources]
-        return [s.fit(context) for s in fresh]
+        return [s.fit_from(context, None if saved is None else saved / s.name) for s in fresh]
 
     def _pairs(
         self, ctx: RecContext, sources: Sequence[CandidateSource], client_ids: np.ndarray

@@ -6,8 +6,10 @@ candidate sources on the serving snapshot and keeps the ranker's rows of every c
 scored so far, so that a live call is a row lookup. With ``precompute`` every client
 is scored at once, or the rows are mapped from a folder that :meth:`ScoredRanker.save`
 wrote for the same snapshot (:data:`RANKER_FILES`, checked by
-:meth:`ScoredRanker.fingerprint`). Training and ``recsvc serving build`` write that
-folder (:mod:`recsvc.serving.build`); a server only opens it.
+:meth:`ScoredRanker.fingerprint`), and so are the candidate sources' dear parts
+(``sources/<name>/``, :meth:`~recsvc.recommend.sources.CandidateSource.save_fitted`:
+the buyers' and the past cases' vectors). Training and ``recsvc serving build`` write
+that folder (:mod:`recsvc.serving.build`); a server only opens it.
 
 Example:
     >>> scored = ScoredRanker(Ranker.load(folder)).bind(ctx, precompute=True)  # doctest: +SKIP
@@ -39,7 +41,9 @@ __all__ = ["RANKER_FILES", "ScoredRanker"]
 log = logging.getLogger(__name__)
 
 #: The folder of the scores :meth:`ScoredRanker.save` writes.
-RANKER_FILES = ArtifactKind("ranker", format=1)
+RANKER_FILES = ArtifactKind("ranker", format=2)
+#: In a folder of :data:`RANKER_FILES`: what the candidate sources saved, one folder each.
+SOURCES = "sources"
 
 
 #: Clients scored at once: a batch's pair features are built whole, so the batch size
@@ -80,19 +84,24 @@ class ScoredRanker(CandidateSource):
                 live call is a row lookup; otherwise clients are scored on demand and
                 kept.
             saved: with ``precompute``, a folder of :meth:`save`: when it holds this
-                snapshot's scores (:meth:`fingerprint`) they are mapped from there,
-                otherwise they are computed in memory (never written here).
+                snapshot's scores (:meth:`fingerprint`) they and the sources' saved
+                parts are mapped from there, otherwise they are computed in memory
+                (never written here).
         """
         self.context_ = context
         self.codes_ = self.ranker.codes_
-        self.sources_ = self.ranker.fit_sources(context)
         self._lock = threading.Lock()
         self._index: dict[int, int] = {}
         self._scores: pd.DataFrame | None = None
         self._features: np.ndarray | None = None
+        ours: tuple[Path, dict[str, Any]] | None = None  # a folder of this snapshot's
+        if precompute and saved is not None:
+            meta = RANKER_FILES.open(saved, fingerprint=self.fingerprint())
+            ours = None if meta is None else (Path(saved), meta)
+        self.sources_ = self.ranker.fit_sources(context, ours and ours[0] / SOURCES)
         if precompute:
             ids = context.clients.index.to_numpy(dtype=np.int64)
-            if len(ids) and (saved is None or not self._open(saved, ids)):
+            if len(ids) and (ours is None or not self._open(*ours, ids)):
                 self._rows(ids)
         return self
 
@@ -144,13 +153,12 @@ class ScoredRanker(CandidateSource):
             np.save(tmp / "features.npy", X)
             for col in columns:
                 np.save(tmp / f"{col}.npy", frame[col].to_numpy())
+            for source in self.sources_:
+                source.save_fitted(tmp / SOURCES / source.name)
         return Path(folder)
 
-    def _open(self, folder: Path, ids: np.ndarray) -> bool:
-        """Map the scores saved in ``folder`` when they are this snapshot's."""
-        meta = RANKER_FILES.open(folder, fingerprint=self.fingerprint())
-        if meta is None:
-            return False
+    def _open(self, folder: Path, meta: dict[str, Any], ids: np.ndarray) -> bool:
+        """Map the scores saved in ``folder`` (``meta``: its config, of this snapshot)."""
         try:
             if not np.array_equal(np.load(folder / "clients.npy"), ids):
                 return False

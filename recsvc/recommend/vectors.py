@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -49,3 +50,18 @@ class Vectors:
         """The sub-block of the given row positions."""
         dense = None if self.dense is None else self.dense[rows]
         return Vectors(dense, self.lexical[rows])
+
+    def save(self, folder: Path, name: str) -> None:
+        """Write the block as ``<name>.lexical.npy`` (and ``<name>.dense.npy``)."""
+        np.save(Path(folder) / f"{name}.lexical.npy", self.lexical)
+        if self.dense is not None:
+            np.save(Path(folder) / f"{name}.dense.npy", self.dense)
+
+    @classmethod
+    def open(cls, folder: Path, name: str) -> Vectors:
+        """The block :meth:`save` wrote, mapped read-only (``OSError`` when absent)."""
+        dense = Path(folder) / f"{name}.dense.npy"
+        return cls(
+            np.load(dense, mmap_mode="r") if dense.exists() else None,
+            np.load(Path(folder) / f"{name}.lexical.npy", mmap_mode="r"),
+        )

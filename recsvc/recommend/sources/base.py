@@ -4,22 +4,29 @@ exclude-set, and the purchase matrices and value-added cases several sources lea
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from recsvc.recommend.context import RecContext
+from recsvc.recommend.vectors import Vectors
 
 __all__ = [
     "FOLLOW_DAYS",
     "RECENT_DAYS",
     "CandidateSource",
     "Exclude",
+    "keyed_vectors",
     "purchase_matrix",
+    "save_keyed_vectors",
     "top_k",
     "value_added_cases",
 ]
+
+log = logging.getLogger(__name__)
 
 Exclude = Mapping[int, set[str] | frozenset[str]] | None
 
@@ -69,6 +76,15 @@ class CandidateSource:
         self.codes_ = context.codes
         return self
 
+    def fit_from(self, context: RecContext, saved: Path | None) -> CandidateSource:
+        """:meth:`fit`, taking what ``saved`` holds (written by :meth:`save_fitted` for
+        this very snapshot: the caller checked) instead of computing it."""
+        return self.fit(context)
+
+    def save_fitted(self, folder: Path) -> None:
+        """Write into ``folder`` what :meth:`fit_from` can take instead of computing it
+        (nothing, unless a source's fit has something dear to compute)."""
+
     def scores(self, client_ids: np.ndarray) -> np.ndarray:
         """Score matrix ``(n, n_products)`` in :attr:`codes_` order; ``nan`` = no evidence."""
         raise AttributeError(f"{type(self).__name__} must implement scores()")
@@ -108,3 +124,24 @@ def value_added_cases(commissions: pd.DataFrame, orders: pd.DataFrame) -> pd.Dat
     gap = (m["ordered_on"] - m["commissioned_on"]).dt.days
     m = m[(gap >= 0) & (gap <= FOLLOW_DAYS)]
     return m.drop_duplicates(["commission_id", "product_code"]).reset_index(drop=True)
+
+
+def keyed_vectors(
+    saved: Path | None, name: str, ids: np.ndarray, compute: Callable[[], Vectors]
+) -> Vectors:
+    """The vectors of the rows ``ids``: mapped from ``saved`` when they were saved there
+    for exactly these ids (:func:`save_keyed_vectors`), else ``compute()``."""
+    if saved is not None:
+        try:
+            if np.array_equal(np.load(saved / f"{name}.ids.npy"), ids):
+                return Vectors.open(saved, name)
+        except (OSError, ValueError) as exc:
+            log.info("no saved %s vectors in %s: %s", name, saved, exc)
+    return compute()
+
+
+def save_keyed_vectors(folder: Path, name: str, ids: np.ndarray, vectors: Vectors) -> None:
+    """Write ``vectors`` (one row per id of ``ids``) for :func:`keyed_vectors`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(folder / f"{name}.ids.npy", np.asarray(ids))
+    vectors.save(folder, name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,9 @@ from recsvc.recommend.context import RecContext
 from recsvc.recommend.sources.base import (
     RECENT_DAYS,
     CandidateSource,
+    keyed_vectors,
     purchase_matrix,
+    save_keyed_vectors,
     value_added_cases,
 )
 
@@ -66,6 +69,10 @@ class ContentSource(CandidateSource):
         self.max_cases_per_product = max_cases_per_product
 
     def fit(self, context: RecContext) -> ContentSource:
+        return self.fit_from(context, None)
+
+    def fit_from(self, context: RecContext, saved: Path | None) -> ContentSource:
+        """:meth:`fit`; the cases' vectors mapped from ``saved`` when it has them."""
         super().fit(context)
         f = context.frames
         cases = value_added_cases(f.commissions, context.orders)
@@ -80,7 +87,10 @@ class ContentSource(CandidateSource):
             .reset_index(drop=True)
         )
         self.cases_ = cases
-        self.case_vectors_ = context.text.commissions(cases["commission_id"].to_numpy())
+        ids = cases["commission_id"].to_numpy()
+        self.case_vectors_ = keyed_vectors(
+            saved, "cases", ids, lambda: context.text.commissions(ids)
+        )
         self.case_products_ = cases["product_code"].astype(str).to_numpy()
         starts = np.flatnonzero(np.r_[True, self.case_products_[1:] != self.case_products_[:-1]])
         ends = np.r_[starts[1:], len(cases)]
@@ -93,6 +103,11 @@ class ContentSource(CandidateSource):
         rows = np.array([text_codes.index(c) if c in text_codes else -1 for c in self.codes_])
         self.product_rows_ = rows
         return self
+
+    def save_fitted(self, folder: Path) -> None:
+        """The cases' vectors (looked up among every commission's: 87k at 100k clients)."""
+        ids = self.cases_["commission_id"].to_numpy()
+        save_keyed_vectors(folder, "cases", ids, self.case_vectors_)
 
     def scores(self, client_ids: np.ndarray) -> np.ndarray:
         ctx = self.context_
@@ -183,14 +198,25 @@ class LookAlikeSource(CandidateSource):
         self.use_index = use_index
 
     def fit(self, context: RecContext) -> LookAlikeSource:
+        return self.fit_from(context, None)
+
+    def fit_from(self, context: RecContext, saved: Path | None) -> LookAlikeSource:
+        """:meth:`fit`; the buyers' vectors mapped from ``saved`` when it has them."""
         super().fit(context)
         o = context.orders
         o = o[o["ordered_on"] >= context.cutoff - pd.Timedelta(days=RECENT_DAYS * 2)]
         buyers = np.sort(o["client_id"].unique()).astype(np.int64)
         self.buyers_ = buyers
         self.bought_ = purchase_matrix(o, buyers, self.codes_)
-        vecs, has = context.text.client_vectors(context.frames.commissions, buyers, context.cutoff)
-        self.buyer_vectors_, self.buyer_has_ = vecs, has
+        commissions = context.frames.commissions
+        self.buyer_vectors_ = keyed_vectors(
+            saved,
+            "buyers",
+            buyers,
+            lambda: context.text.client_vectors(commissions, buyers, context.cutoff)[0],
+        )
+        # client_vectors' mask: the buyers with a commission
+        self.buyer_has_ = np.isin(buyers, commissions["client_id"].to_numpy())
         prof = context.clients.reindex(buyers)
         self.buyer_kind_ = prof["kind"].astype(str).to_numpy() if len(prof) else np.array([])
         field = prof.get("industry_field", pd.Series(index=prof.index, dtype=object))
@@ -201,6 +227,10 @@ class LookAlikeSource(CandidateSource):
         field_code = self.fields_.get_indexer(self.buyer_field_)
         self.buyer_field_code_ = np.where(self.buyer_field_ == "", -2, field_code)
         return self
+
+    def save_fitted(self, folder: Path) -> None:
+        """The buyers' vectors (each a weighted mean of its commissions')."""
+        save_keyed_vectors(folder, "buyers", self.buyers_, self.buyer_vectors_)
 
     def _profile(self, client_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         prof = self.context_.clients.reindex(client_ids)
