@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import DateTime, Select, func, select
+from sqlalchemy import Select, func, select
 
 from recsvc.store.db import Database
 from recsvc.store.models import (
@@ -233,15 +233,10 @@ def read_stamp(db: Database) -> str | None:
 
 
 def _stamp(db: Database) -> tuple[str, dt.datetime | None, dt.datetime | None]:
-    """The stamp, the latest ``updated_at`` of any table and the database's time now
-    (in the zone ``updated_at`` is written in)."""
+    """The stamp, the latest ``updated_at`` of any table and the database's clock now
+    (``now()``, which writes ``updated_at``)."""
     parts: list[Any] = [db.engine.url.render_as_string(hide_password=True)]
     edits: list[dt.datetime] = []
-    now = (
-        func.current_timestamp(type_=DateTime)  # UTC text, as SQLite writes updated_at
-        if db.engine.dialect.name == "sqlite"
-        else func.localtimestamp(type_=DateTime)  # the session's zone, as now() is stored
-    )
     with db.session() as s:
         for model in SNAPSHOT_TABLES:
             cols: list[Any] = [func.count(), func.max(model.id)]
@@ -251,12 +246,13 @@ def _stamp(db: Database) -> tuple[str, dt.datetime | None, dt.datetime | None]:
             parts.append([str(v) for v in row])
             if len(row) > 2 and row[2] is not None:
                 edits.append(row[2])
-        clock = s.execute(select(now)).scalar()
+        clock = s.execute(select(func.now())).scalar()  # the clock updated_at is written by
     return json.dumps(parts), max(edits, key=_naive) if edits else None, clock
 
 
 def _naive(when: dt.datetime) -> dt.datetime:
-    return when.replace(tzinfo=None) if when.tzinfo is not None else when
+    """``when`` as naive UTC (SQLite's ``CURRENT_TIMESTAMP`` is naive UTC already)."""
+    return when.astimezone(dt.UTC).replace(tzinfo=None) if when.tzinfo is not None else when
 
 
 _T = TypeVar("_T")

@@ -68,7 +68,10 @@ class Base(DeclarativeBase):
 
 class TimestampMixin:
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
-    updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    # indexed: the store's stamp reads the latest of every table (recsvc.store.frames)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        server_default=func.now(), onupdate=func.now(), index=True
+    )
 
 
 class Client(TimestampMixin, Base):
