@@ -28,6 +28,22 @@ log = logging.getLogger(__name__)
 
 #: Order statuses that count as a purchase.
 BOUGHT_STATUSES = ("paid", "delivered")
+#: Days after a commission within which a purchase counts as "following" it.
+FOLLOW_DAYS = 365
+
+
+def value_added_cases(commissions: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
+    """Commissions followed within :data:`FOLLOW_DAYS` by a purchase of the same client.
+
+    Returns:
+        One row per (commission, product): ``commission_id, client_id, product_code,
+        commissioned_on, ordered_on``.
+    """
+    cols = ["commission_id", "client_id", "commissioned_on"]
+    m = commissions[cols].merge(orders[["client_id", "product_code", "ordered_on"]], on="client_id")
+    gap = (m["ordered_on"] - m["commissioned_on"]).dt.days
+    m = m[(gap >= 0) & (gap <= FOLLOW_DAYS)]
+    return m.drop_duplicates(["commission_id", "product_code"]).reset_index(drop=True)
 
 
 @dataclass
@@ -83,6 +99,12 @@ class RecContext:
         if "status" in o:
             o = o[o["status"].astype(str).isin(BOUGHT_STATUSES)]
         return o
+
+    @cached_property
+    def value_added(self) -> pd.DataFrame:
+        """The snapshot's :func:`value_added_cases` (the content and purpose sources
+        both learn from them: 0.5 s each at 100,000 clients)."""
+        return value_added_cases(self.frames.commissions, self.orders)
 
     @cached_property
     def purchase_dates(self) -> dict[tuple[int, str], pd.Timestamp]:

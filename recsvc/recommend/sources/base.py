@@ -1,5 +1,7 @@
 """What every candidate source shares: the base class, the top-k selection with an
-exclude-set, and the purchase matrices and value-added cases several sources learn from.
+exclude-set, the purchase matrices, and the saved vectors a source's fit may map.
+(The value-added cases several sources learn from are the context's:
+:attr:`RecContext.value_added`.)
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recsvc.recommend.context import RecContext
+from recsvc.recommend.context import FOLLOW_DAYS, RecContext, value_added_cases
 from recsvc.recommend.vectors import Vectors
 
 __all__ = [
@@ -30,8 +32,6 @@ log = logging.getLogger(__name__)
 
 Exclude = Mapping[int, set[str] | frozenset[str]] | None
 
-#: Days after a commission within which a purchase counts as "following" it.
-FOLLOW_DAYS = 365
 #: Purchases older than this many days do not make a client a recent buyer.
 RECENT_DAYS = 3 * 365
 
@@ -110,20 +110,6 @@ def purchase_matrix(orders: pd.DataFrame, client_ids: np.ndarray, codes: np.ndar
     o = orders[orders["client_id"].isin(row.index) & orders["product_code"].isin(col.index)]
     m[row.loc[o["client_id"]].to_numpy(), col.loc[o["product_code"]].to_numpy()] = 1.0
     return m
-
-
-def value_added_cases(commissions: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
-    """Commissions followed within :data:`FOLLOW_DAYS` by a purchase of the same client.
-
-    Returns:
-        One row per (commission, product): ``commission_id, client_id, product_code,
-        commissioned_on, ordered_on``.
-    """
-    cols = ["commission_id", "client_id", "commissioned_on"]
-    m = commissions[cols].merge(orders[["client_id", "product_code", "ordered_on"]], on="client_id")
-    gap = (m["ordered_on"] - m["commissioned_on"]).dt.days
-    m = m[(gap >= 0) & (gap <= FOLLOW_DAYS)]
-    return m.drop_duplicates(["commission_id", "product_code"]).reset_index(drop=True)
 
 
 def keyed_vectors(

@@ -14,7 +14,6 @@ from recsvc.recommend.sources.base import (
     RECENT_DAYS,
     CandidateSource,
     purchase_matrix,
-    value_added_cases,
 )
 
 __all__ = [
@@ -146,7 +145,7 @@ class PurposeSource(CandidateSource):
         comm = comm.assign(purpose=comm["purpose"].fillna("other").astype(str))
         purposes = sorted(comm["purpose"].unique())
         codes = list(self.codes_)
-        cases = value_added_cases(comm, context.orders)
+        cases = context.value_added
         cases = cases.merge(comm[["commission_id", "purpose"]], on="commission_id")
         hits = pd.crosstab(cases["purpose"], cases["product_code"]).reindex(
             index=purposes, columns=codes, fill_value=0

@@ -19,7 +19,6 @@ from recsvc.recommend.sources.base import (
     keyed_vectors,
     purchase_matrix,
     save_keyed_vectors,
-    value_added_cases,
 )
 
 __all__ = ["CHUNK", "ContentSource", "LookAlikeSource"]
@@ -74,8 +73,7 @@ class ContentSource(CandidateSource):
     def fit_from(self, context: RecContext, saved: Path | None) -> ContentSource:
         """:meth:`fit`; the cases' vectors mapped from ``saved`` when it has them."""
         super().fit(context)
-        f = context.frames
-        cases = value_added_cases(f.commissions, context.orders)
+        cases = context.value_added
         cases = (
             cases.sort_values(["ordered_on", "commissioned_on", "commission_id"])
             .groupby("product_code", sort=False)
