@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsvc.recommend.explain_state import ExplainerState, TableRows
+from recsvc.recommend.explain_state import ExplainerState, TableRows, latest_per_client
 
 
 def test_rows_are_found_by_id_whatever_the_order_of_the_ids() -> None:
@@ -44,3 +44,27 @@ def test_clients_added_live_are_laid_over_the_table_not_copied_into_it() -> None
     assert float(two.best[1][0, 0]) == 5.0  # a client computed again wins
     assert float(two.best[2][0, 0]) == 0.0 and 9 not in two.best
     assert 7 not in state.best and 8 not in one.best  # earlier states unchanged
+
+
+def test_the_latest_commissions_are_pandas_sort_and_tail() -> None:
+    rng = np.random.default_rng(7)
+    n = 5_000
+    dates = pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D")
+    frame = pd.DataFrame(
+        {
+            "commission_id": rng.permutation(n) + 1,
+            "client_id": rng.integers(1, 300, n),
+            "commissioned_on": pd.Series(dates).where(rng.random(n) > 0.02),  # some undated
+        },
+        index=rng.permutation(n) * 3,  # labels are kept as they are
+    )
+    seconds = frame.assign(commissioned_on=frame["commissioned_on"].astype("datetime64[s]"))
+    for table in (frame, seconds):  # the store's dates are read in seconds
+        for keep in (1, 3, 30):
+            want = (
+                table.sort_values(["client_id", "commissioned_on"], kind="stable")
+                .groupby("client_id", sort=False)
+                .tail(keep)
+            )
+            pd.testing.assert_frame_equal(latest_per_client(table, keep), want)
+    assert latest_per_client(frame.iloc[:0], 30).empty
