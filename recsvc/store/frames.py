@@ -234,19 +234,29 @@ def read_stamp(db: Database) -> str | None:
 
 def _stamp(db: Database) -> tuple[str, dt.datetime | None, dt.datetime | None]:
     """The stamp, the latest ``updated_at`` of any table and the database's clock now
-    (``now()``, which writes ``updated_at``)."""
+    (``now()``, which writes ``updated_at``).
+
+    One statement of single-aggregate subqueries: SQLite answers a lone ``max`` of an
+    indexed column from the index, but scans the table for ``count(*), max(...)``
+    together (0.36 s against 0.03 s for 1.2 M feedback rows).
+    """
+    columns: list[Any] = []
+    for model in SNAPSHOT_TABLES:
+        aggregates: list[Any] = [func.count(), func.max(model.id)]
+        if hasattr(model, "updated_at"):
+            aggregates.append(func.max(model.updated_at))
+        columns += [select(a).select_from(model).scalar_subquery() for a in aggregates]
+    with db.session() as s:
+        row = list(s.execute(select(*columns, func.now())).one())
+    clock = row.pop()
     parts: list[Any] = [db.engine.url.render_as_string(hide_password=True)]
     edits: list[dt.datetime] = []
-    with db.session() as s:
-        for model in SNAPSHOT_TABLES:
-            cols: list[Any] = [func.count(), func.max(model.id)]
-            if hasattr(model, "updated_at"):
-                cols.append(func.max(model.updated_at))
-            row = s.execute(select(*cols)).one()
-            parts.append([str(v) for v in row])
-            if len(row) > 2 and row[2] is not None:
-                edits.append(row[2])
-        clock = s.execute(select(func.now())).scalar()  # the clock updated_at is written by
+    for model in SNAPSHOT_TABLES:
+        width = 3 if hasattr(model, "updated_at") else 2
+        values, row = row[:width], row[width:]
+        parts.append([str(v) for v in values])
+        if width == 3 and values[2] is not None:
+            edits.append(values[2])
     return json.dumps(parts), max(edits, key=_naive) if edits else None, clock
 
 
