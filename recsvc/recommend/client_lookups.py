@@ -199,15 +199,16 @@ class ClientLookups:
         if not len(ids):
             return None
         state = self.state
-        if any(int(c) not in state.rows for c in ids):
+        rows = state.rows.rows(ids)
+        if (rows < 0).any():
             with self._lock:
                 self._state = new_sims(self.state, self.context, self.case_base, ids)
                 state = self._state
+            rows = state.rows.rows(ids)
         j = state.codes.get(code)
         if j is None:
             return None
-        rows = state.rows
-        sim = state.sims[[rows[int(c)] for c in ids], j]
+        sim = state.sims[rows, j]
         return None if not len(sim) or np.isneginf(sim).all() else sim
 
     def recency(self, client_id: int, comm: Projects) -> np.ndarray:

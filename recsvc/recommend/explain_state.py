@@ -31,6 +31,7 @@ from recsvc.artifact import ArtifactKind
 from recsvc.files import prefetch
 from recsvc.recommend.context import RecContext
 from recsvc.recommend.explain_inputs import CaseBase
+from recsvc.recommend.rows import RowIndex
 
 __all__ = [
     "COMM_FIELDS",
@@ -73,7 +74,8 @@ class ExplainerState:
     """Per-client lookups of one snapshot (see the module docstring).
 
     Attributes:
-        latest: each client's latest commissions, sorted by client and date.
+        latest: each client's latest commissions, sorted by client and date (the
+            columns explanations read: client id and :data:`COMM_FIELDS`).
         columns: :attr:`latest` as arrays (:data:`COMM_FIELDS`).
         positions: the rows of :attr:`latest` of each client.
         bought: the products each client bought, first purchase first.
@@ -93,15 +95,14 @@ class ExplainerState:
     one_off: Mapping[str, bool]
     codes: Mapping[str, int]
     sims: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
-    rows: Mapping[int, int] = field(default_factory=dict)
+    rows: RowIndex = field(default_factory=lambda: RowIndex(np.zeros(0, dtype=np.int64)))
     best: Mapping[int, np.ndarray] = field(default_factory=dict)
 
     def with_sims(self, commission_ids: list[int], block: np.ndarray) -> ExplainerState:
         """This state with the similarity rows of more commissions appended."""
         base = len(self.sims)
         sims = block if base == 0 else np.vstack([self.sims, block])
-        rows = {**self.rows, **{c: base + i for i, c in enumerate(commission_ids)}}
-        return replace(self, sims=sims, rows=rows)
+        return replace(self, sims=sims, rows=self.rows.appended(np.asarray(commission_ids)))
 
     def with_best_cases(self, more: Mapping[int, np.ndarray]) -> ExplainerState:
         """This state with the best cases of more clients (laid over the others, whose
@@ -118,32 +119,19 @@ class TableRows(Mapping[int, np.ndarray]):
     100,000 clients opens without a slice and a dict entry per client (2.7 s)."""
 
     def __init__(self, ids: np.ndarray, table: np.ndarray) -> None:
-        self._keys, self._table = np.asarray(ids, dtype=np.int64), table
-        self._order = np.argsort(self._keys, kind="stable")
-        self._sorted = self._keys[self._order]
-
-    def _at(self, key: object) -> int:
-        if not isinstance(key, int | np.integer):
-            return -1
-        i = int(np.searchsorted(self._sorted, key))
-        if i < len(self._sorted) and int(self._sorted[i]) == int(key):
-            return int(self._order[i])
-        return -1
+        self._index, self._table = RowIndex(ids), table
 
     def __getitem__(self, key: int) -> np.ndarray:
-        i = self._at(key)
-        if i < 0:
-            raise KeyError(key)
-        return self._table[i]
+        return self._table[self._index[key]]
 
     def __contains__(self, key: object) -> bool:
-        return self._at(key) >= 0
+        return key in self._index
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self._keys.tolist())
+        return iter(self._index)
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._index)
 
 
 def code_columns(context: RecContext) -> dict[str, int]:
@@ -169,7 +157,9 @@ def latest_per_client(commissions: pd.DataFrame, n: int) -> pd.DataFrame:
 
 def base_state(context: RecContext) -> ExplainerState:
     """Each client's latest commissions and purchases (no similarities yet)."""
-    latest = latest_per_client(context.frames.commissions, LATEST_COMMISSIONS)
+    commissions = context.frames.commissions
+    read = [c for c in ("client_id", *COMM_FIELDS) if c in commissions]  # what is read of them
+    latest = latest_per_client(commissions[read], LATEST_COMMISSIONS)
     # row positions only: a frame per client would be 100k small frames at 100k clients
     positions = latest.groupby("client_id", sort=False).indices
     # first purchase of each (client, product) in date order, as lists per client: one
@@ -208,7 +198,8 @@ def new_sims(
     """``state`` with the best similarity of each new commission to each product
     (``-inf``: none)."""
     cols = state.codes
-    new = [int(c) for c in dict.fromkeys(commission_ids.tolist()) if int(c) not in state.rows]
+    distinct = pd.unique(np.asarray(commission_ids, dtype=np.int64))
+    new = distinct[state.rows.rows(distinct) < 0].tolist()
     if not new:
         return state
     text = context.text
@@ -307,8 +298,7 @@ def save_state(state: ExplainerState, folder: str | Path, fingerprint: str) -> P
     clients = np.fromiter(best, dtype=np.int64, count=len(best))
     shape = (0, len(state.codes), 2)
     table = np.stack([best[int(c)] for c in clients]) if len(clients) else np.zeros(shape)
-    row_ids = np.zeros(len(state.rows), dtype=np.int64)  # commission id of each row
-    row_ids[np.fromiter(state.rows.values(), dtype=np.int64)] = list(state.rows)
+    row_ids = state.rows.ids  # the commission id of each row
     with EXPLAINER_FILES.save(folder, fingerprint=fingerprint, codes=list(state.codes)) as tmp:
         np.save(tmp / "sims.npy", state.sims)
         np.save(tmp / "sim_commissions.npy", row_ids)
@@ -335,6 +325,6 @@ def load_state(context: RecContext, folder: Path, fingerprint: str) -> Explainer
         base_state(context),
         codes={c: j for j, c in enumerate(meta["codes"])},
         sims=sims,
-        rows={c: i for i, c in enumerate(rows.tolist())},
+        rows=RowIndex(rows),
         best=TableRows(clients, table),
     )

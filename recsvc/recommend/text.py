@@ -28,6 +28,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from recsvc.files import prefetch, replaced_folder
+from recsvc.recommend.rows import RowIndex
 from recsvc.recommend.vectors import Vectors, commission_text, product_text, text_hashes
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ class TextSpace:
         n_comp = max(1, min(LSA_DIM, tfidf.shape[1] - 1, tfidf.shape[0] - 1))
         self.svd_ = TruncatedSVD(n_components=n_comp, n_iter=3, random_state=0).fit(tfidf)
         self.commission_ids_ = commissions["commission_id"].to_numpy(dtype=np.int64)
-        self.commission_row_ = {int(c): i for i, c in enumerate(self.commission_ids_)}
+        self.commission_rows_ = RowIndex(self.commission_ids_)
         self.text_hashes_ = text_hashes(texts)
         self.commissions_ = self._encode_commissions(self.commission_ids_, texts)
         self.product_codes_ = products["code"].astype(str).to_numpy()
@@ -183,7 +184,7 @@ class TextSpace:
         if dense is None and self._indexed():  # saved without a semantic layer: no mixing
             self.semantic = None
         self.commission_ids_ = ids
-        self.commission_row_ = {int(c): i for i, c in enumerate(ids.tolist())}
+        self.commission_rows_ = RowIndex(ids)
         self.text_hashes_ = np.load(at / "text_hashes.npy")
         self.commissions_ = Vectors(dense, lexical)
         ptexts = product_text(products)
@@ -216,7 +217,7 @@ class TextSpace:
         ids = commissions["commission_id"].to_numpy(dtype=np.int64)
         texts = commission_text(commissions)
         hashes = text_hashes(texts)
-        rows = np.array([self.commission_row_.get(c, -1) for c in ids.tolist()], dtype=np.int64)
+        rows = self.commission_rows_.rows(ids)
         changed = np.flatnonzero((rows >= 0) & (self.text_hashes_[np.maximum(rows, 0)] != hashes))
         if len(changed):
             block = self._encode_commissions(ids[changed], [texts[i] for i in changed])
@@ -238,16 +239,16 @@ class TextSpace:
         ``use_index`` takes dense vectors from the semantic index where it has them
         (commissions imported since the space was saved) instead of embedding.
         """
-        new = commissions[~commissions["commission_id"].isin(list(self.commission_row_))]
+        known = self.commission_rows_.rows(commissions["commission_id"].to_numpy(np.int64))
+        new = commissions[known < 0]
         if new.empty:
             return self
         ids = new["commission_id"].to_numpy(dtype=np.int64)
         texts = commission_text(new)
         block = self._encode_commissions(ids, texts, use_index=use_index)
-        start = len(self.commission_ids_)
         self.commission_ids_ = np.concatenate([self.commission_ids_, ids])
         self.text_hashes_ = np.concatenate([self.text_hashes_, text_hashes(texts)])
-        self.commission_row_.update({int(c): start + i for i, c in enumerate(ids)})
+        self.commission_rows_ = self.commission_rows_.appended(ids)
         dense = None
         if self.commissions_.dense is not None and block.dense is not None:
             dense = np.vstack([self.commissions_.dense, block.dense])
@@ -309,7 +310,7 @@ class TextSpace:
     # -- lookups ---------------------------------------------------------------
     def commissions(self, commission_ids: Sequence[int] | np.ndarray) -> Vectors:
         """Vectors of known commissions (unknown ids get zero vectors)."""
-        rows = np.array([self.commission_row_.get(int(c), -1) for c in commission_ids], dtype=int)
+        rows = self.commission_rows_.rows(np.asarray(commission_ids))
         known = rows >= 0
         if known.all():
             return self.commissions_.take(rows)
@@ -320,7 +321,7 @@ class TextSpace:
 
     def hashes(self, commission_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Text hashes of known commissions (0 for unknown ids)."""
-        rows = np.array([self.commission_row_.get(int(c), -1) for c in commission_ids], dtype=int)
+        rows = self.commission_rows_.rows(np.asarray(commission_ids))
         return np.where(rows >= 0, self.text_hashes_[np.maximum(rows, 0)], np.uint64(0))
 
     def products(self) -> Vectors:
