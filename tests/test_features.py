@@ -47,7 +47,7 @@ def _truncate(f: Frames, t: pd.Timestamp) -> Frames:
 
 def _mutate_future(f: Frames, t: pd.Timestamp) -> Frames:
     """Change every post-cutoff row wildly (values, and rows pointing to past clients)."""
-    g = Frames(**{k: v.copy() for k, v in f.__dict__.items()})
+    g = Frames(**{k: v.copy() for k, v in f.tables().items()})
     late = g.commissions["commissioned_on"] >= t
     g.commissions.loc[late, ["fee", "recognition_score", "cooperation_score"]] = [1e9, -50, 99]
     g.commissions.loc[late, ["industry_type", "subject_area", "purpose"]] = "x"
