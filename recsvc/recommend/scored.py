@@ -94,14 +94,16 @@ class ScoredRanker(CandidateSource):
         self._index: dict[int, int] = {}
         self._scores: pd.DataFrame | None = None
         self._features: np.ndarray | None = None
-        ours: tuple[Path, dict[str, Any]] | None = None  # a folder of this snapshot's
+        meta = None  # the config of a folder of this snapshot's scores, if there is one
         if precompute and saved is not None:
             meta = RANKER_FILES.open(saved, fingerprint=self.fingerprint())
-            ours = None if meta is None else (Path(saved), meta)
-        self.sources_ = self.ranker.fit_sources(context, ours and ours[0] / SOURCES)
+        mapped = Path(saved) if meta is not None and saved is not None else None
+        self.sources_ = self.ranker.fit_sources(
+            context, mapped / SOURCES if mapped is not None else None
+        )
         if precompute:
             ids = context.clients.index.to_numpy(dtype=np.int64)
-            if len(ids) and (ours is None or not self._open(*ours, ids)):
+            if len(ids) and (mapped is None or meta is None or not self._open(mapped, meta, ids)):
                 self._rows(ids)
         return self
 
