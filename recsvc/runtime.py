@@ -179,7 +179,9 @@ class Runtime:
             with self._admin_lock:
                 holder = self._snapshot_holder
                 if holder is None:
-                    holder = self._snapshot_holder = SnapshotHolder(self.db)
+                    holder = self._snapshot_holder = SnapshotHolder(
+                        self.db, self.settings.serving_dir
+                    )
         return holder
 
     def _forget_snapshot(self) -> None:

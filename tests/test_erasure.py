@@ -158,6 +158,7 @@ def erased(api_demo_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         assert env.get("/api/v1/me/recommendations", "victim").status_code == 200
         before = env.get("/api/v1/worklist", "librarian", params={"limit": 5000}).text
         state.extra["in_worklist"] = ext in before
+        state.extra["frames_copies"] = sorted(Path(settings.serving_dir).glob("*/snapshot.pkl"))
         state.response = env.client.delete(
             f"/api/v1/clients/{ext}",
             params={"reason": "written erasure request, ticket 2026-118"},
@@ -313,6 +314,13 @@ def test_its_strings_are_in_no_file_and_no_table(erased: Erased) -> None:
     finally:
         con.close()
     assert not [n for n in needles if n in dump]
+
+
+def test_the_saved_copy_of_the_store_is_deleted(erased: Erased) -> None:
+    """Training saved the frames it read (a server of the same store loads them instead
+    of reading it); they hold the client's rows, so the erasure deletes them."""
+    assert erased.extra["frames_copies"], "training saved no copy of the store"
+    assert not [p for p in erased.extra["frames_copies"] if p.exists()]
 
 
 def test_registered_versions_were_not_written(erased: Erased) -> None:

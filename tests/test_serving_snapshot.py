@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import update
 
 import recsvc.serving.snapshot as snapshot
 import recsvc.store.frames as frames_module
 from recsvc.serving import SnapshotHolder
-from recsvc.serving.snapshot import recall_digest, record_digest
+from recsvc.serving.snapshot import recall_digest, record_snapshot
 from recsvc.store import Database
 from recsvc.store.enums import ClientKind
-from recsvc.store.frames import SNAPSHOT_TABLES, data_stamp, load_frames, snapshot_digest
+from recsvc.store.frames import (
+    SNAPSHOT_TABLES,
+    Frames,
+    data_stamp,
+    load_frames,
+    snapshot_digest,
+)
 from recsvc.store.models import Client, Commission
 
 _LONG_AGO = dt.datetime(2020, 1, 1)
@@ -49,6 +57,10 @@ def _add_client(db: Database, external_id: str) -> int:
         )
         s.commit()
         return int(client.id)
+
+
+def _no_hashing(*_: object) -> None:
+    raise AssertionError("every cell hashed")
 
 
 def _settle(db: Database) -> None:
@@ -114,15 +126,11 @@ def test_a_recorded_digest_keys_a_new_read_of_the_same_store(
     _settle(db)
     written = load_frames(db)
     digest = snapshot_digest(written)
-    record_digest(tmp_path, written)
+    record_snapshot(tmp_path, written)
     monkeypatch.setattr(frames_module, "_DIGESTS", {})  # a fresh process
     read = load_frames(db)
-
-    def no_hashing(*_: object) -> None:
-        raise AssertionError("every cell hashed")
-
     with monkeypatch.context() as patched:
-        patched.setattr(frames_module, "digest_tables", no_hashing)
+        patched.setattr(frames_module, "digest_tables", _no_hashing)
         assert recall_digest(tmp_path, read)
         assert snapshot_digest(read) == digest
 
@@ -137,6 +145,71 @@ def test_frames_read_from_an_unsettled_store_record_nothing(db: Database, tmp_pa
     _add_client(db, "C-NEW")
     read = load_frames(db)
     assert read.stamp is None
-    record_digest(tmp_path, read)
+    record_snapshot(tmp_path, read)
     assert not (tmp_path / "snapshot.json").exists()
+    assert not (tmp_path / "snapshot.pkl").exists()
     assert not recall_digest(tmp_path, read)
+
+
+def _assert_same_frames(got: Frames, want: Frames) -> None:
+    for name, table in want.tables().items():
+        pd.testing.assert_frame_equal(getattr(got, name), table)
+
+
+def test_a_holder_loads_the_frames_saved_at_the_stores_stamp(
+    db: Database, tmp_path: Path, reads: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _add_client(db, "C-ONE")
+    _settle(db)
+    written = load_frames(db)
+    record_snapshot(tmp_path / "v1", written)
+    monkeypatch.setattr(frames_module, "_DIGESTS", {})  # a fresh process
+    holder = SnapshotHolder(db, tmp_path)
+    loaded = holder.current()
+    assert not reads, "the store was read although its frames were saved at its stamp"
+    _assert_same_frames(loaded, written)
+    assert loaded.stamp == data_stamp(db) and holder.current() is loaded
+    monkeypatch.setattr(frames_module, "digest_tables", _no_hashing)
+    assert (
+        snapshot_digest(loaded)
+        == json.loads((tmp_path / "v1" / "snapshot.json").read_text())["digest"]
+    )
+
+
+def test_frames_saved_at_another_stamp_are_not_used(
+    db: Database, tmp_path: Path, reads: list[int]
+) -> None:
+    _add_client(db, "C-ONE")
+    _settle(db)
+    record_snapshot(tmp_path / "v1", load_frames(db))
+    cid = _add_client(db, "C-TWO")
+    _settle(db)
+    reads.clear()
+    current = SnapshotHolder(db, tmp_path).current()
+    assert len(reads) == 1 and cid in set(current.clients["client_id"])
+
+
+def test_frames_pickled_by_other_library_versions_are_not_used(
+    db: Database, tmp_path: Path, reads: list[int]
+) -> None:
+    _add_client(db, "C-ONE")
+    _settle(db)
+    record_snapshot(tmp_path / "v1", load_frames(db))
+    record = tmp_path / "v1" / "snapshot.json"
+    older = json.loads(record.read_text())
+    older["frames"]["pandas"] = "1.5.3"
+    record.write_text(json.dumps(older))
+    reads.clear()
+    SnapshotHolder(db, tmp_path).current()
+    assert len(reads) == 1
+
+
+def test_only_the_newest_saved_frames_are_kept(db: Database, tmp_path: Path) -> None:
+    _add_client(db, "C-ONE")
+    _settle(db)
+    record_snapshot(tmp_path / "v1", load_frames(db))
+    _add_client(db, "C-TWO")
+    _settle(db)
+    record_snapshot(tmp_path / "v2", load_frames(db))
+    assert sorted(p.parent.name for p in tmp_path.glob("*/snapshot.pkl")) == ["v2"]
+    assert (tmp_path / "v1" / "snapshot.json").exists()  # its digest still keys its files

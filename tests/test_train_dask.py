@@ -12,8 +12,8 @@ Two cluster runs on the demo store (600 clients), each compared with one local r
   in one of five runs on 2026-12-07, the others within 0.05). Tolerances: value AUC
   within 0.02, ranker NDCG@5 (holdout and offline evaluation) within 0.08 (a cluster
   fit that learnt nothing would fall to popularity's level, checked below too); for a
-  sample of 100 clients the portal lists offer the same first product for at least 70 % of them (77 % in one run) and overlap
-  by at least 70 %.
+  sample of 100 clients the portal lists offer the same first product for at least
+  70 % of them (77 % in one run) and overlap by at least 70 %.
 """
 
 from __future__ import annotations

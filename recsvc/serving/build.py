@@ -43,7 +43,7 @@ from recsvc.serving.layout import (
 from recsvc.serving.portal import write_portal_lists
 from recsvc.serving.recommender import open_recommender
 from recsvc.serving.scores import save_value_scores, scores_fingerprint, value_scores
-from recsvc.serving.snapshot import record_digest
+from recsvc.serving.snapshot import record_snapshot
 from recsvc.store.db import Database
 from recsvc.store.frames import Frames, snapshot_digest
 from recsvc.value import ValueService
@@ -64,9 +64,9 @@ def write_snapshot_files(
     """Write ``recommender``'s ranker scores and explanation arrays (of its snapshot)
     into ``folder``, each kind replaced whole; with ``value``, every client's
     ``features`` and ``scores`` by it too (:mod:`recsvc.serving.scores`); and the
-    snapshot's stamp and digest (:func:`~recsvc.serving.snapshot.record_digest`)."""
+    snapshot's stamp, digest and frames (:func:`~recsvc.serving.snapshot.record_snapshot`)."""
     folder = Path(folder)
-    record_digest(folder, recommender.context.history)
+    record_snapshot(folder, recommender.context.history)
     if value is not None and features is not None and scores is not None:
         ctx = recommender.context
         fingerprint = scores_fingerprint(value, ctx.history, ctx.cutoff, ctx.semantic)

@@ -13,7 +13,8 @@ patched here, never rebuilt from scratch:
   (:func:`~recsvc.recommend.text.erase_commission_vectors`).
 * ``ranker/`` and ``explainer/`` (of one snapshot, which the erasure has changed) are
   deleted: servers compute them in memory until ``recsvc serving build`` writes them
-  for the new snapshot.
+  for the new snapshot. So is ``snapshot.pkl``, the frames of the store as training
+  read it, client rows and texts included.
 
 Every folder is replaced whole (:func:`~recsvc.files.replaced_folder`), so a server
 that maps the old files keeps a consistent view until it reopens the version.
@@ -43,6 +44,7 @@ from recsvc.serving.layout import (
     RANKER_SCORES,
     SCORES,
     SNAPSHOT,
+    SNAPSHOT_FRAMES,
     TEXT_SNAPSHOT,
     TEXT_SPACE,
     served_dir,
@@ -124,5 +126,8 @@ def erase_serving_files(
                 shutil.rmtree(snapshot / name)
                 counts["snapshot_files"] += 1
         (snapshot / SNAPSHOT).unlink(missing_ok=True)
+        if (snapshot / SNAPSHOT_FRAMES).exists():  # the client's rows and texts are in it
+            (snapshot / SNAPSHOT_FRAMES).unlink()
+            counts["snapshot_files"] += 1
     log.info("client %d erased from the serving files: %s", client_id, dict(counts))
     return dict(counts)

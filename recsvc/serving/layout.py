@@ -20,7 +20,9 @@ Two places, by what may change them:
     otherwise computes them in memory; an erasure deletes them.
   - ``snapshot.json``, written with them: the stamp of the store read they were
     computed from and that snapshot's digest, so that a server which read the store
-    at the same stamp keys its files without hashing every cell.
+    at the same stamp keys its files without hashing every cell; and ``snapshot.pkl``,
+    the frames of that read, which a server of the same stamp loads instead of
+    reading the store (only the newest is kept; an erasure deletes it).
 
 A version trained before these moved keeps them in its own folder; :func:`served_dir`
 finds them there, and an erasure patches them there.
@@ -41,6 +43,7 @@ __all__ = [
     "RANKER_SCORES",
     "SCORES",
     "SNAPSHOT",
+    "SNAPSHOT_FRAMES",
     "TEXT_SNAPSHOT",
     "TEXT_SPACE",
     "served_dir",
@@ -69,6 +72,8 @@ EXPLAINER_ARRAYS = "explainer"
 #: In :func:`snapshot_dir`: the stamp and digest of the snapshot its files are of
 #: (:mod:`recsvc.serving.snapshot`).
 SNAPSHOT = "snapshot.json"
+#: In :func:`snapshot_dir`: the frames of that read (:mod:`recsvc.serving.snapshot`).
+SNAPSHOT_FRAMES = "snapshot.pkl"
 
 
 def snapshot_dir(settings: Any, version: str) -> Path:
