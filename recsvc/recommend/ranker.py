@@ -18,7 +18,8 @@ of some clients of a context, ``save``/``load``. Serving every client of a snaps
 from precomputed rows is :class:`recsvc.recommend.scored.ScoredRanker`'s job.
 
 The artifact is a folder: ``config.json`` (feature list, calibration tables, cutoffs,
-metrics) plus ``model.txt`` and ``client_model.txt`` (LightGBM boosters).
+metrics) plus ``model.txt`` and ``client_model.txt`` (LightGBM boosters), written and
+read by :mod:`recsvc.recommend.ranker_files`.
 
 Example:
     >>> ranker = Ranker(n_cutoffs=3).fit(context)                        # doctest: +SKIP
@@ -31,14 +32,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
@@ -48,13 +47,12 @@ from recsvc.recommend.calibration import apply_table, fit_table, softmax_rows
 from recsvc.recommend.context import RecContext, enrich
 from recsvc.recommend.fitting import BoosterFitter, LocalFitter
 from recsvc.recommend.pairs import CATEGORICAL, CLIENT_COLUMNS_PREFIX, pair_features
+from recsvc.recommend.ranker_files import FITTED, PARAMS, read_ranker_folder, write_ranker_folder
 from recsvc.recommend.sources import CandidateSource, default_sources
 
 __all__ = ["PairRows", "Ranker"]
 
 log = logging.getLogger(__name__)
-
-SCHEMA = 1
 
 
 class PairRows(NamedTuple):
@@ -365,62 +363,23 @@ class Ranker:
 
     # -- artifact --------------------------------------------------------------
     def save(self, folder: Path | str, **meta: Any) -> Path:
-        """Write ``config.json`` + ``model.txt`` (+ ``client_model.txt``)."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        self.model_.save_model(str(folder / "model.txt"))
-        if self.client_model_ is not None:
-            self.client_model_.save_model(str(folder / "client_model.txt"))
+        """Write the folder :mod:`recsvc.recommend.ranker_files` describes."""
         config = {
-            "kind": "ranker",
-            "schema": SCHEMA,
-            "trained_at": self.trained_at_,
-            "params": {
-                k: getattr(self, k)
-                for k in (
-                    "n_cutoffs",
-                    "cutoff_step_months",
-                    "horizon_months",
-                    "n_estimators",
-                    "learning_rate",
-                    "num_leaves",
-                    "min_child_samples",
-                    "seed",
-                )
-            },
+            "params": {k: getattr(self, k) for k in PARAMS},
             "codes": list(map(str, self.codes_)),
-            "categories": self.categories_,
-            "kinds": self.kinds_,
-            "feature_names": self.feature_names_,
-            "client_feature_names": self.client_feature_names_,
-            "cutoffs": self.cutoffs_,
-            "calibration": self.calibration_,
-            "metrics": self.metrics_,
+            **{k: getattr(self, f"{k}_") for k in FITTED},
             **meta,
         }
-        (folder / "config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False))
-        return folder
+        return write_ranker_folder(folder, config, self.model_, self.client_model_)
 
     @classmethod
     def load(cls, folder: Path | str) -> Ranker:
         """Read a folder written by :meth:`save`."""
-        folder = Path(folder)
-        cfg_path = folder / "config.json"
-        if not cfg_path.exists():
-            raise NotReady(f"no ranker at {folder}")
-        cfg = json.loads(cfg_path.read_text())
+        cfg, model, client_model = read_ranker_folder(folder)
         self = cls(**cfg["params"])
         self.config_ = cfg
         self.codes_ = np.array(cfg["codes"], dtype=object)
-        self.categories_ = cfg["categories"]
-        self.kinds_ = cfg["kinds"]
-        self.feature_names_ = cfg["feature_names"]
-        self.client_feature_names_ = cfg["client_feature_names"]
-        self.cutoffs_ = cfg["cutoffs"]
-        self.calibration_ = cfg["calibration"]
-        self.metrics_ = cfg["metrics"]
-        self.trained_at_ = cfg["trained_at"]
-        self.model_ = lgb.Booster(model_file=str(folder / "model.txt"))
-        cm = folder / "client_model.txt"
-        self.client_model_ = lgb.Booster(model_file=str(cm)) if cm.exists() else None
+        for k in FITTED:
+            setattr(self, f"{k}_", cfg[k])
+        self.model_, self.client_model_ = model, client_model
         return self
