@@ -274,6 +274,34 @@ def test_every_plot_speaks_one_language(lang: str) -> None:
     assert offences(texts, lang, []) == []
 
 
+def _plot_inputs() -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(0)
+    backtest = pd.DataFrame({"y": rng.integers(0, 2, 200), "p_model": rng.random(200)})
+    return backtest, pd.Series([3.0, 1.0], index=["decayed_purchases", "n_commissions"])
+
+
+def test_without_a_cjk_font_the_plots_say_so_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Matplotlib warns once per missing glyph (hundreds per training); the plots log one
+    line naming the package to install, and are still written."""
+    import warnings
+
+    from training import plots
+
+    monkeypatch.setattr(plots, "FONTS", ["No Such CJK Font", "DejaVu Sans"])
+    plots.has_cjk_font.cache_clear()
+    try:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            written = plots.write_plots(*_plot_inputs(), [tmp_path])
+    finally:
+        plots.has_cjk_font.cache_clear()
+    assert len(written) == 6 and all(p.stat().st_size > 1000 for p in written)
+    assert not [w for w in seen if "Glyph" in str(w.message)]
+    assert [r for r in caplog.records if "fonts-noto-cjk" in r.getMessage()]
+
+
 def test_the_models_page_shows_the_plots_of_its_language(api_demo: ApiEnv) -> None:
     version = api_demo.path_params()["version"]
     for lang in LANGS:

@@ -4,8 +4,9 @@ Each plot is drawn once per interface language, as ``<name>.<lang>.png`` (``lift
 ``lift.en.png``): titles, axes, legends and feature names follow the language, so the
 console shows the one that matches the page. Scorer names come from the ``scorer``
 vocabulary of :mod:`recsvc.store.labels`, feature names from :mod:`recsvc.features.docs`.
-Chinese text needs a CJK font (Debian's ``fonts-noto-cjk``); without one matplotlib
-draws empty boxes and says so in a warning.
+Chinese text needs a CJK font (Debian's ``fonts-noto-cjk``, which ``make chromium``
+installs); without one matplotlib draws empty boxes, and :func:`write_plots` says so in
+one log line instead of matplotlib's warning per missing glyph.
 
 Example:
     >>> fig = lift_figure(backtest, "zh")                        # doctest: +SKIP
@@ -15,6 +16,9 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import logging
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -22,6 +26,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib import font_manager
 from matplotlib.figure import Figure
 
 from recsvc.features.docs import FEATURES
@@ -38,6 +43,8 @@ __all__ = [
     "save_figure",
     "write_plots",
 ]
+
+log = logging.getLogger(__name__)
 
 LANGS = ("zh", "en")
 #: Fonts tried in order: a CJK sans, a CJK serif, then matplotlib's default.
@@ -133,8 +140,28 @@ def save_figure(fig: Figure, path: Path) -> Path:
     return path
 
 
+@functools.cache
+def has_cjk_font() -> bool:
+    """Whether one of the CJK :data:`FONTS` is installed."""
+    for name in FONTS[:-1]:
+        try:
+            font_manager.findfont(name, fallback_to_default=False)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
 def write_plots(backtest: pd.DataFrame, importance: pd.Series, folders: list[Path]) -> list[Path]:
     """Write the three plots in every language into every folder; returns the paths."""
+    if not has_cjk_font():
+        log.warning("no CJK font (fonts-noto-cjk): the Chinese plots show empty boxes")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        return _write_plots(backtest, importance, folders)
+
+
+def _write_plots(backtest: pd.DataFrame, importance: pd.Series, folders: list[Path]) -> list[Path]:
     out = []
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
