@@ -5,7 +5,7 @@ Each plot is drawn once per interface language, as ``<name>.<lang>.png`` (``lift
 console shows the one that matches the page. Scorer names come from the ``scorer``
 vocabulary of :mod:`recsvc.store.labels`, feature names from :mod:`recsvc.features.docs`.
 Chinese text needs a CJK font (Debian's ``fonts-noto-cjk``, which ``make chromium``
-installs); without one matplotlib draws empty boxes, and :func:`write_plots` says so in
+installs); without one matplotlib draws empty boxes, and :func:`save_figure` says so in
 one log line instead of matplotlib's warning per missing glyph.
 
 Example:
@@ -132,8 +132,15 @@ def importance_figure(importance: pd.Series, lang: str, top: int = 20) -> Figure
 
 
 def save_figure(fig: Figure, path: Path) -> Path:
-    """Lay out, write and close ``fig``."""
-    with plt.rc_context({"font.sans-serif": FONTS, "axes.unicode_minus": False}):
+    """Lay out, write and close ``fig``. Without a CJK font, one log line says so
+    (matplotlib would warn once per missing glyph: hundreds per training)."""
+    if not has_cjk_font():
+        _say_no_cjk_font()
+    with (
+        plt.rc_context({"font.sans-serif": FONTS, "axes.unicode_minus": False}),
+        warnings.catch_warnings(),
+    ):
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         fig.tight_layout()
         fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -152,16 +159,13 @@ def has_cjk_font() -> bool:
     return False
 
 
+@functools.cache
+def _say_no_cjk_font() -> None:
+    log.warning("no CJK font (fonts-noto-cjk): the Chinese plots show empty boxes")
+
+
 def write_plots(backtest: pd.DataFrame, importance: pd.Series, folders: list[Path]) -> list[Path]:
     """Write the three plots in every language into every folder; returns the paths."""
-    if not has_cjk_font():
-        log.warning("no CJK font (fonts-noto-cjk): the Chinese plots show empty boxes")
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-        return _write_plots(backtest, importance, folders)
-
-
-def _write_plots(backtest: pd.DataFrame, importance: pd.Series, folders: list[Path]) -> list[Path]:
     out = []
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
