@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from recsvc.recommend import kept as kept_module
-from recsvc.recommend.kept import CaseHit, CaseHitRecorder, CaseHitTable, erase_case_hits
+from recsvc.recommend.kept import (
+    CaseHit,
+    CaseHitRecorder,
+    CaseHitTable,
+    ContributionRecorder,
+    erase_case_hits,
+)
 
 SIGNATURE = "index-a"
 
@@ -81,3 +87,37 @@ def test_an_erasure_drops_a_table_of_an_older_layout(table_dir: Path) -> None:
     assert CaseHitTable.open(table_dir, SIGNATURE) is None  # ignored by servers
     assert erase_case_hits(table_dir, owner=3, case_ids=set(), triggers=set()) == 0
     assert not table_dir.exists()
+
+
+def test_recorders_of_two_client_parts_merge_into_the_table_of_one(tmp_path: Path) -> None:
+    """The portal lists written over client partitions: each worker records the
+    triggers it searched, the training process merges them; the merged table answers
+    every lookup as one recorder fed every search would, each case kept once."""
+    searches = {
+        101: (_hit("K1", 0.9, "patent_analysis", 1), _hit("K3", 0.7, "patent_analysis", 3)),
+        102: (_hit("K3", 0.5, "patent_analysis", 3), _hit("K5", 0.4, "trend_analysis", 1)),
+        103: (_hit("K5", 0.3, "trend_analysis", 1), _hit("K6", 0.2, None, None)),
+    }
+    whole, first, second = CaseHitRecorder(), CaseHitRecorder(), CaseHitRecorder()
+    for trigger, hits in searches.items():
+        whole.add(trigger, hits)
+        (first if trigger < 102 else second).add(trigger, hits)
+    first.merge(second)
+    tables = [
+        CaseHitTable.open(r.save(tmp_path / name, SIGNATURE), SIGNATURE)
+        for r, name in ((whole, "whole"), (first, "merged"))
+    ]
+    assert all(t is not None and len(t) == 3 for t in tables)
+    for trigger in searches:
+        for product in ("patent_analysis", "trend_analysis"):
+            found = [list(t.matching(trigger, product, owner=9) or ()) for t in tables if t]
+            assert found[0] == found[1], (trigger, product)
+    assert first._case_rows == whole._case_rows  # K3 and K5 once, in first-seen order
+
+
+def test_contribution_recorders_merge_row_by_row() -> None:
+    first, second = ContributionRecorder(), ContributionRecorder()
+    first.add(3, 11, [(0, 0.5)])
+    second.add(7, 12, [(2, 0.25), (1, 0.1)])
+    first.merge(second)
+    assert first._rows == {3: (11, [(0, 0.5)]), 7: (12, [(2, 0.25), (1, 0.1)])}

@@ -3,8 +3,10 @@
 Two cluster runs on the demo store (600 clients), each compared with one local run:
 
 - LightGBM below ``dask_lgbm_min_rows`` (the default, as for any store this small):
-  only the features go over client partitions, and they equal the single-process ones
-  exactly, so every metric and every portal list must be identical.
+  the features and the portal lists go over client partitions (each worker opens the
+  version over the same frames and writes the lists of its clients), and they equal
+  the single-process ones exactly: every metric, every portal list byte for byte and
+  the kept contributions merged from the workers must be identical.
 - ``dask_lgbm_min_rows=0``: the value model and both ranker models are fitted by
   LightGBM's Dask estimators (data-parallel: each worker bins its own rows, so the
   trees differ a little, and not the same way in every run; on 600 clients' few
@@ -20,14 +22,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
 
 from recsvc.config import Settings
 from recsvc.registry import Registry
-from recsvc.serving.layout import PORTAL, served_dir
+from recsvc.serving.layout import CONTRIBUTIONS, PORTAL, served_dir
 from recsvc.serving.portal import PortalLists
 from recsvc.store.frames import Frames
 from training.pipeline import train
@@ -39,7 +41,14 @@ NDCG_TOLERANCE = 0.08
 SAMPLE = 100
 
 
-def _train(frames: Frames, base: Path, **overrides: Any) -> tuple[dict[str, Any], PortalLists]:
+class Run(NamedTuple):
+    metrics: dict[str, Any]
+    lists: PortalLists
+    served: Path
+    """The version's served folder (portal lists, kept contributions)."""
+
+
+def _train(frames: Frames, base: Path, **overrides: Any) -> Run:
     settings = Settings(
         environment="test",
         data_dir=base / "data",
@@ -51,11 +60,11 @@ def _train(frames: Frames, base: Path, **overrides: Any) -> tuple[dict[str, Any]
     version = train(settings, frames=frames, semantic=None, track=False, force=True)
     registry = Registry(settings.models_dir)
     served = served_dir(settings, version, registry.path(version))
-    return registry.metrics(version), PortalLists.open(served / PORTAL)
+    return Run(registry.metrics(version), PortalLists.open(served / PORTAL), served)
 
 
 @pytest.fixture(scope="module")
-def local_run(demo_frames: Frames, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def local_run(demo_frames: Frames, tmp_path_factory: pytest.TempPathFactory) -> Run:
     return _train(demo_frames, tmp_path_factory.mktemp("local"))
 
 
@@ -70,22 +79,27 @@ def _codes(lists: PortalLists, client_id: int) -> list[str]:
 
 
 def test_features_on_the_cluster_give_the_very_same_version(
-    demo_frames: Frames, local_run: Any, tmp_path: Path
+    demo_frames: Frames, local_run: Run, tmp_path: Path
 ) -> None:
-    local_metrics, local_lists = local_run
-    metrics, lists = _train(demo_frames, tmp_path, dask_scheduler="local", dask_workers=2)
+    local_metrics, local_lists, local_served = local_run
+    metrics, lists, served = _train(demo_frames, tmp_path, dask_scheduler="local", dask_workers=2)
     assert metrics["value"] == local_metrics["value"]
     assert metrics["ranker"] == local_metrics["ranker"]
     assert list(lists) == list(local_lists)
-    for cid in _sample(local_lists):
+    for cid in local_lists:  # written by the workers, one client partition each
         assert lists[cid] == local_lists[cid]
+    for name in ("rows", "digests", "features", "values"):  # merged from the workers
+        np.testing.assert_array_equal(
+            np.load(served / CONTRIBUTIONS / f"{name}.npy"),
+            np.load(local_served / CONTRIBUTIONS / f"{name}.npy"),
+        )
 
 
 def test_lightgbm_on_the_cluster_stays_within_tolerance(
-    demo_frames: Frames, local_run: Any, tmp_path: Path
+    demo_frames: Frames, local_run: Run, tmp_path: Path
 ) -> None:
-    local_metrics, local_lists = local_run
-    metrics, lists = _train(
+    local_metrics, local_lists, _ = local_run
+    metrics, lists, _ = _train(
         demo_frames, tmp_path, dask_scheduler="local", dask_workers=2, dask_lgbm_min_rows=0
     )
     assert metrics["value"]["auc"] == pytest.approx(

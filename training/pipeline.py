@@ -27,16 +27,18 @@ from recsvc.features import stage_names
 from recsvc.features.today import business_today
 from recsvc.registry import Registry, write_json
 from recsvc.semantic import SemanticLayer
-from recsvc.serving.build import write_version_files
+from recsvc.serving.build import open_version_files, write_explained_lists
 from recsvc.serving.layout import snapshot_dir
+from recsvc.serving.portal import portal_clients
 from recsvc.store.frames import Frames
 from recsvc.value.choice import selection
 from recsvc.value.clv import WEEKS_PER_YEAR
 from recsvc.value.segments import assign_segments, segment_thresholds
-from training.cluster import ClusterFitter, session
+from training.cluster import Cluster, ClusterFitter, session
 from training.clv import clv_backtest, fit_clv
 from training.dataset import backtest_cutoffs, features_at, snapshots
 from training.plots import write_plots
+from training.portal_parts import portal_parts
 from training.ranker import train as train_ranker
 from training.value import DEFAULT_PARAMS, rescore_champion, train_value
 
@@ -188,13 +190,28 @@ def _segment_summary(features: pd.DataFrame, segments: pd.Series) -> dict[str, A
     }
 
 
-def _serving_files(settings: Any, frames: Frames, semantic: Any, version: str, folder: Path) -> int:
+def _serving_files(
+    settings: Any,
+    frames: Frames,
+    semantic: Any,
+    version: str,
+    folder: Path,
+    cluster: Cluster | None,
+) -> int:
     """The version's serving files, written before it is registered: its text space
     into its folder; its portal lists and kept explanations (they quote clients, so an
     erasure must be able to patch them) and the files of the snapshot it was trained
-    on into its ``snapshot_dir``."""
+    on into its ``snapshot_dir``. With a cluster its workers compute the lists
+    (:mod:`training.portal_parts`)."""
     outside = snapshot_dir(settings, version)
-    return write_version_files(settings, frames, semantic, folder, snapshot=outside, served=outside)
+    recommender = open_version_files(
+        settings, frames, semantic, folder, snapshot=outside, served=outside
+    )
+    parts = None
+    if cluster is not None:
+        ids = portal_clients(recommender)
+        parts = portal_parts(cluster, settings, version, folder, frames, ids)
+    return write_explained_lists(recommender, outside, settings.recommend_k, parts)
 
 
 def _track(
@@ -341,7 +358,9 @@ def train(
             metrics["ranker"] = ranker_metrics
         step("portal")
         if with_ranker:
-            metrics["portal_recs"] = _serving_files(settings, frames, semantic, version, folder)
+            metrics["portal_recs"] = _serving_files(
+                settings, frames, semantic, version, folder, cluster
+            )
 
         step("register")
         clock.close()

@@ -111,6 +111,11 @@ class CaseFinder:
             self.table = None  # so that every trigger is searched and recorded
             self._hits.clear()
 
+    @property
+    def recorded(self) -> CaseHitRecorder | None:
+        """The hits recorded since :meth:`record` (``None``: not recording)."""
+        return self._recorder
+
     def save(self, folder: Path) -> None:
         """Write the searches recorded since :meth:`record` as a table."""
         if self._recorder is None or self.semantic is None:

@@ -38,7 +38,7 @@ import logging
 import shutil
 from collections.abc import Callable, Iterator, Sized
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -53,6 +53,7 @@ __all__ = [
     "CaseHitTable",
     "ContributionRecorder",
     "ContributionTable",
+    "Recorded",
     "case_hit",
     "erase_case_hits",
     "erase_contributions",
@@ -155,6 +156,22 @@ class CaseHitRecorder:
         scores = np.fromiter((h[1] for h in hits), dtype=np.float64, count=len(hits))
         self._hits[int(trigger)] = (rows, scores)
 
+    def merge(self, other: CaseHitRecorder) -> None:
+        """Add the triggers ``other`` recorded (another part of the same clients: the
+        portal lists written over client partitions), each case still kept once."""
+        rows = np.empty(len(other._case_rows), dtype=np.int32)
+        for i, record in enumerate(other._case_rows):
+            case_id = str(json.loads(record)[0])
+            row = self._cases.get(case_id)
+            if row is None:
+                row = self._cases[case_id] = len(self._case_rows)
+                self._case_rows.append(record)
+                self._case_products.append(other._case_products[i])
+                self._case_owners.append(other._case_owners[i])
+            rows[i] = row
+        for trigger, (theirs, scores) in other._hits.items():
+            self._hits[trigger] = (rows[theirs], scores)
+
     def save(self, folder: Path, signature: str) -> Path:
         """Write the table to ``folder`` (replaced whole) for the index ``signature``."""
         return self._save(folder, _cases_fingerprint(signature))
@@ -256,6 +273,10 @@ class ContributionRecorder:
     def add(self, row: int, digest: int, top: list[tuple[int, float]]) -> None:
         self._rows[int(row)] = (digest, top[:TOP_CONTRIBUTIONS])
 
+    def merge(self, other: ContributionRecorder) -> None:
+        """Add the rows ``other`` recorded (see :meth:`CaseHitRecorder.merge`)."""
+        self._rows.update(other._rows)
+
     def save(self, folder: Path) -> Path:
         """Write the table to ``folder`` (replaced whole)."""
         rows = np.array(sorted(self._rows), dtype=np.int64)
@@ -276,6 +297,15 @@ class ContributionRecorder:
                 np.save(tmp / f"{name}.npy", array)
         log.info("contributions of %d rows written to %s", len(rows), folder)
         return folder
+
+
+class Recorded(NamedTuple):
+    """What explaining recorded (:meth:`~recsvc.recommend.service.Recommender.recorded`):
+    the similar-case hits searched and the contributions computed; ``None`` where
+    nothing was recorded (no semantic layer, no ranker)."""
+
+    case_hits: CaseHitRecorder | None
+    contributions: ContributionRecorder | None
 
 
 class ContributionTable:

@@ -35,6 +35,7 @@ from recsvc.recommend.kept import (
     TOP_CONTRIBUTIONS,
     ContributionRecorder,
     ContributionTable,
+    Recorded,
     row_digest,
 )
 from recsvc.recommend.offer import Evidence, Offer, expected_value, list_prices
@@ -235,7 +236,7 @@ class Recommender:
 
     def recommend_many(
         self,
-        client_ids: Sequence[int],
+        client_ids: Sequence[int] | np.ndarray,
         surface: Surface | str = Surface.LIBRARIAN,
         k: int | None = None,
         *,
@@ -252,7 +253,7 @@ class Recommender:
         ids = np.asarray(client_ids, dtype=np.int64)
         codes, scores, pairs = self.rank(ids, k, live=live)
         src = self._source_scores(ids, pairs, codes)
-        contrib = self._contributions(ids, codes) if explain else {}
+        contrib = self._contributions(ids, codes, threads=1 if live else 0) if explain else {}
         if explain and len(ids) > 1:
             offered = zip(ids.tolist(), codes, strict=True)
             self.explainer.prefetch_cases((c, str(p)) for c, row in offered for p in row if p)
@@ -321,10 +322,13 @@ class Recommender:
         ]
 
     def _contributions(
-        self, ids: np.ndarray, codes: np.ndarray
+        self, ids: np.ndarray, codes: np.ndarray, *, threads: int = 1
     ) -> dict[tuple[int, str], list[tuple[str, float]]]:
         """The top positive model contributions of each offered (client, product) row:
-        kept by the version (:data:`CONTRIBUTIONS`) or computed (TreeSHAP)."""
+        kept by the version (:data:`CONTRIBUTIONS`) or computed (TreeSHAP, on
+        ``threads`` OpenMP threads: one for a live call, whose few rows would only spin
+        threads against the other workers; 0, every core, for a batch such as the
+        portal lists, where TreeSHAP is a third of the time)."""
         if self.ranker is None:
             return {}
         all_codes = {c: j for j, c in enumerate(self.ranker.codes_)}
@@ -349,7 +353,7 @@ class Recommender:
             return out
         with self._lock:  # one booster call at a time (LightGBM predict is not reentrant)
             contrib = self.ranker.model_.predict(
-                X[[at for _, at, _, _ in todo]], pred_contrib=True, num_threads=1
+                X[[at for _, at, _, _ in todo]], pred_contrib=True, num_threads=threads
             )
         for (key, _, row, digest), values in zip(todo, contrib[:, :-1], strict=True):
             top = [
@@ -371,6 +375,20 @@ class Recommender:
         self._contribution_recorder = ContributionRecorder()
         if self.semantic is not None:
             self.explainer.record_case_hits()
+
+    def recorded(self) -> Recorded:
+        """What was recorded since :meth:`record_explanations`."""
+        return Recorded(self.explainer.cases.recorded, self._contribution_recorder)
+
+    def merge_recorded(self, other: Recorded) -> None:
+        """Add what another recommender of the same version and snapshot recorded (for
+        other clients: the portal lists written over client partitions) to what this
+        one records, so that :meth:`save_explanations` writes both."""
+        mine = self.recorded()
+        if mine.case_hits is not None and other.case_hits is not None:
+            mine.case_hits.merge(other.case_hits)
+        if mine.contributions is not None and other.contributions is not None:
+            mine.contributions.merge(other.contributions)
 
     def save_explanations(self, cases: Path, contributions: Path) -> None:
         """Write what was recorded since :meth:`record_explanations`: the similar-case

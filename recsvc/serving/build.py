@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from recsvc.features.today import business_today
 from recsvc.recommend.context import shared_text_space
+from recsvc.recommend.kept import Recorded
 from recsvc.recommend.service import Recommender
 from recsvc.serving.bundle import open_bundle
 from recsvc.serving.layout import (
@@ -40,7 +43,7 @@ from recsvc.serving.layout import (
     TEXT_SPACE,
     snapshot_dir,
 )
-from recsvc.serving.portal import write_portal_lists
+from recsvc.serving.portal import PortalLists, portal_clients, portal_rows
 from recsvc.serving.recommender import open_recommender
 from recsvc.serving.scores import save_value_scores, scores_fingerprint, value_scores
 from recsvc.serving.snapshot import record_snapshot
@@ -48,7 +51,15 @@ from recsvc.store.db import Database
 from recsvc.store.frames import Frames, snapshot_digest
 from recsvc.value import ValueService
 
-__all__ = ["build_serving_files", "write_snapshot_files", "write_version_files"]
+__all__ = [
+    "PortalPart",
+    "build_serving_files",
+    "open_version_files",
+    "portal_part",
+    "write_explained_lists",
+    "write_snapshot_files",
+    "write_version_files",
+]
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +89,15 @@ def write_snapshot_files(
     return folder
 
 
+class PortalPart(NamedTuple):
+    """The portal lists of some clients (``(client id, number of offers, JSON array)``,
+    as :meth:`~recsvc.serving.portal.PortalLists.write` takes them) and what explaining
+    them recorded."""
+
+    rows: list[tuple[int, int, bytes]]
+    recorded: Recorded
+
+
 def write_version_files(
     settings: Any,
     frames: Frames,
@@ -88,17 +108,36 @@ def write_version_files(
     served: Path | None = None,
 ) -> int:
     """Write a version's serving files: the text space's model into its (not yet
-    registered) ``folder``, the rest into ``served``.
-
-    Every client's portal list; explaining the lists records the similar-case hits and
-    model contributions they computed, which are kept for live calls. These and the
-    text space's commission vectors go into
-    ``served`` (training: the version's :func:`~recsvc.serving.layout.snapshot_dir`,
-    where an erasure may patch them; default ``folder``). With ``snapshot`` the ranker
-    scores and explanation arrays of ``frames`` go there too.
+    registered) ``folder``, the rest into ``served`` (:func:`open_version_files`, then
+    :func:`write_explained_lists` in this process).
 
     Returns:
         The number of clients with a portal list.
+    """
+    served = Path(served) if served is not None else Path(folder)
+    recommender = open_version_files(
+        settings, frames, semantic, folder, snapshot=snapshot, served=served
+    )
+    return write_explained_lists(recommender, served, settings.recommend_k)
+
+
+def open_version_files(
+    settings: Any,
+    frames: Frames,
+    semantic: Any | None,
+    folder: Path,
+    *,
+    snapshot: Path | None = None,
+    served: Path | None = None,
+) -> Recommender:
+    """Write what a version's portal lists are computed from, and open its recommender.
+
+    The text space's model goes into the (not yet registered) ``folder``, its
+    commission vectors into ``served`` (training: the version's
+    :func:`~recsvc.serving.layout.snapshot_dir`, where an erasure may patch them;
+    default ``folder``). With ``snapshot`` the value scores, ranker scores and
+    explanation arrays of ``frames`` go there too, so that a worker which opens the
+    version over the same frames (:func:`portal_part`) maps them.
     """
     folder = Path(folder)
     served = Path(served) if served is not None else folder
@@ -125,10 +164,65 @@ def write_version_files(
     )
     if snapshot is not None:
         write_snapshot_files(recommender, snapshot, value=value, features=features, scores=scores)
+    return recommender
+
+
+def write_explained_lists(
+    recommender: Recommender,
+    served: Path,
+    k: int,
+    parts: Iterable[PortalPart] | None = None,
+) -> int:
+    """Write every client's portal list into ``served``, and what explaining them
+    searched and computed (the similar-case hits and model contributions, kept for live
+    calls).
+
+    Args:
+        recommender: the version's recommender (:func:`open_version_files`).
+        served: the version's :func:`~recsvc.serving.layout.served_dir`.
+        k: offers per list.
+        parts: the lists already computed elsewhere, client partition by partition
+            (:func:`portal_part` on a cluster's workers); default: computed here.
+
+    Returns:
+        The number of clients with a portal list.
+    """
     recommender.record_explanations()
-    n = write_portal_lists(recommender, served / PORTAL, settings.recommend_k)
-    recommender.save_explanations(served / CASE_HITS, served / CONTRIBUTIONS)
+    if parts is None:
+        rows: Iterable[tuple[int, int, bytes]] = portal_rows(
+            recommender, portal_clients(recommender), k
+        )
+    else:
+
+        def merged(parts: Iterable[PortalPart]) -> Iterator[tuple[int, int, bytes]]:
+            for part in parts:
+                recommender.merge_recorded(part.recorded)
+                yield from part.rows
+
+        rows = merged(parts)
+    n = PortalLists.write(Path(served) / PORTAL, rows)
+    log.info("portal lists of %d clients written to %s", n, served)
+    recommender.save_explanations(Path(served) / CASE_HITS, Path(served) / CONTRIBUTIONS)
     return n
+
+
+def portal_part(
+    settings: Any,
+    semantic: Any | None,
+    version: str,
+    folder: Path,
+    frames: Frames,
+    client_ids: np.ndarray,
+) -> PortalPart:
+    """The portal lists of ``client_ids``, computed by ``version`` opened as a server
+    opens it over ``frames`` (mapping the snapshot files :func:`open_version_files`
+    wrote), and what explaining them recorded: one partition of
+    :func:`write_explained_lists`, for a process other than the one that trains."""
+    bundle = open_bundle(settings, None, semantic, version, Path(folder), frames=frames)
+    recommender = bundle.recommender
+    recommender.record_explanations()
+    rows = list(portal_rows(recommender, np.asarray(client_ids), settings.recommend_k))
+    return PortalPart(rows, recommender.recorded())
 
 
 def build_serving_files(

@@ -105,7 +105,7 @@ _LIBC = _libc()
 
 def open_bundle(
     settings: Settings,
-    db: Database,
+    db: Database | None,
     semantic: SemanticLayer | None,
     version: str,
     folder: Path,
@@ -122,7 +122,9 @@ def open_bundle(
 
     Args:
         settings: the configuration.
-        db: the store (today's snapshot is read from it).
+        db: the store (today's snapshot is read from it unless ``frames`` are given;
+            live calls read cool-downs and new clients from it); ``None`` with
+            ``frames`` for a recommender that only precomputes (no live reads).
         semantic: the semantic layer, or ``None`` when no index has been built.
         version: the registry version.
         folder: its folder.
@@ -140,6 +142,8 @@ def open_bundle(
         clock = now
 
     if frames is None:
+        if db is None:
+            raise ValueError("give a db or frames")
         frames = load_frames(db)
     if semantic is not None:  # case searches (and explanations the version kept no hits
         semantic.warm("cases")  # for) read these; at 100k loading them takes seconds

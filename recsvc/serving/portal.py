@@ -1,7 +1,8 @@
 """A version's portal lists: every client's offers, stored as the bytes served.
 
-Training computes each client's portal list once (:func:`write_portal_lists`) and
-stores it as :func:`~recsvc.recommend.offer.dump_offers` bytes; a server maps the file
+Training computes each client's portal list once (:func:`portal_rows`, written by
+:func:`~recsvc.serving.build.write_explained_lists`) and stores it as
+:func:`~recsvc.recommend.offer.dump_offers` bytes; a server maps the file
 (:class:`PortalLists`) and answers with those bytes as they are.
 
 Example:
@@ -25,7 +26,13 @@ from recsvc.recommend.offer import OFFERS, Offer, dump_offers
 from recsvc.recommend.service import Recommender
 from recsvc.store.enums import Surface
 
-__all__ = ["PORTAL_FILES", "PortalLists", "erase_from_lists", "write_portal_lists"]
+__all__ = [
+    "PORTAL_FILES",
+    "PortalLists",
+    "erase_from_lists",
+    "portal_clients",
+    "portal_rows",
+]
 
 log = logging.getLogger(__name__)
 
@@ -104,30 +111,24 @@ class PortalLists(Mapping[int, tuple[int, bytes]]):
         return len(self._ids)
 
 
-def write_portal_lists(recommender: Recommender, folder: Path, k: int) -> int:
-    """Write the portal list of every client with a commission into ``folder``.
-
-    Batch by batch: at 100k clients the lists are about a gigabyte of JSON, which
-    neither this step nor a server should hold at once.
-
-    Returns:
-        The number of clients written.
-    """
+def portal_clients(recommender: Recommender) -> np.ndarray:
+    """The clients that get a portal list: every client with a commission, sorted."""
     ctx = recommender.context
     ids = ctx.clients.index.to_numpy(dtype=np.int64)
-    ids = ids[np.isin(ids, ctx.frames.commissions["client_id"].unique())]
+    return np.sort(ids[np.isin(ids, ctx.frames.commissions["client_id"].unique())])
 
-    def lists() -> Iterator[tuple[int, int, bytes]]:
-        for start in range(0, len(ids), BATCH):
-            batch = recommender.recommend_many(
-                ids[start : start + BATCH], Surface.PORTAL, k, live=False
-            )
-            for cid, offers in batch.items():
-                yield int(cid), len(offers), dump_offers(offers)
 
-    n = PortalLists.write(folder, lists())
-    log.info("portal lists of %d clients written to %s", n, folder)
-    return n
+def portal_rows(
+    recommender: Recommender, client_ids: np.ndarray, k: int
+) -> Iterator[tuple[int, int, bytes]]:
+    """``(client id, number of offers, JSON array)`` of each client's portal list, as
+    :meth:`PortalLists.write` takes them, computed :data:`BATCH` clients at a time."""
+    for start in range(0, len(client_ids), BATCH):
+        batch = recommender.recommend_many(
+            client_ids[start : start + BATCH], Surface.PORTAL, k, live=False
+        )
+        for cid, offers in batch.items():
+            yield int(cid), len(offers), dump_offers(offers)
 
 
 def _without_cases(offers: list[Offer], quoted: set[str], case_ids: set[str]) -> int:

@@ -1,0 +1,62 @@
+"""The portal lists over client partitions, on the training's Dask cluster.
+
+Writing every client's portal list (its offers, their reasons, the similar cases and
+model contributions behind them) is the longest step of a training at scale, and each
+client's list depends only on the version and the snapshot. With a cluster
+(:func:`training.cluster.session`), the training process writes the snapshot files
+first (:func:`recsvc.serving.build.open_version_files`), then each worker opens the
+version over the same frames as a server does, mapping those files, and computes the
+lists of one contiguous range of clients (:func:`recsvc.serving.build.portal_part`).
+The training process writes their rows and merges what they recorded into the kept
+tables (:func:`recsvc.serving.build.write_explained_lists`): the same files, byte for
+byte in the lists, as computing them here.
+
+Each worker opens the version once (one partition per worker) and loads the semantic
+layer from the shared index folder (``settings.index_dir``, docs/scale.md).
+
+Example:
+    >>> parts = portal_parts(cluster, settings, version, folder, frames, ids)  # doctest: +SKIP
+    >>> write_explained_lists(recommender, served, settings.recommend_k, parts)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recsvc.serving.build import PortalPart, portal_part
+from recsvc.store.frames import Frames
+from training.cluster import Cluster, client_partitions, map_partitions
+
+__all__ = ["portal_parts"]
+
+log = logging.getLogger(__name__)
+
+
+def portal_parts(
+    cluster: Cluster,
+    settings: Any,
+    version: str,
+    folder: Path,
+    frames: Frames,
+    client_ids: np.ndarray,
+) -> list[PortalPart]:
+    """The portal lists of ``client_ids``, one partition per worker, in client order."""
+    parts = [(ids, frames) for ids in client_partitions(client_ids, cluster.n_workers)]
+    log.info("portal lists of %d clients over %d workers", len(client_ids), len(parts))
+    return map_partitions(
+        cluster, _part, parts, settings=settings, version=version, folder=str(folder)
+    )
+
+
+def _part(
+    part: tuple[np.ndarray, Frames], *, settings: Any, version: str, folder: str
+) -> PortalPart:
+    """One worker's partition (runs on the worker)."""
+    from training.pipeline import load_semantic  # the pipeline imports this module
+
+    ids, frames = part
+    return portal_part(settings, load_semantic(settings), version, Path(folder), frames, ids)
