@@ -210,7 +210,9 @@ def _serving_files(
     parts = None
     if cluster is not None:
         ids = portal_clients(recommender)
-        parts = portal_parts(cluster, settings, version, folder, frames, ids)
+        parts = portal_parts(
+            cluster, settings, version, folder, frames, ids, semantic=semantic is not None
+        )
     return write_explained_lists(recommender, outside, settings.recommend_k, parts)
 
 
@@ -278,6 +280,9 @@ def train(
     clock = StepClock()
     with session(settings) as cluster, _progress(progress, clock) as step:
         step("load data")
+        # workers open the semantic layer from settings, so they can write the portal
+        # lists only when this process has none or the one of the settings
+        portal_cluster = cluster if semantic is None else None
         if frames is None:
             frames, semantic = _load(settings, semantic)
         today = business_today(frames, settings)
@@ -359,7 +364,7 @@ def train(
         step("portal")
         if with_ranker:
             metrics["portal_recs"] = _serving_files(
-                settings, frames, semantic, version, folder, cluster
+                settings, frames, semantic, version, folder, portal_cluster
             )
 
         step("register")

@@ -12,7 +12,8 @@ tables (:func:`recsvc.serving.build.write_explained_lists`): the same files, byt
 byte in the lists, as computing them here.
 
 Each worker opens the version once (one partition per worker) and loads the semantic
-layer from the shared index folder (``settings.index_dir``, docs/scale.md).
+layer from the shared index folder (``settings.index_dir``, docs/scale.md); a training
+given another semantic layer than that of its settings writes the lists itself.
 
 Example:
     >>> parts = portal_parts(cluster, settings, version, folder, frames, ids)  # doctest: +SKIP
@@ -43,20 +44,33 @@ def portal_parts(
     folder: Path,
     frames: Frames,
     client_ids: np.ndarray,
+    *,
+    semantic: bool,
 ) -> list[PortalPart]:
-    """The portal lists of ``client_ids``, one partition per worker, in client order."""
+    """The portal lists of ``client_ids``, one partition per worker, in client order.
+
+    ``semantic``: whether the training process explains with the semantic layer of
+    ``settings`` (the workers load it), or without one.
+    """
     parts = [(ids, frames) for ids in client_partitions(client_ids, cluster.n_workers)]
     log.info("portal lists of %d clients over %d workers", len(client_ids), len(parts))
     return map_partitions(
-        cluster, _part, parts, settings=settings, version=version, folder=str(folder)
+        cluster,
+        _part,
+        parts,
+        settings=settings,
+        version=version,
+        folder=str(folder),
+        semantic=semantic,
     )
 
 
 def _part(
-    part: tuple[np.ndarray, Frames], *, settings: Any, version: str, folder: str
+    part: tuple[np.ndarray, Frames], *, settings: Any, version: str, folder: str, semantic: bool
 ) -> PortalPart:
     """One worker's partition (runs on the worker)."""
     from training.pipeline import load_semantic  # the pipeline imports this module
 
     ids, frames = part
-    return portal_part(settings, load_semantic(settings), version, Path(folder), frames, ids)
+    layer = load_semantic(settings) if semantic else None
+    return portal_part(settings, layer, version, Path(folder), frames, ids)
