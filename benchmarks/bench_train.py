@@ -301,7 +301,11 @@ def main() -> None:
         print(f"\n{n:,} clients (store prepared in {prep:.0f} s)")
         r = run_train(folder, args.dask)
         for s in r["steps"]:
-            print(f"  {s['step']:<34}{s['seconds']:>8.1f} s{s['peak_rss_mb']:>9.0f} MB peak")
+            workers = ", ".join(f"{mb:.0f}" for mb in s.get("worker_peak_rss_mb", {}).values())
+            print(
+                f"  {s['step']:<34}{s['seconds']:>8.1f} s{s['peak_rss_mb']:>9.0f} MB peak"
+                + (f"   workers {workers} MB" if workers else "")
+            )
         print(
             f"  {'train':<34}{r['seconds']:>8.1f} s{r['peak_rss_mb']:>9.0f} MB peak"
             f"   value AUC {r['value_auc']}  NDCG@5 {r['ndcg5']}"

@@ -46,6 +46,7 @@ class Run(NamedTuple):
     lists: PortalLists
     served: Path
     """The version's served folder (portal lists, kept contributions)."""
+    timings: list[dict[str, Any]]
 
 
 def _train(frames: Frames, base: Path, **overrides: Any) -> Run:
@@ -60,7 +61,8 @@ def _train(frames: Frames, base: Path, **overrides: Any) -> Run:
     version = train(settings, frames=frames, semantic=None, track=False, force=True)
     registry = Registry(settings.models_dir)
     served = served_dir(settings, version, registry.path(version))
-    return Run(registry.metrics(version), PortalLists.open(served / PORTAL), served)
+    lists = PortalLists.open(served / PORTAL)
+    return Run(registry.metrics(version), lists, served, registry.meta(version)["timings"])
 
 
 @pytest.fixture(scope="module")
@@ -81,13 +83,19 @@ def _codes(lists: PortalLists, client_id: int) -> list[str]:
 def test_features_on_the_cluster_give_the_very_same_version(
     demo_frames: Frames, local_run: Run, tmp_path: Path
 ) -> None:
-    local_metrics, local_lists, local_served = local_run
-    metrics, lists, served = _train(demo_frames, tmp_path, dask_scheduler="local", dask_workers=2)
+    local_metrics, local_lists, local_served, local_timings = local_run
+    metrics, lists, served, timings = _train(
+        demo_frames, tmp_path, dask_scheduler="local", dask_workers=2
+    )
     assert metrics["value"] == local_metrics["value"]
     assert metrics["ranker"] == local_metrics["ranker"]
     assert list(lists) == list(local_lists)
     for cid in local_lists:  # written by the workers, one client partition each
         assert lists[cid] == local_lists[cid]
+    # every step says how much memory each worker held at most
+    assert all(len(s["worker_peak_rss_mb"]) == 2 for s in timings)
+    assert min(mb for s in timings for mb in s["worker_peak_rss_mb"].values()) > 50
+    assert not any("worker_peak_rss_mb" in s for s in local_timings)
     for name in ("rows", "digests", "features", "values"):  # merged from the workers
         np.testing.assert_array_equal(
             np.load(served / CONTRIBUTIONS / f"{name}.npy"),
@@ -98,8 +106,8 @@ def test_features_on_the_cluster_give_the_very_same_version(
 def test_lightgbm_on_the_cluster_stays_within_tolerance(
     demo_frames: Frames, local_run: Run, tmp_path: Path
 ) -> None:
-    local_metrics, local_lists, _ = local_run
-    metrics, lists, _ = _train(
+    local_metrics, local_lists, *_ = local_run
+    metrics, lists, *_ = _train(
         demo_frames, tmp_path, dask_scheduler="local", dask_workers=2, dask_lgbm_min_rows=0
     )
     assert metrics["value"]["auc"] == pytest.approx(

@@ -47,6 +47,7 @@ __all__ = [
     "open_cluster",
     "replay_early_stopping",
     "session",
+    "worker_peaks",
 ]
 
 log = logging.getLogger(__name__)
@@ -197,6 +198,19 @@ def session(settings: Any) -> Iterator[Cluster | None]:
         settings.dask_scheduler, settings.dask_workers, settings.dask_lgbm_min_rows
     ) as cluster:
         yield cluster
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MiB (runs on each worker)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker_peaks(cluster: Cluster) -> dict[str, float]:
+    """Each worker's peak resident memory so far, in MiB, by address."""
+    peaks = cluster.client.run(_peak_rss_mb)
+    return {str(addr): round(float(mb), 1) for addr, mb in sorted(peaks.items())}
 
 
 def client_partitions(client_ids: Any, n_parts: int) -> list[np.ndarray]:

@@ -34,7 +34,7 @@ from recsvc.store.frames import Frames
 from recsvc.value.choice import selection
 from recsvc.value.clv import WEEKS_PER_YEAR
 from recsvc.value.segments import assign_segments, segment_thresholds
-from training.cluster import Cluster, ClusterFitter, session
+from training.cluster import Cluster, ClusterFitter, session, worker_peaks
 from training.clv import clv_backtest, fit_clv
 from training.dataset import backtest_cutoffs, features_at, snapshots
 from training.plots import write_plots
@@ -113,11 +113,14 @@ class StepClock:
     """Wall time and peak resident memory of each pipeline step (kept in ``meta.json``).
 
     A step runs from its announcement to the next one; the peak is the process's
-    high-water mark when the step ends (``ru_maxrss``: it never goes down).
+    high-water mark when the step ends (``ru_maxrss``: it never goes down). With a
+    cluster (:attr:`cluster`), each worker's high-water mark too
+    (``worker_peak_rss_mb``, by worker address).
     """
 
     def __init__(self) -> None:
         self.steps: list[dict[str, Any]] = []
+        self.cluster: Cluster | None = None
         self._head: str | None = None
         self._started = time.perf_counter()
 
@@ -132,13 +135,14 @@ class StepClock:
         """End the current step."""
         if self._head is None:
             return
-        self.steps.append(
-            {
-                "step": self._head,
-                "seconds": round(time.perf_counter() - self._started, 3),
-                "peak_rss_mb": round(peak_rss_mb(), 1),
-            }
-        )
+        step = {
+            "step": self._head,
+            "seconds": round(time.perf_counter() - self._started, 3),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+        }
+        if self.cluster is not None:
+            step["worker_peak_rss_mb"] = worker_peaks(self.cluster)
+        self.steps.append(step)
         self._head = None
 
 
@@ -279,6 +283,7 @@ def train(
     params = {**DEFAULT_PARAMS, **(params or {})}
     clock = StepClock()
     with session(settings) as cluster, _progress(progress, clock) as step:
+        clock.cluster = cluster
         step("load data")
         # workers open the semantic layer from settings, so they can write the portal
         # lists only when this process has none or the one of the settings
@@ -369,6 +374,7 @@ def train(
 
         step("register")
         clock.close()
+        clock.cluster = None
         meta["timings"] = clock.steps
         registry.write_metrics(version, metrics)
         registry.write_meta(version, meta)  # from here on the folder is a registered version
