@@ -13,7 +13,7 @@ from sqlalchemy import update
 import recsvc.serving.snapshot as snapshot
 import recsvc.store.frames as frames_module
 from recsvc.serving import SnapshotHolder
-from recsvc.serving.snapshot import recall_digest, record_snapshot
+from recsvc.serving.snapshot import recall_digest, record_snapshot, saved_frames
 from recsvc.store import Database
 from recsvc.store.enums import ClientKind
 from recsvc.store.frames import (
@@ -213,3 +213,18 @@ def test_only_the_newest_saved_frames_are_kept(db: Database, tmp_path: Path) -> 
     record_snapshot(tmp_path / "v2", load_frames(db))
     assert sorted(p.parent.name for p in tmp_path.glob("*/snapshot.pkl")) == ["v2"]
     assert (tmp_path / "v1" / "snapshot.json").exists()  # its digest still keys its files
+
+
+def test_a_copy_replaced_under_its_record_is_not_taken_for_it(db: Database, tmp_path: Path) -> None:
+    """A writer replaced the frames after a server read the record beside them: the
+    frames carry their own stamp, and another stamp's are not used for this one."""
+    _add_client(db, "C-ONE")
+    _settle(db)
+    record_snapshot(tmp_path / "v1", load_frames(db))
+    _add_client(db, "C-TWO")
+    _settle(db)
+    newer = tmp_path / "elsewhere"
+    record_snapshot(newer, load_frames(db))
+    old_record = json.loads((tmp_path / "v1" / "snapshot.json").read_text())
+    (newer / "snapshot.json").write_text(json.dumps(old_record))  # the old record, new frames
+    assert saved_frames(tmp_path, old_record["stamp"]) is None

@@ -154,8 +154,9 @@ def saved_frames(root: Path, stamp: str | None) -> Frames | None:
                 frames = pickle.load(f)
         except (OSError, ValueError, KeyError, TypeError, pickle.UnpicklingError, EOFError):
             continue
-        if isinstance(frames, Frames):
-            frames.stamp = stamp
+        # the frames carry the stamp they were read at: a copy replaced between reading
+        # its record and opening it is not taken for the record's
+        if isinstance(frames, Frames) and frames.stamp == stamp:
             remember_digest(stamp, str(record["digest"]))
             return frames
     return None
