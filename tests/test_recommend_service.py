@@ -296,6 +296,28 @@ def test_batch_and_single_client_paths_agree(
         assert alone == many[cid]
 
 
+def test_treeshap_takes_every_core_only_while_recording(tmp_path: Path, trained: Path) -> None:
+    """A server's TreeSHAP stays on one thread (its few rows would spin threads against
+    the other workers); the portal precomputation's, a third of its time, takes all."""
+    rec = open_recommender(_settings(tmp_path), None, None, trained, frames=make_history())
+    assert rec.ranker is not None
+    booster = rec.ranker.model_
+    threads: list[int] = []
+    real = booster.predict
+
+    def predict(X: Any, **kw: Any) -> Any:
+        if kw.get("pred_contrib"):
+            threads.append(kw["num_threads"])
+        return real(X, **kw)
+
+    booster.predict = predict  # type: ignore[method-assign]
+    ids = [int(c) for c in rec.context.clients.index[:4]]
+    rec.recommend_many(ids, Surface.WORKLIST, 5, live=False)
+    rec.record_explanations()
+    rec.recommend_many(ids, Surface.PORTAL, 5, live=False)
+    assert threads == [1, 0]
+
+
 def test_live_calls_are_safe_from_several_threads(tmp_path: Path, trained: Path) -> None:
     """No per-call state: concurrent calls return what sequential calls return."""
     from concurrent.futures import ThreadPoolExecutor

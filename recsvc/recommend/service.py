@@ -253,7 +253,7 @@ class Recommender:
         ids = np.asarray(client_ids, dtype=np.int64)
         codes, scores, pairs = self.rank(ids, k, live=live)
         src = self._source_scores(ids, pairs, codes)
-        contrib = self._contributions(ids, codes, threads=1 if live else 0) if explain else {}
+        contrib = self._contributions(ids, codes) if explain else {}
         if explain and len(ids) > 1:
             offered = zip(ids.tolist(), codes, strict=True)
             self.explainer.prefetch_cases((c, str(p)) for c, row in offered for p in row if p)
@@ -322,13 +322,13 @@ class Recommender:
         ]
 
     def _contributions(
-        self, ids: np.ndarray, codes: np.ndarray, *, threads: int = 1
+        self, ids: np.ndarray, codes: np.ndarray
     ) -> dict[tuple[int, str], list[tuple[str, float]]]:
         """The top positive model contributions of each offered (client, product) row:
-        kept by the version (:data:`CONTRIBUTIONS`) or computed (TreeSHAP, on
-        ``threads`` OpenMP threads: one for a live call, whose few rows would only spin
-        threads against the other workers; 0, every core, for a batch such as the
-        portal lists, where TreeSHAP is a third of the time)."""
+        kept by the version (:data:`CONTRIBUTIONS`) or computed (TreeSHAP). While
+        recording (training, ``recsvc serving build``: a third of writing the portal
+        lists) TreeSHAP runs on every core; in a server on one, whose few rows would
+        only spin threads against the other workers."""
         if self.ranker is None:
             return {}
         all_codes = {c: j for j, c in enumerate(self.ranker.codes_)}
@@ -353,7 +353,9 @@ class Recommender:
             return out
         with self._lock:  # one booster call at a time (LightGBM predict is not reentrant)
             contrib = self.ranker.model_.predict(
-                X[[at for _, at, _, _ in todo]], pred_contrib=True, num_threads=threads
+                X[[at for _, at, _, _ in todo]],
+                pred_contrib=True,
+                num_threads=0 if recorder is not None else 1,
             )
         for (key, _, row, digest), values in zip(todo, contrib[:, :-1], strict=True):
             top = [
