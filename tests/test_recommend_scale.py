@@ -98,3 +98,24 @@ def test_content_scores_are_the_mean_of_each_products_best_cases(context) -> Non
         want[:, j] = content.case_weight * case + (1 - content.case_weight) * text
     want[~has] = np.nan
     np.testing.assert_allclose(content.scores(ids), want, rtol=1e-5, equal_nan=True)
+
+
+def test_look_alike_scores_are_each_clients_weighted_mean_of_its_buyers(context) -> None:  # type: ignore[no-untyped-def]
+    """All clients at once, as the per-client loop they replace: the neighbours'
+    purchases weighted by similarity, neighbours that are no buyer (or padding) left
+    out, and no score for a client without a weighted neighbour."""
+    ids = context.clients.index.to_numpy(dtype=np.int64)
+    look = LookAlikeSource(use_index=False).fit(context)
+    got = look.scores(ids)
+    nbr, sims = look.neighbours(ids)
+    where = {int(b): j for j, b in enumerate(look.buyers_)}
+    for i in range(len(ids)):
+        pairs = zip(nbr[i].tolist(), sims[i].tolist(), strict=True)
+        ok = [(where[c], w) for c, w in pairs if c in where]
+        total = sum(w for _, w in ok)
+        if total <= 0:
+            assert np.isnan(got[i]).all()
+            continue
+        want = sum(w * look.bought_[j] for j, w in ok) / total
+        np.testing.assert_allclose(got[i], want, rtol=1e-9, atol=1e-12)
+    assert np.isfinite(got).any(axis=1).mean() > 0.5  # most clients have buyers near them

@@ -138,6 +138,7 @@ class ClientLookups:
         two thirds of :func:`best_cases` at 10,000 clients)."""
         state = self.state
         rows = [state.positions.get(int(c)) for c in client_ids]
+        self._read_added([int(c) for c, at in zip(client_ids, rows, strict=True) if at is None])
         parts = [self.frame(int(c)) for c, at in zip(client_ids, rows, strict=True) if at is None]
         known = [at for at in rows if at is not None]
         if known:
@@ -154,13 +155,28 @@ class ClientLookups:
         rows = state.positions.get(cid)
         if rows is not None:
             return state.latest.iloc[rows]
-        # a client added after the snapshot (or without commissions)
+        self._read_added([cid])  # a client added after the snapshot (or without commissions)
+        return self._added[cid][0]
+
+    def _read_added(self, client_ids: list[int]) -> None:
+        """Keep the latest commissions and bought products of clients the state does not
+        hold, read in one pass over the context's frames (a pass per client, for the
+        clients without commissions, took 7.5 s of the explainer at 100k clients)."""
+        todo = [c for c in dict.fromkeys(client_ids) if c not in self._added]
+        if not todo:
+            return
         ctx = self.context
-        all_comm = ctx.frames.commissions
-        frame = all_comm[all_comm["client_id"] == cid].sort_values("commissioned_on").tail(30)
-        o = ctx.orders[ctx.orders["client_id"] == cid]
-        self._added[cid] = (frame, list(dict.fromkeys(o["product_code"].astype(str))))
-        return frame
+        comm, orders = ctx.frames.commissions, ctx.orders
+        comm = comm[comm["client_id"].isin(todo)]
+        orders = orders[orders["client_id"].isin(todo)]
+        comm_of = comm.groupby("client_id", sort=False).indices
+        orders_of = orders.groupby("client_id", sort=False).indices
+        codes = orders["product_code"].astype(str).to_numpy()
+        for cid in todo:
+            at = comm_of.get(cid, np.zeros(0, dtype=np.int64))
+            frame = comm.take(at).sort_values("commissioned_on").tail(30)
+            bought = codes[orders_of.get(cid, np.zeros(0, dtype=np.int64))]
+            self._added[cid] = (frame, list(dict.fromkeys(bought.tolist())))
 
     def projects(self, client_id: int) -> Projects:
         """The client's latest commissions as arrays (lookups in the prepared state)."""

@@ -298,14 +298,15 @@ class LookAlikeSource(CandidateSource):
         if len(self.buyers_) == 0:
             return out
         ids, sims = self.neighbours(client_ids)
-        pos = pd.Series(np.arange(len(self.buyers_)), index=pd.Index(self.buyers_))
-        for i in range(len(client_ids)):
-            ok = (ids[i] >= 0) & np.isin(ids[i], self.buyers_)
-            if not ok.any():
-                continue
-            rows = pos.loc[ids[i][ok]].to_numpy()
-            w = sims[i][ok]
-            if w.sum() <= 0:
-                continue
-            out[i] = (w[:, None] * self.bought_[rows]).sum(axis=0) / w.sum()
+        # every client's neighbours at once (a loop of isin and .loc per client was a
+        # third of binding the ranker at 100k clients): a neighbour that is no buyer
+        # weighs nothing, and so contributes what skipping it did
+        rows = pd.Index(self.buyers_).get_indexer(ids.ravel()).reshape(ids.shape)
+        w = np.where((ids >= 0) & (rows >= 0), sims, 0.0)
+        total = w.sum(axis=1)
+        some = np.flatnonzero(total > 0)
+        for start in range(0, len(some), CHUNK):  # (clients x neighbours x products) blocks
+            at = some[start : start + CHUNK]
+            bought = self.bought_[np.maximum(rows[at], 0)]
+            out[at] = np.einsum("cn,cnp->cp", w[at], bought) / total[at, None]
         return out
