@@ -8,8 +8,10 @@ first (:func:`recsvc.serving.build.open_version_files`), then each worker opens 
 version over the same frames as a server does, mapping those files, and computes the
 lists of one contiguous range of clients (:func:`recsvc.serving.build.portal_part`).
 The training process writes their rows and merges what they recorded into the kept
-tables (:func:`recsvc.serving.build.write_explained_lists`): the same files, byte for
-byte in the lists, as computing them here.
+tables (:func:`recsvc.serving.build.write_explained_lists`): the same lists as
+computing them here (byte for byte without a semantic layer; with one the similar
+cases' scores may differ from the 7th digit, as float32 products summed on one thread
+differ from those summed on two).
 
 Each worker opens the version once (one partition per worker) and loads the semantic
 layer from the shared index folder (``settings.index_dir``, docs/scale.md); a training
