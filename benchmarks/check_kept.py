@@ -40,7 +40,7 @@ def main() -> int:
     settings = Settings(**bench_api._settings_values(base))  # type: ignore[arg-type]
     bundle = open_runtime(settings, embedder=FakeEmbedder()).require_bundle()
     rec = bundle.recommender
-    if rec.explainer.case_table is None or rec._kept_contributions is None:
+    if rec.explainer.case_table is None or rec.contributions.table is None:
         print(f"{bundle.version} keeps no case hits or contributions: nothing to compare")
         return 1
     ids = sorted(bundle.portal_recs)
@@ -54,7 +54,7 @@ def main() -> int:
         }
 
     kept = lists()
-    rec.explainer.case_table = rec._kept_contributions = None
+    rec.explainer.case_table = rec.contributions.table = None
     computed = lists()
     same = sum(kept[key] == computed[key] for key in kept)
     print(

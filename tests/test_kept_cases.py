@@ -9,13 +9,8 @@ from pathlib import Path
 import pytest
 
 from recsvc.recommend import kept as kept_module
-from recsvc.recommend.kept import (
-    CaseHit,
-    CaseHitRecorder,
-    CaseHitTable,
-    ContributionRecorder,
-    erase_case_hits,
-)
+from recsvc.recommend.contributions import ContributionRecorder
+from recsvc.recommend.kept import CaseHit, CaseHitRecorder, CaseHitTable, erase_case_hits
 
 SIGNATURE = "index-a"
 

@@ -530,7 +530,7 @@ def _assert_explained_with_evidence(offers: dict) -> None:
 
 def _in_memory(rec: Recommender) -> Recommender:
     """``rec`` recomputing what a version keeps: every case search and TreeSHAP runs."""
-    rec.explainer.case_table = rec._kept_contributions = None
+    rec.explainer.case_table = rec.contributions.table = None
     return rec
 
 
@@ -564,7 +564,7 @@ def test_live_calls_read_what_the_portal_lists_computed(
         rec = open_recommender(
             settings, None, layer, folder, frames=history, saved=saved if kept else None
         )
-        assert rec.explainer.case_table is not None and rec._kept_contributions is not None
+        assert rec.explainer.case_table is not None and rec.contributions.table is not None
         assert isinstance(rec.explainer.state.sims, np.memmap) == kept
         return _offers(rec if kept else _in_memory(rec), ids)
 
@@ -620,7 +620,7 @@ def test_the_demo_store_explains_alike_from_kept_files_and_in_memory(
         bundle = runtime.require_bundle()
         served = bundle.recommender
         assert isinstance(served.explainer.state.sims, np.memmap)
-        assert served.explainer.case_table is not None and served._kept_contributions is not None
+        assert served.explainer.case_table is not None and served.contributions.table is not None
         ids = [int(c) for c in served.context.clients.index]
         fresh = open_recommender(
             settings,

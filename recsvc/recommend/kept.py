@@ -11,11 +11,9 @@ looks them up (anything not recorded is computed live, as before):
   times per live call at 100k clients. A commission's hits depend on the semantic index
   only (scopes filter them afterwards), so the table is keyed by commission and
   carries :meth:`SemanticLayer.signature`.
-* **Model contributions of offered rows** (:class:`ContributionTable`). LightGBM's
-  TreeSHAP costs 0.34 ms per (client, product) row, about 2 ms per live call. They
-  depend on the version's model and the row's features only, so each row is kept with
-  a digest of its features (:func:`row_digest`): a row whose features changed since
-  (a purchase, a decline, another day) is computed again, the others stay valid.
+* **Model contributions of offered rows**
+  (:class:`~recsvc.recommend.contributions.ContributionTable`): TreeSHAP of each
+  offered row, kept with a digest of its features.
 
 A case table of another index is ignored. Layout of ``kept/cases/``:
 ``triggers.npy`` (sorted commission ids), ``starts.npy`` (each trigger's first hit;
@@ -23,41 +21,41 @@ one more entry than triggers), ``hit_cases.npy`` and ``hit_scores.npy`` (per hit
 case's row and fused score), ``cases.bin`` with ``case_spans.npy`` (per case, one JSON
 record ``[id, product, owner, summary_en, summary_zh]``), and ``case_products.npy``,
 ``case_owners.npy`` (per case, its product code, ``""`` for none, and owner, ``-1``
-for none: what a lookup filters on, without decoding 87k records at every load). Of
-``kept/contributions/``: ``rows.npy`` (sorted ``client id * products + product``),
-``digests.npy`` (of the rows' features), ``features.npy`` and ``values.npy`` (per row,
-the top contributions' feature columns, ``-1`` padded, and values). Both have a
-``config.json`` (:class:`~recsvc.artifact.ArtifactKind`).
+for none: what a lookup filters on, without decoding 87k records at every load), and
+``config.json`` (:class:`~recsvc.artifact.ArtifactKind`). The helpers that map a
+kept table's arrays (:func:`mapped_arrays`, :func:`open_table`) serve both tables.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
 from collections.abc import Callable, Iterator, Sized
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 
 from recsvc.artifact import ArtifactKind
 from recsvc.files import map_records, prefetch, write_records
 
+if TYPE_CHECKING:  # the contributions module imports this one
+    from recsvc.recommend.contributions import ContributionRecorder
+
 __all__ = [
     "CASE_DEPTH",
-    "TOP_CONTRIBUTIONS",
+    "CASE_FILES",
     "CaseHit",
     "CaseHitRecorder",
     "CaseHitTable",
-    "ContributionRecorder",
-    "ContributionTable",
     "Recorded",
     "case_hit",
+    "compact_case",
     "erase_case_hits",
-    "erase_contributions",
-    "row_digest",
+    "mapped_arrays",
+    "open_table",
+    "saved_fingerprint",
 ]
 
 log = logging.getLogger(__name__)
@@ -65,22 +63,19 @@ log = logging.getLogger(__name__)
 #: Hits kept per trigger commission: an offer's similar case must be of the offered
 #: product, so several products' cases are searched at once.
 CASE_DEPTH = 30
-#: Positive contributions kept per row (an explanation names at most two).
-TOP_CONTRIBUTIONS = 4
-#: The folders of the two tables (the depth kept is part of their fingerprints).
+#: The folder of the case table (the depth kept is part of its fingerprint).
 CASE_FILES = ArtifactKind("cases", format=2)
-CONTRIBUTION_FILES = ArtifactKind("contributions", format=1)
 _Table = TypeVar("_Table", bound=Sized)
 
 
-def _mapped(folder: Path, *names: str) -> list[np.ndarray]:
+def mapped_arrays(folder: Path, *names: str) -> list[np.ndarray]:
     """The arrays ``names`` saved in ``folder``, memory-mapped (read ahead first)."""
     files = [folder / f"{n}.npy" for n in names]
     prefetch(*files)
     return [np.load(f, mmap_mode="r") for f in files]
 
 
-def _open(
+def open_table(
     make: Callable[[Path], _Table], folder: Path, kind: ArtifactKind, fingerprint: str
 ) -> _Table | None:
     """``make(folder)`` when ``folder`` holds a table of ``kind`` saved for ``fingerprint``."""
@@ -97,9 +92,6 @@ def _open(
 
 def _cases_fingerprint(signature: str) -> str:
     return f"{signature}|depth {CASE_DEPTH}"
-
-
-_CONTRIBUTIONS_FINGERPRINT = f"top {TOP_CONTRIBUTIONS}"
 
 
 #: One similar-case hit as explanations keep it: ``(id, score, product code, owner
@@ -204,7 +196,7 @@ class CaseHitTable:
     """The saved hits of a version's trigger commissions, mapped (see the module)."""
 
     def __init__(self, folder: Path) -> None:
-        self._triggers, self._starts, self._rows, self._scores = _mapped(
+        self._triggers, self._starts, self._rows, self._scores = mapped_arrays(
             folder, "triggers", "starts", "hit_cases", "hit_scores"
         )
         self._spans = np.load(folder / "case_spans.npy")
@@ -219,7 +211,7 @@ class CaseHitTable:
     @classmethod
     def open(cls, folder: Path, signature: str) -> CaseHitTable | None:
         """The table in ``folder`` when it was saved for the index ``signature``."""
-        return _open(cls, Path(folder), CASE_FILES, _cases_fingerprint(signature))
+        return open_table(cls, Path(folder), CASE_FILES, _cases_fingerprint(signature))
 
     def __len__(self) -> int:
         return len(self._triggers)
@@ -253,88 +245,8 @@ class CaseHitTable:
         )
 
 
-def row_digest(features: np.ndarray) -> int:
-    """A 64-bit digest of one row of model features (its dtype and bytes)."""
-    row = np.ascontiguousarray(features)
-    digest = hashlib.blake2b(row.dtype.str.encode(), digest_size=8)
-    digest.update(row.tobytes())
-    return int.from_bytes(digest.digest(), "little")
-
-
-class ContributionRecorder:
-    """Collects the top contributions of every row explained, with its features' digest."""
-
-    def __init__(self) -> None:
-        self._rows: dict[int, tuple[int, list[tuple[int, float]]]] = {}
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def add(self, row: int, digest: int, top: list[tuple[int, float]]) -> None:
-        self._rows[int(row)] = (digest, top[:TOP_CONTRIBUTIONS])
-
-    def merge(self, other: ContributionRecorder) -> None:
-        """Add the rows ``other`` recorded (see :meth:`CaseHitRecorder.merge`)."""
-        self._rows.update(other._rows)
-
-    def save(self, folder: Path) -> Path:
-        """Write the table to ``folder`` (replaced whole)."""
-        rows = np.array(sorted(self._rows), dtype=np.int64)
-        digests = np.zeros(len(rows), dtype=np.uint64)
-        features = np.full((len(rows), TOP_CONTRIBUTIONS), -1, dtype=np.int32)
-        values = np.zeros((len(rows), TOP_CONTRIBUTIONS), dtype=np.float64)
-        for i, row in enumerate(rows.tolist()):
-            digests[i], top = self._rows[row]
-            for j, (feature, value) in enumerate(top):
-                features[i, j], values[i, j] = feature, value
-        with CONTRIBUTION_FILES.save(folder, fingerprint=_CONTRIBUTIONS_FINGERPRINT) as tmp:
-            for name, array in (
-                ("rows", rows),
-                ("digests", digests),
-                ("features", features),
-                ("values", values),
-            ):
-                np.save(tmp / f"{name}.npy", array)
-        log.info("contributions of %d rows written to %s", len(rows), folder)
-        return folder
-
-
-class Recorded(NamedTuple):
-    """What explaining recorded (:meth:`~recsvc.recommend.service.Recommender.recorded`):
-    the similar-case hits searched and the contributions computed; ``None`` where
-    nothing was recorded (no semantic layer, no ranker)."""
-
-    case_hits: CaseHitRecorder | None
-    contributions: ContributionRecorder | None
-
-
-class ContributionTable:
-    """The saved top contributions of a version's offered rows, mapped (see the module)."""
-
-    def __init__(self, folder: Path) -> None:
-        self._rows, self._digests, self._features, self._values = _mapped(
-            folder, "rows", "digests", "features", "values"
-        )
-
-    @classmethod
-    def open(cls, folder: Path) -> ContributionTable | None:
-        """The table in ``folder`` (``None`` when there is none)."""
-        return _open(cls, Path(folder), CONTRIBUTION_FILES, _CONTRIBUTIONS_FINGERPRINT)
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def get(self, row: int, digest: int) -> list[tuple[int, float]] | None:
-        """``(feature column, value)`` pairs saved for ``row`` when its features are
-        still those of ``digest`` (``None``: not saved, or computed on other features)."""
-        i = int(np.searchsorted(self._rows, row))
-        if i >= len(self._rows) or self._rows[i] != row or int(self._digests[i]) != digest:
-            return None
-        pairs = zip(self._features[i].tolist(), self._values[i].tolist(), strict=True)
-        return [(f, v) for f, v in pairs if f >= 0]
-
-
-def _fingerprint(folder: Path) -> str | None:
+def saved_fingerprint(folder: Path) -> str | None:
+    """The fingerprint a table in ``folder`` was saved with (``None``: none)."""
     config = json.loads((folder / "config.json").read_text())
     return None if config.get("fingerprint") is None else str(config["fingerprint"])
 
@@ -365,7 +277,7 @@ def erase_case_hits(
     if json.loads((folder / "config.json").read_text()).get("format") != CASE_FILES.format:
         shutil.rmtree(folder)  # an older layout, of no use to this code: live calls search
         return 0
-    fingerprint = _fingerprint(folder)
+    fingerprint = saved_fingerprint(folder)
     if signature is not None and fingerprint == _cases_fingerprint(signature[0]):
         fingerprint = _cases_fingerprint(signature[1])
     table = CaseHitTable(folder)
@@ -392,24 +304,10 @@ def erase_case_hits(
     return removed
 
 
-def erase_contributions(folder: Path, *, client_id: int, n_products: int | None) -> int:
-    """Rewrite the contribution table in ``folder`` without one client's rows (an
-    erasure); without ``n_products`` (the ranker's product count, which row keys are
-    made of) the table is removed whole (live calls compute what it held).
+class Recorded(NamedTuple):
+    """What explaining recorded (:meth:`~recsvc.recommend.service.Recommender.recorded`):
+    the similar-case hits searched and the contributions computed; ``None`` where
+    nothing was recorded (no semantic layer, no ranker)."""
 
-    Returns:
-        The number of rows removed.
-    """
-    folder = Path(folder)
-    if not (folder / "config.json").exists():
-        return 0
-    arrays = {n: np.load(folder / f"{n}.npy") for n in ("rows", "digests", "features", "values")}
-    if not n_products:
-        shutil.rmtree(folder)
-        return len(arrays["rows"])
-    keep = arrays["rows"] // n_products != int(client_id)
-    fingerprint = _fingerprint(folder)
-    with CONTRIBUTION_FILES.save(folder, fingerprint=fingerprint) as tmp:
-        for name, array in arrays.items():
-            np.save(tmp / f"{name}.npy", array[keep])
-    return int((~keep).sum())
+    case_hits: CaseHitRecorder | None
+    contributions: ContributionRecorder | None

@@ -30,14 +30,9 @@ from recsvc.config import Settings
 from recsvc.errors import NotFound
 from recsvc.recommend.coldstart import client_rows, with_client
 from recsvc.recommend.context import RecContext
+from recsvc.recommend.contributions import ContributionFinder, ContributionTable
 from recsvc.recommend.explain import Explainer
-from recsvc.recommend.kept import (
-    TOP_CONTRIBUTIONS,
-    ContributionRecorder,
-    ContributionTable,
-    Recorded,
-    row_digest,
-)
+from recsvc.recommend.kept import Recorded
 from recsvc.recommend.offer import Evidence, Offer, expected_value, list_prices
 from recsvc.recommend.rules import EXCLUSION_COLUMNS, BusinessRules
 from recsvc.recommend.scored import ScoredRanker
@@ -113,7 +108,8 @@ class Recommender:
             source chain, fitted on ``context``).
         explainer: an explainer over ``model``'s sources (default: one prepared on
             first use).
-        contributions: model contributions a version kept for its offered rows.
+        contributions: model contributions a version kept for its offered rows
+            (:attr:`contributions` looks them up, and computes the others).
         db: the store, read for live cool-downs and clients added since the snapshot.
         rules: business rules (default :meth:`BusinessRules.load`).
     """
@@ -142,8 +138,7 @@ class Recommender:
             model.sources_ if isinstance(model, ScoredRanker) else model.sources
         )
         self.explainer = explainer or Explainer(context, self.sources, context.semantic)
-        self._kept_contributions = contributions if self.ranker is not None else None
-        self._contribution_recorder: ContributionRecorder | None = None
+        self.contributions = ContributionFinder(contributions if self.ranker is not None else None)
         self.products = context.products.set_index("code")
         self._product_info = _product_info(self.products)
         self.prices = list_prices(self.products)
@@ -253,7 +248,9 @@ class Recommender:
         ids = np.asarray(client_ids, dtype=np.int64)
         codes, scores, pairs = self.rank(ids, k, live=live)
         src = self._source_scores(ids, pairs, codes)
-        contrib = self._contributions(ids, codes) if explain else {}
+        contrib = {}
+        if explain and self.ranker is not None:
+            contrib = self.contributions.top(self.ranker, ids, codes)
         if explain and len(ids) > 1:
             offered = zip(ids.tolist(), codes, strict=True)
             self.explainer.prefetch_cases((c, str(p)) for c, row in offered for p in row if p)
@@ -321,66 +318,17 @@ class Recommender:
             for i in range(len(ids))
         ]
 
-    def _contributions(
-        self, ids: np.ndarray, codes: np.ndarray
-    ) -> dict[tuple[int, str], list[tuple[str, float]]]:
-        """The top positive model contributions of each offered (client, product) row:
-        kept by the version (:data:`CONTRIBUTIONS`) or computed (TreeSHAP). While
-        recording (training, ``recsvc serving build``: a third of writing the portal
-        lists) TreeSHAP runs on every core; in a server on one, whose few rows would
-        only spin threads against the other workers."""
-        if self.ranker is None:
-            return {}
-        all_codes = {c: j for j, c in enumerate(self.ranker.codes_)}
-        m = len(all_codes)
-        names = self.ranker.feature_names_
-        X = self.ranker.feature_matrix(ids)
-        kept, recorder = self._kept_contributions, self._contribution_recorder
-        out: dict[tuple[int, str], list[tuple[str, float]]] = {}
-        todo: list[tuple[tuple[int, str], int, int, int]] = []  # key, X row, table row, digest
-        for i, cid in enumerate(ids):
-            for c in codes[i]:
-                if not c:
-                    continue
-                key, at, row = (int(cid), str(c)), i * m + all_codes[c], int(cid) * m + all_codes[c]
-                digest = row_digest(X[at]) if kept is not None or recorder is not None else 0
-                top = kept.get(row, digest) if kept is not None else None
-                if top is None:
-                    todo.append((key, at, row, digest))
-                else:
-                    out[key] = [(names[f], v) for f, v in top]
-        if not todo:
-            return out
-        with self._lock:  # one booster call at a time (LightGBM predict is not reentrant)
-            contrib = self.ranker.model_.predict(
-                X[[at for _, at, _, _ in todo]],
-                pred_contrib=True,
-                num_threads=0 if recorder is not None else 1,
-            )
-        for (key, _, row, digest), values in zip(todo, contrib[:, :-1], strict=True):
-            top = [
-                (int(f), float(values[f]))
-                for f in np.argsort(-values)[:TOP_CONTRIBUTIONS]
-                if values[f] > 0
-            ]
-            if recorder is not None:
-                with self._lock:
-                    recorder.add(row, digest, top)
-            out[key] = [(names[f], v) for f, v in top]
-        return out
-
     # -- what the portal lists compute, kept for live calls --------------------------
     def record_explanations(self) -> None:
         """Keep what explaining computes from now on (similar-case hits, contributions)
         for :meth:`save_explanations`."""
-        self._kept_contributions = None  # so that every row is computed and recorded
-        self._contribution_recorder = ContributionRecorder()
+        self.contributions.record()
         if self.semantic is not None:
             self.explainer.record_case_hits()
 
     def recorded(self) -> Recorded:
         """What was recorded since :meth:`record_explanations`."""
-        return Recorded(self.explainer.cases.recorded, self._contribution_recorder)
+        return Recorded(self.explainer.cases.recorded, self.contributions.recorder)
 
     def merge_recorded(self, other: Recorded) -> None:
         """Add what another recommender of the same version and snapshot recorded (for
@@ -395,9 +343,11 @@ class Recommender:
     def save_explanations(self, cases: Path, contributions: Path) -> None:
         """Write what was recorded since :meth:`record_explanations`: the similar-case
         hits into ``cases`` (with a semantic layer) and the contributions into
-        ``contributions`` (with a ranker); see :mod:`recsvc.recommend.kept`."""
-        if self._contribution_recorder is not None and self.ranker is not None:
-            self._contribution_recorder.save(Path(contributions))
+        ``contributions`` (with a ranker); see :mod:`recsvc.recommend.kept` and
+        :mod:`recsvc.recommend.contributions`."""
+        recorder = self.contributions.recorder
+        if recorder is not None and self.ranker is not None:
+            recorder.save(Path(contributions))
         if self.semantic is not None:
             self.explainer.save_case_hits(Path(cases))
 

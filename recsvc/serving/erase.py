@@ -8,7 +8,8 @@ patched here, never rebuilt from scratch:
   evidence that quotes one of its anonymised cases (:func:`erase_from_lists`).
 * ``kept/cases/``: the hits of its commissions and its cases among other commissions'
   hits go (:func:`~recsvc.recommend.kept.erase_case_hits`).
-* ``kept/contributions/``: its rows go (:func:`~recsvc.recommend.kept.erase_contributions`).
+* ``kept/contributions/``: its rows go
+  (:func:`~recsvc.recommend.contributions.erase_contributions`).
 * ``text/``: the text space's vectors of its commissions go
   (:func:`~recsvc.recommend.text.erase_commission_vectors`).
 * ``ranker/`` and ``explainer/`` (of one snapshot, which the erasure has changed) are
@@ -34,7 +35,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from recsvc.recommend.kept import erase_case_hits, erase_contributions
+from recsvc.recommend.contributions import erase_contributions
+from recsvc.recommend.kept import erase_case_hits
 from recsvc.recommend.text import erase_commission_vectors
 from recsvc.serving.layout import (
     CASE_HITS,

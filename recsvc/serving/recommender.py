@@ -22,8 +22,8 @@ import pandas as pd
 
 from recsvc.features.today import business_today
 from recsvc.recommend.context import build_context, shared_text_space
+from recsvc.recommend.contributions import ContributionTable
 from recsvc.recommend.explain import Explainer
-from recsvc.recommend.kept import ContributionTable
 from recsvc.recommend.ranker import Ranker
 from recsvc.recommend.rules import BusinessRules
 from recsvc.recommend.scored import ScoredRanker
