@@ -17,6 +17,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,8 @@ from recsvc.features import stage_names
 from recsvc.features.today import business_today
 from recsvc.registry import Registry, write_json
 from recsvc.semantic import SemanticLayer
-from recsvc.serving.build import open_version_files, write_explained_lists
+from recsvc.serving.build import write_version_files
 from recsvc.serving.layout import snapshot_dir
-from recsvc.serving.portal import portal_clients
 from recsvc.store.frames import Frames
 from recsvc.value.choice import selection
 from recsvc.value.clv import WEEKS_PER_YEAR
@@ -208,16 +208,15 @@ def _serving_files(
     on into its ``snapshot_dir``. With a cluster its workers compute the lists
     (:mod:`training.portal_parts`)."""
     outside = snapshot_dir(settings, version)
-    recommender = open_version_files(
-        settings, frames, semantic, folder, snapshot=outside, served=outside
-    )
     parts = None
     if cluster is not None:
-        ids = portal_clients(recommender)
-        parts = portal_parts(
-            cluster, settings, version, folder, frames, ids, semantic=semantic is not None
+        with_layer = semantic is not None
+        parts = partial(
+            portal_parts, cluster, settings, version, folder, frames, semantic=with_layer
         )
-    return write_explained_lists(recommender, outside, settings.recommend_k, parts)
+    return write_version_files(
+        settings, frames, semantic, folder, snapshot=outside, served=outside, parts=parts
+    )
 
 
 def _track(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -54,9 +54,7 @@ from recsvc.value import ValueService
 __all__ = [
     "PortalPart",
     "build_serving_files",
-    "open_version_files",
     "portal_part",
-    "write_explained_lists",
     "write_snapshot_files",
     "write_version_files",
 ]
@@ -106,38 +104,26 @@ def write_version_files(
     *,
     snapshot: Path | None = None,
     served: Path | None = None,
+    parts: Callable[[Recommender], Iterable[PortalPart]] | None = None,
 ) -> int:
     """Write a version's serving files: the text space's model into its (not yet
-    registered) ``folder``, the rest into ``served`` (:func:`open_version_files`, then
-    :func:`write_explained_lists` in this process).
+    registered) ``folder``, the rest into ``served``.
+
+    Every client's portal list; explaining the lists records the similar-case hits and
+    model contributions they computed, which are kept for live calls. These and the
+    text space's commission vectors go into ``served`` (training: the version's
+    :func:`~recsvc.serving.layout.snapshot_dir`, where an erasure may patch them;
+    default ``folder``). With ``snapshot`` the value scores, ranker scores and
+    explanation arrays of ``frames`` go there too, before the lists are computed.
+
+    Args:
+        parts: computes the lists elsewhere, client partition by partition, given the
+            recommender whose snapshot files were just written (training's cluster:
+            :func:`portal_part` on each worker, mapping those files); default: the
+            lists are computed in this process.
 
     Returns:
         The number of clients with a portal list.
-    """
-    served = Path(served) if served is not None else Path(folder)
-    recommender = open_version_files(
-        settings, frames, semantic, folder, snapshot=snapshot, served=served
-    )
-    return write_explained_lists(recommender, served, settings.recommend_k)
-
-
-def open_version_files(
-    settings: Any,
-    frames: Frames,
-    semantic: Any | None,
-    folder: Path,
-    *,
-    snapshot: Path | None = None,
-    served: Path | None = None,
-) -> Recommender:
-    """Write what a version's portal lists are computed from, and open its recommender.
-
-    The text space's model goes into the (not yet registered) ``folder``, its
-    commission vectors into ``served`` (training: the version's
-    :func:`~recsvc.serving.layout.snapshot_dir`, where an erasure may patch them;
-    default ``folder``). With ``snapshot`` the value scores, ranker scores and
-    explanation arrays of ``frames`` go there too, so that a worker which opens the
-    version over the same frames (:func:`portal_part`) maps them.
     """
     folder = Path(folder)
     served = Path(served) if served is not None else folder
@@ -164,46 +150,24 @@ def open_version_files(
     )
     if snapshot is not None:
         write_snapshot_files(recommender, snapshot, value=value, features=features, scores=scores)
-    return recommender
-
-
-def write_explained_lists(
-    recommender: Recommender,
-    served: Path,
-    k: int,
-    parts: Iterable[PortalPart] | None = None,
-) -> int:
-    """Write every client's portal list into ``served``, and what explaining them
-    searched and computed (the similar-case hits and model contributions, kept for live
-    calls).
-
-    Args:
-        recommender: the version's recommender (:func:`open_version_files`).
-        served: the version's :func:`~recsvc.serving.layout.served_dir`.
-        k: offers per list.
-        parts: the lists already computed elsewhere, client partition by partition
-            (:func:`portal_part` on a cluster's workers); default: computed here.
-
-    Returns:
-        The number of clients with a portal list.
-    """
     recommender.record_explanations()
     if parts is None:
-        rows: Iterable[tuple[int, int, bytes]] = portal_rows(
-            recommender, portal_clients(recommender), k
-        )
+        rows = portal_rows(recommender, portal_clients(recommender), settings.recommend_k)
     else:
-
-        def merged(parts: Iterable[PortalPart]) -> Iterator[tuple[int, int, bytes]]:
-            for part in parts:
-                recommender.merge_recorded(part.recorded)
-                yield from part.rows
-
-        rows = merged(parts)
-    n = PortalLists.write(Path(served) / PORTAL, rows)
+        rows = _merged(recommender, parts(recommender))
+    n = PortalLists.write(served / PORTAL, rows)
     log.info("portal lists of %d clients written to %s", n, served)
-    recommender.save_explanations(Path(served) / CASE_HITS, Path(served) / CONTRIBUTIONS)
+    recommender.save_explanations(served / CASE_HITS, served / CONTRIBUTIONS)
     return n
+
+
+def _merged(
+    recommender: Recommender, parts: Iterable[PortalPart]
+) -> Iterator[tuple[int, int, bytes]]:
+    """The rows of ``parts``, each part's recordings merged into ``recommender``'s."""
+    for part in parts:
+        recommender.merge_recorded(part.recorded)
+        yield from part.rows
 
 
 def portal_part(
@@ -215,9 +179,9 @@ def portal_part(
     client_ids: np.ndarray,
 ) -> PortalPart:
     """The portal lists of ``client_ids``, computed by ``version`` opened as a server
-    opens it over ``frames`` (mapping the snapshot files :func:`open_version_files`
-    wrote), and what explaining them recorded: one partition of
-    :func:`write_explained_lists`, for a process other than the one that trains."""
+    opens it over ``frames`` (mapping the snapshot files :func:`write_version_files`
+    wrote), and what explaining them recorded: one partition of the lists, for a
+    process other than the one that trains."""
     bundle = open_bundle(settings, None, semantic, version, Path(folder), frames=frames)
     recommender = bundle.recommender
     recommender.record_explanations()

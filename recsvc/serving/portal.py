@@ -1,7 +1,7 @@
 """A version's portal lists: every client's offers, stored as the bytes served.
 
 Training computes each client's portal list once (:func:`portal_rows`, written by
-:func:`~recsvc.serving.build.write_explained_lists`) and stores it as
+:func:`~recsvc.serving.build.write_version_files`) and stores it as
 :func:`~recsvc.recommend.offer.dump_offers` bytes; a server maps the file
 (:class:`PortalLists`) and answers with those bytes as they are.
 
