@@ -254,11 +254,16 @@ def test_ranker_artifact_round_trip(tmp_path: Path, trained: Path) -> None:
     assert np.nanmax(probs) <= 1.0 and np.nanmin(probs) >= 0.0
 
 
-def test_training_writes_every_active_clients_portal_list(tmp_path: Path, trained: Path) -> None:
-    """Each client's list is stored as the served bytes: one JSON array of offers."""
+def test_training_writes_every_active_clients_portal_list(
+    tmp_path: Path, trained: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each client's list is stored as the served bytes: one JSON array of offers,
+    computed with the text space training holds, not a second copy mapped from the
+    files it has just saved."""
     import shutil
 
     from recsvc.recommend import OFFERS, dump_offers
+    from recsvc.recommend.text import TextSpace
     from recsvc.serving.build import write_version_files
     from recsvc.serving.layout import PORTAL
     from recsvc.serving.portal import PortalLists
@@ -266,7 +271,13 @@ def test_training_writes_every_active_clients_portal_list(tmp_path: Path, traine
     folder = tmp_path / "v"
     shutil.copytree(trained, folder)
     frames = make_history(n_per_group=10)
-    n = write_version_files(_settings(tmp_path), frames, None, folder)
+
+    def load_again(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the lists mapped a second copy of the text space")
+
+    with monkeypatch.context() as m:
+        m.setattr(TextSpace, "load", load_again)
+        n = write_version_files(_settings(tmp_path), frames, None, folder)
     lists = PortalLists.open(folder / PORTAL)
     assert n == len(lists) == 30
     assert set(lists) == set(frames.clients["client_id"])

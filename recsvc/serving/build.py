@@ -128,7 +128,8 @@ def write_version_files(
     folder = Path(folder)
     served = Path(served) if served is not None else folder
     vectors = served / TEXT_SPACE if served != folder else None
-    shared_text_space(frames, semantic).save(folder / TEXT_SPACE, vectors=vectors)
+    text = shared_text_space(frames, semantic)
+    text.save(folder / TEXT_SPACE, vectors=vectors)
     if vectors is not None:  # a server of the same snapshot checks no commission text
         (vectors / TEXT_SNAPSHOT).write_text(json.dumps({"snapshot": snapshot_digest(frames)}))
     value = ValueService.load(folder, settings) if (folder / "value").exists() else None
@@ -147,6 +148,7 @@ def write_version_files(
         value=value,
         features=features,
         scores=scores,
+        text=text,
     )
     if snapshot is not None:
         write_snapshot_files(recommender, snapshot, value=value, features=features, scores=scores)
