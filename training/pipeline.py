@@ -194,6 +194,11 @@ def _segment_summary(features: pd.DataFrame, segments: pd.Series) -> dict[str, A
     }
 
 
+def _known_at(known: dict[pd.Timestamp, pd.DataFrame], cutoff: Any) -> pd.DataFrame | None:
+    """The client features computed for ``cutoff`` by an earlier step, if any."""
+    return known.get(pd.Timestamp(cutoff))
+
+
 def _serving_files(
     settings: Any,
     frames: Frames,
@@ -359,12 +364,15 @@ def train(
                 semantic,
                 folder,
                 progress=progress,
-                known_features=lambda c: known.get(pd.Timestamp(c)),
+                known_features=partial(_known_at, known),
                 fitter=ClusterFitter(cluster),
                 step=step,
             )
         if ranker_metrics is not None:
             metrics["ranker"] = ranker_metrics
+        # nothing past the ranker reads the value step's feature snapshots: the portal
+        # step is the run's peak, and they were 0.5 GB of it at 100,000 clients
+        del snaps, known, today_X, result
         step("portal")
         if with_ranker:
             metrics["portal_recs"] = _serving_files(
