@@ -73,3 +73,27 @@ def test_the_mapped_files_follow_docs_json(tmp_path: Path) -> None:
     (tmp_path / ".docs.lock").mkdir()  # the lock cannot be taken (root ignores modes)
     store = DocStore.open(tmp_path)
     assert list(store) == [8] and store._changed  # read into memory, still served
+
+
+def test_each_documents_commission_is_read_without_decoding_it(tmp_path: Path) -> None:
+    """The commission column (how a commission's past cases are found at a start)
+    follows the documents, including changes made after opening."""
+    docs = [
+        Doc("c-1", "t", "t", "s", 1, {"commission_id": 11}),
+        Doc("c-2", "t", "t", "s", 1, {"commission_id": 12}),
+        Doc("c-3", "t", "t", "s", 2, {}),
+    ]
+    store = _saved(tmp_path, docs)
+    store._decode = None  # type: ignore[method-assign]  # decoding would fail the test
+    keys, commissions = store.commissions()
+    assert keys.tolist() == ["c-1", "c-2", "c-3"] and commissions.tolist() == [11, 12, -1]
+
+    del store["c-1"]
+    store["c-2"] = replace(docs[1], meta={"commission_id": 21})
+    store["c-4"] = Doc("c-4", "t", "t", "s", 3, {"commission_id": 14})
+    keys, commissions = store.commissions()
+    assert dict(zip(keys.tolist(), commissions.tolist(), strict=True)) == {
+        "c-2": 21,
+        "c-3": -1,
+        "c-4": 14,
+    }

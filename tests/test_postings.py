@@ -132,3 +132,30 @@ def test_on_real_patent_titles_the_head_loses_no_label_precision(realdata: Path)
         precision[keep] = label_precision(layer, vectors, patents)["lexical"]
     assert index._postings is not None and len(index._postings.cut_terms) >= 4
     assert precision[256] >= precision[len(patents.texts)] - 0.002, precision
+
+
+def _mapped(array: np.ndarray) -> bool:
+    """Whether ``array`` is a view of a mapped file."""
+    base = array
+    while base is not None and not isinstance(base, np.memmap):
+        base = getattr(base, "base", None)
+    return base is not None
+
+
+def test_a_saved_index_maps_its_split_instead_of_splitting_again(tmp_path: Path) -> None:
+    texts = _corpus(800)
+    index = LexicalIndex.build(range(800), texts)
+    index.candidate_postings = 40  # common terms are cut
+    expected = index.search_many(texts[:50], 10)
+    index.save(tmp_path)
+
+    loaded = LexicalIndex.load(tmp_path)
+    loaded.candidate_postings = 40
+    split = loaded.postings()
+    assert split is not None and len(split.cut_terms)
+    assert _mapped(split.head.data) and _mapped(split.rest.indices)
+    assert loaded.search_many(texts[:50], 10) == expected
+
+    other = LexicalIndex.load(tmp_path)
+    other.candidate_postings = 30  # saved with 40 per term: split again, as asked
+    assert (np.diff(other.postings().head.indptr) <= 30).all()

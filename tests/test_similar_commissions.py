@@ -230,3 +230,22 @@ def test_recsvc_similar_commission_finds_chinese_only_neighbours_end_to_end(
     assert {h["id"] for h in commissions[:2]} == {"N-602", "N-603"}, commissions
     assert all(set(h["channels"]) == {"lexical"} for h in commissions)
     assert "N-601" not in {h["id"] for h in commissions}
+
+
+def test_a_commissions_past_cases_are_found_alike_before_and_after_saving(
+    settings: Settings, blind_layer: SemanticLayer
+) -> None:
+    """Which cases came from which commission: the documents' own meta, whether the
+    layer was just built (documents in memory) or loaded (the mapped column)."""
+    from recsvc.semantic.similar import cases_by_commission
+
+    expected: dict[int, set] = {}
+    for doc in blind_layer.docs["cases"].values():
+        expected.setdefault(int(doc.meta["commission_id"]), set()).add(doc.key)
+    assert expected
+    blind_layer.save()
+    loaded = SemanticLayer.load(settings, _EnglishBlind())
+    for layer in (blind_layer, loaded):
+        found = cases_by_commission(layer)
+        assert {c: found.get(c) for c in expected} == expected
+        assert found.get(999_999) == set()

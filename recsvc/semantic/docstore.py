@@ -7,7 +7,9 @@ in one file that every worker maps (one copy in the page cache) and decodes a re
 when it is asked for; documents added, replaced or removed since live in memory.
 
 ``docs.json`` stays the saved, canonical form; the mapped files beside it
-(``docs.map/``) are derived from it and rebuilt when it changes.
+(``docs.map/``) are derived from it and rebuilt when it changes. Beside the records they
+keep each document's commission as a column (:meth:`DocStore.commissions`), so that
+finding a commission's past cases needs no decoding.
 
 Example:
     >>> store = DocStore.open(folder / "commissions")        # doctest: +SKIP
@@ -37,7 +39,7 @@ log = logging.getLogger(__name__)
 
 DOCS = "docs.json"
 MAPPED = "docs.map"
-_FORMAT = 1
+_FORMAT = 2  # 2: the commission column
 #: Decoded saved documents kept per store: search hits repeat (popular past cases),
 #: and decoding one costs about 7 µs against a dict lookup's 0.3. Not more: each is
 #: two objects the cyclic GC walks on every full collection.
@@ -67,6 +69,7 @@ class DocStore(MutableMapping[Hashable, Doc]):
         self._sorted = np.empty(0, dtype=np.int64)  # positions of _keys in key order
         self._ordered = self._keys  # _keys in key order (a lookup is one binary search)
         self._spans = np.empty((0, 2), dtype=np.int64)  # (offset, length) per position
+        self._commissions = np.empty(0, dtype=np.int64)  # meta commission_id per position
         self._blob: mmap.mmap | bytes = b""
         self._removed: set[Hashable] = set()  # saved keys deleted since
         self._changed: dict[Hashable, Doc] = {d.key: d for d in docs}  # added or replaced
@@ -96,6 +99,7 @@ class DocStore(MutableMapping[Hashable, Doc]):
         store._sorted = np.argsort(keys, kind="stable")
         store._ordered = keys[store._sorted]
         store._spans = np.load(target / "spans.npy")
+        store._commissions = np.load(target / "commissions.npy", mmap_mode="r")
         store._blob = map_records(target / "docs.bin")
         return store
 
@@ -114,10 +118,12 @@ class DocStore(MutableMapping[Hashable, Doc]):
     @staticmethod
     def _write(folder: Path, docs: Iterable[Doc]) -> None:
         keys: list[Hashable] = []
+        commissions: list[int] = []
 
         def records() -> Iterator[bytes]:
             for doc in docs:
                 keys.append(doc.key)
+                commissions.append(_commission(doc))
                 yield json.dumps(asdict(doc), ensure_ascii=False).encode()
 
         with replaced_folder(folder / MAPPED) as tmp:
@@ -125,6 +131,7 @@ class DocStore(MutableMapping[Hashable, Doc]):
             ints = all(isinstance(k, int) for k in keys)
             np.save(tmp / "keys.npy", np.asarray(keys, dtype=np.int64 if ints else str))
             np.save(tmp / "spans.npy", np.asarray(spans, dtype=np.int64).reshape(-1, 2))
+            np.save(tmp / "commissions.npy", np.asarray(commissions, dtype=np.int64))
             (tmp / "meta.json").write_text(json.dumps(_source(folder)))
         log.info("%d documents of %s mapped", len(keys), folder.name)
 
@@ -177,6 +184,22 @@ class DocStore(MutableMapping[Hashable, Doc]):
         if self._saved(key) >= 0:
             self._removed.add(key)
 
+    def commissions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every document's key and the commission it came from (its meta's
+        ``commission_id``, -1 for none), as two aligned arrays: saved documents' read
+        from the mapped column, not decoded (decoding 100,000 past cases to find each
+        commission's took 1.7 s at a server's start)."""
+        keys, commissions = self._keys, np.asarray(self._commissions)
+        if self._removed or self._changed:  # rare at a start: Python lists will do
+            hidden = self._removed | set(self._changed)
+            live = np.fromiter((k not in hidden for k in keys.tolist()), bool, len(keys))
+            changed = list(self._changed.values())
+            keys = np.asarray([*keys[live].tolist(), *(d.key for d in changed)])
+            commissions = np.asarray(
+                [*commissions[live].tolist(), *map(_commission, changed)], dtype=np.int64
+            )
+        return keys, commissions
+
     def _saved_keys(self) -> list[Hashable]:
         return [k for k in self._keys.tolist() if k not in self._removed]
 
@@ -189,3 +212,9 @@ class DocStore(MutableMapping[Hashable, Doc]):
     def __len__(self) -> int:
         saved = len(self._keys) - len(self._removed)
         return saved + sum(1 for k in self._changed if self._saved(k) < 0)
+
+
+def _commission(doc: Doc) -> int:
+    """The commission ``doc`` came from (-1: none)."""
+    value = doc.meta.get("commission_id") if doc.meta else None
+    return int(value) if value is not None else -1

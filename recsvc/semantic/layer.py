@@ -93,7 +93,7 @@ class SemanticLayer:
         self._embedder = embedder
         self._factory = embedder_factory or (lambda: load_embedder(settings))
         self._lock = threading.RLock()  # index reads vs updates (queries embed outside it)
-        self._cases_of: dict[int, set[Hashable]] | None = None
+        self._cases_of: similar.CasesByCommission | None = None
 
     # -- the embedder ---------------------------------------------------------------
     @property

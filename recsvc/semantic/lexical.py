@@ -39,6 +39,8 @@ from recsvc.semantic.text import tokenize
 FORMAT = 1
 #: The folder beside ``docs.json`` holding the BM25 matrix built from it.
 MAPPED = "bm25.map"
+#: The folder in :data:`MAPPED` holding the matrix split by :class:`Postings`.
+SPLIT = "postings"
 #: Queries scored together by :meth:`LexicalIndex.search_many` (a block's scores are one
 #: sparse matrix of at most this many rows).
 QUERY_BLOCK = 256
@@ -92,6 +94,7 @@ class LexicalIndex:
         self._avgdl = 1.0
         self._bm25: bm25s.BM25 | None = None
         self._postings: Postings | None = None  # the BM25 weights, terms x documents
+        self._folder: Path | None = None  # the mapped matrix's, when it was saved
 
     @classmethod
     def build(cls, keys: Sequence[Hashable], texts: Sequence[str], **params: float) -> LexicalIndex:
@@ -115,7 +118,7 @@ class LexicalIndex:
         self._dead, self._delta = set(), {}
         self._df = Counter(t for doc in tokens for t in set(doc))
         self._avgdl = max(float(np.mean([len(t) for t in tokens])) if tokens else 1.0, 1.0)
-        self._bm25, self._postings = None, None
+        self._bm25, self._postings, self._folder = None, None, None
         if keys:
             bm = bm25s.BM25(k1=self.k1, b=self.b)
             bm.index([t or [""] for t in tokens], show_progress=False)
@@ -212,14 +215,18 @@ class LexicalIndex:
         return out
 
     def postings(self) -> Postings | None:
-        """The main segment's BM25 weights, split for searching (built on first use:
-        2-4 s at 100,000 past cases, which :meth:`SemanticLayer.warm` spends before a
-        request does); ``None`` without a main segment."""
+        """The main segment's BM25 weights, split for searching (``None`` without a main
+        segment). The split is saved beside the matrix and mapped; one that was not
+        (an index saved before it was) is made on first use: 1.6 s at 100,000 past
+        cases, which :meth:`SemanticLayer.warm` spends before a request does."""
         if self._bm25 is not None and self._postings is None:
             sc = self._bm25.scores  # the saved (mapped) weights as terms x documents
             shape = (len(sc["indptr"]) - 1, int(sc["num_docs"]))
             weights = sparse.csr_matrix((sc["data"], sc["indices"], sc["indptr"]), shape)
-            self._postings = Postings(weights, self.candidate_postings)
+            saved = None
+            if self._folder is not None:
+                saved = Postings.open(self._folder / SPLIT, weights, self.candidate_postings)
+            self._postings = saved or Postings(weights, self.candidate_postings)
         return self._postings
 
     def _main_scores(self, queries: list[list[str]], k: int) -> Any:
@@ -285,8 +292,10 @@ class LexicalIndex:
 
     def _write_mapped(self, folder: Path) -> None:
         with replaced_folder(folder / MAPPED) as tmp:
-            if self._bm25 is not None:
+            postings = self.postings()
+            if self._bm25 is not None and postings is not None:
                 self._bm25.save(str(tmp / "bm25"), show_progress=False)
+                postings.save(tmp / SPLIT)
             np.save(tmp / "token_ids.npy", self._tokens._ids)
             np.save(tmp / "token_starts.npy", self._tokens._starts)
             df = [self._df.get(t, 0) for t in self._tokens._vocab]
@@ -337,6 +346,7 @@ class LexicalIndex:
         self._bm25, self._postings = None, None
         if keys:
             self._bm25 = bm25s.BM25.load(str(mapped / "bm25"), mmap=True, show_progress=False)
+            self._folder = mapped
 
 
 def _source(folder: Path) -> dict[str, Any]:
