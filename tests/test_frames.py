@@ -218,3 +218,25 @@ def test_memo_per_frame_computes_once_per_frame_object() -> None:
     for i in range(40):  # many short-lived frames: bounded, and recycled ids never match
         assert total(pd.DataFrame({"x": [i]})) == i
     assert total(a) == 3
+
+
+def test_repeated_text_is_one_object_per_value_and_reads_back_alike() -> None:
+    """What the store hands back is kept value for value and dtype for dtype; a text
+    column whose values repeat shares one object per value (a smaller snapshot to
+    pickle), a mostly distinct one stays as read."""
+    from recsvc.store.frames import shared_strings
+
+    purposes = ["申报", "成果鉴定", None, "申报"] * 50
+    frame = pd.DataFrame(
+        {
+            "purpose": pd.Series(["".join(p) if p else p for p in purposes], dtype="str"),
+            "external_id": pd.Series([f"C-{i}" for i in range(200)], dtype="str"),
+            "n": range(200),
+        }
+    )
+    out = shared_strings(frame)
+    pd.testing.assert_frame_equal(out, frame)
+    assert out["purpose"].isna().sum() == 50
+    objects = {id(v) for v in out["purpose"].array._ndarray if isinstance(v, str)}
+    assert len(objects) == 2  # two distinct values, one object each
+    assert out["external_id"].array._ndarray is frame["external_id"].array._ndarray
