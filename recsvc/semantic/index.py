@@ -352,9 +352,9 @@ class VectorIndex:
         idx._next_label = config["next_label"]
         ids = json.loads((folder / "ids.json").read_text())
         cast = str if idx.key_type == "str" else int
-        for label, key in zip(ids["labels"], ids["keys"], strict=True):
-            idx._key_to_label[cast(key)] = int(label)
-            idx._label_to_key[int(label)] = cast(key)
+        keys = ids["keys"] if all(type(k) is cast for k in ids["keys"]) else map(cast, ids["keys"])
+        idx._label_to_key = dict(zip(ids["labels"], keys, strict=True))  # JSON's ints: ints
+        idx._key_to_label = dict(zip(idx._label_to_key.values(), idx._label_to_key, strict=True))
         idx._tombstones = set(ids["tombstones"])
         if (folder / "index.faiss").exists():
             mapped = mmap and idx.kind in ("exact", "hnsw")
