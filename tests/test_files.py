@@ -52,5 +52,22 @@ def test_prefetch_reads_a_file_into_the_page_cache(tmp_path: Path) -> None:
     os.close(fd)
     if _resident_bytes(path) > 0:
         pytest.skip("this file system keeps the pages (tmpfs)")
-    prefetch(path, tmp_path / "missing.npy")
+    prefetch(path, tmp_path / "missing.npy").result(timeout=60)  # read in the background
     assert _resident_bytes(path) == path.stat().st_size
+
+
+def test_a_forked_process_prefetches_too(tmp_path: Path) -> None:
+    """A child forked after the parent prefetched gets its own reader thread (the
+    parent's pool has none behind it there: its reads would never run)."""
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * 1024)
+    prefetch(path).result(timeout=60)
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only when its prefetch ran
+        try:
+            prefetch(path).result(timeout=30)
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
