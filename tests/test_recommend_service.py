@@ -411,6 +411,14 @@ def test_a_version_keeps_its_text_space_and_explanation_arrays(
         mapped, computed = (getattr(_source(rec, name), fitted) for rec in (second, first))
         assert isinstance(mapped.lexical, np.memmap) and len(mapped) > 0
         np.testing.assert_array_equal(mapped.lexical, computed.lexical)
+    # the content source's cases and the purpose lifts are read, not fitted: no merge
+    # of every commission with the orders (the context's value-added cases)
+    assert "value_added" not in vars(second.context) and "value_added" in vars(first.context)
+    read, fitted = (_source(rec, "content").cases_ for rec in (second, first))
+    pd.testing.assert_frame_equal(read, fitted)
+    read, fitted = (_source(rec, "purpose") for rec in (second, first))
+    pd.testing.assert_frame_equal(read.lift_, fitted.lift_)
+    pd.testing.assert_series_equal(read.support_, fitted.support_)
     ids = [int(c) for c in first.context.clients.index[::7]]
     for surface in (Surface.LIBRARIAN, Surface.PORTAL):
         want = first.recommend_many(ids, surface, 5, live=False)

@@ -6,6 +6,7 @@ exclude-set, the purchase matrices, and the saved vectors a source's fit may map
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -23,7 +24,9 @@ __all__ = [
     "Exclude",
     "keyed_vectors",
     "purchase_matrix",
+    "save_columns",
     "save_keyed_vectors",
+    "saved_columns",
     "top_k",
     "value_added_cases",
 ]
@@ -131,3 +134,28 @@ def save_keyed_vectors(folder: Path, name: str, ids: np.ndarray, vectors: Vector
     folder.mkdir(parents=True, exist_ok=True)
     np.save(folder / f"{name}.ids.npy", np.asarray(ids))
     vectors.save(folder, name)
+
+
+def save_columns(folder: Path, name: str, frame: pd.DataFrame) -> None:
+    """Write ``frame``'s columns (numbers, dates, text; its index is not kept) for
+    :func:`saved_columns`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    columns = [str(c) for c in frame.columns]
+    for i, col in enumerate(frame.columns):
+        values = frame[col]
+        text = isinstance(values.dtype, pd.StringDtype) or values.dtype == object
+        np.save(folder / f"{name}.{i}.npy", values.to_numpy(str) if text else values.to_numpy())
+    (folder / f"{name}.json").write_text(json.dumps(columns))
+
+
+def saved_columns(folder: Path | None, name: str) -> pd.DataFrame | None:
+    """The frame :func:`save_columns` wrote (text columns as ``str``), or ``None``."""
+    if folder is None:
+        return None
+    try:
+        columns = json.loads((folder / f"{name}.json").read_text())
+        arrays = {c: np.load(folder / f"{name}.{i}.npy") for i, c in enumerate(columns)}
+    except (OSError, ValueError) as exc:
+        log.info("no saved %s in %s: %s", name, folder, exc)
+        return None
+    return pd.DataFrame(arrays)

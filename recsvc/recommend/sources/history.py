@@ -5,6 +5,7 @@ transitions), ``purpose`` (lift after commissions of each purpose),
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,8 @@ from recsvc.recommend.sources.base import (
     RECENT_DAYS,
     CandidateSource,
     purchase_matrix,
+    save_columns,
+    saved_columns,
 )
 
 __all__ = [
@@ -157,6 +160,27 @@ class PurposeSource(CandidateSource):
         self.lift_ = pd.DataFrame(rate / base, index=purposes, columns=codes)
         self.support_ = pd.Series(n_u, index=purposes)
         return self
+
+    def fit_from(self, context: RecContext, saved: Path | None) -> PurposeSource:
+        """:meth:`fit`, the lifts read from ``saved`` when it has them (fitting merges
+        the value-added cases with every commission's purpose)."""
+        lifts, purposes = saved_columns(saved, "lifts"), saved_columns(saved, "purposes")
+        if lifts is None or purposes is None:
+            return self.fit(context)
+        super().fit(context)
+        names, codes = purposes["purpose"].tolist(), list(self.codes_)
+        self.purposes_ = names
+        self.lift_ = pd.DataFrame(lifts[codes].to_numpy(), index=names, columns=codes)
+        self.support_ = pd.Series(purposes["support"].to_numpy(), index=names)
+        return self
+
+    def save_fitted(self, folder: Path) -> None:
+        """The lift of each (purpose, product), and each purpose with its support."""
+        save_columns(folder, "lifts", self.lift_)
+        support = self.support_.reindex(self.purposes_).to_numpy()
+        save_columns(
+            folder, "purposes", pd.DataFrame({"purpose": self.purposes_, "support": support})
+        )
 
     def scores(self, client_ids: np.ndarray) -> np.ndarray:
         client_ids = np.asarray(client_ids, dtype=np.int64)

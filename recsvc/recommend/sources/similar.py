@@ -18,7 +18,9 @@ from recsvc.recommend.sources.base import (
     CandidateSource,
     keyed_vectors,
     purchase_matrix,
+    save_columns,
     save_keyed_vectors,
+    saved_columns,
 )
 
 __all__ = ["CHUNK", "ContentSource", "LookAlikeSource"]
@@ -71,19 +73,21 @@ class ContentSource(CandidateSource):
         return self.fit_from(context, None)
 
     def fit_from(self, context: RecContext, saved: Path | None) -> ContentSource:
-        """:meth:`fit`; the cases' vectors mapped from ``saved`` when it has them."""
+        """:meth:`fit`; the cases and their vectors read from ``saved`` when it has them
+        (no server merges every commission with the orders: 0.5 s at 100k clients)."""
         super().fit(context)
-        cases = context.value_added
-        cases = (
-            cases.sort_values(["ordered_on", "commissioned_on", "commission_id"])
-            .groupby("product_code", sort=False)
-            .tail(self.max_cases_per_product)
-            .sort_index()
-            # each product's cases side by side (in their original order): scoring
-            # takes a product's best cases from a column slice, in place, not a copy
-            .sort_values("product_code", kind="stable")
-            .reset_index(drop=True)
-        )
+        cases = saved_columns(saved, "cases")
+        if cases is None:
+            cases = (
+                context.value_added.sort_values(["ordered_on", "commissioned_on", "commission_id"])
+                .groupby("product_code", sort=False)
+                .tail(self.max_cases_per_product)
+                .sort_index()
+                # each product's cases side by side (in their original order): scoring
+                # takes a product's best cases from a column slice, in place, not a copy
+                .sort_values("product_code", kind="stable")
+                .reset_index(drop=True)
+            )
         self.cases_ = cases
         ids = cases["commission_id"].to_numpy()
         self.case_vectors_ = keyed_vectors(
@@ -103,9 +107,11 @@ class ContentSource(CandidateSource):
         return self
 
     def save_fitted(self, folder: Path) -> None:
-        """The cases' vectors (looked up among every commission's: 87k at 100k clients)."""
+        """The cases and their vectors (looked up among every commission's: 87k at 100k
+        clients)."""
         ids = self.cases_["commission_id"].to_numpy()
         save_keyed_vectors(folder, "cases", ids, self.case_vectors_)
+        save_columns(folder, "cases", self.cases_)
 
     def scores(self, client_ids: np.ndarray) -> np.ndarray:
         ctx = self.context_
