@@ -351,9 +351,8 @@ class VectorIndex:
         idx.key_type = config["key_type"]
         idx._next_label = config["next_label"]
         ids = json.loads((folder / "ids.json").read_text())
-        cast = str if idx.key_type == "str" else int
-        keys = ids["keys"] if all(type(k) is cast for k in ids["keys"]) else map(cast, ids["keys"])
-        idx._label_to_key = dict(zip(ids["labels"], keys, strict=True))  # JSON's ints: ints
+        # save() wrote the keys as they are (JSON keeps ints and strings apart)
+        idx._label_to_key = dict(zip(ids["labels"], ids["keys"], strict=True))
         idx._key_to_label = dict(zip(idx._label_to_key.values(), idx._label_to_key, strict=True))
         idx._tombstones = set(ids["tombstones"])
         if (folder / "index.faiss").exists():
