@@ -16,6 +16,9 @@ Two cluster runs on the demo store (600 clients), each compared with one local r
   fit that learnt nothing would fall to popularity's level, checked below too); for a
   sample of 100 clients the portal lists offer the same first product for at least
   70 % of them (77 % in one run) and overlap by at least 70 %.
+
+A third run is given a semantic layer of its own: the workers would load the one of the
+settings, so the training writes the portal lists itself.
 """
 
 from __future__ import annotations
@@ -126,3 +129,41 @@ def test_lightgbm_on_the_cluster_stays_within_tolerance(
         overlap += len(set(a) & set(b)) / max(len(a), 1)
     assert same_first / len(sample) >= 0.7
     assert overlap / len(sample) >= 0.7
+
+
+def test_a_training_given_its_own_semantic_layer_writes_the_lists_itself(
+    demo_frames: Frames, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers load the semantic layer of the settings; a training given another one
+    (here: built in memory, none saved under the settings) must not hand them the
+    portal lists, or they would explain without the layer the version was trained on."""
+    import training.pipeline
+    from recsvc.semantic import FakeEmbedder, build_semantic
+    from tests.conftest import make_settings
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the portal lists went to the workers")
+
+    monkeypatch.setattr(training.pipeline, "portal_parts", refuse)
+    layer = build_semantic(demo_frames, make_settings(tmp_path / "sem"), FakeEmbedder())
+    settings = Settings(
+        environment="test",
+        data_dir=tmp_path / "data",
+        models_dir=tmp_path / "models",
+        database_url=f"sqlite:///{tmp_path / 'data' / 'unused.db'}",
+        backtest_cutoffs=2,
+        dask_scheduler="local",
+        dask_workers=2,
+    )
+    version = train(settings, frames=demo_frames, semantic=layer, track=False, force=True)
+    served = served_dir(settings, version, Registry(settings.models_dir).path(version))
+    lists = PortalLists.open(served / PORTAL)
+    assert len(lists) > 100
+    cases = [
+        e
+        for cid in list(lists)[:200]
+        for offer in json.loads(lists[cid][1])
+        for e in offer["evidence"]
+        if e["kind"] == "similar_case"
+    ]
+    assert cases  # explained with the layer it was given
