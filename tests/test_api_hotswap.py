@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recsvc.semantic.lexical import LazyIndexes
+from recsvc.semantic.artifact import LazyIndexes
 from tests.fixtures_api import ApiEnv, demo_env, open_demo, second_version
 
 SWAPS = 8

@@ -25,9 +25,10 @@ from recsvc.semantic import (
     rrf,
     tokenize,
 )
+from recsvc.semantic.artifact import LazyIndexes
 from recsvc.semantic.docstore import DocStore
 from recsvc.semantic.documents import build_docs
-from recsvc.semantic.lexical import MAPPED, LazyIndexes
+from recsvc.semantic.lexical import MAPPED
 from recsvc.semantic.sample import sample_frames
 from recsvc.store.frames import Frames
 from tests.conftest import make_settings

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,10 @@ from recsvc.semantic.docstore import DocStore
 from recsvc.semantic.documents import COVERED_KINDS, KINDS, build_docs, mark_coverage
 from recsvc.semantic.embedders import Embedder, encode_by_length
 from recsvc.semantic.index import VectorIndex
-from recsvc.semantic.lexical import LazyIndexes, LexicalIndex
+from recsvc.semantic.lexical import LexicalIndex
 from recsvc.store.frames import Frames
 
-__all__ = ["FORMAT", "LayerParts", "embed_parts", "read_parts", "write_parts"]
+__all__ = ["FORMAT", "LayerParts", "LazyIndexes", "embed_parts", "read_parts", "write_parts"]
 
 log = logging.getLogger(__name__)
 
@@ -146,3 +147,38 @@ def read_parts(
     return LayerParts(
         docs, dense, lexical, model_id=config["model_id"], built_at=config["built_at"]
     )
+
+
+class LazyIndexes(Mapping[str, LexicalIndex]):
+    """Lexical indexes by kind, each read and indexed on first use.
+
+    Loading rebuilds the BM25 matrix from the saved tokens: minutes and gigabytes for a
+    million commissions, while a serving process's live recommendations only ever
+    search past cases. Thread-safe; ``loaded()`` says which kinds are in memory.
+    """
+
+    def __init__(self, folders: Mapping[str, Path]) -> None:
+        self._folders = dict(folders)
+        self._loaded: dict[str, LexicalIndex] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, kind: str) -> LexicalIndex:
+        index = self._loaded.get(kind)
+        if index is None:
+            if kind not in self._folders:
+                raise KeyError(kind)
+            with self._lock:
+                index = self._loaded.get(kind)
+                if index is None:
+                    index = LexicalIndex.load(self._folders[kind])
+                    self._loaded[kind] = index
+        return index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._folders)
+
+    def __len__(self) -> int:
+        return len(self._folders)
+
+    def loaded(self) -> set[str]:
+        return set(self._loaded)

@@ -21,9 +21,8 @@ from __future__ import annotations
 import json
 import logging
 import math
-import threading
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -367,38 +366,3 @@ def _current(folder: Path) -> bool:
         return bool(meta == _source(folder))
     except (OSError, ValueError):
         return False
-
-
-class LazyIndexes(Mapping[str, LexicalIndex]):
-    """Lexical indexes by kind, each read and indexed on first use.
-
-    Loading rebuilds the BM25 matrix from the saved tokens: minutes and gigabytes for a
-    million commissions, while a serving process's live recommendations only ever
-    search past cases. Thread-safe; ``loaded()`` says which kinds are in memory.
-    """
-
-    def __init__(self, folders: Mapping[str, Path]) -> None:
-        self._folders = dict(folders)
-        self._loaded: dict[str, LexicalIndex] = {}
-        self._lock = threading.Lock()
-
-    def __getitem__(self, kind: str) -> LexicalIndex:
-        index = self._loaded.get(kind)
-        if index is None:
-            if kind not in self._folders:
-                raise KeyError(kind)
-            with self._lock:
-                index = self._loaded.get(kind)
-                if index is None:
-                    index = LexicalIndex.load(self._folders[kind])
-                    self._loaded[kind] = index
-        return index
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._folders)
-
-    def __len__(self) -> int:
-        return len(self._folders)
-
-    def loaded(self) -> set[str]:
-        return set(self._loaded)
