@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from recsvc.recommend.explain_state import (
-    ClientRows,
     ExplainerState,
     TableRows,
     latest_per_client,
 )
+from recsvc.recommend.rows import RowSpans
 
 
 def test_rows_are_found_by_id_whatever_the_order_of_the_ids() -> None:
@@ -78,11 +78,11 @@ def test_the_latest_commissions_are_pandas_sort_and_tail() -> None:
 def test_each_clients_rows_are_those_grouping_finds() -> None:
     rng = np.random.default_rng(3)
     clients = np.sort(rng.integers(0, 400, size=2000))
-    rows = ClientRows(clients)
+    rows = RowSpans(clients)
     expected = pd.Series(clients).groupby(clients).indices
     assert list(rows) == sorted(expected) and len(rows) == len(expected)
     for client, at in expected.items():
         np.testing.assert_array_equal(rows[int(client)], at)
     absent = next(c for c in range(400) if c not in expected)
     assert absent not in rows and rows.get(absent) is None and "7" not in rows
-    assert len(ClientRows(np.zeros(0, dtype=np.int64))) == 0
+    assert len(RowSpans(np.zeros(0, dtype=np.int64))) == 0

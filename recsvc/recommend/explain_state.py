@@ -31,7 +31,7 @@ from recsvc.artifact import ArtifactKind
 from recsvc.files import prefetch
 from recsvc.recommend.context import RecContext
 from recsvc.recommend.explain_inputs import CaseBase
-from recsvc.recommend.rows import RowIndex
+from recsvc.recommend.rows import RowIndex, RowSpans
 
 __all__ = [
     "COMM_FIELDS",
@@ -134,43 +134,6 @@ class TableRows(Mapping[int, np.ndarray]):
         return len(self._index)
 
 
-class ClientRows(Mapping[int, np.ndarray]):
-    """The rows of each client in a frame sorted by client, found by binary search: a
-    dict of an array per client (100,000 of them) took 0.2 s at every version opened
-    at 100,000 clients.
-
-    Args:
-        clients: the client of each row, sorted (each client's rows side by side).
-    """
-
-    def __init__(self, clients: np.ndarray) -> None:
-        clients = np.asarray(clients, dtype=np.int64)
-        starts = np.flatnonzero(np.r_[len(clients) > 0, clients[1:] != clients[:-1]])
-        self._ids = clients[starts]
-        self._bounds = np.r_[starts, len(clients)].astype(np.int64)
-
-    def _at(self, key: object) -> int:
-        if not isinstance(key, int | np.integer):
-            return -1
-        i = int(np.searchsorted(self._ids, key))
-        return i if i < len(self._ids) and self._ids[i] == key else -1
-
-    def __getitem__(self, key: int) -> np.ndarray:
-        i = self._at(key)
-        if i < 0:
-            raise KeyError(key)
-        return np.arange(self._bounds[i], self._bounds[i + 1])
-
-    def __contains__(self, key: object) -> bool:
-        return self._at(key) >= 0
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._ids.tolist())
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-
 def code_columns(context: RecContext) -> dict[str, int]:
     """The column of each product code: the catalogue's, then the text space's."""
     codes = [*map(str, context.codes), *map(str, context.text.product_codes_)]
@@ -217,7 +180,7 @@ def base_state(context: RecContext) -> ExplainerState:
         latest=latest,
         columns=projects(latest),
         # row positions only: a frame per client would be 100k small frames at 100k clients
-        positions=ClientRows(latest["client_id"].to_numpy(np.int64)),
+        positions=RowSpans(latest["client_id"].to_numpy(np.int64)),
         bought=bought,
         one_off=one_off,
         codes=code_columns(context),

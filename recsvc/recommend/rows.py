@@ -13,6 +13,8 @@ Example:
     [1, -1, 0]
     >>> index.appended(np.array([5]))[5]
     3
+    >>> RowSpans(np.array([7, 7, 9]))[7].tolist()
+    [0, 1]
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-__all__ = ["RowIndex"]
+__all__ = ["RowIndex", "RowSpans"]
 
 
 class RowIndex(Mapping[int, int]):
@@ -70,3 +72,33 @@ class RowIndex(Mapping[int, int]):
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+class RowSpans(Mapping[int, np.ndarray]):
+    """``id -> its rows`` in rows sorted by id (each id's rows side by side), read-only:
+    a dict of an array per id (100,000 clients' latest commissions) took 0.2 s at every
+    version opened at 100,000 clients; this keeps each id's first row and looks it up
+    in a :class:`RowIndex`.
+
+    Args:
+        ids: the id of each row, sorted.
+    """
+
+    def __init__(self, ids: np.ndarray) -> None:
+        ids = np.asarray(ids, dtype=np.int64)
+        starts = np.flatnonzero(np.r_[len(ids) > 0, ids[1:] != ids[:-1]])
+        self._firsts = RowIndex(ids[starts])
+        self._bounds = np.r_[starts, len(ids)].astype(np.int64)
+
+    def __getitem__(self, key: int) -> np.ndarray:
+        i = self._firsts[key]
+        return np.arange(self._bounds[i], self._bounds[i + 1])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._firsts
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._firsts)
+
+    def __len__(self) -> int:
+        return len(self._firsts)
