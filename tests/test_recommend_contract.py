@@ -6,6 +6,8 @@ adds one probe client and names the product that must come first.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -146,3 +148,24 @@ def test_baselines_share_the_contract() -> None:
     for model in (PopularSource(), RandomSource(seed=1)):
         codes, scores = model.fit(ctx).recommend(np.array([1, 2]), 3)
         assert codes.shape == scores.shape == (2, 3)
+
+
+def test_a_sources_saved_columns_read_back_alike(tmp_path: Path) -> None:
+    """What a source saves of its fit (numbers, dates, text) comes back equal; a text
+    column with a gap is refused rather than read back as "nan"."""
+    from recsvc.recommend.sources.base import save_columns, saved_columns
+
+    frame = pd.DataFrame(
+        {
+            "commission_id": np.array([3, 1], dtype=np.int64),
+            "product_code": pd.Series(["patent_analysis", "trend_report"], dtype="str"),
+            "ordered_on": pd.to_datetime(["2024-01-02", "2024-03-04"]),
+            "lift": [1.5, 0.25],
+        }
+    )
+    save_columns(tmp_path, "cases", frame)
+    pd.testing.assert_frame_equal(saved_columns(tmp_path, "cases"), frame)
+    assert saved_columns(tmp_path, "other") is None and saved_columns(None, "cases") is None
+    gap = frame.assign(product_code=pd.Series(["x", None], dtype="str"))
+    with pytest.raises(ValueError, match="product_code"):
+        save_columns(tmp_path / "gap", "cases", gap)

@@ -138,12 +138,18 @@ def save_keyed_vectors(folder: Path, name: str, ids: np.ndarray, vectors: Vector
 
 def save_columns(folder: Path, name: str, frame: pd.DataFrame) -> None:
     """Write ``frame``'s columns (numbers, dates, text; its index is not kept) for
-    :func:`saved_columns`."""
+    :func:`saved_columns`.
+
+    Raises:
+        ValueError: a text column with a missing value (it would come back as "nan").
+    """
     folder.mkdir(parents=True, exist_ok=True)
     columns = [str(c) for c in frame.columns]
     for i, col in enumerate(frame.columns):
         values = frame[col]
         text = isinstance(values.dtype, pd.StringDtype) or values.dtype == object
+        if text and values.isna().any():
+            raise ValueError(f"text column {col!r} of {name} has missing values")
         np.save(folder / f"{name}.{i}.npy", values.to_numpy(str) if text else values.to_numpy())
     (folder / f"{name}.json").write_text(json.dumps(columns))
 
