@@ -52,8 +52,8 @@ class Run(NamedTuple):
     timings: list[dict[str, Any]]
 
 
-def _train(frames: Frames, base: Path, **overrides: Any) -> Run:
-    settings = Settings(
+def _settings(base: Path, **overrides: Any) -> Settings:
+    return Settings(
         environment="test",
         data_dir=base / "data",
         models_dir=base / "models",
@@ -61,6 +61,10 @@ def _train(frames: Frames, base: Path, **overrides: Any) -> Run:
         backtest_cutoffs=2,
         **overrides,
     )
+
+
+def _train(frames: Frames, base: Path, **overrides: Any) -> Run:
+    settings = _settings(base, **overrides)
     version = train(settings, frames=frames, semantic=None, track=False, force=True)
     registry = Registry(settings.models_dir)
     served = served_dir(settings, version, registry.path(version))
@@ -146,15 +150,7 @@ def test_a_training_given_its_own_semantic_layer_writes_the_lists_itself(
 
     monkeypatch.setattr(training.pipeline, "portal_parts", refuse)
     layer = build_semantic(demo_frames, make_settings(tmp_path / "sem"), FakeEmbedder())
-    settings = Settings(
-        environment="test",
-        data_dir=tmp_path / "data",
-        models_dir=tmp_path / "models",
-        database_url=f"sqlite:///{tmp_path / 'data' / 'unused.db'}",
-        backtest_cutoffs=2,
-        dask_scheduler="local",
-        dask_workers=2,
-    )
+    settings = _settings(tmp_path, dask_scheduler="local", dask_workers=2)
     version = train(settings, frames=demo_frames, semantic=layer, track=False, force=True)
     served = served_dir(settings, version, Registry(settings.models_dir).path(version))
     lists = PortalLists.open(served / PORTAL)
