@@ -6,6 +6,7 @@ import mmap
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,18 +57,31 @@ def test_prefetch_reads_a_file_into_the_page_cache(tmp_path: Path) -> None:
     assert _resident_bytes(path) == path.stat().st_size
 
 
+#: Run in a fresh interpreter: forking the test process itself (many threads: torch,
+#: OpenBLAS, the API clients' pools) left scipy's OpenBLAS lock held in it, and the next
+#: multithreaded LU in the session waited forever.
+FORKED = """
+import os, sys
+from recsvc.files import prefetch
+
+path = sys.argv[1]
+prefetch(path).result(timeout=60)
+pid = os.fork()
+if pid == 0:  # the child: exit 0 only when its prefetch ran
+    try:
+        prefetch(path).result(timeout=30)
+        os._exit(0)
+    except BaseException:
+        os._exit(1)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def test_a_forked_process_prefetches_too(tmp_path: Path) -> None:
     """A child forked after the parent prefetched gets its own reader thread (the
     parent's pool has none behind it there: its reads would never run)."""
     path = tmp_path / "f.bin"
     path.write_bytes(b"x" * 1024)
-    prefetch(path).result(timeout=60)
-    pid = os.fork()
-    if pid == 0:  # the child: exit 0 only when its prefetch ran
-        try:
-            prefetch(path).result(timeout=30)
-            os._exit(0)
-        except BaseException:
-            os._exit(1)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    done = subprocess.run([sys.executable, "-c", FORKED, str(path)], timeout=120, check=False)
+    assert done.returncode == 0
