@@ -142,6 +142,7 @@ def test_why_now_signals_and_an_ended_cool_down() -> None:
     )
     ctx: Any = SimpleNamespace(
         features=feats,
+        feature=lambda feature, client_id: feats[feature].get(client_id),
         population=lambda feature: Population(feats[feature].to_numpy()),
         cutoff=pd.Timestamp("2025-12-01"),
         settings=SimpleNamespace(decline_cooldown_days=90),
@@ -338,3 +339,23 @@ def test_a_sorted_population_places_a_client_as_a_pass_over_every_client_does() 
             above = math.floor(100 * float(np.mean(finite > value))) if len(finite) else 0
             assert (population.below(value), population.above(value)) == (below, above)
             assert reference_point(value, population) == reference_point(value, values)
+
+
+def test_a_feature_value_is_the_frames_cell_or_none() -> None:
+    """The context's feature lookup answers as the frame does: the cell (NaN kept), and
+    ``None`` for a client or a column it does not have, or without features."""
+    from recsvc.recommend.context import RecContext
+    from recsvc.recommend.signals import feature_value
+
+    feats = pd.DataFrame({"satisfaction_trend": [0.5, np.nan, -0.25]}, index=pd.Index([30, 10, 20]))
+    ctx = RecContext(history=Any, cutoff=pd.Timestamp("2025-12-01"), text=Any, features=feats)
+    for client_id in (30, 10, 20):
+        cell = feats.loc[client_id, "satisfaction_trend"]
+        got = ctx.feature("satisfaction_trend", client_id)
+        assert got == cell or (np.isnan(cell) and np.isnan(got))
+    assert ctx.feature("satisfaction_trend", 99) is None
+    assert ctx.feature("no_such_feature", 30) is None
+    assert feature_value(ctx, 10, "satisfaction_trend")[0] is None  # missing: no value
+    assert feature_value(ctx, 20, "satisfaction_trend")[0] == -0.25
+    bare = RecContext(history=Any, cutoff=pd.Timestamp("2025-12-01"), text=Any)
+    assert bare.feature("satisfaction_trend", 30) is None

@@ -20,6 +20,7 @@ from recsvc.config import Settings
 from recsvc.features import client_features
 from recsvc.features.phrasing import Population
 from recsvc.features.today import business_today
+from recsvc.recommend.rows import RowIndex
 from recsvc.recommend.text import TextSpace
 from recsvc.store.frames import Frames
 from recsvc.value import ValueService, assign_segments
@@ -133,6 +134,32 @@ class RecContext:
     @cached_property
     def _populations(self) -> dict[str, Population]:
         return {}
+
+    @cached_property
+    def _feature_rows(self) -> RowIndex:
+        """The row of each client in :attr:`features`."""
+        ids = self.features.index if self.features is not None else pd.Index([])
+        return RowIndex(ids.to_numpy(dtype=np.int64))
+
+    @cached_property
+    def _feature_columns(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def feature(self, feature: str, client_id: int) -> Any:
+        """One client's value of a client feature (as stored: NaN when missing);
+        ``None`` without features, the column or the client. Each column is an array
+        taken once: a frame lookup per call (column, then client) was 6-8 % of writing
+        the portal lists."""
+        feats = self.features
+        if feats is None or feature not in feats:
+            return None
+        row = self._feature_rows.get(int(client_id))
+        if row is None:
+            return None
+        column = self._feature_columns.get(feature)
+        if column is None:
+            column = self._feature_columns[feature] = feats[feature].to_numpy()
+        return column[row]
 
     def population(self, feature: str) -> Population | None:
         """Every client's value of a client feature (or of ``value_proba``), sorted on

@@ -27,10 +27,10 @@ def feature_value(
 ) -> tuple[float | None, Population | None]:
     """One client's value of a client feature and every client's (its population);
     ``(None, None)`` without features, the column or the client."""
-    feats = context.features
-    if feats is None or feature not in feats or client_id not in feats.index:
+    value = context.feature(feature, client_id)
+    if value is None:
         return None, None
-    return as_float(feats[feature].loc[client_id]), context.population(feature)
+    return as_float(value), context.population(feature)
 
 
 def why_now(context: RecContext, client_id: int) -> list[Evidence]:
