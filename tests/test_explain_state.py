@@ -12,7 +12,10 @@ import pytest
 from recsvc.recommend.explain_state import (
     ExplainerState,
     TableRows,
+    comm_columns,
     latest_per_client,
+    projects,
+    rows_of,
 )
 from recsvc.recommend.rows import RowSpans
 
@@ -86,3 +89,37 @@ def test_each_clients_rows_are_those_grouping_finds() -> None:
     absent = next(c for c in range(400) if c not in expected)
     assert absent not in rows and rows.get(absent) is None and "7" not in rows
     assert len(RowSpans(np.zeros(0, dtype=np.int64))) == 0
+
+
+def test_a_clients_projects_from_the_held_columns_are_those_of_its_rows() -> None:
+    """The state holds its latest commissions' text as the frame does (Arrow), and a
+    client's projects taken from it are the arrays of its own rows, missing text kept."""
+    rng = np.random.default_rng(11)
+    n = 600
+    titles = pd.Series([f"课题 {i} project" for i in range(n)], dtype="str")
+    frame = latest_per_client(
+        pd.DataFrame(
+            {
+                "client_id": rng.integers(1, 60, n),
+                "commission_id": np.arange(n) + 1,
+                "title_zh": titles.where(rng.random(n) > 0.1),
+                "purpose": pd.Series(rng.choice(["申报", "鉴定"], n), dtype="str"),
+                "commissioned_on": pd.Timestamp("2024-01-01")
+                + pd.to_timedelta(rng.integers(0, 700, n), unit="D"),
+            }
+        ),
+        30,
+    )
+    held = comm_columns(frame)
+    assert getattr(held["title_zh"].dtype, "storage", None) == "pyarrow"  # no object per cell
+    spans = RowSpans(frame["client_id"].to_numpy(np.int64))
+    for client in spans:
+        rows = spans[client]
+        got, want = rows_of(held, rows), projects(frame.iloc[rows])
+        assert set(got) == set(want)
+        for field, values in want.items():
+            assert got[field].dtype == values.dtype, field
+            assert pd.Series(got[field]).equals(pd.Series(values)), field
+    assert {k: len(v) for k, v in rows_of(held, np.zeros(0, np.int64)).items()} == dict.fromkeys(
+        held, 0
+    )

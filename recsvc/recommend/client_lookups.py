@@ -37,6 +37,7 @@ from recsvc.recommend.explain_state import (
     load_state,
     new_sims,
     projects,
+    rows_of,
     save_state,
     state_fingerprint,
 )
@@ -187,7 +188,7 @@ class ClientLookups:
             state = self.state
             rows = state.positions.get(cid)
             if rows is not None and cid not in self._added:
-                comm = {c: a[rows] for c, a in state.columns.items()}
+                comm = rows_of(state.columns, rows)
             else:
                 comm = projects(self.frame(cid))
             with self._lock:
