@@ -12,8 +12,10 @@ import pytest
 from recsvc.recommend.explain_state import (
     ExplainerState,
     TableRows,
+    TakenRows,
     comm_columns,
     latest_per_client,
+    latest_rows,
     projects,
     rows_of,
 )
@@ -92,26 +94,26 @@ def test_each_clients_rows_are_those_grouping_finds() -> None:
 
 
 def test_a_clients_projects_from_the_held_columns_are_those_of_its_rows() -> None:
-    """The state holds its latest commissions' text as the frame does (Arrow), and a
-    client's projects taken from it are the arrays of its own rows, missing text kept."""
+    """The state leaves its latest commissions' text in the frame's columns, and a
+    client's projects taken from them are the arrays of its own rows, missing text
+    kept."""
     rng = np.random.default_rng(11)
     n = 600
     titles = pd.Series([f"课题 {i} project" for i in range(n)], dtype="str")
-    frame = latest_per_client(
-        pd.DataFrame(
-            {
-                "client_id": rng.integers(1, 60, n),
-                "commission_id": np.arange(n) + 1,
-                "title_zh": titles.where(rng.random(n) > 0.1),
-                "purpose": pd.Series(rng.choice(["申报", "鉴定"], n), dtype="str"),
-                "commissioned_on": pd.Timestamp("2024-01-01")
-                + pd.to_timedelta(rng.integers(0, 700, n), unit="D"),
-            }
-        ),
-        30,
+    commissions = pd.DataFrame(
+        {
+            "client_id": rng.integers(1, 60, n),
+            "commission_id": np.arange(n) + 1,
+            "title_zh": titles.where(rng.random(n) > 0.1),
+            "purpose": pd.Series(rng.choice(["申报", "鉴定"], n), dtype="str"),
+            "commissioned_on": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 700, n), unit="D"),
+        }
     )
-    held = comm_columns(frame)
-    assert getattr(held["title_zh"].dtype, "storage", None) == "pyarrow"  # no object per cell
+    at = latest_rows(commissions, 30)
+    frame = commissions.take(at)
+    held = comm_columns(commissions, at)
+    assert isinstance(held["title_zh"], TakenRows)  # text is not gathered up front
     spans = RowSpans(frame["client_id"].to_numpy(np.int64))
     for client in spans:
         rows = spans[client]
