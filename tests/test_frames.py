@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
@@ -236,3 +237,17 @@ def test_text_is_held_as_arrow_strings(any_db: Database) -> None:
     as_objects = {c: str(d) for c, d in text.items() if getattr(d, "storage", "") != "pyarrow"}
     assert as_objects == {}
     assert frames.commissions["title_zh"].tolist()[0] == "一种疫苗佐剂"  # still a str
+
+
+def test_as_of_after_everything_is_the_snapshot_itself_and_stays_apart(db: Database) -> None:
+    """A cutoff after every date (a server's today) keeps every table as it is, over
+    the same data; a change to either side leaves the other as it was (copy-on-write)."""
+    _fill(db)
+    full = load_frames(db)
+    now = full.as_of(pd.Timestamp("2100-01-01"))
+    for name, frame in _frames(now).items():
+        pd.testing.assert_frame_equal(frame, _frames(full)[name])
+    assert np.shares_memory(now.orders["client_id"].to_numpy(), full.orders["client_id"].to_numpy())
+    before = full.commissions["title_zh"].tolist()
+    now.commissions.loc[now.commissions.index[0], "title_zh"] = "改过的"
+    assert full.commissions["title_zh"].tolist() == before

@@ -87,21 +87,26 @@ class Frames:
         """
         cutoff = pd.Timestamp(cutoff)
         c = self.clients
-        clients = c[c["registered_on"].isna() | (c["registered_on"] < cutoff)]
-        complaints = self.complaints[self.complaints["opened_at"] < cutoff].copy()
-        for col in ("responded_at", "resolved_at"):
-            complaints.loc[complaints[col] >= cutoff, col] = pd.NaT
-        commissions = self.commissions[self.commissions["commissioned_on"] < cutoff].copy()
-        commissions.loc[commissions["completed_on"] >= cutoff, "completed_on"] = pd.NaT
+        clients = _kept(c, c["registered_on"].isna() | (c["registered_on"] < cutoff))
+        complaints = _masked(
+            _kept(self.complaints, self.complaints["opened_at"] < cutoff),
+            ("responded_at", "resolved_at"),
+            cutoff,
+        )
+        commissions = _masked(
+            _kept(self.commissions, self.commissions["commissioned_on"] < cutoff),
+            ("completed_on",),
+            cutoff,
+        )
         return Frames(
             clients=clients,
             commissions=commissions,
             products=self.products,
-            orders=self.orders[self.orders["ordered_on"] < cutoff],
-            interactions=self.interactions[self.interactions["occurred_on"] < cutoff],
-            feedback=self.feedback[self.feedback["received_on"] < cutoff],
+            orders=_kept(self.orders, self.orders["ordered_on"] < cutoff),
+            interactions=_kept(self.interactions, self.interactions["occurred_on"] < cutoff),
+            feedback=_kept(self.feedback, self.feedback["received_on"] < cutoff),
             complaints=complaints,
-            events=self.events[self.events["occurred_at"] < cutoff],
+            events=_kept(self.events, self.events["occurred_at"] < cutoff),
         )
 
     @property
@@ -114,6 +119,26 @@ class Frames:
         ]
         valid = [d for d in dates if pd.notna(d)]
         return max(valid) if valid else pd.Timestamp.now().normalize()
+
+
+def _kept(frame: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
+    """The rows of ``frame`` where ``keep``; when that is every row (a server's snapshot
+    at today's cutoff), a frame over the same data, which copy-on-write copies only
+    should either side change: taking every row of the store took 1.1 s of a start at
+    100,000 clients."""
+    return frame.copy(deep=False) if bool(keep.all()) else frame[keep]
+
+
+def _masked(frame: pd.DataFrame, columns: tuple[str, ...], cutoff: pd.Timestamp) -> pd.DataFrame:
+    """``frame`` with the dates of ``columns`` on or after ``cutoff`` as not yet
+    happened (``NaT``)."""
+    late = {c: frame[c] >= cutoff for c in columns}
+    if not any(bool(m.any()) for m in late.values()):
+        return frame
+    frame = frame.copy()
+    for c, m in late.items():
+        frame.loc[m, c] = pd.NaT
+    return frame
 
 
 def _columns(model: type, exclude: set[str] | frozenset[str] = PERSONAL_COLUMNS) -> list:
