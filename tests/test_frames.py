@@ -221,22 +221,26 @@ def test_memo_per_frame_computes_once_per_frame_object() -> None:
     assert total(a) == 3
 
 
-def test_text_is_held_as_arrow_strings(any_db: Database) -> None:
-    """Every text column of the frames is Arrow-backed: a buffer per column, not a
-    Python object per cell (a third of the memory; the snapshot a server unpickles at
-    start reads as buffers). pandas falls back to objects when pyarrow is missing."""
-    _fill(any_db)
-    frames = load_frames(any_db)
-    text = {  # every column whose cells are strings
-        f"{name}.{col}": frame[col].dtype
-        for name, frame in _frames(frames).items()
-        for col in frame.columns
-        if frame[col].count() and all(isinstance(v, str) for v in frame[col].dropna())
-    }
-    assert "commissions.title_zh" in text and "feedback.kind" in text
-    as_objects = {c: str(d) for c, d in text.items() if getattr(d, "storage", "") != "pyarrow"}
-    assert as_objects == {}
-    assert frames.commissions["title_zh"].tolist()[0] == "一种疫苗佐剂"  # still a str
+def test_repeated_text_is_one_object_per_value_and_reads_back_alike() -> None:
+    """What the store hands back is kept value for value and dtype for dtype; a text
+    column whose values repeat shares one object per value (a smaller snapshot to
+    pickle), a mostly distinct one stays as read."""
+    from recsvc.store.frames import shared_strings
+
+    purposes = ["申报", "成果鉴定", None, "申报"] * 50
+    frame = pd.DataFrame(
+        {
+            "purpose": pd.Series(["".join(p) if p else p for p in purposes], dtype="str"),
+            "external_id": pd.Series([f"C-{i}" for i in range(200)], dtype="str"),
+            "n": range(200),
+        }
+    )
+    out = shared_strings(frame)
+    pd.testing.assert_frame_equal(out, frame)
+    assert out["purpose"].isna().sum() == 50
+    objects = {id(v) for v in out["purpose"].array._ndarray if isinstance(v, str)}
+    assert len(objects) == 2  # two distinct values, one object each
+    assert out["external_id"].array._ndarray is frame["external_id"].array._ndarray
 
 
 def test_as_of_after_everything_is_the_snapshot_itself_and_stays_apart(db: Database) -> None:

@@ -39,7 +39,6 @@ import logging
 import os
 import pickle
 import threading
-from importlib.metadata import version as _version
 from pathlib import Path
 from typing import Any
 
@@ -109,11 +108,9 @@ class SnapshotHolder:
 
 
 def _frames_format() -> dict[str, Any]:
-    """What a saved copy of the frames must have been pickled with to be read here (its
-    text columns are Arrow arrays: pyarrow's version too)."""
+    """What a saved copy of the frames must have been pickled with to be read here."""
     return {
         "pandas": pd.__version__,
-        "pyarrow": _version("pyarrow"),
         "numpy": np.__version__,
         "fields": [f.name for f in dataclasses.fields(Frames)],
     }
