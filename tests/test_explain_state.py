@@ -14,7 +14,6 @@ from recsvc.recommend.explain_state import (
     TableRows,
     TakenRows,
     comm_columns,
-    latest_per_client,
     latest_rows,
     projects,
     rows_of,
@@ -76,8 +75,8 @@ def test_the_latest_commissions_are_pandas_sort_and_tail() -> None:
                 .groupby("client_id", sort=False)
                 .tail(keep)
             )
-            pd.testing.assert_frame_equal(latest_per_client(table, keep), want)
-    assert latest_per_client(frame.iloc[:0], 30).empty
+            pd.testing.assert_frame_equal(table.take(latest_rows(table, keep)), want)
+    assert len(latest_rows(frame.iloc[:0], 30)) == 0
 
 
 def test_each_clients_rows_are_those_grouping_finds() -> None:

@@ -192,11 +192,6 @@ def latest_rows(commissions: pd.DataFrame, n: int) -> np.ndarray:
     return order[to_end <= n]
 
 
-def latest_per_client(commissions: pd.DataFrame, n: int) -> pd.DataFrame:
-    """The rows of :func:`latest_rows`."""
-    return commissions.take(latest_rows(commissions, n))
-
-
 def base_state(context: RecContext) -> ExplainerState:
     """Each client's latest commissions and purchases (no similarities yet)."""
     commissions = context.frames.commissions
