@@ -203,7 +203,7 @@ def test_as_of_drops_everything_on_or_after_the_cutoff(db: Database) -> None:
 def test_memo_per_frame_computes_once_per_frame_object() -> None:
     import pandas as pd
 
-    from recsvc.store.frames import memo_per_frame
+    from recsvc.store.memo import memo_per_frame
 
     calls: list[int] = []
 

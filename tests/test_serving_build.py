@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-import recsvc.store.frames as frames_module
+import recsvc.store.stamp as stamp_module
 from recsvc.cli import _common, app
 from recsvc.config import Settings
 from recsvc.registry import Registry
@@ -56,12 +56,12 @@ def test_serving_build_writes_what_a_server_maps(
     assert (saved / RANKER_SCORES / "config.json").exists()
     assert (saved / EXPLAINER_ARRAYS / "config.json").exists()
     assert tree_digest([folder]) == before
-    monkeypatch.setattr(frames_module, "_DIGESTS", {})  # a server process of its own
+    monkeypatch.setattr(stamp_module, "_DIGESTS", {})  # a server process of its own
     db = Database.from_settings(settings)
     try:
         semantic = SemanticLayer.load(settings, FakeEmbedder(), mmap=True)
         with monkeypatch.context() as patched:  # the files are keyed by the store's stamp
-            patched.setattr(frames_module, "digest_tables", _no_hashing)
+            patched.setattr(stamp_module, "digest_tables", _no_hashing)
             rec = open_bundle(settings, db, semantic, version, folder).recommender
     finally:
         db.dispose()

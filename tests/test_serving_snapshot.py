@@ -11,19 +11,14 @@ import pytest
 from sqlalchemy import update
 
 import recsvc.serving.snapshot as snapshot
-import recsvc.store.frames as frames_module
+import recsvc.store.stamp as stamp_module
 from recsvc.serving import SnapshotHolder
 from recsvc.serving.snapshot import recall_digest, record_snapshot, saved_frames
 from recsvc.store import Database
 from recsvc.store.enums import ClientKind
-from recsvc.store.frames import (
-    SNAPSHOT_TABLES,
-    Frames,
-    data_stamp,
-    load_frames,
-    snapshot_digest,
-)
+from recsvc.store.frames import Frames, load_frames
 from recsvc.store.models import Client, Commission
+from recsvc.store.stamp import SNAPSHOT_TABLES, data_stamp, snapshot_digest
 
 _LONG_AGO = dt.datetime(2020, 1, 1)
 
@@ -127,10 +122,10 @@ def test_a_recorded_digest_keys_a_new_read_of_the_same_store(
     written = load_frames(db)
     digest = snapshot_digest(written)
     record_snapshot(tmp_path, written)
-    monkeypatch.setattr(frames_module, "_DIGESTS", {})  # a fresh process
+    monkeypatch.setattr(stamp_module, "_DIGESTS", {})  # a fresh process
     read = load_frames(db)
     with monkeypatch.context() as patched:
-        patched.setattr(frames_module, "digest_tables", _no_hashing)
+        patched.setattr(stamp_module, "digest_tables", _no_hashing)
         assert recall_digest(tmp_path, read)
         assert snapshot_digest(read) == digest
 
@@ -163,13 +158,13 @@ def test_a_holder_loads_the_frames_saved_at_the_stores_stamp(
     _settle(db)
     written = load_frames(db)
     record_snapshot(tmp_path / "v1", written)
-    monkeypatch.setattr(frames_module, "_DIGESTS", {})  # a fresh process
+    monkeypatch.setattr(stamp_module, "_DIGESTS", {})  # a fresh process
     holder = SnapshotHolder(db, tmp_path)
     loaded = holder.current()
     assert not reads, "the store was read although its frames were saved at its stamp"
     _assert_same_frames(loaded, written)
     assert loaded.stamp == data_stamp(db) and holder.current() is loaded
-    monkeypatch.setattr(frames_module, "digest_tables", _no_hashing)
+    monkeypatch.setattr(stamp_module, "digest_tables", _no_hashing)
     assert (
         snapshot_digest(loaded)
         == json.loads((tmp_path / "v1" / "snapshot.json").read_text())["digest"]

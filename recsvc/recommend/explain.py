@@ -50,7 +50,7 @@ from recsvc.recommend.offer import Evidence
 from recsvc.recommend.signals import cooldown_ended, feature_value, why_now
 from recsvc.recommend.sources import CandidateSource
 from recsvc.store.enums import Surface
-from recsvc.store.frames import column_arrays
+from recsvc.store.memo import column_arrays
 
 __all__ = [
     "CASE_HITS_CACHED",

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from recsvc.config import Settings
-from recsvc.store.frames import memo_per_frame
+from recsvc.store.memo import memo_per_frame
 from recsvc.value.segments import STRATEGIES, Action
 
 RULES_FILE = Path(__file__).with_name("rules.json")

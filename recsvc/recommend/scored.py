@@ -34,7 +34,8 @@ from recsvc.files import prefetch
 from recsvc.recommend.context import RecContext
 from recsvc.recommend.ranker import PairRows, Ranker
 from recsvc.recommend.sources import CandidateSource, Exclude, top_k
-from recsvc.store.frames import column_arrays, digest_tables, snapshot_digest
+from recsvc.store.memo import column_arrays
+from recsvc.store.stamp import digest_tables, snapshot_digest
 
 __all__ = ["RANKER_FILES", "ScoredRanker"]
 

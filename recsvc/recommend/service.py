@@ -40,7 +40,7 @@ from recsvc.recommend.sources import CandidateSource, SourceChain, top_k
 from recsvc.store import queries
 from recsvc.store.db import Database
 from recsvc.store.enums import Surface
-from recsvc.store.frames import column_arrays, memo_per_frame
+from recsvc.store.memo import column_arrays, memo_per_frame
 
 log = logging.getLogger(__name__)
 

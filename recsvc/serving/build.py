@@ -48,7 +48,8 @@ from recsvc.serving.recommender import open_recommender
 from recsvc.serving.scores import save_value_scores, scores_fingerprint, value_scores
 from recsvc.serving.snapshot import record_snapshot
 from recsvc.store.db import Database
-from recsvc.store.frames import Frames, snapshot_digest
+from recsvc.store.frames import Frames
+from recsvc.store.stamp import snapshot_digest
 from recsvc.value import ValueService
 
 __all__ = [

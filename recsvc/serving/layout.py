@@ -54,7 +54,7 @@ __all__ = [
 #: :func:`served_dir`: its commission vectors.
 TEXT_SPACE = "text"
 #: In :func:`served_dir`'s ``text/``: the digest of the snapshot whose commissions the
-#: vectors are (``recsvc.store.frames.snapshot_digest``).
+#: vectors are (``recsvc.store.stamp.snapshot_digest``).
 TEXT_SNAPSHOT = "snapshot.json"
 #: In :func:`served_dir`: the portal lists, in served form.
 PORTAL = "portal"

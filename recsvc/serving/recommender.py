@@ -40,7 +40,8 @@ from recsvc.serving.layout import (
     served_dir,
 )
 from recsvc.store.db import Database
-from recsvc.store.frames import Frames, load_frames, snapshot_digest
+from recsvc.store.frames import Frames, load_frames
+from recsvc.store.stamp import snapshot_digest
 from recsvc.value import ValueService
 
 __all__ = ["open_recommender", "version_text_space"]

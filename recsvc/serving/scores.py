@@ -31,7 +31,8 @@ import pandas as pd
 
 from recsvc.artifact import ArtifactKind
 from recsvc.files import prefetch
-from recsvc.store.frames import Frames, snapshot_digest
+from recsvc.store.frames import Frames
+from recsvc.store.stamp import snapshot_digest
 from recsvc.value import ValueService
 from recsvc.value.clv import clv_summary
 

@@ -4,9 +4,9 @@ Opening a model version used to read the whole store first (5 of its 10 s at 10,
 clients), and each of the versions a runtime keeps open for instant rollback held its
 own copy of the same frames. :class:`SnapshotHolder` reads the store once and hands
 the same :class:`~recsvc.store.frames.Frames` to every version opened while the store
-is unchanged; :func:`~recsvc.store.frames.data_stamp` (a count, largest id and latest
+is unchanged; :func:`~recsvc.store.stamp.data_stamp` (a count, largest id and latest
 edit per table: milliseconds) tells when it changed; a snapshot read within seconds of
-an edit has no stamp (:func:`~recsvc.store.frames.read_stamp`) and is read again.
+an edit has no stamp (:func:`~recsvc.store.stamp.read_stamp`) and is read again.
 Frames are never modified in place (a live call that meets a new client builds new
 frames), so sharing is safe.
 
@@ -47,14 +47,8 @@ import pandas as pd
 
 from recsvc.serving.layout import SNAPSHOT, SNAPSHOT_FRAMES
 from recsvc.store.db import Database
-from recsvc.store.frames import (
-    Frames,
-    data_stamp,
-    load_frames,
-    read_stamp,
-    remember_digest,
-    snapshot_digest,
-)
+from recsvc.store.frames import Frames, load_frames
+from recsvc.store.stamp import data_stamp, read_stamp, remember_digest, snapshot_digest
 
 __all__ = ["SnapshotHolder", "recall_digest", "record_snapshot", "saved_frames"]
 

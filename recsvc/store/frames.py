@@ -12,17 +12,11 @@ Clients are identified by the integer ``client_id`` inside the library; the publ
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import hashlib
-import json
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from recsvc.store.db import Database
 from recsvc.store.models import (
@@ -35,6 +29,7 @@ from recsvc.store.models import (
     Product,
     RecommendationEvent,
 )
+from recsvc.store.stamp import read_stamp
 
 #: The tables of a :class:`Frames`, in order.
 TABLES = (
@@ -47,9 +42,6 @@ TABLES = (
     "complaints",
     "events",
 )
-
-#: A store whose latest edit is this recent is not stamped (:func:`read_stamp`).
-SETTLE = dt.timedelta(seconds=1)
 
 #: Columns that must never leave the store through a frame.
 PERSONAL_COLUMNS = frozenset(
@@ -70,10 +62,12 @@ class Frames:
     complaints: pd.DataFrame
     events: pd.DataFrame
     stamp: str | None = field(default=None, compare=False, repr=False)
-    """The store's :func:`data_stamp` taken just before :func:`load_frames` read these
-    tables, when the store had settled (:func:`read_stamp`); ``None`` for frames derived
-    from a read (:meth:`as_of`, a client appended) or built in memory. Equal stamps
-    mean equal tables (:func:`snapshot_digest`, :class:`~recsvc.serving.SnapshotHolder`)."""
+    """The store's :func:`~recsvc.store.stamp.data_stamp` taken just before
+    :func:`load_frames` read these tables, when the store had settled
+    (:func:`~recsvc.store.stamp.read_stamp`); ``None`` for frames derived from a read
+    (:meth:`as_of`, a client appended) or built in memory. Equal stamps mean equal
+    tables (:func:`~recsvc.store.stamp.snapshot_digest`,
+    :class:`~recsvc.serving.SnapshotHolder`)."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Each table by name, in :data:`TABLES` order."""
@@ -187,8 +181,8 @@ def shared_strings(frame: pd.DataFrame) -> pd.DataFrame:
 
 def load_frames(db: Database) -> Frames:
     """Read the whole store (minus personal data) into :class:`Frames`, stamped with
-    :func:`read_stamp` taken before the read (a change made during the read makes the
-    next stamp differ)."""
+    :func:`~recsvc.store.stamp.read_stamp` taken before the read (a change made during
+    the read makes the next stamp differ)."""
     stamp = read_stamp(db)
     skip = PERSONAL_COLUMNS | {"created_at", "updated_at"}
     clients = _read(
@@ -243,163 +237,3 @@ def load_frames(db: Database) -> Frames:
         if leaked:  # a guard against a future column slipping through, not a validation
             raise RuntimeError(f"personal columns {sorted(leaked)} reached frame {name}")
     return frames
-
-
-#: The tables :func:`load_frames` reads, for :func:`data_stamp`.
-SNAPSHOT_TABLES = (
-    Client,
-    Commission,
-    Product,
-    Order,
-    Interaction,
-    Feedback,
-    Complaint,
-    RecommendationEvent,
-)
-
-
-def data_stamp(db: Database) -> str:
-    """What :func:`load_frames` would read, summarised cheaply: the database, and per
-    table the row count, the largest id and the latest ``updated_at``. Equal stamps
-    mean a snapshot already read is still the store's (inserts, deletes, imports and
-    edits all change it), unless the store was edited within :data:`SETTLE` of the
-    stamp (:func:`read_stamp`)."""
-    return _stamp(db)[0]
-
-
-def read_stamp(db: Database) -> str | None:
-    """:func:`data_stamp`, or ``None`` while the store's latest edit is under
-    :data:`SETTLE` old by the database's clock.
-
-    ``updated_at`` has whole seconds on SQLite, so an edit in the same second as the
-    latest one would leave the stamp as it was; once that second is over, any edit
-    gets a later ``updated_at``. (On PostgreSQL ``updated_at`` is its transaction's
-    start: an edit whose transaction began more than :data:`SETTLE` before the latest
-    edit's and commits after the stamp is not seen; imports insert rows, which the
-    counts see.) A snapshot read from an unsettled store has no stamp: nothing is
-    keyed by it, and a holder reads the store again next time.
-    """
-    stamp, latest, now = _stamp(db)
-    if latest is not None and (now is None or _naive(latest) > _naive(now) - SETTLE):
-        return None
-    return stamp
-
-
-def _stamp(db: Database) -> tuple[str, dt.datetime | None, dt.datetime | None]:
-    """The stamp, the latest ``updated_at`` of any table and the database's clock now
-    (``now()``, which writes ``updated_at``).
-
-    One statement of single-aggregate subqueries: SQLite answers a lone ``max`` of an
-    indexed column from the index, but scans the table for ``count(*), max(...)``
-    together (0.36 s against 0.03 s for 1.2 M feedback rows).
-    """
-    columns: list[Any] = []
-    for model in SNAPSHOT_TABLES:
-        aggregates: list[Any] = [func.count(), func.max(model.id)]
-        if hasattr(model, "updated_at"):
-            aggregates.append(func.max(model.updated_at))
-        columns += [select(a).select_from(model).scalar_subquery() for a in aggregates]
-    with db.session() as s:
-        row = list(s.execute(select(*columns, func.now())).one())
-    clock = row.pop()
-    parts: list[Any] = [db.engine.url.render_as_string(hide_password=True)]
-    edits: list[dt.datetime] = []
-    for model in SNAPSHOT_TABLES:
-        width = 3 if hasattr(model, "updated_at") else 2
-        values, row = row[:width], row[width:]
-        parts.append([str(v) for v in values])
-        if width == 3 and values[2] is not None:
-            edits.append(values[2])
-    return json.dumps(parts), max(edits, key=_naive) if edits else None, clock
-
-
-def _naive(when: dt.datetime) -> dt.datetime:
-    """``when`` as naive UTC (SQLite's ``CURRENT_TIMESTAMP`` is naive UTC already)."""
-    return when.astimezone(dt.UTC).replace(tzinfo=None) if when.tzinfo is not None else when
-
-
-_T = TypeVar("_T")
-_F = TypeVar("_F")
-
-
-def memo_per_frame(fn: Callable[[_F], _T]) -> Callable[[_F], _T]:
-    """Memoise ``fn(frame)`` per frame object (a snapshot's frames are not changed in
-    place): for indexes a live call would otherwise rebuild from the same frame, and
-    for the digest of a whole snapshot (:func:`snapshot_digest`).
-
-    Keyed by identity and holding the frame, so a key is never a recycled id; the memo
-    is dropped whole past 16 frames (a process serves one or two snapshots at a time).
-    """
-    memo: dict[int, tuple[_F, _T]] = {}
-
-    @functools.wraps(fn)
-    def wrapper(frame: _F) -> _T:
-        hit = memo.get(id(frame))
-        if hit is None or hit[0] is not frame:
-            if len(memo) > 16:
-                memo.clear()
-            hit = (frame, fn(frame))
-            memo[id(frame)] = hit
-        return hit[1]
-
-    return wrapper
-
-
-@memo_per_frame
-def column_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Each column of ``frame`` as its array, kept per frame: a live call slices a few
-    rows of a few columns, where a column access or a frame of those rows cost more
-    than the work done with them."""
-    return {str(c): frame[c].to_numpy() for c in frame.columns}
-
-
-def digest_tables(h: Any, tables: Iterable[pd.DataFrame | pd.Series | None]) -> None:
-    """Feed the contents of ``tables`` (column names, index, every cell) into the
-    hashlib object ``h``; ``None`` counts as a table too."""
-    for table in tables:
-        if table is None:
-            h.update(b"none")
-            continue
-        frame = table if isinstance(table, pd.DataFrame) else table.to_frame()
-        h.update(json.dumps([str(n) for n in frame.columns]).encode())
-        h.update(pd.util.hash_pandas_object(frame.index).to_numpy().tobytes())
-        for _, col in frame.items():
-            try:
-                hashed = pd.util.hash_pandas_object(col, index=False)
-            except TypeError:  # JSON cells (dicts, lists): hashed by their text
-                hashed = pd.util.hash_pandas_object(col.map(repr), index=False)
-            h.update(hashed.to_numpy().tobytes())
-
-
-#: Snapshot digests by the stamp of the read they were computed for
-#: (:func:`remember_digest`).
-_DIGESTS: dict[str, str] = {}
-
-
-def remember_digest(stamp: str | None, digest: str) -> None:
-    """Take ``digest`` as the :func:`snapshot_digest` of any snapshot read with
-    ``stamp``: a process that opens a version reads the digest training wrote for the
-    store's stamp instead of hashing every cell (6.4 s at 100,000 clients)."""
-    if stamp is None:
-        return
-    if len(_DIGESTS) > 16:
-        _DIGESTS.clear()
-    _DIGESTS[stamp] = digest
-
-
-@memo_per_frame
-def snapshot_digest(frames: Frames) -> str:
-    """A digest of every table of ``frames``, computed once per snapshot object, or
-    the one remembered for their :attr:`Frames.stamp` (:func:`remember_digest`).
-
-    The serving files of a snapshot (value scores, ranker scores, commission vectors)
-    are keyed by it.
-    """
-    known = _DIGESTS.get(frames.stamp) if frames.stamp is not None else None
-    if known is not None:
-        return known
-    h = hashlib.sha256()
-    digest_tables(h, frames.tables().values())
-    digest = h.hexdigest()
-    remember_digest(frames.stamp, digest)
-    return digest

@@ -1,6 +1,6 @@
 """index updated_at: the store's stamp reads the latest of every table
 
-The store's stamp (``recsvc.store.frames.data_stamp``) takes the latest ``updated_at``
+The store's stamp (``recsvc.store.stamp.data_stamp``) takes the latest ``updated_at``
 of each table a snapshot reads; without an index that is a scan of the whole table
 (3.6 s over the 100,000-client demo store on SQLite), paid by every version a server
 opens.
