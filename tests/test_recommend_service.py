@@ -307,6 +307,54 @@ def test_batch_and_single_client_paths_agree(
         assert alone == many[cid]
 
 
+def test_a_batch_searches_its_similar_cases_once_and_explains_as_one_client_alone(
+    tmp_path: Path, trained: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Explaining a batch finds each offer's own projects once and searches the similar
+    cases of all their triggers in one batched search, none one by one; each client
+    asking alone afterwards gets the same offers from the hits remembered (the same
+    triggers: no search at all)."""
+    from recsvc.semantic import FakeEmbedder, build_semantic
+
+    settings = _settings(tmp_path)
+    frames = make_history()
+    layer = build_semantic(frames, settings, FakeEmbedder())
+    ids = [int(c) for c in frames.commissions["client_id"].unique()]
+    rec = _in_memory(open_recommender(settings, None, layer, trained, frames=frames))
+    calls: list[str] = []
+    looked: list[tuple[int, str]] = []
+    real_many, real_one = layer.similar_case_keys_many, layer.similar_cases
+    own_projects = rec.explainer._own_projects
+
+    def many(triggers: Any, k: int) -> Any:
+        calls.append("batch")
+        return real_many(triggers, k)
+
+    def one(trigger: Any, k: int) -> Any:
+        calls.append("one")
+        return real_one(trigger, k)
+
+    def counted(client_id: int, code: str, k: int) -> Any:
+        looked.append((client_id, code))
+        return own_projects(client_id, code, k)
+
+    monkeypatch.setattr(layer, "similar_case_keys_many", many)
+    monkeypatch.setattr(layer, "similar_cases", one)
+    monkeypatch.setattr(rec.explainer, "_own_projects", counted)
+    together = {
+        s: rec.recommend_many(ids, s, 5, live=False) for s in (Surface.LIBRARIAN, Surface.PORTAL)
+    }
+    assert calls == ["batch"], calls  # the portal's batch found them all remembered
+    offered = [(c, o.code) for s in together for c in ids for o in together[s][c]]
+    assert sorted(looked) == sorted(offered)  # once per offer
+    for s, offers in together.items():
+        for cid in ids:
+            assert rec.recommend_many([cid], s, 5, live=False)[cid] == offers[cid]
+    assert calls == ["batch"], calls
+    cited = [e for o in together[Surface.LIBRARIAN].values() for r in o for e in r.evidence]
+    assert any(e.kind == "similar_case" and e.ref for e in cited), "no past case cited"
+
+
 def test_treeshap_takes_every_core_only_while_recording(tmp_path: Path, trained: Path) -> None:
     """A server's TreeSHAP stays on one thread (its few rows would spin threads against
     the other workers); the portal precomputation's, a third of its time, takes all."""

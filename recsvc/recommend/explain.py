@@ -29,7 +29,7 @@ would.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -230,18 +230,6 @@ class Explainer:
                     return out
         return out or self._own_case(client_id, code, k)
 
-    def prefetch_cases(self, pairs: Iterable[tuple[int, str]]) -> None:
-        """Search, in one batch, the similar cases that explaining these (client,
-        product) pairs will look up: each one's trigger is its best own project."""
-        triggers = []
-        for client_id, code in pairs:
-            own = self.own_projects(client_id, code, k=1)
-            if own and own[0].ref:
-                trigger = self.lookups.commission_of(own[0].ref)
-                if trigger is not None:
-                    triggers.append(int(trigger))
-        self.cases.prefetch(triggers)
-
     def record_case_hits(self) -> None:
         """Keep the hits of every trigger searched from now on, for :meth:`save_case_hits`."""
         self.cases.record()
@@ -366,10 +354,58 @@ class Explainer:
         dip); up to two model factors; and last, with their dates, a project or a
         purchase too old to lead.
         """
-        own = self._own_projects(client_id, code, k=1)
-        trigger = None
+        return self.explain_many(
+            [(client_id, code)],
+            surface=surface,
+            source_scores=[source_scores],
+            contributions=[contributions],
+        )[0]
+
+    def explain_many(
+        self,
+        pairs: Sequence[tuple[int, str]],
+        *,
+        surface: Surface,
+        source_scores: Sequence[Mapping[str, float]],
+        contributions: Sequence[Sequence[tuple[str, float]]],
+    ) -> list[Explanation]:
+        """:meth:`explain` of each ``(client id, product code)`` pair, with its sources'
+        scores and model contributions at the same position.
+
+        Each pair's own projects are found once; the similar cases of every pair's
+        trigger (its best own project) are searched in one batch, not one search per
+        pair (the portal precomputation explains every client).
+        """
+        own = [self._own_projects(int(c), str(p), k=1) for c, p in pairs]
+        triggers = [self._trigger(o) for o in own]
+        if len(pairs) > 1:
+            self.cases.prefetch(t for t in triggers if t is not None)
+        return [
+            self._explain(int(c), str(p), o, t, surface, s, k)
+            for (c, p), o, t, s, k in zip(
+                pairs, own, triggers, source_scores, contributions, strict=True
+            )
+        ]
+
+    def _trigger(self, own: list[tuple[Evidence, Any]]) -> int | None:
+        """The commission of the best own project, whose similar cases are searched."""
         if own and own[0][0].ref:
-            trigger = self.lookups.commission_of(str(own[0][0].ref))
+            found = self.lookups.commission_of(str(own[0][0].ref))
+            return int(found) if found is not None else None
+        return None
+
+    def _explain(
+        self,
+        client_id: int,
+        code: str,
+        own: list[tuple[Evidence, Any]],
+        trigger: int | None,
+        surface: Surface,
+        source_scores: Mapping[str, float],
+        contributions: Sequence[tuple[str, float]],
+    ) -> Explanation:
+        """:meth:`explain` given the pair's own projects and their trigger."""
+        own = list(own)
         ladder = self._ladder(client_id, code)
         if ladder is not None:
             own.append(ladder)

@@ -251,48 +251,48 @@ class Recommender:
         contrib = {}
         if explain and self.ranker is not None:
             contrib = self.contributions.top(self.ranker, ids, codes)
-        if explain and len(ids) > 1:
-            offered = zip(ids.tolist(), codes, strict=True)
-            self.explainer.prefetch_cases((c, str(p)) for c, row in offered for p in row if p)
-        out: dict[int, list[Offer]] = {}
-        for i, cid in enumerate(ids):
-            offers = []
-            for j, (code, score) in enumerate(zip(codes[i], scores[i], strict=True)):
-                if not code:
-                    continue
-                name_zh, name_en, _ = self._product_info[str(code)]
-                sources = src[i][code]
-                evidence: list[Evidence] = []
-                if explain:
-                    evidence = self.explainer.explain(
-                        int(cid),
-                        str(code),
-                        surface=surface,
-                        source_scores=sources,
-                        contributions=contrib.get((int(cid), str(code)), ()),
-                    ).evidence
-                offers.append(
-                    Offer.model_construct(
-                        code=str(code),
-                        kind="product",
-                        name_zh=name_zh,
-                        name_en=name_en,
-                        rank=j + 1,
-                        score=float(score),
-                        expected_value=(
-                            None
-                            if surface is Surface.PORTAL
-                            else expected_value(float(score), self.prices.get(str(code)))
-                        ),
-                        sources=sources,
-                        reasons_zh=[e.text_zh for e in evidence],
-                        reasons_en=[e.text_en for e in evidence],
-                        evidence=evidence,
-                        impression_id=None,
-                    )
+        offered = [
+            (i, j, int(cid), str(code))
+            for i, cid in enumerate(ids.tolist())
+            for j, code in enumerate(codes[i])
+            if code
+        ]
+        explanations = (
+            self.explainer.explain_many(
+                [(cid, code) for _, _, cid, code in offered],
+                surface=surface,
+                source_scores=[src[i][code] for i, _, _, code in offered],
+                contributions=[contrib.get((cid, code), ()) for _, _, cid, code in offered],
+            )
+            if explain
+            else None
+        )
+        lists: list[list[Offer]] = [[] for _ in range(len(ids))]
+        for n, (i, j, _, code) in enumerate(offered):
+            name_zh, name_en, _ = self._product_info[code]
+            score = float(scores[i][j])
+            evidence: list[Evidence] = explanations[n].evidence if explanations else []
+            lists[i].append(
+                Offer.model_construct(
+                    code=code,
+                    kind="product",
+                    name_zh=name_zh,
+                    name_en=name_en,
+                    rank=j + 1,
+                    score=score,
+                    expected_value=(
+                        None
+                        if surface is Surface.PORTAL
+                        else expected_value(score, self.prices.get(code))
+                    ),
+                    sources=src[i][code],
+                    reasons_zh=[e.text_zh for e in evidence],
+                    reasons_en=[e.text_en for e in evidence],
+                    evidence=evidence,
+                    impression_id=None,
                 )
-            out[int(cid)] = offers
-        return out
+            )
+        return {int(cid): lists[i] for i, cid in enumerate(ids)}
 
     def _source_scores(
         self, ids: np.ndarray, pairs: dict[str, np.ndarray] | None, codes: np.ndarray
