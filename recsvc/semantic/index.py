@@ -14,6 +14,11 @@ case ids) to private int64 FAISS labels. Three kinds:
 
 Vectors are L2-normalised, so scores are cosine similarities.
 
+A saved index keeps its keys as arrays by label (``labels.npy``, ``keys.npy``); a
+loaded one answers searches from those arrays and builds the key → label dict only
+when a lookup by key needs it (:meth:`VectorIndex.vectors`, an update): at 100,000
+clients the commissions' 911,000 keys took 0.3 s of a server's start as JSON and dicts.
+
 Example:
     >>> import numpy as np
     >>> idx = VectorIndex.build(["a", "b"], np.eye(2, dtype="float32"))
@@ -38,7 +43,8 @@ from recsvc.errors import InvalidInput, NotReady
 from recsvc.files import prefetch
 
 IndexKind = Literal["exact", "hnsw", "ivf"]
-FORMAT = 1
+#: 2: keys and labels saved as arrays (1: ``ids.json``, still read)
+FORMAT = 2
 
 _search_threads = 0
 _applied = threading.local()
@@ -104,8 +110,11 @@ class VectorIndex:
         self.nlist = nlist
         self.nprobe = nprobe
         self.key_type = "int"
-        self._key_to_label: dict[Hashable, int] = {}
-        self._label_to_key: dict[int, Hashable] = {}
+        self._k2l: dict[Hashable, int] = {}
+        self._l2k: dict[int, Hashable] = {}
+        # (labels ascending, their keys) as loaded, until a lookup by key needs the dicts
+        self._saved_keys: tuple[np.ndarray, np.ndarray] | None = None
+        self._keys_lock = threading.Lock()
         self._tombstones: set[int] = set()
         self._next_label = 0
         self._faiss: Any = None
@@ -151,16 +160,50 @@ class VectorIndex:
             ivf.nprobe = self.nprobe
             self._faiss = ivf
 
+    # -- keys by label ----------------------------------------------------------------
+    @property
+    def _key_to_label(self) -> dict[Hashable, int]:
+        self._unpack_keys()
+        return self._k2l
+
+    @property
+    def _label_to_key(self) -> dict[int, Hashable]:
+        self._unpack_keys()
+        return self._l2k
+
+    def _unpack_keys(self) -> None:
+        """Build the dicts from the loaded arrays (once, on the first lookup by key)."""
+        if self._saved_keys is None:
+            return
+        with self._keys_lock:
+            if self._saved_keys is None:
+                return
+            labels, keys = (a.tolist() for a in self._saved_keys)
+            self._l2k = dict(zip(labels, keys, strict=True))
+            self._k2l = dict(zip(keys, labels, strict=True))
+            self._saved_keys = None
+
+    def _keys_of(self, labels: list[int]) -> list[Hashable]:
+        """The keys of live ``labels``: from the loaded arrays while there are no dicts."""
+        saved = self._saved_keys
+        if saved is None:
+            l2k = self._l2k
+            return [l2k[lb] for lb in labels]
+        by_label, keys = saved
+        return list(keys[np.searchsorted(by_label, labels)].tolist())
+
     # -- introspection --------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self._key_to_label)
+        saved = self._saved_keys
+        return len(saved[0]) if saved is not None else len(self._k2l)
 
     def __contains__(self, key: object) -> bool:
         return key in self._key_to_label
 
     def ids(self) -> list[Hashable]:
         """Live keys in insertion order."""
-        return list(self._key_to_label)
+        saved = self._saved_keys
+        return list(saved[1].tolist()) if saved is not None else list(self._k2l)
 
     @property
     def tombstones(self) -> int:
@@ -282,7 +325,6 @@ class VectorIndex:
         drop = excluded | self._tombstones if excluded else self._tombstones
         out_keys: list[list[Hashable]] = []
         out_scores: list[list[float]] = []
-        l2k = self._label_to_key
         for row_labels, row_scores in zip(labels.tolist(), scores.tolist(), strict=True):
             if drop:
                 kept = [
@@ -292,13 +334,13 @@ class VectorIndex:
                 ][:k]
             else:  # the common case: no filtering beyond FAISS's -1 padding
                 kept = [(lb, sc) for lb, sc in zip(row_labels, row_scores, strict=True) if lb >= 0]
-            out_keys.append([l2k[lb] for lb, _ in kept])
+            out_keys.append(self._keys_of([lb for lb, _ in kept]))
             out_scores.append([sc for _, sc in kept])
         return out_keys, out_scores
 
     # -- persistence ----------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
-        """Write ``config.json``, ``index.faiss`` and ``ids.json`` into ``folder``."""
+        """Write ``config.json``, ``index.faiss`` and the keys by label into ``folder``."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         config = {
@@ -316,12 +358,15 @@ class VectorIndex:
             },
             "next_label": self._next_label,
         }
-        ids = {
-            "labels": list(self._label_to_key),
-            "keys": list(self._label_to_key.values()),
-            "tombstones": sorted(self._tombstones),
-        }
-        (folder / "ids.json").write_text(json.dumps(ids))
+        saved = self._saved_keys
+        labels, keys = saved if saved is not None else (list(self._l2k), list(self._l2k.values()))
+        for name, values, dtype in (
+            ("labels", labels, np.int64),
+            ("keys", keys, np.int64 if self.key_type == "int" else np.str_),
+            ("tombstones", sorted(self._tombstones), np.int64),
+        ):
+            np.save(folder / f"{name}.npy", np.asarray(values, dtype=dtype), allow_pickle=False)
+        (folder / "ids.json").unlink(missing_ok=True)  # format 1's keys
         if self._faiss is not None:  # a new file: a process may have the old one mapped
             tmp = folder / f".index.faiss.{os.getpid()}.tmp"
             faiss.write_index(self._faiss, str(tmp))
@@ -345,16 +390,25 @@ class VectorIndex:
         if not (folder / "config.json").exists():
             raise NotReady(f"no vector index in {folder}; run `recsvc index build`")
         config = json.loads((folder / "config.json").read_text())
-        if config.get("format") != FORMAT:
+        if config.get("format") not in (1, FORMAT):
             raise NotReady(f"vector index {folder} has format {config.get('format')}; rebuild")
         idx = cls(config["dim"], config["kind"], **config["params"])
         idx.key_type = config["key_type"]
         idx._next_label = config["next_label"]
-        ids = json.loads((folder / "ids.json").read_text())
-        # save() wrote the keys as they are (JSON keeps ints and strings apart)
-        idx._label_to_key = dict(zip(ids["labels"], ids["keys"], strict=True))
-        idx._key_to_label = dict(zip(idx._label_to_key.values(), idx._label_to_key, strict=True))
-        idx._tombstones = set(ids["tombstones"])
+        if config["format"] == 1:
+            ids = json.loads((folder / "ids.json").read_text())
+            # save() wrote the keys as they are (JSON keeps ints and strings apart)
+            labels, keys = np.asarray(ids["labels"], dtype=np.int64), ids["keys"]
+            idx._saved_keys = (labels, np.asarray(keys, dtype=object))
+            idx._tombstones = set(ids["tombstones"])
+        else:
+            labels = np.load(folder / "labels.npy", allow_pickle=False)
+            keys = np.load(folder / "keys.npy", allow_pickle=False)
+            idx._saved_keys = (labels, keys)
+            idx._tombstones = set(np.load(folder / "tombstones.npy").tolist())
+        if len(labels) > 1 and not bool(np.all(labels[1:] > labels[:-1])):
+            order = np.argsort(labels, kind="stable")  # saved by insertion: ascending
+            idx._saved_keys = (labels[order], idx._saved_keys[1][order])
         if (folder / "index.faiss").exists():
             mapped = mmap and idx.kind in ("exact", "hnsw")
             if mapped:
