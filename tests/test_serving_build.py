@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import recsvc.recommend.scored as scored_module
 import recsvc.store.stamp as stamp_module
 from recsvc.cli import _common, app
 from recsvc.config import Settings
@@ -62,6 +63,8 @@ def test_serving_build_writes_what_a_server_maps(
         semantic = SemanticLayer.load(settings, FakeEmbedder(), mmap=True)
         with monkeypatch.context() as patched:  # the files are keyed by the store's stamp
             patched.setattr(stamp_module, "digest_tables", _no_hashing)
+            # and the ranker scores by the value scores' fingerprint, not the features
+            patched.setattr(scored_module, "digest_tables", _no_hashing)
             rec = open_bundle(settings, db, semantic, version, folder).recommender
     finally:
         db.dispose()
@@ -70,7 +73,7 @@ def test_serving_build_writes_what_a_server_maps(
 
 
 def _no_hashing(*_: object) -> None:
-    raise AssertionError("every cell of the snapshot hashed")
+    raise AssertionError("every cell of the snapshot, or of the features, hashed")
 
 
 def test_serving_build_names_an_unknown_version(

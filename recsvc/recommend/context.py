@@ -62,6 +62,10 @@ class RecContext:
         value_proba: calibrated value-model probability per client, or ``None``.
         segments: value segment per client (``recsvc.value``), or ``None``.
         live: ``True`` when ``cutoff`` is today (serving may use the live FAISS index).
+        features_key: what :attr:`features`, :attr:`value_proba` and :attr:`segments`
+            were computed from, when the caller that computed them knows (the value
+            scores' fingerprint, :func:`recsvc.serving.scores.scores_fingerprint`);
+            ``None``: files computed from them are keyed by their contents.
     """
 
     history: Frames
@@ -73,6 +77,7 @@ class RecContext:
     value_proba: pd.Series | None = None
     segments: pd.Series | None = None
     live: bool = False
+    features_key: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
@@ -220,6 +225,7 @@ def build_context(
     live: bool = False,
     features: pd.DataFrame | None = None,
     scores: pd.DataFrame | None = None,
+    features_key: str | None = None,
 ) -> RecContext:
     """A context at ``cutoff`` with features, value probabilities and segments when available.
 
@@ -238,6 +244,8 @@ def build_context(
             (serving computes them for the value scores); computed here otherwise.
         scores: ``value.score(features)`` when the caller has it (a serving bundle
             does): its probabilities and segments are used, not computed again.
+        features_key: what ``features`` and ``scores`` were computed from
+            (:attr:`RecContext.features_key`).
     """
     cutoff = pd.Timestamp(cutoff) if cutoff is not None else business_today(history, settings)
     if text is None:
@@ -246,7 +254,7 @@ def build_context(
         history=history, cutoff=cutoff, text=text, semantic=semantic, settings=settings, live=live
     )
     if with_features:
-        enrich(ctx, value=value, features=features, scores=scores)
+        enrich(ctx, value=value, features=features, scores=scores, features_key=features_key)
     return ctx
 
 
@@ -256,10 +264,12 @@ def enrich(
     value: ValueService | None = None,
     features: pd.DataFrame | None = None,
     scores: pd.DataFrame | None = None,
+    features_key: str | None = None,
 ) -> RecContext:
     """Attach client features (``features``, or computed at ``ctx.cutoff``), and the
     value probability (with ``value``) and segments of each client (``scores``' columns
-    ``probability`` and ``segment`` when the caller scored them already)."""
+    ``probability`` and ``segment`` when the caller scored them already, computed
+    under ``features_key`` when it says so: :attr:`RecContext.features_key`)."""
     settings = ctx.settings or Settings()
     try:
         feats = (
@@ -277,6 +287,7 @@ def enrich(
     if scores is not None and {"probability", "segment"} <= set(scores.columns):
         ctx.value_proba = scores["probability"].rename("probability")
         ctx.segments = scores["segment"]
+        ctx.features_key = features_key if features is not None else None
         return ctx
     if value is not None:
         try:

@@ -134,9 +134,9 @@ def write_version_files(
     if vectors is not None:  # a server of the same snapshot checks no commission text
         (vectors / TEXT_SNAPSHOT).write_text(json.dumps({"snapshot": snapshot_digest(frames)}))
     value = ValueService.load(folder, settings) if (folder / "value").exists() else None
-    features = scores = None
+    features = scores = key = None
     if value is not None:  # scored once, here: the server maps them (serving.scores)
-        features, scores, _ = value_scores(
+        features, scores, key = value_scores(
             value, frames, business_today(frames, settings), semantic
         )
     recommender = open_recommender(
@@ -149,6 +149,7 @@ def write_version_files(
         value=value,
         features=features,
         scores=scores,
+        features_key=key,
         text=text,
     )
     if snapshot is not None:

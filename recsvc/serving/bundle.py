@@ -152,7 +152,7 @@ def open_bundle(
     cutoff = business_today(frames, settings)
     saved = snapshot_dir(settings, version)
     recall_digest(saved, frames)  # the files' keys, without hashing every cell
-    features, scores, _ = value_scores(value, frames, cutoff, semantic, saved / SCORES)
+    features, scores, key = value_scores(value, frames, cutoff, semantic, saved / SCORES)
     step("scores")
     served = served_dir(settings, version, folder)
     recommender = open_recommender(
@@ -166,6 +166,7 @@ def open_bundle(
         kept=served,
         value=value,
         scores=scores,
+        features_key=key,
     )
     step("recommender")
     portal = PortalLists.open(served / PORTAL)

@@ -104,6 +104,7 @@ def open_recommender(
     rules: BusinessRules | None = None,
     value: ValueService | None = None,
     scores: pd.DataFrame | None = None,
+    features_key: str | None = None,
     text: TextSpace | None = None,
 ) -> Recommender:
     """A recommender of the version in ``folder`` over a snapshot of the store.
@@ -129,6 +130,9 @@ def open_recommender(
             bundle); default: loaded from ``folder`` when it has one.
         scores: ``value.score(features)`` when the caller computed it (the bundle):
             the context takes probabilities and segments from it.
+        features_key: the :func:`~recsvc.serving.scores.scores_fingerprint` that
+            ``features`` and ``scores`` were computed under: what is computed from them
+            (the ranker scores) is keyed by it instead of by hashing them.
         text: the version's text space when the caller holds it (training, which has
             just saved it): mapping the saved copy beside it would hold every
             commission's vectors twice (1.4 GB more at 100,000 clients).
@@ -152,6 +156,7 @@ def open_recommender(
         live=True,
         features=features,
         scores=scores,
+        features_key=features_key,
     )
     model: ScoredRanker | SourceChain
     if folder is not None and (folder / "ranker" / "config.json").exists():

@@ -142,17 +142,20 @@ def value_scores(
     cutoff: pd.Timestamp,
     semantic: Any | None,
     saved: Path | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """Every client's features and scores as of ``cutoff``: mapped from ``saved`` when
     that folder holds this snapshot's (:func:`save_value_scores`), else computed.
 
     Returns:
-        ``(features, scores, mapped)``.
+        ``(features, scores, fingerprint)``: the fingerprint
+        (:func:`scores_fingerprint`) says what they were computed from, so what is
+        computed from them in turn is keyed without hashing them.
     """
+    fingerprint = scores_fingerprint(value, frames, cutoff, semantic)
     if saved is not None:
-        opened = open_value_scores(saved, scores_fingerprint(value, frames, cutoff, semantic))
+        opened = open_value_scores(saved, fingerprint)
         if opened is not None:
             log.info("value scores of %d clients mapped from %s", len(opened[0]), saved)
-            return (*opened, True)
+            return (*opened, fingerprint)
     features = value.features(frames, cutoff, semantic)
-    return features, value.score(features, clv_summary(frames, cutoff)), False
+    return features, value.score(features, clv_summary(frames, cutoff)), fingerprint
