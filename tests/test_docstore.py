@@ -56,6 +56,25 @@ def test_changes_after_opening_behave_like_a_dict_and_are_saved(tmp_path: Path) 
     assert list(DocStore.open(tmp_path / "b").items()) == list(expected.items())
 
 
+@pytest.mark.parametrize("keys", [[30, 10, 20, 40], ["c-3", "a-1", "b-2", "d-4"]])
+def test_many_documents_at_once_are_each_one_alone(tmp_path: Path, keys: list) -> None:
+    """``many`` finds the saved keys by one vectorised search and answers what one
+    lookup per key does: repeats, changed and added documents included; a removed or
+    unknown key is a KeyError."""
+    docs = [_doc(k, f"t{k}", client_id=i) for i, k in enumerate(keys)]
+    store = _saved(tmp_path, docs)
+    store[keys[1]] = replace(docs[1], title="changed")
+    new = "e-5" if isinstance(keys[0], str) else 50
+    store[new] = _doc(new, "new")
+    del store[keys[3]]
+    asked = [keys[2], keys[1], new, keys[0], keys[2]]
+    assert store.many(asked) == [store[k] for k in asked]
+    assert store.many(asked)[1].title == "changed" and store.many([]) == []
+    for absent in (keys[3], 12345, "zz"):
+        with pytest.raises(KeyError):
+            store.many([keys[0], absent])
+
+
 def test_the_mapped_files_follow_docs_json(tmp_path: Path) -> None:
     """Built once, reused while docs.json is unchanged, rebuilt when it changes; an
     unwritable folder is read into memory instead."""

@@ -88,13 +88,12 @@ class CaseFinder:
         if not todo:
             return
         found = self.semantic.similar_case_keys_many(todo, CASE_DEPTH)
-        docs = self.semantic.docs["cases"]
-        decoded: dict[Any, Any] = {}  # this batch's case documents, each decoded once
+        # this batch's case documents, each decoded once however many triggers hit it
+        distinct = list(dict.fromkeys(key for keys in found.values() for key, _ in keys))
+        docs = dict(zip(distinct, self.semantic.docs["cases"].many(distinct), strict=True))
 
         def hit_of(key: Any, score: float) -> CaseHit:
-            doc = decoded.get(key)
-            if doc is None:
-                doc = decoded[key] = docs[key]
+            doc = docs[key]
             return compact_case(key, score, doc.client_id, doc.summary, doc.meta)
 
         with self._lock:

@@ -22,7 +22,7 @@ import functools
 import json
 import logging
 import mmap
-from collections.abc import Hashable, Iterable, Iterator, MutableMapping
+from collections.abc import Hashable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -167,6 +167,36 @@ class DocStore(MutableMapping[Hashable, Doc]):
             if pos >= 0:
                 return self._decoded(pos)
         raise KeyError(key)
+
+    def many(self, keys: Sequence[Hashable]) -> list[Doc]:
+        """``[self[key] for key in keys]``, the saved ones found by one vectorised binary
+        search: the portal precomputation decodes every similar case its searches hit,
+        and one search per key was 5 % of it at 100,000 clients.
+
+        Raises:
+            KeyError: a key that is not here.
+        """
+        keys = list(keys)
+        ordered = self._ordered
+        todo = [i for i, k in enumerate(keys) if k not in self._changed and k not in self._removed]
+        positions: dict[int, int] = {}
+        if todo and len(ordered):
+            asked = np.asarray([keys[i] for i in todo])
+            if asked.dtype.kind == ordered.dtype.kind:  # else each key alone, below
+                at = np.minimum(ordered.searchsorted(asked), len(ordered) - 1)
+                found = ordered[at] == asked
+                positions = {
+                    i: int(p)
+                    for i, p, ok in zip(
+                        todo, self._sorted[at].tolist(), found.tolist(), strict=True
+                    )
+                    if ok
+                }
+        out = []
+        for i, key in enumerate(keys):
+            pos = positions.get(i)
+            out.append(self._decoded(pos) if pos is not None else self[key])
+        return out
 
     def __contains__(self, key: object) -> bool:
         if key in self._changed:
