@@ -23,18 +23,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import func, select
 
+from recsvc.store import models
 from recsvc.store.db import Database
 from recsvc.store.memo import memo_per_frame
-from recsvc.store.models import (
-    Client,
-    Commission,
-    Complaint,
-    Feedback,
-    Interaction,
-    Order,
-    Product,
-    RecommendationEvent,
-)
 
 if TYPE_CHECKING:
     from recsvc.store.frames import Frames
@@ -54,14 +45,14 @@ SETTLE = dt.timedelta(seconds=1)
 
 #: The tables :func:`~recsvc.store.frames.load_frames` reads, for :func:`data_stamp`.
 SNAPSHOT_TABLES = (
-    Client,
-    Commission,
-    Product,
-    Order,
-    Interaction,
-    Feedback,
-    Complaint,
-    RecommendationEvent,
+    models.Client,
+    models.Commission,
+    models.Product,
+    models.Order,
+    models.Interaction,
+    models.Feedback,
+    models.Complaint,
+    models.RecommendationEvent,
 )
 
 
