@@ -257,3 +257,29 @@ def test_as_of_after_everything_is_the_snapshot_itself_and_stays_apart(db: Datab
     before = full.commissions["title_zh"].tolist()
     now.commissions.loc[now.commissions.index[0], "title_zh"] = "改过的"
     assert full.commissions["title_zh"].tolist() == before
+
+
+def test_as_of_keeps_a_prefix_over_the_same_data_and_masks_only_late_dates() -> None:
+    """Tables are read in date order, so a cutoff keeps each one's first rows: those
+    are the same data (copy-on-write), any other selection is taken as pandas takes
+    it; masking late dates makes new columns only, of the same dtype."""
+    from recsvc.store.frames import _kept, _masked
+
+    days = pd.to_datetime(["2021-01-01", "2021-02-01", "2021-03-01", "2021-04-01"])
+    frame = pd.DataFrame({"on": days, "x": [1.0, 2.0, 3.0, 4.0]}, index=[10, 11, 12, 13])
+    keep = frame["on"] < pd.Timestamp("2021-03-01")
+    prefix = _kept(frame, keep)
+    pd.testing.assert_frame_equal(prefix, frame[keep])
+    assert np.shares_memory(prefix["x"].to_numpy(), frame["x"].to_numpy())
+    shuffled = frame.iloc[[2, 0, 3, 1]]
+    mixed = keep.loc[shuffled.index]  # kept rows not first: taken
+    pd.testing.assert_frame_equal(_kept(shuffled, mixed), shuffled[mixed])
+    pd.testing.assert_frame_equal(_kept(frame, keep & False), frame.iloc[:0])
+
+    done = frame.assign(done=days + pd.Timedelta(days=40))
+    masked = _masked(done, ("done",), pd.Timestamp("2021-03-01"))
+    assert masked["done"].isna().tolist() == [False, True, True, True]
+    assert masked["done"].dtype == done["done"].dtype
+    assert np.shares_memory(masked["x"].to_numpy(), done["x"].to_numpy())
+    assert done["done"].notna().all()  # the frame it came from is as it was
+    assert _masked(done, ("done",), pd.Timestamp("2030-01-01")) is done

@@ -116,23 +116,22 @@ class Frames:
 
 
 def _kept(frame: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
-    """The rows of ``frame`` where ``keep``; when that is every row (a server's snapshot
-    at today's cutoff), a frame over the same data, which copy-on-write copies only
-    should either side change: taking every row of the store took 1.1 s of a start at
-    100,000 clients."""
-    return frame.copy(deep=False) if bool(keep.all()) else frame[keep]
+    """The rows of ``frame`` where ``keep``, over the same data when they are its first
+    rows: a table read in date order keeps a prefix at any cutoff, which copy-on-write
+    copies only should either side change. Taking the rows at a server's start cost
+    1.1 s at 100,000 clients when every row was kept, 0.17 s when the last day's were
+    not (a training's cutoffs take a prefix too)."""
+    mask = keep.to_numpy(dtype=bool)
+    n = int(np.count_nonzero(mask))
+    return frame.iloc[:n] if bool(mask[:n].all()) else frame[mask]
 
 
 def _masked(frame: pd.DataFrame, columns: tuple[str, ...], cutoff: pd.Timestamp) -> pd.DataFrame:
     """``frame`` with the dates of ``columns`` on or after ``cutoff`` as not yet
-    happened (``NaT``)."""
+    happened (``NaT``); only those columns are new, the others stay shared."""
     late = {c: frame[c] >= cutoff for c in columns}
-    if not any(bool(m.any()) for m in late.values()):
-        return frame
-    frame = frame.copy()
-    for c, m in late.items():
-        frame.loc[m, c] = pd.NaT
-    return frame
+    masked = {c: frame[c].mask(m) for c, m in late.items() if bool(m.any())}
+    return frame.assign(**masked) if masked else frame
 
 
 def _columns(model: type, exclude: set[str] | frozenset[str] = PERSONAL_COLUMNS) -> list:
