@@ -37,7 +37,14 @@ def test_rows_are_found_by_id_whatever_the_order_of_the_ids() -> None:
 def _state(best: TableRows) -> ExplainerState:
     empty = pd.DataFrame()
     return ExplainerState(
-        latest=empty, columns={}, positions={}, bought={}, one_off={}, codes={}, best=best
+        latest=empty,
+        at=np.zeros(0, dtype=np.int64),
+        columns={},
+        positions={},
+        bought={},
+        one_off={},
+        codes={},
+        best=best,
     )
 
 

@@ -53,7 +53,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: The folder of the arrays :func:`save_state` writes.
-EXPLAINER_FILES = ArtifactKind("explainer", format=1)
+EXPLAINER_FILES = ArtifactKind("explainer", format=2)  # 2: the latest commissions' rows
 #: Latest commissions per client that explanations consider.
 LATEST_COMMISSIONS = 30
 
@@ -123,9 +123,12 @@ class ExplainerState:
         rows: the row of each commission id in :attr:`sims`.
         best: per client, ``(best case row, similarity)`` per product column (row
             ``-1``: none), the client's own cases excluded.
+        at: the row of each of :attr:`latest` in the snapshot's commissions
+            (:func:`latest_rows`).
     """
 
     latest: pd.DataFrame
+    at: np.ndarray
     columns: Mapping[str, Any]
     positions: Mapping[int, np.ndarray]
     bought: Mapping[int, list[str]]
@@ -192,10 +195,12 @@ def latest_rows(commissions: pd.DataFrame, n: int) -> np.ndarray:
     return order[to_end <= n]
 
 
-def base_state(context: RecContext) -> ExplainerState:
-    """Each client's latest commissions and purchases (no similarities yet)."""
+def base_state(context: RecContext, at: np.ndarray | None = None) -> ExplainerState:
+    """Each client's latest commissions and purchases (no similarities yet); ``at``:
+    their rows when a saved state of this snapshot has them."""
     commissions = context.frames.commissions
-    at = latest_rows(commissions, LATEST_COMMISSIONS)  # sorted by client
+    if at is None:
+        at = latest_rows(commissions, LATEST_COMMISSIONS)  # sorted by client
     columns = comm_columns(commissions, at)
     numbers = {c: a for c, a in columns.items() if not isinstance(a, TakenRows)}
     latest = pd.DataFrame({"client_id": commissions["client_id"].array.take(at), **numbers})
@@ -217,6 +222,7 @@ def base_state(context: RecContext) -> ExplainerState:
         }
     return ExplainerState(
         latest=latest,
+        at=at,
         columns=columns,
         # row positions only: a frame per client would be 100k small frames at 100k clients
         positions=RowSpans(latest["client_id"].to_numpy(np.int64)),
@@ -309,20 +315,21 @@ def compute_state(context: RecContext, cases: CaseBase | None) -> ExplainerState
 
 
 def state_fingerprint(context: RecContext, cases: CaseBase | None) -> str:
-    """What the state depends on: the cutoff, every commission (id, client, date,
-    text), the product columns and texts, the past cases."""
+    """What the state depends on: the cutoff, every commission (id, client, date), the
+    texts of the text space's commissions
+    (:meth:`~recsvc.recommend.text.TextSpace.texts_digest`), the product columns and
+    texts, the past cases."""
     h = hashlib.sha256(str(context.cutoff).encode())
     h.update(json.dumps(list(code_columns(context))).encode())
     c = context.frames.commissions
-    ids = c["commission_id"].to_numpy(dtype=np.int64)
     for a in (
-        ids,
+        c["commission_id"].to_numpy(dtype=np.int64),
         c["client_id"].to_numpy(dtype=np.int64),
         c["commissioned_on"].to_numpy(dtype="datetime64[ns]").view(np.int64),
-        context.text.hashes(ids),
         context.text.products().lexical,
     ):
         h.update(np.ascontiguousarray(a).tobytes())
+    context.text.texts_digest(h)
     if cases is not None:
         h.update(cases.commission_ids.tobytes())
         h.update("|".join(map(str, cases.products)).encode())
@@ -338,6 +345,7 @@ def save_state(state: ExplainerState, folder: str | Path, fingerprint: str) -> P
     table = np.stack([best[int(c)] for c in clients]) if len(clients) else np.zeros(shape)
     row_ids = state.rows.ids  # the commission id of each row
     with EXPLAINER_FILES.save(folder, fingerprint=fingerprint, codes=list(state.codes)) as tmp:
+        np.save(tmp / "latest_rows.npy", state.at)
         np.save(tmp / "sims.npy", state.sims)
         np.save(tmp / "sim_commissions.npy", row_ids)
         np.save(tmp / "best_clients.npy", clients)
@@ -356,11 +364,12 @@ def load_state(context: RecContext, folder: Path, fingerprint: str) -> Explainer
         rows = np.load(folder / "sim_commissions.npy")
         clients = np.load(folder / "best_clients.npy")
         table = np.load(folder / "best_cases.npy", mmap_mode="c")
+        at = np.load(folder / "latest_rows.npy")
     except (OSError, ValueError) as exc:
         log.warning("explanation arrays in %s unreadable: %s", folder, exc)
         return None
     return replace(
-        base_state(context),
+        base_state(context, at),
         codes={c: j for j, c in enumerate(meta["codes"])},
         sims=sims,
         rows=RowIndex(rows),

@@ -324,6 +324,13 @@ class TextSpace:
         rows = self.commission_rows_.rows(np.asarray(commission_ids))
         return np.where(rows >= 0, self.text_hashes_[np.maximum(rows, 0)], np.uint64(0))
 
+    def texts_digest(self, h: Any) -> None:
+        """Feed the id and text hash of every commission this space holds into the
+        hashlib object ``h``: what its commission vectors are of (a superset of any
+        snapshot's commissions; hashing those by id took 0.09 s at 100,000 clients)."""
+        h.update(np.ascontiguousarray(self.commission_rows_.ids).tobytes())
+        h.update(np.ascontiguousarray(self.text_hashes_).tobytes())
+
     def products(self) -> Vectors:
         """Vectors of the catalogue, in :attr:`product_codes_` order."""
         return self.products_
