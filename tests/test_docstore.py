@@ -21,7 +21,9 @@ def _saved(folder: Path, docs: list[Doc]) -> DocStore:
     return DocStore.open(folder)
 
 
-@pytest.mark.parametrize("keys", [[30, 10, 20], ["c-3", "a-1", "b-2"]], ids=["int", "str"])
+@pytest.mark.parametrize(
+    "keys", [[30, 10, 20], [10, 20, 30], ["c-3", "a-1", "b-2"]], ids=["int", "int sorted", "str"]
+)
 def test_saved_documents_read_back_alike_in_their_order(tmp_path: Path, keys: list) -> None:
     docs = [_doc(k, f"t{k}", client_id=i) for i, k in enumerate(keys)]
     store = _saved(tmp_path, docs)

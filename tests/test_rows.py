@@ -31,3 +31,21 @@ def test_appended_rows_follow_and_an_id_keeps_its_first_row() -> None:
     assert grown.rows(probe).tolist() == [want.get(int(c), -1) for c in probe]
     assert grown.rows(more).tolist() == [600, 601, 602, 0]
     assert len(grown) == 604 and RowIndex(base).rows(more).tolist()[:3] == [-1, -1, -1]
+
+
+@pytest.mark.parametrize("shuffle", [False, True], ids=["in order", "shuffled"])
+def test_ids_in_order_or_not_find_the_first_row_of_each(shuffle: bool) -> None:
+    """Ids already in order (most are: commissions by id) are not sorted again, and
+    find the same rows as any order does, repeats at their first row; appending to
+    them keeps working."""
+    ids = np.repeat(np.arange(0, 300, 3), 2)  # 0 0 3 3 6 6 ...: in order, each twice
+    if shuffle:
+        ids = np.random.default_rng(5).permutation(ids)
+    index = RowIndex(ids)
+    want: dict[int, int] = {}
+    for row, cid in enumerate(ids.tolist()):
+        want.setdefault(int(cid), row)
+    probe = np.arange(-2, 305)
+    assert index.rows(probe).tolist() == [want.get(int(c), -1) for c in probe]
+    grown = index.appended(np.array([1, 0]))
+    assert grown.rows(np.array([1, 0])).tolist() == [len(ids), want[0]]

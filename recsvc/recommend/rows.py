@@ -35,8 +35,14 @@ class RowIndex(Mapping[int, int]):
 
     def __init__(self, ids: np.ndarray) -> None:
         self.ids = np.asarray(ids, dtype=np.int64)
-        self._order = np.argsort(self.ids, kind="stable")
-        self._sorted = self.ids[self._order]
+        if bool(np.all(self.ids[1:] >= self.ids[:-1])):
+            # ids in row order are mostly in order already: sorting them anyway took
+            # 0.07 s of a start at 100,000 clients
+            self._order = np.arange(len(self.ids), dtype=np.int64)
+            self._sorted = self.ids
+        else:
+            self._order = np.argsort(self.ids, kind="stable")
+            self._sorted = self.ids[self._order]
 
     def rows(self, ids: np.ndarray) -> np.ndarray:
         """The row of each of ``ids`` (``-1``: not indexed)."""

@@ -96,8 +96,11 @@ class DocStore(MutableMapping[Hashable, Doc]):
         store = cls()
         keys = np.load(target / "keys.npy")
         store._keys = keys
-        store._sorted = np.argsort(keys, kind="stable")
-        store._ordered = keys[store._sorted]
+        if bool(np.all(keys[1:] >= keys[:-1])):  # saved in key order (ids): no sort
+            store._sorted, store._ordered = np.arange(len(keys)), keys
+        else:
+            store._sorted = np.argsort(keys, kind="stable")
+            store._ordered = keys[store._sorted]
         store._spans = np.load(target / "spans.npy")
         store._commissions = np.load(target / "commissions.npy", mmap_mode="r")
         store._blob = map_records(target / "docs.bin")
