@@ -140,7 +140,10 @@ def _columns(model: type, exclude: set[str] | frozenset[str] = PERSONAL_COLUMNS)
 
 def _read(db: Database, stmt: Select, dates: tuple[str, ...] = ()) -> pd.DataFrame:
     with db.engine.connect() as conn:
-        df = shared_strings(pd.read_sql(stmt, conn))
+        # the driver's rows become one row-major array of objects, and a text column
+        # of it is a strided view: taking a few of its rows copies the whole column
+        # first (1.2 ms a take at 10,000 clients). Copied, each column is contiguous.
+        df = shared_strings(pd.read_sql(stmt, conn)).copy()
     for col in dates:
         df[col] = (
             pd.to_datetime(df[col], utc=False).dt.tz_localize(None)
