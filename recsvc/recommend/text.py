@@ -319,11 +319,6 @@ class TextSpace:
         dense = None if block.dense is None else block.dense * known[:, None]
         return Vectors(dense, lex)
 
-    def hashes(self, commission_ids: Sequence[int] | np.ndarray) -> np.ndarray:
-        """Text hashes of known commissions (0 for unknown ids)."""
-        rows = self.commission_rows_.rows(np.asarray(commission_ids))
-        return np.where(rows >= 0, self.text_hashes_[np.maximum(rows, 0)], np.uint64(0))
-
     def texts_digest(self, h: Any) -> None:
         """Feed the id and text hash of every commission this space holds into the
         hashlib object ``h``: what its commission vectors are of (a superset of any
