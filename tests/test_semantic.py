@@ -439,9 +439,9 @@ def test_a_loaded_index_searches_from_its_key_arrays_and_reads_format_1(
     loaded = VectorIndex.load(tmp_path / "ix", mmap=True)
     assert loaded.search(vecs[:30], k=5) == want
     assert len(loaded) == 198 and loaded.ids() == idx.ids() and loaded.tombstones == 2
-    assert loaded._saved_keys is not None, "a search built the key dicts"
+    assert not loaded._keys.unpacked, "a search built the key dicts"
     assert np.array_equal(loaded.vectors(keys[:5]), idx.vectors(keys[:5]))
-    assert loaded._saved_keys is None  # the lookup by key built them
+    assert loaded._keys.unpacked  # the lookup by key built them
     assert loaded.search(vecs[:30], k=5) == want
     assert loaded.search(vecs[[3]], k=3, exclude=[keys[4]]) == idx.search(
         vecs[[3]], k=3, exclude=[keys[4]]

@@ -1,7 +1,8 @@
 """FAISS vector indexes keyed by domain ids. FAISS row numbers never leave this module.
 
 A :class:`VectorIndex` maps caller keys (client ids, commission ids, product codes,
-case ids) to private int64 FAISS labels. Three kinds:
+case ids) to private int64 FAISS labels (a :class:`~recsvc.semantic.keymap.KeyMap`
+keeps them). Three kinds:
 
 - ``exact``: ``IndexIDMap2(IndexFlatIP)``; supports ``remove_ids``, so updates are
   remove + add.
@@ -13,11 +14,6 @@ case ids) to private int64 FAISS labels. Three kinds:
 - ``ivf``: ``IndexIVFFlat`` with a hash-table direct map; removes natively.
 
 Vectors are L2-normalised, so scores are cosine similarities.
-
-A saved index keeps its keys as arrays by label (``labels.npy``, ``keys.npy``); a
-loaded one answers searches from those arrays and builds the key → label dict only
-when a lookup by key needs it (:meth:`VectorIndex.vectors`, an update): at 100,000
-clients the commissions' 911,000 keys took 0.3 s of a server's start as JSON and dicts.
 
 Example:
     >>> import numpy as np
@@ -41,6 +37,7 @@ import numpy as np
 
 from recsvc.errors import InvalidInput, NotReady
 from recsvc.files import prefetch
+from recsvc.semantic.keymap import KeyMap
 
 IndexKind = Literal["exact", "hnsw", "ivf"]
 #: 2: keys and labels saved as arrays (1: ``ids.json``, still read)
@@ -110,11 +107,7 @@ class VectorIndex:
         self.nlist = nlist
         self.nprobe = nprobe
         self.key_type = "int"
-        self._k2l: dict[Hashable, int] = {}
-        self._l2k: dict[int, Hashable] = {}
-        # (labels ascending, their keys) as loaded, until a lookup by key needs the dicts
-        self._saved_keys: tuple[np.ndarray, np.ndarray] | None = None
-        self._keys_lock = threading.Lock()
+        self._keys = KeyMap()
         self._tombstones: set[int] = set()
         self._next_label = 0
         self._faiss: Any = None
@@ -160,50 +153,16 @@ class VectorIndex:
             ivf.nprobe = self.nprobe
             self._faiss = ivf
 
-    # -- keys by label ----------------------------------------------------------------
-    @property
-    def _key_to_label(self) -> dict[Hashable, int]:
-        self._unpack_keys()
-        return self._k2l
-
-    @property
-    def _label_to_key(self) -> dict[int, Hashable]:
-        self._unpack_keys()
-        return self._l2k
-
-    def _unpack_keys(self) -> None:
-        """Build the dicts from the loaded arrays (once, on the first lookup by key)."""
-        if self._saved_keys is None:
-            return
-        with self._keys_lock:
-            if self._saved_keys is None:
-                return
-            labels, keys = (a.tolist() for a in self._saved_keys)
-            self._l2k = dict(zip(labels, keys, strict=True))
-            self._k2l = dict(zip(keys, labels, strict=True))
-            self._saved_keys = None
-
-    def _keys_of(self, labels: list[int]) -> list[Hashable]:
-        """The keys of live ``labels``: from the loaded arrays while there are no dicts."""
-        saved = self._saved_keys
-        if saved is None:
-            l2k = self._l2k
-            return [l2k[lb] for lb in labels]
-        by_label, keys = saved
-        return list(keys[np.searchsorted(by_label, labels)].tolist())
-
     # -- introspection --------------------------------------------------------------
     def __len__(self) -> int:
-        saved = self._saved_keys
-        return len(saved[0]) if saved is not None else len(self._k2l)
+        return len(self._keys)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._key_to_label
+        return key in self._keys
 
     def ids(self) -> list[Hashable]:
         """Live keys in insertion order."""
-        saved = self._saved_keys
-        return list(saved[1].tolist()) if saved is not None else list(self._k2l)
+        return self._keys.keys()
 
     @property
     def tombstones(self) -> int:
@@ -226,22 +185,18 @@ class VectorIndex:
             return
         if self._faiss is None:
             self._init_faiss(vectors)
-        self.remove([k for k in keys if k in self._key_to_label])
+        self.remove([k for k in keys if k in self._keys])
         labels = np.arange(self._next_label, self._next_label + len(keys), dtype=np.int64)
         self._next_label += len(keys)
         self._own()
         self._faiss.add_with_ids(vectors, labels)
-        for key, label in zip(keys, labels.tolist(), strict=True):
-            self._key_to_label[key] = label
-            self._label_to_key[label] = key
+        self._keys.put(keys, labels.tolist())
         self.key_type = "str" if isinstance(keys[0], str) else "int"
         self._maybe_compact()
 
     def remove(self, keys: Iterable[Hashable]) -> int:
         """Drop keys (unknown keys are ignored). Returns how many were present."""
-        labels = [self._key_to_label.pop(k) for k in list(keys) if k in self._key_to_label]
-        for label in labels:
-            del self._label_to_key[label]
+        labels = self._keys.pop(keys)
         if not labels:
             return 0
         if self.kind == "hnsw":
@@ -274,7 +229,7 @@ class VectorIndex:
             self.mapped = False
 
     def _maybe_compact(self) -> None:
-        total = len(self._tombstones) + len(self._key_to_label)
+        total = len(self._tombstones) + len(self._keys)
         if self._tombstones and len(self._tombstones) > self.max_tombstone_fraction * total:
             self.compact()
 
@@ -282,8 +237,7 @@ class VectorIndex:
         """Rebuild the FAISS structure from live vectors (drops HNSW tombstones)."""
         keys = self.ids()
         vectors = self.vectors(keys)
-        self._key_to_label.clear()
-        self._label_to_key.clear()
+        self._keys.clear()
         self._tombstones.clear()
         self._next_label = 0
         self._faiss = None
@@ -296,7 +250,7 @@ class VectorIndex:
         """Stored vectors for ``keys``; an unknown key gets a zero row."""
         out = np.zeros((len(keys), self.dim), dtype=np.float32)
         for i, key in enumerate(keys):
-            label = self._key_to_label.get(key)
+            label = self._keys.label(key)
             if label is not None:
                 out[i] = self._faiss.reconstruct(label)
         return out
@@ -316,7 +270,7 @@ class VectorIndex:
             exclude: keys never returned (e.g. the query's own record).
         """
         queries = _as_matrix(queries, self.dim)
-        excluded = {self._key_to_label[e] for e in exclude if e in self._key_to_label}
+        excluded = set(self._keys.labels_of(exclude))
         if not len(self) or k <= 0:
             return [[] for _ in queries], [[] for _ in queries]
         fetch = min(k + len(excluded) + len(self._tombstones), self._faiss.ntotal)
@@ -334,7 +288,7 @@ class VectorIndex:
                 ][:k]
             else:  # the common case: no filtering beyond FAISS's -1 padding
                 kept = [(lb, sc) for lb, sc in zip(row_labels, row_scores, strict=True) if lb >= 0]
-            out_keys.append(self._keys_of([lb for lb, _ in kept]))
+            out_keys.append(self._keys.keys_of([lb for lb, _ in kept]))
             out_scores.append([sc for _, sc in kept])
         return out_keys, out_scores
 
@@ -358,8 +312,7 @@ class VectorIndex:
             },
             "next_label": self._next_label,
         }
-        saved = self._saved_keys
-        labels, keys = saved if saved is not None else (list(self._l2k), list(self._l2k.values()))
+        labels, keys = self._keys.arrays()
         for name, values, dtype in (
             ("labels", labels, np.int64),
             ("keys", keys, np.int64 if self.key_type == "int" else np.str_),
@@ -398,17 +351,15 @@ class VectorIndex:
         if config["format"] == 1:
             ids = json.loads((folder / "ids.json").read_text())
             # save() wrote the keys as they are (JSON keeps ints and strings apart)
-            labels, keys = np.asarray(ids["labels"], dtype=np.int64), ids["keys"]
-            idx._saved_keys = (labels, np.asarray(keys, dtype=object))
-            idx._tombstones = set(ids["tombstones"])
+            labels = np.asarray(ids["labels"], dtype=np.int64)
+            keys = np.asarray(ids["keys"], dtype=object)
+            tombstones = ids["tombstones"]
         else:
             labels = np.load(folder / "labels.npy", allow_pickle=False)
             keys = np.load(folder / "keys.npy", allow_pickle=False)
-            idx._saved_keys = (labels, keys)
-            idx._tombstones = set(np.load(folder / "tombstones.npy").tolist())
-        if len(labels) > 1 and not bool(np.all(labels[1:] > labels[:-1])):
-            order = np.argsort(labels, kind="stable")  # saved by insertion: ascending
-            idx._saved_keys = (labels[order], idx._saved_keys[1][order])
+            tombstones = np.load(folder / "tombstones.npy").tolist()
+        idx._keys = KeyMap.from_arrays(labels, keys)
+        idx._tombstones = set(tombstones)
         if (folder / "index.faiss").exists():
             mapped = mmap and idx.kind in ("exact", "hnsw")
             if mapped:
