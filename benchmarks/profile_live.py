@@ -73,8 +73,8 @@ def main() -> int:
         ("rank", rec, "rank"),
         ("contributions", rec, "_contributions"),
         ("explain", rec.explainer, "explain"),
-        ("own projects", rec.explainer, "own_projects"),
-        ("similar cases", rec.explainer, "similar_cases"),
+        ("own projects", rec.explainer.finder, "dated_own_projects"),
+        ("similar cases", rec.explainer.finder, "similar_cases"),
         ("impressions", recommendations, "record_impressions"),
     ):
         if obj is not None:

@@ -324,7 +324,7 @@ def test_a_batch_searches_its_similar_cases_once_and_explains_as_one_client_alon
     calls: list[str] = []
     looked: list[tuple[int, str]] = []
     real_many, real_one = layer.similar_case_keys_many, layer.similar_cases
-    own_projects = rec.explainer._own_projects
+    own_projects = rec.explainer.finder.dated_own_projects
 
     def many(triggers: Any, k: int) -> Any:
         calls.append("batch")
@@ -340,7 +340,7 @@ def test_a_batch_searches_its_similar_cases_once_and_explains_as_one_client_alon
 
     monkeypatch.setattr(layer, "similar_case_keys_many", many)
     monkeypatch.setattr(layer, "similar_cases", one)
-    monkeypatch.setattr(rec.explainer, "_own_projects", counted)
+    monkeypatch.setattr(rec.explainer.finder, "dated_own_projects", counted)
     together = {
         s: rec.recommend_many(ids, s, 5, live=False) for s in (Surface.LIBRARIAN, Surface.PORTAL)
     }

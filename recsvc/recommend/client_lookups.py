@@ -6,8 +6,8 @@ what training saved) and answers per-client questions from it: the client's late
 commissions, what it bought, each commission's similarity to a product, recency
 weights, recent purposes, its best past case of a product, a commission id by public
 id. A client added after the snapshot is read from the context's frames once and kept.
-The :class:`~recsvc.recommend.explain.Explainer` asks these questions and turns the
-answers into evidence; it never reads the state itself.
+The :class:`~recsvc.recommend.evidence.EvidenceFinder` asks these questions and turns
+the answers into evidence; neither it nor the explainer reads the state itself.
 
 Safe from several threads: the state is immutable and replaced with one reference
 assignment under a lock; the memos only ever gain entries.
