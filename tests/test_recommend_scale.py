@@ -32,7 +32,7 @@ def context():  # type: ignore[no-untyped-def]
 def test_blockwise_scores_equal_one_block(context, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     ids = context.clients.index.to_numpy(dtype=np.int64)
     content = ContentSource().fit(context)
-    look = LookAlikeSource(use_index=False).fit(context)
+    look = LookAlikeSource().fit(context)
     whole = content.scores(ids), look.neighbours(ids)
     monkeypatch.setattr(sources, "CHUNK", 7)  # many small blocks
     assert len(ids) > 3 * sources.CHUNK
@@ -58,7 +58,7 @@ def test_neighbours_match_the_string_comparison_they_replace(context) -> None:  
     """Profiles are compared as integer codes; the result must be what comparing the
     kind and field strings gives (an empty field matches nothing)."""
     ids = context.clients.index.to_numpy(dtype=np.int64)
-    look = LookAlikeSource(use_index=False).fit(context)
+    look = LookAlikeSource().fit(context)
     got_ids, got_sims = look.neighbours(ids)
     vecs, has = context.text.client_vectors(context.frames.commissions, ids, context.cutoff)
     s = context.text.similarity(vecs, look.buyer_vectors_)
@@ -105,7 +105,7 @@ def test_look_alike_scores_are_each_clients_weighted_mean_of_its_buyers(context)
     purchases weighted by similarity, neighbours that are no buyer (or padding) left
     out, and no score for a client without a weighted neighbour."""
     ids = context.clients.index.to_numpy(dtype=np.int64)
-    look = LookAlikeSource(use_index=False).fit(context)
+    look = LookAlikeSource().fit(context)
     got = look.scores(ids)
     nbr, sims = look.neighbours(ids)
     where = {int(b): j for j, b in enumerate(look.buyers_)}
@@ -119,3 +119,28 @@ def test_look_alike_scores_are_each_clients_weighted_mean_of_its_buyers(context)
         want = sum(w * look.bought_[j] for j, w in ok) / total
         np.testing.assert_allclose(got[i], want, rtol=1e-9, atol=1e-12)
     assert np.isfinite(got).any(axis=1).mean() > 0.5  # most clients have buyers near them
+
+
+def test_live_look_alike_is_the_comparison_the_ranker_was_trained_on(settings) -> None:  # type: ignore[no-untyped-def]
+    """Serving (a live context with a semantic layer) finds the same neighbours and
+    scores as the ranker's training rows at the same cutoff: recent buyers by
+    point-in-time vectors and profile, not the semantic index's nearest clients."""
+    from recsvc.recommend.context import build_context
+    from recsvc.semantic import FakeEmbedder, build_semantic
+
+    history = make_history(n_per_group=20)
+    layer = build_semantic(history, settings, FakeEmbedder())
+    ids = history.clients["client_id"].to_numpy(dtype=np.int64)
+    cutoff = history.commissions["commissioned_on"].max() + np.timedelta64(1, "D")
+    live = build_context(history, cutoff, semantic=layer, with_features=False, live=True)
+    past = build_context(
+        history, cutoff, semantic=layer, text=live.text, with_features=False, live=False
+    )
+    served, trained = LookAlikeSource().fit(live), LookAlikeSource().fit(past)
+    got, want = served.neighbours(ids), trained.neighbours(ids)
+    assert (got[0] >= 0).any()
+    assert (got[0] == want[0]).all()
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_array_equal(served.scores(ids), trained.scores(ids))
+    # every neighbour is a recent buyer (the index's nearest clients mostly are not)
+    assert np.isin(got[0][got[0] >= 0], served.buyers_).all()

@@ -61,7 +61,8 @@ class RecContext:
         features: client features at ``cutoff`` (``recsvc.features``), or ``None``.
         value_proba: calibrated value-model probability per client, or ``None``.
         segments: value segment per client (``recsvc.value``), or ``None``.
-        live: ``True`` when ``cutoff`` is today (serving may use the live FAISS index).
+        live: ``True`` when ``cutoff`` is today (serving: feedback and orders up to
+            now count in its exclusions).
         features_key: what :attr:`features`, :attr:`value_proba` and :attr:`segments`
             were computed from, when the caller that computed them knows (the value
             scores' fingerprint, :func:`recsvc.serving.scores.scores_fingerprint`);
@@ -233,7 +234,7 @@ def build_context(
         history: the full frames.
         cutoff: the business "now"; default
             :func:`~recsvc.features.today.business_today`.
-        semantic: the semantic layer (dense text channel, look-alike index, cases).
+        semantic: the semantic layer (dense text channel, similar cases).
         settings: settings (business rules, horizons, segments).
         text: a fitted text space to share between cutoffs; fitted here if ``None``.
         value: the version's loaded value model, to score clients and segment them

@@ -4,7 +4,6 @@ bought)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,6 @@ from recsvc.recommend.sources.base import (
 )
 
 __all__ = ["CHUNK", "ContentSource", "LookAlikeSource"]
-
-log = logging.getLogger(__name__)
 
 #: Clients per block in client x case and client x buyer similarity products.
 CHUNK = 2048
@@ -182,24 +179,25 @@ class ContentSource(CandidateSource):
 class LookAlikeSource(CandidateSource):
     """What clients with similar directions and profiles bought.
 
-    Neighbours are the ``n_neighbours`` most similar clients by commission text plus
-    profile (same kind, same industry field). In a live context with a semantic layer
-    the FAISS neighbours of ``SemanticLayer.similar_clients`` are used instead.
+    Neighbours are the ``n_neighbours`` recent buyers most similar to the client by
+    point-in-time commission text plus profile (same kind, same industry field): the
+    same comparison at a past cutoff (the ranker's training rows) as today (its scores
+    for the portal lists and live calls). Serving once took the semantic index's
+    nearest clients instead; those are neighbours among all clients, mostly not
+    buyers, without the profile bonus, so the ranker scored features of another
+    distribution than it was trained on (and the HNSW searches were 28 % of the
+    100,000-client portal step's scoring).
 
     Args:
         n_neighbours: neighbours per client.
         profile_weight: bonus similarity for the same kind and for the same field.
-        use_index: use the semantic layer's FAISS index when the context is live.
     """
 
     name = "look-alike"
 
-    def __init__(
-        self, n_neighbours: int = 20, profile_weight: float = 0.1, use_index: bool = True
-    ) -> None:
+    def __init__(self, n_neighbours: int = 20, profile_weight: float = 0.1) -> None:
         self.n_neighbours = n_neighbours
         self.profile_weight = profile_weight
-        self.use_index = use_index
 
     def fit(self, context: RecContext) -> LookAlikeSource:
         return self.fit_from(context, None)
@@ -250,29 +248,9 @@ class LookAlikeSource(CandidateSource):
         return self.kinds_.get_indexer(kind), self.fields_.get_indexer(field)
 
     def neighbours(self, client_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Neighbour client ids and similarities, ``(n, n_neighbours)``; ``-1`` pads.
-
-        Live, the semantic index answers for every client it holds in one batched
-        search; the others (new since the index was built) and every client at a past
-        cutoff are compared with the buyers' point-in-time vectors.
-        """
+        """Neighbour client ids and similarities, ``(n, n_neighbours)``, best first;
+        ``-1`` pads. Compared with the buyers' point-in-time vectors block by block."""
         client_ids = np.asarray(client_ids, dtype=np.int64)
-        ctx = self.context_
-        if ctx.live and self.use_index and ctx.semantic is not None:
-            try:
-                found, scores = ctx.semantic.similar_clients_many(client_ids, self.n_neighbours)
-            except Exception:
-                log.info("semantic similar_clients failed; using point-in-time vectors")
-            else:
-                ids, sims = found, scores.astype(float)
-                rest = np.flatnonzero(ids[:, 0] < 0)
-                if len(rest):
-                    ids[rest], sims[rest] = self._by_vectors(client_ids[rest])
-                return ids, sims
-        return self._by_vectors(client_ids)
-
-    def _by_vectors(self, client_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest buyers by point-in-time text vectors plus profile, block by block."""
         n, kk = len(client_ids), self.n_neighbours
         ids = np.full((n, kk), -1, dtype=np.int64)
         sims = np.zeros((n, kk))
