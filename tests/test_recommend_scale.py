@@ -144,3 +144,32 @@ def test_live_look_alike_is_the_comparison_the_ranker_was_trained_on(settings) -
     np.testing.assert_array_equal(served.scores(ids), trained.scores(ids))
     # every neighbour is a recent buyer (the index's nearest clients mostly are not)
     assert np.isin(got[0][got[0] >= 0], served.buyers_).all()
+
+
+@pytest.mark.parametrize("weight", [0.5, 0.3, 1.0])
+def test_fused_similarity_is_the_weighted_sum_of_the_clipped_channels(weight: float) -> None:
+    """``w * max(dense, 0) + (1 - w) * max(lexical, 0)``; a pair where either side has
+    no dense vector (an unreadable text) keeps its lexical similarity alone."""
+    from sklearn.preprocessing import normalize
+
+    from recsvc.recommend.text import TextSpace
+    from recsvc.recommend.vectors import Vectors
+
+    rng = np.random.default_rng(3)
+
+    def block(n: int, unreadable: list[int]) -> Vectors:
+        dense = normalize(rng.normal(size=(n, 16))).astype(np.float32)
+        dense[unreadable] = 0.0
+        return Vectors(dense, normalize(rng.normal(size=(n, 8))).astype(np.float32))
+
+    a, b = block(40, [3, 17]), block(30, [0, 29])
+    lexical = np.maximum(a.lexical.astype(float) @ b.lexical.T, 0)
+    dense = np.maximum(a.dense.astype(float) @ b.dense.T, 0)
+    want = weight * dense + (1 - weight) * lexical
+    want[[3, 17]] = lexical[[3, 17]]
+    want[:, [0, 29]] = lexical[:, [0, 29]]
+    got = TextSpace(dense_weight=weight).similarity(a, b)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    lexical_only = TextSpace(dense_weight=weight).similarity(Vectors(None, a.lexical), b)
+    np.testing.assert_allclose(lexical_only, lexical, atol=1e-6)

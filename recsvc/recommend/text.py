@@ -362,27 +362,34 @@ class TextSpace:
         return Vectors(dense, np.zeros((n, dim), dtype=np.float32))
 
     def similarity(self, a: Vectors, b: Vectors) -> np.ndarray:
-        """Cosine similarity matrix ``(len(a), len(b))`` fused over both channels.
+        """Cosine similarity matrix ``(len(a), len(b))`` fused over both channels:
+        ``w * max(dense, 0) + (1 - w) * max(lexical, 0)``.
 
         Where either side has no dense vector (no embedder, or an unreadable text) the
         lexical channel alone answers for that pair.
         """
-        # in place: these are (commissions x cases) blocks, temporaries cost more than math
-        lex = np.asarray(a.lexical @ b.lexical.T, dtype=np.float32)
-        np.maximum(lex, 0.0, out=lex)
         if a.dense is None or b.dense is None:
-            return lex
-        dense = np.asarray(a.dense @ b.dense.T, dtype=np.float32)
-        np.maximum(dense, 0.0, out=dense)
-        rows, cols = ~np.any(a.dense != 0, axis=1), ~np.any(b.dense != 0, axis=1)
+            return _clipped(a.lexical, b.lexical)
+        # these are (commissions x cases) blocks: each channel's weight goes on the
+        # small left factor, not on the product (three passes over it instead of five;
+        # with the default weight 0.5 the result is the same to the bit)
+        w = np.float32(self.dense_weight)
+        out = _clipped(a.lexical * (np.float32(1.0) - w), b.lexical)
+        out += _clipped(a.dense * w, b.dense)
         # pairs where one side has no dense vector keep the lexical similarity alone
-        alone_rows, alone_cols = lex[rows], lex[:, cols]
-        dense *= np.float32(self.dense_weight)
-        lex *= np.float32(1.0 - self.dense_weight)
-        lex += dense
-        lex[rows] = alone_rows
-        lex[:, cols] = alone_cols
-        return lex
+        rows, cols = ~np.any(a.dense != 0, axis=1), ~np.any(b.dense != 0, axis=1)
+        if rows.any():
+            out[rows] = _clipped(a.lexical[rows], b.lexical)
+        if cols.any():
+            out[:, cols] = _clipped(a.lexical, b.lexical[cols])
+        return out
+
+
+def _clipped(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``max(a @ b.T, 0)`` as float32, clipped in place."""
+    out = np.asarray(a @ b.T, dtype=np.float32)
+    np.maximum(out, 0.0, out=out)
+    return out
 
 
 def erase_commission_vectors(folder: str | Path, commission_ids: set[int]) -> int:
