@@ -685,18 +685,6 @@ def test_every_searching_thread_applies_the_search_thread_count() -> None:
 
 
 # -- batched searches (the portal precomputation) give what one search per query gives
-def test_similar_clients_many_equals_one_search_per_client(layer: SemanticLayer) -> None:
-    clients = [int(c) for c in layer.dense["clients"].ids()]
-    ids, scores = layer.similar_clients_many(np.array([*clients, 987654]), k=3)
-    for row, cid in enumerate(clients):
-        one_ids, one_scores = layer.similar_clients(cid, k=3)
-        n = len(one_ids)
-        assert ids[row, :n].tolist() == one_ids.tolist()
-        np.testing.assert_allclose(scores[row, :n], one_scores, rtol=1e-6)
-        assert (ids[row, n:] == -1).all() and cid not in ids[row]
-    assert (ids[-1] == -1).all()  # a client the index does not hold gets no neighbours
-
-
 def test_similar_case_keys_many_equals_one_search_per_commission(layer: SemanticLayer) -> None:
     commissions = [int(c) for c in layer.docs["commissions"]]
     many = layer.similar_case_keys_many([*commissions, 987654], k=5)

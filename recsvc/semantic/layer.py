@@ -238,12 +238,6 @@ class SemanticLayer:
         """See :func:`recsvc.semantic.similar.similar_clients`."""
         return similar.similar_clients(self, client_id, k)
 
-    def similar_clients_many(
-        self, client_ids: np.ndarray, k: int = 10
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """See :func:`recsvc.semantic.similar.similar_clients_many`."""
-        return similar.similar_clients_many(self, client_ids, k)
-
     def similar_commissions(self, commission_id: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """See :func:`recsvc.semantic.similar.similar_commissions`."""
         return similar.similar_commissions(self, commission_id, k)

@@ -24,7 +24,6 @@ __all__ = [
     "similar_case_keys_many",
     "similar_cases",
     "similar_clients",
-    "similar_clients_many",
     "similar_commission_hits",
     "similar_commissions",
 ]
@@ -39,31 +38,6 @@ def similar_clients(
         ``(client_ids int64, scores float32)`` arrays, best first.
     """
     return _nearest(layer, "clients", "client", client_id, k)
-
-
-def similar_clients_many(
-    layer: SemanticLayer, client_ids: np.ndarray, k: int = 10
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`similar_clients` of many clients in one batched search.
-
-    Returns:
-        ``(n, k)`` neighbour ids (``-1`` pads; a client not indexed gets none) and their
-        scores, best first, each client itself excluded.
-    """
-    ids = np.asarray(client_ids, dtype=np.int64)
-    out_ids = np.full((len(ids), k), -1, dtype=np.int64)
-    out_scores = np.zeros((len(ids), k), dtype=np.float32)
-    index = layer.dense["clients"]
-    rows = [i for i, c in enumerate(ids.tolist()) if c in index]
-    if not rows or k <= 0:
-        return out_ids, out_scores
-    with layer._lock:
-        keys, scores = index.search(index.vectors(ids[rows].tolist()), k + 1)
-    for row, own, found, score in zip(rows, ids[rows].tolist(), keys, scores, strict=True):
-        kept = [(key, sc) for key, sc in zip(found, score, strict=True) if key != own][:k]
-        out_ids[row, : len(kept)] = np.asarray([key for key, _ in kept], dtype=np.int64)
-        out_scores[row, : len(kept)] = [sc for _, sc in kept]
-    return out_ids, out_scores
 
 
 def similar_commissions(
