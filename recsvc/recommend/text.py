@@ -4,7 +4,8 @@
 layer's embedder when one is given, plus a character n-gram TF-IDF lexical channel
 that works for Chinese and English alike) and then builds *point-in-time* client
 vectors from whichever commissions a :class:`~recsvc.store.Frames` snapshot holds.
-Row positions never leave this module: callers pass commission ids and texts.
+Row positions never leave this module: callers pass commission ids and texts. Its
+files (save, load, erasure): :mod:`recsvc.recommend.text_files`.
 
 Example:
     >>> space = TextSpace().fit(frames.commissions, frames.products)  # doctest: +SKIP
@@ -13,9 +14,7 @@ Example:
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from recsvc.files import prefetch, replaced_folder
+from recsvc.recommend import text_files
 from recsvc.recommend.rows import RowIndex
 from recsvc.recommend.vectors import Vectors, commission_text, product_text, text_hashes
 
@@ -45,8 +44,6 @@ MIN_COVERAGE = 0.5
 FIT_SAMPLE = 20_000
 #: Half-life (days) of a commission's weight in its client's vector.
 HALF_LIFE_DAYS = 730.0
-#: Layout of a saved :class:`TextSpace` (``TextSpace.save``).
-TEXT_FORMAT = 1
 
 
 class TextSpace:
@@ -86,58 +83,16 @@ class TextSpace:
         self.products_ = self.encode(ptexts)
         return self
 
-    # -- persistence ------------------------------------------------------------
+    # -- persistence (recsvc.recommend.text_files) ------------------------------
     def save(self, folder: str | Path, vectors: str | Path | None = None) -> Path:
-        """Write the fitted space into ``folder`` (replaced whole, never half-written).
-
-        The vocabulary is JSON; IDF weights, LSA components, commission ids, text
-        hashes and vectors are ``.npy`` files, which :meth:`load` memory-maps: a
-        model's server processes then share one copy of the commission vectors
-        through the page cache instead of each fitting and holding its own.
-
-        Args:
-            folder: where the space goes (the model: vocabulary, IDF, components).
-            vectors: where the per-commission files go (ids, text hashes, vectors),
-                which an erasure must be able to patch; default ``folder``.
-        """
-        folder = Path(folder)
-        if vectors is not None:
-            self.save_vectors(vectors)
-        vec = self.vectorizer_
-        config = {
-            "format": TEXT_FORMAT,
-            "params": {k: vec.get_params()[k] for k in ("analyzer", "sublinear_tf", "min_df")}
-            | {"ngram_range": list(vec.ngram_range)},
-            "dense_weight": self.dense_weight,
-            "dense": self.commissions_.dense is not None,
-            "products": self.product_codes_.tolist(),
-        }
-        vocab = {str(k): int(v) for k, v in vec.vocabulary_.items()}
-        with replaced_folder(folder) as tmp:
-            (tmp / "config.json").write_text(json.dumps(config, indent=2))
-            (tmp / "vocabulary.json").write_text(json.dumps(vocab, ensure_ascii=False))
-            np.save(tmp / "idf.npy", vec.idf_)
-            np.save(tmp / "components.npy", self.svd_.components_)
-            np.save(tmp / "product_hashes.npy", self.product_hashes_)
-            np.save(tmp / "product_lexical.npy", self.products_.lexical)
-            if self.products_.dense is not None:
-                np.save(tmp / "product_dense.npy", self.products_.dense)
-            if vectors is None:
-                self._write_vectors(tmp)
-        return folder
+        """Write the fitted space into ``folder`` (replaced whole), its per-commission
+        files into ``vectors`` (default ``folder``):
+        :func:`~recsvc.recommend.text_files.save_space`."""
+        return text_files.save_space(self, folder, vectors)
 
     def save_vectors(self, folder: str | Path) -> Path:
         """Write only the per-commission files into ``folder`` (replaced whole)."""
-        with replaced_folder(Path(folder)) as tmp:
-            self._write_vectors(tmp)
-        return Path(folder)
-
-    def _write_vectors(self, folder: Path) -> None:
-        np.save(folder / "commission_ids.npy", self.commission_ids_)
-        np.save(folder / "text_hashes.npy", self.text_hashes_)
-        np.save(folder / "lexical.npy", self.commissions_.lexical)
-        if self.commissions_.dense is not None:
-            np.save(folder / "dense.npy", self.commissions_.dense)
+        return text_files.save_vectors(self, folder)
 
     @classmethod
     def load(
@@ -150,67 +105,10 @@ class TextSpace:
         refresh: bool = True,
     ) -> TextSpace:
         """The space :meth:`save` wrote, brought up to date with ``commissions`` (not
-        checked without ``refresh``: the caller knows they are the saved ones).
-
-        Commission vectors are memory-mapped (copy-on-write) from ``vectors`` when it
-        holds them, else from ``folder``; commissions that are new since the save, or
-        whose text changed, are encoded now with the saved vocabulary and components.
-        Product vectors are the saved ones while the catalogue's codes and texts are
-        those of the save; an edited catalogue is encoded again (a handful of texts,
-        but the dense channel needs the embedding model: about 5 s to load).
-
-        Raises:
-            FileNotFoundError / ValueError: nothing usable in ``folder``.
-        """
-        folder = Path(folder)
-        config = json.loads((folder / "config.json").read_text())
-        if config.get("format") != TEXT_FORMAT:
-            raise ValueError(f"text space {folder} has format {config.get('format')}")
-        self = cls(semantic, dense_weight=float(config["dense_weight"]))
-        params = dict(config["params"], ngram_range=tuple(config["params"]["ngram_range"]))
-        vocab = json.loads((folder / "vocabulary.json").read_text())
-        self.vectorizer_ = TfidfVectorizer(**params, vocabulary=vocab)
-        self.vectorizer_.idf_ = np.load(folder / "idf.npy")
-        components = np.load(folder / "components.npy")
-        self.svd_ = TruncatedSVD(n_components=components.shape[0])
-        self.svd_.components_ = components
-        at = Path(vectors) if vectors is not None else folder
-        if not (at / "commission_ids.npy").exists():
-            at = folder
-        ids = np.load(at / "commission_ids.npy")
-        prefetch(at / "lexical.npy", at / "dense.npy")
-        lexical = np.load(at / "lexical.npy", mmap_mode="c")
-        dense = np.load(at / "dense.npy", mmap_mode="c") if config["dense"] else None
-        if dense is None and self._indexed():  # saved without a semantic layer: no mixing
-            self.semantic = None
-        self.commission_ids_ = ids
-        self.commission_rows_ = RowIndex(ids)
-        self.text_hashes_ = np.load(at / "text_hashes.npy")
-        self.commissions_ = Vectors(dense, lexical)
-        ptexts = product_text(products)
-        self.product_codes_ = products["code"].astype(str).to_numpy()
-        self.product_hashes_ = text_hashes(ptexts)
-        saved = self._saved_products(folder, config)
-        self.products_ = saved if saved is not None else self.encode(ptexts)
-        if refresh:
-            self._refresh(commissions)
-        return self
-
-    def _saved_products(self, folder: Path, config: dict[str, Any]) -> Vectors | None:
-        """The product vectors :meth:`save` wrote, if they are of today's catalogue (the
-        same codes in the same order, the same texts) and of the channels this space
-        uses; else None."""
-        if config.get("products") != self.product_codes_.tolist():
-            return None
-        try:
-            hashes = np.load(folder / "product_hashes.npy")
-            lexical = np.load(folder / "product_lexical.npy")
-            dense = np.load(folder / "product_dense.npy") if self.semantic is not None else None
-        except FileNotFoundError:  # saved before product vectors were kept
-            return None
-        if not np.array_equal(hashes, self.product_hashes_):
-            return None
-        return Vectors(dense, lexical)
+        checked without ``refresh``): :func:`~recsvc.recommend.text_files.load_space`."""
+        return text_files.load_space(
+            cls, folder, commissions, products, semantic, vectors=vectors, refresh=refresh
+        )
 
     def _refresh(self, commissions: pd.DataFrame) -> None:
         """Re-encode saved commissions whose text changed; add the new ones."""
@@ -390,23 +288,3 @@ def _clipped(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.asarray(a @ b.T, dtype=np.float32)
     np.maximum(out, 0.0, out=out)
     return out
-
-
-def erase_commission_vectors(folder: str | Path, commission_ids: set[int]) -> int:
-    """Rewrite the per-commission files in ``folder`` (:meth:`TextSpace.save_vectors`)
-    without ``commission_ids`` (an erasure); how many rows went."""
-    folder = Path(folder)
-    if not (folder / "commission_ids.npy").exists() or not commission_ids:
-        return 0
-    ids = np.load(folder / "commission_ids.npy")
-    keep = ~np.isin(ids, np.fromiter(commission_ids, dtype=np.int64))
-    if keep.all():
-        return 0
-    names = ("dense", "lexical", "text_hashes", "commission_ids")  # the ids last
-    for name in names:
-        path = folder / f"{name}.npy"
-        if path.exists():  # a new file each (a server may have the old one mapped)
-            tmp = folder / f".{name}.{os.getpid()}.npy"
-            np.save(tmp, np.load(path)[keep])
-            os.replace(tmp, path)
-    return int((~keep).sum())

@@ -11,7 +11,7 @@ patched here, never rebuilt from scratch:
 * ``kept/contributions/``: its rows go
   (:func:`~recsvc.recommend.contributions.erase_contributions`).
 * ``text/``: the text space's vectors of its commissions go
-  (:func:`~recsvc.recommend.text.erase_commission_vectors`).
+  (:func:`~recsvc.recommend.text_files.erase_commission_vectors`).
 * ``ranker/`` and ``explainer/`` (of one snapshot, which the erasure has changed) are
   deleted: servers compute them in memory until ``recsvc serving build`` writes them
   for the new snapshot. So is ``snapshot.pkl``, the frames of the store as training
@@ -37,7 +37,7 @@ from typing import Any
 
 from recsvc.recommend.contributions import erase_contributions
 from recsvc.recommend.kept import erase_case_hits
-from recsvc.recommend.text import erase_commission_vectors
+from recsvc.recommend.text_files import erase_commission_vectors
 from recsvc.serving.layout import (
     CASE_HITS,
     CONTRIBUTIONS,
