@@ -393,6 +393,24 @@ def test_vector_index_update_remove_save_load(kind: str, tmp_path: Path) -> None
     assert again.key_type == "str" and len(again) == 399
 
 
+@pytest.mark.parametrize("kind", ["exact", "hnsw", "ivf"])
+def test_vectors_by_key_after_updates_saved_and_mapped(kind: str, tmp_path: Path) -> None:
+    """Each key's stored vector (a replaced key's new one), zero rows for unknown and
+    removed keys, in the order asked; the same from a loaded and a mapped copy."""
+    vecs = _unit(300, 8)
+    idx = VectorIndex.build(list(range(300)), vecs, kind=kind)
+    idx.add([7], vecs[[9]])  # replaced
+    idx.remove([11])
+    asked = [12, 7, 999, 11, 0, 12]
+    want = np.stack([vecs[12], vecs[9], np.zeros(8), np.zeros(8), vecs[0], vecs[12]])
+    np.testing.assert_allclose(idx.vectors(asked), want, atol=1e-6)
+    assert idx.vectors([]).shape == (0, 8) and not idx.vectors([999]).any()
+    idx.save(tmp_path / kind)
+    for mmap in (False, True):
+        again = VectorIndex.load(tmp_path / kind, mmap=mmap)
+        np.testing.assert_array_equal(again.vectors(asked), idx.vectors(asked))
+
+
 @pytest.mark.parametrize("kind", ["exact", "hnsw"])
 def test_a_mapped_index_answers_alike_and_copies_itself_in_before_a_change(
     kind: str, tmp_path: Path
