@@ -65,10 +65,9 @@ def test_neighbours_match_the_string_comparison_they_replace(context) -> None:  
     s[:, ~look.buyer_has_] = 0.0
     s[~has] = 0.0
     kind, field = look._profile(ids)
-    s += look.profile_weight * (kind[:, None] == look.buyer_kind_[None, :])
-    s += look.profile_weight * (
-        (field[:, None] == look.buyer_field_[None, :]) & (field[:, None] != "")
-    )
+    buyer_kind, buyer_field = look._profile(look.buyers_)
+    s += look.profile_weight * (kind[:, None] == buyer_kind[None, :])
+    s += look.profile_weight * ((field[:, None] == buyer_field[None, :]) & (field[:, None] != ""))
     s[ids[:, None] == look.buyers_[None, :]] = -np.inf
     m = min(look.n_neighbours, len(look.buyers_))
     order = np.argsort(-s, axis=1, kind="stable")[:, :m]

@@ -220,17 +220,11 @@ class LookAlikeSource(CandidateSource):
         )
         # client_vectors' mask: the buyers with a commission
         self.buyer_has_ = np.isin(buyers, commissions["client_id"].to_numpy())
-        prof = context.clients.reindex(buyers)
-        self.buyer_kind_ = prof["kind"].astype(str).to_numpy() if len(prof) else np.array([])
-        field = prof.get("industry_field", pd.Series(index=prof.index, dtype=object))
-        self.buyer_field_ = field.fillna("").astype(str).to_numpy()
-        self.kinds_ = pd.Index(np.unique(self.buyer_kind_))
-        self.fields_ = pd.Index(np.unique(self.buyer_field_[self.buyer_field_ != ""]))
-        self.buyer_kind_code_ = self.kinds_.get_indexer(self.buyer_kind_)
-        field_code = self.fields_.get_indexer(self.buyer_field_)
-        self.buyer_field_code_ = np.where(self.buyer_field_ == "", -2, field_code)
+        kind, field = self._profile(buyers)
+        self.kinds_ = pd.Index(np.unique(kind))
+        self.fields_ = pd.Index(np.unique(field[field != ""]))
         weight = np.float32(self.profile_weight)
-        self.buyer_profile_ = self._one_hot(self.buyer_kind_code_, self.buyer_field_code_) * weight
+        self.buyer_profile_ = self._one_hot(*self._profile_codes(buyers)) * weight
         return self
 
     def save_fitted(self, folder: Path) -> None:
@@ -244,9 +238,8 @@ class LookAlikeSource(CandidateSource):
         return kind, field.fillna("").astype(str).to_numpy()
 
     def _profile_codes(self, client_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Kind and field as integers comparable with the buyers' (a clients x buyers
-        comparison of strings cost more than the similarity itself). A kind or field
-        no buyer has is -1; an empty field matches nothing (-1 here, -2 for buyers)."""
+        """Kind and field as positions among the buyers' kinds and (non-empty) fields;
+        -1 for one no buyer has and for an empty field, which so matches nothing."""
         kind, field = self._profile(client_ids)
         return self.kinds_.get_indexer(kind), self.fields_.get_indexer(field)
 
