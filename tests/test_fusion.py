@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from recsvc.config import Settings
 from recsvc.semantic import FakeEmbedder, SemanticLayer, build_semantic, rrf
-from recsvc.semantic.fusion import weighted
+from recsvc.semantic.fusion import weighted, weighted_many
 from recsvc.semantic.sample import sample_frames
 
 
@@ -19,6 +20,38 @@ def test_weighted_matches_the_naive_formula() -> None:
     assert fused == pytest.approx({"a": 0.8, "b": 0.4, "c": 0.8 * 0.25 + 0.2 * 1.0, "d": 0.2 * 0.5})
     ranked = [k for k, _ in weighted(channels, {"dense": 0.8, "lexical": 0.2})]
     assert ranked == ["a", "b", "c", "d"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_weighted_many_is_weighted_of_each_query_to_the_bit(seed: int) -> None:
+    """Random queries with ties (rounded scores), scores at or below 0, empty channels
+    and an unweighted one: each query's ``k`` best as :func:`weighted` ranks them."""
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(1, 7)), int(rng.integers(1, 9))
+    weights = {
+        "dense": float(rng.choice([0.8, 0.5, 0.0])),
+        "lexical": float(rng.choice([0.2, 1.0])),
+    }
+    flat: dict[str, tuple[list[int], list[int], list[float]]] = {}
+    each: list[dict[str, tuple[list[int], list[float]]]] = [{} for _ in range(n)]
+    for name in ("dense", "lexical"):
+        rows, ids, values = flat.setdefault(name, ([], [], []))
+        for q in range(n):
+            found = rng.choice(15, size=int(rng.integers(0, 9)), replace=False).tolist()
+            scores = rng.random(len(found)) - 0.2
+            scores = np.sort(scores.round(1) if rng.random() < 0.5 else scores)[::-1]
+            scores = scores.astype(np.float32).tolist()
+            rows += [q] * len(found)
+            ids += found
+            values += scores
+            each[q][name] = (found, scores)
+    channels = {name: tuple(np.asarray(a) for a in arrays) for name, arrays in flat.items()}
+    rows, ids, fused = weighted_many(channels, weights, n, k)  # type: ignore[arg-type]
+    assert np.all(np.diff(rows) >= 0)
+    for q in range(n):
+        at = rows == q
+        got = list(zip(ids[at].tolist(), fused[at].tolist(), strict=True))
+        assert got == weighted(each[q], weights)[:k]
 
 
 def test_weighted_scores_one_channel_alone_from_one_and_ignores_unweighted_ones() -> None:

@@ -703,10 +703,24 @@ def test_every_searching_thread_applies_the_search_thread_count() -> None:
 
 
 # -- batched searches (the portal precomputation) give what one search per query gives
-def test_similar_case_keys_many_equals_one_search_per_commission(layer: SemanticLayer) -> None:
+@pytest.mark.parametrize("fusion", ["weighted", "rrf"])
+@pytest.mark.parametrize("erased", [False, True])
+def test_similar_case_keys_many_equals_one_search_per_commission(
+    layer: SemanticLayer, fusion: str, erased: bool
+) -> None:
+    """Fused together (weighted) or one at a time (rrf); with cases removed from both
+    channels (an erasure) and a case's words changed (the lexical delta segment), or
+    not: the same keys, order and scores to the last bit."""
+    layer.fusion = fusion  # type: ignore[assignment]
+    if erased:
+        owner = next(d.client_id for d in layer.docs["cases"].values())
+        assert layer.erase_client(owner).case_ids
+        case = next(iter(layer.docs["cases"].values()))
+        layer.lexical["cases"].upsert([case.key], [case.text + " 新材料 coating"])
     commissions = [int(c) for c in layer.docs["commissions"]]
     many = layer.similar_case_keys_many([*commissions, 987654], k=5)
     assert set(many) == set(commissions)  # one not indexed is left out
+    assert sum(len(hits) for hits in many.values()) > len(commissions)
     for cid in commissions:
         one = layer.similar_cases(cid, k=5)
         assert many[cid] == [(h.id, h.score) for h in one]

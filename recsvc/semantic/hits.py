@@ -3,12 +3,23 @@
 A :class:`Scope` says who is asking. In portal scope (a logged-in client) only
 catalogue entries and anonymised case summaries can come back: never another
 client's id, name or commission text.
+
+A batch of searches answers in :data:`RowHits`, flat arrays (no Python list per
+query and hit); :func:`split_rows` gives each query its lists.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import Any, Literal
+
+import numpy as np
+
+#: The hits of a batch of queries: ``(query row, key, score)`` arrays, sorted by row,
+#: each row's best first.
+RowHits = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 #: Case metadata a portal client may see (no commission id, no date, no client id).
 PORTAL_CASE_META = ("product_code", "summary_zh")
@@ -61,3 +72,11 @@ class SearchHit:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def split_rows(hits: RowHits, n: int) -> list[tuple[list[Hashable], list[float]]]:
+    """Each of ``n`` query rows' ``(keys, scores)`` lists, from :data:`RowHits`."""
+    rows, keys, scores = hits
+    bounds = np.searchsorted(rows, np.arange(n + 1)).tolist()
+    key_list, score_list = keys.tolist(), scores.tolist()
+    return [(key_list[a:b], score_list[a:b]) for a, b in pairwise(bounds)]

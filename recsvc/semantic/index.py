@@ -37,6 +37,7 @@ import numpy as np
 
 from recsvc.errors import InvalidInput, NotReady
 from recsvc.files import prefetch
+from recsvc.semantic.hits import RowHits, split_rows
 from recsvc.semantic.keymap import KeyMap
 
 IndexKind = Literal["exact", "hnsw", "ivf"]
@@ -276,27 +277,28 @@ class VectorIndex:
             exclude: keys never returned (e.g. the query's own record).
         """
         queries = _as_matrix(queries, self.dim)
+        found = split_rows(self.search_rows(queries, k, exclude=exclude), len(queries))
+        return [keys for keys, _ in found], [scores for _, scores in found]
+
+    def search_rows(
+        self, queries: np.ndarray, k: int, *, exclude: Iterable[Hashable] = ()
+    ) -> RowHits:
+        """:meth:`search` as flat arrays (:data:`~recsvc.semantic.hits.RowHits`): a
+        batch of queries without a Python list per row and hit."""
+        queries = _as_matrix(queries, self.dim)
         excluded = set(self._keys.labels_of(exclude))
         if not len(self) or k <= 0:
-            return [[] for _ in queries], [[] for _ in queries]
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
         fetch = min(k + len(excluded) + len(self._tombstones), self._faiss.ntotal)
         _apply_search_threads()
         scores, labels = self._faiss.search(queries, fetch)
-        drop = excluded | self._tombstones if excluded else self._tombstones
-        out_keys: list[list[Hashable]] = []
-        out_scores: list[list[float]] = []
-        for row_labels, row_scores in zip(labels.tolist(), scores.tolist(), strict=True):
-            if drop:
-                kept = [
-                    (lb, sc)
-                    for lb, sc in zip(row_labels, row_scores, strict=True)
-                    if lb >= 0 and lb not in drop
-                ][:k]
-            else:  # the common case: no filtering beyond FAISS's -1 padding
-                kept = [(lb, sc) for lb, sc in zip(row_labels, row_scores, strict=True) if lb >= 0]
-            out_keys.append(self._keys.keys_of([lb for lb, _ in kept]))
-            out_scores.append([sc for _, sc in kept])
-        return out_keys, out_scores
+        keep = labels >= 0  # FAISS pads a short result with -1
+        drop = excluded | self._tombstones
+        if drop:
+            keep &= ~np.isin(labels, np.fromiter(drop, dtype=np.int64, count=len(drop)))
+            keep &= np.cumsum(keep, axis=1) <= k
+        rows = np.nonzero(keep)[0]
+        return rows, self._keys.key_array(labels[keep]), scores[keep]
 
     # -- persistence ----------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:

@@ -75,12 +75,16 @@ class KeyMap:
 
     def keys_of(self, labels: Sequence[int]) -> list[Hashable]:
         """The keys of live ``labels``: from the loaded arrays while there are no dicts."""
+        return list(self.key_array(np.asarray(labels, dtype=np.int64)).tolist())
+
+    def key_array(self, labels: np.ndarray) -> np.ndarray:
+        """:meth:`keys_of` as an array (of the saved keys' dtype, else of objects)."""
         saved = self._saved
         if saved is None:
             l2k = self._l2k
-            return [l2k[lb] for lb in labels]
+            return np.fromiter((l2k[lb] for lb in labels.tolist()), dtype=object, count=len(labels))
         by_label, keys = saved
-        return list(keys[np.searchsorted(by_label, labels)].tolist())
+        return keys[np.searchsorted(by_label, labels)]
 
     def keys(self) -> list[Hashable]:
         """Live keys in label (= insertion) order."""

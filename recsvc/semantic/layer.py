@@ -34,7 +34,7 @@ from recsvc.semantic.docstore import DocStore
 from recsvc.semantic.documents import KINDS
 from recsvc.semantic.embedders import Embedder, coverage, load_embedder
 from recsvc.semantic.fusion import rrf, weighted
-from recsvc.semantic.hits import PORTAL_CASE_META, Scope, SearchHit
+from recsvc.semantic.hits import PORTAL_CASE_META, RowHits, Scope, SearchHit, split_rows
 from recsvc.semantic.index import VectorIndex
 from recsvc.semantic.lexical import LexicalIndex
 from recsvc.store.db import Database
@@ -183,20 +183,27 @@ class SemanticLayer:
     def dense_candidates(
         self, kind: str, vectors: np.ndarray, k: int, excludes: Sequence[set[Hashable]]
     ) -> list[tuple[list[Hashable], list[float]]]:
+        """:meth:`dense_rows`, a ``(keys, scores)`` pair of lists per query row."""
+        return split_rows(self.dense_rows(kind, vectors, k, excludes), len(excludes))
+
+    def dense_rows(
+        self, kind: str, vectors: np.ndarray, k: int, excludes: Sequence[set[Hashable]]
+    ) -> RowHits:
         """The dense channel's candidates of each query row (one batched search), above
-        the score floor and without that row's ``excludes``."""
+        the score floor and without that row's ``excludes``, :meth:`depth` at most."""
         drop = max((len(e) for e in excludes), default=0)
         with self._lock:
-            keys, scores = self.dense[kind].search(vectors, self.depth(k) + drop)
-        out = []
-        for row_keys, row_scores, excluded in zip(keys, scores, excludes, strict=True):
-            kept = [
-                (key, sc)
-                for key, sc in zip(row_keys, row_scores, strict=True)
-                if sc > self.min_dense_score and key not in excluded
-            ][: self.depth(k)]
-            out.append(([key for key, _ in kept], [sc for _, sc in kept]))
-        return out
+            rows, keys, scores = self.dense[kind].search_rows(vectors, self.depth(k) + drop)
+        keep = scores > self.min_dense_score
+        bounds = np.searchsorted(rows, np.arange(len(excludes) + 1)).tolist()
+        for row, excluded in enumerate(excludes):  # a commission's own cases: a few rows
+            if excluded:
+                at = slice(bounds[row], bounds[row + 1])
+                keep[at] &= [key not in excluded for key in keys[at].tolist()]
+        kept = np.flatnonzero(keep)
+        rank = np.arange(len(kept)) - np.searchsorted(rows[kept], rows[kept])
+        kept = kept[rank < self.depth(k)]
+        return rows[kept], keys[kept], scores[kept]
 
     def _hit(
         self, kind: str, key: Hashable, score: float, channels: dict, scope: Scope

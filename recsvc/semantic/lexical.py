@@ -32,6 +32,7 @@ from scipy import sparse
 
 from recsvc.errors import NotReady
 from recsvc.files import replaced_folder
+from recsvc.semantic.hits import RowHits, split_rows
 from recsvc.semantic.postings import CANDIDATE_POSTINGS, Postings
 from recsvc.semantic.text import tokenize
 
@@ -94,6 +95,7 @@ class LexicalIndex:
         self._bm25: bm25s.BM25 | None = None
         self._postings: Postings | None = None  # the BM25 weights, terms x documents
         self._folder: Path | None = None  # the mapped matrix's, when it was saved
+        self._keys_array: np.ndarray | None = None  # _keys as an array (_key_array)
 
     @classmethod
     def build(cls, keys: Sequence[Hashable], texts: Sequence[str], **params: float) -> LexicalIndex:
@@ -112,7 +114,7 @@ class LexicalIndex:
         return keys + list(self._delta), tokens + list(self._delta.values())
 
     def _reindex(self, keys: list[Hashable], tokens: list[list[str]]) -> None:
-        self._keys, self._tokens = keys, _TokenLists(tokens)
+        self._keys, self._tokens, self._keys_array = keys, _TokenLists(tokens), None
         self._pos = {k: i for i, k in enumerate(keys)}
         self._dead, self._delta = set(), {}
         self._df = Counter(t for doc in tokens for t in set(doc))
@@ -184,34 +186,59 @@ class LexicalIndex:
     def search_many(
         self, queries: Sequence[str], k: int, *, excludes: Sequence[set[Hashable]] | None = None
     ) -> list[tuple[list[Hashable], list[float]]]:
-        """:meth:`search` of each query, the main segment scored for a block of queries
-        at once: one sparse product (queries x terms) @ (terms x documents) in place of
-        a pass over each query's postings (bm25s scores one query at a time; the
-        portal precomputation's 230,000 case searches at 100,000 clients took most of
-        its time there), through each term's top postings
-        (:class:`~recsvc.semantic.postings.Postings`: candidates from the top, exact
-        scores)."""
+        """:meth:`search` of each query (:meth:`search_rows`, a list per query)."""
+        return split_rows(self.search_rows(queries, k, excludes=excludes), len(queries))
+
+    def search_rows(
+        self, queries: Sequence[str], k: int, *, excludes: Sequence[set[Hashable]] | None = None
+    ) -> RowHits:
+        """:meth:`search` of each query as flat arrays
+        (:data:`~recsvc.semantic.hits.RowHits`).
+
+        The main segment is scored for a block of queries at once: one sparse product
+        (queries x terms) @ (terms x documents) in place of a pass over each query's
+        postings (bm25s scores one query at a time; the portal precomputation's
+        230,000 case searches at 100,000 clients took most of its time there), through
+        each term's top postings (:class:`~recsvc.semantic.postings.Postings`:
+        candidates from the top, exact scores)."""
         if len(self._delta) + len(self._dead) > max(self.max_delta, len(self._keys) // 10):
             self.compact()
         excludes = excludes if excludes is not None else [set() for _ in queries]
         tokens = [tokenize(q) for q in queries]
-        out: list[tuple[list[Hashable], list[float]]] = []
+        rows: list[np.ndarray] = []
+        keys: list[np.ndarray] = []
+        scores: list[np.ndarray] = []
         for start in range(0, len(queries), QUERY_BLOCK):
             block = slice(start, start + QUERY_BLOCK)
             main = self._main_scores(tokens[block], k)
             pairs = zip(tokens[block], excludes[block], strict=True)
-            for row, (query, excluded) in enumerate(pairs):
+            for row, (query, excluded) in enumerate(pairs, start=start):
                 if not query or k <= 0:
-                    out.append(([], []))
                     continue
-                found: list[tuple[float, Hashable]] = []
-                if main is not None:
-                    found = self._best(main, row, k, excluded)
-                found += [(s, key) for s, key in self._delta_scores(query) if key not in excluded]
-                found.sort(key=lambda sk: -sk[0])  # stable: main-segment ties keep their order
-                found = found[:k]
-                out.append(([key for _, key in found], [s for s, _ in found]))
-        return out
+                docs, values = self._best(main, row - start, k, excluded)
+                found = self._key_array()[docs]
+                if self._delta:
+                    delta = [
+                        (s, key) for s, key in self._delta_scores(query) if key not in excluded
+                    ]
+                    merged = [*zip(values.tolist(), found.tolist(), strict=True), *delta]
+                    merged.sort(key=lambda sk: -sk[0])  # stable: main-segment ties first
+                    merged = merged[:k]
+                    values = np.asarray([v for v, _ in merged], dtype=np.float64)
+                    found = _objects([key for _, key in merged])
+                rows.append(np.full(len(found), row, dtype=np.int64))
+                keys.append(found.astype(object, copy=False))
+                scores.append(np.asarray(values, dtype=np.float64))  # a delta's are double
+        if not rows:
+            return np.zeros(0, np.int64), _objects([]), np.zeros(0, np.float64)
+        return np.concatenate(rows), np.concatenate(keys), np.concatenate(scores)
+
+    def _key_array(self) -> np.ndarray:
+        """The main segment's keys as an array of objects, by position (made once per
+        indexing)."""
+        if self._keys_array is None:
+            self._keys_array = _objects(self._keys)
+        return self._keys_array
 
     def postings(self) -> Postings | None:
         """The main segment's BM25 weights, split for searching (``None`` without a main
@@ -246,9 +273,11 @@ class LexicalIndex:
 
     def _best(
         self, scores: Any, row: int, k: int, excluded: set[Hashable]
-    ) -> list[tuple[float, Hashable]]:
-        """The ``k`` best positive scores of one row, live and not ``excluded``, best
-        first, ties in index order."""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Positions and values of the ``k`` best positive scores of one row, live and not
+        ``excluded``, best first, ties in index order (none without a main segment)."""
+        if scores is None:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
         at = slice(scores.indptr[row], scores.indptr[row + 1])
         docs, values = scores.indices[at], scores.data[at]
         drop = [p for p in (self._pos.get(key) for key in excluded) if p is not None]
@@ -262,7 +291,7 @@ class LexicalIndex:
             tied = np.flatnonzero(values >= kth)  # the k best and any ties with the k-th
             docs, values = docs[tied], values[tied]
         order = np.lexsort((docs, -values))[:k]
-        return [(float(values[i]), self._keys[int(docs[i])]) for i in order]
+        return docs[order], values[order]
 
     def save(self, folder: str | Path) -> Path:
         """Write ``config.json`` and ``docs.json`` (keys + tokens of live documents), and
@@ -337,7 +366,7 @@ class LexicalIndex:
         if len(tokens._starts) != len(keys) + 1 or len(df) != len(tokens._vocab):
             raise ValueError("token lists, keys and counts disagree")
         lengths = np.diff(tokens._starts)
-        self._keys, self._tokens = keys, tokens
+        self._keys, self._tokens, self._keys_array = keys, tokens, None
         self._pos = {k: i for i, k in enumerate(keys)}
         self._dead, self._delta = set(), {}
         self._df = Counter(dict(zip(tokens._vocab, df.tolist(), strict=True)))
@@ -366,3 +395,8 @@ def _current(folder: Path) -> bool:
         return bool(meta == _source(folder))
     except (OSError, ValueError):
         return False
+
+
+def _objects(values: Sequence[Hashable]) -> np.ndarray:
+    """``values`` as a 1-D array of objects (a tuple key stays one element)."""
+    return np.fromiter(values, dtype=object, count=len(values))
