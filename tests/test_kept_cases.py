@@ -107,7 +107,7 @@ def test_recorders_of_two_client_parts_merge_into_the_table_of_one(tmp_path: Pat
         for product in ("patent_analysis", "trend_analysis"):
             found = [list(t.matching(trigger, product, owner=9) or ()) for t in tables if t]
             assert found[0] == found[1], (trigger, product)
-    assert first._case_rows == whole._case_rows  # K3 and K5 once, in first-seen order
+    assert first._parts == whole._parts  # K3 and K5 once, in first-seen order
 
 
 def test_contribution_recorders_merge_row_by_row() -> None:

@@ -149,8 +149,8 @@ class SemanticLayer:
         lexical: tuple[list[Hashable], list[float]] | None = None,
     ) -> list[tuple[Hashable, float, dict[str, dict[str, float]]]]:
         """Both channels' candidates fused; ``dense`` and ``lexical`` give a channel's
-        when a batched search (:meth:`dense_candidates`,
-        :meth:`~recsvc.semantic.lexical.LexicalIndex.search_many`) found them already."""
+        when a batched search (:meth:`dense_rows`,
+        :meth:`~recsvc.semantic.lexical.LexicalIndex.search_rows`) found them already."""
         exclude = set(exclude)
         depth = self.depth(k)
         found: dict[str, tuple[list[Hashable], list[float]]] = {}

@@ -41,7 +41,7 @@ FORMAT = 1
 MAPPED = "bm25.map"
 #: The folder in :data:`MAPPED` holding the matrix split by :class:`Postings`.
 SPLIT = "postings"
-#: Queries scored together by :meth:`LexicalIndex.search_many` (a block's scores are one
+#: Queries scored together by :meth:`LexicalIndex.search_rows` (a block's scores are one
 #: sparse matrix of at most this many rows).
 QUERY_BLOCK = 256
 log = logging.getLogger(__name__)
@@ -193,14 +193,11 @@ class LexicalIndex:
         self, queries: Sequence[str], k: int, *, excludes: Sequence[set[Hashable]] | None = None
     ) -> RowHits:
         """:meth:`search` of each query as flat arrays
-        (:data:`~recsvc.semantic.hits.RowHits`).
-
-        The main segment is scored for a block of queries at once: one sparse product
-        (queries x terms) @ (terms x documents) in place of a pass over each query's
-        postings (bm25s scores one query at a time; the portal precomputation's
-        230,000 case searches at 100,000 clients took most of its time there), through
-        each term's top postings (:class:`~recsvc.semantic.postings.Postings`:
-        candidates from the top, exact scores)."""
+        (:data:`~recsvc.semantic.hits.RowHits`), the main segment scored for a block of
+        queries at once: one sparse product (queries x terms) @ (terms x documents)
+        through each term's top postings (:class:`~recsvc.semantic.postings.Postings`),
+        not a pass over each query's postings as bm25s makes (the portal's 230,000
+        case searches at 100,000 clients took most of their time there)."""
         if len(self._delta) + len(self._dead) > max(self.max_delta, len(self._keys) // 10):
             self.compact()
         excludes = excludes if excludes is not None else [set() for _ in queries]
@@ -216,22 +213,31 @@ class LexicalIndex:
                 if not query or k <= 0:
                     continue
                 docs, values = self._best(main, row - start, k, excluded)
-                found = self._key_array()[docs]
+                found, values = self._key_array()[docs], values.astype(np.float64)
                 if self._delta:
-                    delta = [
-                        (s, key) for s, key in self._delta_scores(query) if key not in excluded
-                    ]
-                    merged = [*zip(values.tolist(), found.tolist(), strict=True), *delta]
-                    merged.sort(key=lambda sk: -sk[0])  # stable: main-segment ties first
-                    merged = merged[:k]
-                    values = np.asarray([v for v, _ in merged], dtype=np.float64)
-                    found = _objects([key for _, key in merged])
+                    found, values = self._with_delta(query, excluded, found, values, k)
                 rows.append(np.full(len(found), row, dtype=np.int64))
-                keys.append(found.astype(object, copy=False))
-                scores.append(np.asarray(values, dtype=np.float64))  # a delta's are double
+                keys.append(found)
+                scores.append(values)
         if not rows:
             return np.zeros(0, np.int64), _objects([]), np.zeros(0, np.float64)
         return np.concatenate(rows), np.concatenate(keys), np.concatenate(scores)
+
+    def _with_delta(
+        self,
+        query: list[str],
+        excluded: set[Hashable],
+        found: np.ndarray,
+        values: np.ndarray,
+        k: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A query's best main-segment keys and scores merged with the delta segment's
+        (scored in doubles), the ``k`` best; main-segment ties first."""
+        delta = [(s, key) for s, key in self._delta_scores(query) if key not in excluded]
+        merged = [*zip(values.tolist(), found.tolist(), strict=True), *delta]
+        merged.sort(key=lambda sk: -sk[0])  # stable
+        merged = merged[:k]
+        return _objects([key for _, key in merged]), np.asarray([v for v, _ in merged])
 
     def _key_array(self) -> np.ndarray:
         """The main segment's keys as an array of objects, by position (made once per
