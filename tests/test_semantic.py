@@ -546,7 +546,7 @@ def test_a_saved_lexical_index_is_mapped_not_indexed_again(tmp_path: Path) -> No
 
     mapped = LexicalIndex.load(folder)
 
-    assert isinstance(mapped._tokens._ids, np.memmap), "the saved BM25 matrix is mapped"
+    assert isinstance(mapped._tokens.ids, np.memmap), "the saved BM25 matrix is mapped"
     assert mapped.live() == built.live() and mapped._df == built._df
     for query in ["w1 w2", "污水", "doc295 w3", "nothing"]:
         assert mapped.search(query, 20) == built.search(query, 20)
@@ -555,7 +555,7 @@ def test_a_saved_lexical_index_is_mapped_not_indexed_again(tmp_path: Path) -> No
     assert mapped.search("污水", 5) == built.search("污水", 5)
     (folder / "docs.json").write_text((folder / "docs.json").read_text() + " ")
     again = LexicalIndex.load(folder)  # docs.json changed since: indexed from it again
-    assert not isinstance(again._tokens._ids, np.memmap)
+    assert not isinstance(again._tokens.ids, np.memmap)
     assert again.search("w1 w2", 20) == LexicalIndex.load(folder).search("w1 w2", 20)
 
 

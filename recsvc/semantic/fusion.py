@@ -29,7 +29,7 @@ from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 
-from recsvc.semantic.hits import RowHits
+from recsvc.semantic.hits import RowHits, first_of_rows
 
 
 def rrf(rankings: Mapping[str, Sequence[Hashable]], k: int = 60) -> list[tuple[Hashable, float]]:
@@ -113,6 +113,5 @@ def weighted_many(
     fused = np.add.reduceat(added, first) / total[rows]  # summed in channel order
     best = np.lexsort((seen, -fused, rows))
     rows, ids, fused = rows[best], ids[best], fused[best]
-    starts = np.searchsorted(rows, rows, side="left")
-    kept = np.arange(len(rows)) - starts < k
+    kept = first_of_rows(rows, k)
     return rows[kept], ids[kept], fused[kept]

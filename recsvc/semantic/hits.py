@@ -5,7 +5,8 @@ catalogue entries and anonymised case summaries can come back: never another
 client's id, name or commission text.
 
 A batch of searches answers in :data:`RowHits`, flat arrays (no Python list per
-query and hit); :func:`split_rows` gives each query its lists.
+query and hit); :func:`split_rows` gives each query its lists, :func:`first_of_rows`
+keeps each query's best ``k``.
 """
 
 from __future__ import annotations
@@ -80,3 +81,8 @@ def split_rows(hits: RowHits, n: int) -> list[tuple[list[Hashable], list[float]]
     bounds = np.searchsorted(rows, np.arange(n + 1)).tolist()
     key_list, score_list = keys.tolist(), scores.tolist()
     return [(key_list[a:b], score_list[a:b]) for a, b in pairwise(bounds)]
+
+
+def first_of_rows(rows: np.ndarray, k: int) -> np.ndarray:
+    """Whether each hit is among the first ``k`` of its query row (``rows`` sorted)."""
+    return np.arange(len(rows)) - np.searchsorted(rows, rows) < k

@@ -34,7 +34,14 @@ from recsvc.semantic.docstore import DocStore
 from recsvc.semantic.documents import KINDS
 from recsvc.semantic.embedders import Embedder, coverage, load_embedder
 from recsvc.semantic.fusion import rrf, weighted
-from recsvc.semantic.hits import PORTAL_CASE_META, RowHits, Scope, SearchHit, split_rows
+from recsvc.semantic.hits import (
+    PORTAL_CASE_META,
+    RowHits,
+    Scope,
+    SearchHit,
+    first_of_rows,
+    split_rows,
+)
 from recsvc.semantic.index import VectorIndex
 from recsvc.semantic.lexical import LexicalIndex
 from recsvc.store.db import Database
@@ -158,7 +165,7 @@ class SemanticLayer:
             if dense is not None:
                 found["dense"] = dense
             elif vector is not None:
-                found["dense"] = self.dense_candidates(kind, vector, k, [exclude])[0]
+                found["dense"] = split_rows(self.dense_rows(kind, vector, k, [exclude]), 1)[0]
             if lexical is not None:
                 found["lexical"] = lexical
             elif text:
@@ -180,12 +187,6 @@ class SemanticLayer:
         """Candidates each channel brings for ``k`` fused hits."""
         return max(self.candidate_depth, 5 * k)
 
-    def dense_candidates(
-        self, kind: str, vectors: np.ndarray, k: int, excludes: Sequence[set[Hashable]]
-    ) -> list[tuple[list[Hashable], list[float]]]:
-        """:meth:`dense_rows`, a ``(keys, scores)`` pair of lists per query row."""
-        return split_rows(self.dense_rows(kind, vectors, k, excludes), len(excludes))
-
     def dense_rows(
         self, kind: str, vectors: np.ndarray, k: int, excludes: Sequence[set[Hashable]]
     ) -> RowHits:
@@ -201,8 +202,7 @@ class SemanticLayer:
                 at = slice(bounds[row], bounds[row + 1])
                 keep[at] &= [key not in excluded for key in keys[at].tolist()]
         kept = np.flatnonzero(keep)
-        rank = np.arange(len(kept)) - np.searchsorted(rows[kept], rows[kept])
-        kept = kept[rank < self.depth(k)]
+        kept = kept[first_of_rows(rows[kept], self.depth(k))]
         return rows[kept], keys[kept], scores[kept]
 
     def _hit(

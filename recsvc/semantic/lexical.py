@@ -35,6 +35,7 @@ from recsvc.files import replaced_folder
 from recsvc.semantic.hits import RowHits, split_rows
 from recsvc.semantic.postings import CANDIDATE_POSTINGS, Postings
 from recsvc.semantic.text import tokenize
+from recsvc.semantic.tokens import TokenLists
 
 FORMAT = 1
 #: The folder beside ``docs.json`` holding the BM25 matrix built from it.
@@ -46,29 +47,6 @@ SPLIT = "postings"
 QUERY_BLOCK = 256
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every re-index at DEBUG
-
-
-class _TokenLists:
-    """Each main-segment document's tokens, as ids into one vocabulary.
-
-    Kept only to re-index and save. As lists of strings they took a gigabyte per
-    server worker for 87k past cases (11M token references); as one ``int32`` array
-    they take 45 MB.
-    """
-
-    def __init__(self, tokens: Sequence[Sequence[str]]) -> None:
-        ids: dict[str, int] = {}
-        self._ids = np.fromiter(
-            (ids.setdefault(t, len(ids)) for doc in tokens for t in doc),
-            dtype=np.int32,
-            count=sum(len(doc) for doc in tokens),
-        )
-        self._starts = np.cumsum([0, *(len(doc) for doc in tokens)], dtype=np.int64)
-        self._vocab = list(ids)
-
-    def __getitem__(self, i: int) -> list[str]:
-        vocab = self._vocab
-        return [vocab[j] for j in self._ids[self._starts[i] : self._starts[i + 1]].tolist()]
 
 
 class LexicalIndex:
@@ -86,7 +64,7 @@ class LexicalIndex:
         self.k1 = k1
         self.b = b
         self._keys: list[Hashable] = []  # the main segment, by position
-        self._tokens = _TokenLists([])
+        self._tokens = TokenLists([])
         self._pos: dict[Hashable, int] = {}
         self._dead: set[int] = set()  # main positions removed or replaced since indexing
         self._delta: dict[Hashable, list[str]] = {}
@@ -114,7 +92,7 @@ class LexicalIndex:
         return keys + list(self._delta), tokens + list(self._delta.values())
 
     def _reindex(self, keys: list[Hashable], tokens: list[list[str]]) -> None:
-        self._keys, self._tokens, self._keys_array = keys, _TokenLists(tokens), None
+        self._keys, self._tokens, self._keys_array = keys, TokenLists(tokens), None
         self._pos = {k: i for i, k in enumerate(keys)}
         self._dead, self._delta = set(), {}
         self._df = Counter(t for doc in tokens for t in set(doc))
@@ -330,13 +308,11 @@ class LexicalIndex:
             if self._bm25 is not None and postings is not None:
                 self._bm25.save(str(tmp / "bm25"), show_progress=False)
                 postings.save(tmp / SPLIT)
-            np.save(tmp / "token_ids.npy", self._tokens._ids)
-            np.save(tmp / "token_starts.npy", self._tokens._starts)
-            df = [self._df.get(t, 0) for t in self._tokens._vocab]
+            np.save(tmp / "token_ids.npy", self._tokens.ids)
+            np.save(tmp / "token_starts.npy", self._tokens.starts)
+            df = [self._df.get(t, 0) for t in self._tokens.vocab]
             np.save(tmp / "document_counts.npy", np.asarray(df, dtype=np.int64))
-            (tmp / "vocabulary.json").write_text(
-                json.dumps(self._tokens._vocab, ensure_ascii=False)
-            )
+            (tmp / "vocabulary.json").write_text(json.dumps(self._tokens.vocab, ensure_ascii=False))
             (tmp / "keys.json").write_text(json.dumps(self._keys, ensure_ascii=False))
             (tmp / "meta.json").write_text(json.dumps(_source(folder)))
 
@@ -364,18 +340,19 @@ class LexicalIndex:
         """Take the main segment from :data:`MAPPED` (what :meth:`_reindex` computes)."""
         mapped = folder / MAPPED
         keys = [cast(k) for k in json.loads((mapped / "keys.json").read_text())]
-        tokens = _TokenLists([])
-        tokens._ids = np.load(mapped / "token_ids.npy", mmap_mode="r")
-        tokens._starts = np.load(mapped / "token_starts.npy")
-        tokens._vocab = json.loads((mapped / "vocabulary.json").read_text())
+        tokens = TokenLists.from_arrays(
+            np.load(mapped / "token_ids.npy", mmap_mode="r"),
+            np.load(mapped / "token_starts.npy"),
+            json.loads((mapped / "vocabulary.json").read_text()),
+        )
         df = np.load(mapped / "document_counts.npy")
-        if len(tokens._starts) != len(keys) + 1 or len(df) != len(tokens._vocab):
+        if len(tokens.starts) != len(keys) + 1 or len(df) != len(tokens.vocab):
             raise ValueError("token lists, keys and counts disagree")
-        lengths = np.diff(tokens._starts)
+        lengths = np.diff(tokens.starts)
         self._keys, self._tokens, self._keys_array = keys, tokens, None
         self._pos = {k: i for i, k in enumerate(keys)}
         self._dead, self._delta = set(), {}
-        self._df = Counter(dict(zip(tokens._vocab, df.tolist(), strict=True)))
+        self._df = Counter(dict(zip(tokens.vocab, df.tolist(), strict=True)))
         self._avgdl = max(float(lengths.mean()) if len(keys) else 1.0, 1.0)
         self._bm25, self._postings = None, None
         if keys:
