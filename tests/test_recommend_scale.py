@@ -4,28 +4,33 @@ exactly what the whole-matrix version gives."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 import recsvc.recommend.sources.similar as sources
-from recsvc.recommend.sources.similar import ContentSource, LookAlikeSource, _top_stable
-from tests.test_recommend_synth import make_context, make_history
-
-
-def test_top_stable_matches_a_stable_full_sort() -> None:
-    rng = np.random.default_rng(0)
-    for trial in range(300):
-        n, c = int(rng.integers(1, 20)), int(rng.integers(1, 50))
-        m = int(rng.integers(1, c + 1))
-        # few distinct values: many ties, also at the m-th place
-        s = rng.integers(0, 3, (n, c)).astype(float) if trial % 2 else rng.random((n, c))
-        s[rng.random((n, c)) < 0.1] = -np.inf
-        expected = np.argsort(-s, axis=1, kind="stable")[:, :m]
-        assert (_top_stable(s, m) == expected).all()
+from recsvc.recommend.context import build_context
+from recsvc.recommend.sources.similar import ContentSource, LookAlikeSource
+from tests.conftest import make_settings
+from tests.test_recommend_synth import CUTOFF, make_context, make_history
 
 
 @pytest.fixture(scope="module")
-def context():  # type: ignore[no-untyped-def]
+def dense_context(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The synthetic world with dense vectors too (the fake embedder's)."""
+    from recsvc.semantic import FakeEmbedder, build_semantic
+
+    history = make_history(n_per_group=20)
+    settings = make_settings(tmp_path_factory.mktemp("dense"))
+    layer = build_semantic(history, settings, FakeEmbedder())
+    return build_context(history, CUTOFF, semantic=layer, with_features=False)
+
+
+@pytest.fixture(scope="module", params=["lexical", "dense"])
+def context(request):  # type: ignore[no-untyped-def]
+    if request.param == "dense":
+        return request.getfixturevalue("dense_context")
     return make_context(make_history(n_per_group=20))
 
 
@@ -35,6 +40,7 @@ def test_blockwise_scores_equal_one_block(context, monkeypatch) -> None:  # type
     look = LookAlikeSource().fit(context)
     whole = content.scores(ids), look.neighbours(ids)
     monkeypatch.setattr(sources, "CHUNK", 7)  # many small blocks
+    monkeypatch.setattr(sources, "NEIGHBOUR_CHUNK", 7)
     assert len(ids) > 3 * sources.CHUNK
     # float32 products: BLAS sums a 7-row block in another order than a 120-row one
     close = {"rtol": 1e-5, "atol": 1e-6}
@@ -172,3 +178,73 @@ def test_fused_similarity_is_the_weighted_sum_of_the_clipped_channels(weight: fl
     np.testing.assert_allclose(got, want, atol=1e-6)
     lexical_only = TextSpace(dense_weight=weight).similarity(Vectors(None, a.lexical), b)
     np.testing.assert_allclose(lexical_only, lexical, atol=1e-6)
+
+
+def _with_unreadable(context):  # type: ignore[no-untyped-def]
+    """Client vectors of ``context`` where every fifth has no dense part (a text the
+    embedder cannot read), as the text space gives them."""
+    ids = context.clients.index.to_numpy(dtype=np.int64)
+    vecs, _ = context.text.client_vectors(context.frames.commissions, ids, context.cutoff)
+    assert vecs.dense is not None
+    vecs.dense[::5] = 0.0
+    return vecs
+
+
+def test_pair_similarity_is_the_similarity_of_those_pairs(dense_context) -> None:  # type: ignore[no-untyped-def]
+    vecs = _with_unreadable(dense_context)
+    text = dense_context.text
+    cols = np.random.default_rng(0).integers(0, len(vecs), (len(vecs), 9))
+    whole = text.similarity(vecs, vecs)
+    want = np.take_along_axis(whole, cols, axis=1)
+    np.testing.assert_allclose(text.pair_similarity(vecs, vecs, cols), want, rtol=1e-5, atol=1e-6)
+
+
+def test_search_vectors_meet_as_the_unclipped_similarity(dense_context) -> None:  # type: ignore[no-untyped-def]
+    """Their inner product is the similarity wherever no channel is below zero, also
+    between a vector with a dense part and one without."""
+    vecs = _with_unreadable(dense_context)
+    text = dense_context.text
+    q = text.search_vectors(vecs)
+    ip = q @ q.T
+    lex = vecs.lexical @ vecs.lexical.T
+    dense = vecs.dense @ vecs.dense.T
+    no_dense = ~np.any(vecs.dense != 0, axis=1)
+    both_read = ~no_dense[:, None] & ~no_dense[None, :]
+    # pairs the similarity compares on both channels, neither clipped; and pairs of one
+    # readable and one unreadable vector (lexical alone, not clipped)
+    fused = both_read & (lex >= 0) & (dense >= 0)
+    mixed = (no_dense[:, None] ^ no_dense[None, :]) & (lex >= 0)
+    assert fused.sum() > 100 and mixed.sum() > 100
+    whole = text.similarity(vecs, vecs)
+    np.testing.assert_allclose(ip[fused], whole[fused], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ip[mixed], whole[mixed], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("profile_weight", [0.1, 1.0])
+def test_few_candidates_still_find_the_neighbours(context, monkeypatch, profile_weight) -> None:  # type: ignore[no-untyped-def]
+    """The search scores only a few candidates per neighbour, found without the
+    similarity's clipping; with fewer candidates than buyers it still finds what
+    comparing every client with every buyer finds, for nearly every client. Kinds and
+    fields are shuffled and weigh heavily: the search must weigh them as the score
+    does, not find the text's neighbours."""
+    history = context.history
+    shuffled = history.clients.copy()
+    rng = np.random.default_rng(5)
+    for col in ("kind", "industry_field"):
+        shuffled[col] = rng.permutation(shuffled[col].to_numpy())
+    context = build_context(
+        replace(history, clients=shuffled),
+        context.cutoff,
+        text=context.text,
+        with_features=False,
+    )
+    ids = context.clients.index.to_numpy(dtype=np.int64)
+    look = LookAlikeSource(n_neighbours=5, profile_weight=profile_weight).fit(context)
+    monkeypatch.setattr(sources, "CANDIDATES", len(look.buyers_))  # every buyer
+    whole = look.neighbours(ids)
+    for candidates in (4, 1):  # 21 and 6 of the 60 buyers
+        monkeypatch.setattr(sources, "CANDIDATES", candidates)
+        assert len(look.buyers_) > sources.CANDIDATES * 5 + 1
+        few = look.neighbours(ids)
+        same = (few[0] == whole[0]).all(axis=1)
+        assert same.mean() >= 0.9, same.mean()

@@ -282,6 +282,48 @@ class TextSpace:
             out[:, cols] = _clipped(a.lexical, b.lexical[cols])
         return out
 
+    def search_vectors(self, vecs: Vectors) -> np.ndarray:
+        """One float32 row per vector whose inner products are :meth:`similarity`
+        before its clipping at zero: ``[sqrt(w) * dense, sqrt(1 - w) * lexical]``, and a
+        vector without a dense part ``[0, lexical / sqrt(1 - w)]``, so that it meets
+        the others on the lexical channel alone, as :meth:`similarity` has it (two
+        such vectors meet at ``1 / (1 - w)`` times their lexical similarity).
+
+        An exact inner-product search over these finds candidates in one product with
+        the top-k kept in C++ (FAISS); :meth:`pair_similarity` then scores them.
+        """
+        lex = np.asarray(vecs.lexical, dtype=np.float32)
+        if vecs.dense is None:
+            return np.ascontiguousarray(lex)
+        w = np.float32(self.dense_weight)
+        dense = np.asarray(vecs.dense, dtype=np.float32) * np.sqrt(w)
+        no_dense = ~np.any(dense != 0, axis=1)
+        scale = np.where(no_dense, np.float32(1.0) / np.sqrt(1 - w), np.sqrt(1 - w))
+        return np.hstack([dense, lex * scale[:, None].astype(np.float32)])
+
+    def pair_similarity(self, a: Vectors, b: Vectors, cols: np.ndarray) -> np.ndarray:
+        """:meth:`similarity` of each row of ``a`` with its own rows of ``b``:
+        ``out[i, j] = similarity(a[i], b[cols[i, j]])`` (``cols`` of shape ``(len(a),
+        k)``, every entry a row of ``b``)."""
+        lex = _clipped_pairs(a.lexical, b.lexical, cols)
+        if a.dense is None or b.dense is None:
+            return lex
+        w = np.float32(self.dense_weight)
+        out = _clipped_pairs(a.lexical * (np.float32(1.0) - w), b.lexical, cols)
+        out += _clipped_pairs(a.dense * w, b.dense, cols)
+        # where either side has no dense vector, the lexical similarity alone
+        alone = ~np.any(a.dense != 0, axis=1)[:, None] | ~np.any(b.dense != 0, axis=1)[cols]
+        out[alone] = lex[alone]
+        return out
+
+
+def _clipped_pairs(a: np.ndarray, b: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``max(a[i] . b[cols[i, j]], 0)`` as float32 (summed in the operands' precision,
+    as :func:`_clipped`)."""
+    out = np.asarray(np.einsum("nd,nkd->nk", a, b[cols]), dtype=np.float32)
+    np.maximum(out, 0.0, out=out)
+    return out
+
 
 def _clipped(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``max(a @ b.T, 0)`` as float32, clipped in place."""

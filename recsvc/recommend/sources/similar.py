@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import faiss
 import numpy as np
 import pandas as pd
 
@@ -24,21 +25,13 @@ from recsvc.recommend.sources.base import (
 
 __all__ = ["CHUNK", "ContentSource", "LookAlikeSource"]
 
-#: Clients per block in client x case and client x buyer similarity products.
+#: Clients per block in client x case similarity products.
 CHUNK = 2048
-
-
-def _top_stable(s: np.ndarray, m: int) -> np.ndarray:
-    """Column positions of each row's ``m`` largest values, best first, ties by position:
-    what ``np.argsort(-s, kind="stable")[:, :m]`` gives, without sorting whole rows."""
-    if m >= s.shape[1]:
-        return np.argsort(-s, axis=1, kind="stable")[:, :m]
-    kth = np.partition(s, s.shape[1] - m, axis=1)[:, s.shape[1] - m]
-    out = np.empty((s.shape[0], m), dtype=np.int64)
-    for i, row in enumerate(s):
-        cand = np.flatnonzero(row >= kth[i])  # the m best and any ties with the m-th
-        out[i] = cand[np.argsort(-row[cand], kind="stable")[:m]]
-    return out
+#: Clients per block of the look-alike search (its candidates' vectors are gathered:
+#: 256 clients x 81 candidates x 512 floats are 42 MB, twice that in float64).
+NEIGHBOUR_CHUNK = 256
+#: Candidates per neighbour the look-alike search finds before scoring them.
+CANDIDATES = 4
 
 
 class ContentSource(CandidateSource):
@@ -225,6 +218,10 @@ class LookAlikeSource(CandidateSource):
         self.fields_ = pd.Index(np.unique(field[field != ""]))
         weight = np.float32(self.profile_weight)
         self.buyer_profile_ = self._one_hot(*self._profile_codes(buyers)) * weight
+        # what :meth:`neighbours` searches: text and profile in one inner product
+        self.buyer_search_ = np.hstack(
+            [context.text.search_vectors(self.buyer_vectors_), self.buyer_profile_]
+        )
         return self
 
     def save_fitted(self, folder: Path) -> None:
@@ -255,8 +252,16 @@ class LookAlikeSource(CandidateSource):
         return out
 
     def neighbours(self, client_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Neighbour client ids and similarities, ``(n, n_neighbours)``, best first;
-        ``-1`` pads. Compared with the buyers' point-in-time vectors block by block."""
+        """Neighbour client ids and similarities, ``(n, n_neighbours)``, best first
+        (ties by buyer order); ``-1`` pads.
+
+        An exact inner-product search (FAISS, block by block) finds each client's
+        :data:`CANDIDATES` per neighbour buyers by text plus profile without the
+        similarity's clipping of each channel at zero; the candidates are then scored
+        as :meth:`TextSpace.similarity <recsvc.recommend.text.TextSpace.similarity>`
+        scores them. A dense clients x buyers product with a top-k over every row took
+        58 of the 72 s of every client's neighbours at 100,000 clients.
+        """
         client_ids = np.asarray(client_ids, dtype=np.int64)
         n, kk = len(client_ids), self.n_neighbours
         ids = np.full((n, kk), -1, dtype=np.int64)
@@ -265,24 +270,27 @@ class LookAlikeSource(CandidateSource):
         if len(self.buyers_) == 0 or n == 0:
             return ids, sims
         vecs, has = ctx.text.client_vectors(ctx.frames.commissions, client_ids, ctx.cutoff)
-        # the profile bonus is one small product per block, and each client's own column
-        # is found by binary search: (clients x buyers) comparisons of codes and their
-        # float64 products were a third of this at 100,000 clients
         profile = self._one_hot(*self._profile_codes(client_ids))
+        query = np.hstack([ctx.text.search_vectors(vecs), profile])
+        # each client's own column, found by binary search, is never its neighbour
         own = np.minimum(np.searchsorted(self.buyers_, client_ids), len(self.buyers_) - 1)
-        is_buyer = self.buyers_[own] == client_ids
+        own[self.buyers_[own] != client_ids] = -1
         m = min(kk, len(self.buyers_))
-        for start in range(0, n, CHUNK):  # blocks of clients: memory stays bounded
-            part = slice(start, min(start + CHUNK, n))
-            rows = np.arange(part.start, part.stop)
-            s = ctx.text.similarity(vecs.take(rows), self.buyer_vectors_)
-            s[:, ~self.buyer_has_] = 0.0
-            s[~has[part]] = 0.0
-            s += profile[part] @ self.buyer_profile_.T
-            mine = np.flatnonzero(is_buyer[part])
-            s[mine, own[part][mine]] = -np.inf  # never your own
-            order = _top_stable(s, m)
-            ids[part, :m] = self.buyers_[order]
+        k = min(len(self.buyers_), CANDIDATES * kk + 1)  # one more: the client itself
+        for start in range(0, n, NEIGHBOUR_CHUNK):  # blocks of clients: bounded memory
+            part = slice(start, min(start + NEIGHBOUR_CHUNK, n))
+            _, cand = faiss.knn(
+                query[part], self.buyer_search_, k, metric=faiss.METRIC_INNER_PRODUCT
+            )
+            found = cand >= 0
+            cand = np.where(found, cand, 0)
+            block = vecs.take(np.arange(start, part.stop))
+            s = ctx.text.pair_similarity(block, self.buyer_vectors_, cand)
+            s[~self.buyer_has_[cand] | ~has[part, None]] = 0.0
+            s += np.einsum("nd,nkd->nk", profile[part], self.buyer_profile_[cand])
+            s[~found | (cand == own[part, None])] = -np.inf
+            order = np.lexsort((cand, -s))[:, :m]
+            ids[part, :m] = self.buyers_[np.take_along_axis(cand, order, axis=1)]
             sims[part, :m] = np.take_along_axis(s, order, axis=1)
         sims[~np.isfinite(sims)] = 0.0
         ids[sims <= 0] = -1
