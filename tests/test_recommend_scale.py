@@ -248,3 +248,19 @@ def test_few_candidates_still_find_the_neighbours(context, monkeypatch, profile_
         few = look.neighbours(ids)
         same = (few[0] == whole[0]).all(axis=1)
         assert same.mean() >= 0.9, same.mean()
+
+
+def test_a_refitted_source_searches_its_new_buyers(context) -> None:  # type: ignore[no-untyped-def]
+    """The buyers' search rows are built at the first search; fitting again at another
+    cutoff (the buyers' point-in-time vectors moved) must not keep those of the first
+    fit (with 9 candidates of 60 buyers, stale rows find other candidates)."""
+    ids = context.clients.index.to_numpy(dtype=np.int64)
+    earlier = context.at(context.cutoff - np.timedelta64(700, "D"))
+    look = LookAlikeSource(n_neighbours=2).fit(context)  # 9 candidates of 60
+    look.neighbours(ids)
+    look.fit(earlier)
+    fresh = LookAlikeSource(n_neighbours=2).fit(earlier)
+    assert not np.array_equal(fresh.buyer_search_, LookAlikeSource().fit(context).buyer_search_)
+    got, want = look.neighbours(ids), fresh.neighbours(ids)
+    assert (got[0] == want[0]).all()
+    np.testing.assert_array_equal(got[1], want[1])

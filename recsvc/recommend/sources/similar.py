@@ -5,6 +5,7 @@ bought)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -218,11 +219,17 @@ class LookAlikeSource(CandidateSource):
         self.fields_ = pd.Index(np.unique(field[field != ""]))
         weight = np.float32(self.profile_weight)
         self.buyer_profile_ = self._one_hot(*self._profile_codes(buyers)) * weight
-        # what :meth:`neighbours` searches: text and profile in one inner product
-        self.buyer_search_ = np.hstack(
-            [context.text.search_vectors(self.buyer_vectors_), self.buyer_profile_]
-        )
+        self.__dict__.pop("buyer_search_", None)  # of the buyers fitted before
         return self
+
+    @cached_property
+    def buyer_search_(self) -> np.ndarray:
+        """What :meth:`neighbours` searches: each buyer's text and profile in one row.
+        Built at the first search, not at fit: a server opening a version at 100,000
+        clients would spend 50-200 ms on it, and only live calls of clients without
+        saved scores search."""
+        text = self.context_.text.search_vectors(self.buyer_vectors_)
+        return np.hstack([text, self.buyer_profile_])
 
     def save_fitted(self, folder: Path) -> None:
         """The buyers' vectors (each a weighted mean of its commissions')."""
