@@ -309,7 +309,9 @@ class TextSpace:
         if a.dense is None or b.dense is None:
             return lex
         w = np.float32(self.dense_weight)
-        out = _clipped_pairs(a.lexical * (np.float32(1.0) - w), b.lexical, cols)
+        # the lexical pairs once, weighted after the clipping: the same to the bit as
+        # weighting the left factor (:meth:`similarity`) for the default weight 0.5
+        out = lex * (np.float32(1.0) - w)
         out += _clipped_pairs(a.dense * w, b.dense, cols)
         # where either side has no dense vector, the lexical similarity alone
         alone = ~np.any(a.dense != 0, axis=1)[:, None] | ~np.any(b.dense != 0, axis=1)[cols]
