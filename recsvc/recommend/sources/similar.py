@@ -28,7 +28,7 @@ __all__ = ["CHUNK", "ContentSource", "LookAlikeSource"]
 
 #: Clients per block in client x case similarity products.
 CHUNK = 2048
-#: Clients per block of the look-alike search (its candidates' vectors are gathered:
+#: Clients per block of the look-alike candidates' scoring (their vectors are gathered:
 #: 256 clients x 81 candidates x 512 floats are 42 MB, twice that in float64).
 NEIGHBOUR_CHUNK = 256
 #: Candidates per neighbour the look-alike search finds before scoring them.
@@ -262,7 +262,7 @@ class LookAlikeSource(CandidateSource):
         """Neighbour client ids and similarities, ``(n, n_neighbours)``, best first
         (ties by buyer order); ``-1`` pads.
 
-        An exact inner-product search (FAISS, block by block) finds each client's
+        An exact inner-product search (FAISS) finds each client's
         :data:`CANDIDATES` per neighbour buyers by text plus profile without the
         similarity's clipping of each channel at zero; the candidates are then scored
         as :meth:`TextSpace.similarity <recsvc.recommend.text.TextSpace.similarity>`
@@ -284,11 +284,12 @@ class LookAlikeSource(CandidateSource):
         own[self.buyers_[own] != client_ids] = -1
         m = min(kk, len(self.buyers_))
         k = min(len(self.buyers_), CANDIDATES * kk + 1)  # one more: the client itself
-        for start in range(0, n, NEIGHBOUR_CHUNK):  # blocks of clients: bounded memory
+        # every client at once: FAISS blocks the queries itself (in blocks of 256 the
+        # search took 80 s instead of 12 s for 100,000 clients)
+        _, cands = faiss.knn(query, self.buyer_search_, k, metric=faiss.METRIC_INNER_PRODUCT)
+        for start in range(0, n, NEIGHBOUR_CHUNK):  # candidates scored in bounded blocks
             part = slice(start, min(start + NEIGHBOUR_CHUNK, n))
-            _, cand = faiss.knn(
-                query[part], self.buyer_search_, k, metric=faiss.METRIC_INNER_PRODUCT
-            )
+            cand = cands[part]
             found = cand >= 0
             cand = np.where(found, cand, 0)
             block = vecs.take(np.arange(start, part.stop))
