@@ -307,13 +307,13 @@ def test_batch_and_single_client_paths_agree(
         assert alone == many[cid]
 
 
-def test_a_batch_searches_its_similar_cases_once_and_explains_as_one_client_alone(
+def test_a_batch_finds_its_similar_cases_once_and_explains_as_one_client_alone(
     tmp_path: Path, trained: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Explaining a batch finds each offer's own projects once and searches the similar
-    cases of all their triggers in one batched search, none one by one; each client
-    asking alone afterwards gets the same offers from the hits remembered (the same
-    triggers: no search at all)."""
+    """Explaining a batch finds each offer's own projects once and the similar cases of
+    all their triggers in one comparison with the case base, none one by one; each
+    client asking alone afterwards gets the same offers from the hits remembered (the
+    same triggers: nothing found again)."""
     from recsvc.semantic import FakeEmbedder, build_semantic
 
     settings = _settings(tmp_path)
@@ -321,36 +321,32 @@ def test_a_batch_searches_its_similar_cases_once_and_explains_as_one_client_alon
     layer = build_semantic(frames, settings, FakeEmbedder())
     ids = [int(c) for c in frames.commissions["client_id"].unique()]
     rec = _in_memory(open_recommender(settings, None, layer, trained, frames=frames))
-    calls: list[str] = []
+    calls: list[int] = []
     looked: list[tuple[int, str]] = []
-    real_many, real_one = layer.similar_case_keys_many, layer.similar_cases
-    own_projects = rec.explainer.finder.dated_own_projects
+    finder = rec.explainer.cases
+    search, own_projects = finder.search, rec.explainer.finder.dated_own_projects
+    assert search is not None
 
-    def many(triggers: Any, k: int) -> Any:
-        calls.append("batch")
-        return real_many(triggers, k)
-
-    def one(trigger: Any, k: int) -> Any:
-        calls.append("one")
-        return real_one(trigger, k)
+    def counted_search(triggers: np.ndarray, owners: np.ndarray, documents: Any) -> Any:
+        calls.append(len(triggers))
+        return search(triggers, owners, documents)
 
     def counted(client_id: int, code: str, k: int) -> Any:
         looked.append((client_id, code))
         return own_projects(client_id, code, k)
 
-    monkeypatch.setattr(layer, "similar_case_keys_many", many)
-    monkeypatch.setattr(layer, "similar_cases", one)
+    monkeypatch.setattr(finder, "search", counted_search)
     monkeypatch.setattr(rec.explainer.finder, "dated_own_projects", counted)
     together = {
         s: rec.recommend_many(ids, s, 5, live=False) for s in (Surface.LIBRARIAN, Surface.PORTAL)
     }
-    assert calls == ["batch"], calls  # the portal's batch found them all remembered
+    assert len(calls) == 1 and calls[0] > 1, calls  # the portal's batch found them all remembered
     offered = [(c, o.code) for s in together for c in ids for o in together[s][c]]
     assert sorted(looked) == sorted(offered)  # once per offer
     for s, offers in together.items():
         for cid in ids:
             assert rec.recommend_many([cid], s, 5, live=False)[cid] == offers[cid]
-    assert calls == ["batch"], calls
+    assert len(calls) == 1, calls
     cited = [e for o in together[Surface.LIBRARIAN].values() for r in o for e in r.evidence]
     assert any(e.kind == "similar_case" and e.ref for e in cited), "no past case cited"
 
@@ -639,7 +635,7 @@ def test_live_calls_read_what_the_portal_lists_computed(
     _assert_explained_with_evidence(want)
 
     def no_search(*args: object, **kw: object) -> None:
-        raise AssertionError("searched although the version keeps the hits")
+        raise AssertionError("cases compared although the version keeps the hits")
 
     shap_rows: list[int] = []
     predict = lightgbm.Booster.predict
@@ -651,7 +647,7 @@ def test_live_calls_read_what_the_portal_lists_computed(
 
     monkeypatch.setattr(lightgbm.Booster, "predict", counted)
     with monkeypatch.context() as m:
-        m.setattr(layer, "similar_cases", no_search)
+        m.setattr("recsvc.recommend.client_lookups.closest_cases", no_search)
         _assert_alike(explained(frames, kept=True), want)
     assert not shap_rows, "TreeSHAP ran although the version keeps every offered row"
 

@@ -13,7 +13,6 @@ import pytest
 import recsvc.semantic as semantic
 from recsvc.config import Settings
 from recsvc.errors import Forbidden, InvalidInput, NotFound, NotReady
-from recsvc.recommend.cases import CaseFinder
 from recsvc.semantic import (
     CachedEmbedder,
     FakeEmbedder,
@@ -724,36 +723,3 @@ def test_similar_case_keys_many_equals_one_search_per_commission(
     for cid in commissions:
         one = layer.similar_cases(cid, k=5)
         assert many[cid] == [(h.id, h.score) for h in one]
-
-
-def test_prefetched_case_hits_are_what_a_search_finds(layer: SemanticLayer) -> None:
-    commissions = [int(c) for c in layer.docs["commissions"]]
-    fetched, searched = CaseFinder(layer), CaseFinder(layer)
-    fetched.record()
-    fetched.prefetch(commissions)
-    for cid in commissions:
-        assert fetched.hits(cid) == searched.hits(cid)
-
-
-def test_a_recording_finder_decodes_each_case_once_across_batches(
-    layer: SemanticLayer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Prefetched in two batches that hit the same cases, the hits are what a search
-    finds, and the second batch decodes none of the cases the first one recorded."""
-    commissions = [int(c) for c in layer.docs["commissions"]]
-    finder, searched = CaseFinder(layer), CaseFinder(layer)
-    finder.record()
-    decoded: list[list] = []
-    many = layer.docs["cases"].many
-    monkeypatch.setattr(
-        layer.docs["cases"], "many", lambda keys: decoded.append(list(keys)) or many(keys)
-    )
-    half = len(commissions) // 2
-    finder.prefetch(commissions[:half])
-    finder.prefetch(commissions[half:])
-    assert len(decoded) == 2 and decoded[0]
-    assert not set(decoded[0]) & set(decoded[1])
-    again = {key for hits in map(finder.hits, commissions[half:]) for key, *_ in hits}
-    assert again & set(decoded[0]), "the batches share cases, so the reuse is exercised"
-    for cid in commissions:
-        assert finder.hits(cid) == searched.hits(cid)

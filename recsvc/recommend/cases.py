@@ -1,34 +1,39 @@
-"""Similar-case hits of a trigger commission: from a version's kept table, else searched.
+"""Similar-case hits of a trigger commission: from a version's kept table, else found.
 
 :class:`CaseFinder` answers "which past cases resemble this commission" for the
-explainer. A version keeps the hits its portal lists searched
-(:class:`~recsvc.recommend.kept.CaseHitTable`); a trigger it did not keep is searched in
-the semantic layer and remembered (bounded). While recording (training, ``recsvc
-serving build``) every search is kept for :meth:`CaseFinder.save`.
+explainer. A version keeps the hits its portal lists found
+(:class:`~recsvc.recommend.kept.CaseHitTable`); a trigger it did not keep is compared
+with the case base (:mod:`recsvc.recommend.case_search`), its hits decoded from the
+semantic layer's case documents and remembered (bounded). While recording (training,
+``recsvc serving build``) every trigger's hits are kept for :meth:`CaseFinder.save`.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from cachetools import LRUCache
 
 from recsvc.recommend.kept import (
-    CASE_DEPTH,
     CaseHit,
     CaseHitRecorder,
     CaseHitTable,
     CaseParts,
-    case_hit,
     compact_case,
 )
 
-__all__ = ["CASE_HITS_CACHED", "CaseFinder"]
+__all__ = ["CASE_HITS_CACHED", "CaseFinder", "CaseSearch"]
 
-#: Trigger commissions whose searched similar-case hits a finder keeps (least
+#: The case ids most similar to each trigger commission, given the triggers, their
+#: owners and the case documents (only cases they hold are cited): ``(case id,
+#: similarity)`` best first, one list per trigger.
+CaseSearch = Callable[[np.ndarray, np.ndarray, Collection[str]], list[list[tuple[str, float]]]]
+
+#: Trigger commissions whose similar-case hits a finder keeps (least
 #: recently used go first); those in the version's :class:`CaseHitTable` are read there.
 CASE_HITS_CACHED = 20_000
 
@@ -37,12 +42,17 @@ class CaseFinder:
     """Similar-case hits for trigger commissions (thread-safe).
 
     Args:
-        semantic: the semantic layer searched for hits, or ``None`` (no hits).
+        semantic: the semantic layer whose case documents the hits quote (their
+            anonymised summaries), or ``None`` (no hits).
+        search: the case ids most similar to each trigger (:data:`CaseSearch`:
+            :meth:`~recsvc.recommend.client_lookups.ClientLookups.closest_cases`, over
+            the explainer's text space and case base), or ``None`` (no hits).
     """
 
-    def __init__(self, semantic: Any | None) -> None:
+    def __init__(self, semantic: Any | None, search: CaseSearch | None) -> None:
         self.semantic = semantic
-        #: the version's saved hits (:meth:`use_table`); searched live without
+        self.search = search
+        #: the version's saved hits (:meth:`use_table`); computed live without
         self.table: CaseHitTable | None = None
         # trigger commission -> compact hits; bounded, and tuples of plain values so a
         # long-running server neither grows nor hands the GC objects to traverse
@@ -50,56 +60,59 @@ class CaseFinder:
         self._recorder: CaseHitRecorder | None = None
         self._lock = threading.Lock()
 
+    @property
+    def available(self) -> bool:
+        """Whether there are cases to cite (documents to quote and a way to find them)."""
+        return self.semantic is not None and self.search is not None
+
     def matching(self, trigger: int, code: str, client_id: int) -> Iterator[CaseHit]:
-        """Hits of ``trigger`` that are other clients' cases of ``code``, best first."""
+        """Hits of ``trigger`` (a commission of ``client_id``) that are other clients'
+        cases of ``code``, best first."""
         table = self.table
         found = table.matching(trigger, code, client_id) if table is not None else None
         if found is not None:
             return found
-        return (h for h in self.hits(trigger) if h[2] == code and h[3] != client_id)
+        return (h for h in self.hits(trigger, client_id) if h[2] == code and h[3] != client_id)
 
-    def hits(self, trigger: int) -> tuple[CaseHit, ...]:
-        """The similar-case hits of one commission: remembered or searched."""
+    def hits(self, trigger: int, owner: int) -> tuple[CaseHit, ...]:
+        """The similar-case hits of ``owner``'s commission ``trigger``: remembered or found."""
         with self._lock:
             hits = self._hits.get(trigger)
         if hits is not None:
             return hits
-        if self.semantic is None:  # no index: no similar cases to search
-            return ()
-        found = self.semantic.similar_cases(trigger, CASE_DEPTH)
-        hits = tuple(case_hit(h) for h in found)
+        self.prefetch([(trigger, owner)])
         with self._lock:
-            self._hits[trigger] = hits
-            if self._recorder is not None:
-                self._recorder.add(trigger, hits)
-        return hits
+            return self._hits.get(trigger, ())
 
-    def prefetch(self, triggers: Iterable[int]) -> None:
-        """Search the hits of every trigger not yet known in one batch (the portal
-        precomputation explains every client: one search per trigger cost minutes)."""
-        if self.semantic is None or not hasattr(self.semantic, "similar_case_keys_many"):
+    def prefetch(self, triggers: Iterable[tuple[int, int]]) -> None:
+        """Find the hits of every ``(trigger, owner)`` not yet known, in one batch (the
+        portal precomputation explains every client)."""
+        if self.semantic is None or self.search is None:
             return
         with self._lock:
             table, recorder = self.table, self._recorder
-            todo = [
-                int(t)
-                for t in dict.fromkeys(triggers)
+            todo = {
+                int(t): int(o)
+                for t, o in triggers
                 if int(t) not in self._hits and (table is None or not table.has(int(t)))
-            ]
+            }
         if not todo:
             return
-        found = self.semantic.similar_case_keys_many(todo, CASE_DEPTH)
-        # this batch's cases, each decoded once however many triggers hit it, and not
-        # at all when an earlier batch recorded it: at 100,000 clients decoding the
-        # documents of every batch's cases was a tenth of writing the portal lists
-        distinct = list(dict.fromkeys(key for keys in found.values() for key, _ in keys))
-        known: dict[Any, CaseParts] = {}
+        ids = np.fromiter(todo, dtype=np.int64, count=len(todo))
+        owners = np.fromiter(todo.values(), dtype=np.int64, count=len(todo))
+        store = self.semantic.docs["cases"]
+        found = self.search(ids, owners, store)
+        # each case decoded once however many triggers cite it, and not at all when an
+        # earlier batch recorded it: at 100,000 clients decoding the documents of every
+        # batch's cases was a tenth of writing the portal lists
+        distinct = list(dict.fromkeys(key for keys in found for key, _ in keys))
+        known: dict[str, CaseParts] = {}
         if recorder is not None:
-            known = {key: parts for key in distinct if (parts := recorder.case(str(key)))}
+            known = {key: parts for key in distinct if (parts := recorder.case(key))}
         unknown = [key for key in distinct if key not in known]
-        docs = dict(zip(unknown, self.semantic.docs["cases"].many(unknown), strict=True))
+        docs = dict(zip(unknown, store.many(unknown), strict=True))
 
-        def hit_of(key: Any, score: float) -> CaseHit:
+        def hit_of(key: str, score: float) -> CaseHit:
             parts = known.get(key)
             if parts is not None:
                 case_id, product, owner, en, zh = parts
@@ -108,17 +121,17 @@ class CaseFinder:
             return compact_case(key, score, doc.client_id, doc.summary, doc.meta)
 
         with self._lock:
-            for trigger, keys in found.items():
+            for trigger, keys in zip(ids.tolist(), found, strict=True):
                 compact = tuple(hit_of(key, score) for key, score in keys)
                 self._hits[trigger] = compact
                 if recorder is not None:
                     recorder.add(trigger, compact)
 
     def record(self) -> None:
-        """Keep the hits of every trigger searched from now on, for :meth:`save`."""
+        """Keep the hits of every trigger found from now on, for :meth:`save`."""
         with self._lock:
             self._recorder = CaseHitRecorder()
-            self.table = None  # so that every trigger is searched and recorded
+            self.table = None  # so that every trigger is found and recorded
             self._hits.clear()
 
     @property
@@ -127,7 +140,7 @@ class CaseFinder:
         return self._recorder
 
     def save(self, folder: Path) -> None:
-        """Write the searches recorded since :meth:`record` as a table."""
+        """Write the hits recorded since :meth:`record` as a table."""
         if self._recorder is None or self.semantic is None:
             raise RuntimeError("record() first, with a semantic layer")
         self._recorder.save(Path(folder), self.semantic.signature())

@@ -143,13 +143,13 @@ class EvidenceFinder:
         """Anonymised past cases of the same product resembling the client's projects.
 
         ``trigger`` is one of the client's own commissions (:meth:`own_projects` chose
-        it), so its hits may be searched in librarian scope and shared by surfaces: the
+        it), so its hits may be found in librarian scope and shared by surfaces: the
         portal drops a case whose sentence would quote another client, and neither
         surface cites one of the client's own cases.
         """
         portal = surface == Surface.PORTAL
         out: list[Evidence] = []
-        if self.cases.semantic is not None and trigger is not None:
+        if self.cases.available and trigger is not None:
             try:
                 hits = self.cases.matching(trigger, code, client_id)
             except Exception:

@@ -76,7 +76,7 @@ class Explainer:
 
     Attributes:
         lookups: what the explainer looks up per client (the snapshot's state).
-        cases: the similar-case hits of trigger commissions (kept or searched).
+        cases: the similar-case hits of trigger commissions (kept or found).
         finder: what finds each piece of evidence, over ``lookups`` and ``cases``.
     """
 
@@ -85,8 +85,8 @@ class Explainer:
     ) -> None:
         self.sources = {s.name: s for s in sources}
         self.semantic = semantic
-        self.cases = CaseFinder(semantic)
         self.lookups = ClientLookups(context, CaseBase.of(self.sources.values()))
+        self.cases = CaseFinder(semantic, self.lookups.closest_cases)
         products = context.products.set_index("code")
         names = {c: (str(r["name_zh"]), str(r["name_en"])) for c, r in products.iterrows()}
         self.finder = EvidenceFinder(self.lookups, self.cases, self.sources, names)
@@ -103,7 +103,7 @@ class Explainer:
     # -- the precomputed state ----------------------------------------------------------
     @property
     def case_table(self) -> CaseHitTable | None:
-        """The version's kept similar-case hits (``None``: searched live)."""
+        """The version's kept similar-case hits (``None``: found live)."""
         return self.cases.table
 
     @case_table.setter
@@ -131,11 +131,11 @@ class Explainer:
         return self.lookups.save_state(folder)
 
     def record_case_hits(self) -> None:
-        """Keep the hits of every trigger searched from now on, for :meth:`save_case_hits`."""
+        """Keep the hits of every trigger found from now on, for :meth:`save_case_hits`."""
         self.cases.record()
 
     def save_case_hits(self, folder: Path) -> None:
-        """Write the searches recorded since :meth:`record_case_hits` as a table."""
+        """Write the hits recorded since :meth:`record_case_hits` as a table."""
         self.cases.save(folder)
 
     def use_case_table(self, folder: Path) -> None:
@@ -179,13 +179,15 @@ class Explainer:
         scores and model contributions at the same position.
 
         Each pair's own projects are found once; the similar cases of every pair's
-        trigger (its best own project) are searched in one batch, not one search per
+        trigger (its best own project) are found in one batch, not one product per
         pair (the portal precomputation explains every client).
         """
         own = [self.finder.dated_own_projects(int(c), str(p), k=1) for c, p in pairs]
         triggers = [self._trigger(o) for o in own]
         if len(pairs) > 1:
-            self.cases.prefetch(t for t in triggers if t is not None)
+            self.cases.prefetch(
+                (t, c) for (c, _), t in zip(pairs, triggers, strict=True) if t is not None
+            )
         return [
             self._explain(int(c), str(p), o, t, surface, s, k)
             for (c, p), o, t, s, k in zip(
@@ -194,7 +196,7 @@ class Explainer:
         ]
 
     def _trigger(self, own: list[tuple[Evidence, Any]]) -> int | None:
-        """The commission of the best own project, whose similar cases are searched."""
+        """The commission of the best own project, whose similar cases are cited."""
         if own and own[0][0].ref:
             found = self.lookups.commission_of(str(own[0][0].ref))
             return int(found) if found is not None else None

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from recsvc.recommend.sources import CandidateSource, ContentSource, LadderSource, PurposeSource
+from recsvc.semantic.documents import case_id
 
 __all__ = ["CaseBase", "LadderSteps", "PurposeLifts"]
 
@@ -60,6 +62,12 @@ class CaseBase:
             products=np.asarray(content.case_products_),
             spans=dict(content.case_spans_),
         )
+
+    @cached_property
+    def case_ids(self) -> np.ndarray:
+        """Each case's id in the semantic index (:func:`~recsvc.semantic.documents.case_id`)."""
+        pairs = zip(self.commission_ids.tolist(), self.products.tolist(), strict=True)
+        return np.array([case_id(c, str(p)) for c, p in pairs], dtype=object)
 
     def columns(self, codes: Mapping[str, int]) -> list[tuple[int, slice]]:
         """``(column, rows of its cases)`` for each code of ``codes`` that has cases."""

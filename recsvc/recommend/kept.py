@@ -6,11 +6,10 @@ caller nor the surface, so the lists' computation records them and a loaded vers
 looks them up (anything not recorded is computed live, as before):
 
 * **Similar-case hits of trigger commissions** (:class:`CaseHitTable`). An
-  explanation's similar case comes from a hybrid search (dense and BM25) of the past
-  cases for the client's trigger commission: about 3 ms over 87k cases, two or three
-  times per live call at 100k clients. A commission's hits depend on the semantic index
-  only (scopes filter them afterwards), so the table is keyed by commission and
-  carries :meth:`SemanticLayer.signature`.
+  explanation's similar case is one of the offered product's past cases most like the
+  client's trigger commission in the text space (:mod:`recsvc.recommend.case_search`),
+  quoted from the semantic index's anonymised case documents. The table is keyed by
+  commission and carries :meth:`SemanticLayer.signature` (the documents quoted).
 * **Model contributions of offered rows**
   (:class:`~recsvc.recommend.contributions.ContributionTable`): TreeSHAP of each
   offered row, kept with a digest of its features.
@@ -39,19 +38,18 @@ import numpy as np
 
 from recsvc.artifact import ArtifactKind
 from recsvc.files import map_records, prefetch, write_records
+from recsvc.recommend.case_search import CASES_PER_PRODUCT
 
 if TYPE_CHECKING:  # the contributions module imports this one
     from recsvc.recommend.contributions import ContributionRecorder
 
 __all__ = [
-    "CASE_DEPTH",
     "CASE_FILES",
     "CaseHit",
     "CaseHitRecorder",
     "CaseHitTable",
     "CaseParts",
     "Recorded",
-    "case_hit",
     "compact_case",
     "erase_case_hits",
     "mapped_arrays",
@@ -61,11 +59,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Hits kept per trigger commission: an offer's similar case must be of the offered
-#: product, so several products' cases are searched at once.
-CASE_DEPTH = 30
-#: The folder of the case table (the depth kept is part of its fingerprint).
-CASE_FILES = ArtifactKind("cases", format=2)
+#: The folder of the case table (how its hits were found is part of its fingerprint).
+CASE_FILES = ArtifactKind("cases", format=3)
 _Table = TypeVar("_Table", bound=Sized)
 
 
@@ -92,7 +87,7 @@ def open_table(
 
 
 def _cases_fingerprint(signature: str) -> str:
-    return f"{signature}|depth {CASE_DEPTH}"
+    return f"{signature}|text space, {CASES_PER_PRODUCT} per product"
 
 
 #: One similar-case hit as explanations keep it: ``(id, score, product code, owner
@@ -101,15 +96,9 @@ def _cases_fingerprint(signature: str) -> str:
 CaseHit = tuple[str, float, str | None, int | None, str, str]
 
 
-def case_hit(hit: Any) -> CaseHit:
-    """The compact form of a :class:`~recsvc.semantic.SearchHit` of a case."""
-    meta = hit.meta or {}
-    return compact_case(hit.id, hit.score, meta.get("client_id"), hit.summary, meta)
-
-
 def compact_case(key: Any, score: float, owner: Any, summary: Any, meta: Any) -> CaseHit:
-    """The compact form of a case hit from its parts: a search hit's (:func:`case_hit`)
-    or a case document's (``doc.client_id``, ``doc.summary``, ``doc.meta``)."""
+    """The compact form of a case hit from a case document's parts (``doc.client_id``,
+    ``doc.summary``, ``doc.meta``)."""
     meta = meta or {}
     en = str(summary or "")
     return (
@@ -128,7 +117,7 @@ CaseParts = tuple[str, str | None, int | None, str, str]
 
 
 class CaseHitRecorder:
-    """Collects the hits of every trigger searched (compactly: each case once)."""
+    """Collects the hits of every trigger found (compactly: each case once)."""
 
     def __init__(self) -> None:
         self._cases: dict[str, int] = {}
@@ -139,9 +128,9 @@ class CaseHitRecorder:
         return len(self._hits)
 
     def case(self, case_id: str) -> CaseParts | None:
-        """A case recorded already (``None``: not yet), so that a search hitting it
-        again need not decode its document: at 100,000 clients the portal's searches
-        hit 88,000 cases about 5.5 million times in all."""
+        """A case recorded already (``None``: not yet), so that another trigger citing it
+        need not decode its document again (a portal list's cases are cited by
+        thousands of triggers)."""
         row = self._cases.get(case_id)
         return None if row is None else self._parts[row]
 
@@ -225,7 +214,7 @@ class CaseHitTable:
         return len(self._triggers)
 
     def has(self, trigger: int) -> bool:
-        """Whether ``trigger`` was searched when the table was made."""
+        """Whether ``trigger``'s hits were found when the table was made."""
         i = int(np.searchsorted(self._triggers, trigger))
         return i < len(self._triggers) and int(self._triggers[i]) == int(trigger)
 
@@ -236,7 +225,7 @@ class CaseHitTable:
     def matching(self, trigger: int, product: str, owner: int) -> Iterator[CaseHit] | None:
         """The hits saved for ``trigger`` that are cases of ``product`` bought by another
         client than ``owner``, best first, decoded as they are taken (``None``: the
-        trigger was not searched when the table was made)."""
+        trigger's hits were not found when the table was made)."""
         i = int(np.searchsorted(self._triggers, trigger))
         if i >= len(self._triggers) or self._triggers[i] != trigger:
             return None
@@ -283,7 +272,7 @@ def erase_case_hits(
     if not (folder / "config.json").exists():
         return 0
     if json.loads((folder / "config.json").read_text()).get("format") != CASE_FILES.format:
-        shutil.rmtree(folder)  # an older layout, of no use to this code: live calls search
+        shutil.rmtree(folder)  # an older layout, of no use to this code: live calls find hits
         return 0
     fingerprint = saved_fingerprint(folder)
     if signature is not None and fingerprint == _cases_fingerprint(signature[0]):
@@ -314,7 +303,7 @@ def erase_case_hits(
 
 class Recorded(NamedTuple):
     """What explaining recorded (:meth:`~recsvc.recommend.service.Recommender.recorded`):
-    the similar-case hits searched and the contributions computed; ``None`` where
+    the similar-case hits found and the contributions computed; ``None`` where
     nothing was recorded (no semantic layer, no ranker)."""
 
     case_hits: CaseHitRecorder | None
