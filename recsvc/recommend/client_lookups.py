@@ -84,7 +84,7 @@ class ClientLookups:
         self._recency: dict[int, np.ndarray] = {}
         self._purposes: dict[tuple[int, int], np.ndarray] = {}
         self._triggers: tuple[pd.DataFrame, dict[str, int]] | None = None
-        self._citable: tuple[tuple[int, int], np.ndarray] | None = None
+        self._citable: tuple[Collection[str], int, np.ndarray] | None = None
 
     # -- the precomputed state ----------------------------------------------------------
     @property
@@ -283,13 +283,13 @@ class ClientLookups:
         cases = self.case_base
         if cases is None:
             return [[] for _ in range(len(commission_ids))]
-        # which cases the documents hold, found again when they gained or lost one
-        # (80 ms for 16,000 cases; an edited document keeps its key)
-        key = (id(documents), len(documents))
-        if self._citable is None or self._citable[0] != key:
+        # which cases the documents hold, found again for other documents or when they
+        # gained or lost one (an edited document keeps its key)
+        known = self._citable
+        if known is None or known[0] is not documents or known[1] != len(documents):
             held = np.fromiter((c in documents for c in cases.case_ids), bool, len(cases.case_ids))
-            self._citable = (key, held)
-        return closest_cases(self.context.text, cases, commission_ids, owners, self._citable[1])
+            known = self._citable = (documents, len(documents), held)
+        return closest_cases(self.context.text, cases, commission_ids, owners, known[2])
 
     def commission_of(self, external_id: str) -> int | None:
         """The commission id of ``external_id`` in the history (rebuilt when it grows)."""
