@@ -162,7 +162,7 @@ class TextSpace:
         if use_index and self._indexed() and len(ids) and self.semantic is not None:
             try:
                 dense = np.asarray(self.semantic.commission_vectors(ids), dtype=np.float32)
-                missing = ~np.any(dense != 0, axis=1)
+                missing = _unread(dense)
                 if missing.any():
                     dense[missing] = self._dense([texts[i] for i in np.flatnonzero(missing)])
                 block = Vectors(normalize(dense), block.lexical)
@@ -275,7 +275,7 @@ class TextSpace:
         out = _clipped(a.lexical * (np.float32(1.0) - w), b.lexical)
         out += _clipped(a.dense * w, b.dense)
         # pairs where one side has no dense vector keep the lexical similarity alone
-        rows, cols = ~np.any(a.dense != 0, axis=1), ~np.any(b.dense != 0, axis=1)
+        rows, cols = _unread(a.dense), _unread(b.dense)
         if rows.any():
             out[rows] = _clipped(a.lexical[rows], b.lexical)
         if cols.any():
@@ -297,7 +297,7 @@ class TextSpace:
             return np.ascontiguousarray(lex)
         w = np.float32(self.dense_weight)
         dense = np.asarray(vecs.dense, dtype=np.float32) * np.sqrt(w)
-        no_dense = ~np.any(dense != 0, axis=1)
+        no_dense = _unread(dense)
         scale = np.where(no_dense, np.float32(1.0) / np.sqrt(1 - w), np.sqrt(1 - w))
         return np.hstack([dense, lex * scale[:, None].astype(np.float32)])
 
@@ -314,9 +314,14 @@ class TextSpace:
         out = lex * (np.float32(1.0) - w)
         out += _clipped_pairs(a.dense * w, b.dense, cols)
         # where either side has no dense vector, the lexical similarity alone
-        alone = ~np.any(a.dense != 0, axis=1)[:, None] | ~np.any(b.dense != 0, axis=1)[cols]
+        alone = _unread(a.dense)[:, None] | _unread(b.dense)[cols]
         out[alone] = lex[alone]
         return out
+
+
+def _unread(dense: np.ndarray) -> np.ndarray:
+    """The rows without a dense vector (all zeros: the embedder could not read the text)."""
+    return ~np.any(dense != 0, axis=1)
 
 
 def _clipped_pairs(a: np.ndarray, b: np.ndarray, cols: np.ndarray) -> np.ndarray:
